@@ -1,0 +1,52 @@
+// The only world the firmware core sees. One binding maps it onto Espruino's API
+// (firmware/espruino/binding.ts); tests of the core use an in-memory one.
+// Bytes are byte strings (one char per byte), as Espruino's Serial and Flash use them.
+
+export interface FlashRegion {
+  pageBytes: number;
+  pageCount: number;
+  /** smallest write unit: offsets and lengths of writes are multiples of it */
+  writeAlign: number;
+  read(offset: number, length: number): string;
+  /** programs bytes: flash can only clear bits, so the result is old AND new */
+  write(offset: number, bytes: string): void;
+  erase(page: number): void;
+}
+
+export interface SerialLine {
+  write(bytes: string): void;
+  onData(handler: (bytes: string) => void): void;
+}
+
+export interface TamperInput {
+  active(): boolean;
+  watch(handler: () => void): void;
+}
+
+export interface Board {
+  /** board-defs id */
+  id: string;
+  /** Espruino's own board name and interpreter version, as the board reports them */
+  hardware: string;
+  interpreter: string;
+  /** chip serial number (stable per chip) */
+  serialNumber: string;
+  serial: SerialLine;
+  flash: FlashRegion;
+  /** milliseconds since 1970 as the board's clock tells */
+  now(): number;
+  /** seconds since boot */
+  uptime(): number;
+  random32(): number;
+  crc32(bytes: string): number;
+  /** native SHA-256 of a byte string (digest as byte string), or null where the board has none */
+  sha256: ((bytes: string) => string) | null;
+  tamper: TamperInput | null;
+  /** interpreter variables in use and in all, or null where the board cannot tell */
+  memory(): { used: number; total: number } | null;
+  /** what the board says about the last reset (error flags, reset reason); empty if it says nothing */
+  resetInfo(): string[];
+  reboot(): void;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}

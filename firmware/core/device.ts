@@ -1,0 +1,118 @@
+// The PSD's protocol front: frames in, exactly one response out per request.
+// A retransmitted request (same sequence number, same CRC) gets the stored response and is
+// never executed twice.
+import { Board } from '../board.ts';
+import { BuildInfo } from '../build-info.ts';
+import { FrameDecoder, Frame, encodeFrame, PROTOCOL_VERSION, RESPONSE_FLAG, ERROR_TYPE } from '../../protocol/frame.ts';
+import { Command } from '../../protocol/commands.ts';
+import { ErrorCode, ErrorMessage } from '../../protocol/errors.ts';
+import { asciiJson } from '../../protocol/bytes.ts';
+
+/** A refusal: it becomes an error frame with this code. A plain object, not an Error
+ * subclass, because `instanceof` on Error subclasses does not work on Espruino. */
+export interface DeviceError {
+  code: number;
+  message: string;
+}
+
+export function deviceError(code: number, detail?: string): DeviceError {
+  return { code: code, message: ErrorMessage[code] + (detail ? ': ' + detail : '') };
+}
+
+export function fail(code: number, detail?: string): never {
+  throw deviceError(code, detail);
+}
+
+export type Handler = (request: any) => any;
+
+export interface DeviceFront {
+  handlers: { [type: number]: Handler };
+  counters: { frames: number; retransmits: number; dropped: number; crcErrors: number };
+  bootedAt: number;
+}
+
+// A partial frame older than this is dropped (the host retransmits anyway).
+var STALE_FRAME_MS = 1000;
+
+export function startFront(board: Board, build: BuildInfo, handlers: { [type: number]: Handler }): DeviceFront {
+  var front: DeviceFront = {
+    handlers: handlers,
+    counters: { frames: 0, retransmits: 0, dropped: 0, crcErrors: 0 },
+    bootedAt: board.uptime()
+  };
+  var lastSeq = -1;
+  var lastCrc = -1;
+  var lastResponse = '';
+  var crcReported = false;
+  var staleTimer: unknown = null;
+
+  function send(type: number, seq: number, body: any) {
+    var frame = encodeFrame(type, seq, asciiJson(body), board.crc32);
+    board.serial.write(frame);
+    return frame;
+  }
+
+  function errorBody(e: any): DeviceError {
+    if (e && typeof e.code === 'number') return { code: e.code, message: e.message };
+    return { code: ErrorCode.INTERNAL, message: ErrorMessage[ErrorCode.INTERNAL] + ': ' + (e && e.message ? e.message : String(e)) };
+  }
+
+  function execute(f: Frame): { type: number; body: any } {
+    if (f.version !== PROTOCOL_VERSION) return { type: ERROR_TYPE, body: deviceError(ErrorCode.VERSION, 'device speaks ' + PROTOCOL_VERSION) };
+    var handler = handlers[f.type];
+    if (!handler) return { type: ERROR_TYPE, body: deviceError(ErrorCode.UNKNOWN_COMMAND, '0x' + f.type.toString(16)) };
+    var request;
+    try {
+      request = f.payload.length ? JSON.parse(f.payload) : {};
+    } catch (e) {
+      return { type: ERROR_TYPE, body: deviceError(ErrorCode.BAD_PAYLOAD) };
+    }
+    if (request === null || typeof request !== 'object') return { type: ERROR_TYPE, body: deviceError(ErrorCode.BAD_PAYLOAD, 'expected an object') };
+    try {
+      return { type: f.type | RESPONSE_FLAG, body: handler(request) || {} };
+    } catch (e) {
+      return { type: ERROR_TYPE, body: errorBody(e) };
+    }
+  }
+
+  function onFrame(f: Frame) {
+    front.counters.frames++;
+    if (f.seq === lastSeq && f.crc === lastCrc) {
+      front.counters.retransmits++;
+      board.serial.write(lastResponse);
+      return;
+    }
+    var out = execute(f);
+    var response = send(out.type, f.seq, out.body);
+    lastSeq = f.seq;
+    lastCrc = f.crc;
+    lastResponse = response;
+  }
+
+  function onDrop(why: string, bytes: number, seq?: number) {
+    front.counters.dropped += bytes;
+    if (why === 'crc') {
+      front.counters.crcErrors++;
+      // one report per burst, with the header's seq so the host can retransmit at once
+      if (!crcReported) send(ERROR_TYPE, seq || 0, { code: ErrorCode.CRC, message: ErrorMessage[ErrorCode.CRC] });
+      crcReported = true;
+    } else if (why === 'oversize' && !crcReported) {
+      send(ERROR_TYPE, 0, { code: ErrorCode.OVERSIZE, message: ErrorMessage[ErrorCode.OVERSIZE] });
+      crcReported = true;
+    }
+  }
+
+  var decoder = new FrameDecoder(board.crc32, onFrame, onDrop);
+  board.serial.onData(function (bytes: string) {
+    crcReported = false;
+    decoder.push(bytes);
+    if (staleTimer !== null) board.clearTimeout(staleTimer);
+    staleTimer = decoder.pending()
+      ? board.setTimeout(function () {
+          staleTimer = null;
+          decoder.reset();
+        }, STALE_FRAME_MS)
+      : null;
+  });
+  return front;
+}

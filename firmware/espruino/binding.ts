@@ -1,0 +1,102 @@
+// The one place that touches Espruino's globals: it binds the board interface to them.
+import { Board } from '../board.ts';
+import { BuildInfo } from '../build-info.ts';
+
+declare var USB: any, Serial1: any, Bluetooth: any, LoopbackA: any, E: any, getTime: () => number, getSerial: () => string, process: any;
+declare function digitalRead(pin: any): number;
+declare function setWatch(fn: () => void, pin: any, opts: any): unknown;
+declare var global: any;
+
+function dataPort(build: BuildInfo): any {
+  if (build.dataPort === 'USB') return USB;
+  if (build.dataPort === 'Bluetooth') return Bluetooth;
+  return Serial1;
+}
+
+export function espruinoBoard(build: BuildInfo): Board {
+  var port = dataPort(build);
+  if (port === Serial1) Serial1.setup(115200, build.serialPath ? { path: build.serialPath } : {});
+  // The REPL on the data port would hand anyone the keys: park the console on a loopback
+  // device, forced so that plugging USB in does not bring it back.
+  LoopbackA.setConsole(true);
+  var resetFlags: string[] = E.getErrorFlags() || [];
+
+  var Flash = require('Flash');
+  var base = build.flash.dataStart;
+  var pageBytes = build.flash.pageBytes;
+  var crypto = build.nativeCrypto.length ? require('crypto') : null;
+  var tamper = build.tamper;
+
+  return {
+    id: build.board,
+    hardware: process.env.BOARD,
+    interpreter: process.env.VERSION,
+    serialNumber: getSerial(),
+    serial: {
+      write: function (bytes) {
+        port.write(bytes);
+      },
+      onData: function (handler) {
+        port.on('data', handler);
+      }
+    },
+    flash: {
+      pageBytes: pageBytes,
+      pageCount: build.flash.dataPages,
+      writeAlign: build.flash.writeAlignBytes,
+      read: function (offset, length) {
+        return E.toString(Flash.read(length, base + offset));
+      },
+      write: function (offset, bytes) {
+        Flash.write(E.toUint8Array(bytes), base + offset);
+      },
+      erase: function (page) {
+        Flash.erasePage(base + page * pageBytes);
+      }
+    },
+    now: function () {
+      return getTime() * 1000;
+    },
+    uptime: function () {
+      return getTime();
+    },
+    random32: function () {
+      return E.hwRand() >>> 0;
+    },
+    crc32: function (bytes) {
+      return E.CRC32(bytes) >>> 0;
+    },
+    sha256:
+      crypto && build.nativeCrypto.indexOf('SHA256') >= 0
+        ? function (bytes) {
+            return E.toString(new Uint8Array(crypto.SHA256(bytes)));
+          }
+        : null,
+    tamper: tamper
+      ? {
+          active: function () {
+            return digitalRead(tamper!.pin) === tamper!.activeLevel;
+          },
+          watch: function (handler) {
+            setWatch(handler, tamper!.pin, { repeat: true, edge: tamper!.activeLevel ? 'rising' : 'falling' });
+          }
+        }
+      : null,
+    memory: function () {
+      var m = process.memory(false);
+      return m && m.total ? { used: m.usage, total: m.total } : null;
+    },
+    resetInfo: function () {
+      return resetFlags;
+    },
+    reboot: function () {
+      E.reboot();
+    },
+    setTimeout: function (fn, ms) {
+      return setTimeout(fn, ms);
+    },
+    clearTimeout: function (handle) {
+      clearTimeout(handle as any);
+    }
+  };
+}

@@ -1,0 +1,123 @@
+// `psd`: the host bridge CLI. Every subcommand has --help; --json gives machine output;
+// errors print a code, a message and a hint, and exit non-zero.
+import { Command, Option } from 'commander';
+import { PsdError } from './errors.ts';
+import { openLink, listPorts } from './link.ts';
+import { PsdClient } from './client.ts';
+import { Command as Cmd } from '../protocol/commands.ts';
+import { table, keyValues, formatUptime, money } from './output.ts';
+
+interface GlobalOpts {
+  port?: string;
+  json?: boolean;
+  timeout: string;
+  retries: string;
+}
+
+const program = new Command('psd')
+  .description('Host bridge to a postal security device (PSD) on a serial port or a virtual board')
+  .addOption(new Option('-p, --port <path|tcp://host:port>', 'serial device of the PSD, or a TCP address of a virtual board').env('PSD_PORT'))
+  .option('--json', 'machine-readable output')
+  .option('--timeout <ms>', 'wait this long for each answer', '2000')
+  .option('--retries <n>', 'retransmissions before giving up', '2')
+  .showHelpAfterError()
+  .configureHelp({ showGlobalOptions: true });
+
+function globals(cmd: Command): GlobalOpts {
+  return cmd.optsWithGlobals() as GlobalOpts;
+}
+
+async function withDevice<T>(cmd: Command, fn: (client: PsdClient) => Promise<T>): Promise<T> {
+  const g = globals(cmd);
+  const link = await openLink(g.port ?? '');
+  const client = new PsdClient(link, { timeoutMs: Number(g.timeout), retries: Number(g.retries) });
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+function print(cmd: Command, value: unknown, human: () => string) {
+  if (globals(cmd).json) console.log(JSON.stringify(value, null, 2));
+  else console.log(human());
+}
+
+program
+  .command('ports')
+  .description('list serial ports that may carry a PSD')
+  .action(async (_o, cmd: Command) => {
+    const ports = await listPorts();
+    print(cmd, ports, () =>
+      ports.length ? table(ports.map((p) => [p.path, p.manufacturer ?? '', p.vendorId ? `${p.vendorId}:${p.productId}` : '']), ['port', 'manufacturer', 'usb id']) : 'no serial ports found'
+    );
+  });
+
+program
+  .command('status')
+  .description('show the device: identity, firmware, uptime, registers, storage, memory')
+  .action(async (_o, cmd: Command) => {
+    const s = await withDevice(cmd, (c) => c.request(Cmd.STATUS));
+    print(cmd, s, () => formatStatus(s));
+  });
+
+export function formatStatus(s: any): string {
+  const r = s.registers;
+  const pairs: [string, unknown][] = [
+    ['device', s.deviceId],
+    ['board', `${s.board} (${s.hardware}, Espruino ${s.interpreter})`],
+    ['firmware', `${s.firmwareVersion} build ${s.buildHash}`],
+    ['uptime', formatUptime(s.uptime)],
+    ['reset cause', s.resetCause],
+    ['ascending', money(r.ascending)],
+    ['descending', money(r.descending)],
+    ['control total', money(r.controlTotal)],
+    ['pieces', r.pieces],
+    ['storage', `${s.storage.used} B used, ${s.storage.free} B free of ${s.storage.total} B (${s.storage.pages} pages of ${s.storage.pageBytes} B)`],
+    ['memory', s.memory ? `${s.memory.used} of ${s.memory.total} variables` : 'not reported by this board']
+  ];
+  if (s.lock) pairs.push(['LOCKED', `${s.lock.code} ${s.lock.message}`]);
+  return keyValues(pairs);
+}
+
+program
+  .command('sim')
+  .description('run the built firmware image in the virtual board and offer its serial line')
+  .requiredOption('-b, --board <id>', 'board definition (see board-defs/)')
+  .option('--image <file>', 'firmware image (default dist/firmware/<board>.js)')
+  .option('--flash-file <file>', 'file holding the board flash; kept across restarts (default .psd/<board>.flash)')
+  .option('--tcp-port <n>', 'TCP port for tcp://127.0.0.1:<n> (0 picks one)', '0')
+  .option('--pty-link <path>', 'make the pseudo-terminal reachable at this path too')
+  .option('--no-pty', 'offer TCP only')
+  .action(async (o, cmd: Command) => {
+    const { runSim } = await import('../tools/vboard/run.ts');
+    const sim = await runSim({ board: o.board, image: o.image, flashFile: o.flashFile, tcpPort: Number(o.tcpPort), pty: o.pty, ptyLink: o.ptyLink });
+    const info = { board: o.board, pty: sim.ptyPath, tcp: sim.tcpUrl, flashFile: sim.flashFile, pid: process.pid };
+    print(cmd, info, () =>
+      keyValues([
+        ['virtual PSD', o.board],
+        ['serial (pty)', sim.ptyPath ?? '-'],
+        ['tcp', sim.tcpUrl],
+        ['flash file', sim.flashFile],
+        ['try', `psd --port ${sim.ptyPath ?? sim.tcpUrl} status`]
+      ])
+    );
+    const stop = async () => {
+      await sim.close();
+      process.exit(0);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+
+export async function main(argv: string[]) {
+  try {
+    await program.parseAsync(argv);
+  } catch (e: any) {
+    const err = e instanceof PsdError ? e : new PsdError(8, e?.message ?? String(e));
+    const opts = program.opts() as GlobalOpts;
+    if (opts.json) console.error(JSON.stringify({ error: err.toJSON() }));
+    else console.error(`psd: error ${err.code}: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,28 @@
+// Errors the host bridge reports: the protocol's code and message, plus a hint for people.
+import { ErrorCode, ErrorMessage } from '../protocol/errors.ts';
+
+const HINTS: { [code: number]: string } = {
+  [ErrorCode.NO_DEVICE]: 'check the cable and the port name (`psd ports` lists them), or start a virtual board with `psd sim`',
+  [ErrorCode.NO_ANSWER]: 'the port opened but nothing answered: is the PSD firmware flashed and running on it?',
+  [ErrorCode.WRONG_DEVICE]: 'something answered, but not in the PSD protocol (an Espruino REPL or another device?)',
+  [ErrorCode.PORT_BUSY]: 'another program holds the port (a terminal, the Espruino IDE, another psd)',
+  [ErrorCode.LINE_LOST]: 'the device went away mid-command; reconnect and run `psd status` to see what it committed',
+  [ErrorCode.CRC]: 'the line corrupts frames: check the cable and baud rate'
+};
+
+export class PsdError extends Error {
+  constructor(public code: number, detail?: string, public hint: string | undefined = HINTS[code]) {
+    super((ErrorMessage[code] ?? 'error ' + code) + (detail ? ': ' + detail : ''));
+  }
+  toJSON() {
+    return { code: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}) };
+  }
+}
+
+/** The device's own error answer, kept as the device phrased it. */
+export function deviceError(body: { code?: unknown; message?: unknown }): PsdError {
+  const code = typeof body.code === 'number' ? body.code : ErrorCode.INTERNAL;
+  const e = new PsdError(code, undefined);
+  e.message = typeof body.message === 'string' ? body.message : ErrorMessage[code] ?? 'device error ' + code;
+  return e;
+}

@@ -1,0 +1,26 @@
+// Message types. A response has the request's type | RESPONSE_FLAG; an error has ERROR_TYPE.
+export var Command = {
+  STATUS: 0x01,
+  ECHO: 0x02,
+  REBOOT: 0x03,
+  BATCH_START: 0x10,
+  BATCH_END: 0x11,
+  FRANK: 0x12,
+  STATS_FLUSH: 0x13,
+  STATS_LIST: 0x14,
+  FUNDS: 0x15,
+  CONFIG: 0x16
+};
+
+export var CommandName: { [type: number]: string } = {
+  0x01: 'status',
+  0x02: 'echo',
+  0x03: 'reboot',
+  0x10: 'batch start',
+  0x11: 'batch end',
+  0x12: 'frank',
+  0x13: 'stats flush',
+  0x14: 'stats list',
+  0x15: 'funds',
+  0x16: 'config'
+};

@@ -1,0 +1,74 @@
+// An in-memory Board for testing the firmware core in Node (the OpenSK way: the core is
+// written against the board interface, and tests give it a test environment).
+import nodeCrypto from 'node:crypto';
+import { crc32 } from '../../protocol/crc32.ts';
+import type { Board } from '../../firmware/board.ts';
+
+export interface MemoryBoard extends Board {
+  /** bytes the firmware wrote to the serial line */
+  sent: string[];
+  /** deliver bytes to the firmware as the serial line would */
+  receive(bytes: string): void;
+  flashBytes: Uint8Array;
+  reboots: number;
+  clock: { ms: number };
+}
+
+export function memoryBoard(opts: { pageBytes?: number; pageCount?: number; sha256?: boolean } = {}): MemoryBoard {
+  const pageBytes = opts.pageBytes ?? 4096;
+  const pageCount = opts.pageCount ?? 8;
+  const flashBytes = new Uint8Array(pageBytes * pageCount).fill(0xff);
+  let handler: ((b: string) => void) | null = null;
+  const clock = { ms: Date.UTC(2026, 10, 24, 9, 0, 0) };
+  const bootMs = clock.ms;
+  const board: MemoryBoard = {
+    id: 'memory',
+    hardware: 'MEMORY',
+    interpreter: 'node',
+    serialNumber: '0001',
+    sent: [],
+    flashBytes,
+    reboots: 0,
+    clock,
+    receive(bytes) {
+      handler!(bytes);
+    },
+    serial: {
+      write(bytes) {
+        board.sent.push(bytes);
+      },
+      onData(h) {
+        handler = h;
+      }
+    },
+    flash: {
+      pageBytes,
+      pageCount,
+      writeAlign: 4,
+      read(offset, length) {
+        return Buffer.from(flashBytes.subarray(offset, offset + length)).toString('latin1');
+      },
+      write(offset, bytes) {
+        if (offset % 4 || bytes.length % 4) throw new Error('unaligned flash write');
+        for (let i = 0; i < bytes.length; i++) flashBytes[offset + i] &= bytes.charCodeAt(i);
+      },
+      erase(page) {
+        flashBytes.fill(0xff, page * pageBytes, (page + 1) * pageBytes);
+      }
+    },
+    now: () => clock.ms,
+    uptime: () => (clock.ms - bootMs) / 1000,
+    random32: () => nodeCrypto.randomBytes(4).readUInt32BE(0),
+    crc32,
+    sha256: opts.sha256 === false ? null : (b) => nodeCrypto.createHash('sha256').update(Buffer.from(b, 'latin1')).digest().toString('latin1'),
+    tamper: null,
+    memory: () => null,
+    resetInfo: () => [],
+    reboot() {
+      board.reboots++;
+    },
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout)
+  };
+  return board;
+}
