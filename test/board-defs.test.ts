@@ -1,0 +1,97 @@
+import { expect } from 'chai';
+import { readdirSync } from 'node:fs';
+import { loadBoards, getBoard, BOARD_IDS, NATIVE_CRYPTO_NAMES } from '../board-defs/index.ts';
+
+const PORTS = ['USB', 'Serial1', 'Bluetooth'];
+const CONSOLES = ['USB', 'Serial1', 'Bluetooth', 'Terminal', 'stdio'];
+
+describe('board-defs', () => {
+  const boards = loadBoards();
+
+  it('loads all 8 boards', () => {
+    expect(boards.map((b) => b.id)).to.have.members(['pico', 'wifi', 'original', 'puckjs', 'mdbt42q', 'banglejs2', 'esp32', 'linux']);
+    expect(boards).to.have.length(8);
+    const files = readdirSync(new URL('../board-defs/', import.meta.url)).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
+    expect(files).to.have.members([...BOARD_IDS]);
+  });
+
+  it('has unique ids and Espruino board names', () => {
+    expect(new Set(boards.map((b) => b.id)).size).to.equal(boards.length);
+    expect(new Set(boards.map((b) => b.espruinoBoard)).size).to.equal(boards.length);
+  });
+
+  for (const b of loadBoards()) {
+    describe(b.id, () => {
+      it('has every required field with the right type', () => {
+        for (const k of ['id', 'name', 'espruinoBoard', 'mcu', 'notes']) expect(b[k as keyof typeof b], k).to.be.a('string').and.not.equal('');
+        for (const k of ['clockMHz', 'variables', 'ramKB', 'flashKB']) {
+          const v = b[k as keyof typeof b] as number;
+          expect(v, k).to.be.a('number');
+          expect(Number.isInteger(v) && v >= 0, k).to.equal(true);
+        }
+        expect(b.variables).to.be.greaterThan(0);
+        expect(b.flashKB).to.be.greaterThan(0);
+        expect(b.image.budgetBytes).to.be.a('number').and.greaterThan(0);
+        for (const k of ['dataStart', 'pageBytes', 'dataPages', 'writeAlignBytes', 'eraseCycles'] as const) {
+          expect(Number.isInteger(b.flash[k]), `flash.${k}`).to.equal(true);
+          expect(b.flash[k], `flash.${k}`).to.be.at.least(0);
+        }
+        expect(b.flash.writeAlignBytes).to.equal(4);
+        expect(b.flash.eraseCycles).to.be.greaterThan(0);
+        expect(PORTS).to.include(b.dataPort);
+        expect(CONSOLES).to.include(b.consoleDefault);
+        expect(b.serial.baud).to.be.a('number').and.greaterThan(0);
+        for (const p of [b.serial.rx, b.serial.tx]) expect(p === null || typeof p === 'string').to.equal(true);
+        expect(b.nativeCrypto).to.be.an('array');
+        expect(['hmac', 'ed25519']).to.include(b.seal);
+        if (b.tamper !== null) {
+          expect(b.tamper.pin).to.be.a('string');
+          expect([0, 1]).to.include(b.tamper.activeLevel);
+        }
+        expect(b.leds).to.be.an('array');
+        b.leds.forEach((l) => expect(l).to.match(/^LED\d$/));
+        expect(b.sources).to.be.an('array').that.is.not.empty;
+        b.sources.forEach((s) => expect(s).to.be.a('string'));
+      });
+
+      it('has a statistics region of at least 16 KB, page aligned', () => {
+        expect(b.flash.dataPages * b.flash.pageBytes).to.be.at.least(16384);
+        expect(b.flash.pageBytes & (b.flash.pageBytes - 1), 'power of two').to.equal(0);
+        expect(b.flash.dataStart % b.flash.pageBytes).to.equal(0);
+      });
+
+      it('lists only known native crypto names', () => {
+        expect([...NATIVE_CRYPTO_NAMES]).to.include.members(b.nativeCrypto);
+      });
+
+      it('seals with ed25519 only where variables >= 12000', () => {
+        if (b.seal === 'ed25519') expect(b.variables).to.be.at.least(12000);
+        if (b.variables < 12000) expect(b.seal).to.equal('hmac');
+      });
+
+      it('uses Serial1 pins only when the data port is a wire', () => {
+        if (b.dataPort === 'Bluetooth') expect(b.serial.rx).to.equal(null);
+      });
+    });
+  }
+
+  it('matches the measured board table', () => {
+    expect(getBoard('pico')).to.deep.include({ variables: 5100, ramKB: 96, flashKB: 384, espruinoBoard: 'PICO_R1_3', nativeCrypto: ['SHA256', 'AES'] });
+    expect(getBoard('original').nativeCrypto).to.deep.equal(['SHA1']);
+    expect(getBoard('mdbt42q').nativeCrypto).to.deep.equal(['SHA256']);
+    expect(getBoard('banglejs2').nativeCrypto).to.deep.equal(['SHA256', 'SHA512', 'AES-CCM']);
+    expect(getBoard('linux')).to.deep.include({ flashKB: 256, consoleDefault: 'stdio' });
+    expect(getBoard('linux').flash.pageBytes).to.equal(4096);
+  });
+
+  it('getBoard returns a board and throws listing the valid ids for an unknown one', () => {
+    expect(getBoard('wifi').name).to.equal('Espruino WiFi');
+    expect(() => getBoard('nope')).to.throw(Error, /nope.*pico, wifi, original, puckjs, mdbt42q, banglejs2, esp32, linux/);
+  });
+
+  it('returns copies', () => {
+    const a = getBoard('pico');
+    a.flash.dataStart = 0;
+    expect(getBoard('pico').flash.dataStart).to.equal(0x08008000);
+  });
+});
