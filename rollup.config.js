@@ -14,7 +14,11 @@ function buildInfo(info) {
   return {
     name: 'psd-build-info',
     load(id) {
-      if (path.resolve(id) === buildInfoModule) return 'export var BUILD = ' + JSON.stringify(info) + ';';
+      if (path.resolve(id) === buildInfoModule)
+        return (
+          'export var BUILD = ' + JSON.stringify(info) + ';\n' +
+          'export var HAS_SHA256 = ' + (info.nativeCrypto.indexOf('SHA256') >= 0) + ';\n'
+        );
       return null;
     }
   };

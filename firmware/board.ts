@@ -47,6 +47,6 @@ export interface Board {
   /** what the board says about the last reset (error flags, reset reason); empty if it says nothing */
   resetInfo(): string[];
   reboot(): void;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
 }

@@ -12,3 +12,6 @@ export interface BuildInfo {
 }
 
 export declare var BUILD: BuildInfo;
+
+/** Compile-time flags, so code for crypto a board lacks is removed from its image. */
+export declare var HAS_SHA256: boolean;

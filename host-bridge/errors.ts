@@ -1,5 +1,5 @@
 // Errors the host bridge reports: the protocol's code and message, plus a hint for people.
-import { ErrorCode, ErrorMessage } from '../protocol/errors.ts';
+import { ErrorCode, ErrorMessage, HostErrorMessage } from '../protocol/errors.ts';
 
 const HINTS: { [code: number]: string } = {
   [ErrorCode.NO_DEVICE]: 'check the cable and the port name (`psd ports` lists them), or start a virtual board with `psd sim`',
@@ -12,7 +12,7 @@ const HINTS: { [code: number]: string } = {
 
 export class PsdError extends Error {
   constructor(public code: number, detail?: string, public hint: string | undefined = HINTS[code]) {
-    super((ErrorMessage[code] ?? 'error ' + code) + (detail ? ': ' + detail : ''));
+    super((ErrorMessage[code] ?? HostErrorMessage[code] ?? 'error ' + code) + (detail ? ': ' + detail : ''));
   }
   toJSON() {
     return { code: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}) };

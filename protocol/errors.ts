@@ -47,7 +47,11 @@ export var ErrorMessage: { [code: number]: string } = {
   23: 'replayed message',
   24: 'too many cumulative records',
   25: 'device not provisioned',
-  26: 'statistics await confirmation',
+  26: 'statistics await confirmation'
+};
+
+// Host-side messages live apart so the firmware image does not carry them.
+export var HostErrorMessage: { [code: number]: string } = {
   100: 'no device at this port',
   101: 'no answer from the device',
   102: 'the device does not speak this protocol',

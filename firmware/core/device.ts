@@ -106,9 +106,9 @@ export function startFront(board: Board, build: BuildInfo, handlers: { [type: nu
   board.serial.onData(function (bytes: string) {
     crcReported = false;
     decoder.push(bytes);
-    if (staleTimer !== null) board.clearTimeout(staleTimer);
+    if (staleTimer !== null) board.clearTimer(staleTimer);
     staleTimer = decoder.pending()
-      ? board.setTimeout(function () {
+      ? board.setTimer(function () {
           staleTimer = null;
           decoder.reset();
         }, STALE_FRAME_MS)

@@ -36,7 +36,7 @@ export function startPsd(board: Board, build: BuildInfo) {
 
   handlers[Command.REBOOT] = function () {
     // answer first: the reboot happens after the response left
-    board.setTimeout(function () {
+    board.setTimer(function () {
       board.reboot();
     }, 50);
     return { rebooting: true };

@@ -1,6 +1,6 @@
 // The one place that touches Espruino's globals: it binds the board interface to them.
 import { Board } from '../board.ts';
-import { BuildInfo } from '../build-info.ts';
+import { BuildInfo, HAS_SHA256 } from '../build-info.ts';
 
 declare var USB: any, Serial1: any, Bluetooth: any, LoopbackA: any, E: any, getTime: () => number, getSerial: () => string, process: any;
 declare function digitalRead(pin: any): number;
@@ -24,7 +24,7 @@ export function espruinoBoard(build: BuildInfo): Board {
   var Flash = require('Flash');
   var base = build.flash.dataStart;
   var pageBytes = build.flash.pageBytes;
-  var crypto = build.nativeCrypto.length ? require('crypto') : null;
+  var crypto = HAS_SHA256 ? require('crypto') : null;
   var tamper = build.tamper;
 
   return {
@@ -66,8 +66,7 @@ export function espruinoBoard(build: BuildInfo): Board {
     crc32: function (bytes) {
       return E.CRC32(bytes) >>> 0;
     },
-    sha256:
-      crypto && build.nativeCrypto.indexOf('SHA256') >= 0
+    sha256: HAS_SHA256
         ? function (bytes) {
             return E.toString(new Uint8Array(crypto.SHA256(bytes)));
           }
@@ -92,10 +91,10 @@ export function espruinoBoard(build: BuildInfo): Board {
     reboot: function () {
       E.reboot();
     },
-    setTimeout: function (fn, ms) {
+    setTimer: function (fn, ms) {
       return setTimeout(fn, ms);
     },
-    clearTimeout: function (handle) {
+    clearTimer: function (handle) {
       clearTimeout(handle as any);
     }
   };

@@ -67,8 +67,8 @@ export function memoryBoard(opts: { pageBytes?: number; pageCount?: number; sha2
     reboot() {
       board.reboots++;
     },
-    setTimeout: (fn, ms) => setTimeout(fn, ms),
-    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout)
+    setTimer: (fn, ms) => setTimeout(fn, ms),
+    clearTimer: (h) => clearTimeout(h as NodeJS.Timeout)
   };
   return board;
 }
