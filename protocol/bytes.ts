@@ -37,3 +37,15 @@ export function asciiJson(value: unknown): string {
     return '\\u' + (c.charCodeAt(0) | 0x10000).toString(16).slice(1);
   });
 }
+
+export var MAX_U48 = 281474976710655; // 2^48 - 1: registers are 48-bit, integer-exact in a double
+
+/** 48-bit big-endian (registers): split in two because JS bit operators are 32-bit. */
+export function u48(n: number): string {
+  var hi = Math.floor(n / 4294967296);
+  return u16(hi) + u32(n - hi * 4294967296);
+}
+
+export function readU48(s: string, at: number): number {
+  return readU16(s, at) * 4294967296 + readU32(s, at + 2);
+}
