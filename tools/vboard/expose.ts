@@ -1,0 +1,118 @@
+/**
+ * Expose a VirtualBoard's data port to other programs: a TCP server on 127.0.0.1 (every
+ * client sees the board's output; what any client sends reaches the board) and, on
+ * request, a pseudo-terminal (via socat) that the `serialport` package opens exactly like a
+ * USB board. socat is restarted whenever it exits (it does when the last user of the pty
+ * closes it), so the pty link can be opened again and again.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { VirtualBoard } from './board.ts';
+
+export interface ExposeOptions {
+  /** also create a pseudo-terminal bridged to the TCP server */
+  pty?: boolean;
+  /** path of the symlink to the pty (default: a fresh name in the temp folder) */
+  ptyLink?: string;
+  /** TCP port; 0 or undefined = pick a free one */
+  tcpPort?: number;
+  /** socat binary (default "socat") */
+  socat?: string;
+}
+
+export interface Exposed {
+  ptyPath?: string;
+  tcpUrl?: string;
+  tcpPort?: number;
+  close(): Promise<void>;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function exposeBoard(vb: VirtualBoard, opts: ExposeOptions = {}): Promise<Exposed> {
+  const clients = new Set<Socket>();
+  const server: Server = createServer((sock) => {
+    clients.add(sock);
+    sock.setNoDelay(true);
+    sock.on('data', (d) => vb.hostWrite(d));
+    sock.on('close', () => clients.delete(sock));
+    sock.on('error', () => clients.delete(sock));
+  });
+  const onData = (b: Buffer) => {
+    for (const c of clients) if (!c.destroyed) c.write(b);
+  };
+  vb.on('hostData', onData);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.tcpPort ?? 0, '127.0.0.1', () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const result: Exposed = {
+    tcpUrl: `tcp://127.0.0.1:${port}`,
+    tcpPort: port,
+    close: async () => {}
+  };
+
+  let socat: ChildProcess | null = null;
+  let closing = false;
+  const link = opts.ptyLink ?? join(tmpdir(), `vboard-${vb.board.id}-${process.pid}-${Date.now().toString(36)}`);
+  const startSocat = () => {
+    if (closing) return;
+    const p = spawn(opts.socat ?? 'socat', ['-d', '-d', `pty,raw,echo=0,link=${link}`, `TCP:127.0.0.1:${port}`], {
+      stdio: ['ignore', 'ignore', 'pipe']
+    });
+    socat = p;
+    p.stderr!.on('data', () => {});
+    p.on('exit', () => {
+      if (socat === p) socat = null;
+      if (!closing) setTimeout(startSocat, 50);
+    });
+    p.on('error', () => {});
+  };
+  if (opts.pty) {
+    if (existsSync(link)) {
+      try { unlinkSync(link); } catch { /* ignore */ }
+    }
+    startSocat();
+    const t0 = Date.now();
+    for (;;) {
+      let ok = false;
+      try { ok = lstatSync(link).isSymbolicLink() && clients.size > 0; } catch { ok = false; }
+      if (ok) break;
+      if (Date.now() - t0 > 10000) {
+        closing = true;
+        (socat as ChildProcess | null)?.kill();
+        vb.off('hostData', onData);
+        server.close();
+        throw new Error(`exposeBoard: socat did not create ${link}`);
+      }
+      await sleep(20);
+    }
+    result.ptyPath = link;
+  }
+
+  result.close = async () => {
+    closing = true;
+    vb.off('hostData', onData);
+    const p = socat as ChildProcess | null;
+    if (p && p.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        p.once('exit', () => resolve());
+        p.kill('SIGTERM');
+        setTimeout(resolve, 2000);
+      });
+    }
+    for (const c of clients) c.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (opts.pty && existsSync(link)) {
+      try { unlinkSync(link); } catch { /* ignore */ }
+    }
+  };
+  return result;
+}
