@@ -1,0 +1,62 @@
+// Cumulative statistics records: one per distinct parameter set. The one layout the
+// firmware stores in flash, the host lists and the data center reads.
+//
+//   offset size  field
+//   0      4     customer number (the mail house's client, as the postal authority knows it)
+//   4      1     category (mail class or product, 0..119)
+//   5      1     weight band (index into WEIGHT_BANDS_G)
+//   6      2     reserved, 0
+//   8      4     postage per piece, minor units
+//   12     4     pieces
+//   16     4     amount, minor units (sum of postage)
+//   20     4     weight, grams (sum of actual weights)
+//
+// The key is (customer, category, weight band, postage). The batch is deliberately not part
+// of the stored key: a record per batch would need ~4,000 records for 30 days of the
+// reference workload (80 KB), more than a Pico's statistics flash; batches are kept in the
+// journal's batch start/end records instead.
+import { u32, readU32 } from './bytes.ts';
+
+export var RECORD_BYTES = 24;
+export var MAX_CATEGORIES = 120;
+/** Upper limits of the weight bands, grams: a piece belongs to the first band it fits. */
+export var WEIGHT_BANDS_G = [20, 50, 100, 250, 500, 1000, 2000, 5000, 10000, 20000, 31500];
+export var MAX_WEIGHT_G = 31500;
+export var MAX_U32 = 4294967295;
+
+export interface CumulativeRecord {
+  customer: number;
+  category: number;
+  weightBand: number;
+  postage: number;
+  pieces: number;
+  amount: number;
+  weight: number;
+}
+
+export function weightBand(grams: number): number {
+  for (var i = 0; i < WEIGHT_BANDS_G.length; i++) if (grams <= WEIGHT_BANDS_G[i]) return i;
+  return -1;
+}
+
+export function encodeRecord(r: CumulativeRecord): string {
+  return u32(r.customer) + String.fromCharCode(r.category, r.weightBand, 0, 0) + u32(r.postage) + u32(r.pieces) + u32(r.amount) + u32(r.weight);
+}
+
+export function decodeRecord(s: string, at: number): CumulativeRecord {
+  return {
+    customer: readU32(s, at),
+    category: s.charCodeAt(at + 4),
+    weightBand: s.charCodeAt(at + 5),
+    postage: readU32(s, at + 8),
+    pieces: readU32(s, at + 12),
+    amount: readU32(s, at + 16),
+    weight: readU32(s, at + 20)
+  };
+}
+
+export function decodeRecords(s: string): CumulativeRecord[] {
+  var out: CumulativeRecord[] = [];
+  for (var at = 0; at + RECORD_BYTES <= s.length; at += RECORD_BYTES) out.push(decodeRecord(s, at));
+  return out;
+}
