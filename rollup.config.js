@@ -62,7 +62,8 @@ export default {
     flash: { dataStart: 0, pageBytes: 16384, dataPages: 4, writeAlignBytes: 4 },
     nativeCrypto: ['SHA256', 'AES'],
     tamper: null,
-    leds: []
+    leds: [],
+    maxRecords: 360
   }),
   output: { file: 'dist/firmware/pico.dev.js', format: 'iife', strict: false }
 };

@@ -39,8 +39,8 @@ export interface Board {
   uptime(): number;
   random32(): number;
   crc32(bytes: string): number;
-  /** native SHA-256 of a byte string (digest as byte string), or null where the board has none */
-  sha256: ((bytes: string) => string) | null;
+  /** SHA-256 of a byte string (digest as byte string): native where the board has it */
+  sha256: (bytes: string) => string;
   tamper: TamperInput | null;
   /** interpreter variables in use and in all, or null where the board cannot tell */
   memory(): { used: number; total: number } | null;

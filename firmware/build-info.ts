@@ -9,6 +9,8 @@ export interface BuildInfo {
   nativeCrypto: string[];
   tamper: { pin: string; activeLevel: number } | null;
   leds: string[];
+  /** cumulative records each tier holds: bounded by the board's variables and flash */
+  maxRecords: number;
 }
 
 export declare var BUILD: BuildInfo;

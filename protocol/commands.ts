@@ -3,24 +3,37 @@ export var Command = {
   STATUS: 0x01,
   ECHO: 0x02,
   REBOOT: 0x03,
+  CLOCK: 0x04,
   BATCH_START: 0x10,
   BATCH_END: 0x11,
   FRANK: 0x12,
   STATS_FLUSH: 0x13,
   STATS_LIST: 0x14,
   FUNDS: 0x15,
-  CONFIG: 0x16
+  CONFIG: 0x16,
+  INDICIA: 0x17,
+  PROVISION: 0x20
 };
 
 export var CommandName: { [type: number]: string } = {
   0x01: 'status',
   0x02: 'echo',
   0x03: 'reboot',
+  0x04: 'clock',
   0x10: 'batch start',
   0x11: 'batch end',
   0x12: 'frank',
   0x13: 'stats flush',
   0x14: 'stats list',
   0x15: 'funds',
-  0x16: 'config'
+  0x16: 'config',
+  0x17: 'indicia',
+  0x20: 'provision'
 };
+
+/** Most indicia one answer carries (each is 80 hex chars; a frame holds 1,012 payload bytes). */
+export var INDICIA_PER_FRAME = 8;
+/** Most records one `stats list` answer carries (48 hex chars each). */
+export var RECORDS_PER_FRAME = 16;
+/** Most pieces one batch-mode `frank` request may commit. */
+export var MAX_PIECES_PER_FRANK = 1000;

@@ -20,6 +20,9 @@ export var ErrorCode = {
   CATEGORY_LIMIT: 24,
   NOT_PROVISIONED: 25,
   PENDING_CONFIRMATION: 26,
+  CLOCK_NOT_SET: 27,
+  INCONSISTENT: 28,
+  STORAGE_CORRUPT: 29,
   // host-side only (never sent by a device)
   NO_DEVICE: 100,
   NO_ANSWER: 101,
@@ -47,7 +50,10 @@ export var ErrorMessage: { [code: number]: string } = {
   23: 'replayed message',
   24: 'too many cumulative records',
   25: 'device not provisioned',
-  26: 'statistics await confirmation'
+  26: 'statistics await confirmation',
+  27: 'device clock not set',
+  28: 'registers and statistics disagree',
+  29: 'statistics flash is corrupt'
 };
 
 // Host-side messages live apart so the firmware image does not carry them.

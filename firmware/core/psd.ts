@@ -1,30 +1,79 @@
-// The PSD application: wires the command handlers to the protocol front.
+// The PSD application: the command handlers over the ledger, wired to the protocol front.
 import { Board } from '../board.ts';
 import { BuildInfo } from '../build-info.ts';
-import { Command } from '../../protocol/commands.ts';
+import { Command, INDICIA_PER_FRAME, RECORDS_PER_FRAME, MAX_PIECES_PER_FRANK } from '../../protocol/commands.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
+import { toHex, fromHex, MAX_U48 } from '../../protocol/bytes.ts';
+import { MAX_CATEGORIES, MAX_WEIGHT_G, MAX_U32, weightBand } from '../../protocol/records.ts';
 import { startFront, fail } from './device.ts';
+import { Ledger, FrankCommit, MODE_SINGLE, MODE_DYNAMIC, MODE_BATCH } from './ledger.ts';
+
+var FLUSH_CHECK_MS = 60000;
+
+function integer(v: any, name: string, min: number, max: number): number {
+  if (typeof v !== 'number' || v !== Math.floor(v) || v < min || v > max) fail(ErrorCode.BAD_ARGUMENT, name + ' must be an integer ' + min + '..' + max);
+  return v;
+}
+
+function hexBytes(v: any, name: string, bytes: number): string {
+  if (typeof v !== 'string' || v.length !== bytes * 2 || !/^[0-9a-fA-F]*$/.test(v)) fail(ErrorCode.BAD_ARGUMENT, name + ' must be ' + bytes + ' bytes of hex');
+  return fromHex(v);
+}
+
+var MODE_NAMES = ['', 'single', 'dynamic', 'batch'];
 
 export function startPsd(board: Board, build: BuildInfo) {
-  var resetInfo = board.resetInfo();
+  var boardFlags = board.resetInfo();
+  var ledger = new Ledger(board, build.maxRecords);
+  ledger.boot();
   var handlers: { [type: number]: (req: any) => any } = {};
   var front = startFront(board, build, handlers);
 
+  function registers() {
+    return { ascending: ledger.ascending, descending: ledger.descending, pieces: ledger.pieces, controlTotal: ledger.ascending + ledger.descending };
+  }
+
+  function batchInfo() {
+    var b = ledger.batch;
+    return b ? { txn: b.txn, customer: b.customer, mode: MODE_NAMES[b.mode], category: b.category, weight: b.weight, postage: b.postage, pieces: b.pieces, startedAt: b.startedAt } : null;
+  }
+
+  function frankAnswer(c: FrankCommit, repeated: boolean) {
+    var indicia: string[] = [];
+    for (var i = 0; i < c.count && i < INDICIA_PER_FRAME; i++) indicia.push(toHex(ledger.indicium(c, i)));
+    return { id: c.id, first: c.firstPiece + 1, count: c.count, amount: c.count * c.postage, repeated: repeated, registers: registers(), indicia: indicia };
+  }
+
   handlers[Command.STATUS] = function () {
-    var memory = board.memory();
-    var flashBytes = board.flash.pageBytes * board.flash.pageCount;
+    var storage = ledger.storage();
     return {
-      deviceId: 'PSD-' + board.serialNumber,
+      deviceId: ledger.device ? 'PSD-' + ledger.device : 'unprovisioned-' + board.serialNumber,
+      device: ledger.device,
       board: build.board,
       hardware: board.hardware,
       interpreter: board.interpreter,
       firmwareVersion: build.firmwareVersion,
       buildHash: build.buildHash,
       uptime: Math.floor(board.uptime() - front.bootedAt),
-      resetCause: resetInfo.length ? resetInfo.join(',') : 'unknown',
-      registers: { ascending: 0, descending: 0, pieces: 0, controlTotal: 0 },
-      storage: { used: 0, free: flashBytes, total: flashBytes, pageBytes: board.flash.pageBytes, pages: board.flash.pageCount },
-      memory: memory,
+      resetCause: (ledger.rebootedByCommand ? ['reboot command'] : ledger.formatted ? ['first boot'] : ['power-on or reset']).concat(boardFlags).join(', '),
+      clock: ledger.seconds(),
+      registers: registers(),
+      fundsCounter: ledger.fundsCounter,
+      storage: {
+        used: storage.used,
+        free: storage.free,
+        total: storage.total,
+        low: storage.low,
+        pageBytes: board.flash.pageBytes,
+        pages: board.flash.pageCount,
+        records: storage.records,
+        ramRecords: storage.ramRecords,
+        recordCapacity: storage.capacity
+      },
+      batch: batchInfo(),
+      config: ledger.config,
+      lock: ledger.lock,
+      memory: board.memory(),
       link: front.counters
     };
   };
@@ -35,11 +84,107 @@ export function startPsd(board: Board, build: BuildInfo) {
   };
 
   handlers[Command.REBOOT] = function () {
+    ledger.noteReboot();
     // answer first: the reboot happens after the response left
     board.setTimer(function () {
       board.reboot();
     }, 50);
     return { rebooting: true };
   };
-  return front;
+
+  handlers[Command.CLOCK] = function (req) {
+    ledger.setClock(integer(req.now, 'now', 1, 8640000000000000));
+    ledger.maybeFlush();
+    return { clock: ledger.seconds() };
+  };
+
+  handlers[Command.PROVISION] = function (req) {
+    ledger.provision(integer(req.device, 'device', 1, MAX_U32), hexBytes(req.deviceKey, 'deviceKey', 32), hexBytes(req.kmsKey, 'kmsKey', 32));
+    return { device: ledger.device };
+  };
+
+  handlers[Command.FUNDS] = function (req) {
+    ledger.loadFunds(integer(req.counter, 'counter', 1, MAX_U32), integer(req.amount, 'amount', 1, MAX_U48), hexBytes(req.mac, 'mac', 32));
+    return { registers: registers(), fundsCounter: ledger.fundsCounter };
+  };
+
+  handlers[Command.BATCH_START] = function (req) {
+    var mode = req.mode === 'batch' ? MODE_BATCH : req.mode === 'dynamic' ? MODE_DYNAMIC : fail(ErrorCode.BAD_ARGUMENT, "mode must be 'batch' or 'dynamic'");
+    var customer = integer(req.customer, 'customer', 1, MAX_U32);
+    var fixed = mode === MODE_BATCH;
+    var b = ledger.startBatch({
+      customer: customer,
+      mode: mode,
+      category: fixed ? integer(req.category, 'category', 0, MAX_CATEGORIES - 1) : 0,
+      weight: fixed ? integer(req.weight, 'weight', 1, MAX_WEIGHT_G) : 0,
+      postage: fixed ? integer(req.postage, 'postage', 1, MAX_U32) : 0
+    });
+    return { batch: batchInfo(), registers: registers(), txn: b.txn };
+  };
+
+  handlers[Command.BATCH_END] = function () {
+    var r = ledger.endBatch();
+    return { txn: r.batch.txn, pieces: r.batch.pieces, flushed: r.flushed, registers: registers() };
+  };
+
+  handlers[Command.FRANK] = function (req) {
+    var id = integer(req.id, 'id', 1, MAX_U32);
+    // a repeated request (the answer was lost, or the device rebooted before it left):
+    // the pieces were charged once; answer again, never charge again
+    if (ledger.last && ledger.last.id === id) return frankAnswer(ledger.last, true);
+    var b = ledger.batch;
+    var mode = b ? b.mode : MODE_SINGLE;
+    var count = mode === MODE_BATCH ? integer(req.count === undefined ? 1 : req.count, 'count', 1, MAX_PIECES_PER_FRANK) : 1;
+    if (mode !== MODE_BATCH && req.count !== undefined && req.count !== 1) fail(ErrorCode.BAD_ARGUMENT, 'count is for batch mode; ' + MODE_NAMES[mode] + ' mode franks one piece per request');
+    var customer = b ? b.customer : integer(req.customer, 'customer', 1, MAX_U32);
+    var category = mode === MODE_BATCH ? b!.category : integer(req.category, 'category', 0, MAX_CATEGORIES - 1);
+    var weight = mode === MODE_BATCH ? b!.weight : integer(req.weight, 'weight', 1, MAX_WEIGHT_G);
+    var postage = mode === MODE_BATCH ? b!.postage : integer(req.postage, 'postage', 1, MAX_U32);
+    var c = ledger.frank({ id: id, customer: customer, category: category, band: weightBand(weight), mode: mode, weight: weight, postage: postage, count: count });
+    return frankAnswer(c, false);
+  };
+
+  handlers[Command.INDICIA] = function (req) {
+    var c = ledger.last;
+    if (!c) fail(ErrorCode.BAD_ARGUMENT, 'nothing franked yet');
+    var from = integer(req.from, 'from', c!.firstPiece + 1, c!.firstPiece + c!.count);
+    var n = integer(req.count === undefined ? INDICIA_PER_FRAME : req.count, 'count', 1, INDICIA_PER_FRAME);
+    var indicia: string[] = [];
+    for (var p = from; p < from + n && p <= c!.firstPiece + c!.count; p++) indicia.push(toHex(ledger.indicium(c!, p - c!.firstPiece - 1)));
+    return { id: c!.id, from: from, indicia: indicia };
+  };
+
+  handlers[Command.STATS_FLUSH] = function () {
+    if (ledger.lock) fail(ledger.lock.code, ledger.lock.message);
+    var n = ledger.flush();
+    return { flushed: n, records: ledger.flash.count };
+  };
+
+  handlers[Command.STATS_LIST] = function (req) {
+    var tier = req.tier === 'ram' ? ledger.ram : ledger.flash;
+    var from = integer(req.from === undefined ? 0 : req.from, 'from', 0, MAX_U32);
+    var records: string[] = [];
+    for (var i = from; i < tier.count && records.length < RECORDS_PER_FRAME; i++) records.push(toHex(tier.encode(i, 1)));
+    return { tier: req.tier === 'ram' ? 'ram' : 'flash', total: tier.count, from: from, records: records };
+  };
+
+  handlers[Command.CONFIG] = function (req) {
+    var c = ledger.config;
+    ledger.configure({
+      flushPeriodS: req.flushPeriodS === undefined ? c.flushPeriodS : integer(req.flushPeriodS, 'flushPeriodS', 60, 2592000),
+      flushEveryPieces: req.flushEveryPieces === undefined ? c.flushEveryPieces : integer(req.flushEveryPieces, 'flushEveryPieces', 1, 65535),
+      lowStoragePct: req.lowStoragePct === undefined ? c.lowStoragePct : integer(req.lowStoragePct, 'lowStoragePct', 1, 90)
+    });
+    return { config: ledger.config };
+  };
+
+  // the period flush also happens while nothing is franked
+  function tick() {
+    try {
+      ledger.maybeFlush();
+    } catch (e) {}
+    board.setTimer(tick, FLUSH_CHECK_MS);
+  }
+  board.setTimer(tick, FLUSH_CHECK_MS);
+  return { front: front, ledger: ledger };
 }

@@ -1,6 +1,7 @@
 // The one place that touches Espruino's globals: it binds the board interface to them.
 import { Board } from '../board.ts';
 import { BuildInfo, HAS_SHA256 } from '../build-info.ts';
+import { sha256 } from '../core/sha256.ts';
 
 declare var USB: any, Serial1: any, Bluetooth: any, LoopbackA: any, E: any, getTime: () => number, getSerial: () => string, process: any;
 declare function digitalRead(pin: any): number;
@@ -70,7 +71,7 @@ export function espruinoBoard(build: BuildInfo): Board {
         ? function (bytes) {
             return E.toString(new Uint8Array(crypto.SHA256(bytes)));
           }
-        : null,
+        : sha256,
     tamper: tamper
       ? {
           active: function () {

@@ -60,14 +60,14 @@ export function memoryBoard(opts: { pageBytes?: number; pageCount?: number; sha2
     uptime: () => (clock.ms - bootMs) / 1000,
     random32: () => nodeCrypto.randomBytes(4).readUInt32BE(0),
     crc32,
-    sha256: opts.sha256 === false ? null : (b) => nodeCrypto.createHash('sha256').update(Buffer.from(b, 'latin1')).digest().toString('latin1'),
+    sha256: (b) => nodeCrypto.createHash('sha256').update(Buffer.from(b, 'latin1')).digest().toString('latin1'),
     tamper: null,
     memory: () => null,
     resetInfo: () => [],
     reboot() {
       board.reboots++;
     },
-    setTimer: (fn, ms) => setTimeout(fn, ms),
+    setTimer: (fn, ms) => setTimeout(fn, ms).unref(),
     clearTimer: (h) => clearTimeout(h as NodeJS.Timeout)
   };
   return board;

@@ -1,0 +1,579 @@
+// The PSD's durable state: postal registers, batches, cumulative statistics in two tiers
+// (RAM since the last flush, flash after it), configuration and keys; all rebuilt at boot by
+// replaying the flash journal.
+//
+// Every change is written to the journal first and applied to RAM only after the write
+// returned (`commit`), and the same `apply` runs at boot on the replayed journal, so what
+// is in RAM is always what flash says. The RAM tier is therefore never lost: the per-piece
+// FRANK records it is made of are in flash; a flush writes it out as summarised records
+// (FLUSH chunks + FLUSH_END, checked against the FRANK records at replay) so that a
+// checkpoint can then drop the per-piece records and reclaim their pages.
+import { Journal, CKPT_BEGIN, CKPT_END, JournalEntry } from './journal.ts';
+import { RecordTable } from './table.ts';
+import { hmac, sameBytes } from './hmac.ts';
+import { Board } from '../board.ts';
+import { u16, u32, u48, readU16, readU32, readU48, toHex, fromHex, MAX_U48 } from '../../protocol/bytes.ts';
+import { RECORD_BYTES, MAX_U32 } from '../../protocol/records.ts';
+import { indiciumBody, INDICIUM_MAC_BYTES } from '../../protocol/indicium.ts';
+import { fundsMessage } from '../../protocol/auth.ts';
+import { ErrorCode, ErrorMessage } from '../../protocol/errors.ts';
+import { fail } from './device.ts';
+
+// Journal record types (the journal itself uses 1..15).
+var T_STATE = 16;
+var T_TABLE = 17;
+var T_PROVISION = 20;
+var T_FUNDS = 21;
+var T_BATCH_START = 22;
+var T_BATCH_END = 23;
+var T_FRANK = 24;
+var T_FLUSH_CHUNK = 25;
+var T_FLUSH_END = 26;
+var T_CONFIG = 28;
+var T_RELEASE = 29;
+var T_REBOOT = 30;
+var T_FLUSH_ABORT = 31;
+
+/** Records per FLUSH/TABLE journal record: small strings, frugal with variables. */
+var CHUNK_RECORDS = 32;
+var FRANK_BYTES = 36;
+/** Generous upper bound of the JSON STATE record. */
+var STATE_BYTES = 700;
+
+export var MODE_SINGLE = 1;
+export var MODE_DYNAMIC = 2;
+export var MODE_BATCH = 3;
+
+export interface Config {
+  /** flush RAM records to flash at least this often, seconds */
+  flushPeriodS: number;
+  /** ... and every this many pieces */
+  flushEveryPieces: number;
+  /** storage-low flag below this percentage of free journal space */
+  lowStoragePct: number;
+}
+
+export interface Batch {
+  txn: number;
+  customer: number;
+  mode: number;
+  category: number;
+  weight: number;
+  postage: number;
+  pieces: number;
+  startedAt: number;
+}
+
+/** The last FRANK commit: enough to answer its retransmission and regenerate its indicia. */
+export interface FrankCommit {
+  id: number;
+  customer: number;
+  category: number;
+  band: number;
+  mode: number;
+  weight: number;
+  postage: number;
+  count: number;
+  /** piece counter before this commit */
+  firstPiece: number;
+  /** registers before this commit */
+  ascending: number;
+  descending: number;
+  /** seconds since 1970 */
+  time: number;
+}
+
+export interface Lock {
+  code: number;
+  message: string;
+}
+
+export function defaultConfig(): Config {
+  return { flushPeriodS: 86400, flushEveryPieces: 255, lowStoragePct: 20 };
+}
+
+export class Ledger {
+  ascending = 0;
+  descending = 0;
+  pieces = 0;
+  fundsTotal = 0;
+  fundsCounter = 0;
+  txnCounter = 0;
+  device = 0;
+  deviceKey = '';
+  kmsKey = '';
+  config: Config = defaultConfig();
+  batch: Batch | null = null;
+  last: FrankCommit | null = null;
+  lock: Lock | null = null;
+  /** seconds: when RAM records were last flushed, and the latest time the journal saw */
+  lastFlushAt = 0;
+  lastTime = 0;
+  piecesSinceFlush = 0;
+  /** statistics already confirmed by the data center and released from flash */
+  releasedPieces = 0;
+  releasedAmount = 0;
+  flash: RecordTable;
+  ram: RecordTable;
+  /** FLUSH chunks seen at replay, applied at their FLUSH_END */
+  private pendingChunks: string[] = [];
+  /** the journal's last entry before this boot was a deliberate reboot */
+  rebootedByCommand = false;
+  journal: Journal;
+  formatted = false;
+
+  constructor(private board: Board, capacity: number) {
+    this.flash = new RecordTable(capacity);
+    this.ram = new RecordTable(capacity);
+    this.journal = new Journal(board.flash, board.crc32);
+  }
+
+  // ---- boot ---------------------------------------------------------------------------
+
+  /** Rebuilds the state from flash and checks it; locks instead of guessing. */
+  boot(): void {
+    var opened;
+    try {
+      opened = this.journal.open();
+    } catch (e) {
+      this.lock = { code: ErrorCode.STORAGE_CORRUPT, message: ErrorMessage[ErrorCode.STORAGE_CORRUPT] + ': ' + ((e as any).message || e) };
+      return;
+    }
+    if (opened.problems.length) {
+      this.lock = { code: ErrorCode.STORAGE_CORRUPT, message: ErrorMessage[ErrorCode.STORAGE_CORRUPT] + ': ' + opened.problems.join('; ') };
+      return;
+    }
+    this.formatted = opened.formatted;
+    var entries = opened.entries;
+    try {
+      for (var i = 0; i < entries.length; i++) this.apply(entries[i]);
+    } catch (e) {
+      this.lock = { code: ErrorCode.INCONSISTENT, message: ErrorMessage[ErrorCode.INCONSISTENT] + ': ' + ((e as any).message || e) };
+      return;
+    }
+    this.rebootedByCommand = entries.length > 0 && entries[entries.length - 1].type === T_REBOOT;
+    // a flush cut before its end: its chunks are not statistics (the FRANK records still are)
+    if (this.pendingChunks.length) {
+      try {
+        this.journal.append(T_FLUSH_ABORT, '');
+        this.pendingChunks = [];
+      } catch (e) {
+        this.lock = { code: ErrorCode.STORAGE_FULL, message: ErrorMessage[ErrorCode.STORAGE_FULL] + ': cannot close a cut flush' };
+        return;
+      }
+    }
+    var problem = this.inconsistency();
+    if (problem) this.lock = { code: ErrorCode.INCONSISTENT, message: ErrorMessage[ErrorCode.INCONSISTENT] + ': ' + problem };
+  }
+
+  /** The invariants of the registers and the statistics, or null when they hold. */
+  inconsistency(): string | null {
+    if (this.ascending + this.descending !== this.fundsTotal) return 'AR + DR != funds loaded';
+    var f = this.flash.totals();
+    var r = this.ram.totals();
+    if (this.releasedPieces + f.pieces + r.pieces !== this.pieces) return 'records count ' + (this.releasedPieces + f.pieces + r.pieces) + ' pieces, counter says ' + this.pieces;
+    if (this.releasedAmount + f.amount + r.amount !== this.ascending) return 'records sum to ' + (this.releasedAmount + f.amount + r.amount) + ', AR is ' + this.ascending;
+    return null;
+  }
+
+  // ---- applying journal records (live and at replay) -----------------------------------
+
+  private apply(e: JournalEntry): void {
+    var d = e.data;
+    switch (e.type) {
+      case CKPT_BEGIN:
+        this.reset();
+        break;
+      case T_STATE:
+        this.restore(JSON.parse(d));
+        break;
+      case T_TABLE:
+        this.flash.addEncoded(d);
+        break;
+      case T_PROVISION:
+        var p = JSON.parse(d);
+        this.device = p.device;
+        this.deviceKey = p.deviceKey;
+        this.kmsKey = p.kmsKey;
+        break;
+      case T_FUNDS:
+        var amount = readU48(d, 4);
+        this.fundsCounter = readU32(d, 0);
+        this.descending += amount;
+        this.fundsTotal += amount;
+        break;
+      case T_BATCH_START:
+        this.batch = JSON.parse(d);
+        this.txnCounter = this.batch!.txn;
+        break;
+      case T_BATCH_END:
+        this.batch = null;
+        break;
+      case T_FRANK:
+        this.applyFrank(decodeFrank(d));
+        break;
+      case T_FLUSH_CHUNK:
+        this.pendingChunks.push(d);
+        break;
+      case T_FLUSH_ABORT:
+        this.pendingChunks = [];
+        break;
+      case T_FLUSH_END:
+        this.applyFlush(readU32(d, 0), readU48(d, 4), readU32(d, 10));
+        break;
+      case T_CONFIG:
+        this.config = JSON.parse(d);
+        break;
+      case T_RELEASE:
+        this.applyRelease();
+        break;
+    }
+  }
+
+  private reset(): void {
+    this.ascending = this.descending = this.pieces = this.fundsTotal = this.fundsCounter = this.txnCounter = 0;
+    this.device = 0;
+    this.deviceKey = this.kmsKey = '';
+    this.config = defaultConfig();
+    this.batch = this.last = null;
+    this.lastFlushAt = this.lastTime = this.piecesSinceFlush = 0;
+    this.releasedPieces = this.releasedAmount = 0;
+    this.flash.clear();
+    this.ram.clear();
+    this.pendingChunks = [];
+  }
+
+  private snapshot(): any {
+    return {
+      ar: this.ascending,
+      dr: this.descending,
+      pc: this.pieces,
+      ft: this.fundsTotal,
+      fc: this.fundsCounter,
+      tx: this.txnCounter,
+      dv: this.device,
+      dk: toHex(this.deviceKey),
+      kk: toHex(this.kmsKey),
+      cf: this.config,
+      bt: this.batch,
+      ls: this.last,
+      lf: this.lastFlushAt,
+      lt: this.lastTime,
+      rp: this.releasedPieces,
+      ra: this.releasedAmount
+    };
+  }
+
+  private restore(s: any): void {
+    this.ascending = s.ar;
+    this.descending = s.dr;
+    this.pieces = s.pc;
+    this.fundsTotal = s.ft;
+    this.fundsCounter = s.fc;
+    this.txnCounter = s.tx;
+    this.device = s.dv;
+    this.deviceKey = fromHex(s.dk);
+    this.kmsKey = fromHex(s.kk);
+    this.config = s.cf;
+    this.batch = s.bt;
+    this.last = s.ls;
+    this.lastFlushAt = s.lf;
+    this.lastTime = s.lt;
+    this.releasedPieces = s.rp;
+    this.releasedAmount = s.ra;
+  }
+
+  private applyFrank(f: FrankCommit): void {
+    // each FRANK record names the registers it started from: replay checks the chain
+    if (f.ascending !== this.ascending || f.firstPiece !== this.pieces) throw new Error('FRANK record ' + f.id + ' does not follow the registers');
+    f.descending = this.descending;
+    var amount = f.count * f.postage;
+    this.ascending += amount;
+    this.descending -= amount;
+    this.pieces += f.count;
+    this.ram.add(f.customer, f.category, f.band, f.postage, f.count, amount, f.count * f.weight);
+    this.piecesSinceFlush += f.count;
+    if (this.batch) this.batch.pieces += f.count;
+    if (f.time > this.lastTime) this.lastTime = f.time;
+    if (!this.lastFlushAt) this.lastFlushAt = f.time;
+    this.last = f;
+  }
+
+  private applyFlush(pieces: number, amount: number, time: number): void {
+    var r = this.ram.totals();
+    var chunkPieces = 0;
+    var chunkAmount = 0;
+    for (var i = 0; i < this.pendingChunks.length; i++) {
+      var c = this.pendingChunks[i];
+      for (var at = 0; at + RECORD_BYTES <= c.length; at += RECORD_BYTES) {
+        chunkPieces += readU32(c, at + 12);
+        chunkAmount += readU32(c, at + 16);
+      }
+    }
+    // The summary must say exactly what the per-piece records said.
+    if (chunkPieces !== r.pieces || chunkAmount !== r.amount || pieces !== r.pieces || amount !== r.amount) throw new Error('flush summary does not match the franked pieces');
+    for (var k = 0; k < this.pendingChunks.length; k++) this.flash.addEncoded(this.pendingChunks[k]);
+    this.pendingChunks = [];
+    this.ram.clear();
+    this.piecesSinceFlush = 0;
+    this.lastFlushAt = time;
+    if (time > this.lastTime) this.lastTime = time;
+  }
+
+  private applyRelease(): void {
+    var f = this.flash.totals();
+    this.releasedPieces += f.pieces;
+    this.releasedAmount += f.amount;
+    this.flash.clear();
+  }
+
+  // ---- writing ------------------------------------------------------------------------
+
+  /** Journal first, RAM after: a power cut between the two leaves flash ahead, and replay
+   * brings RAM up to it. */
+  private commit(type: number, data: string): void {
+    this.journal.append(type, data);
+    this.apply({ type: type, data: data });
+  }
+
+  private flushLengths(): number[] {
+    var out: number[] = [];
+    for (var n = this.ram.count; n > 0; n -= CHUNK_RECORDS) out.push(Math.min(n, CHUNK_RECORDS) * RECORD_BYTES);
+    out.push(14);
+    return out;
+  }
+
+  private checkpointLengths(): number[] {
+    var out = [0, STATE_BYTES];
+    for (var n = this.flash.count + this.ram.count; n > 0; n -= CHUNK_RECORDS) out.push(Math.min(n, CHUNK_RECORDS) * RECORD_BYTES);
+    out.push(0);
+    return out;
+  }
+
+  /** What must always stay writable: a flush, and two checkpoints (a cut one wastes its
+   * space and the next one must still fit). */
+  private reserve(): number[] {
+    var c = this.checkpointLengths();
+    return this.flushLengths().concat(c, c);
+  }
+
+  /** Makes room for records of these lengths, checkpointing if needed; false if full. */
+  private room(lengths: number[]): boolean {
+    if (this.journal.fits(lengths.concat(this.reserve()))) return true;
+    this.checkpoint();
+    return this.journal.fits(lengths.concat(this.reserve()));
+  }
+
+  /** Writes the whole live state anew so the pages behind it can be reclaimed. */
+  checkpoint(): void {
+    if (this.ram.count) this.flush();
+    this.journal.append(CKPT_BEGIN, '');
+    this.journal.append(T_STATE, JSON.stringify(this.snapshot()));
+    for (var i = 0; i < this.flash.count; i += CHUNK_RECORDS) this.journal.append(T_TABLE, this.flash.encode(i, CHUNK_RECORDS));
+    this.journal.append(CKPT_END, '');
+  }
+
+  /** Moves the RAM records into the flash tier. */
+  flush(): number {
+    var n = this.ram.count;
+    if (!n) return 0;
+    var r = this.ram.totals();
+    this.pendingChunks = [];
+    for (var i = 0; i < n; i += CHUNK_RECORDS) {
+      var chunk = this.ram.encode(i, CHUNK_RECORDS);
+      this.journal.append(T_FLUSH_CHUNK, chunk);
+      this.pendingChunks.push(chunk);
+    }
+    this.commit(T_FLUSH_END, u32(r.pieces) + u48(r.amount) + u32(this.seconds()));
+    return n;
+  }
+
+  // ---- operations ---------------------------------------------------------------------
+
+  /** board clock plus the offset the host set, seconds since 1970; 0 until set */
+  clockOffsetMs = 0;
+  seconds(): number {
+    return this.clockOffsetMs ? Math.floor((this.board.uptime() * 1000 + this.clockOffsetMs) / 1000) : 0;
+  }
+
+  setClock(nowMs: number): void {
+    if (nowMs / 1000 < this.lastTime - 300) fail(ErrorCode.BAD_ARGUMENT, 'clock would go back before the journal (' + this.lastTime + ')');
+    this.clockOffsetMs = nowMs - this.board.uptime() * 1000;
+  }
+
+  private needWritable(): void {
+    if (this.lock) fail(this.lock.code, this.lock.message.substr(ErrorMessage[this.lock.code].length + 2) || undefined);
+  }
+
+  private needProvisioned(): void {
+    if (!this.device) fail(ErrorCode.NOT_PROVISIONED);
+  }
+
+  private needRoom(lengths: number[]): void {
+    if (!this.room(lengths)) fail(ErrorCode.STORAGE_FULL, 'upload and confirm the statistics to free it');
+  }
+
+  provision(device: number, deviceKey: string, kmsKey: string): void {
+    this.needWritable();
+    if (this.device) fail(ErrorCode.BAD_ARGUMENT, 'already provisioned');
+    var data = JSON.stringify({ device: device, deviceKey: deviceKey, kmsKey: kmsKey });
+    this.needRoom([data.length]);
+    this.commit(T_PROVISION, data);
+  }
+
+  loadFunds(counter: number, amount: number, mac: string): void {
+    this.needWritable();
+    this.needProvisioned();
+    var expected = hmac(this.board.sha256, this.kmsKey, fundsMessage(this.device, counter, amount));
+    if (!sameBytes(expected, mac)) fail(ErrorCode.AUTH, 'funds reset not from the KMS');
+    if (counter !== this.fundsCounter + 1) fail(ErrorCode.REPLAY, 'funds counter ' + counter + ', expected ' + (this.fundsCounter + 1));
+    if (this.descending + amount > MAX_U48 || this.fundsTotal + amount > MAX_U48) fail(ErrorCode.OVERFLOW);
+    this.needRoom([10]);
+    this.commit(T_FUNDS, u32(counter) + u48(amount));
+  }
+
+  startBatch(b: { customer: number; mode: number; category: number; weight: number; postage: number }): Batch {
+    this.needWritable();
+    this.needProvisioned();
+    if (this.batch) fail(ErrorCode.BATCH_OPEN, 'transaction ' + this.batch.txn);
+    var time = this.needClock();
+    var batch: Batch = { txn: this.txnCounter + 1, customer: b.customer, mode: b.mode, category: b.category, weight: b.weight, postage: b.postage, pieces: 0, startedAt: time };
+    // the start record carries the registers, so the batch can be audited whatever follows
+    var data = JSON.stringify(batch).slice(0, -1) + ',"ar":' + this.ascending + ',"dr":' + this.descending + ',"pc":' + this.pieces + '}';
+    this.needRoom([data.length]);
+    this.commit(T_BATCH_START, data);
+    return this.batch!;
+  }
+
+  endBatch(): { batch: Batch; flushed: number } {
+    this.needWritable();
+    if (!this.batch) fail(ErrorCode.NO_BATCH);
+    var batch = this.batch!;
+    var data = JSON.stringify({ txn: batch.txn, pieces: batch.pieces, t: this.seconds() });
+    this.needRoom([data.length]);
+    this.commit(T_BATCH_END, data);
+    return { batch: batch, flushed: this.flush() };
+  }
+
+  private needClock(): number {
+    var t = this.seconds();
+    if (!t) fail(ErrorCode.CLOCK_NOT_SET, 'the host sets it with the clock command');
+    return t;
+  }
+
+  /** Checks and commits `count` pieces of one parameter set. */
+  frank(f: { id: number; customer: number; category: number; band: number; mode: number; weight: number; postage: number; count: number }): FrankCommit {
+    this.needWritable();
+    this.needProvisioned();
+    var time = this.needClock();
+    var amount = f.count * f.postage;
+    if (amount > this.descending) fail(ErrorCode.NO_FUNDS, 'needs ' + amount + ', descending register holds ' + this.descending);
+    if (this.ascending + amount > MAX_U48 || this.pieces + f.count > MAX_U32) fail(ErrorCode.OVERFLOW);
+    // a full RAM tier is flushed to make room, as the period or piece count would
+    if (!this.ram.canAdd(f.customer, f.category, f.band, f.postage, f.count, amount, f.count * f.weight) && this.ram.count && this.room([])) this.flush();
+    if (!this.ram.canAdd(f.customer, f.category, f.band, f.postage, f.count, amount, f.count * f.weight)) fail(ErrorCode.CATEGORY_LIMIT, 'record totals would overflow');
+    // the flash tier must be able to take this record at the next flush
+    if (this.ram.find(f.customer, f.category, f.band, f.postage) < 0 && this.flash.find(f.customer, f.category, f.band, f.postage) < 0 && this.flash.count + this.ram.count >= this.flash.capacity)
+      fail(ErrorCode.CATEGORY_LIMIT, 'upload and confirm the statistics to free records');
+    var commit: FrankCommit = {
+      id: f.id,
+      customer: f.customer,
+      category: f.category,
+      band: f.band,
+      mode: f.mode,
+      weight: f.weight,
+      postage: f.postage,
+      count: f.count,
+      firstPiece: this.pieces,
+      ascending: this.ascending,
+      descending: this.descending,
+      time: time
+    };
+    this.needRoom([FRANK_BYTES]);
+    this.commit(T_FRANK, encodeFrank(commit));
+    this.maybeFlush();
+    return commit;
+  }
+
+  /** Flushes when the piece count or the period says so. */
+  maybeFlush(): boolean {
+    if (this.lock || !this.ram.count) return false;
+    var now = this.seconds();
+    if (this.piecesSinceFlush >= this.config.flushEveryPieces || (now && now - this.lastFlushAt >= this.config.flushPeriodS)) {
+      this.flush();
+      return true;
+    }
+    return false;
+  }
+
+  configure(c: Config): void {
+    this.needWritable();
+    var data = JSON.stringify(c);
+    this.needRoom([data.length]);
+    this.commit(T_CONFIG, data);
+  }
+
+  /** The delete-after-confirmation path: frees the flash-tier records once the data center
+   * confirmed them (the confirmation's authentication is checked by the caller). */
+  releaseConfirmed(): void {
+    this.needWritable();
+    this.needRoom([0]);
+    this.commit(T_RELEASE, '');
+  }
+
+  /** Notes a deliberate reboot, so the next boot can tell why it happened. */
+  noteReboot(): void {
+    if (!this.lock && this.room([0])) this.journal.append(T_REBOOT, '');
+  }
+
+  /** The indicium of piece i (0-based) of a commit. */
+  indicium(c: FrankCommit, i: number): string {
+    var body = indiciumBody({
+      device: this.device,
+      day: Math.floor(c.time / 86400),
+      postage: c.postage,
+      ascending: c.ascending + (i + 1) * c.postage,
+      descending: c.descending - (i + 1) * c.postage,
+      piece: c.firstPiece + i + 1,
+      category: c.category,
+      customer: c.customer
+    });
+    return body + hmac(this.board.sha256, this.deviceKey, body).substr(0, INDICIUM_MAC_BYTES);
+  }
+
+  storage(): { used: number; free: number; total: number; low: boolean; records: number; ramRecords: number; capacity: number } {
+    var total = this.journal.totalBytes();
+    var free = this.journal.freeBytes();
+    var records = this.flash.count;
+    var low = (100 * free) / total < this.config.lowStoragePct || this.flash.count + this.ram.count >= this.flash.capacity * 0.9 || !this.journal.fits(this.reserve().concat([FRANK_BYTES * 8]));
+    return { used: total - free, free: free, total: total, low: low, records: records, ramRecords: this.ram.count, capacity: this.flash.capacity };
+  }
+}
+
+
+
+// FRANK record: id u32 | customer u32 | category u8 | band u8 | mode u8 | 0 | weight u32 |
+// postage u32 | count u16 | piece counter before u32 | time u32 (seconds) | AR before u48.
+// The descending register before is not stored: replay knows it.
+function encodeFrank(f: FrankCommit): string {
+  return u32(f.id) + u32(f.customer) + String.fromCharCode(f.category, f.band, f.mode, 0) + u32(f.weight) + u32(f.postage) + u16(f.count) + u32(f.firstPiece) + u32(f.time) + u48(f.ascending);
+}
+
+function decodeFrank(d: string): FrankCommit {
+  var ascending = readU48(d, 30);
+  var count = readU16(d, 20);
+  return {
+    id: readU32(d, 0),
+    customer: readU32(d, 4),
+    category: d.charCodeAt(8),
+    band: d.charCodeAt(9),
+    mode: d.charCodeAt(10),
+    weight: readU32(d, 12),
+    postage: readU32(d, 16),
+    count: count,
+    firstPiece: readU32(d, 22),
+    time: readU32(d, 26),
+    ascending: ascending,
+    descending: 0
+  };
+}
