@@ -3,9 +3,11 @@
 // this folder exporting a Bench (see common.ts), listed below.
 import { sizes } from './sizes.ts';
 import { roundtrip } from './roundtrip.ts';
+import { franking } from './franking.ts';
+import { capacity } from './capacity.ts';
 import type { Bench } from './common.ts';
 
-export const benches: Bench[] = [sizes, roundtrip];
+export const benches: Bench[] = [sizes, roundtrip, franking, capacity];
 
 async function main() {
   const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
