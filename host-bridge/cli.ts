@@ -6,6 +6,7 @@ import { openLink, listPorts } from './link.ts';
 import { PsdClient } from './client.ts';
 import { Command as Cmd } from '../protocol/commands.ts';
 import { table, keyValues, formatUptime, money } from './output.ts';
+import { addFrankingCommands, formatClock, batchPairs } from './franking.ts';
 
 interface GlobalOpts {
   port?: string;
@@ -55,7 +56,7 @@ program
 
 program
   .command('status')
-  .description('show the device: identity, firmware, uptime, registers, storage, memory')
+  .description('show the device: identity, firmware, uptime, registers, storage and records, batch, clock, lock, memory')
   .action(async (_o, cmd: Command) => {
     const s = await withDevice(cmd, (c) => c.request(Cmd.STATUS));
     print(cmd, s, () => formatStatus(s));
@@ -74,11 +75,17 @@ export function formatStatus(s: any): string {
     ['control total', money(r.controlTotal)],
     ['pieces', r.pieces],
     ['storage', `${s.storage.used} B used, ${s.storage.free} B free of ${s.storage.total} B (${s.storage.pages} pages of ${s.storage.pageBytes} B)`],
-    ['memory', s.memory ? `${s.memory.used} of ${s.memory.total} variables` : 'not reported by this board']
+    ['records', `${s.storage.records ?? '?'} in flash, ${s.storage.ramRecords ?? '?'} in RAM, capacity ${s.storage.recordCapacity ?? '?'}`],
+    ['storage low', s.storage.low ? 'YES: upload and confirm the statistics' : 'no'],
+    ['memory', s.memory ? `${s.memory.used} of ${s.memory.total} variables` : 'not reported by this board'],
+    ...batchPairs(s.batch),
+    ['clock', formatClock(s.clock ?? 0)],
+    ['lock', s.lock ? `LOCKED ${s.lock.code} ${s.lock.message}` : 'none']
   ];
-  if (s.lock) pairs.push(['LOCKED', `${s.lock.code} ${s.lock.message}`]);
   return keyValues(pairs);
 }
+
+addFrankingCommands(program, { withDevice, print, json: (cmd) => !!globals(cmd).json });
 
 program
   .command('sim')

@@ -1,0 +1,307 @@
+// `psd` commands for provisioning, funds, batches, franking, statistics and configuration.
+// Every request/answer body is the one firmware/core/psd.ts defines.
+import crypto from 'node:crypto';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { Command as Cmd, MAX_PIECES_PER_FRANK } from '../protocol/commands.ts';
+import { ErrorCode } from '../protocol/errors.ts';
+import { fundsMessage } from '../protocol/auth.ts';
+import { fromHex } from '../protocol/bytes.ts';
+import { decodeRecord, WEIGHT_BANDS_G, MAX_WEIGHT_G, MAX_CATEGORIES, type CumulativeRecord } from '../protocol/records.ts';
+import { PsdError } from './errors.ts';
+import type { PsdClient } from './client.ts';
+import { table, keyValues, money } from './output.ts';
+
+const MAX_U32 = 4294967295;
+
+export interface CliKit {
+  withDevice<T>(cmd: Command, fn: (client: PsdClient) => Promise<T>): Promise<T>;
+  print(cmd: Command, value: unknown, human: () => string): void;
+  json(cmd: Command): boolean;
+}
+
+/** commander argument parser: an integer in min..max */
+export function int(min: number, max: number) {
+  return (v: string): number => {
+    if (!/^-?\d+$/.test(v.trim())) throw new InvalidArgumentError(`not an integer: ${v}`);
+    const n = Number(v);
+    if (n < min || n > max) throw new InvalidArgumentError(`must be ${min}..${max}`);
+    return n;
+  };
+}
+
+function hex(bytes: number) {
+  return (v: string): string => {
+    if (!new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(v)) throw new InvalidArgumentError(`must be ${bytes} bytes as ${bytes * 2} hex digits`);
+    return v.toLowerCase();
+  };
+}
+
+function badArg(msg: string, hint?: string): PsdError {
+  return new PsdError(ErrorCode.BAD_ARGUMENT, msg, hint);
+}
+
+/** The device refuses to frank or open a batch until the host set its clock; it restarts at each power-up. */
+export async function syncClock(client: PsdClient, nowMs = Date.now()): Promise<number> {
+  const r = await client.request(Cmd.CLOCK, { now: nowMs });
+  return r.clock;
+}
+
+export function formatClock(seconds: number): string {
+  return seconds ? new Date(seconds * 1000).toISOString().replace('.000Z', 'Z') : 'not set';
+}
+
+export function bandLabel(band: number): string {
+  const hi = WEIGHT_BANDS_G[band];
+  if (hi === undefined) return `band ${band}`;
+  const lo = band ? WEIGHT_BANDS_G[band - 1] + 1 : 1;
+  return `${lo}-${hi} g`;
+}
+
+function registerPairs(r: any): [string, unknown][] {
+  return [
+    ['ascending', money(r.ascending)],
+    ['descending', money(r.descending)],
+    ['control total', money(r.controlTotal)],
+    ['pieces', r.pieces]
+  ];
+}
+
+function isLost(e: any): boolean {
+  return e instanceof PsdError && (e.code === ErrorCode.NO_ANSWER || e.code === ErrorCode.LINE_LOST);
+}
+
+/** One FRANK request; on a timeout or a lost line it sends the SAME id again (the device
+ * never charges twice for an id: it answers a repeated id from the commit it made). */
+async function frankOnce(client: PsdClient, body: object, attempts: number, onRetry: (e: Error) => void): Promise<any> {
+  for (let i = 1; ; i++) {
+    try {
+      return await client.request(Cmd.FRANK, body);
+    } catch (e) {
+      if (!isLost(e) || i >= attempts) throw e;
+      onRetry(e as Error);
+    }
+  }
+}
+
+async function fetchIndicia(client: PsdClient, answer: any): Promise<string[]> {
+  const out: string[] = answer.indicia.slice();
+  while (out.length < answer.count) {
+    const r = await client.request(Cmd.INDICIA, { from: answer.first + out.length });
+    if (r.id !== answer.id || !r.indicia.length) throw new PsdError(ErrorCode.INCONSISTENT, `indicia for ${answer.id} not available (device answered for ${r.id})`);
+    out.push(...r.indicia);
+  }
+  return out.slice(0, answer.count);
+}
+
+export function addFrankingCommands(program: Command, kit: CliKit) {
+  const { withDevice, print } = kit;
+
+  program
+    .command('clock')
+    .description('set the device clock (default: this host\'s time). The clock restarts at each power-up; commands that frank or open a batch set it themselves')
+    .option('--now <ISO>', 'time to set, ISO 8601 (e.g. 2026-11-24T12:00:00Z)')
+    .action(async (o, cmd: Command) => {
+      let now = Date.now();
+      if (o.now !== undefined) {
+        now = Date.parse(o.now);
+        if (!Number.isFinite(now) || now <= 0) throw badArg(`--now ${o.now} is not an ISO 8601 time`);
+      }
+      const clock = await withDevice(cmd, (c) => syncClock(c, now));
+      print(cmd, { clock, iso: formatClock(clock) }, () => keyValues([['device clock', formatClock(clock)]]));
+    });
+
+  program
+    .command('provision')
+    .description('LAB/TEST ONLY: give an unprovisioned device its number and keys. Until the data center provisions devices, this is how a lab or test device gets them; a device is provisioned once')
+    .requiredOption('--device <n>', 'device number', int(1, MAX_U32))
+    .requiredOption('--device-key <hex64>', 'device key (signs indicia), 32 bytes hex', hex(32))
+    .requiredOption('--kms-key <hex64>', 'KMS key (authenticates funds resets), 32 bytes hex', hex(32))
+    .action(async (o, cmd: Command) => {
+      const r = await withDevice(cmd, (c) => c.request(Cmd.PROVISION, { device: o.device, deviceKey: o.deviceKey, kmsKey: o.kmsKey }));
+      print(cmd, r, () => keyValues([['provisioned', `PSD-${r.device}`]]));
+    });
+
+  program
+    .command('funds')
+    .description(
+      'load funds into the descending register: either a reset the KMS authenticated (--counter, --amount, --mac), or --amount with --kms-key, a LAB/TEST stand-in for the KMS that computes the MAC here (HMAC-SHA256 over the funds message, counter = device funds counter + 1)'
+    )
+    .requiredOption('--amount <minor>', 'amount in minor units (cents)', int(1, 2 ** 48 - 1))
+    .option('--counter <n>', 'funds counter the KMS used (device funds counter + 1)', int(1, MAX_U32))
+    .option('--mac <hex>', 'HMAC-SHA256 from the KMS, 32 bytes hex', hex(32))
+    .addOption(new Option('--kms-key <hex64>', 'LAB/TEST: compute the MAC with this KMS key instead of asking the KMS').argParser(hex(32)).conflicts(['mac', 'counter']))
+    .action(async (o, cmd: Command) => {
+      if (!o.kmsKey && (o.counter === undefined || o.mac === undefined)) throw badArg('give --counter and --mac (from the KMS), or --kms-key (lab/test)', 'see psd funds --help');
+      const r = await withDevice(cmd, async (c) => {
+        let counter = o.counter;
+        let mac = o.mac;
+        if (o.kmsKey) {
+          const s = await c.request(Cmd.STATUS);
+          if (!s.device) throw new PsdError(ErrorCode.NOT_PROVISIONED, undefined, 'provision it first (psd provision, lab/test)');
+          counter = s.fundsCounter + 1;
+          mac = crypto.createHmac('sha256', Buffer.from(o.kmsKey, 'hex')).update(Buffer.from(fundsMessage(s.device, counter, o.amount), 'latin1')).digest('hex');
+        }
+        return c.request(Cmd.FUNDS, { counter, amount: o.amount, mac });
+      });
+      print(cmd, r, () => keyValues([['funds counter', r.fundsCounter], ...registerPairs(r.registers)]));
+    });
+
+  const batch = program.command('batch').description('open and close batches of franking for one customer');
+  batch
+    .command('start')
+    .description('open a batch for a customer: mode batch fixes category, weight and postage for every piece (frank --count); mode dynamic takes them per piece. Sets the device clock first')
+    .requiredOption('--customer <n>', 'customer number', int(1, MAX_U32))
+    .addOption(new Option('--mode <mode>', 'batch or dynamic').choices(['batch', 'dynamic']).makeOptionMandatory())
+    .option('--category <n>', 'category (batch mode)', int(0, MAX_CATEGORIES - 1))
+    .option('--weight <g>', 'weight per piece in grams (batch mode)', int(1, MAX_WEIGHT_G))
+    .option('--postage <minor>', 'postage per piece in minor units (batch mode)', int(1, MAX_U32))
+    .action(async (o, cmd: Command) => {
+      const fixed = [o.category, o.weight, o.postage];
+      if (o.mode === 'batch' && fixed.some((v) => v === undefined)) throw badArg('mode batch needs --category, --weight and --postage', 'see psd batch start --help');
+      if (o.mode === 'dynamic' && fixed.some((v) => v !== undefined)) throw badArg('mode dynamic takes category, weight and postage per piece (psd frank), not at batch start');
+      const r = await withDevice(cmd, async (c) => {
+        await syncClock(c);
+        return c.request(Cmd.BATCH_START, { customer: o.customer, mode: o.mode, category: o.category, weight: o.weight, postage: o.postage });
+      });
+      print(cmd, r, () => keyValues(batchPairs(r.batch)));
+    });
+  batch
+    .command('end')
+    .description('close the open batch (the device flushes its statistics to flash)')
+    .action(async (_o, cmd: Command) => {
+      const r = await withDevice(cmd, (c) => c.request(Cmd.BATCH_END));
+      print(cmd, r, () => keyValues([['closed transaction', r.txn], ['pieces in batch', r.pieces], ['records flushed', r.flushed], ...registerPairs(r.registers)]));
+    });
+
+  program
+    .command('frank')
+    .description(
+      'frank pieces. No batch open: one piece, give --customer --category --weight --postage. Dynamic batch open: one piece, give --category --weight --postage. Batch-mode batch open: --count pieces, sent in chunks (each a request with its own id, retried with the same id on a timeout, so never charged twice). Sets the device clock first'
+    )
+    .option('--customer <n>', 'customer number (single piece, no batch open)', int(1, MAX_U32))
+    .option('--category <n>', 'category (single or dynamic)', int(0, MAX_CATEGORIES - 1))
+    .option('--weight <g>', 'weight in grams (single or dynamic)', int(1, MAX_WEIGHT_G))
+    .option('--postage <minor>', 'postage in minor units (single or dynamic)', int(1, MAX_U32))
+    .option('--count <n>', 'pieces to frank (batch mode)', int(1, MAX_U32))
+    .option('--chunk <n>', `pieces per request (batch mode, at most ${MAX_PIECES_PER_FRANK})`, int(1, MAX_PIECES_PER_FRANK), 250)
+    .option('--indicia', 'fetch every indicium (hex) and print it, or include it in --json')
+    .action(async (o, cmd: Command) => {
+      const json = kit.json(cmd);
+      const result = await withDevice(cmd, async (c) => {
+        const s = await c.request(Cmd.STATUS);
+        const b = s.batch;
+        const perPiece = { category: o.category, weight: o.weight, postage: o.postage };
+        const missing = (names: string[]) => names.filter((n) => o[n] === undefined).map((n) => '--' + n);
+        let bodies: { count: number; base: object }[];
+        if (b && b.mode === 'batch') {
+          if (o.customer !== undefined || o.category !== undefined || o.weight !== undefined || o.postage !== undefined)
+            throw badArg(`batch ${b.txn} (customer ${b.customer}) is in batch mode: its category, weight and postage are fixed; give only --count`);
+          const count = o.count ?? 1;
+          bodies = [];
+          for (let left = count; left > 0; left -= o.chunk) bodies.push({ count: Math.min(o.chunk, left), base: {} });
+        } else {
+          if (o.count !== undefined && o.count !== 1) throw badArg(`--count is for a batch-mode batch; ${b ? 'this dynamic batch' : 'with no batch open, psd'} franks one piece per command`);
+          if (b && o.customer !== undefined && o.customer !== b.customer) throw badArg(`batch ${b.txn} is for customer ${b.customer}`);
+          const m = missing(b ? ['category', 'weight', 'postage'] : ['customer', 'category', 'weight', 'postage']);
+          if (m.length) throw badArg(`${b ? 'a dynamic piece' : 'a single piece (no batch open)'} needs ${m.join(', ')}`, 'see psd frank --help');
+          bodies = [{ count: 1, base: b ? perPiece : { customer: o.customer, ...perPiece } }];
+        }
+        await syncClock(c);
+        const total = bodies.reduce((n, x) => n + x.count, 0);
+        const bar =
+          !json && process.stderr.isTTY && bodies.length > 1
+            ? new cliProgress.SingleBar({ stream: process.stderr, format: 'franking [{bar}] {value}/{total} pieces | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic)
+            : null;
+        bar?.start(total, 0);
+        let pieces = 0;
+        let amount = 0;
+        let retries = 0;
+        let last: any = null;
+        const ids: number[] = [];
+        const indicia: string[] = [];
+        try {
+          for (const x of bodies) {
+            const id = crypto.randomInt(1, 2 ** 32 - 1);
+            const body = b && b.mode === 'batch' ? { id, count: x.count } : { id, ...x.base };
+            const a = await frankOnce(c, body, 4, () => retries++);
+            if (a.id !== id) throw new PsdError(ErrorCode.INCONSISTENT, `answer for id ${a.id}, sent ${id}`);
+            ids.push(id);
+            pieces += a.count;
+            amount += a.amount;
+            last = a;
+            if (o.indicia) indicia.push(...(await fetchIndicia(c, a)));
+            bar?.update(pieces);
+          }
+        } finally {
+          bar?.stop();
+        }
+        return { mode: b ? b.mode : 'single', customer: b ? b.customer : o.customer, txn: b ? b.txn : null, pieces, amount, requests: ids.length, ids, retries, first: pieces ? last.first + last.count - pieces : null, registers: last.registers, ...(o.indicia ? { indicia } : {}) };
+      });
+      print(cmd, result, () => {
+        const lines = keyValues([
+          ['franked', `${result.pieces} piece${result.pieces === 1 ? '' : 's'} (${result.mode}${result.txn ? `, batch ${result.txn}` : ''}, customer ${result.customer})`],
+          ['amount', money(result.amount)],
+          ['requests', `${result.requests}${result.retries ? ` (${result.retries} retried after a timeout)` : ''}`],
+          ...registerPairs(result.registers)
+        ]);
+        return o.indicia ? lines + '\nindicia:\n' + result.indicia!.join('\n') : lines;
+      });
+    });
+
+  const stats = program.command('stats').description('cumulative statistics records on the device');
+  stats
+    .command('flush')
+    .description('move the statistics records from RAM to flash now')
+    .action(async (_o, cmd: Command) => {
+      const r = await withDevice(cmd, (c) => c.request(Cmd.STATS_FLUSH));
+      print(cmd, r, () => keyValues([['records flushed', r.flushed], ['records in flash', r.records]]));
+    });
+  stats
+    .command('list')
+    .description('list the cumulative records (customer, category, weight band, postage): flash, RAM (not yet flushed) or all')
+    .addOption(new Option('--tier <tier>', 'which records').choices(['flash', 'ram', 'all']).default('all'))
+    .action(async (o, cmd: Command) => {
+      const tiers = o.tier === 'all' ? ['flash', 'ram'] : [o.tier];
+      const rows = await withDevice(cmd, async (c) => {
+        const out: (CumulativeRecord & { tier: string })[] = [];
+        for (const tier of tiers) {
+          for (let from = 0; ; ) {
+            const r = await c.request(Cmd.STATS_LIST, { tier, from });
+            for (const h of r.records) out.push({ tier, ...decodeRecord(fromHex(h), 0) });
+            from += r.records.length;
+            if (from >= r.total || !r.records.length) break;
+          }
+        }
+        return out;
+      });
+      print(cmd, rows, () => {
+        if (!rows.length) return 'no records';
+        const sum = (k: 'pieces' | 'amount' | 'weight') => rows.reduce((n, r) => n + r[k], 0);
+        return (
+          table(
+            rows.map((r) => [r.customer, r.category, bandLabel(r.weightBand), money(r.postage), r.pieces, money(r.amount), r.weight, r.tier]),
+            ['customer', 'category', 'weight band', 'postage', 'pieces', 'amount', 'weight g', 'tier']
+          ) + `\n${rows.length} records, ${sum('pieces')} pieces, ${money(sum('amount'))}, ${sum('weight')} g`
+        );
+      });
+    });
+
+  program
+    .command('config')
+    .description('show or change the device configuration (statistics flush period and piece count, storage-low threshold)')
+    .option('--flush-period <s>', 'flush statistics to flash at least this often, seconds (60..2592000)', int(60, 2592000))
+    .option('--flush-every <pieces>', 'flush after this many pieces (1..65535)', int(1, 65535))
+    .option('--low-storage <pct>', 'report storage low below this percentage free (1..90)', int(1, 90))
+    .action(async (o, cmd: Command) => {
+      const r = await withDevice(cmd, (c) => c.request(Cmd.CONFIG, { flushPeriodS: o.flushPeriod, flushEveryPieces: o.flushEvery, lowStoragePct: o.lowStorage }));
+      const k = r.config;
+      print(cmd, r, () => keyValues([['flush period', `${k.flushPeriodS} s`], ['flush every', `${k.flushEveryPieces} pieces`], ['storage low below', `${k.lowStoragePct} % free`]]));
+    });
+}
+
+export function batchPairs(b: any): [string, unknown][] {
+  if (!b) return [['batch', 'none open']];
+  const fixed = b.mode === 'batch' ? `, category ${b.category}, ${b.weight} g, postage ${money(b.postage)}` : '';
+  return [['batch', `transaction ${b.txn}, customer ${b.customer}, ${b.mode} mode${fixed}, ${b.pieces} pieces so far`]];
+}
