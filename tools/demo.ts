@@ -7,7 +7,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { runSim, type RunningSim } from './vboard/run.ts';
+
+// lab keys for the demo device (provisioning by the data center comes later)
+const LAB_DEVICE_KEY = randomBytes(32).toString('hex');
+const LAB_KMS_KEY = randomBytes(32).toString('hex');
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PSD = join(ROOT, 'bin/psd.js');
@@ -32,6 +37,52 @@ export const steps: DemoStep[] = [
   {
     title: 'Ask the PSD who it is',
     story: 'The host bridge opens the serial line, sends a framed STATUS request (sync, version, type, seq, length, JSON, CRC-32) and prints the answer: identity, firmware build, uptime, registers, storage and memory.',
+    run: async (ctx) => {
+      await ctx.psd(['--port', ctx.port, 'status']);
+    }
+  },
+  {
+    title: 'Provision the device (lab keys)',
+    story: 'A lab/test path until the data center provisions devices: the device gets its number, a device key (signs indicia) and a KMS key (authenticates funds resets).',
+    run: async (ctx) => {
+      await ctx.psd(['--port', ctx.port, 'provision', '--device', '4711', '--device-key', LAB_DEVICE_KEY, '--kms-key', LAB_KMS_KEY]);
+    }
+  },
+  {
+    title: 'Load funds',
+    story: 'psd computes the funds-reset MAC with the KMS key here, a lab stand-in for the KMS; the device checks it and its funds counter before it fills the descending register.',
+    run: async (ctx) => {
+      await ctx.psd(['--port', ctx.port, 'funds', '--amount', '500000', '--kms-key', LAB_KMS_KEY]);
+    }
+  },
+  {
+    title: 'Frank for three customers of a mail house',
+    story: 'Customer 1001 sends 600 identical letters in batch mode (three requests of 250/250/100, each with its own id). Customer 1002 sends mixed pieces in a dynamic batch. Customer 1003 sends one more batch. psd sets the device clock first each time.',
+    run: async (ctx) => {
+      const p = ['--port', ctx.port];
+      await ctx.psd([...p, 'batch', 'start', '--customer', '1001', '--mode', 'batch', '--category', '1', '--weight', '18', '--postage', '85']);
+      await ctx.psd([...p, 'frank', '--count', '600', '--chunk', '250']);
+      await ctx.psd([...p, 'batch', 'end']);
+      await ctx.psd([...p, 'batch', 'start', '--customer', '1002', '--mode', 'dynamic']);
+      await ctx.psd([...p, 'frank', '--category', '1', '--weight', '45', '--postage', '155']);
+      await ctx.psd([...p, 'frank', '--category', '2', '--weight', '480', '--postage', '270']);
+      await ctx.psd([...p, 'batch', 'end']);
+      await ctx.psd([...p, 'batch', 'start', '--customer', '1003', '--mode', 'batch', '--category', '2', '--weight', '95', '--postage', '160']);
+      await ctx.psd([...p, 'frank', '--count', '40']);
+      await ctx.psd([...p, 'batch', 'end']);
+    }
+  },
+  {
+    title: 'Flush and list the cumulative statistics',
+    story: 'One record per (customer, category, weight band, postage) holds pieces, amount and weight; their sums equal the registers.',
+    run: async (ctx) => {
+      await ctx.psd(['--port', ctx.port, 'stats', 'flush']);
+      await ctx.psd(['--port', ctx.port, 'stats', 'list']);
+    }
+  },
+  {
+    title: 'Status after the day',
+    story: 'Registers, records in flash and RAM, the storage-low flag, the open batch, the device clock and any lock.',
     run: async (ctx) => {
       await ctx.psd(['--port', ctx.port, 'status']);
     }
