@@ -58,7 +58,6 @@ export class Journal {
   pages: PageInfo[] = [];
   headOffset = 0;
   maxRecordBytes: number;
-  writes = 0;
 
   constructor(private flash: FlashRegion, private crc32: (s: string) => number) {
     this.maxRecordBytes = flash.pageBytes - PAGE_HEADER_BYTES - 8;
@@ -222,14 +221,12 @@ export class Journal {
   }
 
   private erasePage(index: number) {
-    this.writes++;
     this.flash.erase(index);
   }
 
   private startPage(index: number, seq: number) {
     if (this.pageHeader(index) !== 0 || this.flash.read(index * this.flash.pageBytes + PAGE_HEADER_BYTES, 4) !== ERASED_WORD) this.erasePage(index);
     var h = PAGE_MAGIC + u32(seq);
-    this.writes++;
     this.flash.write(index * this.flash.pageBytes, h + u32(this.crc32(h)));
     this.pages.push({ index: index, seq: seq });
     this.headOffset = PAGE_HEADER_BYTES;
@@ -282,8 +279,6 @@ export class Journal {
     var head = this.pages[this.pages.length - 1];
     var headerAndData = u16(data.length) + String.fromCharCode(type, RECORD_MARK) + data;
     var body = pad(headerAndData, this.flash.writeAlign);
-    // Count the write before it happens: a power cut inside it still counts as an attempt.
-    this.writes++;
     this.flash.write(head.index * this.flash.pageBytes + this.headOffset, body + u32(this.crc32(headerAndData)));
     if (type === CKPT_BEGIN) this.pendingLiveStart = head.seq;
     if (type === CKPT_END) this.liveStartSeq = this.pendingLiveStart;

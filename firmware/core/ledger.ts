@@ -336,18 +336,19 @@ export class Ledger {
     this.apply({ type: type, data: data });
   }
 
-  private flushLengths(): number[] {
+  /** Data lengths of the chunk records that hold n cumulative records. */
+  private chunkLengths(n: number): number[] {
     var out: number[] = [];
-    for (var n = this.ram.count; n > 0; n -= CHUNK_RECORDS) out.push(Math.min(n, CHUNK_RECORDS) * RECORD_BYTES);
-    out.push(14);
+    for (; n > 0; n -= CHUNK_RECORDS) out.push(Math.min(n, CHUNK_RECORDS) * RECORD_BYTES);
     return out;
   }
 
+  private flushLengths(): number[] {
+    return this.chunkLengths(this.ram.count).concat([14]);
+  }
+
   private checkpointLengths(): number[] {
-    var out = [0, STATE_BYTES];
-    for (var n = this.flash.count + this.ram.count; n > 0; n -= CHUNK_RECORDS) out.push(Math.min(n, CHUNK_RECORDS) * RECORD_BYTES);
-    out.push(0);
-    return out;
+    return [0, STATE_BYTES].concat(this.chunkLengths(this.flash.count + this.ram.count), [0]);
   }
 
   /** What must always stay writable: a flush, and two checkpoints (a cut one wastes its
