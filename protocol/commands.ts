@@ -12,7 +12,16 @@ export var Command = {
   FUNDS: 0x15,
   CONFIG: 0x16,
   INDICIA: 0x17,
-  PROVISION: 0x20
+  /** seal the flash records into a block (or return the one awaiting confirmation) */
+  STATS_EXTRACT: 0x18,
+  /** records of the sealed block, RECORDS_PER_FRAME at a time */
+  BLOCK_READ: 0x19,
+  /** the PSS's confirmation of a block: only then are its records freed */
+  CONFIRM: 0x1a,
+  PROVISION: 0x20,
+  /** secure session with the PSS: key agreement, then encrypted inner commands */
+  SESSION_OPEN: 0x30,
+  SESSION: 0x31
 };
 
 export var CommandName: { [type: number]: string } = {
@@ -28,7 +37,12 @@ export var CommandName: { [type: number]: string } = {
   0x15: 'funds',
   0x16: 'config',
   0x17: 'indicia',
-  0x20: 'provision'
+  0x18: 'stats extract',
+  0x19: 'block read',
+  0x1a: 'confirm',
+  0x20: 'provision',
+  0x30: 'session open',
+  0x31: 'session'
 };
 
 /** Most indicia one answer carries (each is 80 hex chars; a frame holds 1,012 payload bytes). */

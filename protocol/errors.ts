@@ -23,6 +23,10 @@ export var ErrorCode = {
   CLOCK_NOT_SET: 27,
   INCONSISTENT: 28,
   STORAGE_CORRUPT: 29,
+  NO_BLOCK: 30,
+  SELF_TEST: 31,
+  TAMPER: 32,
+  NO_SESSION: 33,
   // host-side only (never sent by a device)
   NO_DEVICE: 100,
   NO_ANSWER: 101,
@@ -53,7 +57,11 @@ export var ErrorMessage: { [code: number]: string } = {
   26: 'statistics await confirmation',
   27: 'device clock not set',
   28: 'registers and statistics disagree',
-  29: 'statistics flash is corrupt'
+  29: 'statistics flash is corrupt',
+  30: 'no such block awaiting confirmation',
+  31: 'crypto self-test failed',
+  32: 'tamper detected: keys erased',
+  33: 'no secure session'
 };
 
 // Host-side messages live apart so the firmware image does not carry them.

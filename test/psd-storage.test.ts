@@ -5,6 +5,17 @@ import { ErrorCode } from '../protocol/errors.ts';
 import { CoreDevice, DeviceError, TestKms, readyDevice } from './helpers/harness.ts';
 import { memoryBoard } from './helpers/memory-board.ts';
 import { checkInvariants } from './helpers/invariants.ts';
+import { extractBlock } from '../host-bridge/extract.ts';
+
+async function expectCode(p: Promise<unknown>, code: number) {
+  try {
+    await p;
+  } catch (e) {
+    expect((e as DeviceError).code, (e as Error).message).to.equal(code);
+    return;
+  }
+  expect.fail('expected error code ' + code);
+}
 
 describe('PSD core: capacity, corruption, release after confirmation', () => {
   it('stops franking with a clear error before statistics could be lost, and says storage is low first', async () => {
@@ -54,20 +65,58 @@ describe('PSD core: capacity, corruption, release after confirmation', () => {
     }
   });
 
-  it('frees flash-tier records only through the release path, and keeps the books balanced', async () => {
+  it('frees sealed records only on an authentic confirmation of that block, and keeps the books balanced', async () => {
+    const board = memoryBoard({ pageBytes: 2048, pageCount: 4 });
+    const d = new CoreDevice(board);
+    const kms = new TestKms();
+    const call = (t: number, b: object) => d.call(t, b);
+    await readyDevice(d, kms, 100_000);
+    for (let i = 0; i < 6; i++) await d.call(Command.FRANK, { id: 70 + i, customer: 1 + (i % 2), category: 2, weight: 20, postage: 70 });
+    const x = await extractBlock(call);
+    expect(x.block.header.seq).to.equal(1);
+    expect(x.block.header.customers).to.deep.equal([1, 2]);
+    expect(x.block.records.reduce((a, r) => a + r.pieces, 0)).to.equal(6);
+    // pieces after the seal open new records even for the same parameter set
+    await d.call(Command.FRANK, { id: 80, customer: 1, category: 2, weight: 20, postage: 70 });
+    await d.call(Command.STATS_FLUSH);
+    expect((await d.call(Command.STATUS)).storage.records).to.equal(3);
+    // extraction repeated before confirmation: the same block, byte for byte
+    const again = await extractBlock(call);
+    expect(again.fresh).to.equal(false);
+    expect(again.bytes).to.equal(x.bytes);
+    // a forged confirmation, and one for another block, change nothing
+    const forged = { seq: 1, mac: '00'.repeat(32) };
+    await expectCode(d.call(Command.CONFIRM, forged), ErrorCode.AUTH);
+    await expectCode(d.call(Command.CONFIRM, kms.confirm(2, x.digest)), ErrorCode.NO_BLOCK);
+    expect((await d.call(Command.STATUS)).storage.records).to.equal(3);
+    const ok = await d.call(Command.CONFIRM, kms.confirm(1, x.digest));
+    expect(ok.repeated).to.equal(false);
+    const s = await checkInvariants(d, 100_000, { pieces: 6, amount: 420 });
+    expect(s.status.storage.records).to.equal(1);
+    expect(s.status.block).to.deep.equal({ lastSealed: 1, awaitingConfirmation: 0, lastConfirmed: 1 });
+    // the confirmation's answer was lost: the repeat is answered, nothing freed twice
+    expect((await d.call(Command.CONFIRM, kms.confirm(1, x.digest))).repeated).to.equal(true);
+    const rebooted = new CoreDevice(board);
+    await checkInvariants(rebooted, 100_000, { pieces: 6, amount: 420 });
+    // the next block starts where the first ended
+    await rebooted.call(Command.CLOCK, { now: Date.UTC(2026, 10, 25, 9) });
+    const second = await extractBlock((t, b) => rebooted.call(t, b));
+    const h = second.block.header;
+    expect([h.seq, h.previousPieces, h.previousAscending, h.pieces, h.from]).to.deep.equal([2, 6, 420, 7, x.block.header.to]);
+  });
+
+  it('refuses franking while a block awaits confirmation when the policy says so', async () => {
     const board = memoryBoard({ pageBytes: 1024, pageCount: 4 });
     const d = new CoreDevice(board);
     const kms = new TestKms();
     await readyDevice(d, kms, 100_000);
-    for (let i = 0; i < 6; i++) await d.call(Command.FRANK, { id: 70 + i, customer: 1 + (i % 2), category: 2, weight: 20, postage: 70 });
-    await d.call(Command.STATS_FLUSH);
-    await d.call(Command.FRANK, { id: 80, customer: 1, category: 2, weight: 20, postage: 70 });
-    // what the data-center confirmation will call once it has authenticated the confirmation
-    d.psd.ledger.releaseConfirmed();
-    const s = await checkInvariants(d, 100_000, { pieces: 6, amount: 420 });
-    expect(s.status.storage.records).to.equal(0);
-    expect(s.status.storage.ramRecords).to.equal(1);
-    const again = new CoreDevice(board);
-    await checkInvariants(again, 100_000, { pieces: 6, amount: 420 });
+    await d.call(Command.CONFIG, { lockUntilConfirmed: true });
+    await d.call(Command.FRANK, { id: 1, customer: 1, category: 2, weight: 20, postage: 70 });
+    const x = await extractBlock((t, b) => d.call(t, b));
+    await expectCode(d.call(Command.FRANK, { id: 2, customer: 1, category: 2, weight: 20, postage: 70 }), ErrorCode.PENDING_CONFIRMATION);
+    await d.call(Command.CONFIRM, kms.confirm(1, x.digest));
+    await d.call(Command.FRANK, { id: 3, customer: 1, category: 2, weight: 20, postage: 70 });
+    await checkInvariants(d, 100_000, { pieces: 1, amount: 70 });
   });
+
 });

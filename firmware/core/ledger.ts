@@ -18,6 +18,7 @@ import { indiciumBody, INDICIUM_MAC_BYTES } from '../../protocol/indicium.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
 import { ErrorCode, ErrorMessage } from '../../protocol/errors.ts';
 import { fail } from './device.ts';
+import { encodeBlockHead, blockHeadBytes, digestStart, digestSegment, sealMessage, confirmMessage, SEAL_HMAC, DIGEST_SEGMENT_RECORDS } from '../../protocol/block.ts';
 
 // Journal record types (the journal itself uses 1..15).
 var T_STATE = 16;
@@ -30,15 +31,16 @@ var T_FRANK = 24;
 var T_FLUSH_CHUNK = 25;
 var T_FLUSH_END = 26;
 var T_CONFIG = 28;
-var T_RELEASE = 29;
 var T_REBOOT = 30;
 var T_FLUSH_ABORT = 31;
+var T_SEAL = 32;
+var T_CONFIRM = 33;
 
 /** Records per FLUSH/TABLE journal record: small strings, frugal with variables. */
 var CHUNK_RECORDS = 32;
 var FRANK_BYTES = 36;
 /** Generous upper bound of the JSON STATE record. */
-var STATE_BYTES = 700;
+var STATE_BYTES = 850;
 
 export var MODE_SINGLE = 1;
 export var MODE_DYNAMIC = 2;
@@ -51,6 +53,17 @@ export interface Config {
   flushEveryPieces: number;
   /** storage-low flag below this percentage of free journal space */
   lowStoragePct: number;
+  /** refuse franking while a sealed block awaits the data center's confirmation (the
+   * seed's lock-out after extraction) */
+  lockUntilConfirmed: boolean;
+}
+
+/** A block sealed and marked `sent`, awaiting confirmation. */
+export interface Sealed {
+  seq: number;
+  head: string;
+  digest: string;
+  seal: string;
 }
 
 export interface Batch {
@@ -89,7 +102,7 @@ export interface Lock {
 }
 
 export function defaultConfig(): Config {
-  return { flushPeriodS: 86400, flushEveryPieces: 255, lowStoragePct: 20 };
+  return { flushPeriodS: 86400, flushEveryPieces: 255, lowStoragePct: 20, lockUntilConfirmed: false };
 }
 
 export class Ledger {
@@ -110,9 +123,17 @@ export class Ledger {
   lastFlushAt = 0;
   lastTime = 0;
   piecesSinceFlush = 0;
-  /** statistics already confirmed by the data center and released from flash */
+  /** statistics already confirmed by the data center and released from flash: the
+   * registers at the last confirmed block's sealing */
   releasedPieces = 0;
   releasedAmount = 0;
+  /** the last block sealed (its number) and the start of the next block's time span */
+  blockSeq = 0;
+  blockFrom = 0;
+  sealed: Sealed | null = null;
+  /** the last confirmed block, so a repeated confirmation (its answer was lost) is answered */
+  confirmedSeq = 0;
+  confirmedDigest = '';
   flash: RecordTable;
   ram: RecordTable;
   /** FLUSH chunks seen at replay, applied at their FLUSH_END */
@@ -224,8 +245,11 @@ export class Ledger {
       case T_CONFIG:
         this.config = JSON.parse(d);
         break;
-      case T_RELEASE:
-        this.applyRelease();
+      case T_SEAL:
+        this.applySeal(d);
+        break;
+      case T_CONFIRM:
+        this.applyConfirm(readU32(d, 0));
         break;
     }
   }
@@ -238,6 +262,9 @@ export class Ledger {
     this.batch = this.last = null;
     this.lastFlushAt = this.lastTime = this.piecesSinceFlush = 0;
     this.releasedPieces = this.releasedAmount = 0;
+    this.blockSeq = this.blockFrom = this.confirmedSeq = 0;
+    this.sealed = null;
+    this.confirmedDigest = '';
     this.flash.clear();
     this.ram.clear();
     this.pendingChunks = [];
@@ -256,11 +283,17 @@ export class Ledger {
       kk: toHex(this.kmsKey),
       cf: this.config,
       bt: this.batch,
-      ls: this.last,
+      // the last commit in its 36-byte journal form: a third of its JSON
+      ls: this.last ? toHex(encodeFrank(this.last)) : '',
+      ld: this.last ? this.last.descending : 0,
       lf: this.lastFlushAt,
       lt: this.lastTime,
       rp: this.releasedPieces,
-      ra: this.releasedAmount
+      ra: this.releasedAmount,
+      bs: this.blockSeq,
+      bf: this.blockFrom,
+      cs: this.confirmedSeq,
+      cd: toHex(this.confirmedDigest)
     };
   }
 
@@ -276,11 +309,16 @@ export class Ledger {
     this.kmsKey = fromHex(s.kk);
     this.config = s.cf;
     this.batch = s.bt;
-    this.last = s.ls;
+    this.last = s.ls ? decodeFrank(fromHex(s.ls)) : null;
+    if (this.last) this.last.descending = s.ld;
     this.lastFlushAt = s.lf;
     this.lastTime = s.lt;
     this.releasedPieces = s.rp;
     this.releasedAmount = s.ra;
+    this.blockSeq = s.bs;
+    this.blockFrom = s.bf;
+    this.confirmedSeq = s.cs;
+    this.confirmedDigest = fromHex(s.cd);
   }
 
   private applyFrank(f: FrankCommit): void {
@@ -296,6 +334,7 @@ export class Ledger {
     if (this.batch) this.batch.pieces += f.count;
     if (f.time > this.lastTime) this.lastTime = f.time;
     if (!this.lastFlushAt) this.lastFlushAt = f.time;
+    if (!this.blockFrom) this.blockFrom = f.time;
     this.last = f;
   }
 
@@ -320,11 +359,30 @@ export class Ledger {
     if (time > this.lastTime) this.lastTime = time;
   }
 
-  private applyRelease(): void {
-    var f = this.flash.totals();
-    this.releasedPieces += f.pieces;
-    this.releasedAmount += f.amount;
-    this.flash.clear();
+  /** A block sealed: all flash records so far are its records, frozen until confirmed.
+   * (Also replayed inside a checkpoint, between the frozen and the open records.) */
+  private applySeal(d: string): void {
+    var headLength = blockHeadBytes(readU16(d, 56));
+    var head = d.substr(0, headLength);
+    var seq = readU32(head, 12);
+    if (readU16(head, 6) !== this.flash.count || this.ram.count) throw new Error('sealed block ' + seq + ' does not hold the flash records');
+    this.flash.frozen = this.flash.count;
+    this.sealed = { seq: seq, head: head, digest: d.substr(headLength, 32), seal: d.substr(headLength + 32) };
+    this.blockSeq = seq;
+    this.blockFrom = readU32(head, 20);
+  }
+
+  /** The data center confirmed the sealed block: its records are freed. */
+  private applyConfirm(seq: number): void {
+    var s = this.sealed;
+    if (!s || s.seq !== seq) throw new Error('confirmation of block ' + seq + ' that is not awaiting one');
+    var t = this.flash.totals(0, this.flash.frozen);
+    this.releasedPieces += t.pieces;
+    this.releasedAmount += t.amount;
+    this.flash.dropFrozen();
+    this.confirmedSeq = seq;
+    this.confirmedDigest = s.digest;
+    this.sealed = null;
   }
 
   // ---- writing ------------------------------------------------------------------------
@@ -348,7 +406,10 @@ export class Ledger {
   }
 
   private checkpointLengths(): number[] {
-    return [0, STATE_BYTES].concat(this.chunkLengths(this.flash.count + this.ram.count), [0]);
+    var s = this.sealed;
+    var sealedRecords = s ? this.flash.frozen : 0;
+    return [0, STATE_BYTES]
+      .concat(this.chunkLengths(sealedRecords), s ? [s.head.length + s.digest.length + s.seal.length] : [], this.chunkLengths(this.flash.count - sealedRecords + this.ram.count), [0]);
   }
 
   /** What must always stay writable: a flush, and two checkpoints (a cut one wastes its
@@ -370,8 +431,17 @@ export class Ledger {
     if (this.ram.count) this.flush();
     this.journal.append(CKPT_BEGIN, '');
     this.journal.append(T_STATE, JSON.stringify(this.snapshot()));
-    for (var i = 0; i < this.flash.count; i += CHUNK_RECORDS) this.journal.append(T_TABLE, this.flash.encode(i, CHUNK_RECORDS));
+    // sealed records, the seal, then the open records: replay freezes exactly the same ones
+    var s = this.sealed;
+    var frozen = this.flash.frozen;
+    this.appendTable(0, frozen);
+    if (s) this.journal.append(T_SEAL, s.head + s.digest + s.seal);
+    this.appendTable(frozen, this.flash.count);
     this.journal.append(CKPT_END, '');
+  }
+
+  private appendTable(from: number, to: number): void {
+    for (var i = from; i < to; i += CHUNK_RECORDS) this.journal.append(T_TABLE, this.flash.encode(i, Math.min(CHUNK_RECORDS, to - i)));
   }
 
   /** Moves the RAM records into the flash tier. */
@@ -467,6 +537,7 @@ export class Ledger {
     this.needWritable();
     this.needProvisioned();
     var time = this.needClock();
+    if (this.sealed && this.config.lockUntilConfirmed) fail(ErrorCode.PENDING_CONFIRMATION, 'block ' + this.sealed.seq + ' was extracted; upload it and confirm');
     var amount = f.count * f.postage;
     if (amount > this.descending) fail(ErrorCode.NO_FUNDS, 'needs ' + amount + ', descending register holds ' + this.descending);
     if (this.ascending + amount > MAX_U48 || this.pieces + f.count > MAX_U32) fail(ErrorCode.OVERFLOW);
@@ -514,12 +585,57 @@ export class Ledger {
     this.commit(T_CONFIG, data);
   }
 
-  /** The delete-after-confirmation path: frees the flash-tier records once the data center
-   * confirmed them (the confirmation's authentication is checked by the caller). */
-  releaseConfirmed(): void {
+  /** Seals every record into a block marked `sent` (flushing RAM first), or returns the
+   * block already awaiting confirmation, so a lost extraction can be repeated. */
+  extract(): { sealed: Sealed; fresh: boolean } {
     this.needWritable();
-    this.needRoom([0]);
-    this.commit(T_RELEASE, '');
+    this.needProvisioned();
+    if (this.sealed) return { sealed: this.sealed, fresh: false };
+    var time = this.needClock();
+    if (this.ram.count) {
+      this.needRoom(this.flushLengths());
+      this.flush();
+    }
+    var n = this.flash.count;
+    var from = this.blockFrom || time;
+    var head = encodeBlockHead({
+      algorithm: SEAL_HMAC,
+      recordCount: n,
+      device: this.device,
+      seq: this.blockSeq + 1,
+      from: from,
+      to: time > from ? time : from,
+      ascending: this.ascending,
+      descending: this.descending,
+      pieces: this.pieces,
+      previousAscending: this.releasedAmount,
+      previousPieces: this.releasedPieces,
+      fundsTotal: this.fundsTotal,
+      customers: this.flash.customers(n)
+    });
+    // the digest chain reads the records a segment at a time: no whole block in RAM
+    var sha = this.board.sha256;
+    var digest = digestStart(sha, head);
+    for (var i = 0; i < n; i += DIGEST_SEGMENT_RECORDS) digest = digestSegment(sha, digest, this.flash.encode(i, DIGEST_SEGMENT_RECORDS));
+    var data = head + digest + hmac(sha, this.deviceKey, sealMessage(digest));
+    this.needRoom([data.length]);
+    this.commit(T_SEAL, data);
+    return { sealed: this.sealed!, fresh: true };
+  }
+
+  /** The delete-after-confirmation path: frees the sealed block's records once the data
+   * center's confirmation of exactly that block authenticates. A repeated confirmation of
+   * the last confirmed block is answered again and changes nothing. */
+  confirm(seq: number, mac: string): { seq: number; repeated: boolean } {
+    this.needWritable();
+    var s = this.sealed;
+    var digest = s && s.seq === seq ? s.digest : seq === this.confirmedSeq && seq ? this.confirmedDigest : '';
+    if (!digest) fail(ErrorCode.NO_BLOCK, 'block ' + seq + (s ? '; block ' + s.seq + ' awaits confirmation' : '; no block awaits confirmation'));
+    if (!sameBytes(hmac(this.board.sha256, this.deviceKey, confirmMessage(this.device, seq, digest)), mac)) fail(ErrorCode.AUTH, 'confirmation not from the data center');
+    if (!s || s.seq !== seq) return { seq: seq, repeated: true };
+    this.needRoom([4]);
+    this.commit(T_CONFIRM, u32(seq));
+    return { seq: seq, repeated: false };
   }
 
   /** Notes a deliberate reboot, so the next boot can tell why it happened. */

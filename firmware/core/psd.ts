@@ -3,10 +3,10 @@ import { Board } from '../board.ts';
 import { BuildInfo } from '../build-info.ts';
 import { Command, INDICIA_PER_FRAME, RECORDS_PER_FRAME, MAX_PIECES_PER_FRANK } from '../../protocol/commands.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
-import { toHex, fromHex, MAX_U48 } from '../../protocol/bytes.ts';
+import { toHex, fromHex, readU16, MAX_U48 } from '../../protocol/bytes.ts';
 import { MAX_CATEGORIES, MAX_WEIGHT_G, MAX_U32, weightBand } from '../../protocol/records.ts';
 import { startFront, fail } from './device.ts';
-import { Ledger, FrankCommit, MODE_SINGLE, MODE_DYNAMIC, MODE_BATCH } from './ledger.ts';
+import { Ledger, FrankCommit, Sealed, MODE_SINGLE, MODE_DYNAMIC, MODE_BATCH } from './ledger.ts';
 
 var FLUSH_CHECK_MS = 60000;
 
@@ -71,6 +71,7 @@ export function startPsd(board: Board, build: BuildInfo) {
         recordCapacity: storage.capacity
       },
       batch: batchInfo(),
+      block: { lastSealed: ledger.blockSeq, awaitingConfirmation: ledger.sealed ? ledger.sealed.seq : 0, lastConfirmed: ledger.confirmedSeq },
       config: ledger.config,
       lock: ledger.lock,
       memory: board.memory(),
@@ -168,12 +169,39 @@ export function startPsd(board: Board, build: BuildInfo) {
     return { tier: req.tier === 'ram' ? 'ram' : 'flash', total: tier.count, from: from, records: records };
   };
 
+  function sealedInfo(x: Sealed) {
+    return { seq: x.seq, head: toHex(x.head), recordCount: readU16(x.head, 6), digest: toHex(x.digest), seal: toHex(x.seal), state: 'sent' };
+  }
+
+  handlers[Command.STATS_EXTRACT] = function () {
+    var r = ledger.extract();
+    var info: any = sealedInfo(r.sealed);
+    info.fresh = r.fresh;
+    return info;
+  };
+
+  handlers[Command.BLOCK_READ] = function (req) {
+    var x = ledger.sealed;
+    if (!x || x.seq !== req.seq) fail(ErrorCode.NO_BLOCK, x ? 'block ' + x.seq + ' awaits confirmation' : 'no block awaits confirmation');
+    var n = ledger.flash.frozen;
+    var from = integer(req.from === undefined ? 0 : req.from, 'from', 0, n);
+    var records: string[] = [];
+    for (var i = from; i < n && records.length < RECORDS_PER_FRAME; i++) records.push(toHex(ledger.flash.encode(i, 1)));
+    return { seq: x!.seq, from: from, total: n, records: records };
+  };
+
+  handlers[Command.CONFIRM] = function (req) {
+    var r = ledger.confirm(integer(req.seq, 'seq', 1, MAX_U32), hexBytes(req.mac, 'mac', 32));
+    return { seq: r.seq, repeated: r.repeated, registers: registers(), records: ledger.flash.count };
+  };
+
   handlers[Command.CONFIG] = function (req) {
     var c = ledger.config;
     ledger.configure({
       flushPeriodS: req.flushPeriodS === undefined ? c.flushPeriodS : integer(req.flushPeriodS, 'flushPeriodS', 60, 2592000),
       flushEveryPieces: req.flushEveryPieces === undefined ? c.flushEveryPieces : integer(req.flushEveryPieces, 'flushEveryPieces', 1, 65535),
-      lowStoragePct: req.lowStoragePct === undefined ? c.lowStoragePct : integer(req.lowStoragePct, 'lowStoragePct', 1, 90)
+      lowStoragePct: req.lowStoragePct === undefined ? c.lowStoragePct : integer(req.lowStoragePct, 'lowStoragePct', 1, 90),
+      lockUntilConfirmed: req.lockUntilConfirmed === undefined ? c.lockUntilConfirmed : req.lockUntilConfirmed === true ? true : req.lockUntilConfirmed === false ? false : fail(ErrorCode.BAD_ARGUMENT, 'lockUntilConfirmed must be true or false')
     });
     return { config: ledger.config };
   };

@@ -8,6 +8,9 @@ var WORDS = 6; // customer, category<<8|band, postage, pieces, amount, weight
 export class RecordTable {
   words: Uint32Array;
   count = 0;
+  /** Leading records sealed into a block awaiting confirmation: frozen, so new pieces of
+   * the same parameter set open a new record after them. */
+  frozen = 0;
 
   constructor(public capacity: number) {
     this.words = new Uint32Array(capacity * WORDS);
@@ -16,7 +19,7 @@ export class RecordTable {
   find(customer: number, category: number, band: number, postage: number): number {
     var w = this.words;
     var cat = (category << 8) | band;
-    for (var i = 0, at = 0; i < this.count; i++, at += WORDS) if (w[at] === customer && w[at + 1] === cat && w[at + 2] === postage) return i;
+    for (var i = this.frozen, at = i * WORDS; i < this.count; i++, at += WORDS) if (w[at] === customer && w[at + 1] === cat && w[at + 2] === postage) return i;
     return -1;
   }
 
@@ -67,18 +70,41 @@ export class RecordTable {
     }
   }
 
-  totals(): { pieces: number; amount: number } {
+  /** Sums of records [from, to) (all by default). */
+  totals(from?: number, to?: number): { pieces: number; amount: number } {
     var pieces = 0;
     var amount = 0;
-    for (var at = 0; at < this.count * WORDS; at += WORDS) {
+    var end = (to === undefined ? this.count : to) * WORDS;
+    for (var at = (from || 0) * WORDS; at < end; at += WORDS) {
       pieces += this.words[at + 3];
       amount += this.words[at + 4];
     }
     return { pieces: pieces, amount: amount };
   }
 
+  /** Distinct customers of records [0, n), ascending. */
+  customers(n: number): number[] {
+    var out: number[] = [];
+    for (var at = 0; at < n * WORDS; at += WORDS) if (out.indexOf(this.words[at]) < 0) out.push(this.words[at]);
+    return out.sort(function (a, b) {
+      return a - b;
+    });
+  }
+
+  /** Removes the frozen records (their block was confirmed); the rest move to the front. */
+  dropFrozen(): void {
+    var n = this.frozen * WORDS;
+    var w = this.words;
+    // a plain forward copy: overlapping typed-array set() is not something to trust on Espruino
+    for (var at = 0; at + n < this.count * WORDS; at++) w[at] = w[at + n];
+    w.fill(0, (this.count - this.frozen) * WORDS);
+    this.count -= this.frozen;
+    this.frozen = 0;
+  }
+
   clear(): void {
     this.words.fill(0);
     this.count = 0;
+    this.frozen = 0;
   }
 }

@@ -8,6 +8,7 @@ import { crc32 } from '../../protocol/crc32.ts';
 import { FrameDecoder, Frame, encodeFrame, ERROR_TYPE, RESPONSE_FLAG } from '../../protocol/frame.ts';
 import { asciiJson, toHex } from '../../protocol/bytes.ts';
 import { Command } from '../../protocol/commands.ts';
+import { confirmMessage } from '../../protocol/block.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
 import { startPsd } from '../../firmware/core/psd.ts';
 import { memoryBoard, MemoryBoard } from './memory-board.ts';
@@ -143,6 +144,11 @@ export class TestKms {
   constructor(public device = 4711) {}
   provisionBody() {
     return { device: this.device, deviceKey: this.deviceKey.toString('hex'), kmsKey: this.kmsKey.toString('hex') };
+  }
+  /** The data center's confirmation of a block (protocol/block.ts confirmMessage). */
+  confirm(seq: number, digest: string) {
+    const mac = nodeCrypto.createHmac('sha256', this.deviceKey).update(Buffer.from(confirmMessage(this.device, seq, digest), 'latin1')).digest('hex');
+    return { seq, mac };
   }
   funds(counter: number, amount: number) {
     const mac = nodeCrypto.createHmac('sha256', this.kmsKey).update(Buffer.from(fundsMessage(this.device, counter, amount), 'latin1')).digest('hex');

@@ -1,0 +1,65 @@
+// The data center's tables, in one place: the KMS's device registry and the PSS's
+// authenticated statistics. Times are seconds since 1970 (UTC); money in minor units.
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+-- KMS: one row per registered PSD
+CREATE TABLE IF NOT EXISTS devices (
+  device INTEGER PRIMARY KEY,          -- device number (u32), as in blocks and indicia
+  serial TEXT NOT NULL,                -- chip serial number the board reported
+  board TEXT NOT NULL,                 -- board-defs id
+  seal INTEGER NOT NULL,               -- 1 = HMAC-SHA256, 2 = Ed25519 (protocol/block.ts)
+  public_key TEXT,                     -- hex, Ed25519 boards only
+  certificate TEXT,                    -- hex, KMS CA signature over the public key
+  status TEXT NOT NULL DEFAULT 'active', -- 'active' | 'revoked'
+  funds_counter INTEGER NOT NULL DEFAULT 0,
+  registered_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+
+-- PSS: one row per authenticated block
+CREATE TABLE IF NOT EXISTS blocks (
+  device INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  from_time INTEGER NOT NULL,
+  to_time INTEGER NOT NULL,
+  ascending INTEGER NOT NULL,
+  descending INTEGER NOT NULL,
+  pieces INTEGER NOT NULL,
+  previous_ascending INTEGER NOT NULL,
+  previous_pieces INTEGER NOT NULL,
+  funds_total INTEGER NOT NULL,
+  digest TEXT NOT NULL,                -- hex, protocol/block.ts blockDigest
+  raw BLOB NOT NULL,                   -- the whole sealed block as received
+  via TEXT NOT NULL,                   -- 'session' | 'plain'
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (device, seq)
+);
+
+-- PSS: the cumulative records of each block (protocol/records.ts)
+CREATE TABLE IF NOT EXISTS records (
+  device INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  customer INTEGER NOT NULL,           -- the mail house's client: the discount is theirs
+  category INTEGER NOT NULL,
+  weight_band INTEGER NOT NULL,
+  postage INTEGER NOT NULL,
+  pieces INTEGER NOT NULL,
+  amount INTEGER NOT NULL,
+  weight INTEGER NOT NULL,
+  FOREIGN KEY (device, seq) REFERENCES blocks(device, seq)
+);
+CREATE INDEX IF NOT EXISTS records_customer ON records(customer);
+CREATE INDEX IF NOT EXISTS records_block ON records(device, seq);
+
+-- PSS: rejected uploads, for the operator (never counted)
+CREATE TABLE IF NOT EXISTS rejections (
+  at INTEGER NOT NULL,
+  device INTEGER,
+  seq INTEGER,
+  code TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
+`;
