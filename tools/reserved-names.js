@@ -1,0 +1,75 @@
+// Property names the firmware minifier must keep. Every other property name in the image
+// (class fields and methods of the core: `pendingChunks`, `needWritable`, ...) is renamed
+// to one or two letters, which takes a third off the image: on the Pico the image and the
+// statistics share 48 KB of flash.
+//
+// Kept, conservatively:
+// - every identifier of the code outside the image (host bridge, server, tools, tests): the
+//   host reads answers by these names, and the virtual board names Espruino's API with them;
+// - every property name in the firmware's wire layer (firmware/core/psd.ts, device.ts) and
+//   its Espruino binding: requests and answers are JSON, and the binding speaks Espruino's API;
+// - every key of an object literal anywhere in the firmware and protocol: objects that are
+//   written to the journal as JSON (state, batch, config) must read back under the same
+//   names after a firmware update, and objects handed to JSON are built as literals;
+// - every name Espruino 2v29 has (tools/profile/builtins-2v29.json) and JavaScript's own
+//   (terser's builtin list, kept by default).
+// Written by hand because no minifier knows which names cross the wire; the image tests
+// (psd-core, powercut, e2e) run on the mangled image and catch a name that slipped through.
+import fs from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+
+function files(dir, out = []) {
+  if (!fs.existsSync(dir)) return out;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) files(p, out);
+    else if (/\.(ts|js|mjs)$/.test(e.name)) out.push(p);
+  }
+  return out;
+}
+
+function identifiers(file, into) {
+  const scanner = ts.createScanner(ts.ScriptTarget.Latest, true, ts.LanguageVariant.Standard, fs.readFileSync(file, 'utf8'));
+  for (let t = scanner.scan(); t !== ts.SyntaxKind.EndOfFileToken; t = scanner.scan()) {
+    if (t === ts.SyntaxKind.Identifier || t >= ts.SyntaxKind.FirstKeyword) into.add(scanner.getTokenText());
+    else if (t === ts.SyntaxKind.StringLiteral) into.add(scanner.getTokenValue());
+  }
+}
+
+function literalKeys(file, into) {
+  const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const visit = (node) => {
+    if (ts.isObjectLiteralExpression(node)) {
+      for (const p of node.properties) if (p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) into.add(p.name.text);
+    }
+    // fields of interfaces describe objects that cross JSON (answers, journal state)
+    if (ts.isInterfaceDeclaration(node) || ts.isTypeLiteralNode(node)) {
+      for (const m of node.members) if (m.name && ts.isIdentifier(m.name)) into.add(m.name.text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+}
+
+let cached = null;
+
+export function reservedPropertyNames() {
+  if (cached) return cached;
+  const names = new Set();
+  for (const dir of ['host-bridge', 'server', 'tools', 'test', 'bin']) for (const f of files(path.join(root, dir))) identifiers(f, names);
+  for (const f of ['firmware/core/psd.ts', 'firmware/core/device.ts', 'firmware/espruino/binding.ts', 'firmware/main.ts', 'firmware/build-info.ts', 'firmware/board.ts'])
+    if (fs.existsSync(path.join(root, f))) identifiers(path.join(root, f), names);
+  for (const f of [...files(path.join(root, 'firmware')), ...files(path.join(root, 'protocol'))]) literalKeys(f, names);
+  const builtins = JSON.parse(fs.readFileSync(path.join(root, 'tools/profile/builtins-2v29.json'), 'utf8'));
+  JSON.stringify(builtins, (key, value) => {
+    if (key) names.add(key);
+    if (typeof value === 'string') for (const part of value.split('.')) names.add(part);
+    return value;
+  });
+  cached = [...names].sort();
+  return cached;
+}
