@@ -77,6 +77,12 @@ export function formatStatus(s: any): string {
     ['storage', `${s.storage.used} B used, ${s.storage.free} B free of ${s.storage.total} B (${s.storage.pages} pages of ${s.storage.pageBytes} B)`],
     ['records', `${s.storage.records ?? '?'} in flash, ${s.storage.ramRecords ?? '?'} in RAM, capacity ${s.storage.recordCapacity ?? '?'}`],
     ['storage low', s.storage.low ? 'YES: upload and confirm the statistics' : 'no'],
+    [
+      'sealed blocks',
+      s.block
+        ? `last sealed #${s.block.lastSealed}, ${s.block.awaitingConfirmation ? `#${s.block.awaitingConfirmation} awaits confirmation` : 'none awaiting confirmation'}, last confirmed #${s.block.lastConfirmed}`
+        : '-'
+    ],
     ['memory', s.memory ? `${s.memory.used} of ${s.memory.total} variables` : 'not reported by this board'],
     ...batchPairs(s.batch),
     ['clock', formatClock(s.clock ?? 0)],

@@ -10,7 +10,7 @@ import { decodeBlock, blockDigest, Block } from '../protocol/block.ts';
 export type PsdCall = (type: number, body: object) => Promise<any>;
 
 export function sha256Bytes(s: string): string {
-  return createHash('sha256').update(Buffer.from(s, 'latin1')).digest('latin1');
+  return createHash('sha256').update(Buffer.from(s, 'latin1')).digest().toString('latin1');
 }
 
 export interface ExtractedBlock {

@@ -11,6 +11,7 @@ import { decodeRecord, WEIGHT_BANDS_G, MAX_WEIGHT_G, MAX_CATEGORIES, type Cumula
 import { PsdError } from './errors.ts';
 import type { PsdClient } from './client.ts';
 import { table, keyValues, money } from './output.ts';
+import { addStatisticsCommands } from './statistics.ts';
 
 const MAX_U32 = 4294967295;
 
@@ -186,8 +187,12 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
     .option('--count <n>', 'pieces to frank (batch mode)', int(1, MAX_U32))
     .option('--chunk <n>', `pieces per request (batch mode, at most ${MAX_PIECES_PER_FRANK})`, int(1, MAX_PIECES_PER_FRANK), 250)
     .option('--indicia', 'fetch every indicium (hex) and print it, or include it in --json')
+    .option('--print <dir>', 'fetch every indicium and write each as <dir>/PSD-<device>-<piece>.png and .svg (Data Matrix + fields)')
     .action(async (o, cmd: Command) => {
       const json = kit.json(cmd);
+      // --print: checked before franking, so a bad directory fails before any piece is charged
+      const printer = o.print === undefined ? null : await import('./print.ts');
+      const printDir = printer ? await printer.preparePrintDir(o.print) : null;
       const result = await withDevice(cmd, async (c) => {
         const s = await c.request(Cmd.STATUS);
         const b = s.batch;
@@ -230,22 +235,24 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
             pieces += a.count;
             amount += a.amount;
             last = a;
-            if (o.indicia) indicia.push(...(await fetchIndicia(c, a)));
+            if (o.indicia || printDir) indicia.push(...(await fetchIndicia(c, a)));
             bar?.update(pieces);
           }
         } finally {
           bar?.stop();
         }
-        return { mode: b ? b.mode : 'single', customer: b ? b.customer : o.customer, txn: b ? b.txn : null, pieces, amount, requests: ids.length, ids, retries, first: pieces ? last.first + last.count - pieces : null, registers: last.registers, ...(o.indicia ? { indicia } : {}) };
+        return { mode: b ? b.mode : 'single', customer: b ? b.customer : o.customer, txn: b ? b.txn : null, pieces, amount, requests: ids.length, ids, retries, first: pieces ? last.first + last.count - pieces : null, registers: last.registers, ...(o.indicia || printDir ? { indicia } : {}) };
       });
-      print(cmd, result, () => {
+      const printed = printer && printDir ? await printer.printIndicia(result.indicia!, printDir) : null;
+      print(cmd, printed ? { ...result, printed } : result, () => {
         const lines = keyValues([
           ['franked', `${result.pieces} piece${result.pieces === 1 ? '' : 's'} (${result.mode}${result.txn ? `, batch ${result.txn}` : ''}, customer ${result.customer})`],
           ['amount', money(result.amount)],
           ['requests', `${result.requests}${result.retries ? ` (${result.retries} retried after a timeout)` : ''}`],
           ...registerPairs(result.registers)
         ]);
-        return o.indicia ? lines + '\nindicia:\n' + result.indicia!.join('\n') : lines;
+        const written = printed ? '\n' + printed.flatMap((p) => [`wrote ${p.png}`, `wrote ${p.svg}`]).join('\n') : '';
+        return (o.indicia ? lines + '\nindicia:\n' + result.indicia!.join('\n') : lines) + written;
       });
     });
 
@@ -287,16 +294,27 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
       });
     });
 
+  addStatisticsCommands(program, stats, kit);
+
   program
     .command('config')
     .description('show or change the device configuration (statistics flush period and piece count, storage-low threshold)')
     .option('--flush-period <s>', 'flush statistics to flash at least this often, seconds (60..2592000)', int(60, 2592000))
     .option('--flush-every <pieces>', 'flush after this many pieces (1..65535)', int(1, 65535))
     .option('--low-storage <pct>', 'report storage low below this percentage free (1..90)', int(1, 90))
+    .addOption(new Option('--lock-until-confirmed <on|off>', 'refuse franking while an extracted block awaits the data center\'s confirmation').choices(['on', 'off']))
     .action(async (o, cmd: Command) => {
-      const r = await withDevice(cmd, (c) => c.request(Cmd.CONFIG, { flushPeriodS: o.flushPeriod, flushEveryPieces: o.flushEvery, lowStoragePct: o.lowStorage }));
+      const lock = o.lockUntilConfirmed === undefined ? undefined : o.lockUntilConfirmed === 'on';
+      const r = await withDevice(cmd, (c) => c.request(Cmd.CONFIG, { flushPeriodS: o.flushPeriod, flushEveryPieces: o.flushEvery, lowStoragePct: o.lowStorage, lockUntilConfirmed: lock }));
       const k = r.config;
-      print(cmd, r, () => keyValues([['flush period', `${k.flushPeriodS} s`], ['flush every', `${k.flushEveryPieces} pieces`], ['storage low below', `${k.lowStoragePct} % free`]]));
+      print(cmd, r, () =>
+        keyValues([
+          ['flush period', `${k.flushPeriodS} s`],
+          ['flush every', `${k.flushEveryPieces} pieces`],
+          ['storage low below', `${k.lowStoragePct} % free`],
+          ['lock until confirmed', k.lockUntilConfirmed ? 'on: no franking while a block awaits confirmation' : 'off']
+        ])
+      );
     });
 }
 

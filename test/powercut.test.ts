@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { Command } from '../protocol/commands.ts';
 import { ImageDevice, TestKms } from './helpers/harness.ts';
 import { checkInvariants } from './helpers/invariants.ts';
+import { extractBlock } from '../host-bridge/extract.ts';
 
 const DAY = 86400;
 const T0 = Date.UTC(2026, 10, 24, 8);
@@ -17,7 +18,12 @@ interface Progress {
   /** what the request in flight when the power went would have added */
   pendingFunds: number;
   pendingPieces: number;
+  /** pieces and AR of the last block the device acknowledged as confirmed, and of the one in flight */
+  confirmed: { pieces: number; amount: number };
+  pendingConfirmed: { pieces: number; amount: number } | null;
 }
+
+const fresh = (): Progress => ({ funds: 0, pieces: 0, pendingFunds: 0, pendingPieces: 0, confirmed: { pieces: 0, amount: 0 }, pendingConfirmed: null });
 
 async function workload(d: ImageDevice, kms: TestKms, p: Progress) {
   const step = async (type: number, body: object, adds: { funds?: number; pieces?: number } = {}) => {
@@ -50,6 +56,12 @@ async function workload(d: ImageDevice, kms: TestKms, p: Progress) {
   let id = 20;
   for (const [category, weight, postage] of dynamic) await step(Command.FRANK, { id: ++id, category, weight, postage }, { pieces: 1 });
   await step(Command.STATS_FLUSH, {});
+  // extraction (seal) and the data center's confirmation free the sealed records
+  const x = await extractBlock((t, b) => d.call(t, b));
+  p.pendingConfirmed = { pieces: x.block.header.pieces, amount: x.block.header.ascending };
+  await d.call(Command.CONFIRM, kms.confirm(x.block.header.seq, x.digest));
+  p.confirmed = p.pendingConfirmed;
+  p.pendingConfirmed = null;
   // a day later: the period flush happens with the next pieces
   d.vb.advanceTime(DAY + 60);
   await step(Command.CLOCK, { now: T0 + (DAY + 120) * 1000 });
@@ -57,6 +69,8 @@ async function workload(d: ImageDevice, kms: TestKms, p: Progress) {
   await step(Command.BATCH_END, {});
   await step(Command.FUNDS, kms.funds(2, 5000), { funds: 5000 });
   await step(Command.FRANK, { id: ++id, customer: 1, category: 3, weight: 20, postage: 85 }, { pieces: 1 });
+  // a second block sealed, left awaiting confirmation
+  await extractBlock((t, b) => d.call(t, b));
 }
 
 describe('power cut at every flash write of a franking workload (built image, virtual board)', function () {
@@ -65,9 +79,10 @@ describe('power cut at every flash write of a franking workload (built image, vi
   it('counts the flash writes of the uncut workload', async () => {
     const d = new ImageDevice({ board: 'pico' });
     const kms = new TestKms();
-    const p: Progress = { funds: 0, pieces: 0, pendingFunds: 0, pendingPieces: 0 };
+    const p: Progress = fresh();
     await workload(d, kms, p);
-    const s = await checkInvariants(d, p.funds);
+    const s = await checkInvariants(d, p.funds, p.confirmed);
+    expect(p.confirmed.pieces).to.equal(60);
     expect(s.status.registers.pieces).to.equal(62);
     expect(d.vb.flashStats().ops).to.be.greaterThan(20);
     d.close();
@@ -76,13 +91,13 @@ describe('power cut at every flash write of a franking workload (built image, vi
   for (const mode of ['before', 'partial', 'after'] as const) {
     it(`recovers from a cut at every flash operation (${mode})`, async () => {
       const probe = new ImageDevice({ board: 'pico' });
-      await workload(probe, new TestKms(), { funds: 0, pieces: 0, pendingFunds: 0, pendingPieces: 0 });
+      await workload(probe, new TestKms(), fresh());
       const total = probe.vb.flashStats().ops;
       probe.close();
       for (let k = 1; k <= total; k++) {
         const d = new ImageDevice({ board: 'pico', powerCut: { atOp: k, mode } });
         const kms = new TestKms();
-        const p: Progress = { funds: 0, pieces: 0, pendingFunds: 0, pendingPieces: 0 };
+        const p: Progress = fresh();
         let cut = false;
         try {
           await workload(d, kms, p);
@@ -100,13 +115,16 @@ describe('power cut at every flash write of a franking workload (built image, vi
         // the request in flight either landed whole or not at all
         expect([p.funds, p.funds + p.pendingFunds], at + ' funds').to.include(r.ascending + r.descending);
         expect([p.pieces, p.pieces + p.pendingPieces], at + ' pieces').to.include(r.pieces);
-        await checkInvariants(d, r.ascending + r.descending);
+        // a confirmation in flight either freed its block or not; nothing else was freed
+        const released = { pieces: s.block.confirmedPieces, amount: s.block.confirmedAscending };
+        expect([p.confirmed, p.pendingConfirmed ?? p.confirmed], at + ' confirmed').to.deep.include(released);
+        await checkInvariants(d, r.ascending + r.descending, released);
         // and it franks again
         await d.call(Command.CLOCK, { now: T0 + 3 * DAY * 1000 });
         if (r.descending >= 85) {
           if (s.batch) await d.call(Command.BATCH_END);
           await d.call(Command.FRANK, { id: 999, customer: 3, category: 1, weight: 10, postage: 85 });
-          const after = await checkInvariants(d, r.ascending + r.descending);
+          const after = await checkInvariants(d, r.ascending + r.descending, released);
           expect(after.status.registers.pieces, at).to.equal(r.pieces + 1);
         }
         d.close();

@@ -93,7 +93,7 @@ describe('PSD core: capacity, corruption, release after confirmation', () => {
     expect(ok.repeated).to.equal(false);
     const s = await checkInvariants(d, 100_000, { pieces: 6, amount: 420 });
     expect(s.status.storage.records).to.equal(1);
-    expect(s.status.block).to.deep.equal({ lastSealed: 1, awaitingConfirmation: 0, lastConfirmed: 1 });
+    expect(s.status.block).to.deep.equal({ lastSealed: 1, awaitingConfirmation: 0, lastConfirmed: 1, confirmedPieces: 6, confirmedAscending: 420 });
     // the confirmation's answer was lost: the repeat is answered, nothing freed twice
     expect((await d.call(Command.CONFIRM, kms.confirm(1, x.digest))).repeated).to.equal(true);
     const rebooted = new CoreDevice(board);

@@ -71,7 +71,14 @@ export function startPsd(board: Board, build: BuildInfo) {
         recordCapacity: storage.capacity
       },
       batch: batchInfo(),
-      block: { lastSealed: ledger.blockSeq, awaitingConfirmation: ledger.sealed ? ledger.sealed.seq : 0, lastConfirmed: ledger.confirmedSeq },
+      // the registers at the last confirmed block: what is not yet confirmed is the movement since
+      block: {
+        lastSealed: ledger.blockSeq,
+        awaitingConfirmation: ledger.sealed ? ledger.sealed.seq : 0,
+        lastConfirmed: ledger.confirmedSeq,
+        confirmedPieces: ledger.releasedPieces,
+        confirmedAscending: ledger.releasedAmount
+      },
       config: ledger.config,
       lock: ledger.lock,
       memory: board.memory(),

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 /**
  * Run a built firmware image on the virtual board and offer its data port over TCP and a
  * pseudo-terminal (used by `psd sim`).
@@ -32,7 +33,8 @@ export interface RunningSim {
 
 export async function runSim(o: RunSimOptions): Promise<RunningSim> {
   const board = getBoard(o.board);
-  const imagePath = resolve(o.image ?? `dist/firmware/${board.id}.js`);
+  // the built image lives in the project, wherever `psd sim` is started from
+  const imagePath = o.image ? resolve(o.image) : fileURLToPath(new URL(`../../dist/firmware/${board.id}.js`, import.meta.url));
   const flashFile = resolve(o.flashFile ?? `.psd/${board.id}.flash`);
   mkdirSync(dirname(flashFile), { recursive: true });
   const vb = new VirtualBoard({
