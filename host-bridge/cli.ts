@@ -6,6 +6,7 @@ import { openLink, listPorts } from './link.ts';
 import { PsdClient } from './client.ts';
 import { Command as Cmd } from '../protocol/commands.ts';
 import { table, keyValues, formatUptime, money } from './output.ts';
+import { storeCommand } from './store-command.ts';
 import { addFrankingCommands, formatClock, batchPairs } from './franking.ts';
 
 interface GlobalOpts {
@@ -92,6 +93,7 @@ export function formatStatus(s: any): string {
 }
 
 addFrankingCommands(program, { withDevice, print, json: (cmd) => !!globals(cmd).json });
+program.addCommand(storeCommand());
 
 program
   .command('sim')

@@ -22,17 +22,24 @@ export interface ExtractedBlock {
   fresh: boolean;
 }
 
-export async function extractBlock(call: PsdCall, onProgress?: (read: number, total: number) => void): Promise<ExtractedBlock> {
+/** `recordsPerRead` below the device's page size keeps answers small (inside a session). */
+export async function extractBlock(call: PsdCall, onProgress?: (read: number, total: number) => void, recordsPerRead?: number): Promise<ExtractedBlock> {
   const sealed = await call(Command.STATS_EXTRACT, {});
   let records = '';
   const total: number = sealed.recordCount;
   while (records.length / 24 < total) {
-    const page = await call(Command.BLOCK_READ, { seq: sealed.seq, from: records.length / 24 });
+    const page = await call(Command.BLOCK_READ, { seq: sealed.seq, from: records.length / 24, count: recordsPerRead });
     if (!page.records.length) throw new Error(`PSD returned no records at ${records.length / 24} of ${total}`);
     for (const hex of page.records) records += fromHex(hex);
     onProgress?.(records.length / 24, total);
   }
-  const bytes = fromHex(sealed.head) + records + fromHex(sealed.seal);
+  let head = sealed.head === null ? '' : fromHex(sealed.head);
+  while (head.length < sealed.headBytes) {
+    const page = await call(Command.BLOCK_READ, { seq: sealed.seq, headFrom: head.length });
+    if (!page.head) throw new Error(`PSD returned no head bytes at ${head.length} of ${sealed.headBytes}`);
+    head += fromHex(page.head);
+  }
+  const bytes = head + records + fromHex(sealed.seal);
   const block = decodeBlock(bytes);
   const digest = blockDigest(sha256Bytes, block.head, block.recordBytes);
   // the line is CRC-checked per frame; this catches a block assembled wrongly from its pages

@@ -8,6 +8,7 @@ import { toHex } from '../protocol/bytes.ts';
 import { BlockStore, defaultStoreDir, type StoredBlock } from './store.ts';
 import { extractBlock } from './extract.ts';
 import { PsdError } from './errors.ts';
+import { ErrorCode } from '../protocol/errors.ts';
 import type { PsdClient } from './client.ts';
 import type { CliKit } from './franking.ts';
 import { keyValues, money, table } from './output.ts';
@@ -86,6 +87,6 @@ export function addStatisticsCommands(program: Command, stats: Command, kit: Cli
             )
           : 'the host store is empty'
       );
-      if (entries.some((e) => e.problem)) throw new PsdError(8, 'the host store holds damaged or edited files', 'they are never uploaded; see `psd store list`');
+      if (entries.some((e) => e.problem)) throw new PsdError(ErrorCode.STORE_DAMAGED, 'the host store holds damaged or edited files', 'they are never uploaded; see `psd store list`');
     });
 }

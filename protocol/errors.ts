@@ -32,7 +32,8 @@ export var ErrorCode = {
   NO_ANSWER: 101,
   WRONG_DEVICE: 102,
   PORT_BUSY: 103,
-  LINE_LOST: 104
+  LINE_LOST: 104,
+  STORE_DAMAGED: 105
 };
 
 export var ErrorMessage: { [code: number]: string } = {
@@ -70,5 +71,6 @@ export var HostErrorMessage: { [code: number]: string } = {
   101: 'no answer from the device',
   102: 'the device does not speak this protocol',
   103: 'port busy',
-  104: 'serial line lost'
+  104: 'serial line lost',
+  105: 'host store file damaged or edited'
 };

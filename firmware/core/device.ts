@@ -3,7 +3,7 @@
 // never executed twice.
 import { Board } from '../board.ts';
 import { BuildInfo } from '../build-info.ts';
-import { FrameDecoder, Frame, encodeFrame, PROTOCOL_VERSION, RESPONSE_FLAG, ERROR_TYPE } from '../../protocol/frame.ts';
+import { FrameDecoder, Frame, encodeFrame, PROTOCOL_VERSION, RESPONSE_FLAG, ERROR_TYPE, MAX_PAYLOAD_BYTES } from '../../protocol/frame.ts';
 import { Command } from '../../protocol/commands.ts';
 import { ErrorCode, ErrorMessage } from '../../protocol/errors.ts';
 import { asciiJson } from '../../protocol/bytes.ts';
@@ -47,7 +47,13 @@ export function startFront(board: Board, build: BuildInfo, handlers: { [type: nu
   var staleTimer: unknown = null;
 
   function send(type: number, seq: number, body: any) {
-    var frame = encodeFrame(type, seq, asciiJson(body), board.crc32);
+    var payload = asciiJson(body);
+    // an answer that cannot fit a frame must still be an answer: say so instead
+    if (payload.length > MAX_PAYLOAD_BYTES) {
+      type = ERROR_TYPE;
+      payload = asciiJson(deviceError(ErrorCode.INTERNAL, 'answer of ' + payload.length + ' bytes does not fit a frame'));
+    }
+    var frame = encodeFrame(type, seq, payload, board.crc32);
     board.serial.write(frame);
     return frame;
   }

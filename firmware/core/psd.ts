@@ -6,9 +6,12 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { toHex, fromHex, readU16, MAX_U48 } from '../../protocol/bytes.ts';
 import { MAX_CATEGORIES, MAX_WEIGHT_G, MAX_U32, weightBand } from '../../protocol/records.ts';
 import { startFront, fail } from './device.ts';
+import { addSessionHandlers } from './session-handlers.ts';
 import { Ledger, FrankCommit, Sealed, MODE_SINGLE, MODE_DYNAMIC, MODE_BATCH } from './ledger.ts';
 
 var FLUSH_CHECK_MS = 60000;
+/** head bytes per answer: small enough to travel inside a session message too */
+var HEAD_PAGE = 160;
 
 function integer(v: any, name: string, min: number, max: number): number {
   if (typeof v !== 'number' || v !== Math.floor(v) || v < min || v > max) fail(ErrorCode.BAD_ARGUMENT, name + ' must be an integer ' + min + '..' + max);
@@ -176,8 +179,9 @@ export function startPsd(board: Board, build: BuildInfo) {
     return { tier: req.tier === 'ram' ? 'ram' : 'flash', total: tier.count, from: from, records: records };
   };
 
+  // a block's head grows with its customers: past HEAD_PAGE bytes it is read in pages
   function sealedInfo(x: Sealed) {
-    return { seq: x.seq, head: toHex(x.head), recordCount: readU16(x.head, 6), digest: toHex(x.digest), seal: toHex(x.seal), state: 'sent' };
+    return { seq: x.seq, headBytes: x.head.length, head: x.head.length <= HEAD_PAGE ? toHex(x.head) : null, recordCount: readU16(x.head, 6), digest: toHex(x.digest), seal: toHex(x.seal), state: 'sent' };
   }
 
   handlers[Command.STATS_EXTRACT] = function () {
@@ -190,10 +194,15 @@ export function startPsd(board: Board, build: BuildInfo) {
   handlers[Command.BLOCK_READ] = function (req) {
     var x = ledger.sealed;
     if (!x || x.seq !== req.seq) fail(ErrorCode.NO_BLOCK, x ? 'block ' + x.seq + ' awaits confirmation' : 'no block awaits confirmation');
+    if (req.headFrom !== undefined) {
+      var at = integer(req.headFrom, 'headFrom', 0, x!.head.length);
+      return { seq: x!.seq, headFrom: at, headBytes: x!.head.length, head: toHex(x!.head.substr(at, HEAD_PAGE)) };
+    }
     var n = ledger.flash.frozen;
     var from = integer(req.from === undefined ? 0 : req.from, 'from', 0, n);
+    var max = integer(req.count === undefined ? RECORDS_PER_FRAME : req.count, 'count', 1, RECORDS_PER_FRAME);
     var records: string[] = [];
-    for (var i = from; i < n && records.length < RECORDS_PER_FRAME; i++) records.push(toHex(ledger.flash.encode(i, 1)));
+    for (var i = from; i < n && records.length < max; i++) records.push(toHex(ledger.flash.encode(i, 1)));
     return { seq: x!.seq, from: from, total: n, records: records };
   };
 
@@ -212,6 +221,8 @@ export function startPsd(board: Board, build: BuildInfo) {
     });
     return { config: ledger.config };
   };
+
+  addSessionHandlers(board, ledger, handlers);
 
   // the period flush also happens while nothing is franked
   function tick() {

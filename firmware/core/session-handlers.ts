@@ -1,0 +1,60 @@
+// The PSD side of the secure session with the PSS (protocol/session.ts): the host relays
+// opaque messages; inside them the PSS sends ordinary PSD commands (extract, block read,
+// confirm, funds, config) and gets their answers, authenticated and encrypted both ways.
+import { Board } from '../board.ts';
+import { Command } from '../../protocol/commands.ts';
+import { ErrorCode, ErrorMessage } from '../../protocol/errors.ts';
+import { toHex, fromHex, asciiJson } from '../../protocol/bytes.ts';
+import { sessionKeys, sealSessionMessage, openSessionMessage, SessionKeys, TO_DEVICE, TO_SERVER, SESSION_NONCE_BYTES } from '../../protocol/session.ts';
+import { boardAeadPrims } from './crypto/prims.ts';
+import { fail } from './device.ts';
+import { Ledger } from './ledger.ts';
+
+/** Commands the PSS may send inside a session: statistics, funds and parameters; never
+ * provisioning, a reboot or another session. (STATUS is too big for a session message; the
+ * block, confirmation and funds answers carry the registers.) */
+var INNER = [Command.STATS_EXTRACT, Command.BLOCK_READ, Command.CONFIRM, Command.FUNDS, Command.CONFIG, Command.CLOCK];
+
+function randomBytes(board: Board, n: number): string {
+  var out = '';
+  while (out.length < n) {
+    var r = board.random32();
+    out += String.fromCharCode(r & 0xff, (r >>> 8) & 0xff, (r >>> 16) & 0xff, (r >>> 24) & 0xff);
+  }
+  return out.substr(0, n);
+}
+
+export function addSessionHandlers(board: Board, ledger: Ledger, handlers: { [type: number]: (req: any) => any }) {
+  var prims = boardAeadPrims(board);
+  var session: { keys: SessionKeys; received: number; sent: number } | null = null;
+
+  handlers[Command.SESSION_OPEN] = function (req) {
+    if (!prims) fail(ErrorCode.NO_SESSION, 'this board has no AES; upload plain sealed blocks');
+    if (!ledger.device) fail(ErrorCode.NOT_PROVISIONED);
+    if (typeof req.nonce !== 'string' || !/^[0-9a-fA-F]{32}$/.test(req.nonce)) fail(ErrorCode.BAD_ARGUMENT, 'nonce must be 16 bytes of hex');
+    var nonce = randomBytes(board, SESSION_NONCE_BYTES);
+    // a new session replaces the old one: its keys are gone
+    session = { keys: sessionKeys(board.sha256, ledger.deviceKey, ledger.device, fromHex(req.nonce), nonce, '')!, received: 0, sent: 0 };
+    return { device: ledger.device, nonce: toHex(nonce) };
+  };
+
+  handlers[Command.SESSION] = function (req) {
+    if (!session) fail(ErrorCode.NO_SESSION, 'open one first');
+    if (typeof req.m !== 'string' || !/^([0-9a-fA-F]{2})+$/.test(req.m)) fail(ErrorCode.BAD_ARGUMENT, 'm must be hex');
+    var s = session!;
+    var opened = openSessionMessage(prims!, s.keys, TO_DEVICE, s.received + 1, fromHex(req.m));
+    if (!opened) fail(ErrorCode.AUTH, 'session message does not authenticate (forged, replayed or out of order)');
+    s.received = opened!.counter;
+    var answer: any;
+    try {
+      var inner = JSON.parse(opened!.plaintext);
+      if (!inner || INNER.indexOf(inner.type) < 0) fail(ErrorCode.UNKNOWN_COMMAND, 'not allowed in a session');
+      answer = { ok: handlers[inner.type](inner.payload || {}) || {} };
+    } catch (e) {
+      var code = e && typeof (e as any).code === 'number' ? (e as any).code : ErrorCode.INTERNAL;
+      answer = { error: { code: code, message: (e as any).message || ErrorMessage[code] } };
+    }
+    s.sent++;
+    return { m: toHex(sealSessionMessage(prims!, s.keys, TO_SERVER, s.sent, randomBytes(board, 16), asciiJson(answer))) };
+  };
+}
