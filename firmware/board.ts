@@ -41,6 +41,17 @@ export interface Board {
   crc32(bytes: string): number;
   /** SHA-256 of a byte string (digest as byte string): native where the board has it */
   sha256: (bytes: string) => string;
+  /** native AES-128-CBC without padding (data a multiple of 16 bytes), or null where the
+   * board has no AES: such boards upload plain sealed blocks only, no secure session */
+  aesCbc: { encrypt(key: string, iv: string, data: string): string; decrypt(key: string, iv: string, data: string): string } | null;
+  /** Ed25519 where the board can afford it (board-defs seal "ed25519"), else null: such
+   * boards seal blocks with HMAC-SHA256. Seconds per call on a real board. */
+  ed25519: {
+    keyPairFromSeed(seed: string): { publicKey: string; secretKey: string };
+    sign(message: string, secretKey: string): string;
+    /** RFC 8032 known-answer test: null when it passes, else what failed */
+    selfTest(): string | null;
+  } | null;
   tamper: TamperInput | null;
   /** interpreter variables in use and in all, or null where the board cannot tell */
   memory(): { used: number; total: number } | null;

@@ -8,6 +8,7 @@ import { Command as Cmd } from '../protocol/commands.ts';
 import { table, keyValues, formatUptime, money } from './output.ts';
 import { storeCommand } from './store-command.ts';
 import { addFrankingCommands, formatClock, batchPairs } from './franking.ts';
+import { flashCommand } from './flash-command.ts';
 
 interface GlobalOpts {
   port?: string;
@@ -93,6 +94,7 @@ export function formatStatus(s: any): string {
 }
 
 addFrankingCommands(program, { withDevice, print, json: (cmd) => !!globals(cmd).json });
+program.addCommand(flashCommand());
 program.addCommand(storeCommand());
 
 program

@@ -33,7 +33,7 @@ export async function extractBlock(call: PsdCall, onProgress?: (read: number, to
     for (const hex of page.records) records += fromHex(hex);
     onProgress?.(records.length / 24, total);
   }
-  let head = sealed.head === null ? '' : fromHex(sealed.head);
+  let head = '';
   while (head.length < sealed.headBytes) {
     const page = await call(Command.BLOCK_READ, { seq: sealed.seq, headFrom: head.length });
     if (!page.head) throw new Error(`PSD returned no head bytes at ${head.length} of ${sealed.headBytes}`);

@@ -62,4 +62,15 @@ CREATE TABLE IF NOT EXISTS rejections (
   code TEXT NOT NULL,
   reason TEXT NOT NULL
 );
+
+-- KMS: every funds reset the KMS authenticated (added by the PSS/KMS core)
+CREATE TABLE IF NOT EXISTS funds_resets (
+  device INTEGER NOT NULL,
+  counter INTEGER NOT NULL,            -- the device's funds counter after this reset
+  amount INTEGER NOT NULL,
+  issued_at INTEGER NOT NULL,
+  via TEXT NOT NULL,                   -- 'session' (the PSS saw the PSD load it) | 'plain'
+  loaded INTEGER NOT NULL DEFAULT 0,   -- 1 once a session saw the PSD accept it
+  PRIMARY KEY (device, counter)
+);
 `;

@@ -79,7 +79,9 @@ for (const [name, make] of targets) {
       expect(block.header.customers).to.deep.equal([7, 100, 101, 102, 103, 104, 105, 106, 107, 108]);
       expect(blockDigest(sha256Bytes, block.head, block.recordBytes)).to.equal(x.digest);
       const seal = nodeCrypto.createHmac('sha256', kms.deviceKey).update(Buffer.from('PSD-SEAL' + x.digest, 'latin1')).digest().toString('latin1');
-      expect(block.seal).to.equal(seal);
+      // HMAC boards: the seal is the HMAC under the device key (Ed25519 boards: test/psd-keys.test.ts)
+      if (block.header.algorithm === 1) expect(block.seal).to.equal(seal);
+      else expect(block.seal.length).to.equal(64);
       const c = await pss.call(d, Command.CONFIRM, kms.confirm(1, x.digest));
       expect(c.repeated).to.equal(false);
       const f = await pss.call(d, Command.FUNDS, kms.funds(2, 10_000));

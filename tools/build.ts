@@ -37,6 +37,7 @@ export function buildInfoFor(board: BoardDef, serialPath: string | null) {
       writeAlignBytes: board.flash.writeAlignBytes
     },
     nativeCrypto: board.nativeCrypto,
+    seal: board.seal,
     tamper: board.tamper,
     leds: board.leds,
     maxRecords: maxRecords(board)

@@ -287,6 +287,27 @@ export class Journal {
 
   private pendingLiveStart = 0;
 
+  /** Closes the head page: the next record starts a fresh one. False when no page is free. */
+  nextPage(): boolean {
+    var next = this.nextFreePage();
+    if (next < 0) return false;
+    this.startPage(next, this.pages[this.pages.length - 1].seq + 1);
+    return true;
+  }
+
+  /** Erases every page that holds nothing live, so what they held (keys, after a tamper)
+   * is gone from flash and not merely dead. */
+  eraseDead(): void {
+    var live: PageInfo[] = [];
+    for (var i = 0; i < this.pages.length; i++) if (this.pages[i].seq >= this.liveStartSeq) live.push(this.pages[i]);
+    for (var p = 0; p < this.flash.pageCount; p++) {
+      var isLive = false;
+      for (var j = 0; j < live.length; j++) if (live[j].index === p) isLive = true;
+      if (!isLive) this.erasePage(p);
+    }
+    this.pages = live;
+  }
+
   /** Bytes still writable before the ring comes back to live data. */
   freeBytes(): number {
     var live = 0;

@@ -18,7 +18,7 @@ import { indiciumBody, INDICIUM_MAC_BYTES } from '../../protocol/indicium.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
 import { ErrorCode, ErrorMessage } from '../../protocol/errors.ts';
 import { fail } from './device.ts';
-import { encodeBlockHead, blockHeadBytes, digestStart, digestSegment, sealMessage, confirmMessage, SEAL_HMAC, DIGEST_SEGMENT_RECORDS } from '../../protocol/block.ts';
+import { encodeBlockHead, blockHeadBytes, digestStart, digestSegment, sealMessage, confirmMessage, SEAL_HMAC, SEAL_ED25519, DIGEST_SEGMENT_RECORDS } from '../../protocol/block.ts';
 
 // Journal record types (the journal itself uses 1..15).
 var T_STATE = 16;
@@ -35,12 +35,15 @@ var T_REBOOT = 30;
 var T_FLUSH_ABORT = 31;
 var T_SEAL = 32;
 var T_CONFIRM = 33;
+var T_TAMPER = 34;
 
 /** Records per FLUSH/TABLE journal record: small strings, frugal with variables. */
 var CHUNK_RECORDS = 32;
 var FRANK_BYTES = 36;
 /** Generous upper bound of the JSON STATE record. */
 var STATE_BYTES = 850;
+/** ... and the signing key's hex where the board signs */
+var SIGN_KEY_STATE_BYTES = 140;
 
 export var MODE_SINGLE = 1;
 export var MODE_DYNAMIC = 2;
@@ -115,6 +118,11 @@ export class Ledger {
   device = 0;
   deviceKey = '';
   kmsKey = '';
+  /** Ed25519 secret key (seed || public key) on boards that sign blocks; '' elsewhere */
+  signKey = '';
+  private signTested = false;
+  /** the tamper input fired: keys erased, franking locked for good */
+  tampered = false;
   config: Config = defaultConfig();
   batch: Batch | null = null;
   last: FrankCommit | null = null;
@@ -183,6 +191,10 @@ export class Ledger {
         return;
       }
     }
+    if (this.tampered) {
+      this.lock = { code: ErrorCode.TAMPER, message: ErrorMessage[ErrorCode.TAMPER] };
+      return;
+    }
     var problem = this.inconsistency();
     if (problem) this.lock = { code: ErrorCode.INCONSISTENT, message: ErrorMessage[ErrorCode.INCONSISTENT] + ': ' + problem };
   }
@@ -216,6 +228,7 @@ export class Ledger {
         this.device = p.device;
         this.deviceKey = p.deviceKey;
         this.kmsKey = p.kmsKey;
+        this.signKey = fromHex(p.sk || '');
         break;
       case T_FUNDS:
         var amount = readU48(d, 4);
@@ -248,6 +261,9 @@ export class Ledger {
       case T_SEAL:
         this.applySeal(d);
         break;
+      case T_TAMPER:
+        this.eraseKeys();
+        break;
       case T_CONFIRM:
         this.applyConfirm(readU32(d, 0));
         break;
@@ -257,7 +273,8 @@ export class Ledger {
   private reset(): void {
     this.ascending = this.descending = this.pieces = this.fundsTotal = this.fundsCounter = this.txnCounter = 0;
     this.device = 0;
-    this.deviceKey = this.kmsKey = '';
+    this.deviceKey = this.kmsKey = this.signKey = '';
+    this.tampered = false;
     this.config = defaultConfig();
     this.batch = this.last = null;
     this.lastFlushAt = this.lastTime = this.piecesSinceFlush = 0;
@@ -281,6 +298,8 @@ export class Ledger {
       dv: this.device,
       dk: toHex(this.deviceKey),
       kk: toHex(this.kmsKey),
+      sk: toHex(this.signKey),
+      tp: this.tampered,
       cf: this.config,
       bt: this.batch,
       // the last commit in its 36-byte journal form: a third of its JSON
@@ -307,6 +326,8 @@ export class Ledger {
     this.device = s.dv;
     this.deviceKey = fromHex(s.dk);
     this.kmsKey = fromHex(s.kk);
+    this.signKey = fromHex(s.sk);
+    this.tampered = s.tp;
     this.config = s.cf;
     this.batch = s.bt;
     this.last = s.ls ? decodeFrank(fromHex(s.ls)) : null;
@@ -408,7 +429,7 @@ export class Ledger {
   private checkpointLengths(): number[] {
     var s = this.sealed;
     var sealedRecords = s ? this.flash.frozen : 0;
-    return [0, STATE_BYTES]
+    return [0, STATE_BYTES + (this.signKey ? SIGN_KEY_STATE_BYTES : 0)]
       .concat(this.chunkLengths(sealedRecords), s ? [s.head.length + s.digest.length + s.seal.length] : [], this.chunkLengths(this.flash.count - sealedRecords + this.ram.count), [0]);
   }
 
@@ -487,7 +508,11 @@ export class Ledger {
   provision(device: number, deviceKey: string, kmsKey: string): void {
     this.needWritable();
     if (this.device) fail(ErrorCode.BAD_ARGUMENT, 'already provisioned');
-    var data = JSON.stringify({ device: device, deviceKey: deviceKey, kmsKey: kmsKey });
+    // a board that signs makes its own key pair: the secret never leaves it, the KMS
+    // certifies the public key
+    var ed = this.board.ed25519;
+    var sk = ed ? ed.keyPairFromSeed(randomBytes(this.board, 32)).secretKey : '';
+    var data = JSON.stringify({ device: device, deviceKey: deviceKey, kmsKey: kmsKey, sk: toHex(sk) });
     this.needRoom([data.length]);
     this.commit(T_PROVISION, data);
   }
@@ -599,7 +624,7 @@ export class Ledger {
     var n = this.flash.count;
     var from = this.blockFrom || time;
     var head = encodeBlockHead({
-      algorithm: SEAL_HMAC,
+      algorithm: this.signKey ? SEAL_ED25519 : SEAL_HMAC,
       recordCount: n,
       device: this.device,
       seq: this.blockSeq + 1,
@@ -617,10 +642,26 @@ export class Ledger {
     var sha = this.board.sha256;
     var digest = digestStart(sha, head);
     for (var i = 0; i < n; i += DIGEST_SEGMENT_RECORDS) digest = digestSegment(sha, digest, this.flash.encode(i, DIGEST_SEGMENT_RECORDS));
-    var data = head + digest + hmac(sha, this.deviceKey, sealMessage(digest));
+    var data = head + digest + this.sealDigest(digest);
     this.needRoom([data.length]);
     this.commit(T_SEAL, data);
     return { sealed: this.sealed!, fresh: true };
+  }
+
+  /** HMAC under the device key, or an Ed25519 signature where the board signs (after its
+   * known-answer test, once per boot: it takes seconds on a board). */
+  private sealDigest(digest: string): string {
+    var ed = this.board.ed25519;
+    if (!this.signKey || !ed) return hmac(this.board.sha256, this.deviceKey, sealMessage(digest));
+    if (!this.signTested) {
+      var failed = ed.selfTest();
+      if (failed) {
+        this.lock = { code: ErrorCode.SELF_TEST, message: ErrorMessage[ErrorCode.SELF_TEST] + ': ' + failed };
+        fail(ErrorCode.SELF_TEST, failed);
+      }
+      this.signTested = true;
+    }
+    return ed.sign(sealMessage(digest), this.signKey);
   }
 
   /** The delete-after-confirmation path: frees the sealed block's records once the data
@@ -636,6 +677,28 @@ export class Ledger {
     this.needRoom([4]);
     this.commit(T_CONFIRM, u32(seq));
     return { seq: seq, repeated: false };
+  }
+
+  private eraseKeys(): void {
+    this.deviceKey = this.kmsKey = this.signKey = '';
+    this.tampered = true;
+  }
+
+  /** The tamper input fired: the keys are erased (in RAM at once, then from flash) and
+   * franking is locked for good. The
+   * registers and statistics stay, so the data center can still account for them. */
+  tamper(): void {
+    if (this.tampered) return;
+    this.eraseKeys();
+    this.lock = { code: ErrorCode.TAMPER, message: ErrorMessage[ErrorCode.TAMPER] };
+    try {
+      this.journal.append(T_TAMPER, '');
+      // a checkpoint on a page of its own (two if the ring must turn first), then every
+      // other page erased: no copy of a key stays in flash
+      this.checkpoint();
+      if (this.journal.nextPage()) this.checkpoint();
+      this.journal.eraseDead();
+    } catch (e) {}
   }
 
   /** Notes a deliberate reboot, so the next boot can tell why it happened. */
@@ -668,6 +731,15 @@ export class Ledger {
 }
 
 
+
+export function randomBytes(board: Board, n: number): string {
+  var out = '';
+  while (out.length < n) {
+    var r = board.random32();
+    out += String.fromCharCode(r & 0xff, (r >>> 8) & 0xff, (r >>> 16) & 0xff, (r >>> 24) & 0xff);
+  }
+  return out.substr(0, n);
+}
 
 // FRANK record: id u32 | customer u32 | category u8 | band u8 | mode u8 | 0 | weight u32 |
 // postage u32 | count u16 | piece counter before u32 | time u32 (seconds) | AR before u48.

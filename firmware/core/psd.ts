@@ -2,7 +2,8 @@
 import { Board } from '../board.ts';
 import { BuildInfo } from '../build-info.ts';
 import { Command, INDICIA_PER_FRAME, RECORDS_PER_FRAME, MAX_PIECES_PER_FRANK } from '../../protocol/commands.ts';
-import { ErrorCode } from '../../protocol/errors.ts';
+import { ErrorCode, ErrorMessage } from '../../protocol/errors.ts';
+import { cryptoSelfTest } from './crypto/selftest.ts';
 import { toHex, fromHex, readU16, MAX_U48 } from '../../protocol/bytes.ts';
 import { MAX_CATEGORIES, MAX_WEIGHT_G, MAX_U32, weightBand } from '../../protocol/records.ts';
 import { startFront, fail } from './device.ts';
@@ -11,7 +12,7 @@ import { Ledger, FrankCommit, Sealed, MODE_SINGLE, MODE_DYNAMIC, MODE_BATCH } fr
 
 var FLUSH_CHECK_MS = 60000;
 /** head bytes per answer: small enough to travel inside a session message too */
-var HEAD_PAGE = 160;
+var HEAD_PAGE = 128;
 
 function integer(v: any, name: string, min: number, max: number): number {
   if (typeof v !== 'number' || v !== Math.floor(v) || v < min || v > max) fail(ErrorCode.BAD_ARGUMENT, name + ' must be an integer ' + min + '..' + max);
@@ -29,6 +30,16 @@ export function startPsd(board: Board, build: BuildInfo) {
   var boardFlags = board.resetInfo();
   var ledger = new Ledger(board, build.maxRecords);
   ledger.boot();
+  // power-on known-answer tests of the crypto this image uses
+  var selfTest = cryptoSelfTest(board);
+  if (selfTest && !ledger.lock) ledger.lock = { code: ErrorCode.SELF_TEST, message: ErrorMessage[ErrorCode.SELF_TEST] + ': ' + selfTest };
+  var tamper = board.tamper;
+  if (tamper) {
+    if (tamper.active()) ledger.tamper();
+    tamper.watch(function () {
+      ledger.tamper();
+    });
+  }
   var handlers: { [type: number]: (req: any) => any } = {};
   var front = startFront(board, build, handlers);
 
@@ -111,7 +122,8 @@ export function startPsd(board: Board, build: BuildInfo) {
 
   handlers[Command.PROVISION] = function (req) {
     ledger.provision(integer(req.device, 'device', 1, MAX_U32), hexBytes(req.deviceKey, 'deviceKey', 32), hexBytes(req.kmsKey, 'kmsKey', 32));
-    return { device: ledger.device };
+    // the public half of the device's signing key, for the KMS to certify
+    return { device: ledger.device, seal: ledger.signKey ? 'ed25519' : 'hmac', publicKey: ledger.signKey ? toHex(ledger.signKey.substr(32)) : null };
   };
 
   handlers[Command.FUNDS] = function (req) {
@@ -179,9 +191,9 @@ export function startPsd(board: Board, build: BuildInfo) {
     return { tier: req.tier === 'ram' ? 'ram' : 'flash', total: tier.count, from: from, records: records };
   };
 
-  // a block's head grows with its customers: past HEAD_PAGE bytes it is read in pages
+  // a block's head grows with its customers: it is read in pages, like the records
   function sealedInfo(x: Sealed) {
-    return { seq: x.seq, headBytes: x.head.length, head: x.head.length <= HEAD_PAGE ? toHex(x.head) : null, recordCount: readU16(x.head, 6), digest: toHex(x.digest), seal: toHex(x.seal), state: 'sent' };
+    return { seq: x.seq, headBytes: x.head.length, recordCount: readU16(x.head, 6), digest: toHex(x.digest), seal: toHex(x.seal), state: 'sent' };
   }
 
   handlers[Command.STATS_EXTRACT] = function () {

@@ -8,21 +8,13 @@ import { toHex, fromHex, asciiJson } from '../../protocol/bytes.ts';
 import { sessionKeys, sealSessionMessage, openSessionMessage, SessionKeys, TO_DEVICE, TO_SERVER, SESSION_NONCE_BYTES } from '../../protocol/session.ts';
 import { boardAeadPrims } from './crypto/prims.ts';
 import { fail } from './device.ts';
-import { Ledger } from './ledger.ts';
+import { Ledger, randomBytes } from './ledger.ts';
 
 /** Commands the PSS may send inside a session: statistics, funds and parameters; never
  * provisioning, a reboot or another session. (STATUS is too big for a session message; the
  * block, confirmation and funds answers carry the registers.) */
 var INNER = [Command.STATS_EXTRACT, Command.BLOCK_READ, Command.CONFIRM, Command.FUNDS, Command.CONFIG, Command.CLOCK];
 
-function randomBytes(board: Board, n: number): string {
-  var out = '';
-  while (out.length < n) {
-    var r = board.random32();
-    out += String.fromCharCode(r & 0xff, (r >>> 8) & 0xff, (r >>> 16) & 0xff, (r >>> 24) & 0xff);
-  }
-  return out.substr(0, n);
-}
 
 export function addSessionHandlers(board: Board, ledger: Ledger, handlers: { [type: number]: (req: any) => any }) {
   var prims = boardAeadPrims(board);

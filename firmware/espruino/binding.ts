@@ -1,7 +1,9 @@
 // The one place that touches Espruino's globals: it binds the board interface to them.
 import { Board } from '../board.ts';
-import { BuildInfo, HAS_SHA256 } from '../build-info.ts';
+import { BuildInfo, HAS_SHA256, HAS_AES, HAS_ED25519 } from '../build-info.ts';
 import { sha256 } from '../core/sha256.ts';
+import { ed25519KeyPair, ed25519Sign, naclUseRandom } from '../core/crypto/nacl.ts';
+import { ed25519SelfTest } from '../core/crypto/selftest.ts';
 
 declare var USB: any, Serial1: any, Bluetooth: any, LoopbackA: any, E: any, getTime: () => number, getSerial: () => string, process: any;
 declare function digitalRead(pin: any): number;
@@ -20,12 +22,16 @@ export function espruinoBoard(build: BuildInfo): Board {
   // The REPL on the data port would hand anyone the keys: park the console on a loopback
   // device, forced so that plugging USB in does not bring it back.
   LoopbackA.setConsole(true);
+  if (HAS_ED25519)
+    naclUseRandom(function () {
+      return E.hwRand() >>> 0;
+    });
   var resetFlags: string[] = E.getErrorFlags() || [];
 
   var Flash = require('Flash');
   var base = build.flash.dataStart;
   var pageBytes = build.flash.pageBytes;
-  var crypto = HAS_SHA256 ? require('crypto') : null;
+  var crypto = HAS_SHA256 || HAS_AES ? require('crypto') : null;
   var tamper = build.tamper;
 
   return {
@@ -72,6 +78,19 @@ export function espruinoBoard(build: BuildInfo): Board {
             return E.toString(new Uint8Array(crypto.SHA256(bytes)));
           }
         : sha256,
+    // Espruino's AES takes strings or buffers and returns an ArrayBuffer; CBC without padding
+    // (mbedtls refuses a length that is not a multiple of 16, which aead.ts never passes).
+    aesCbc: HAS_AES
+      ? {
+          encrypt: function (key, iv, data) {
+            return E.toString(new Uint8Array(crypto.AES.encrypt(data, key, { iv: iv, mode: 'CBC' })));
+          },
+          decrypt: function (key, iv, data) {
+            return E.toString(new Uint8Array(crypto.AES.decrypt(data, key, { iv: iv, mode: 'CBC' })));
+          }
+        }
+      : null,
+    ed25519: HAS_ED25519 ? { keyPairFromSeed: ed25519KeyPair, sign: ed25519Sign, selfTest: ed25519SelfTest } : null,
     tamper: tamper
       ? {
           active: function () {

@@ -2,6 +2,8 @@
 // written against the board interface, and tests give it a test environment).
 import nodeCrypto from 'node:crypto';
 import { crc32 } from '../../protocol/crc32.ts';
+import { ed25519KeyPair, ed25519Sign } from '../../firmware/core/crypto/nacl.ts';
+import { ed25519SelfTest } from '../../firmware/core/crypto/selftest.ts';
 import type { Board } from '../../firmware/board.ts';
 
 export interface MemoryBoard extends Board {
@@ -14,7 +16,21 @@ export interface MemoryBoard extends Board {
   clock: { ms: number };
 }
 
-export function memoryBoard(opts: { pageBytes?: number; pageCount?: number; sha256?: boolean } = {}): MemoryBoard {
+/** AES-128-CBC without padding, as Espruino's mbedtls does it (throws unless a multiple of 16). */
+function aesCbc(encrypt: boolean) {
+  return (key: string, iv: string, data: string): string => {
+    if (data.length % 16) throw new Error('AES-CBC: data length must be a multiple of 16');
+    const k = Buffer.from(key, 'latin1');
+    const v = Buffer.from(iv, 'latin1');
+    const c = encrypt ? nodeCrypto.createCipheriv('aes-128-cbc', k, v) : nodeCrypto.createDecipheriv('aes-128-cbc', k, v);
+    c.setAutoPadding(false);
+    return Buffer.concat([c.update(Buffer.from(data, 'latin1')), c.final()]).toString('latin1');
+  };
+}
+
+/** `aes: false` models a board without native AES (MDBT42Q, Original): aesCbc is null. */
+/** `ed25519: true` models an Ed25519 board (ESP32, Bangle.js 2): blocks are signed. */
+export function memoryBoard(opts: { pageBytes?: number; pageCount?: number; sha256?: boolean; aes?: boolean; ed25519?: boolean } = {}): MemoryBoard {
   const pageBytes = opts.pageBytes ?? 4096;
   const pageCount = opts.pageCount ?? 8;
   const flashBytes = new Uint8Array(pageBytes * pageCount).fill(0xff);
@@ -61,6 +77,8 @@ export function memoryBoard(opts: { pageBytes?: number; pageCount?: number; sha2
     random32: () => nodeCrypto.randomBytes(4).readUInt32BE(0),
     crc32,
     sha256: (b) => nodeCrypto.createHash('sha256').update(Buffer.from(b, 'latin1')).digest().toString('latin1'),
+    aesCbc: opts.aes === false ? null : { encrypt: aesCbc(true), decrypt: aesCbc(false) },
+    ed25519: opts.ed25519 ? { keyPairFromSeed: ed25519KeyPair, sign: ed25519Sign, selfTest: ed25519SelfTest } : null,
     tamper: null,
     memory: () => null,
     resetInfo: () => [],

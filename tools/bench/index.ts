@@ -5,9 +5,10 @@ import { sizes } from './sizes.ts';
 import { roundtrip } from './roundtrip.ts';
 import { franking } from './franking.ts';
 import { capacity } from './capacity.ts';
+import { crypto } from './crypto.ts';
 import type { Bench } from './common.ts';
 
-export const benches: Bench[] = [sizes, roundtrip, franking, capacity];
+export const benches: Bench[] = [sizes, roundtrip, franking, capacity, crypto];
 
 async function main() {
   const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));

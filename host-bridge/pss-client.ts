@@ -1,0 +1,290 @@
+// The host's client of the PSS (server/wire.ts): one TCP connection, the PSD's frames with
+// JSON payloads, one answer per request. On silence it retransmits the same frame (same
+// sequence number), which the PSS answers from its stored answer without running it twice.
+//
+//   const pss = await PssClient.connect('127.0.0.1:7707');
+//   const r = await pss.upload(blockBytes);        // {device, seq, stored, digest, confirmation}
+//   const report = await runSession(pss, psd, { funds: 50000 });   // the host only relays
+//   await pss.close();
+import net from 'node:net';
+import crypto from 'node:crypto';
+import { FrameDecoder, encodeFrame, RESPONSE_FLAG, ERROR_TYPE, MAX_PAYLOAD_BYTES, type Frame } from '../protocol/frame.ts';
+import { crc32 } from '../protocol/crc32.ts';
+import { asciiJson } from '../protocol/bytes.ts';
+import { Command } from '../protocol/commands.ts';
+import { PssRequest, PssRequestName, DEFAULT_PSS_HOST, DEFAULT_PSS_PORT, UPLOAD_HEX_PER_FRAME, type UploadAnswer, type SessionStep, type SessionReport, type PsdRequest } from '../server/wire.ts';
+import { PsdError } from './errors.ts';
+import type { PsdClient } from './client.ts';
+
+/** An error from the PSS ({code, message} it sent) or on the way to it (NO_PSS, NO_ANSWER, LINE_LOST, NOT_PSS). */
+export class PssClientError extends Error {
+  constructor(
+    public code: string,
+    message: string
+  ) {
+    super(message);
+    this.name = 'PssClientError';
+  }
+  toJSON() {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export interface PssClientOptions {
+  /** wait this long for each answer */
+  timeoutMs?: number;
+  /** retransmissions after the first try; also connection attempts after the first */
+  retries?: number;
+  connectTimeoutMs?: number;
+}
+
+export interface PssAddress {
+  host: string;
+  port: number;
+}
+
+/** "host:port", "tcp://host:port", ":port" or "port"; default 127.0.0.1:7707. */
+export function parsePssAddress(text: string | undefined): PssAddress {
+  if (!text) return { host: DEFAULT_PSS_HOST, port: DEFAULT_PSS_PORT };
+  const m = /^(?:tcp:\/\/)?(?:(\[[^\]]+\]|[^:/]*):)?(\d{1,5})\/?$/.exec(text.trim());
+  if (!m || Number(m[2]) > 65535) throw new PssClientError('BAD_ARGUMENT', `"${text}" is not a PSS address (host:port)`);
+  return { host: (m[1] || DEFAULT_PSS_HOST).replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+export interface Hello {
+  server: string;
+  version: string;
+  protocol: number;
+  /** hex, 32 bytes: checks device certificates */
+  caPublicKey: string;
+}
+
+export interface Registration {
+  device: number;
+  seal: 'hmac' | 'ed25519';
+  /** hex: for `psd provision` only, never to be printed or stored on the host */
+  deviceKey: string;
+  kmsKey: string;
+}
+
+export interface FundsReset {
+  device: number;
+  counter: number;
+  amount: number;
+  /** hex: goes to the PSD as FUNDS {counter, amount, mac} */
+  mac: string;
+}
+
+interface Pending {
+  seq: number;
+  type: number;
+  resolve: (v: any) => void;
+  reject: (e: Error) => void;
+}
+
+export class PssClient {
+  private seq = crypto.randomInt(1, 0xffff);
+  private decoder: FrameDecoder;
+  private pending: Pending | null = null;
+  private closed: PssClientError | null = null;
+  readonly timeoutMs: number;
+  readonly retries: number;
+
+  private constructor(
+    private socket: net.Socket,
+    readonly address: string,
+    opts: PssClientOptions
+  ) {
+    this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.retries = opts.retries ?? 2;
+    this.decoder = new FrameDecoder(crc32, (f) => this.onFrame(f));
+    socket.on('data', (b) => this.decoder.push(b.toString('latin1')));
+    const lost = (why: string) => {
+      this.closed ??= new PssClientError('LINE_LOST', `connection to the PSS at ${address} ${why}`);
+      this.pending?.reject(this.closed);
+    };
+    socket.on('close', () => lost('closed'));
+    socket.on('error', (e) => lost('failed: ' + e.message));
+  }
+
+  /** Connects, retrying a refused connection (a PSS still starting) `retries` times. */
+  static async connect(address?: string | PssAddress, opts: PssClientOptions = {}): Promise<PssClient> {
+    const a = typeof address === 'object' ? address : parsePssAddress(address);
+    const where = `${a.host}:${a.port}`;
+    const tries = (opts.retries ?? 2) + 1;
+    for (let i = 1; ; i++) {
+      try {
+        return new PssClient(await connectOnce(a, opts.connectTimeoutMs ?? 3000), where, opts);
+      } catch (e) {
+        if (i >= tries) throw e;
+        await new Promise((r) => setTimeout(r, 200 * i));
+      }
+    }
+  }
+
+  private onFrame(f: Frame) {
+    const p = this.pending;
+    if (!p || f.seq !== p.seq) return; // a late answer to an earlier try
+    let body: any;
+    try {
+      body = f.payload ? JSON.parse(f.payload) : {};
+    } catch {
+      return p.reject(new PssClientError('NOT_PSS', 'answer is not JSON'));
+    }
+    if (f.type === ERROR_TYPE) return p.reject(new PssClientError(typeof body.code === 'string' ? body.code : 'ERROR', typeof body.message === 'string' ? body.message : 'error'));
+    if (f.type !== (p.type | RESPONSE_FLAG)) return p.reject(new PssClientError('NOT_PSS', `answer type 0x${f.type.toString(16)} to 0x${p.type.toString(16)}`));
+    p.resolve(body);
+  }
+
+  /** Sends one request and resolves with the PSS's answer body; rejects with a PssClientError. */
+  async request<T = any>(type: number, body: object = {}): Promise<T> {
+    if (this.closed) throw this.closed;
+    if (this.pending) throw new Error('one request at a time');
+    const payload = asciiJson(body);
+    if (payload.length > MAX_PAYLOAD_BYTES) throw new PssClientError('OVERSIZE', `${payload.length} bytes of payload do not fit a frame`);
+    this.seq = (this.seq % 0xffff) + 1;
+    const seq = this.seq;
+    const frame = Buffer.from(encodeFrame(type, seq, payload, crc32), 'latin1');
+    const name = PssRequestName[type] ?? '0x' + type.toString(16);
+    try {
+      return await new Promise<T>((resolve, reject) => {
+        let tries = 0;
+        let timer: NodeJS.Timeout;
+        const send = () => {
+          tries++;
+          this.socket.write(frame);
+          timer = setTimeout(() => (tries <= this.retries ? send() : reject(new PssClientError('NO_ANSWER', `${name}: no answer from the PSS at ${this.address} (${tries} tries, ${this.timeoutMs} ms each)`))), this.timeoutMs);
+        };
+        this.pending = {
+          seq,
+          type,
+          resolve: (v) => (clearTimeout(timer), resolve(v)),
+          reject: (e) => (clearTimeout(timer), reject(e))
+        };
+        send();
+      });
+    } finally {
+      this.pending = null;
+    }
+  }
+
+  hello(): Promise<Hello> {
+    return this.request(PssRequest.HELLO);
+  }
+
+  /** Registers a board (the same serial gets its device and keys back). */
+  register(serial: string, board: string, seal?: 'hmac' | 'ed25519'): Promise<Registration> {
+    return this.request(PssRequest.REGISTER, seal ? { serial, board, seal } : { serial, board });
+  }
+
+  /** Certifies an Ed25519 device's public key (hex); resolves with the certificate (hex). */
+  async certify(device: number, publicKey: string): Promise<string> {
+    return (await this.request(PssRequest.CERTIFY, { device, publicKey })).certificate;
+  }
+
+  /** A funds reset the KMS authenticated, to hand to the PSD (FUNDS {counter, amount, mac}). */
+  funds(device: number, amount: number): Promise<FundsReset> {
+    return this.request(PssRequest.FUNDS, { device, amount });
+  }
+
+  /** Uploads one sealed block (byte string), in as many frames as it needs. */
+  async upload(block: string): Promise<UploadAnswer> {
+    const hex = Buffer.from(block, 'latin1').toString('hex');
+    for (let at = 0; ; at += UPLOAD_HEX_PER_FRAME) {
+      const part = hex.substr(at, UPLOAD_HEX_PER_FRAME);
+      if (at + UPLOAD_HEX_PER_FRAME >= hex.length) return this.request(PssRequest.UPLOAD, { hex: part });
+      await this.request(PssRequest.UPLOAD, { hex: part, more: true });
+    }
+  }
+
+  sessionBegin(device: number, opts: { funds?: number; config?: Record<string, unknown> } = {}): Promise<SessionStep> {
+    return this.request(PssRequest.SESSION_BEGIN, { device, ...opts });
+  }
+
+  sessionNext(input: { answer: unknown } | { error: { code: number; message: string } }): Promise<SessionStep> {
+    return this.request(PssRequest.SESSION_NEXT, input);
+  }
+
+  sessionEnd(): Promise<{ ended: boolean }> {
+    return this.request(PssRequest.SESSION_END);
+  }
+
+  status(device?: number): Promise<any> {
+    return this.request(PssRequest.STATUS, device === undefined ? {} : { device });
+  }
+
+  close(): Promise<void> {
+    this.closed ??= new PssClientError('LINE_LOST', 'client closed');
+    return new Promise((r) => {
+      if (this.socket.destroyed) return r();
+      this.socket.end(() => r());
+      setTimeout(() => (this.socket.destroy(), r()), 200).unref();
+    });
+  }
+}
+
+function connectOnce(a: PssAddress, timeoutMs: number): Promise<net.Socket> {
+  const where = `${a.host}:${a.port}`;
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: a.host, port: a.port });
+    socket.setNoDelay(true);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new PssClientError('NO_PSS', `no PSS at ${where} (connection timed out after ${timeoutMs} ms)`));
+    }, timeoutMs);
+    socket.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new PssClientError('NO_PSS', `no PSS at ${where} (${e.code ?? e.message})`));
+    });
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+  });
+}
+
+export interface SessionRun {
+  /** the device number (from STATUS when not given) */
+  device?: number;
+  /** a funds reset to load in the same session, minor units */
+  funds?: number;
+  /** PSD parameters to set (CONFIG payload) */
+  config?: Record<string, unknown>;
+  /** called with each request relayed (for progress output) */
+  onRelay?: (r: PsdRequest) => void;
+}
+
+/**
+ * A secure session between the PSD and the PSS, with this host as a dumb relay: it passes
+ * each request of the PSS to the PSD and each answer back, until the PSS reports. The
+ * report says what happened: block stored or repeat, confirmed, funds loaded, and the
+ * error that stopped the session, if any. A host-side failure (no answer, line lost)
+ * ends the session on the PSS and is thrown.
+ */
+export async function runSession(pss: PssClient, psd: Pick<PsdClient, 'request'>, opts: SessionRun = {}): Promise<SessionReport> {
+  let device = opts.device;
+  if (device === undefined) {
+    const status = await psd.request(Command.STATUS);
+    if (!status.device) throw new PssClientError('NOT_PROVISIONED', `the PSD (${status.deviceId}) is not provisioned: run psd provision --kms first`);
+    device = status.device as number;
+  }
+  let step = await pss.sessionBegin(device, { funds: opts.funds, config: opts.config });
+  while (!step.done) {
+    const relay = step.relay;
+    opts.onRelay?.(relay);
+    let input: { answer: unknown } | { error: { code: number; message: string } };
+    try {
+      input = { answer: await psd.request(relay.type, relay.payload) };
+    } catch (e) {
+      // the PSD's own refusal goes to the PSS; a dead line is the host's problem
+      if (!(e instanceof PsdError) || e.code >= 100) {
+        await pss.sessionEnd().catch(() => {});
+        throw e;
+      }
+      input = { error: { code: e.code, message: e.message } };
+    }
+    step = await pss.sessionNext(input);
+  }
+  return step.report;
+}

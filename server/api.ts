@@ -1,0 +1,136 @@
+// The PSS's TCP requests (server/wire.ts) for one connection: argument checks, then the KMS,
+// the PSS or the session driver. Throws PssError; server/service.ts turns it into an error frame.
+import { MAX_U48 } from '../protocol/bytes.ts';
+import { PROTOCOL_VERSION } from '../protocol/frame.ts';
+import { isHex, hexToString, stringToHex } from './bytestrings.ts';
+import { PssError } from './errors.ts';
+import { sealName, sealNumber } from './kms.ts';
+import { PssSession, type RelayAnswer } from './session-driver.ts';
+import { PssRequest, MAX_UPLOAD_BYTES } from './wire.ts';
+import type { DataCenter } from './datacenter.ts';
+
+export const SERVER_NAME = 'psd-lab pss';
+export const SERVER_VERSION = '0.1.0';
+
+export interface ApiEvents {
+  /** one line per thing worth an operator's attention; never carries a key */
+  log?: (line: string) => void;
+}
+
+type Body = Record<string, unknown>;
+
+function int(v: unknown, name: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new PssError('BAD_ARGUMENT', `${name} must be an integer ${min}..${max}`);
+  return v;
+}
+
+function device(v: unknown): number {
+  return int(v, 'device', 1, 4294967295);
+}
+
+export class Connection {
+  private upload = '';
+  private session: PssSession | null = null;
+
+  constructor(
+    private dc: DataCenter,
+    private events: ApiEvents = {}
+  ) {}
+
+  private log(line: string) {
+    this.events.log?.(line);
+  }
+
+  handle(type: number, body: Body): Body {
+    switch (type) {
+      case PssRequest.HELLO:
+        return { server: SERVER_NAME, version: SERVER_VERSION, protocol: PROTOCOL_VERSION, caPublicKey: stringToHex(this.dc.kms.caPublicKey) };
+      case PssRequest.REGISTER: {
+        const seal = body.seal === undefined ? undefined : sealNumber(String(body.seal));
+        const r = this.dc.kms.registerDevice(body.serial as string, body.board as string, seal);
+        this.log(`register: serial ${body.serial} (${body.board}) is device ${r.device}`);
+        return { device: r.device, seal: sealName(r.seal), deviceKey: stringToHex(r.deviceKey), kmsKey: stringToHex(r.kmsKey) };
+      }
+      case PssRequest.CERTIFY: {
+        const d = device(body.device);
+        if (!isHex(body.publicKey, 32)) throw new PssError('BAD_ARGUMENT', 'publicKey must be 32 bytes of hex');
+        const certificate = this.dc.kms.certify(d, hexToString(body.publicKey));
+        this.log(`certify: device ${d}`);
+        return { device: d, certificate: stringToHex(certificate) };
+      }
+      case PssRequest.FUNDS: {
+        const d = device(body.device);
+        const r = this.dc.kms.fundsReset(d, int(body.amount, 'amount', 1, MAX_U48));
+        this.log(`funds: device ${d} counter ${r.counter} amount ${r.amount}`);
+        return { device: d, counter: r.counter, amount: r.amount, mac: stringToHex(r.mac) };
+      }
+      case PssRequest.UPLOAD:
+        return this.uploadPart(body);
+      case PssRequest.SESSION_BEGIN: {
+        const d = device(body.device);
+        const funds = body.funds === undefined ? undefined : int(body.funds, 'funds', 1, MAX_U48);
+        this.session = new PssSession(this.dc.pss, d, { funds, config: body.config as Record<string, unknown> | undefined });
+        this.log(`session: device ${d} begins`);
+        return this.step(this.session.begin());
+      }
+      case PssRequest.SESSION_NEXT: {
+        if (!this.session || this.session.done) throw new PssError('SESSION', 'no session under way on this connection: send session-begin first');
+        let input: RelayAnswer;
+        if (body.error !== undefined) {
+          const e = body.error as Body;
+          if (!e || typeof e !== 'object') throw new PssError('BAD_ARGUMENT', 'error must be {code, message}');
+          input = { error: { code: e.code, message: e.message } };
+        } else if (body.answer !== undefined) input = { answer: body.answer };
+        else throw new PssError('BAD_ARGUMENT', "session-next needs the PSD's answer or error");
+        return this.step(this.session.next(input));
+      }
+      case PssRequest.SESSION_END: {
+        const ended = !!this.session && !this.session.done;
+        this.session = null;
+        return { ended };
+      }
+      case PssRequest.STATUS: {
+        const counts = this.dc.pss.counts();
+        if (body.device === undefined) return counts;
+        const d = device(body.device);
+        const row = this.dc.kms.device(d);
+        if (!row) throw new PssError('UNKNOWN_DEVICE', `device ${d} is not registered`);
+        return { ...counts, device: d, status: row.status, seal: sealName(row.seal), lastSeq: this.dc.pss.lastSeq(d), fundsCounter: row.funds_counter };
+      }
+      default:
+        throw new PssError('UNKNOWN_REQUEST', `unknown request type 0x${type.toString(16)}`);
+    }
+  }
+
+  private step(s: ReturnType<PssSession['begin']>): Body {
+    if (s.done) {
+      const r = s.report;
+      this.log(`session: device ${r.device} done: block ${r.block ? r.block.seq + (r.block.stored ? ' stored' : ' repeat') : '-'}, confirmed ${r.confirmed}, funds ${r.funds ? r.funds.amount + (r.funds.loaded ? ' loaded' : ' not loaded') : '-'}${r.error ? ', ' + r.error.code + ': ' + r.error.message : ''}`);
+    }
+    return s as unknown as Body;
+  }
+
+  /** A block arrives in parts of at most a frame each; the last part (no `more`) is verified. */
+  private uploadPart(body: Body): Body {
+    if (typeof body.hex !== 'string' || !isHex(body.hex)) {
+      this.upload = '';
+      throw new PssError('BAD_ARGUMENT', 'hex must be the block (or its next part) as hex');
+    }
+    if (this.upload.length + body.hex.length / 2 > MAX_UPLOAD_BYTES) {
+      this.upload = '';
+      throw new PssError('OVERSIZE', `block longer than ${MAX_UPLOAD_BYTES} bytes`);
+    }
+    this.upload += hexToString(body.hex);
+    if (body.more === true) return { received: this.upload.length };
+    const raw = this.upload;
+    this.upload = '';
+    try {
+      const r = this.dc.pss.upload(raw, 'plain');
+      this.log(`upload: device ${r.device} block ${r.seq} ${r.stored ? 'stored' : 'repeat, confirmed again'} (${r.recordCount} records)`);
+      return { device: r.device, seq: r.seq, stored: r.stored, digest: r.digest, confirmation: r.confirmation };
+    } catch (e) {
+      if (e instanceof PssError) this.log(`upload rejected: ${e.code}: ${e.message}`);
+      throw e;
+    }
+  }
+}

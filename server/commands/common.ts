@@ -1,0 +1,21 @@
+// What the core `pss` commands share: the data directory and output.
+import path from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_DATA_DIR } from '../datacenter.ts';
+import { PssError } from '../errors.ts';
+
+/** --data on the subcommand or the program, else PSS_DATA, else ./pss-data. */
+export function dataDir(cmd: Command): string {
+  const o = cmd.optsWithGlobals() as { data?: string };
+  return path.resolve(o.data ?? process.env.PSS_DATA ?? DEFAULT_DATA_DIR);
+}
+
+export function json(cmd: Command): boolean {
+  return Boolean((cmd.optsWithGlobals() as { json?: boolean }).json);
+}
+
+export function positiveInt(text: string, name: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(String(text)) || n < min || n > max) throw new PssError('BAD_ARGUMENT', `${name} must be an integer ${min}..${max}, not "${text}"`);
+  return n;
+}

@@ -1,0 +1,30 @@
+// `pss serve`: the KMS and PSS TCP service on one data directory.
+import { Command } from 'commander';
+import { openDataCenter } from '../datacenter.ts';
+import { startService, DEFAULT_IDLE_MS } from '../service.ts';
+import { DEFAULT_PSS_HOST, DEFAULT_PSS_PORT } from '../wire.ts';
+import { stringToHex } from '../bytestrings.ts';
+import { dataDir, positiveInt } from './common.ts';
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the KMS and PSS TCP service (one process, embedded SQLite in the data directory)')
+    .option('--port <n>', 'TCP port', String(DEFAULT_PSS_PORT))
+    .option('--host <address>', 'address to listen on', DEFAULT_PSS_HOST)
+    .option('--idle <ms>', 'close a connection silent this long', String(DEFAULT_IDLE_MS))
+    .option('--quiet', 'no log lines')
+    .action(async (o, cmd: Command) => {
+      const dir = dataDir(cmd);
+      const dc = await openDataCenter(dir);
+      const log = o.quiet ? undefined : (line: string) => console.error(`${new Date().toISOString()} ${line}`);
+      const service = await startService(dc, { host: o.host, port: positiveInt(o.port, '--port', 0, 65535), idleMs: positiveInt(o.idle, '--idle', 1, 86400000), log });
+      console.log(`pss: serving on ${service.host}:${service.port}, data ${dir}, CA public key ${stringToHex(dc.kms.caPublicKey)}`);
+      const stop = async () => {
+        await service.close();
+        dc.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

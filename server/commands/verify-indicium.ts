@@ -1,0 +1,121 @@
+// `pss verify-indicium <png|hex>`: is this indicium authentic? Reads the Data Matrix of a
+// scanned or printed indicium (PNG) or takes its 80 hex digits, shows the fields and checks the
+// MAC under the device's key. Exit 0 when authentic, 1 with the reason when not (bad MAC,
+// unreadable barcode, wrong length, unknown version, unknown device), 2 on a usage error.
+import { existsSync, readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { verifyIndicium, verifyIndiciumWith, DEVICE_KEY_BYTES, type DeviceKeyLookup, type IndiciumCheck } from '../indicium.ts';
+import { readDataMatrix, UnreadableBarcode } from '../datamatrix.ts';
+
+/** How the KMS finds device keys (derived from its master key), given --db and
+ * --master-key-file. The pss CLI passes it once the KMS exists; until then --device-key. */
+export type KmsKeyLookupFactory = (opts: { db?: string; masterKeyFile?: string }) => DeviceKeyLookup | Promise<DeviceKeyLookup>;
+
+export interface VerifyIndiciumDeps {
+  kmsKeyLookup?: KmsKeyLookupFactory;
+}
+
+/** The input gave no indicium bytes: the code and reason of the verdict. */
+class Unreadable extends Error {
+  constructor(public source: 'png' | 'hex', message: string) {
+    super(message);
+  }
+}
+
+interface Verdict extends Omit<IndiciumCheck, 'code'> {
+  code?: IndiciumCheck['code'] | 'UNREADABLE';
+  /** where the bytes came from */
+  source: 'png' | 'hex';
+  input: string;
+  date?: string;
+}
+
+function keyHex(v: string): string {
+  if (!new RegExp(`^[0-9a-fA-F]{${DEVICE_KEY_BYTES * 2}}$`).test(v)) throw new InvalidArgumentError(`must be ${DEVICE_KEY_BYTES} bytes as ${DEVICE_KEY_BYTES * 2} hex digits`);
+  return v.toLowerCase();
+}
+
+function money(minor: number): string {
+  return `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
+}
+
+function dateOf(day: number): string {
+  return new Date(day * 86400000).toISOString().slice(0, 10);
+}
+
+/** The argument as indicium bytes: hex digits when it is hex and no such file exists, else a PNG. */
+function readInput(arg: string): { source: 'png' | 'hex'; bytes: string } {
+  if (/^[0-9a-fA-F]+$/.test(arg) && !existsSync(arg)) {
+    if (arg.length % 2) throw new Unreadable('hex', `not an indicium: odd number of hex digits (${arg.length})`);
+    return { source: 'hex', bytes: Buffer.from(arg, 'hex').toString('latin1') };
+  }
+  let image: Buffer;
+  try {
+    image = readFileSync(arg);
+  } catch (e: any) {
+    throw new Unreadable('png', `${arg}: ${e.code === 'ENOENT' ? 'no such file, and not hex digits' : e.message}`);
+  }
+  try {
+    return { source: 'png', bytes: readDataMatrix(image) };
+  } catch (e) {
+    if (e instanceof UnreadableBarcode) throw new Unreadable('png', `unreadable barcode: ${e.message}`);
+    throw e;
+  }
+}
+
+function human(v: Verdict): string {
+  const f = v.fields;
+  const lines = [v.ok ? `authentic: indicium of PSD-${f!.device}, MAC verified` : `NOT AUTHENTIC: ${v.reason}`];
+  if (f) {
+    const pairs: [string, string | number][] = [
+      ['device', `PSD-${f.device}`],
+      ['date', `${dateOf(f.day)} (day ${f.day})`],
+      ['postage', money(f.postage)],
+      ['piece', f.piece],
+      ['AR', money(f.ascending)],
+      ['DR', money(f.descending)],
+      ['category', f.category],
+      ['customer', f.customer],
+      ['version', f.version],
+      ['MAC', f.mac]
+    ];
+    for (const [k, val] of pairs) lines.push(`  ${k.padEnd(9)} ${val}`);
+  }
+  return lines.join('\n');
+}
+
+export function verifyIndiciumCommand(deps: VerifyIndiciumDeps = {}): Command {
+  return new Command('verify-indicium')
+    .description('check an indicium: read the Data Matrix of a printed or scanned indicium (PNG), or take its 80 hex digits, and verify its MAC under the device key. Exit 0 when authentic, 1 with the reason when not')
+    .argument('<png|hex>', 'PNG image of the indicium, or the indicium as 80 hex digits')
+    .option('--db <path>', 'KMS database (device keys derived from the master key)')
+    .option('--master-key-file <f>', 'file holding the KMS master key')
+    .addOption(new Option('--device-key <hex>', `the device's key, ${DEVICE_KEY_BYTES} bytes hex (instead of asking the KMS)`).argParser(keyHex).conflicts(['db', 'masterKeyFile']))
+    .option('--json', 'machine-readable output')
+    .action(async (arg: string, o, cmd: Command) => {
+      const json = Boolean(cmd.optsWithGlobals().json);
+      let verdict: Verdict;
+      try {
+        const { source, bytes } = readInput(arg);
+        let check: IndiciumCheck;
+        if (o.deviceKey) check = verifyIndicium(bytes, Buffer.from(o.deviceKey, 'hex').toString('latin1'));
+        else if (o.db !== undefined || o.masterKeyFile !== undefined) {
+          if (!deps.kmsKeyLookup) throw new Error('device keys from the KMS (--db, --master-key-file) are not available in this build: give --device-key <hex>');
+          check = await verifyIndiciumWith(bytes, await deps.kmsKeyLookup({ db: o.db, masterKeyFile: o.masterKeyFile }));
+        } else throw new Error('no key to check the MAC with: give --device-key <hex>, or --db and --master-key-file for the KMS');
+        verdict = { ...check, source, input: arg, ...(check.fields ? { date: dateOf(check.fields.day) } : {}) };
+      } catch (e: any) {
+        if (!(e instanceof Unreadable)) {
+          // a usage problem, not a verdict on the indicium
+          if (json) console.error(JSON.stringify({ error: { message: e.message } }));
+          else console.error(`pss verify-indicium: error: ${e.message}`);
+          process.exitCode = 2;
+          return;
+        }
+        verdict = { ok: false, fields: null, reason: e.message, code: 'UNREADABLE', source: e.source, input: arg };
+      }
+      if (json) console.log(JSON.stringify(verdict, null, 2));
+      else (verdict.ok ? console.log : console.error)(human(verdict));
+      if (!verdict.ok) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,24 @@
+// Opens a data directory: the database, the KMS secrets, and the KMS and PSS over them.
+import { Store } from './db.ts';
+import { Kms } from './kms.ts';
+import { Pss } from './pss.ts';
+import { loadOrCreateSecrets } from './keyfiles.ts';
+import type { SealPrimitives } from './verify.ts';
+
+export const DEFAULT_DATA_DIR = './pss-data';
+
+export interface DataCenter {
+  dir: string;
+  store: Store;
+  kms: Kms;
+  pss: Pss;
+  close(): void;
+}
+
+export async function openDataCenter(dir: string = DEFAULT_DATA_DIR, prims?: SealPrimitives): Promise<DataCenter> {
+  const secrets = loadOrCreateSecrets(dir);
+  const store = await Store.open(dir);
+  const kms = new Kms(store, secrets);
+  const pss = new Pss(store, kms, prims);
+  return { dir, store, kms, pss, close: () => store.close() };
+}

@@ -1,0 +1,72 @@
+// Checking an indicium at the data center: its layout (protocol/indicium.ts) and its MAC,
+// HMAC-SHA256 under the device's key truncated to 8 bytes, computed with node:crypto (an
+// implementation independent of the firmware's firmware/core/hmac.ts).
+import crypto from 'node:crypto';
+import { parseIndicium, INDICIUM_BYTES, INDICIUM_BODY_BYTES, INDICIUM_MAC_BYTES, INDICIUM_VERSION, type IndiciumFields } from '../protocol/indicium.ts';
+
+export const DEVICE_KEY_BYTES = 32;
+
+export type IndiciumReject = 'WRONG_LENGTH' | 'UNKNOWN_VERSION' | 'UNKNOWN_DEVICE' | 'BAD_KEY' | 'BAD_MAC';
+
+export interface ParsedIndicium extends IndiciumFields {
+  version: number;
+  /** hex */
+  mac: string;
+}
+
+export interface IndiciumCheck {
+  ok: boolean;
+  /** the fields as printed (null when the bytes are not an indicium at all) */
+  fields: ParsedIndicium | null;
+  /** why it is not authentic ('' when ok) */
+  reason: string;
+  code?: IndiciumReject;
+}
+
+function reject(code: IndiciumReject, reason: string, fields: ParsedIndicium | null): IndiciumCheck {
+  return { ok: false, fields, reason, code };
+}
+
+/** The fields of a 40-byte indicium, MAC as hex. */
+export function indiciumFields(bytes: string): ParsedIndicium {
+  const p = parseIndicium(bytes);
+  return { ...p, mac: Buffer.from(p.mac, 'latin1').toString('hex') };
+}
+
+/** Length and version, what can be judged before any key is involved: null when both are right. */
+function layoutProblem(bytes: string): IndiciumCheck | null {
+  if (bytes.length !== INDICIUM_BYTES) return reject('WRONG_LENGTH', `an indicium is ${INDICIUM_BYTES} bytes, this is ${bytes.length}`, null);
+  const fields = indiciumFields(bytes);
+  if (fields.version !== INDICIUM_VERSION) return reject('UNKNOWN_VERSION', `unknown indicium layout version ${fields.version} (this data center reads version ${INDICIUM_VERSION})`, fields);
+  return null;
+}
+
+/**
+ * Verifies an indicium under its device's key. Both arguments are byte strings (one char per
+ * byte, the protocol's convention): bytes the 40-byte indicium, deviceKey the 32-byte key.
+ */
+export function verifyIndicium(bytes: string, deviceKey: string): IndiciumCheck {
+  const problem = layoutProblem(bytes);
+  if (problem) return problem;
+  const fields = indiciumFields(bytes);
+  if (deviceKey.length !== DEVICE_KEY_BYTES) return reject('BAD_KEY', `a device key is ${DEVICE_KEY_BYTES} bytes, got ${deviceKey.length}`, fields);
+  const body = Buffer.from(bytes.slice(0, INDICIUM_BODY_BYTES), 'latin1');
+  const expected = crypto.createHmac('sha256', Buffer.from(deviceKey, 'latin1')).update(body).digest().subarray(0, INDICIUM_MAC_BYTES);
+  const mac = Buffer.from(bytes.slice(INDICIUM_BODY_BYTES), 'latin1');
+  if (!crypto.timingSafeEqual(expected, mac)) return reject('BAD_MAC', `MAC does not match: not issued by PSD-${fields.device} under its key, or altered since`, fields);
+  return { ok: true, fields, reason: '' };
+}
+
+/** Finds a device's 32-byte key (byte string), or null/undefined when the device is unknown. */
+export type DeviceKeyLookup = (device: number) => string | null | undefined | Promise<string | null | undefined>;
+
+/** Verifies an indicium under the key of the device it names, as the KMS looks it up
+ * (e.g. derived from the master key). */
+export async function verifyIndiciumWith(bytes: string, lookup: DeviceKeyLookup): Promise<IndiciumCheck> {
+  const problem = layoutProblem(bytes);
+  if (problem) return problem;
+  const fields = indiciumFields(bytes);
+  const key = await lookup(fields.device);
+  if (key === null || key === undefined) return reject('UNKNOWN_DEVICE', `PSD-${fields.device} is not a device this data center knows`, fields);
+  return verifyIndicium(bytes, key);
+}

@@ -1,0 +1,184 @@
+// The KMS: device registry, key derivation, certificates, funds resets, revocation.
+// Device keys are never stored: HMAC-SHA256(master, label || u32 device) derives them, so
+// the KMS alone can recompute them, and nothing but the master key file must stay secret.
+import nacl from 'tweetnacl';
+import { u32, MAX_U48 } from '../protocol/bytes.ts';
+import { fundsMessage } from '../protocol/auth.ts';
+import { SEAL_HMAC, SEAL_ED25519 } from '../protocol/block.ts';
+import { MAX_U32 } from '../protocol/records.ts';
+import { getBoard } from '../board-defs/index.ts';
+import { hmacSha256, ed25519Sign, sameBytes } from './hashes.ts';
+import { toBytes, stringToHex, hexToString } from './bytestrings.ts';
+import { PssError } from './errors.ts';
+import type { Store } from './db.ts';
+import type { KmsSecrets } from './keyfiles.ts';
+
+export const FIRST_DEVICE = 1001;
+
+/** A device as the registry lists it: never any key. */
+export interface DeviceRow {
+  device: number;
+  serial: string;
+  board: string;
+  seal: number;
+  public_key: string | null;
+  certificate: string | null;
+  status: 'active' | 'revoked';
+  funds_counter: number;
+  registered_at: number;
+  revoked_at: number | null;
+}
+
+export interface Registration {
+  device: number;
+  seal: number;
+  /** byte strings: hand them to the device only (psd provision --kms) */
+  deviceKey: string;
+  kmsKey: string;
+}
+
+export interface FundsReset {
+  device: number;
+  counter: number;
+  amount: number;
+  /** byte string: HMAC-SHA256(kms key, protocol/auth.ts fundsMessage) */
+  mac: string;
+}
+
+export function sealName(seal: number): string {
+  return seal === SEAL_HMAC ? 'hmac' : seal === SEAL_ED25519 ? 'ed25519' : 'unknown(' + seal + ')';
+}
+
+export function sealNumber(name: string): number {
+  if (name === 'hmac') return SEAL_HMAC;
+  if (name === 'ed25519') return SEAL_ED25519;
+  throw new PssError('BAD_ARGUMENT', `seal must be 'hmac' or 'ed25519', not '${name}'`);
+}
+
+export function certificateMessage(device: number, publicKey: string): string {
+  return 'PSD-CERT' + u32(device) + publicKey;
+}
+
+/** Checks a certificate against the CA public key (what a PSD, host or authority does). */
+export function verifyCertificate(caPublicKey: string, device: number, publicKey: string, certificate: string): boolean {
+  if (caPublicKey.length !== 32 || publicKey.length !== 32 || certificate.length !== 64) return false;
+  return nacl.sign.detached.verify(toBytes(certificateMessage(device, publicKey)), toBytes(certificate), toBytes(caPublicKey));
+}
+
+function now(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+function checkDevice(device: unknown): number {
+  if (typeof device !== 'number' || !Number.isInteger(device) || device < 1 || device > MAX_U32) throw new PssError('BAD_ARGUMENT', 'device must be an integer 1..4294967295');
+  return device;
+}
+
+export class Kms {
+  constructor(
+    private store: Store,
+    private secrets: KmsSecrets
+  ) {}
+
+  get caPublicKey(): string {
+    return Buffer.from(this.secrets.ca.publicKey).toString('latin1');
+  }
+
+  deviceKey(device: number): string {
+    return hmacSha256(this.secrets.master, 'PSD-DEVICE-KEY' + u32(device));
+  }
+
+  kmsKey(device: number): string {
+    return hmacSha256(this.secrets.master, 'PSD-KMS-KEY' + u32(device));
+  }
+
+  /** The device's row, or undefined. Reads the latest file (an admin may have revoked it). */
+  device(device: number): DeviceRow | undefined {
+    return this.store.read(() => this.store.get<DeviceRow>('SELECT * FROM devices WHERE device = ?', [device]));
+  }
+
+  /** The device's row or an UNKNOWN_DEVICE / REVOKED error. */
+  activeDevice(device: number): DeviceRow {
+    const row = this.device(checkDevice(device));
+    if (!row) throw new PssError('UNKNOWN_DEVICE', `device ${device} is not registered`);
+    if (row.status !== 'active') throw new PssError('REVOKED', `device ${device} was revoked`);
+    return row;
+  }
+
+  devices(): DeviceRow[] {
+    return this.store.read(() => this.store.all<DeviceRow>('SELECT * FROM devices ORDER BY device'));
+  }
+
+  /**
+   * Registers a board by its serial number and allocates the next device number. The same
+   * serial (still active) gets its existing device and keys back, so a provisioning that
+   * lost its answer can simply be repeated.
+   */
+  registerDevice(serial: string, board: string, seal?: number): Registration {
+    if (typeof serial !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(serial)) throw new PssError('BAD_ARGUMENT', 'serial must be 1..64 printable ASCII characters');
+    let def;
+    try {
+      def = getBoard(board);
+    } catch (e) {
+      throw new PssError('BAD_ARGUMENT', (e as Error).message);
+    }
+    const algorithm = seal ?? sealNumber(def.seal);
+    if (algorithm !== SEAL_HMAC && algorithm !== SEAL_ED25519) throw new PssError('BAD_ARGUMENT', `unknown seal algorithm ${algorithm}`);
+    const device = this.store.change(() => {
+      const existing = this.store.get<DeviceRow>("SELECT * FROM devices WHERE serial = ? AND status = 'active'", [serial]);
+      if (existing) {
+        if (existing.board !== board || existing.seal !== algorithm)
+          throw new PssError('BAD_ARGUMENT', `serial ${serial} is registered as device ${existing.device} (${existing.board}, ${sealName(existing.seal)}); revoke it first to register it again`);
+        return existing.device;
+      }
+      const last = this.store.get<{ d: number | null }>('SELECT MAX(device) AS d FROM devices')!.d;
+      const next = Math.max(FIRST_DEVICE, (last ?? 0) + 1);
+      if (next > MAX_U32) throw new PssError('INTERNAL', 'device numbers exhausted');
+      this.store.run('INSERT INTO devices(device, serial, board, seal, registered_at) VALUES (?, ?, ?, ?, ?)', [next, serial, board, algorithm, now()]);
+      return next;
+    });
+    return { device, seal: algorithm, deviceKey: this.deviceKey(device), kmsKey: this.kmsKey(device) };
+  }
+
+  /** Certifies an Ed25519 device's public key (32 bytes, byte string); returns the 64-byte certificate. */
+  certify(device: number, publicKey: string): string {
+    if (typeof publicKey !== 'string' || publicKey.length !== 32) throw new PssError('BAD_ARGUMENT', 'publicKey must be 32 bytes');
+    return this.store.change(() => {
+      const row = this.activeDevice(device);
+      if (row.seal !== SEAL_ED25519) throw new PssError('NO_CERTIFICATE', `device ${device} seals with ${sealName(row.seal)}: it has no public key to certify`);
+      // one key per device: a host must not swap in a key of its own after provisioning
+      if (row.public_key && !sameBytes(hexToString(row.public_key), publicKey))
+        throw new PssError('CERTIFIED', `device ${device} is already certified with another public key; revoke and register it again to rekey`);
+      const certificate = ed25519Sign(this.secrets.ca.secretKey, certificateMessage(device, publicKey));
+      this.store.run('UPDATE devices SET public_key = ?, certificate = ? WHERE device = ?', [stringToHex(publicKey), stringToHex(certificate), device]);
+      return certificate;
+    });
+  }
+
+  /** Authenticates a funds reset: the next funds counter, persisted before the MAC leaves. */
+  fundsReset(device: number, amount: number, via: 'plain' | 'session' = 'plain'): FundsReset {
+    if (typeof amount !== 'number' || !Number.isInteger(amount) || amount < 1 || amount > MAX_U48) throw new PssError('BAD_ARGUMENT', `amount must be an integer 1..${MAX_U48}`);
+    return this.store.change(() => {
+      const row = this.activeDevice(device);
+      const counter = row.funds_counter + 1;
+      if (counter > MAX_U32) throw new PssError('INTERNAL', 'funds counter exhausted');
+      this.store.run('UPDATE devices SET funds_counter = ? WHERE device = ?', [counter, device]);
+      this.store.run('INSERT INTO funds_resets(device, counter, amount, issued_at, via) VALUES (?, ?, ?, ?, ?)', [device, counter, amount, now(), via]);
+      return { device, counter, amount, mac: hmacSha256(this.kmsKey(device), fundsMessage(device, counter, amount)) };
+    });
+  }
+
+  /** Notes that a session saw the PSD accept the reset. */
+  fundsLoaded(device: number, counter: number): void {
+    this.store.change(() => this.store.run('UPDATE funds_resets SET loaded = 1 WHERE device = ? AND counter = ?', [device, counter]));
+  }
+
+  revoke(device: number): DeviceRow {
+    return this.store.change(() => {
+      const row = this.device(checkDevice(device));
+      if (!row) throw new PssError('UNKNOWN_DEVICE', `device ${device} is not registered`);
+      if (row.status !== 'revoked') this.store.run("UPDATE devices SET status = 'revoked', revoked_at = ? WHERE device = ?", [now(), device]);
+      return this.store.get<DeviceRow>('SELECT * FROM devices WHERE device = ?', [device])!;
+    });
+  }
+}

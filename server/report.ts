@@ -1,0 +1,226 @@
+// PSS reports: the authenticated statistics grouped, filtered and sorted by any parameter
+// field, for the postal authority and the operator (`pss report`).
+//
+// Time filter: a record counts in the period in which its block was SEALED (blocks.to_time,
+// UTC). A block's records are cumulative over [from_time, to_time] and carry no time of
+// their own, so the sealing time is the only instant every record of a block shares; a block
+// is never split between two periods. `--from`/`--to` are whole UTC days, both inclusive.
+//
+// SQL is built from a whitelist: user-given field names only ever select one of the constant
+// expressions below, and every value is a bound parameter.
+import fs from 'node:fs';
+import path from 'node:path';
+import initSqlJs, { type Database, type SqlValue } from 'sql.js';
+import { WEIGHT_BANDS_G } from '../protocol/records.ts';
+import { DB_FILE } from './db.ts';
+import { PssError } from './errors.ts';
+
+/** Group-by fields: the name a user writes -> the SQL expression (r = records, b = blocks). */
+export const GROUP_FIELDS = {
+  customer: 'r.customer',
+  class: 'r.category',
+  weightBand: 'r.weight_band',
+  postage: 'r.postage',
+  device: 'r.device',
+  month: "strftime('%Y-%m', b.to_time, 'unixepoch')",
+  day: "strftime('%Y-%m-%d', b.to_time, 'unixepoch')"
+} as const;
+export type GroupField = keyof typeof GROUP_FIELDS;
+
+/** `--by weight` means the weight band (the sum of grams is the `weight` column). */
+const GROUP_ALIASES: Record<string, GroupField> = { weight: 'weightBand', category: 'class', band: 'weightBand' };
+
+export const METRICS = {
+  pieces: 'SUM(r.pieces)',
+  amount: 'SUM(r.amount)',
+  weight: 'SUM(r.weight)',
+  // a block counts once in each group it has records in; the totals row counts it once
+  blocks: "COUNT(DISTINCT r.device || ':' || r.seq)"
+} as const;
+export type Metric = keyof typeof METRICS;
+
+export interface SortKey {
+  field: GroupField | Metric;
+  desc: boolean;
+}
+
+export interface ReportQuery {
+  by: GroupField[];
+  /** seconds since 1970, inclusive, on blocks.to_time */
+  from?: number;
+  /** seconds since 1970, exclusive, on blocks.to_time */
+  to?: number;
+  customers?: number[];
+  devices?: number[];
+  /** default: the group fields in --by order, ascending */
+  sort?: SortKey[];
+}
+
+export interface Totals {
+  pieces: number;
+  amount: number;
+  /** grams */
+  weight: number;
+  blocks: number;
+}
+
+export type ReportRow = Partial<Record<GroupField, number | string>> & Totals;
+
+export interface Report {
+  by: GroupField[];
+  /** ISO times of the filter, [from, to) */
+  from: string | null;
+  to: string | null;
+  rows: ReportRow[];
+  totals: Totals;
+}
+
+export function parseGroupFields(text: string): GroupField[] {
+  const out: GroupField[] = [];
+  for (const raw of text.split(',')) {
+    const name = raw.trim();
+    if (!name) continue;
+    const field = (GROUP_ALIASES[name] ?? name) as GroupField;
+    if (!Object.prototype.hasOwnProperty.call(GROUP_FIELDS, field)) {
+      throw new PssError('BAD_ARGUMENT', `unknown field "${name}" for --by: use ${[...Object.keys(GROUP_FIELDS), 'weight'].join(', ')}`);
+    }
+    if (out.includes(field)) throw new PssError('BAD_ARGUMENT', `field "${name}" appears twice in --by`);
+    out.push(field);
+  }
+  if (!out.length) throw new PssError('BAD_ARGUMENT', '--by needs at least one field');
+  return out;
+}
+
+/** "amount:desc,customer" -> sort keys; a group field must be one of --by. Here `weight` is
+ * the metric (grams); the band is `weightBand`. */
+export function parseSort(text: string, by: GroupField[]): SortKey[] {
+  return text
+    .split(',')
+    .filter((s) => s.trim())
+    .map((part) => {
+      const [name, dir = 'asc', extra] = part.trim().split(':');
+      if (extra !== undefined || (dir !== 'asc' && dir !== 'desc')) throw new PssError('BAD_ARGUMENT', `--sort "${part}": write field, field:asc or field:desc`);
+      let field: GroupField | Metric;
+      if (Object.prototype.hasOwnProperty.call(METRICS, name)) field = name as Metric;
+      else {
+        const g = (GROUP_ALIASES[name] ?? name) as GroupField;
+        if (!Object.prototype.hasOwnProperty.call(GROUP_FIELDS, g)) {
+          throw new PssError('BAD_ARGUMENT', `unknown --sort field "${name}": use ${[...Object.keys(METRICS), ...by].join(', ')}`);
+        }
+        if (!by.includes(g)) throw new PssError('BAD_ARGUMENT', `cannot sort by "${name}": it is not one of the --by fields (${by.join(', ')})`);
+        field = g;
+      }
+      return { field, desc: dir === 'desc' };
+    });
+}
+
+/** "YYYY-MM-DD" -> seconds since 1970 at 00:00 UTC of that day. */
+export function parseDay(text: string, option = 'date'): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (m) {
+    const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+    // Date.UTC rolls 2026-02-30 over into March: accept only days that exist
+    if (new Date(ms).toISOString().slice(0, 10) === text) return ms / 1000;
+  }
+  throw new PssError('BAD_ARGUMENT', `${option} "${text}" is not a day: write YYYY-MM-DD`);
+}
+
+export const DAY_SECONDS = 86400;
+
+export function isoTime(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** WHERE clause and bound values for a time range, customer and device filter. */
+export function whereClause(q: Pick<ReportQuery, 'from' | 'to' | 'customers' | 'devices'>): { sql: string; params: SqlValue[] } {
+  const parts: string[] = [];
+  const params: SqlValue[] = [];
+  if (q.from !== undefined) {
+    parts.push('b.to_time >= ?');
+    params.push(q.from);
+  }
+  if (q.to !== undefined) {
+    parts.push('b.to_time < ?');
+    params.push(q.to);
+  }
+  for (const [column, values] of [
+    ['r.customer', q.customers],
+    ['r.device', q.devices]
+  ] as const) {
+    if (!values?.length) continue;
+    parts.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+    params.push(...values);
+  }
+  return { sql: parts.length ? 'WHERE ' + parts.join(' AND ') : '', params };
+}
+
+export const RECORDS_OF_BLOCKS = 'FROM records r JOIN blocks b ON b.device = r.device AND b.seq = r.seq';
+
+export function queryAll<T = Record<string, SqlValue>>(db: Database, sql: string, params: SqlValue[] = []): T[] {
+  const st = db.prepare(sql);
+  try {
+    st.bind(params);
+    const out: T[] = [];
+    while (st.step()) out.push(st.getAsObject() as T);
+    return out;
+  } finally {
+    st.free();
+  }
+}
+
+const metricSql = (Object.keys(METRICS) as Metric[]).map((m) => `COALESCE(${METRICS[m]}, 0) AS "${m}"`).join(', ');
+
+export function runReport(db: Database, q: ReportQuery): Report {
+  if (!q.by.length) throw new PssError('BAD_ARGUMENT', 'a report needs at least one group field');
+  for (const f of q.by) if (!Object.prototype.hasOwnProperty.call(GROUP_FIELDS, f)) throw new PssError('BAD_ARGUMENT', `unknown group field "${f}"`);
+  const where = whereClause(q);
+  const groups = q.by.map((f) => `${GROUP_FIELDS[f]} AS "${f}"`).join(', ');
+  const sort = [...(q.sort ?? []), ...q.by.map((f) => ({ field: f, desc: false }))];
+  for (const k of sort) {
+    if (!Object.prototype.hasOwnProperty.call(METRICS, k.field) && !q.by.includes(k.field as GroupField)) {
+      throw new PssError('BAD_ARGUMENT', `cannot sort by "${k.field}": not a metric and not one of the group fields`);
+    }
+  }
+  const order = sort.map((k) => `"${k.field}" ${k.desc ? 'DESC' : 'ASC'}`).join(', ');
+  const rows = queryAll<ReportRow>(
+    db,
+    `SELECT ${groups}, ${metricSql} ${RECORDS_OF_BLOCKS} ${where.sql} GROUP BY ${q.by.map((_, i) => i + 1).join(', ')} ORDER BY ${order}`,
+    where.params
+  );
+  const totals = queryAll<Totals>(db, `SELECT ${metricSql} ${RECORDS_OF_BLOCKS} ${where.sql}`, where.params)[0];
+  return {
+    by: q.by,
+    from: q.from === undefined ? null : isoTime(q.from),
+    to: q.to === undefined ? null : isoTime(q.to),
+    rows,
+    totals
+  };
+}
+
+export function weightBandLabel(band: number): string {
+  const limit = WEIGHT_BANDS_G[band];
+  return limit === undefined ? `band ${band}` : `<=${limit} g`;
+}
+
+/**
+ * The statistics as they are on disk now, for reading: the core writes pss.sqlite whole by
+ * rename, so one read of the file is a consistent snapshot and needs no lock.
+ */
+export async function openStatisticsSnapshot(dataDir: string): Promise<Database> {
+  const file = path.join(dataDir, DB_FILE);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new PssError('STORAGE', code === 'ENOENT' ? `no PSS database at ${file}: give --data <dir> of the PSS` : `cannot read ${file}: ${(e as Error).message}`);
+  }
+  const SQL = await initSqlJs();
+  try {
+    const db = new SQL.Database(bytes);
+    db.exec('SELECT 1 FROM records LIMIT 1');
+    return db;
+  } catch (e) {
+    throw new PssError('STORAGE', `${file} is not a PSS database: ${(e as Error).message}`);
+  }
+}

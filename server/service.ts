@@ -1,0 +1,142 @@
+// The PSS's TCP service: frames in (protocol/frame.ts), one answer per request. Whatever
+// arrives (garbage, truncated or oversized frames, bad JSON) gets an error frame or the
+// connection is closed, and never changes state: only a whole, intact request reaches the
+// API. A retransmitted frame (same sequence number and CRC) gets the stored answer again.
+import net from 'node:net';
+import { FrameDecoder, encodeFrame, PROTOCOL_VERSION, RESPONSE_FLAG, ERROR_TYPE, MAX_PAYLOAD_BYTES, type Frame, type DropReason } from '../protocol/frame.ts';
+import { crc32 } from '../protocol/crc32.ts';
+import { asciiJson } from '../protocol/bytes.ts';
+import { PssError, type PssErrorCodeName } from './errors.ts';
+import { Connection, type ApiEvents } from './api.ts';
+import { PssRequestName, DEFAULT_PSS_HOST, DEFAULT_PSS_PORT } from './wire.ts';
+import type { DataCenter } from './datacenter.ts';
+
+export interface ServiceOptions extends ApiEvents {
+  host?: string;
+  /** 0 picks a free port */
+  port?: number;
+  /** a connection silent this long is closed */
+  idleMs?: number;
+  /** bytes that are not frames, since the last good frame, before the connection is closed */
+  maxGarbageBytes?: number;
+  maxConnections?: number;
+}
+
+export interface Service {
+  host: string;
+  port: number;
+  connections(): number;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_IDLE_MS = 60000;
+const DEFAULT_MAX_GARBAGE = 4096;
+
+export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise<Service> {
+  const idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
+  const maxGarbage = opts.maxGarbageBytes ?? DEFAULT_MAX_GARBAGE;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => serve(socket));
+  server.maxConnections = opts.maxConnections ?? 64;
+
+  function serve(socket: net.Socket) {
+    sockets.add(socket);
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    const api = new Connection(dc, opts);
+    let last: { seq: number; crc: number; bytes: Buffer } | null = null;
+    let garbage = 0;
+    let dropped: { why: DropReason; seq?: number } | null = null;
+    socket.setNoDelay(true);
+    socket.setTimeout(idleMs, () => {
+      opts.log?.(`${peer}: idle ${idleMs} ms, closed`);
+      socket.destroy();
+    });
+    socket.on('error', () => socket.destroy()); // a reset by the peer is not our problem
+    socket.on('close', () => sockets.delete(socket));
+
+    const send = (bytes: Buffer) => {
+      if (!socket.destroyed) socket.write(bytes);
+    };
+    const errorFrame = (seq: number, code: PssErrorCodeName, message: string) => Buffer.from(encodeFrame(ERROR_TYPE, seq, asciiJson({ code, message }), crc32), 'latin1');
+
+    const decoder = new FrameDecoder(
+      crc32,
+      (f) => onFrame(f),
+      (why, bytes, seq) => {
+        garbage += bytes;
+        dropped ??= { why, seq };
+      }
+    );
+
+    function onFrame(f: Frame) {
+      garbage = 0;
+      if (last && last.seq === f.seq && last.crc === f.crc) return send(last.bytes);
+      const bytes = answer(f);
+      last = { seq: f.seq, crc: f.crc, bytes };
+      send(bytes);
+    }
+
+    function answer(f: Frame): Buffer {
+      let type = f.type | RESPONSE_FLAG;
+      let payload: string;
+      try {
+        if (f.version !== PROTOCOL_VERSION) throw new PssError('VERSION', `protocol version ${f.version}; this PSS speaks ${PROTOCOL_VERSION}`);
+        let body: unknown;
+        try {
+          body = f.payload ? JSON.parse(f.payload) : {};
+        } catch {
+          throw new PssError('BAD_PAYLOAD', 'payload is not JSON');
+        }
+        if (!body || typeof body !== 'object' || Array.isArray(body)) throw new PssError('BAD_PAYLOAD', 'payload must be a JSON object');
+        payload = asciiJson(api.handle(f.type, body as Record<string, unknown>));
+        if (payload.length > MAX_PAYLOAD_BYTES) throw new PssError('INTERNAL', `answer of ${payload.length} bytes does not fit a frame`);
+      } catch (e) {
+        type = ERROR_TYPE;
+        const err = e instanceof PssError ? e : new PssError('INTERNAL', 'internal error');
+        if (!(e instanceof PssError)) opts.log?.(`${peer}: ${PssRequestName[f.type] ?? f.type}: internal error: ${(e as Error)?.stack ?? e}`);
+        payload = asciiJson(err.toJSON());
+      }
+      return Buffer.from(encodeFrame(type, f.seq, payload, crc32), 'latin1');
+    }
+
+    socket.on('data', (chunk) => {
+      dropped = null;
+      try {
+        decoder.push(chunk.toString('latin1'));
+      } catch (e) {
+        opts.log?.(`${peer}: decoder failed: ${(e as Error).message}`);
+        decoder.reset();
+        dropped = { why: 'garbage' };
+      }
+      if (!dropped) return;
+      // one error answer per chunk, whatever the decoder skipped in it
+      const d: { why: DropReason; seq?: number } = dropped;
+      const code: PssErrorCodeName = d.why === 'oversize' ? 'OVERSIZE' : 'BAD_FRAME';
+      const message = d.why === 'crc' ? 'frame CRC mismatch' : d.why === 'oversize' ? `frame longer than ${MAX_PAYLOAD_BYTES} bytes of payload` : 'bytes that are not a frame';
+      send(errorFrame(d.seq ?? 0, code, message));
+      if (garbage > maxGarbage) {
+        opts.log?.(`${peer}: ${garbage} bytes that are not frames, closed`);
+        socket.end();
+        socket.destroySoon();
+      }
+    });
+  }
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? DEFAULT_PSS_PORT, opts.host ?? DEFAULT_PSS_HOST, () => {
+      server.off('error', reject);
+      const addr = server.address() as net.AddressInfo;
+      resolve({
+        host: addr.address,
+        port: addr.port,
+        connections: () => sockets.size,
+        close: () =>
+          new Promise((r) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => r());
+          })
+      });
+    });
+  });
+}

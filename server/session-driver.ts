@@ -1,0 +1,197 @@
+// The PSS side of a secure session with one PSD (protocol/session.ts). The host only relays:
+// each step hands it one PSD request ({type, payload}) and takes back the PSD's answer.
+// Inside the session the PSS reads the outstanding sealed block, verifies and stores it
+// exactly like a plain upload (server/pss.ts), confirms it to the PSD, and then, if asked,
+// loads a funds reset and sets parameters: one session, one round of the seed's claim 9.
+//
+// Inner requests are ordinary PSD commands sealed in SESSION {m}; the PSD answers
+// {m} sealing {ok: body} or {error: {code, message}} (firmware/core/session-handlers.ts).
+// Statistics come first: a device whose block is rejected gets no funds in that session.
+import crypto from 'node:crypto';
+import nacl from 'tweetnacl';
+import { Command, CommandName } from '../protocol/commands.ts';
+import { asciiJson } from '../protocol/bytes.ts';
+import { ErrorCode, ErrorMessage } from '../protocol/errors.ts';
+import { RECORD_BYTES } from '../protocol/records.ts';
+import { sessionKeys, sessionEnd, sessionSend, sessionReceive, SESSION_NONCE_BYTES, type SessionEnd } from '../protocol/session.ts';
+import { nodeAeadPrims } from './crypto-prims.ts';
+import { sha256 } from './hashes.ts';
+import { isHex, hexToString, stringToHex } from './bytestrings.ts';
+import { PssError, isPssError } from './errors.ts';
+import type { Pss } from './pss.ts';
+import type { PsdRequest, SessionReport, SessionStep } from './wire.ts';
+
+/** Records per BLOCK_READ inside a session: the sealed answer (IV, tag, counter, then hex
+ * on the wire) must fit one 1,012-byte frame payload; 6 records are ~420 bytes of JSON. */
+export const SESSION_RECORDS_PER_READ = 6;
+
+/** What the host relays back: the PSD's answer body, or the error the PSD (or the line) gave. */
+export type RelayAnswer = { answer: unknown; error?: undefined } | { error: { code: unknown; message: unknown }; answer?: undefined };
+
+export interface SessionOptions {
+  /** a funds reset to load in the same session, minor units */
+  funds?: number;
+  /** PSD parameters (CONFIG payload: flushPeriodS, flushEveryPieces, lowStoragePct, lockUntilConfirmed) */
+  config?: Record<string, unknown>;
+}
+
+/** An error inside the session: ends it, and says what the PSD or the PSS refused. */
+class SessionStop extends Error {
+  constructor(
+    public code: string,
+    message: string
+  ) {
+    super(message);
+  }
+}
+
+function psdError(command: number, e: { code: unknown; message: unknown }): SessionStop {
+  const code = typeof e.code === 'number' ? e.code : ErrorCode.INTERNAL;
+  const text = typeof e.message === 'string' ? e.message : ErrorMessage[code] ?? 'error ' + code;
+  return new SessionStop('PSD_' + code, `the PSD refused ${CommandName[command] ?? command}: ${text}`);
+}
+
+function object(v: unknown, what: string): Record<string, any> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new SessionStop('SESSION', `${what}: answer is not an object`);
+  return v as Record<string, any>;
+}
+
+export class PssSession {
+  readonly report: SessionReport;
+  private steps: Generator<PsdRequest, void, RelayAnswer>;
+  private finished = false;
+
+  constructor(
+    private pss: Pss,
+    readonly device: number,
+    private opts: SessionOptions = {}
+  ) {
+    pss.kms.activeDevice(device); // UNKNOWN_DEVICE / REVOKED before anything is relayed
+    if (opts.funds !== undefined && (!Number.isInteger(opts.funds) || opts.funds < 1)) throw new PssError('BAD_ARGUMENT', 'funds must be a positive integer amount');
+    if (opts.config !== undefined && (!opts.config || typeof opts.config !== 'object' || Array.isArray(opts.config))) throw new PssError('BAD_ARGUMENT', 'config must be an object');
+    this.report = { device, block: null, confirmed: false, funds: null, config: null };
+    this.steps = this.plan();
+  }
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** The first request for the PSD (SESSION_OPEN). */
+  begin(): SessionStep {
+    return this.advance(undefined);
+  }
+
+  /** Takes the PSD's answer to the last request; returns the next request or the report. */
+  next(input: RelayAnswer): SessionStep {
+    if (this.finished) throw new PssError('SESSION', 'the session is over; begin a new one');
+    return this.advance(input);
+  }
+
+  private advance(input: RelayAnswer | undefined): SessionStep {
+    try {
+      const r = input === undefined ? this.steps.next() : this.steps.next(input);
+      if (!r.done) return { relay: r.value };
+    } catch (e) {
+      const stop = e instanceof SessionStop || isPssError(e) ? (e as SessionStop) : new SessionStop('INTERNAL', 'internal error in the session');
+      this.report.error = { code: stop.code, message: stop.message };
+    }
+    this.finished = true;
+    return { done: true, report: this.report };
+  }
+
+  /** Sends one request to the PSD in clear (only SESSION_OPEN) and returns its answer. */
+  private *plain(type: number, payload: Record<string, unknown>): Generator<PsdRequest, Record<string, any>, RelayAnswer> {
+    const a = yield { type, payload };
+    if (a.error) throw psdError(type, a.error);
+    return object(a.answer, CommandName[type]);
+  }
+
+  /** Sends one PSD command inside the session and returns its answer body. */
+  private *inner(end: SessionEnd, type: number, payload: Record<string, unknown>): Generator<PsdRequest, Record<string, any>, RelayAnswer> {
+    const m = sessionSend(nodeAeadPrims, end, crypto.randomBytes(16).toString('latin1'), asciiJson({ type, payload }));
+    const a = yield { type: Command.SESSION, payload: { m: stringToHex(m) } };
+    if (a.error) throw psdError(Command.SESSION, a.error);
+    const outer = object(a.answer, 'session');
+    if (!isHex(outer.m)) throw new SessionStop('SESSION', 'session answer carries no message');
+    const plaintext = sessionReceive(nodeAeadPrims, end, hexToString(outer.m));
+    if (plaintext === null) throw new SessionStop('SESSION', 'the PSD\'s session message does not authenticate (altered, replayed or under other keys)');
+    let body: any;
+    try {
+      body = JSON.parse(plaintext);
+    } catch {
+      throw new SessionStop('SESSION', 'the PSD\'s session message is not JSON');
+    }
+    body = object(body, CommandName[type]);
+    if (body.error) throw psdError(type, object(body.error, CommandName[type]) as { code: unknown; message: unknown });
+    return object(body.ok, CommandName[type]);
+  }
+
+  private *plan(): Generator<PsdRequest, void, RelayAnswer> {
+    const device = this.device;
+    const nonce = crypto.randomBytes(SESSION_NONCE_BYTES).toString('latin1');
+    // X25519 is offered; a PSD that cannot afford it answers without, and the keys then
+    // rest on the device key and both nonces alone (protocol/session.ts)
+    const eph = nacl.box.keyPair();
+    const opened = yield* this.plain(Command.SESSION_OPEN, { nonce: stringToHex(nonce), x25519: Buffer.from(eph.publicKey).toString('hex') });
+    if (opened.device !== device) throw new SessionStop('SESSION', `the PSD says it is device ${opened.device}, not ${device}`);
+    if (!isHex(opened.nonce, SESSION_NONCE_BYTES)) throw new SessionStop('SESSION', 'the PSD sent no 16-byte nonce');
+    let shared = '';
+    if (opened.x25519 !== undefined) {
+      if (!isHex(opened.x25519, 32)) throw new SessionStop('SESSION', 'the PSD\'s x25519 key is not 32 bytes');
+      shared = Buffer.from(nacl.scalarMult(eph.secretKey, Buffer.from(opened.x25519, 'hex'))).toString('latin1');
+    }
+    const keys = sessionKeys(sha256, this.pss.kms.deviceKey(device), device, nonce, hexToString(opened.nonce), shared);
+    if (!keys) throw new SessionStop('SESSION', 'could not derive session keys');
+    const end = sessionEnd(keys, false);
+
+    // statistics: seal (or fetch the block awaiting confirmation), read it, verify, store, confirm
+    let x: Record<string, any>;
+    try {
+      x = yield* this.inner(end, Command.STATS_EXTRACT, {});
+    } catch (e) {
+      if (!(e instanceof SessionStop) || e.code !== 'PSD_' + ErrorCode.CLOCK_NOT_SET) throw e;
+      // the PSD lost its clock at a power-up: the PSS is a trusted clock, set it and retry
+      yield* this.inner(end, Command.CLOCK, { now: Date.now() });
+      x = yield* this.inner(end, Command.STATS_EXTRACT, {});
+    }
+    const seq = x.seq;
+    if (!Number.isInteger(seq) || seq < 1) throw new SessionStop('SESSION', 'stats extract answered no block number');
+    const headBytes = x.headBytes;
+    const recordCount = x.recordCount;
+    if (!Number.isInteger(headBytes) || headBytes < 58 || headBytes > 58 + 4 * 65535) throw new SessionStop('SESSION', 'stats extract answered a bad head length');
+    if (!Number.isInteger(recordCount) || recordCount < 0 || recordCount > 65535) throw new SessionStop('SESSION', 'stats extract answered a bad record count');
+    if (!isHex(x.seal)) throw new SessionStop('SESSION', 'stats extract answered no seal');
+    let head = isHex(x.head) ? hexToString(x.head) : '';
+    while (head.length < headBytes) {
+      const page = yield* this.inner(end, Command.BLOCK_READ, { seq, headFrom: head.length });
+      if (!isHex(page.head) || page.head.length === 0) throw new SessionStop('SESSION', 'block read answered no head bytes');
+      head += hexToString(page.head);
+    }
+    let records = '';
+    while (records.length < recordCount * RECORD_BYTES) {
+      const from = records.length / RECORD_BYTES;
+      const page = yield* this.inner(end, Command.BLOCK_READ, { seq, from, count: Math.min(SESSION_RECORDS_PER_READ, recordCount - from) });
+      if (!Array.isArray(page.records) || page.records.length === 0 || !page.records.every((r: unknown) => isHex(r, RECORD_BYTES)))
+        throw new SessionStop('SESSION', `block read from record ${from} answered no records`);
+      records += page.records.map((r: string) => hexToString(r)).join('');
+    }
+    const raw = head.substr(0, headBytes) + records.substr(0, recordCount * RECORD_BYTES) + hexToString(x.seal);
+    const stored = this.pss.upload(raw, 'session'); // throws the rejection: no confirmation, no funds
+    this.report.block = { seq: stored.seq, stored: stored.stored, records: stored.recordCount };
+    yield* this.inner(end, Command.CONFIRM, { seq: stored.seq, mac: stored.confirmation });
+    this.report.confirmed = true;
+
+    if (this.opts.funds !== undefined) {
+      const reset = this.pss.kms.fundsReset(device, this.opts.funds, 'session');
+      this.report.funds = { counter: reset.counter, amount: reset.amount, loaded: false };
+      yield* this.inner(end, Command.FUNDS, { counter: reset.counter, amount: reset.amount, mac: stringToHex(reset.mac) });
+      this.pss.kms.fundsLoaded(device, reset.counter);
+      this.report.funds.loaded = true;
+    }
+    if (this.opts.config !== undefined) {
+      const c = yield* this.inner(end, Command.CONFIG, this.opts.config);
+      this.report.config = c.config ?? c;
+    }
+  }
+}

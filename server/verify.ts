@@ -1,0 +1,123 @@
+// Verification of a sealed statistics block (protocol/block.ts). Pure: everything it needs
+// from the registry and the stored blocks comes in through a VerifyContext, so tests can
+// attack it directly and the PSS (server/pss.ts) decides what to store.
+//
+// Order: decode -> device known and active -> seal algorithm is the device's -> digest ->
+// seal -> repeat/replay/gap against the stored sequence -> plausibility against the previous
+// block. The seal is checked before anything is compared with stored blocks, so nothing
+// unauthenticated can even be called a repeat.
+import { decodeBlock, blockDigest, sealMessage, SEAL_HMAC, SEAL_ED25519, type Block } from '../protocol/block.ts';
+import { MAX_CATEGORIES, WEIGHT_BANDS_G } from '../protocol/records.ts';
+import { sha256 as defaultSha256, hmacSha256 as defaultHmac, ed25519Verify as defaultEd25519, sameBytes } from './hashes.ts';
+import type { PssErrorCodeName } from './errors.ts';
+
+export interface DeviceFacts {
+  status: string;
+  seal: number;
+  /** 32 bytes (byte string), Ed25519 devices with a certificate only */
+  publicKey: string | null;
+}
+
+export interface PreviousBlock {
+  seq: number;
+  to: number;
+  ascending: number;
+  pieces: number;
+}
+
+export interface VerifyContext {
+  device(device: number): DeviceFacts | undefined;
+  /** HMAC device key (byte string), derived by the KMS */
+  deviceKey(device: number): string;
+  /** the device's block with the highest sequence number, if any */
+  lastBlock(device: number): PreviousBlock | undefined;
+  /** digest (byte string) of the stored block `seq` of the device */
+  storedDigest(device: number, seq: number): string | undefined;
+}
+
+/** The primitives, swappable for the benchmark's alternatives (node:crypto). */
+export interface SealPrimitives {
+  sha256(bytes: string): string;
+  hmacSha256(key: string, message: string): string;
+  ed25519Verify(publicKey: string, message: string, signature: string): boolean;
+}
+
+export const noblePrimitives: SealPrimitives = { sha256: defaultSha256, hmacSha256: defaultHmac, ed25519Verify: defaultEd25519 };
+
+export type Verdict =
+  | { ok: true; repeat: boolean; block: Block; digest: string }
+  | { ok: false; code: PssErrorCodeName; reason: string; device?: number; seq?: number };
+
+export function verifyBlock(raw: string, ctx: VerifyContext, prims: SealPrimitives = noblePrimitives): Verdict {
+  let block: Block;
+  try {
+    block = decodeBlock(raw);
+  } catch (e) {
+    return { ok: false, code: 'BAD_BLOCK', reason: (e as Error).message };
+  }
+  const h = block.header;
+  const reject = (code: PssErrorCodeName, reason: string): Verdict => ({ ok: false, code, reason, device: h.device, seq: h.seq });
+
+  const device = ctx.device(h.device);
+  if (!device) return reject('UNKNOWN_DEVICE', `device ${h.device} is not registered`);
+  if (device.status !== 'active') return reject('REVOKED', `device ${h.device} was revoked`);
+  if (h.algorithm !== device.seal) return reject('WRONG_ALGORITHM', `block sealed with algorithm ${h.algorithm}, device ${h.device} is registered with ${device.seal}`);
+
+  const digest = blockDigest(prims.sha256, block.head, block.recordBytes);
+  const message = sealMessage(digest);
+  if (h.algorithm === SEAL_HMAC) {
+    if (!sameBytes(prims.hmacSha256(ctx.deviceKey(h.device), message), block.seal)) return reject('BAD_SEAL', 'HMAC seal does not match the block under the device key');
+  } else if (h.algorithm === SEAL_ED25519) {
+    if (!device.publicKey) return reject('NO_CERTIFICATE', `device ${h.device} has no certified public key`);
+    if (!prims.ed25519Verify(device.publicKey, message, block.seal)) return reject('BAD_SEAL', "Ed25519 seal does not verify under the device's certified key");
+  }
+
+  const last = ctx.lastBlock(h.device);
+  const lastSeq = last ? last.seq : 0;
+  if (h.seq === 0) return reject('IMPLAUSIBLE', 'block number 0 (blocks count from 1)');
+  if (h.seq <= lastSeq) {
+    const stored = ctx.storedDigest(h.device, h.seq);
+    if (stored !== undefined && sameBytes(stored, digest)) return { ok: true, repeat: true, block, digest };
+    return reject('REPLAY', `block ${h.seq} of device ${h.device} is already stored with other contents`);
+  }
+  if (h.seq > lastSeq + 1) return reject('GAP', `block ${h.seq} follows block ${lastSeq}: blocks ${lastSeq + 1}..${h.seq - 1} are missing`);
+
+  const why = implausible(block, last);
+  if (why) return reject('IMPLAUSIBLE', why);
+  return { ok: true, repeat: false, block, digest };
+}
+
+/** The first reason the block does not add up, or '' when it does. */
+export function implausible(block: Block, previous: PreviousBlock | undefined): string {
+  const h = block.header;
+  const prevAscending = previous ? previous.ascending : 0;
+  const prevPieces = previous ? previous.pieces : 0;
+  if (h.previousAscending !== prevAscending || h.previousPieces !== prevPieces)
+    return `previous registers (AR ${h.previousAscending}, pieces ${h.previousPieces}) differ from the ${previous ? 'stored block ' + previous.seq : 'start'} (AR ${prevAscending}, pieces ${prevPieces})`;
+  if (previous && h.from !== previous.to) return `from ${h.from} is not the previous block's to ${previous.to}`;
+  if (h.to < h.from) return `to ${h.to} is before from ${h.from}`;
+  if (h.ascending + h.descending !== h.fundsTotal) return `AR ${h.ascending} + DR ${h.descending} != funds loaded ${h.fundsTotal}`;
+  if (h.pieces < h.previousPieces || h.ascending < h.previousAscending) return 'registers moved backwards';
+
+  let pieces = 0;
+  let amount = 0;
+  const customers: number[] = [];
+  for (let i = 0; i < block.records.length; i++) {
+    const r = block.records[i];
+    if (r.amount !== r.pieces * r.postage) return `record ${i}: amount ${r.amount} != ${r.pieces} pieces x ${r.postage}`;
+    if (r.category >= MAX_CATEGORIES) return `record ${i}: category ${r.category} out of range`;
+    if (r.weightBand >= WEIGHT_BANDS_G.length) return `record ${i}: weight band ${r.weightBand} out of range`;
+    // every piece of the band weighs more than the band below's limit and at most its own
+    const lower = r.weightBand > 0 ? WEIGHT_BANDS_G[r.weightBand - 1] + 1 : 1;
+    if (r.weight < r.pieces * lower || r.weight > r.pieces * WEIGHT_BANDS_G[r.weightBand]) return `record ${i}: weight ${r.weight} g does not fit ${r.pieces} pieces of band ${r.weightBand}`;
+    pieces += r.pieces;
+    amount += r.amount;
+    if (customers.indexOf(r.customer) < 0) customers.push(r.customer);
+  }
+  if (pieces !== h.pieces - h.previousPieces) return `records hold ${pieces} pieces, registers moved ${h.pieces - h.previousPieces}`;
+  if (amount !== h.ascending - h.previousAscending) return `records hold ${amount} postage, AR moved ${h.ascending - h.previousAscending}`;
+  customers.sort((a, b) => a - b);
+  if (customers.length !== h.customers.length || customers.some((c, i) => c !== h.customers[i]))
+    return `customer list [${h.customers.join(', ')}] is not the records' customers [${customers.join(', ')}]`;
+  return '';
+}

@@ -1,0 +1,78 @@
+// The PSS's TCP protocol: the PSD's frames (protocol/frame.ts) with ASCII JSON payloads,
+// one answer per request (type | RESPONSE_FLAG, or ERROR_TYPE with {code, message} where
+// code is a server/errors.ts string). Shared by server/service.ts and host-bridge/pss-client.ts.
+//
+// A retransmitted frame (same sequence number and CRC) is answered from the stored answer
+// and never executed twice, as on the serial line.
+//
+//   type  request          payload -> answer
+//   0x40  hello            {} -> {server, version, protocol, caPublicKey}
+//   0x41  register         {serial, board, seal?} -> {device, seal, deviceKey, kmsKey}
+//                          (the same serial gets its existing device and keys back)
+//   0x42  certify          {device, publicKey} -> {device, certificate}
+//   0x43  funds            {device, amount} -> {device, counter, amount, mac}
+//   0x44  upload           {hex, more?} -> {received} while more, then
+//                          {device, seq, stored, digest, confirmation}
+//   0x45  session-begin    {device, funds?, config?} -> SessionStep
+//   0x46  session-next     {answer} | {error: {code, message}} -> SessionStep
+//   0x47  session-end      {} -> {ended}
+//   0x48  status           {} -> {devices, blocks, records, rejections, lastBlocks?}
+//
+// SessionStep = {relay: {type, payload}} (send this to the PSD, return its answer with
+// session-next) or {done: true, report} when the PSS has finished.
+export const PssRequest = {
+  HELLO: 0x40,
+  REGISTER: 0x41,
+  CERTIFY: 0x42,
+  FUNDS: 0x43,
+  UPLOAD: 0x44,
+  SESSION_BEGIN: 0x45,
+  SESSION_NEXT: 0x46,
+  SESSION_END: 0x47,
+  STATUS: 0x48
+} as const;
+
+export const PssRequestName: { [type: number]: string } = {
+  0x40: 'hello',
+  0x41: 'register',
+  0x42: 'certify',
+  0x43: 'funds',
+  0x44: 'upload',
+  0x45: 'session-begin',
+  0x46: 'session-next',
+  0x47: 'session-end',
+  0x48: 'status'
+};
+
+export const DEFAULT_PSS_PORT = 7707;
+export const DEFAULT_PSS_HOST = '127.0.0.1';
+/** Hex characters of block per upload frame: a frame holds 1,012 payload bytes. */
+export const UPLOAD_HEX_PER_FRAME = 960;
+/** Largest block the PSS takes: 8,192 records (a Pico's flash holds ~1,300) plus head. */
+export const MAX_UPLOAD_BYTES = 58 + 4 * 1024 + 8192 * 24 + 64;
+
+export interface UploadAnswer {
+  device: number;
+  seq: number;
+  /** false: the PSS already had this very block (a repeated upload); confirmed again */
+  stored: boolean;
+  digest: string;
+  confirmation: string;
+}
+
+export interface PsdRequest {
+  type: number;
+  payload: Record<string, unknown>;
+}
+
+export interface SessionReport {
+  device: number;
+  block: { seq: number; stored: boolean; records: number } | null;
+  confirmed: boolean;
+  funds: { counter: number; amount: number; loaded: boolean } | null;
+  config: Record<string, unknown> | null;
+  /** what went wrong, when the session could not finish everything */
+  error?: { code: string; message: string };
+}
+
+export type SessionStep = { relay: PsdRequest; done?: undefined } | { done: true; report: SessionReport };

@@ -1,0 +1,349 @@
+// Indicia on paper: an indicium made by the firmware's own code path (protocol/indicium.ts +
+// firmware/core/hmac.ts) is printed as a Data Matrix PNG and SVG (host-bridge/print.ts), read
+// back with @zxing/library and checked by the data center (server/indicium.ts) with node:crypto's
+// HMAC; then the same through the real `psd frank --print` against the virtual board and
+// `pss verify-indicium`.
+import { expect } from 'chai';
+import crypto from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PNG } from 'pngjs';
+import { indiciumBody, parseIndicium, type IndiciumFields } from '../protocol/indicium.ts';
+import { hmac } from '../firmware/core/hmac.ts';
+import { indiciumPng, indiciumSvg, printIndicium, printIndicia, preparePrintDir, formatDay } from '../host-bridge/print.ts';
+import { readDataMatrix, UnreadableBarcode } from '../server/datamatrix.ts';
+import { verifyIndicium, verifyIndiciumWith } from '../server/indicium.ts';
+import { extraCommands } from '../server/commands/index.ts';
+import { ROOT, startTarget, runCli, type Target } from './helpers/target.ts';
+
+const nodeSha256 = (s: string) => crypto.createHash('sha256').update(Buffer.from(s, 'latin1')).digest().toString('latin1');
+const TEST_KEY = Buffer.from('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', 'hex').toString('latin1');
+
+/** An indicium exactly as the PSD makes one (firmware/core/ledger.ts indicium()). */
+function makeIndicium(f: IndiciumFields, key = TEST_KEY): string {
+  const body = indiciumBody(f);
+  return body + hmac(nodeSha256, key, body).substr(0, 8);
+}
+
+const FIELDS: IndiciumFields = { device: 42, day: 20416, postage: 85, ascending: 51000, descending: 949000, piece: 600, category: 3, customer: 1001 };
+
+/** Runs `pss verify-indicium ...` as a process: the command factory mounted on a bare program. */
+function runVerify(dir: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const wrapper = join(dir, 'pss-verify.mts');
+  writeFileSync(
+    wrapper,
+    `import { Command } from ${JSON.stringify(pathToFileURL(createRequire(join(ROOT, 'package.json')).resolve('commander')).href)};\nimport { extraCommands } from ${JSON.stringify(pathToFileURL(join(ROOT, 'server/commands/index.ts')).href)};\n` +
+      `const p = new Command('pss');\nfor (const f of extraCommands) p.addCommand(f());\nawait p.parseAsync(process.argv);\n`
+  );
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', wrapper, 'verify-indicium', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Rasterises the Data Matrix of our SVG (bwip-js draws it as one even-odd path of axis-aligned
+ * M/L/Z polygons in a nested <svg>) at one sample per unit, white quiet zone around it. */
+function rasteriseSvgSymbol(svg: string): Buffer {
+  const nested = /<svg x="\d+" y="\d+" width="\d+" height="\d+" viewBox="0 0 (\d+) (\d+)"[^>]*>([\s\S]*?)<\/svg>/.exec(svg);
+  expect(nested, 'nested symbol <svg>').to.not.equal(null);
+  const [w, h] = [Number(nested![1]), Number(nested![2])];
+  const d = /<path d="([^"]+)"/.exec(nested![3])![1];
+  const edges: [number, number, number][] = []; // vertical edges: x, y0, y1
+  for (const poly of d.split('Z').filter((p) => p.trim())) {
+    const pts = [...poly.matchAll(/[ML](-?\d+(?:\.\d+)?) (-?\d+(?:\.\d+)?)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    for (let i = 0; i < pts.length; i++) {
+      const [a, b] = [pts[i], pts[(i + 1) % pts.length]];
+      if (a[0] === b[0] && a[1] !== b[1]) edges.push([a[0], Math.min(a[1], b[1]), Math.max(a[1], b[1])]);
+    }
+  }
+  const q = 16;
+  const png = new PNG({ width: w + 2 * q, height: h + 2 * q });
+  png.data.fill(255);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let crossings = 0;
+      for (const [ex, y0, y1] of edges) if (ex > x + 0.5 && y + 0.5 > y0 && y + 0.5 < y1) crossings++;
+      if (crossings % 2) {
+        const p = ((y + q) * png.width + x + q) * 4;
+        png.data[p] = png.data[p + 1] = png.data[p + 2] = 0;
+      }
+    }
+  }
+  return PNG.sync.write(png);
+}
+
+/** A print as a scanner sees it: rotated and scaled (nearest pixel), blurred 3x3, on grey paper
+ * with deterministic noise. */
+function simulateScan(image: Buffer, angle: number, scale: number, noise: number, seed: number): Buffer {
+  const src = PNG.sync.read(image);
+  const W = Math.round(src.width * scale * 1.3);
+  const H = Math.round(src.height * scale * 1.6);
+  const [c, s] = [Math.cos(angle), Math.sin(angle)];
+  const at = (x: number, y: number) => {
+    [x, y] = [Math.floor(x), Math.floor(y)];
+    return x < 0 || y < 0 || x >= src.width || y >= src.height ? 255 : src.data[(y * src.width + x) * 4];
+  };
+  const sharp = new Float32Array(W * H);
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      const [dx, dy] = [x - W / 2, y - H / 2];
+      sharp[y * W + x] = at((c * dx + s * dy) / scale + src.width / 2, (-s * dx + c * dy) / scale + src.height / 2);
+    }
+  let rnd = seed >>> 0;
+  const random = () => ((rnd = (Math.imul(rnd, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const out = new PNG({ width: W, height: H });
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      let [sum, n] = [0, 0];
+      for (let k = -1; k <= 1; k++)
+        for (let l = -1; l <= 1; l++)
+          if (y + k >= 0 && x + l >= 0 && y + k < H && x + l < W) [sum, n] = [sum + sharp[(y + k) * W + x + l], n + 1];
+      const v = Math.max(0, Math.min(255, 40 + (sum / n) * 0.75 + (random() - 0.5) * noise));
+      const p = (y * W + x) * 4;
+      out.data[p] = out.data[p + 1] = out.data[p + 2] = v;
+      out.data[p + 3] = 255;
+    }
+  return PNG.sync.write(out);
+}
+
+describe('indicia on paper: Data Matrix PNG/SVG, read back and verified', function () {
+  this.timeout(60000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'psd-indicia-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('formats the day number as a UTC date', () => {
+    expect(formatDay(0)).to.equal('1970-01-01');
+    expect(formatDay(20416)).to.equal('2025-11-24');
+    expect(formatDay(Date.UTC(2026, 1, 28) / 86400000 + 1)).to.equal('2026-03-01');
+  });
+
+  it('prints PNG and SVG under PSD-<device>-<piece>; the PNG reads back to the same 40 bytes and every field', async () => {
+    const bytes = makeIndicium(FIELDS);
+    const p = await printIndicium(bytes, dir);
+    expect(p.png).to.equal(join(dir, 'PSD-42-600.png'));
+    expect(p.svg).to.equal(join(dir, 'PSD-42-600.svg'));
+    expect(readdirSync(dir).sort()).to.deep.equal(['PSD-42-600.png', 'PSD-42-600.svg']); // no temp files left
+    const read = readDataMatrix(readFileSync(p.png));
+    expect(Buffer.from(read, 'latin1').toString('hex')).to.equal(Buffer.from(bytes, 'latin1').toString('hex'));
+    const f = parseIndicium(read);
+    for (const k of Object.keys(FIELDS) as (keyof IndiciumFields)[]) expect(f[k], k).to.equal(FIELDS[k]);
+    expect(f.version).to.equal(1);
+    const check = verifyIndicium(read, TEST_KEY);
+    expect(check, check.reason).to.include({ ok: true, reason: '' });
+    // a white quiet zone all round
+    const img = PNG.sync.read(readFileSync(p.png));
+    for (let x = 0; x < img.width; x++) for (const y of [0, 7, img.height - 1]) expect(img.data[(y * img.width + x) * 4], `pixel ${x},${y}`).to.equal(255);
+  });
+
+  it('the SVG carries the same symbol and the human-readable fields as <text>', async () => {
+    const bytes = makeIndicium(FIELDS);
+    const svg = indiciumSvg(bytes);
+    expect(readDataMatrix(rasteriseSvgSymbol(svg))).to.equal(bytes);
+    const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(texts).to.deep.equal(['DEVICE', 'PSD-42', 'DATE', '2025-11-24', 'POSTAGE', '0.85', 'PIECE', '600', 'AR', '510.00', 'DR', '9490.00', 'CATEGORY', '3', 'CUSTOMER', '1001']);
+  });
+
+  it('round-trips extreme and awkward bytes (0x00, 0x80-0x9f, 0xff, maximum registers)', async () => {
+    const cases: IndiciumFields[] = [
+      { device: 4294967295, day: 65535, postage: 4294967295, ascending: 2 ** 48 - 1, descending: 2 ** 48 - 1, piece: 4294967295, category: 255, customer: 4294967295 },
+      { device: 1, day: 0, postage: 1, ascending: 0, descending: 0, piece: 1, category: 0, customer: 1 },
+      { device: 0x80818283, day: 0x8485, postage: 0x86878889, ascending: 0x8a8b8c8d8e8f, descending: 0x909192939495, piece: 0x96979899, category: 0x9a, customer: 0x9b9c9d9e }
+    ];
+    for (let i = 0; i < 12; i++) {
+      cases.push({
+        device: crypto.randomInt(1, 2 ** 32 - 1),
+        day: crypto.randomInt(0, 65536),
+        postage: crypto.randomInt(1, 2 ** 32 - 1),
+        ascending: crypto.randomInt(0, 2 ** 48 - 1),
+        descending: crypto.randomInt(0, 2 ** 48 - 1),
+        piece: crypto.randomInt(1, 2 ** 32 - 1),
+        category: crypto.randomInt(0, 256),
+        customer: crypto.randomInt(1, 2 ** 32 - 1)
+      });
+    }
+    for (const f of cases) {
+      const bytes = makeIndicium(f);
+      const read = readDataMatrix(await indiciumPng(bytes));
+      expect(Buffer.from(read, 'latin1').toString('hex'), JSON.stringify(f)).to.equal(Buffer.from(bytes, 'latin1').toString('hex'));
+      expect(verifyIndicium(read, TEST_KEY).ok).to.equal(true);
+    }
+  });
+
+  it('reads a scan-like copy: tilted 6 degrees at 1.5x, blurred, noisy grey paper; upside down', async () => {
+    const bytes = makeIndicium(FIELDS);
+    const png = await indiciumPng(bytes);
+    expect(readDataMatrix(simulateScan(png, 0.1, 1.5, 60, 1))).to.equal(bytes);
+    expect(readDataMatrix(simulateScan(png, Math.PI, 1, 80, 2))).to.equal(bytes);
+  });
+
+  it('a tampered indicium (one body byte changed, re-printed) fails with a clear reason', async () => {
+    const bytes = makeIndicium(FIELDS);
+    const tampered = bytes.slice(0, 10) + String.fromCharCode(bytes.charCodeAt(10) ^ 0x01) + bytes.slice(11); // postage 85 -> 84
+    const read = readDataMatrix(await indiciumPng(tampered));
+    expect(read).to.equal(tampered);
+    const check = verifyIndicium(read, TEST_KEY);
+    expect(check.ok).to.equal(false);
+    expect(check.code).to.equal('BAD_MAC');
+    expect(check.reason).to.match(/MAC does not match/);
+    expect(check.fields!.postage).to.equal(84);
+    // and the right indicium under another key
+    expect(verifyIndicium(bytes, Buffer.alloc(32, 1).toString('latin1')).code).to.equal('BAD_MAC');
+  });
+
+  it('wrong length, unknown version, wrong key size and unknown device are named', async () => {
+    const bytes = makeIndicium(FIELDS);
+    expect(verifyIndicium(bytes.slice(0, 39), TEST_KEY)).to.include({ ok: false, code: 'WRONG_LENGTH', fields: null });
+    expect(verifyIndicium(bytes + '\x00', TEST_KEY).reason).to.match(/40 bytes, this is 41/);
+    const v2 = '\x02' + bytes.slice(1);
+    expect(verifyIndicium(v2, TEST_KEY)).to.include({ ok: false, code: 'UNKNOWN_VERSION' });
+    expect(verifyIndicium(bytes, Buffer.from(TEST_KEY, 'latin1').toString('hex')).code).to.equal('BAD_KEY'); // hex given where bytes are due
+    const lookup = (device: number) => (device === 42 ? TEST_KEY : null);
+    expect((await verifyIndiciumWith(bytes, lookup)).ok).to.equal(true);
+    const other = makeIndicium({ ...FIELDS, device: 43 });
+    expect(await verifyIndiciumWith(other, lookup)).to.include({ ok: false, code: 'UNKNOWN_DEVICE' });
+    expect(await verifyIndiciumWith(other, async () => TEST_KEY)).to.include({ ok: true });
+  });
+
+  it('an image without a symbol is unreadable, not a crash', () => {
+    const blank = new PNG({ width: 120, height: 80 });
+    blank.data.fill(255);
+    expect(() => readDataMatrix(PNG.sync.write(blank))).to.throw(UnreadableBarcode, /no readable Data Matrix symbol in the 120x80 image/);
+    expect(() => readDataMatrix(Buffer.from('not a png'))).to.throw(UnreadableBarcode, /not a PNG/);
+  });
+
+  it('pss verify-indicium: exit 0 on the printed PNG, 1 with the reason on a tampered one, an unreadable one, a bad hex', async () => {
+    expect(extraCommands.map((f) => f().name())).to.include('verify-indicium');
+    const keyHex = Buffer.from(TEST_KEY, 'latin1').toString('hex');
+    const bytes = makeIndicium({ ...FIELDS, piece: 601 });
+    const good = await printIndicium(bytes, dir);
+    const ok = await runVerify(dir, [good.png, '--device-key', keyHex, '--json']);
+    expect(ok.code, ok.stderr).to.equal(0);
+    const v = JSON.parse(ok.stdout);
+    expect(v).to.include({ ok: true, source: 'png', date: '2025-11-24' });
+    expect(v.fields).to.include({ device: 42, piece: 601, postage: 85, ascending: 51000, descending: 949000, category: 3, customer: 1001 });
+
+    const human = await runVerify(dir, [good.png, '--device-key', keyHex]);
+    expect(human.code).to.equal(0);
+    expect(human.stdout).to.match(/^authentic: indicium of PSD-42/);
+
+    const tampered = bytes.slice(0, 31) + String.fromCharCode(bytes.charCodeAt(31) ^ 0xff) + bytes.slice(32); // customer
+    const bad = await printIndicium(tampered, await preparePrintDir(join(dir, 'tampered')));
+    const r = await runVerify(dir, [bad.png, '--device-key', keyHex]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/NOT AUTHENTIC: MAC does not match/);
+
+    const blank = join(dir, 'blank.png');
+    const img = new PNG({ width: 200, height: 200 });
+    img.data.fill(255);
+    writeFileSync(blank, PNG.sync.write(img));
+    const u = await runVerify(dir, [blank, '--device-key', keyHex, '--json']);
+    expect(u.code).to.equal(1);
+    expect(JSON.parse(u.stdout)).to.include({ ok: false, code: 'UNREADABLE' });
+
+    const hex = Buffer.from(bytes, 'latin1').toString('hex');
+    expect((await runVerify(dir, [hex, '--device-key', keyHex])).code).to.equal(0);
+    const short = await runVerify(dir, [hex.slice(2), '--device-key', keyHex]);
+    expect(short.code).to.equal(1);
+    expect(short.stderr).to.match(/40 bytes, this is 39/);
+    const noKey = await runVerify(dir, [hex]);
+    expect(noKey.code).to.equal(2);
+    expect(noKey.stderr).to.match(/--device-key/);
+  });
+
+  it('a --print directory that cannot be written fails up front; a failed print names the unprinted indicia', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    let err: any;
+    await preparePrintDir(join(file, 'sub')).catch((e) => (err = e));
+    expect(err?.message).to.match(/--print .*a-file\/sub: cannot write there/);
+    const hex = Buffer.from(makeIndicium(FIELDS), 'latin1').toString('hex');
+    err = undefined;
+    await printIndicia([hex], join(file, 'sub')).catch((e) => (err = e));
+    expect(err?.message).to.match(new RegExp(`failed after 0 of 1 indicia .* not printed: ${hex}`));
+  });
+});
+
+describe('psd frank --print against the virtual board, then pss verify-indicium', function () {
+  this.timeout(90000);
+  let t: Target;
+  let dir: string;
+  const deviceKey = crypto.randomBytes(32).toString('hex');
+  const kmsKey = crypto.randomBytes(32).toString('hex');
+  const device = crypto.randomInt(1, 100000);
+  const ok = async (args: string[]) => {
+    const r = await runCli(['--port', t.port, ...args, '--json'], { timeoutMs: 60000 });
+    expect(r.code, `psd ${args.join(' ')}: ${r.stderr}`).to.equal(0);
+    return JSON.parse(r.stdout);
+  };
+
+  before(async function () {
+    t = await startTarget();
+    if (t.real) this.skip(); // provisions the device with random lab keys: virtual board only
+    dir = mkdtempSync(join(tmpdir(), 'psd-print-e2e-'));
+    await ok(['provision', '--device', String(device), '--device-key', deviceKey, '--kms-key', kmsKey]);
+    await ok(['funds', '--amount', '1000000', '--kms-key', kmsKey]);
+  });
+  after(async () => {
+    await t?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a bad --print directory refuses before any piece is charged', async () => {
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, '');
+    const before = await ok(['status']);
+    const r = await runCli(['--port', t.port, 'frank', '--customer', '7', '--category', '2', '--weight', '20', '--postage', '85', '--print', join(file, 'x')]);
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.match(/cannot write there/);
+    expect((await ok(['status'])).registers).to.deep.equal(before.registers);
+  });
+
+  it('batch of 5 with --print: one PNG+SVG per piece; each reads back and verifies under the lab device key', async () => {
+    await ok(['batch', 'start', '--customer', '1001', '--mode', 'batch', '--category', '3', '--weight', '45', '--postage', '85']);
+    const out = join(dir, 'out');
+    const f = await ok(['frank', '--count', '5', '--chunk', '2', '--print', out]);
+    await ok(['batch', 'end']);
+    expect(f.pieces).to.equal(5);
+    expect(f.printed).to.have.length(5);
+    const pieces = f.printed.map((p: any) => p.piece);
+    expect(pieces).to.deep.equal([1, 2, 3, 4, 5]);
+    for (const p of f.printed) {
+      expect(p.png).to.equal(join(out, `PSD-${device}-${p.piece}.png`));
+      expect(p.svg).to.equal(join(out, `PSD-${device}-${p.piece}.svg`));
+    }
+    expect(readdirSync(out)).to.have.length(10);
+    const key = Buffer.from(deviceKey, 'hex').toString('latin1');
+    const last = f.printed[4];
+    const read = readDataMatrix(readFileSync(last.png));
+    expect(Buffer.from(read, 'latin1').toString('hex')).to.equal(f.indicia[4]);
+    const check = verifyIndicium(read, key);
+    expect(check.ok, check.reason).to.equal(true);
+    expect(check.fields).to.include({ device, piece: 5, postage: 85, category: 3, customer: 1001, ascending: f.registers.ascending, descending: f.registers.descending });
+    expect(formatDay(check.fields!.day)).to.equal(new Date().toISOString().slice(0, 10));
+    expect(verifyIndicium(read, crypto.randomBytes(32).toString('latin1')).code).to.equal('BAD_MAC');
+
+    const v = await runVerify(dir, [f.printed[0].png, '--device-key', deviceKey, '--json']);
+    expect(v.code, v.stderr).to.equal(0);
+    expect(JSON.parse(v.stdout).fields).to.include({ device, piece: 1, postage: 85 });
+  });
+
+  it('human output: one line per file written', async () => {
+    const out = join(dir, 'single');
+    const r = await runCli(['--port', t.port, 'frank', '--customer', '3003', '--category', '7', '--weight', '120', '--postage', '155', '--print', out], { timeoutMs: 60000 });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.include(`wrote ${join(out, `PSD-${device}-6.png`)}\nwrote ${join(out, `PSD-${device}-6.svg`)}`);
+    expect(r.stdout).to.not.match(/indicia:/); // hex only with --indicia
+  });
+});

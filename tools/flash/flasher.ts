@@ -1,0 +1,310 @@
+/**
+ * `psd flash`: puts a built firmware image on a real Espruino board so that it runs from flash
+ * at every boot, then checks through the PSD protocol that the board runs exactly that build.
+ *
+ * 1. Check the image (its embedded build hash and board) and the port, before touching the board.
+ * 2. Connect with EspruinoTools, which asks the REPL for process.env; refuse a board that is not
+ *    the image's (process.env.BOARD vs board-defs espruinoBoard) unless forced.
+ * 3. Refuse to erase a PSD data region that holds data (registers, keys, statistics) unless told.
+ * 4. reset(), erase Storage and the data region, upload the image as Storage file `.bootcde`
+ *    (EspruinoTools' "Direct to Flash"), verify its length and CRC-32 on the board, then load():
+ *    the board restarts and runs the image, which moves the console off the data port.
+ * 5. Read back STATUS over the framed protocol and compare firmware version and build hash.
+ */
+import { existsSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { resolve } from 'node:path';
+import { getBoard, type BoardDef } from '../../board-defs/index.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import { Command } from '../../protocol/commands.ts';
+import { PsdError } from '../../host-bridge/errors.ts';
+import { openLink } from '../../host-bridge/link.ts';
+import { PsdClient } from '../../host-bridge/client.ts';
+import { readImage, ImageError, type FirmwareImage } from './image.ts';
+import { openEspruinoSession, type EspruinoSession, type UploadProgress } from './espruino-tools.ts';
+
+export const DIST_FIRMWARE = resolve(import.meta.dirname, '../../dist/firmware');
+
+export interface FlashOptions {
+  board: string;
+  port: string;
+  /** default dist/firmware/<board>.js */
+  image?: string;
+  /** flash even if the board on the port (or the image's build info) is another board */
+  force?: boolean;
+  /** erase the PSD data region even though it holds data */
+  eraseData?: boolean;
+  /** write an image larger than the board's image budget */
+  overBudget?: boolean;
+  /** how long to wait for the flashed board to answer STATUS (default 20 s) */
+  bootTimeoutMs?: number;
+  /** what EspruinoTools logs */
+  onLog?: (line: string) => void;
+  /** one line per step, for people */
+  onStep?: (line: string) => void;
+  onProgress?: (p: UploadProgress) => void;
+}
+
+export interface FlashReport {
+  board: string;
+  port: string;
+  espruino: { board: string; version: string } | null;
+  image: { file: string; bytes: number; buildHash: string; firmwareVersion: string | null };
+  /** true when the board already ran this build (nothing was written) */
+  alreadyRunning: boolean;
+  erased: { dataRegionHadData: boolean; storageFiles: string[] } | null;
+  upload: { bytes: number; crc32: string; sentBytes: number; ms: number } | null;
+  readBack: { board: string; firmwareVersion: string; buildHash: string; deviceId: string; matches: true };
+  next: string;
+}
+
+/** A PsdError with our own wording (the code keeps its meaning for --json users). */
+function fail(code: number, message: string, hint?: string): PsdError {
+  const e = new PsdError(code, undefined, hint);
+  e.message = message;
+  return e;
+}
+
+/** How a lab gets an Espruino board to boot without its saved code (Espruino's documented way). */
+function skipSavedCodeHint(board: BoardDef): string {
+  if (board.dataPort === 'USB')
+    return `restart the ${board.name} without running its saved code: unplug it, plug it in and press its button right after (holding it while plugging in starts the bootloader instead), then run psd flash again`;
+  return `restart the ${board.name} without running its saved code (press BTN1 during reset, as Espruino documents for this board), then run psd flash again`;
+}
+
+/** Read-only check of the PSD data region and Storage, as one REPL expression (ES5, runs on the board). */
+function inspectExpr(b: BoardDef): string {
+  const bytes = b.flash.pageBytes * b.flash.dataPages;
+  return `(function(a,n){var F=require("Flash"),ff="",i,used=false;for(i=0;i<256;i++)ff+="\\xff";` +
+    `for(i=0;i<n&&!used;i+=256)used=E.toString(F.read(256,a+i))!==ff;` +
+    `return {dataUsed:used,files:require("Storage").list()};})(${b.flash.dataStart},${bytes})`;
+}
+
+/** Erases Storage (so .bootcde starts at its beginning) and the PSD data region. */
+function eraseExpr(b: BoardDef): string {
+  return `(function(a,p,n){require("Storage").eraseAll();var F=require("Flash"),i;for(i=0;i<n;i++)F.erasePage(a+i*p);` +
+    `return require("Storage").list().length;})(${b.flash.dataStart},${b.flash.pageBytes},${b.flash.dataPages})`;
+}
+
+const VERIFY_EXPR = '(function(){var f=require("Storage").read(".bootcde");return f===undefined?null:{bytes:f.length,crc:E.CRC32(f)>>>0};})()';
+
+function hex8(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}
+
+/** STATUS through the framed protocol, retried until the deadline (the board is booting, and
+ * a port may vanish and come back meanwhile); also keeps what else came back, to say what went wrong. */
+async function readStatus(port: string, deadlineMs: number): Promise<{ status: any | null; text: string }> {
+  const until = Date.now() + deadlineMs;
+  let text = '';
+  for (;;) {
+    let client: PsdClient | null = null;
+    try {
+      const link = await openLink(port);
+      link.onData((b) => {
+        text = (text + b.toString('latin1')).slice(-400);
+      });
+      client = new PsdClient(link, { timeoutMs: 1000, retries: 0 });
+      for (;;) {
+        try {
+          return { status: await client.request(Command.STATUS), text };
+        } catch (e) {
+          if (!(e instanceof PsdError) || (e.code !== ErrorCode.NO_ANSWER && e.code !== ErrorCode.WRONG_DEVICE)) throw e;
+          if (Date.now() >= until) return { status: null, text };
+        }
+      }
+    } catch (e) {
+      // the port went away (or is not back yet): try again until the deadline
+      if (!(e instanceof PsdError) || Date.now() >= until) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      await client?.close();
+    }
+  }
+}
+
+function printable(s: string): string {
+  return s.replace(/[^\x20-\x7e\r\n]/g, '').replace(/\r?\n/g, ' | ').trim();
+}
+
+function checkImage(o: FlashOptions, board: BoardDef): FirmwareImage {
+  const file = resolve(o.image ?? `${DIST_FIRMWARE}/${board.id}.js`);
+  let image: FirmwareImage;
+  try {
+    image = readImage(file);
+  } catch (e) {
+    if (e instanceof ImageError) throw fail(ErrorCode.BAD_ARGUMENT, e.message);
+    throw e;
+  }
+  if (image.board !== board.id && !o.force) {
+    throw fail(
+      ErrorCode.BAD_ARGUMENT,
+      image.board ? `${file} was built for board "${image.board}", not "${board.id}"` : `${file}: cannot tell which board it was built for`,
+      'build the image for this board (npm run build -- --board ' + board.id + '), or give --force'
+    );
+  }
+  if (image.bytes > board.image.budgetBytes && !o.overBudget) {
+    throw fail(
+      ErrorCode.BAD_ARGUMENT,
+      `${file} is ${image.bytes} bytes, over the ${board.name}'s image budget of ${board.image.budgetBytes} bytes (board-defs/${board.id}.json)`,
+      `the budget is what the board's Storage holds without reaching the PSD data region at 0x${board.flash.dataStart.toString(16)}; a bigger .bootcde can overwrite the statistics pages. Shrink the image, or give --over-budget on a board whose data you do not need`
+    );
+  }
+  return image;
+}
+
+async function checkPort(port: string): Promise<void> {
+  if (!port) throw new PsdError(ErrorCode.NO_DEVICE, 'no port given (use --port or set PSD_PORT)');
+  if (port.startsWith('tcp://'))
+    throw fail(ErrorCode.BAD_ARGUMENT, `${port}: flashing needs the board's serial port`, 'a virtual board (psd sim) runs dist/firmware/<board>.js itself and needs no flashing');
+  if (!existsSync(port)) throw new PsdError(ErrorCode.NO_DEVICE, `${port} does not exist`);
+  // EspruinoTools' serialport has no error handler on open (a busy or forbidden port would crash
+  // the process): open and close it here first, for a clear error.
+  const probe = await openLink(port);
+  await probe.close();
+}
+
+export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
+  let board: BoardDef;
+  try {
+    board = getBoard(o.board);
+  } catch (e) {
+    throw fail(ErrorCode.BAD_ARGUMENT, (e as Error).message);
+  }
+  const step = o.onStep ?? (() => {});
+  const image = checkImage(o, board);
+  await checkPort(o.port);
+  const imageInfo = { file: image.file, bytes: image.bytes, buildHash: image.buildHash, firmwareVersion: image.firmwareVersion };
+  const bootTimeout = o.bootTimeoutMs ?? 20000;
+
+  step(`connecting to ${o.port} (EspruinoTools, ${board.serial.baud} baud)`);
+  let session: EspruinoSession | null = await openEspruinoSession(o.port, { baud: board.serial.baud, onLog: o.onLog });
+  try {
+    const env = session.env;
+    if (typeof env.BOARD !== 'string') {
+      await session.close();
+      session = null;
+      return await alreadyRunningOrNoRepl(o, board, imageInfo);
+    }
+    const espruino = { board: env.BOARD, version: String(env.VERSION) };
+    step(`found ${espruino.board}, Espruino ${espruino.version}`);
+    if (espruino.board !== board.espruinoBoard && !o.force) {
+      throw fail(
+        ErrorCode.WRONG_DEVICE,
+        `the board on ${o.port} is ${espruino.board} (Espruino ${espruino.version}), but ${image.file} is for the ${board.name} (${board.espruinoBoard}): nothing written`,
+        'give the --board that matches the hardware (board-defs/*.json espruinoBoard), or --force'
+      );
+    }
+
+    const seen = await session.evaluate<{ dataUsed: boolean; files: string[] }>(inspectExpr(board), 10);
+    if (!seen) throw fail(ErrorCode.NO_ANSWER, `the REPL on ${o.port} did not answer the flash check`, 'try again; if it persists, run with --verbose');
+    if (seen.dataUsed && !o.eraseData) {
+      throw fail(
+        ErrorCode.BAD_ARGUMENT,
+        `the PSD data region (0x${board.flash.dataStart.toString(16)}, ${board.flash.dataPages} x ${board.flash.pageBytes} bytes) on ${o.port} holds data: registers, keys and statistics of a PSD. Flashing erases it: nothing written`,
+        'upload the statistics and get them confirmed first; then run psd flash again with --erase-data'
+      );
+    }
+
+    step(`resetting and erasing Storage${seen.files.length ? ` (${seen.files.join(', ')})` : ''} and the PSD data region`);
+    await session.send('reset();', 500);
+    const left = await session.evaluate<number>(eraseExpr(board), 30);
+    if (left !== 0) throw fail(ErrorCode.INTERNAL, `erasing Storage on ${o.port} failed (answer: ${JSON.stringify(left)})`, 'run with --verbose to see the REPL');
+
+    step(`writing ${image.bytes} bytes to Storage file .bootcde`);
+    const t0 = Date.now();
+    let sentBytes = 0;
+    await session.saveToFlash(image.code, (p) => {
+      sentBytes = p.sent;
+      o.onProgress?.(p);
+    });
+    const ms = Date.now() - t0;
+
+    step('verifying what the board stored');
+    const code = Buffer.from(image.code, 'utf8');
+    const want = { bytes: code.length, crc: crc32(code) >>> 0 };
+    const got = await session.evaluate<{ bytes: number; crc: number } | null>(VERIFY_EXPR, 15);
+    if (!got || got.bytes !== want.bytes || got.crc >>> 0 !== want.crc) {
+      await session.send('require("Storage").erase(".bootcde");');
+      throw fail(
+        ErrorCode.CRC,
+        `the board stored ${got ? `${got.bytes} bytes, CRC-32 ${hex8(got.crc)}` : 'nothing'} for ${want.bytes} bytes, CRC-32 ${hex8(want.crc)}: upload corrupted, .bootcde erased`,
+        'check the cable and run psd flash again (--verbose shows the REPL traffic)'
+      );
+    }
+
+    step('restarting the board into the image (load())');
+    await session.send('load();', 300);
+    await session.close();
+    session = null;
+
+    step('reading back STATUS through the PSD protocol');
+    const { status, text } = await readStatus(o.port, bootTimeout);
+    const readBack = checkReadBack(status, text, board, imageInfo, o.port, bootTimeout);
+    return {
+      board: board.id,
+      port: o.port,
+      espruino,
+      image: imageInfo,
+      alreadyRunning: false,
+      erased: { dataRegionHadData: seen.dataUsed, storageFiles: seen.files },
+      upload: { bytes: got.bytes, crc32: hex8(got.crc), sentBytes, ms },
+      readBack,
+      next: nextStep(o.port, readBack.deviceId)
+    };
+  } finally {
+    if (session) await session.close();
+  }
+}
+
+function checkReadBack(status: any, text: string, board: BoardDef, image: FlashReport['image'], port: string, timeoutMs: number): FlashReport['readBack'] {
+  if (!status) {
+    const said = printable(text);
+    throw fail(
+      ErrorCode.NO_ANSWER,
+      `the image is stored, but the board did not answer STATUS within ${timeoutMs} ms after restarting` + (said ? `; it printed: ${said.slice(-300)}` : ''),
+      said ? 'the image failed at boot and left the REPL on the port: see what it printed' : 'power-cycle the board and run psd --port ' + port + ' status'
+    );
+  }
+  const problems: string[] = [];
+  if (status.board !== board.id) problems.push(`board ${status.board}, expected ${board.id}`);
+  if (status.buildHash !== image.buildHash) problems.push(`build ${status.buildHash}, expected ${image.buildHash}`);
+  if (image.firmwareVersion && status.firmwareVersion !== image.firmwareVersion) problems.push(`firmware ${status.firmwareVersion}, expected ${image.firmwareVersion}`);
+  if (problems.length) throw fail(ErrorCode.WRONG_DEVICE, `the board restarted but does not run the image: ${problems.join('; ')}`, 'run psd flash again; if it persists, run with --verbose');
+  return { board: status.board, firmwareVersion: status.firmwareVersion, buildHash: status.buildHash, deviceId: status.deviceId, matches: true };
+}
+
+function nextStep(port: string, deviceId: string): string {
+  if (/^unprovisioned/.test(deviceId)) return `psd --port ${port} provision --device <number> --device-key <hex64> --kms-key <hex64>`;
+  return `psd --port ${port} status`;
+}
+
+/** No REPL answered: the board may already run PSD firmware (its console is off the port). */
+async function alreadyRunningOrNoRepl(o: FlashOptions, board: BoardDef, image: FlashReport['image']): Promise<FlashReport> {
+  const { status } = await readStatus(o.port, 1500).catch(() => ({ status: null }));
+  if (!status) {
+    throw fail(
+      ErrorCode.NO_ANSWER,
+      `no Espruino REPL answered on ${o.port} (EspruinoTools could not read process.env) and no PSD answered STATUS`,
+      `is it an Espruino board with its console on this port? (${board.name}: console on ${board.consoleDefault}) Run with --verbose to see the traffic`
+    );
+  }
+  if (status.board === board.id && status.buildHash === image.buildHash) {
+    return {
+      board: board.id,
+      port: o.port,
+      espruino: null,
+      image,
+      alreadyRunning: true,
+      erased: null,
+      upload: null,
+      readBack: { board: status.board, firmwareVersion: status.firmwareVersion, buildHash: status.buildHash, deviceId: status.deviceId, matches: true },
+      next: nextStep(o.port, status.deviceId)
+    };
+  }
+  throw fail(
+    ErrorCode.WRONG_DEVICE,
+    `${o.port} runs PSD firmware ${status.firmwareVersion} build ${status.buildHash} (${status.board}, ${status.deviceId}), which keeps the REPL off its data port: it cannot be flashed over it. Nothing written`,
+    skipSavedCodeHint(board)
+  );
+}
