@@ -5,6 +5,7 @@ import { PsdError } from './errors.ts';
 import { openLink, listPorts } from './link.ts';
 import { PsdClient } from './client.ts';
 import { Command as Cmd } from '../protocol/commands.ts';
+import { errorText } from '../protocol/errors.ts';
 import { table, keyValues, formatUptime, money } from './output.ts';
 import { storeCommand } from './store-command.ts';
 import { addFrankingCommands, formatClock, batchPairs } from './franking.ts';
@@ -88,7 +89,7 @@ export function formatStatus(s: any): string {
     ['memory', s.memory ? `${s.memory.used} of ${s.memory.total} variables` : 'not reported by this board'],
     ...batchPairs(s.batch),
     ['clock', formatClock(s.clock ?? 0)],
-    ['lock', s.lock ? `LOCKED ${s.lock.code} ${s.lock.message}` : 'none']
+    ['lock', s.lock ? `LOCKED ${s.lock.code} ${errorText(s.lock.code, s.lock.detail)}` : 'none']
   ];
   return keyValues(pairs);
 }

@@ -19,10 +19,8 @@ export class PsdError extends Error {
   }
 }
 
-/** The device's own error answer, kept as the device phrased it. */
-export function deviceError(body: { code?: unknown; message?: unknown }): PsdError {
+/** The device's error answer: its code's message (protocol/errors.ts) and its detail. */
+export function deviceError(body: { code?: unknown; detail?: unknown }): PsdError {
   const code = typeof body.code === 'number' ? body.code : ErrorCode.INTERNAL;
-  const e = new PsdError(code, undefined);
-  e.message = typeof body.message === 'string' ? body.message : ErrorMessage[code] ?? 'device error ' + code;
-  return e;
+  return new PsdError(code, typeof body.detail === 'string' ? body.detail : undefined);
 }

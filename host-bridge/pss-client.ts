@@ -90,18 +90,33 @@ export class PssClient {
   readonly timeoutMs: number;
   readonly retries: number;
 
+  /** set when the PSS closed the connection (idle): the next request connects again */
+  private lost: PssClientError | null = null;
+  private socket!: net.Socket;
+
   private constructor(
-    private socket: net.Socket,
-    readonly address: string,
-    opts: PssClientOptions
+    socket: net.Socket,
+    private target: PssAddress,
+    private opts: PssClientOptions
   ) {
+    this.address = `${target.host}:${target.port}`;
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.retries = opts.retries ?? 2;
     this.decoder = new FrameDecoder(crc32, (f) => this.onFrame(f));
+    this.attach(socket);
+  }
+
+  readonly address: string;
+
+  private attach(socket: net.Socket) {
+    this.socket = socket;
+    this.lost = null;
+    this.decoder.reset();
     socket.on('data', (b) => this.decoder.push(b.toString('latin1')));
     const lost = (why: string) => {
-      this.closed ??= new PssClientError('LINE_LOST', `connection to the PSS at ${address} ${why}`);
-      this.pending?.reject(this.closed);
+      if (this.socket !== socket) return;
+      this.lost ??= new PssClientError('LINE_LOST', `connection to the PSS at ${this.address} ${why}`);
+      this.pending?.reject(this.lost);
     };
     socket.on('close', () => lost('closed'));
     socket.on('error', (e) => lost('failed: ' + e.message));
@@ -110,11 +125,10 @@ export class PssClient {
   /** Connects, retrying a refused connection (a PSS still starting) `retries` times. */
   static async connect(address?: string | PssAddress, opts: PssClientOptions = {}): Promise<PssClient> {
     const a = typeof address === 'object' ? address : parsePssAddress(address);
-    const where = `${a.host}:${a.port}`;
     const tries = (opts.retries ?? 2) + 1;
     for (let i = 1; ; i++) {
       try {
-        return new PssClient(await connectOnce(a, opts.connectTimeoutMs ?? 3000), where, opts);
+        return new PssClient(await connectOnce(a, opts.connectTimeoutMs ?? 3000), a, opts);
       } catch (e) {
         if (i >= tries) throw e;
         await new Promise((r) => setTimeout(r, 200 * i));
@@ -140,6 +154,8 @@ export class PssClient {
   async request<T = any>(type: number, body: object = {}): Promise<T> {
     if (this.closed) throw this.closed;
     if (this.pending) throw new Error('one request at a time');
+    // the PSS closes idle connections; a connection's upload parts and session go with it
+    if (this.lost) this.attach(await connectOnce(this.target, this.opts.connectTimeoutMs ?? 3000));
     const payload = asciiJson(body);
     if (payload.length > MAX_PAYLOAD_BYTES) throw new PssClientError('OVERSIZE', `${payload.length} bytes of payload do not fit a frame`);
     this.seq = (this.seq % 0xffff) + 1;

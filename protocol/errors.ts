@@ -65,6 +65,11 @@ export var ErrorMessage: { [code: number]: string } = {
   33: 'no secure session'
 };
 
+/** A device error as people read it: the code's message, then the device's detail. */
+export function errorText(code: number, detail?: string): string {
+  return (ErrorMessage[code] || HostErrorMessage[code] || 'error ' + code) + (detail ? ': ' + detail : '');
+}
+
 // Host-side messages live apart so the firmware image does not carry them.
 export var HostErrorMessage: { [code: number]: string } = {
   100: 'no device at this port',

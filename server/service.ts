@@ -19,6 +19,8 @@ export interface ServiceOptions extends ApiEvents {
   idleMs?: number;
   /** bytes that are not frames, since the last good frame, before the connection is closed */
   maxGarbageBytes?: number;
+  /** a frame still incomplete after this much silence is dropped (as the PSD does on its line) */
+  frameGapMs?: number;
   maxConnections?: number;
 }
 
@@ -30,11 +32,13 @@ export interface Service {
 }
 
 export const DEFAULT_IDLE_MS = 60000;
+export const DEFAULT_FRAME_GAP_MS = 1000;
 const DEFAULT_MAX_GARBAGE = 4096;
 
 export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise<Service> {
   const idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
   const maxGarbage = opts.maxGarbageBytes ?? DEFAULT_MAX_GARBAGE;
+  const frameGapMs = opts.frameGapMs ?? DEFAULT_FRAME_GAP_MS;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => serve(socket));
   server.maxConnections = opts.maxConnections ?? 64;
@@ -52,7 +56,11 @@ export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise
       socket.destroy();
     });
     socket.on('error', () => socket.destroy()); // a reset by the peer is not our problem
-    socket.on('close', () => sockets.delete(socket));
+    let gapTimer: NodeJS.Timeout | null = null;
+    socket.on('close', () => {
+      sockets.delete(socket);
+      if (gapTimer) clearTimeout(gapTimer);
+    });
 
     const send = (bytes: Buffer) => {
       if (!socket.destroyed) socket.write(bytes);
@@ -99,6 +107,20 @@ export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise
       return Buffer.from(encodeFrame(type, f.seq, payload, crc32), 'latin1');
     }
 
+    // a truncated frame would otherwise swallow the start of the next one: after a silence,
+    // what is pending is dropped and the sender's retransmission finds a clean decoder
+    const watchGap = () => {
+      if (gapTimer) clearTimeout(gapTimer);
+      gapTimer = null;
+      if (!decoder.pending()) return;
+      gapTimer = setTimeout(() => {
+        gapTimer = null;
+        if (!decoder.pending()) return;
+        decoder.reset();
+        send(errorFrame(0, 'BAD_FRAME', `incomplete frame dropped after ${frameGapMs} ms of silence`));
+      }, frameGapMs);
+    };
+
     socket.on('data', (chunk) => {
       dropped = null;
       try {
@@ -108,6 +130,7 @@ export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise
         decoder.reset();
         dropped = { why: 'garbage' };
       }
+      watchGap();
       if (!dropped) return;
       // one error answer per chunk, whatever the decoder skipped in it
       const d: { why: DropReason; seq?: number } = dropped;

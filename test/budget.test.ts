@@ -6,11 +6,13 @@ import { loadBoards } from '../board-defs/index.ts';
 import { maxRecords } from '../tools/build.ts';
 import { RECORD_BYTES } from '../protocol/records.ts';
 
-// Boards whose code area cannot hold today's full PSD image next to two statistics pages.
-// Measured with `npm run build` (2026-11-24): pico 27.3 KB / 12 KB, original 28.4 KB / 12 KB,
-// puckjs and mdbt42q 27.3 KB / 16 KB. The test below fails as soon as this list and the
-// measurement disagree in either direction, so a shrunk image forces its board off the list.
-const KNOWN_OVER_BUDGET = ['pico', 'original', 'puckjs', 'mdbt42q'];
+// Boards whose code area cannot hold today's full PSD image (sealing, confirmation, secure
+// session) next to two statistics pages. Measured with `npm run build` (2026-11-24, after
+// property mangling and the message table moved to the host): pico 34.8 KB / 12 KB, wifi
+// 34.8 KB / 32 KB, original 33.9 KB / 12 KB, puckjs 34.8 KB / 16 KB, mdbt42q 32.8 KB / 16 KB.
+// The test below fails as soon as this list and the measurement disagree in either
+// direction, so a shrunk image forces its board off the list.
+const KNOWN_OVER_BUDGET = ['pico', 'wifi', 'original', 'puckjs', 'mdbt42q'];
 
 describe('budgets: image and statistics flash per board', () => {
   for (const board of loadBoards()) {
@@ -23,7 +25,8 @@ describe('budgets: image and statistics flash per board', () => {
     it(`${board.id}: the statistics flash holds two checkpoints of a full record table and a flush`, () => {
       const region = board.flash.pageBytes * board.flash.dataPages;
       expect(board.flash.dataPages, 'a ring needs two pages at least').to.be.at.least(2);
-      const checkpoint = 700 + maxRecords(board) * RECORD_BYTES;
+      // the checkpoint state (ledger STATE_BYTES + the signing key's hex) and every record
+      const checkpoint = 990 + maxRecords(board) * RECORD_BYTES;
       expect(3 * checkpoint).to.be.at.most(region);
     });
   }

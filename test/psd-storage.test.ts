@@ -1,7 +1,7 @@
 // Capacity, corruption and the delete-after-confirmation path of the PSD core.
 import { expect } from 'chai';
 import { Command } from '../protocol/commands.ts';
-import { ErrorCode } from '../protocol/errors.ts';
+import { ErrorCode, errorText } from '../protocol/errors.ts';
 import { CoreDevice, DeviceError, TestKms, readyDevice } from './helpers/harness.ts';
 import { memoryBoard } from './helpers/memory-board.ts';
 import { checkInvariants } from './helpers/invariants.ts';
@@ -56,7 +56,7 @@ describe('PSD core: capacity, corruption, release after confirmation', () => {
     const rebooted = new CoreDevice(board);
     const s = await rebooted.call(Command.STATUS);
     expect(s.lock).to.include({ code: ErrorCode.STORAGE_CORRUPT });
-    expect(s.lock.message).to.match(/corrupt/);
+    expect(errorText(s.lock.code, s.lock.detail)).to.match(/corrupt/);
     try {
       await rebooted.call(Command.FRANK, { id: 99, customer: 1, category: 2, weight: 20, postage: 70 });
       expect.fail('franked while locked');

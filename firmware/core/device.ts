@@ -5,18 +5,20 @@ import { Board } from '../board.ts';
 import { BuildInfo } from '../build-info.ts';
 import { FrameDecoder, Frame, encodeFrame, PROTOCOL_VERSION, RESPONSE_FLAG, ERROR_TYPE, MAX_PAYLOAD_BYTES } from '../../protocol/frame.ts';
 import { Command } from '../../protocol/commands.ts';
-import { ErrorCode, ErrorMessage } from '../../protocol/errors.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
 import { asciiJson } from '../../protocol/bytes.ts';
 
 /** A refusal: it becomes an error frame with this code. A plain object, not an Error
  * subclass, because `instanceof` on Error subclasses does not work on Espruino. */
 export interface DeviceError {
   code: number;
-  message: string;
+  /** what only the device knows (amounts, which record); the host adds the code's message
+   * from protocol/errors.ts, so the image carries no message table */
+  detail: string;
 }
 
 export function deviceError(code: number, detail?: string): DeviceError {
-  return { code: code, message: ErrorMessage[code] + (detail ? ': ' + detail : '') };
+  return { code: code, detail: detail || '' };
 }
 
 export function fail(code: number, detail?: string): never {
@@ -59,8 +61,8 @@ export function startFront(board: Board, build: BuildInfo, handlers: { [type: nu
   }
 
   function errorBody(e: any): DeviceError {
-    if (e && typeof e.code === 'number') return { code: e.code, message: e.message };
-    return { code: ErrorCode.INTERNAL, message: ErrorMessage[ErrorCode.INTERNAL] + ': ' + (e && e.message ? e.message : String(e)) };
+    if (e && typeof e.code === 'number') return deviceError(e.code, e.detail);
+    return deviceError(ErrorCode.INTERNAL, e && e.message ? e.message : String(e));
   }
 
   function execute(f: Frame): { type: number; body: any } {
@@ -100,10 +102,10 @@ export function startFront(board: Board, build: BuildInfo, handlers: { [type: nu
     if (why === 'crc') {
       front.counters.crcErrors++;
       // one report per burst, with the header's seq so the host can retransmit at once
-      if (!crcReported) send(ERROR_TYPE, seq || 0, { code: ErrorCode.CRC, message: ErrorMessage[ErrorCode.CRC] });
+      if (!crcReported) send(ERROR_TYPE, seq || 0, deviceError(ErrorCode.CRC));
       crcReported = true;
     } else if (why === 'oversize' && !crcReported) {
-      send(ERROR_TYPE, 0, { code: ErrorCode.OVERSIZE, message: ErrorMessage[ErrorCode.OVERSIZE] });
+      send(ERROR_TYPE, 0, deviceError(ErrorCode.OVERSIZE));
       crcReported = true;
     }
   }

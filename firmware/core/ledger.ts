@@ -16,7 +16,7 @@ import { u16, u32, u48, readU16, readU32, readU48, toHex, fromHex, MAX_U48 } fro
 import { RECORD_BYTES, MAX_U32 } from '../../protocol/records.ts';
 import { indiciumBody, INDICIUM_MAC_BYTES } from '../../protocol/indicium.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
-import { ErrorCode, ErrorMessage } from '../../protocol/errors.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
 import { fail } from './device.ts';
 import { encodeBlockHead, blockHeadBytes, digestStart, digestSegment, sealMessage, confirmMessage, SEAL_HMAC, SEAL_ED25519, DIGEST_SEGMENT_RECORDS } from '../../protocol/block.ts';
 
@@ -101,7 +101,7 @@ export interface FrankCommit {
 
 export interface Lock {
   code: number;
-  message: string;
+  detail: string;
 }
 
 export function defaultConfig(): Config {
@@ -165,11 +165,11 @@ export class Ledger {
     try {
       opened = this.journal.open();
     } catch (e) {
-      this.lock = { code: ErrorCode.STORAGE_CORRUPT, message: ErrorMessage[ErrorCode.STORAGE_CORRUPT] + ': ' + ((e as any).message || e) };
+      this.lock = { code: ErrorCode.STORAGE_CORRUPT, detail: ((e as any).message || e) };
       return;
     }
     if (opened.problems.length) {
-      this.lock = { code: ErrorCode.STORAGE_CORRUPT, message: ErrorMessage[ErrorCode.STORAGE_CORRUPT] + ': ' + opened.problems.join('; ') };
+      this.lock = { code: ErrorCode.STORAGE_CORRUPT, detail: opened.problems.join('; ') };
       return;
     }
     this.formatted = opened.formatted;
@@ -177,7 +177,7 @@ export class Ledger {
     try {
       for (var i = 0; i < entries.length; i++) this.apply(entries[i]);
     } catch (e) {
-      this.lock = { code: ErrorCode.INCONSISTENT, message: ErrorMessage[ErrorCode.INCONSISTENT] + ': ' + ((e as any).message || e) };
+      this.lock = { code: ErrorCode.INCONSISTENT, detail: ((e as any).message || e) };
       return;
     }
     this.rebootedByCommand = entries.length > 0 && entries[entries.length - 1].type === T_REBOOT;
@@ -187,16 +187,16 @@ export class Ledger {
         this.journal.append(T_FLUSH_ABORT, '');
         this.pendingChunks = [];
       } catch (e) {
-        this.lock = { code: ErrorCode.STORAGE_FULL, message: ErrorMessage[ErrorCode.STORAGE_FULL] + ': cannot close a cut flush' };
+        this.lock = { code: ErrorCode.STORAGE_FULL, detail: 'cannot close a cut flush' };
         return;
       }
     }
     if (this.tampered) {
-      this.lock = { code: ErrorCode.TAMPER, message: ErrorMessage[ErrorCode.TAMPER] };
+      this.lock = { code: ErrorCode.TAMPER, detail: '' };
       return;
     }
     var problem = this.inconsistency();
-    if (problem) this.lock = { code: ErrorCode.INCONSISTENT, message: ErrorMessage[ErrorCode.INCONSISTENT] + ': ' + problem };
+    if (problem) this.lock = { code: ErrorCode.INCONSISTENT, detail: problem };
   }
 
   /** The invariants of the registers and the statistics, or null when they hold. */
@@ -494,7 +494,7 @@ export class Ledger {
   }
 
   private needWritable(): void {
-    if (this.lock) fail(this.lock.code, this.lock.message.substr(ErrorMessage[this.lock.code].length + 2) || undefined);
+    if (this.lock) fail(this.lock.code, this.lock.detail);
   }
 
   private needProvisioned(): void {
@@ -656,7 +656,7 @@ export class Ledger {
     if (!this.signTested) {
       var failed = ed.selfTest();
       if (failed) {
-        this.lock = { code: ErrorCode.SELF_TEST, message: ErrorMessage[ErrorCode.SELF_TEST] + ': ' + failed };
+        this.lock = { code: ErrorCode.SELF_TEST, detail: failed };
         fail(ErrorCode.SELF_TEST, failed);
       }
       this.signTested = true;
@@ -690,7 +690,7 @@ export class Ledger {
   tamper(): void {
     if (this.tampered) return;
     this.eraseKeys();
-    this.lock = { code: ErrorCode.TAMPER, message: ErrorMessage[ErrorCode.TAMPER] };
+    this.lock = { code: ErrorCode.TAMPER, detail: '' };
     try {
       this.journal.append(T_TAMPER, '');
       // a checkpoint on a page of its own (two if the ring must turn first), then every

@@ -1,8 +1,8 @@
 // The PSD application: the command handlers over the ledger, wired to the protocol front.
 import { Board } from '../board.ts';
-import { BuildInfo } from '../build-info.ts';
+import { BuildInfo, HAS_AES } from '../build-info.ts';
 import { Command, INDICIA_PER_FRAME, RECORDS_PER_FRAME, MAX_PIECES_PER_FRANK } from '../../protocol/commands.ts';
-import { ErrorCode, ErrorMessage } from '../../protocol/errors.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
 import { cryptoSelfTest } from './crypto/selftest.ts';
 import { toHex, fromHex, readU16, MAX_U48 } from '../../protocol/bytes.ts';
 import { MAX_CATEGORIES, MAX_WEIGHT_G, MAX_U32, weightBand } from '../../protocol/records.ts';
@@ -32,7 +32,7 @@ export function startPsd(board: Board, build: BuildInfo) {
   ledger.boot();
   // power-on known-answer tests of the crypto this image uses
   var selfTest = cryptoSelfTest(board);
-  if (selfTest && !ledger.lock) ledger.lock = { code: ErrorCode.SELF_TEST, message: ErrorMessage[ErrorCode.SELF_TEST] + ': ' + selfTest };
+  if (selfTest && !ledger.lock) ledger.lock = { code: ErrorCode.SELF_TEST, detail: selfTest };
   var tamper = board.tamper;
   if (tamper) {
     if (tamper.active()) ledger.tamper();
@@ -178,7 +178,7 @@ export function startPsd(board: Board, build: BuildInfo) {
   };
 
   handlers[Command.STATS_FLUSH] = function () {
-    if (ledger.lock) fail(ledger.lock.code, ledger.lock.message);
+    if (ledger.lock) fail(ledger.lock.code, ledger.lock.detail);
     var n = ledger.flush();
     return { flushed: n, records: ledger.flash.count };
   };
@@ -234,7 +234,12 @@ export function startPsd(board: Board, build: BuildInfo) {
     return { config: ledger.config };
   };
 
-  addSessionHandlers(board, ledger, handlers);
+  // boards without AES-CBC carry no session code: they upload plain sealed blocks
+  if (HAS_AES) addSessionHandlers(board, ledger, handlers);
+  else
+    handlers[Command.SESSION_OPEN] = handlers[Command.SESSION] = function () {
+      fail(ErrorCode.NO_SESSION, 'no AES on this board: upload plain sealed blocks');
+    };
 
   // the period flush also happens while nothing is franked
   function tick() {

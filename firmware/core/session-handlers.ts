@@ -3,7 +3,7 @@
 // confirm, funds, config) and gets their answers, authenticated and encrypted both ways.
 import { Board } from '../board.ts';
 import { Command } from '../../protocol/commands.ts';
-import { ErrorCode, ErrorMessage } from '../../protocol/errors.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
 import { toHex, fromHex, asciiJson } from '../../protocol/bytes.ts';
 import { sessionKeys, sealSessionMessage, openSessionMessage, SessionKeys, TO_DEVICE, TO_SERVER, SESSION_NONCE_BYTES } from '../../protocol/session.ts';
 import { boardAeadPrims } from './crypto/prims.ts';
@@ -43,8 +43,8 @@ export function addSessionHandlers(board: Board, ledger: Ledger, handlers: { [ty
       if (!inner || INNER.indexOf(inner.type) < 0) fail(ErrorCode.UNKNOWN_COMMAND, 'not allowed in a session');
       answer = { ok: handlers[inner.type](inner.payload || {}) || {} };
     } catch (e) {
-      var code = e && typeof (e as any).code === 'number' ? (e as any).code : ErrorCode.INTERNAL;
-      answer = { error: { code: code, message: (e as any).message || ErrorMessage[code] } };
+      var err: any = e;
+      answer = { error: err && typeof err.code === 'number' ? { code: err.code, detail: err.detail } : { code: ErrorCode.INTERNAL, detail: String(err && err.message) } };
     }
     s.sent++;
     return { m: toHex(sealSessionMessage(prims!, s.keys, TO_SERVER, s.sent, randomBytes(board, 16), asciiJson(answer))) };

@@ -9,6 +9,7 @@ import { FrameDecoder, Frame, encodeFrame, ERROR_TYPE, RESPONSE_FLAG } from '../
 import { asciiJson, toHex } from '../../protocol/bytes.ts';
 import { Command } from '../../protocol/commands.ts';
 import { confirmMessage } from '../../protocol/block.ts';
+import { errorText } from '../../protocol/errors.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
 import { startPsd } from '../../firmware/core/psd.ts';
 import { memoryBoard, MemoryBoard } from './memory-board.ts';
@@ -44,7 +45,7 @@ export abstract class Device {
   /** The answer body, or a thrown DeviceError with the device's code. */
   async call(type: number, body: object = {}): Promise<any> {
     const a = await this.request(type, body);
-    if (a.type === ERROR_TYPE) throw new DeviceError(a.body.code, a.body.message);
+    if (a.type === ERROR_TYPE) throw new DeviceError(a.body.code, errorText(a.body.code, a.body.detail));
     if (!a.ok) throw new Error('unexpected answer type ' + a.type);
     return a.body;
   }
