@@ -217,8 +217,9 @@ export class PssClient {
     return this.request(PssRequest.SESSION_BEGIN, { device, ...opts });
   }
 
-  sessionNext(input: { answer: unknown } | { error: { code: number; message: string } }): Promise<SessionStep> {
-    return this.request(PssRequest.SESSION_NEXT, input);
+  /** Relays the PSD's answer body (sent as it is, so it fits a frame like the PSD's did), or its error. */
+  sessionNext(input: { answer: object } | { error: { code: number; message: string } }): Promise<SessionStep> {
+    return this.request(PssRequest.SESSION_NEXT, 'error' in input ? { error: input.error } : input.answer);
   }
 
   sessionEnd(): Promise<{ ended: boolean }> {
@@ -289,7 +290,7 @@ export async function runSession(pss: PssClient, psd: Pick<PsdClient, 'request'>
   while (!step.done) {
     const relay = step.relay;
     opts.onRelay?.(relay);
-    let input: { answer: unknown } | { error: { code: number; message: string } };
+    let input: { answer: object } | { error: { code: number; message: string } };
     try {
       input = { answer: await psd.request(relay.type, relay.payload) };
     } catch (e) {

@@ -75,13 +75,14 @@ export class Connection {
       }
       case PssRequest.SESSION_NEXT: {
         if (!this.session || this.session.done) throw new PssError('SESSION', 'no session under way on this connection: send session-begin first');
+        // the PSD's answers to SESSION_OPEN ({device, nonce}) and SESSION ({m}) never carry
+        // `error`, so the body is the answer itself unless the host reports a refusal
         let input: RelayAnswer;
         if (body.error !== undefined) {
           const e = body.error as Body;
           if (!e || typeof e !== 'object') throw new PssError('BAD_ARGUMENT', 'error must be {code, message}');
           input = { error: { code: e.code, message: e.message } };
-        } else if (body.answer !== undefined) input = { answer: body.answer };
-        else throw new PssError('BAD_ARGUMENT', "session-next needs the PSD's answer or error");
+        } else input = { answer: body };
         return this.step(this.session.next(input));
       }
       case PssRequest.SESSION_END: {

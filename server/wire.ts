@@ -14,7 +14,8 @@
 //   0x44  upload           {hex, more?} -> {received} while more, then
 //                          {device, seq, stored, digest, confirmation}
 //   0x45  session-begin    {device, funds?, config?} -> SessionStep
-//   0x46  session-next     {answer} | {error: {code, message}} -> SessionStep
+//   0x46  session-next     the PSD's answer body as it came (so it always fits a frame),
+//                          or {error: {code, message}} when the PSD refused -> SessionStep
 //   0x47  session-end      {} -> {ended}
 //   0x48  status           {} -> {devices, blocks, records, rejections, lastBlocks?}
 //

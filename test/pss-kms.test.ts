@@ -81,7 +81,7 @@ describe('KMS and the PSS data directory', function () {
     expect(code(() => dc.kms.registerDevice('', 'pico'))).to.equal('BAD_ARGUMENT');
     // keys: derived from the master key, distinct per device and per purpose
     const master = fs.readFileSync(path.join(dir, MASTER_KEY_FILE));
-    const h = (label: string, d: number) => nodeCrypto.createHmac('sha256', master).update(Buffer.from(label + u32(d), 'latin1')).digest('latin1');
+    const h = (label: string, d: number) => nodeCrypto.createHmac('sha256', master).update(Buffer.from(label + u32(d), 'latin1')).digest().toString('latin1');
     expect(a.deviceKey).to.equal(h('PSD-DEVICE-KEY', a.device));
     expect(a.kmsKey).to.equal(h('PSD-KMS-KEY', a.device));
     expect(new Set([a.deviceKey, a.kmsKey, b.deviceKey, b.kmsKey]).size).to.equal(4);
@@ -115,7 +115,7 @@ describe('KMS and the PSS data directory', function () {
     const a = dc.kms.fundsReset(r.device, 50000);
     const b = dc.kms.fundsReset(r.device, 125);
     expect([a.counter, b.counter]).to.deep.equal([1, 2]);
-    const mac = nodeCrypto.createHmac('sha256', Buffer.from(r.kmsKey, 'latin1')).update(Buffer.from(fundsMessage(r.device, 2, 125), 'latin1')).digest('latin1');
+    const mac = nodeCrypto.createHmac('sha256', Buffer.from(r.kmsKey, 'latin1')).update(Buffer.from(fundsMessage(r.device, 2, 125), 'latin1')).digest().toString('latin1');
     expect(b.mac).to.equal(mac);
     expect(code(() => dc.kms.fundsReset(r.device, 0))).to.equal('BAD_ARGUMENT');
     expect(code(() => dc.kms.fundsReset(r.device, 1.5))).to.equal('BAD_ARGUMENT');

@@ -23,8 +23,8 @@ import { sessionKeys, sealSessionMessage, openSessionMessage, TO_DEVICE, TO_SERV
 import type { AeadPrims } from '../protocol/aead.ts';
 import { CoreDevice, DeviceError } from './helpers/harness.ts';
 
-const sha256 = (s: string) => nodeCrypto.createHash('sha256').update(Buffer.from(s, 'latin1')).digest('latin1');
-const hmac = (k: string, m: string) => nodeCrypto.createHmac('sha256', Buffer.from(k, 'latin1')).update(Buffer.from(m, 'latin1')).digest('latin1');
+const sha256 = (s: string) => nodeCrypto.createHash('sha256').update(Buffer.from(s, 'latin1')).digest().toString('latin1');
+const hmac = (k: string, m: string) => nodeCrypto.createHmac('sha256', Buffer.from(k, 'latin1')).update(Buffer.from(m, 'latin1')).digest().toString('latin1');
 function aes(encrypt: boolean) {
   return (key: string, iv: string, data: string) => {
     const c = encrypt ? nodeCrypto.createCipheriv('aes-128-cbc', Buffer.from(key, 'latin1'), Buffer.from(iv, 'latin1')) : nodeCrypto.createDecipheriv('aes-128-cbc', Buffer.from(key, 'latin1'), Buffer.from(iv, 'latin1'));
@@ -44,6 +44,8 @@ class FakePsd {
   sample: SampleDevice;
   unsealed: CumulativeRecord[] = [];
   sealed: { seq: number; raw: string; digest: string } | null = null;
+  /** every block it sealed, in order */
+  blocks: string[] = [];
   confirmed: number[] = [];
   fundsCounter = 0;
   clockSet = true;
@@ -51,10 +53,11 @@ class FakePsd {
   private session: { keys: SessionKeys; received: number; sent: number } | null = null;
   largestPayload = 0;
   log: number[] = [];
-  /** Most head bytes the extract answer carries. Inside a session an answer must stay under
-   * ~463 bytes of JSON to fit a frame once sealed and in hex; with a 64-byte Ed25519 seal in
-   * it, the extract answer leaves room for ~86 head bytes (the firmware's 160 does not fit). */
-  headInExtract = 64;
+  /** Most head bytes the extract answer carries (the firmware: none, the head is read in
+   * pages). Inside a session an answer must stay under ~463 bytes of JSON to fit a frame once
+   * sealed and in hex. The PSS takes the head from either. */
+  headInExtract = 0;
+  headPage = 128;
 
   constructor(
     readonly device: number,
@@ -111,16 +114,17 @@ class FakePsd {
           let d = sha256('PSD-BLOCK' + b.head);
           for (let at = 0; at < b.recordBytes.length; at += 16 * RECORD_BYTES) d = sha256(d + b.recordBytes.substr(at, 16 * RECORD_BYTES));
           this.sealed = { seq: b.header.seq, raw, digest: d };
+          this.blocks.push(raw);
           this.unsealed = [];
           fresh = true;
         }
         const b = decodeBlock(this.sealed.raw);
-        return { seq: this.sealed.seq, headBytes: b.head.length, head: b.head.length <= this.headInExtract ? toHex(b.head) : null, recordCount: readU16(b.head, 6), digest: toHex(this.sealed.digest), seal: toHex(b.seal), state: 'sent', fresh };
+        return { seq: this.sealed.seq, headBytes: b.head.length, ...(b.head.length <= this.headInExtract ? { head: toHex(b.head) } : {}), recordCount: readU16(b.head, 6), digest: toHex(this.sealed.digest), seal: toHex(b.seal), state: 'sent', fresh };
       }
       case Command.BLOCK_READ: {
         if (!this.sealed || this.sealed.seq !== req.seq) throw new PsdError(ErrorCode.NO_BLOCK);
         const b = decodeBlock(this.sealed.raw);
-        if (req.headFrom !== undefined) return { seq: req.seq, headFrom: req.headFrom, headBytes: b.head.length, head: toHex(b.head.substr(req.headFrom, 160)) };
+        if (req.headFrom !== undefined) return { seq: req.seq, headFrom: req.headFrom, headBytes: b.head.length, head: toHex(b.head.substr(req.headFrom, this.headPage)) };
         const records: string[] = [];
         for (let i = req.from; i < b.records.length && records.length < Math.min(req.count ?? 16, 16); i++) records.push(toHex(b.recordBytes.substr(i * RECORD_BYTES, RECORD_BYTES)));
         return { seq: req.seq, from: req.from, total: b.records.length, records };
@@ -214,15 +218,20 @@ describe('PSS secure session', function () {
     expect(psd.fundsCounter).to.equal(1);
     expect(relayed[0]).to.equal(Command.SESSION_OPEN);
     expect(relayed.slice(1).every((t) => t === Command.SESSION)).to.equal(true); // nothing else in clear
+    const headBytes = dc.store.get<{ n: number }>('SELECT length(raw) - 40 * 24 - 32 AS n FROM blocks')!.n;
+    expect(headBytes).to.be.above(128);
     expect(psd.log.filter((t) => t === Command.BLOCK_READ).length).to.equal(2 + Math.ceil(40 / 6)); // 2 head pages + record pages
     const block = dc.store.get<{ via: string; raw: Uint8Array }>('SELECT via, raw FROM blocks')!;
     expect(block.via).to.equal('session');
-    expect(Buffer.from(block.raw).toString('latin1')).to.equal(decodeBlock(Buffer.from(block.raw).toString('latin1')).head + decodeBlock(Buffer.from(block.raw).toString('latin1')).recordBytes + decodeBlock(Buffer.from(block.raw).toString('latin1')).seal);
+    expect(Buffer.from(block.raw).toString('latin1')).to.equal(psd.blocks[0]); // reassembled byte for byte
     expect(dc.store.all('SELECT counter, amount, via, loaded FROM funds_resets')).to.deep.equal([{ counter: 1, amount: 250000, via: 'session', loaded: 1 }]);
     expect(psd.largestPayload).to.be.at.most(MAX_PAYLOAD_BYTES);
-    // the next session: the next block
+    // the next session: the next block, its head carried in the extract answer this time
     psd.unsealed = sampleRecords(3, [1], 2);
+    psd.headInExtract = 80;
+    const reads = psd.log.filter((t) => t === Command.BLOCK_READ).length;
     expect((await runSession(pss, psd)).block).to.deep.equal({ seq: 2, stored: true, records: 3 });
+    expect(psd.log.filter((t) => t === Command.BLOCK_READ).length).to.equal(reads + 1); // records only
   });
 
   it('a lost confirmation: the next session gets the same block, a repeat, confirmed again', async function () {
@@ -230,7 +239,8 @@ describe('PSS secure session', function () {
     // the line dies just as the CONFIRM goes out: the host gives up, the PSD keeps its block
     const dying = tamperingRelay(psd, {
       request: (type, p) => {
-        if (type === Command.SESSION && psd.log.filter((t) => t === Command.BLOCK_READ).length >= 2) throw new PsdError(ErrorCode.LINE_LOST, 'unplugged');
+        // the block is stored: the next message is the CONFIRM
+        if (type === Command.SESSION && dc.pss.counts().blocks === 1) throw new PsdError(ErrorCode.LINE_LOST, 'unplugged');
         return p;
       }
     });
@@ -276,12 +286,14 @@ describe('PSS secure session', function () {
       const relays = [
         tamperingRelay(psd, { answer: (t, a, n) => (t === Command.SESSION && n === 2 ? { m: flipHex(a.m, 40) } : a) }),
         tamperingRelay(psd, { answer: (t, a, n) => (t === Command.SESSION && n === 1 ? (first = a) : t === Command.SESSION && n === 2 ? first : a) }),
+        // a nonce changed either way: the keys differ, the PSD refuses the PSS's first message
         tamperingRelay(psd, { answer: (t, a) => (t === Command.SESSION_OPEN ? { ...a, nonce: flipHex(a.nonce, 0) } : a) }),
         tamperingRelay(psd, { request: (t, p) => (t === Command.SESSION_OPEN ? { ...p, nonce: flipHex(p.nonce, 3) } : p) })
       ];
-      for (const relay of relays) {
+      const codes = ['SESSION', 'SESSION', 'PSD_' + ErrorCode.AUTH, 'PSD_' + ErrorCode.AUTH];
+      for (const [i, relay] of relays.entries()) {
         const r = await runSession(pss, relay);
-        expect(r.error?.code).to.equal('SESSION');
+        expect(r.error?.code).to.equal(codes[i]);
         expect(r.block).to.equal(null);
         expect(r.confirmed).to.equal(false);
       }
@@ -304,6 +316,16 @@ describe('PSS secure session', function () {
       expect(dc.store.get<{ code: string }>('SELECT code FROM rejections')!.code).to.equal('BAD_SEAL');
       unchanged();
     });
+  });
+
+  it('relays a PSD answer as large as a frame holds', async function () {
+    const first = await pss.sessionBegin(psd.device);
+    expect(first.relay?.type).to.equal(Command.SESSION_OPEN);
+    await pss.sessionNext({ answer: await psd.request(Command.SESSION_OPEN, first.relay!.payload) });
+    const m = 'ab'.repeat((MAX_PAYLOAD_BYTES - 8) / 2); // {"m":"..."}: a full 1,012-byte payload
+    expect(asciiJson({ m }).length).to.equal(MAX_PAYLOAD_BYTES);
+    const step = await pss.sessionNext({ answer: { m } });
+    expect(step.done && step.report.error?.code).to.equal('SESSION'); // judged (not authentic), not OVERSIZE
   });
 
   it('refuses a session for an unknown or revoked device before relaying anything', async function () {

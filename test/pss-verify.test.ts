@@ -92,7 +92,7 @@ describe('PSS block verification', function () {
 
   it('derives the device key as HMAC-SHA256(master, "PSD-DEVICE-KEY" || u32 device)', function () {
     const master = fs.readFileSync(path.join(dir, MASTER_KEY_FILE));
-    const expected = nodeCrypto.createHmac('sha256', master).update(Buffer.from('PSD-DEVICE-KEY' + u32(hmacDevice), 'latin1')).digest('latin1');
+    const expected = nodeCrypto.createHmac('sha256', master).update(Buffer.from('PSD-DEVICE-KEY' + u32(hmacDevice), 'latin1')).digest().toString('latin1');
     expect(hmacKey).to.equal(expected);
   });
 
