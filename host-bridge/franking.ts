@@ -12,6 +12,7 @@ import { PsdError } from './errors.ts';
 import type { PsdClient } from './client.ts';
 import { table, keyValues, money } from './output.ts';
 import { addStatisticsCommands } from './statistics.ts';
+import { addUploadCommand, provisionFromKms, fundsFromKms } from './upload.ts';
 
 const MAX_U32 = 4294967295;
 
@@ -114,13 +115,25 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
 
   program
     .command('provision')
-    .description('LAB/TEST ONLY: give an unprovisioned device its number and keys. Until the data center provisions devices, this is how a lab or test device gets them; a device is provisioned once')
-    .requiredOption('--device <n>', 'device number', int(1, MAX_U32))
-    .requiredOption('--device-key <hex64>', 'device key (signs indicia), 32 bytes hex', hex(32))
-    .requiredOption('--kms-key <hex64>', 'KMS key (authenticates funds resets), 32 bytes hex', hex(32))
+    .description(
+      'give an unprovisioned device its number and keys, once: from the KMS (--kms: it registers the device, and certifies the public key of a board that signs), or LAB/TEST ONLY from keys given here'
+    )
+    .addOption(new Option('--kms <host:port>', 'the data center (pss serve) that registers the device').env('PSS_ADDRESS'))
+    .option('--device <n>', 'LAB/TEST: device number', int(1, MAX_U32))
+    .option('--device-key <hex64>', 'LAB/TEST: device key (MACs indicia and blocks), 32 bytes hex', hex(32))
+    .option('--kms-key <hex64>', 'LAB/TEST: KMS key (authenticates funds resets), 32 bytes hex', hex(32))
     .action(async (o, cmd: Command) => {
-      const r = await withDevice(cmd, (c) => c.request(Cmd.PROVISION, { device: o.device, deviceKey: o.deviceKey, kmsKey: o.kmsKey }));
-      print(cmd, r, () => keyValues([['provisioned', `PSD-${r.device}`]]));
+      const lab = o.device !== undefined || o.deviceKey !== undefined || o.kmsKey !== undefined;
+      if (lab && (o.device === undefined || !o.deviceKey || !o.kmsKey)) throw badArg('lab provisioning needs --device, --device-key and --kms-key', 'or use --kms <host:port>');
+      if (!lab && !o.kms) throw badArg('give --kms <host:port> (the data center), or lab keys', 'see psd provision --help');
+      const r = await withDevice(cmd, (c) => (lab ? c.request(Cmd.PROVISION, { device: o.device, deviceKey: o.deviceKey, kmsKey: o.kmsKey }) : provisionFromKms(c, o.kms)));
+      print(cmd, r, () =>
+        keyValues([
+          ['provisioned', `PSD-${r.device}`],
+          ['seal', r.seal === 'ed25519' ? `Ed25519 (public key ${r.publicKey}${r.certified ? ', certified by the KMS' : ''})` : 'HMAC-SHA256 under the device key'],
+          ['next', lab ? 'psd funds --amount <minor> --kms-key <hex>' : 'psd funds --kms <host:port> --amount <minor>']
+        ])
+      );
     });
 
   program
@@ -131,10 +144,12 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
     .requiredOption('--amount <minor>', 'amount in minor units (cents)', int(1, 2 ** 48 - 1))
     .option('--counter <n>', 'funds counter the KMS used (device funds counter + 1)', int(1, MAX_U32))
     .option('--mac <hex>', 'HMAC-SHA256 from the KMS, 32 bytes hex', hex(32))
+    .addOption(new Option('--kms <host:port>', 'ask the KMS (pss serve) for the funds reset and load it').conflicts(['mac', 'counter', 'kmsKey']))
     .addOption(new Option('--kms-key <hex64>', 'LAB/TEST: compute the MAC with this KMS key instead of asking the KMS').argParser(hex(32)).conflicts(['mac', 'counter']))
     .action(async (o, cmd: Command) => {
-      if (!o.kmsKey && (o.counter === undefined || o.mac === undefined)) throw badArg('give --counter and --mac (from the KMS), or --kms-key (lab/test)', 'see psd funds --help');
+      if (!o.kms && !o.kmsKey && (o.counter === undefined || o.mac === undefined)) throw badArg('give --kms <host:port>, or --counter and --mac (from the KMS), or --kms-key (lab/test)', 'see psd funds --help');
       const r = await withDevice(cmd, async (c) => {
+        if (o.kms) return fundsFromKms(c, o.kms, o.amount);
         let counter = o.counter;
         let mac = o.mac;
         if (o.kmsKey) {
@@ -295,6 +310,7 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
     });
 
   addStatisticsCommands(program, stats, kit);
+  addUploadCommand(program, kit);
 
   program
     .command('config')

@@ -80,6 +80,8 @@ interface Pending {
   type: number;
   resolve: (v: any) => void;
   reject: (e: Error) => void;
+  /** the PSS got our frame corrupted: send it again now (if tries remain) */
+  retransmit: () => void;
 }
 
 export class PssClient {
@@ -145,6 +147,7 @@ export class PssClient {
     } catch {
       return p.reject(new PssClientError('NOT_PSS', 'answer is not JSON'));
     }
+    if (f.type === ERROR_TYPE && body.code === 'BAD_FRAME') return p.retransmit();
     if (f.type === ERROR_TYPE) return p.reject(new PssClientError(typeof body.code === 'string' ? body.code : 'ERROR', typeof body.message === 'string' ? body.message : 'error'));
     if (f.type !== (p.type | RESPONSE_FLAG)) return p.reject(new PssClientError('NOT_PSS', `answer type 0x${f.type.toString(16)} to 0x${p.type.toString(16)}`));
     p.resolve(body);
@@ -166,16 +169,19 @@ export class PssClient {
       return await new Promise<T>((resolve, reject) => {
         let tries = 0;
         let timer: NodeJS.Timeout;
+        const giveUp = () => reject(new PssClientError('NO_ANSWER', `${name}: no answer from the PSS at ${this.address} (${tries} tries, ${this.timeoutMs} ms each)`));
         const send = () => {
           tries++;
+          clearTimeout(timer);
           this.socket.write(frame);
-          timer = setTimeout(() => (tries <= this.retries ? send() : reject(new PssClientError('NO_ANSWER', `${name}: no answer from the PSS at ${this.address} (${tries} tries, ${this.timeoutMs} ms each)`))), this.timeoutMs);
+          timer = setTimeout(() => (tries <= this.retries ? send() : giveUp()), this.timeoutMs);
         };
         this.pending = {
           seq,
           type,
           resolve: (v) => (clearTimeout(timer), resolve(v)),
-          reject: (e) => (clearTimeout(timer), reject(e))
+          reject: (e) => (clearTimeout(timer), reject(e)),
+          retransmit: () => (tries <= this.retries ? send() : (clearTimeout(timer), giveUp()))
         };
         send();
       });

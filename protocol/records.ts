@@ -23,6 +23,11 @@ export var MAX_CATEGORIES = 120;
 export var WEIGHT_BANDS_G = [20, 50, 100, 250, 500, 1000, 2000, 5000, 10000, 20000, 31500];
 export var MAX_WEIGHT_G = 31500;
 export var MAX_U32 = 4294967295;
+/** A summary record: every weight band and postage of one (customer, category). The PSD
+ * folds a customer's records of a category into one when its record table or flash would
+ * otherwise fill, so franking goes on and only the weight-band and postage breakdown of that
+ * category is lost; pieces, amount and weight stay exact. Its postage is 0 (mixed). */
+export var MIXED_BAND = 255;
 
 export interface CumulativeRecord {
   customer: number;

@@ -43,6 +43,7 @@ export class SampleDevice {
   nextBlock(records: CumulativeRecord[], seconds = 86400): string {
     const pieces = records.reduce((s, r) => s + r.pieces, 0);
     const amount = records.reduce((s, r) => s + r.amount, 0);
+    if (amount > this.descending) throw new Error(`sample device ${this.device}: ${amount} of postage, ${this.descending} of funds left`);
     const header = {
       device: this.device,
       seq: this.seq + 1,

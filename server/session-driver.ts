@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import nacl from 'tweetnacl';
 import { Command, CommandName } from '../protocol/commands.ts';
 import { asciiJson } from '../protocol/bytes.ts';
-import { ErrorCode, ErrorMessage } from '../protocol/errors.ts';
+import { ErrorCode, errorText } from '../protocol/errors.ts';
 import { RECORD_BYTES } from '../protocol/records.ts';
 import { sessionKeys, sessionEnd, sessionSend, sessionReceive, SESSION_NONCE_BYTES, type SessionEnd } from '../protocol/session.ts';
 import { nodeAeadPrims } from './crypto-prims.ts';
@@ -19,7 +19,7 @@ import { sha256 } from './hashes.ts';
 import { isHex, hexToString, stringToHex } from './bytestrings.ts';
 import { PssError, isPssError } from './errors.ts';
 import type { Pss } from './pss.ts';
-import type { PsdRequest, SessionReport, SessionStep } from './wire.ts';
+import { MAX_UPLOAD_BYTES, type PsdRequest, type SessionReport, type SessionStep } from './wire.ts';
 
 /** Records per BLOCK_READ inside a session: the sealed answer (IV, tag, counter, then hex
  * on the wire) must fit one 1,012-byte frame payload; 6 records are ~420 bytes of JSON. */
@@ -29,6 +29,8 @@ export const SESSION_RECORDS_PER_READ = 6;
 export type RelayAnswer = { answer: unknown; error?: undefined } | { error: { code: unknown; message: unknown }; answer?: undefined };
 
 export interface SessionOptions {
+  /** where an unexpected (internal) error's details go: the report only says INTERNAL */
+  log?: (line: string) => void;
   /** a funds reset to load in the same session, minor units */
   funds?: number;
   /** PSD parameters (CONFIG payload: flushPeriodS, flushEveryPieces, lowStoragePct, lockUntilConfirmed) */
@@ -45,9 +47,11 @@ class SessionStop extends Error {
   }
 }
 
-function psdError(command: number, e: { code: unknown; message: unknown }): SessionStop {
+/** The PSD sends {code, detail} (the message is looked up by code); a relayed host error
+ * may carry a composed message. */
+function psdError(command: number, e: { code?: unknown; message?: unknown; detail?: unknown }): SessionStop {
   const code = typeof e.code === 'number' ? e.code : ErrorCode.INTERNAL;
-  const text = typeof e.message === 'string' ? e.message : ErrorMessage[code] ?? 'error ' + code;
+  const text = typeof e.message === 'string' ? e.message : errorText(code, typeof e.detail === 'string' ? e.detail : undefined);
   return new SessionStop('PSD_' + code, `the PSD refused ${CommandName[command] ?? command}: ${text}`);
 }
 
@@ -93,7 +97,9 @@ export class PssSession {
       const r = input === undefined ? this.steps.next() : this.steps.next(input);
       if (!r.done) return { relay: r.value };
     } catch (e) {
-      const stop = e instanceof SessionStop || isPssError(e) ? (e as SessionStop) : new SessionStop('INTERNAL', 'internal error in the session');
+      const known = e instanceof SessionStop || isPssError(e);
+      if (!known) this.opts.log?.(`session: device ${this.device}: internal error: ${(e as Error)?.stack ?? e}`);
+      const stop = known ? (e as SessionStop) : new SessionStop('INTERNAL', 'internal error in the session');
       this.report.error = { code: stop.code, message: stop.message };
     }
     this.finished = true;
@@ -123,7 +129,7 @@ export class PssSession {
       throw new SessionStop('SESSION', 'the PSD\'s session message is not JSON');
     }
     body = object(body, CommandName[type]);
-    if (body.error) throw psdError(type, object(body.error, CommandName[type]) as { code: unknown; message: unknown });
+    if (body.error) throw psdError(type, object(body.error, CommandName[type]));
     return object(body.ok, CommandName[type]);
   }
 
@@ -161,7 +167,8 @@ export class PssSession {
     const recordCount = x.recordCount;
     if (!Number.isInteger(headBytes) || headBytes < 58 || headBytes > 58 + 4 * 65535) throw new SessionStop('SESSION', 'stats extract answered a bad head length');
     if (!Number.isInteger(recordCount) || recordCount < 0 || recordCount > 65535) throw new SessionStop('SESSION', 'stats extract answered a bad record count');
-    if (!isHex(x.seal)) throw new SessionStop('SESSION', 'stats extract answered no seal');
+    if (!isHex(x.seal, undefined, 64)) throw new SessionStop('SESSION', 'stats extract answered no seal');
+    if (headBytes + recordCount * RECORD_BYTES + x.seal.length / 2 > MAX_UPLOAD_BYTES) throw new PssError('OVERSIZE', `block of ${recordCount} records is larger than the PSS takes (${MAX_UPLOAD_BYTES} bytes)`);
     let head = isHex(x.head) ? hexToString(x.head) : '';
     while (head.length < headBytes) {
       const page = yield* this.inner(end, Command.BLOCK_READ, { seq, headFrom: head.length });
@@ -174,6 +181,7 @@ export class PssSession {
       const page = yield* this.inner(end, Command.BLOCK_READ, { seq, from, count: Math.min(SESSION_RECORDS_PER_READ, recordCount - from) });
       if (!Array.isArray(page.records) || page.records.length === 0 || !page.records.every((r: unknown) => isHex(r, RECORD_BYTES)))
         throw new SessionStop('SESSION', `block read from record ${from} answered no records`);
+      if (page.from !== undefined && page.from !== from) throw new SessionStop('SESSION', `block read from record ${from} answered records from ${page.from}`);
       records += page.records.map((r: string) => hexToString(r)).join('');
     }
     const raw = head.substr(0, headBytes) + records.substr(0, recordCount * RECORD_BYTES) + hexToString(x.seal);

@@ -7,7 +7,7 @@
 // block. The seal is checked before anything is compared with stored blocks, so nothing
 // unauthenticated can even be called a repeat.
 import { decodeBlock, blockDigest, sealMessage, SEAL_HMAC, SEAL_ED25519, type Block } from '../protocol/block.ts';
-import { MAX_CATEGORIES, WEIGHT_BANDS_G } from '../protocol/records.ts';
+import { MAX_CATEGORIES, WEIGHT_BANDS_G, MAX_WEIGHT_G, MIXED_BAND } from '../protocol/records.ts';
 import { sha256 as defaultSha256, hmacSha256 as defaultHmac, ed25519Verify as defaultEd25519, sameBytes } from './hashes.ts';
 import type { PssErrorCodeName } from './errors.ts';
 
@@ -104,12 +104,19 @@ export function implausible(block: Block, previous: PreviousBlock | undefined): 
   const customers: number[] = [];
   for (let i = 0; i < block.records.length; i++) {
     const r = block.records[i];
-    if (r.amount !== r.pieces * r.postage) return `record ${i}: amount ${r.amount} != ${r.pieces} pieces x ${r.postage}`;
     if (r.category >= MAX_CATEGORIES) return `record ${i}: category ${r.category} out of range`;
-    if (r.weightBand >= WEIGHT_BANDS_G.length) return `record ${i}: weight band ${r.weightBand} out of range`;
-    // every piece of the band weighs more than the band below's limit and at most its own
-    const lower = r.weightBand > 0 ? WEIGHT_BANDS_G[r.weightBand - 1] + 1 : 1;
-    if (r.weight < r.pieces * lower || r.weight > r.pieces * WEIGHT_BANDS_G[r.weightBand]) return `record ${i}: weight ${r.weight} g does not fit ${r.pieces} pieces of band ${r.weightBand}`;
+    if (r.weightBand === MIXED_BAND) {
+      // a summary record (the PSD folded a category's bands and postages): only sums are left
+      if (r.postage !== 0) return `record ${i}: a summary record has postage ${r.postage}, not 0 (mixed)`;
+      if (r.weight < r.pieces || r.weight > r.pieces * MAX_WEIGHT_G) return `record ${i}: weight ${r.weight} g does not fit ${r.pieces} pieces`;
+      if (r.amount < r.pieces) return `record ${i}: amount ${r.amount} is less than one minor unit per piece`;
+    } else {
+      if (r.amount !== r.pieces * r.postage) return `record ${i}: amount ${r.amount} != ${r.pieces} pieces x ${r.postage}`;
+      if (r.weightBand >= WEIGHT_BANDS_G.length) return `record ${i}: weight band ${r.weightBand} out of range`;
+      // every piece of the band weighs more than the band below's limit and at most its own
+      const lower = r.weightBand > 0 ? WEIGHT_BANDS_G[r.weightBand - 1] + 1 : 1;
+      if (r.weight < r.pieces * lower || r.weight > r.pieces * WEIGHT_BANDS_G[r.weightBand]) return `record ${i}: weight ${r.weight} g does not fit ${r.pieces} pieces of band ${r.weightBand}`;
+    }
     pieces += r.pieces;
     amount += r.amount;
     if (customers.indexOf(r.customer) < 0) customers.push(r.customer);

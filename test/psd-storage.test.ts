@@ -6,6 +6,7 @@ import { CoreDevice, DeviceError, TestKms, readyDevice } from './helpers/harness
 import { memoryBoard } from './helpers/memory-board.ts';
 import { checkInvariants } from './helpers/invariants.ts';
 import { extractBlock } from '../host-bridge/extract.ts';
+import { MIXED_BAND } from '../protocol/records.ts';
 
 async function expectCode(p: Promise<unknown>, code: number) {
   try {
@@ -119,4 +120,40 @@ describe('PSD core: capacity, corruption, release after confirmation', () => {
     await checkInvariants(d, 100_000, { pieces: 1, amount: 70 });
   });
 
+});
+
+describe('PSD core: folding records when the table fills', () => {
+  const dynamicDay = async (d: CoreDevice, first: number, n: number) => {
+    // one customer, few categories, many weights and postages: many records per (customer, category)
+    for (let i = 0; i < n; i++) await d.call(Command.FRANK, { id: first + i, customer: 9, category: i % 3, weight: 10 + ((i * 37) % 2000), postage: 50 + (i % 40) });
+  };
+
+  it('folds a customer-category into a summary record instead of refusing, with every total exact', async () => {
+    const board = memoryBoard({ pageBytes: 2048, pageCount: 4 });
+    const d = new CoreDevice(board, 24);
+    const kms = new TestKms();
+    await readyDevice(d, kms, 10_000_000);
+    await dynamicDay(d, 1, 200);
+    await d.call(Command.STATS_FLUSH);
+    const s = await checkInvariants(d, 10_000_000);
+    expect(s.status.registers.pieces).to.equal(200);
+    expect(s.status.storage.summaryRecords).to.be.greaterThan(0);
+    const summaries = s.records.filter((r) => r.weightBand === MIXED_BAND);
+    for (const r of summaries) expect(r.postage).to.equal(0);
+    // the same after a reboot (the folds are replayed) and through a sealed block
+    const again = new CoreDevice(board, 24);
+    const after = await checkInvariants(again, 10_000_000);
+    expect(after.records).to.deep.equal(s.records);
+    await again.call(Command.CLOCK, { now: Date.UTC(2026, 10, 25, 9) });
+    const x = await extractBlock((t, b) => again.call(t, b));
+    expect(x.block.records.reduce((a, r) => a + r.amount, 0)).to.equal(x.block.header.ascending);
+  });
+
+  it('refuses with CATEGORY_LIMIT instead when folding is switched off', async () => {
+    const d = new CoreDevice(memoryBoard({ pageBytes: 2048, pageCount: 4 }), 24);
+    await readyDevice(d, new TestKms(), 10_000_000);
+    await d.call(Command.CONFIG, { foldWhenFull: false });
+    await expectCode(dynamicDay(d, 1, 200), ErrorCode.CATEGORY_LIMIT);
+    await checkInvariants(d, 10_000_000);
+  });
 });

@@ -22,6 +22,7 @@ import { RECORD_BYTES, type CumulativeRecord } from '../protocol/records.ts';
 import { sessionKeys, sealSessionMessage, openSessionMessage, TO_DEVICE, TO_SERVER, type SessionKeys } from '../protocol/session.ts';
 import type { AeadPrims } from '../protocol/aead.ts';
 import { CoreDevice, DeviceError } from './helpers/harness.ts';
+import { memoryBoard } from './helpers/memory-board.ts';
 
 const sha256 = (s: string) => nodeCrypto.createHash('sha256').update(Buffer.from(s, 'latin1')).digest().toString('latin1');
 const hmac = (k: string, m: string) => nodeCrypto.createHmac('sha256', Buffer.from(k, 'latin1')).update(Buffer.from(m, 'latin1')).digest().toString('latin1');
@@ -320,8 +321,9 @@ describe('PSS secure session', function () {
 
   it('relays a PSD answer as large as a frame holds', async function () {
     const first = await pss.sessionBegin(psd.device);
-    expect(first.relay?.type).to.equal(Command.SESSION_OPEN);
-    await pss.sessionNext({ answer: await psd.request(Command.SESSION_OPEN, first.relay!.payload) });
+    if (first.done) throw new Error('the session ended at once');
+    expect(first.relay.type).to.equal(Command.SESSION_OPEN);
+    await pss.sessionNext({ answer: await psd.request(Command.SESSION_OPEN, first.relay.payload) });
     const m = 'ab'.repeat((MAX_PAYLOAD_BYTES - 8) / 2); // {"m":"..."}: a full 1,012-byte payload
     expect(asciiJson({ m }).length).to.equal(MAX_PAYLOAD_BYTES);
     const step = await pss.sessionNext({ answer: { m } });
@@ -340,10 +342,9 @@ describe('PSS secure session', function () {
   });
 
   describe('against the firmware core (in-memory board)', function () {
-    it('franks, then one session stores and confirms the block and loads funds; the PSD frees its records', async function () {
-      const reg = await pss.register('CORE-1', 'pico');
-      const d = new CoreDevice();
-      const call = async (type: number, body: object = {}) => {
+    /** The core as PsdClient.request would present it: answers, or PsdError with the device's code. */
+    function coreClient(d: CoreDevice) {
+      return async (type: number, body: object = {}) => {
         try {
           return await d.call(type, body);
         } catch (e) {
@@ -351,29 +352,56 @@ describe('PSS secure session', function () {
           throw e;
         }
       };
+    }
+
+    for (const seal of ['hmac', 'ed25519'] as const) {
+      it(`${seal}: franks, then one session stores and confirms the block and loads funds; the PSD frees its records`, async function () {
+        const reg = await pss.register('CORE-' + seal, seal === 'hmac' ? 'pico' : 'esp32');
+        expect(reg.seal).to.equal(seal);
+        const d = new CoreDevice(memoryBoard({ ed25519: seal === 'ed25519' }));
+        const call = coreClient(d);
+        const prov = await call(Command.PROVISION, { device: reg.device, deviceKey: reg.deviceKey, kmsKey: reg.kmsKey });
+        expect(prov.seal).to.equal(seal);
+        if (seal === 'ed25519') await pss.certify(reg.device, prov.publicKey); // the key the PSD made
+        await call(Command.CLOCK, { now: Date.UTC(2026, 10, 24, 9) });
+        const f = await pss.funds(reg.device, 1_000_000);
+        await call(Command.FUNDS, { counter: f.counter, amount: f.amount, mac: f.mac });
+        await call(Command.BATCH_START, { customer: 1001, mode: 'batch', category: 1, weight: 18, postage: 85 });
+        await call(Command.FRANK, { id: 1, count: 120 });
+        await call(Command.BATCH_END);
+        await call(Command.FRANK, { id: 2, customer: 1003, category: 7, weight: 1200, postage: 490 });
+        await call(Command.STATS_FLUSH);
+        const report = await runSession(pss, { request: call }, { funds: 5000 });
+        expect(report.error).to.equal(undefined);
+        expect(report.block).to.deep.equal({ seq: 1, stored: true, records: 2 });
+        expect(report.confirmed).to.equal(true);
+        expect(report.funds).to.deep.equal({ counter: 2, amount: 5000, loaded: true });
+        const block = dc.store.get<{ raw: Uint8Array }>('SELECT raw FROM blocks WHERE device = ?', [reg.device])!;
+        expect(decodeBlock(Buffer.from(block.raw).toString('latin1')).header.algorithm).to.equal(seal === 'hmac' ? 1 : 2);
+        const rows = dc.store.all('SELECT customer, category, pieces, amount, weight FROM records WHERE device = ? ORDER BY customer', [reg.device]);
+        expect(rows).to.deep.equal([
+          { customer: 1001, category: 1, pieces: 120, amount: 120 * 85, weight: 120 * 18 },
+          { customer: 1003, category: 7, pieces: 1, amount: 490, weight: 1200 }
+        ]);
+        const status = await call(Command.STATUS);
+        expect(status.storage.records).to.equal(0);
+        expect(status.registers.controlTotal).to.equal(1_005_000);
+        expect(status.fundsCounter).to.equal(2);
+        // franking on: the next session's block chains to this one
+        await call(Command.FRANK, { id: 3, customer: 1002, category: 2, weight: 30, postage: 100 });
+        expect((await runSession(pss, { request: call })).block).to.deep.equal({ seq: 2, stored: true, records: 1 });
+      });
+    }
+
+    it('a PSD whose Ed25519 key the KMS never certified: its block is refused, nothing confirmed', async function () {
+      const reg = await pss.register('CORE-NOCERT', 'esp32');
+      const d = new CoreDevice(memoryBoard({ ed25519: true }));
+      const call = coreClient(d);
       await call(Command.PROVISION, { device: reg.device, deviceKey: reg.deviceKey, kmsKey: reg.kmsKey });
       await call(Command.CLOCK, { now: Date.UTC(2026, 10, 24, 9) });
-      const f = await pss.funds(reg.device, 1_000_000);
-      await call(Command.FUNDS, { counter: f.counter, amount: f.amount, mac: f.mac });
-      await call(Command.BATCH_START, { customer: 1001, mode: 'batch', category: 1, weight: 18, postage: 85 });
-      await call(Command.FRANK, { id: 1, count: 120 });
-      await call(Command.BATCH_END);
-      await call(Command.FRANK, { id: 2, customer: 1003, category: 7, weight: 1200, postage: 490 });
-      await call(Command.STATS_FLUSH);
-      const report = await runSession(pss, { request: call }, { funds: 5000 });
-      expect(report.error).to.equal(undefined);
-      expect(report.block).to.deep.equal({ seq: 1, stored: true, records: 2 });
-      expect(report.confirmed).to.equal(true);
-      expect(report.funds).to.deep.equal({ counter: 2, amount: 5000, loaded: true });
-      const rows = dc.store.all('SELECT customer, category, pieces, amount FROM records ORDER BY customer');
-      expect(rows).to.deep.equal([
-        { customer: 1001, category: 1, pieces: 120, amount: 120 * 85 },
-        { customer: 1003, category: 7, pieces: 1, amount: 490 }
-      ]);
-      const status = await call(Command.STATUS);
-      expect(status.storage.records).to.equal(0);
-      expect(status.registers.controlTotal).to.equal(1_005_000);
-      expect(status.fundsCounter).to.equal(2);
+      const report = await runSession(pss, { request: call });
+      expect(report.error?.code).to.equal('NO_CERTIFICATE');
+      expect(report.confirmed).to.equal(false);
     });
   });
 });

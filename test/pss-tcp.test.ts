@@ -8,6 +8,7 @@ import path from 'node:path';
 import net from 'node:net';
 import nodeCrypto from 'node:crypto';
 import fc from 'fast-check';
+import { spawn } from 'node:child_process';
 import nacl from 'tweetnacl';
 import { openDataCenter, type DataCenter } from '../server/datacenter.ts';
 import { startService, type Service } from '../server/service.ts';
@@ -267,6 +268,35 @@ describe('PSS TCP service', function () {
     expect(err.message).to.equal(`no PSS at 127.0.0.1:${port} (ECONNREFUSED)`);
     service = await startService(dc, { port: 0 });
     client = await PssClient.connect(`127.0.0.1:${service.port}`);
+  });
+
+  it('`pss serve` serves a data directory on the port it prints, and stops cleanly on SIGTERM', async function () {
+    this.timeout(30000);
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'pss-serve-'));
+    const child = spawn(process.execPath, [path.resolve('bin/pss.js'), 'serve', '--port', '0', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (b) => {
+          out += b;
+          if (out.includes('\n')) resolve(out);
+        });
+        child.once('exit', (c) => reject(new Error('pss serve exited ' + c)));
+      });
+      const m = /serving on 127\.0\.0\.1:(\d+), data (\S+), CA public key ([0-9a-f]{64})/.exec(line);
+      expect(m, line).to.not.equal(null);
+      const c = await PssClient.connect(`127.0.0.1:${m![1]}`);
+      expect((await c.hello()).caPublicKey).to.equal(m![3]);
+      expect((await c.register('SERVE-1', 'pico')).device).to.equal(1001);
+      await c.close();
+      const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      expect(await exit).to.equal(0);
+      expect(fs.existsSync(path.join(data, 'pss.sqlite'))).to.equal(true);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      fs.rmSync(data, { recursive: true, force: true });
+    }
   });
 
   it('parses PSS addresses', function () {

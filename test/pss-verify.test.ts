@@ -13,8 +13,10 @@ import { PssError } from '../server/errors.ts';
 import { verifyBlock, type VerifyContext } from '../server/verify.ts';
 import { confirmMessage, decodeBlock, blockHeadBytes } from '../protocol/block.ts';
 import { u32 } from '../protocol/bytes.ts';
-import { RECORD_BYTES, type CumulativeRecord } from '../protocol/records.ts';
+import { RECORD_BYTES, MIXED_BAND, type CumulativeRecord } from '../protocol/records.ts';
 import { MASTER_KEY_FILE } from '../server/keyfiles.ts';
+import { sha256, hmacSha256, ed25519Verify } from '../server/hashes.ts';
+import { RFC4231_CASE2, RFC8032_TESTS } from './helpers/crypto-rfc-vectors.ts';
 
 /** Every table's content except rejections, plus the rejections' count. */
 function snapshot(dc: DataCenter) {
@@ -63,6 +65,25 @@ function nodeConfirmation(deviceKey: string, device: number, seq: number, raw: s
 function flip(raw: string, at: number): string {
   return raw.substr(0, at) + String.fromCharCode(raw.charCodeAt(at) ^ 1) + raw.substr(at + 1);
 }
+
+describe('PSS seal primitives (published vectors)', function () {
+  const str = (hex: string) => Buffer.from(hex, 'hex').toString('latin1');
+  const hex = (s: string) => Buffer.from(s, 'latin1').toString('hex');
+  it('SHA-256: FIPS 180-4 "abc"', function () {
+    expect(hex(sha256('abc'))).to.equal('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+  it('HMAC-SHA256: RFC 4231 test case 2', function () {
+    expect(hex(hmacSha256(str(RFC4231_CASE2.key), str(RFC4231_CASE2.data)))).to.equal(RFC4231_CASE2.mac);
+  });
+  it('Ed25519 verify: RFC 8032 tests 1-3, and a flipped bit fails', function () {
+    for (const t of RFC8032_TESTS) {
+      expect(ed25519Verify(str(t.public), str(t.message), str(t.signature)), t.name).to.equal(true);
+      const bad = Buffer.from(t.signature, 'hex');
+      bad[5] ^= 1;
+      expect(ed25519Verify(str(t.public), str(t.message), bad.toString('latin1')), t.name).to.equal(false);
+    }
+  });
+});
 
 describe('PSS block verification', function () {
   let dir: string;
@@ -267,6 +288,17 @@ describe('PSS block verification', function () {
       expectRejected(dc, block2({}, heavy), 'IMPLAUSIBLE');
       const category = records.map((r, i) => (i === 0 ? { ...r, category: 120 } : r));
       expectRejected(dc, block2({}, category), 'IMPLAUSIBLE');
+    });
+    it('summary records (bands and postages folded: band 255, postage 0) are taken on their sums only', function () {
+      const folded = [...records.slice(0, 4), { customer: 3001, category: 77, weightBand: MIXED_BAND, postage: 0, pieces: 10, amount: 1234, weight: 4000 }];
+      const p = folded.reduce((s, r) => s + r.pieces, 0);
+      const a = folded.reduce((s, r) => s + r.amount, 0);
+      const sums = { ascending: dev.ascending + a, descending: dev.descending - a, pieces: dev.pieces + p };
+      const withPostage = folded.map((r) => (r.weightBand === MIXED_BAND ? { ...r, postage: 5 } : r));
+      expect(expectRejected(dc, block2(sums, withPostage), 'IMPLAUSIBLE').message).to.match(/summary record/);
+      const tooHeavy = folded.map((r) => (r.weightBand === MIXED_BAND ? { ...r, weight: 10 * 31501 } : r));
+      expectRejected(dc, block2(sums, tooHeavy), 'IMPLAUSIBLE');
+      expect(dc.pss.upload(block2(sums, folded)).stored).to.equal(true);
     });
     it('a first block whose previous registers are not zero', function () {
       const d = new SampleDevice(edDevice, { algorithm: 2, secretKey: edKeys.secretKey });

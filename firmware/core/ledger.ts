@@ -36,6 +36,7 @@ var T_FLUSH_ABORT = 31;
 var T_SEAL = 32;
 var T_CONFIRM = 33;
 var T_TAMPER = 34;
+var T_FOLD = 35;
 
 /** Records per FLUSH/TABLE journal record: small strings, frugal with variables. */
 var CHUNK_RECORDS = 32;
@@ -59,6 +60,10 @@ export interface Config {
   /** refuse franking while a sealed block awaits the data center's confirmation (the
    * seed's lock-out after extraction) */
   lockUntilConfirmed: boolean;
+  /** when the record table or the flash would fill, fold a customer's records of one
+   * category into a summary record (losing only their weight-band and postage breakdown)
+   * instead of refusing to frank */
+  foldWhenFull: boolean;
 }
 
 /** A block sealed and marked `sent`, awaiting confirmation. */
@@ -105,7 +110,7 @@ export interface Lock {
 }
 
 export function defaultConfig(): Config {
-  return { flushPeriodS: 86400, flushEveryPieces: 255, lowStoragePct: 20, lockUntilConfirmed: false };
+  return { flushPeriodS: 86400, flushEveryPieces: 255, lowStoragePct: 20, lockUntilConfirmed: false, foldWhenFull: true };
 }
 
 export class Ledger {
@@ -121,6 +126,8 @@ export class Ledger {
   /** Ed25519 secret key (seed || public key) on boards that sign blocks; '' elsewhere */
   signKey = '';
   private signTested = false;
+  /** summary records made since boot (status reports the summary records themselves) */
+  folds = 0;
   /** the tamper input fired: keys erased, franking locked for good */
   tampered = false;
   config: Config = defaultConfig();
@@ -263,6 +270,9 @@ export class Ledger {
         break;
       case T_TAMPER:
         this.eraseKeys();
+        break;
+      case T_FOLD:
+        if (this.flash.fold(readU32(d, 0), d.charCodeAt(4)) < 0) throw new Error('fold would overflow a record');
         break;
       case T_CONFIRM:
         this.applyConfirm(readU32(d, 0));
@@ -447,6 +457,25 @@ export class Ledger {
     return this.journal.fits(lengths.concat(this.reserve()));
   }
 
+  /** Folds the most fragmented open (customer, category) into one summary record, if the
+   * configuration allows it; false when there is nothing to fold. */
+  private foldOne(): boolean {
+    if (!this.config.foldWhenFull) return false;
+    var f = this.flash.mostFragmented();
+    if (!f || this.flash.fold(f.customer, f.category, true) < 0 || !this.journal.fits([5])) return false;
+    this.commit(T_FOLD, u32(f.customer) + String.fromCharCode(f.category));
+    this.folds++;
+    return true;
+  }
+
+  /** room(), and when a checkpoint alone cannot make it, smaller checkpoints by folding. */
+  private roomFolding(lengths: number[]): boolean {
+    if (this.room(lengths)) return true;
+    var folded = false;
+    while (!this.journal.fits(lengths.concat(this.reserve())) && this.foldOne()) folded = true;
+    return folded && this.room(lengths);
+  }
+
   /** Writes the whole live state anew so the pages behind it can be reclaimed. */
   checkpoint(): void {
     if (this.ram.count) this.flush();
@@ -569,9 +598,10 @@ export class Ledger {
     // a full RAM tier is flushed to make room, as the period or piece count would
     if (!this.ram.canAdd(f.customer, f.category, f.band, f.postage, f.count, amount, f.count * f.weight) && this.ram.count && this.room([])) this.flush();
     if (!this.ram.canAdd(f.customer, f.category, f.band, f.postage, f.count, amount, f.count * f.weight)) fail(ErrorCode.CATEGORY_LIMIT, 'record totals would overflow');
-    // the flash tier must be able to take this record at the next flush
-    if (this.ram.find(f.customer, f.category, f.band, f.postage) < 0 && this.flash.find(f.customer, f.category, f.band, f.postage) < 0 && this.flash.count + this.ram.count >= this.flash.capacity)
-      fail(ErrorCode.CATEGORY_LIMIT, 'upload and confirm the statistics to free records');
+    // the flash tier must be able to take this record at the next flush: fold records into
+    // summary records if the configuration allows, else refuse
+    while (this.ram.find(f.customer, f.category, f.band, f.postage) < 0 && this.flash.slot(f.customer, f.category, f.band, f.postage) < 0 && this.flash.count + this.ram.count >= this.flash.capacity)
+      if (!this.foldOne()) fail(ErrorCode.CATEGORY_LIMIT, 'upload and confirm the statistics to free records');
     var commit: FrankCommit = {
       id: f.id,
       customer: f.customer,
@@ -586,7 +616,7 @@ export class Ledger {
       descending: this.descending,
       time: time
     };
-    this.needRoom([FRANK_BYTES]);
+    if (!this.roomFolding([FRANK_BYTES])) fail(ErrorCode.STORAGE_FULL, 'upload and confirm the statistics to free it');
     this.commit(T_FRANK, encodeFrank(commit));
     this.maybeFlush();
     return commit;

@@ -24,6 +24,14 @@ function hexBytes(v: any, name: string, bytes: number): string {
   return fromHex(v);
 }
 
+/** A true/false setting of the request, or the current one when it is absent. */
+function flag(req: any, current: any, name: string): boolean {
+  var v = req[name];
+  if (v === undefined) return current[name];
+  if (v !== true && v !== false) fail(ErrorCode.BAD_ARGUMENT, name + ' must be true or false');
+  return v;
+}
+
 var MODE_NAMES = ['', 'single', 'dynamic', 'batch'];
 
 export function startPsd(board: Board, build: BuildInfo) {
@@ -81,6 +89,7 @@ export function startPsd(board: Board, build: BuildInfo) {
         pageBytes: board.flash.pageBytes,
         pages: board.flash.pageCount,
         records: storage.records,
+        summaryRecords: ledger.flash.summaries(),
         ramRecords: storage.ramRecords,
         recordCapacity: storage.capacity
       },
@@ -229,7 +238,8 @@ export function startPsd(board: Board, build: BuildInfo) {
       flushPeriodS: req.flushPeriodS === undefined ? c.flushPeriodS : integer(req.flushPeriodS, 'flushPeriodS', 60, 2592000),
       flushEveryPieces: req.flushEveryPieces === undefined ? c.flushEveryPieces : integer(req.flushEveryPieces, 'flushEveryPieces', 1, 65535),
       lowStoragePct: req.lowStoragePct === undefined ? c.lowStoragePct : integer(req.lowStoragePct, 'lowStoragePct', 1, 90),
-      lockUntilConfirmed: req.lockUntilConfirmed === undefined ? c.lockUntilConfirmed : req.lockUntilConfirmed === true ? true : req.lockUntilConfirmed === false ? false : fail(ErrorCode.BAD_ARGUMENT, 'lockUntilConfirmed must be true or false')
+      foldWhenFull: flag(req, c, 'foldWhenFull'),
+      lockUntilConfirmed: flag(req, c, 'lockUntilConfirmed')
     });
     return { config: ledger.config };
   };

@@ -1,7 +1,7 @@
 // A fixed-capacity table of cumulative records in one Uint32Array: six words a record.
 // One typed array costs a handful of Espruino variables where 360 small objects would cost
 // thousands (a Pico has 5,100 in all).
-import { CumulativeRecord, RECORD_BYTES, encodeRecord, decodeRecord, MAX_U32 } from '../../protocol/records.ts';
+import { CumulativeRecord, RECORD_BYTES, encodeRecord, decodeRecord, MAX_U32, MIXED_BAND } from '../../protocol/records.ts';
 
 var WORDS = 6; // customer, category<<8|band, postage, pieces, amount, weight
 
@@ -23,9 +23,72 @@ export class RecordTable {
     return -1;
   }
 
+  /** The record these pieces count in: their own, or their (customer, category)'s summary
+   * record once it was folded; -1 if a new record is needed. */
+  slot(customer: number, category: number, band: number, postage: number): number {
+    var i = this.find(customer, category, band, postage);
+    return i < 0 ? this.find(customer, category, MIXED_BAND, 0) : i;
+  }
+
+  /** Folds the open records of one (customer, category) into its summary record (the first
+   * of them takes the sums); the records after move up. Returns the records freed, or -1
+   * when the sums would overflow a record (then nothing changes). */
+  fold(customer: number, category: number, dryRun?: boolean): number {
+    var w = this.words;
+    var sums = [0, 0, 0];
+    var at;
+    for (at = this.frozen * WORDS; at < this.count * WORDS; at += WORDS)
+      if (w[at] === customer && w[at + 1] >>> 8 === category) for (var s = 0; s < 3; s++) sums[s] += w[at + 3 + s];
+    if (sums[0] > MAX_U32 || sums[1] > MAX_U32 || sums[2] > MAX_U32) return -1;
+    if (dryRun) return 0;
+    var first = -1;
+    var to = this.frozen * WORDS;
+    for (at = to; at < this.count * WORDS; at += WORDS) {
+      var match = w[at] === customer && w[at + 1] >>> 8 === category;
+      if (match && first >= 0) continue;
+      for (var k = 0; k < WORDS; k++) w[to + k] = w[at + k];
+      if (match) {
+        first = to;
+        w[to + 1] = (category << 8) | MIXED_BAND;
+        w[to + 2] = 0;
+        w[to + 3] = sums[0];
+        w[to + 4] = sums[1];
+        w[to + 5] = sums[2];
+      }
+      to += WORDS;
+    }
+    var freed = this.count - to / WORDS;
+    w.fill(0, to);
+    this.count = to / WORDS;
+    return freed;
+  }
+
+  /** The open (customer, category) with the most records (at least two), or null. */
+  mostFragmented(): { customer: number; category: number } | null {
+    var best: { customer: number; category: number } | null = null;
+    var bestCount = 1;
+    var w = this.words;
+    for (var i = this.frozen; i < this.count; i++) {
+      var n = 0;
+      for (var j = this.frozen; j < this.count; j++) if (w[j * WORDS] === w[i * WORDS] && w[j * WORDS + 1] >>> 8 === w[i * WORDS + 1] >>> 8) n++;
+      if (n > bestCount) {
+        bestCount = n;
+        best = { customer: w[i * WORDS], category: w[i * WORDS + 1] >>> 8 };
+      }
+    }
+    return best;
+  }
+
+  /** How many records are summary records (folded). */
+  summaries(): number {
+    var n = 0;
+    for (var at = 1; at < this.count * WORDS; at += WORDS) if ((this.words[at] & 0xff) === MIXED_BAND) n++;
+    return n;
+  }
+
   /** Whether adding these totals to the record (new or existing) would fit. */
   canAdd(customer: number, category: number, band: number, postage: number, pieces: number, amount: number, weight: number): boolean {
-    var i = this.find(customer, category, band, postage);
+    var i = this.slot(customer, category, band, postage);
     if (i < 0) return this.count < this.capacity && pieces <= MAX_U32 && amount <= MAX_U32 && weight <= MAX_U32;
     var at = i * WORDS;
     var w = this.words;
@@ -34,7 +97,7 @@ export class RecordTable {
 
   /** Adds to the record with this key, opening it if new. Call canAdd first. */
   add(customer: number, category: number, band: number, postage: number, pieces: number, amount: number, weight: number): void {
-    var i = this.find(customer, category, band, postage);
+    var i = this.slot(customer, category, band, postage);
     if (i < 0) {
       if (this.count >= this.capacity) throw new Error('record table full');
       i = this.count++;

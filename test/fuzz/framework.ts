@@ -18,6 +18,8 @@ export interface TargetRun<T> {
   /** Runs one case and judges it; must not throw (a throw counts as a crash). */
   runCase(input: T): Promise<Finding | null>;
   close(): Promise<void>;
+  /** what the cases reached so far (answers by kind, boards restored...), to show the run has teeth */
+  coverage?(): { [what: string]: number };
 }
 
 export interface FuzzTarget<T> {

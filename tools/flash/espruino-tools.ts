@@ -25,7 +25,12 @@ interface EspruinoGlobal {
       close(): void;
       write(data: string, showStatus?: boolean, callback?: () => void): void;
       isConnected(): boolean;
-      connection: { writeLowLevel(data: string): Promise<void> };
+      connection: {
+        writeLowLevel(data: string): Promise<void>;
+        write(data: string): Promise<void>;
+        on(evt: 'data', cb: (d: string) => void): void;
+        removeListener(evt: 'data', cb: (d: string) => void): void;
+      };
     };
     Env: { getData(): Record<string, unknown> };
     Utils: {
@@ -57,8 +62,9 @@ export interface EspruinoSession {
   evaluate<T>(expr: string, timeoutSeconds?: number): Promise<T | undefined>;
   /** sends a statement that needs no answer (e.g. reset(), load()) */
   send(statement: string, settleMs?: number): Promise<void>;
-  /** writes `code` to Storage file `.bootcde` the way the IDE's "Save on Send: Direct to Flash" does */
-  saveToFlash(code: string, onProgress?: (p: UploadProgress) => void): Promise<void>;
+  /** writes `code` to Storage file `.bootcde` the way the IDE's "Save on Send: Direct to Flash"
+   * does; resolves with the errors the REPL printed meanwhile (`Uncaught ...` lines) */
+  saveToFlash(code: string, onProgress?: (p: UploadProgress) => void): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -173,13 +179,20 @@ export async function openEspruinoSession(port: string, opts: SessionOptions): P
       send: (statement, settleMs = 300) =>
         new Promise<void>((resolve, reject) => {
           if (closed) return reject(new Error('the serial port closed'));
-          // 0x10 at the start of a line: Espruino does not echo that line
-          E.Core.Serial.write('\x10' + statement + '\n', false, () => setTimeout(resolve, settleMs));
+          // 0x10 at the start of a line: Espruino does not echo that line. (Serial.write calls
+          // back only for long, status-showing writes; the connection's write always resolves.)
+          E.Core.Serial.connection.write('\x10' + statement + '\n').then(() => setTimeout(resolve, settleMs), reject);
         }),
       saveToFlash: (code, onProgress) =>
-        new Promise<void>((resolve, reject) => {
+        new Promise<string[]>((resolve, reject) => {
           if (closed) return reject(new Error('the serial port closed'));
           const conn = E.Core.Serial.connection;
+          // what the REPL prints while the upload runs: a failed Storage.write shows up here
+          let heard = '';
+          const onData = (d: string) => {
+            heard += d;
+          };
+          conn.on('data', onData);
           const lowLevel = conn.writeLowLevel;
           const status = E.Core.Status;
           const progress = { sent: 0, total: 0 };
@@ -195,11 +208,16 @@ export async function openEspruinoSession(port: string, opts: SessionOptions): P
             });
           const done = () => {
             conn.writeLowLevel = lowLevel;
-            resolve();
+            // the last Storage.write may still be running: let its answer arrive
+            setTimeout(() => {
+              conn.removeListener('data', onData);
+              resolve(heard.match(/Uncaught [^\r\n]*/g) ?? []);
+            }, 300);
           };
           E.callProcessor('transformForEspruino', code, (wrapped: string) => {
             if (!/require\("Storage"\)\.write\("\.bootcde"/.test(wrapped)) {
               conn.writeLowLevel = lowLevel;
+              conn.removeListener('data', onData);
               return reject(new Error('EspruinoTools did not turn the image into Storage writes (is process.env.VERSION below 1v96?)'));
             }
             E.Core.CodeWriter.writeToEspruino(wrapped, done);

@@ -83,7 +83,7 @@ function inspectExpr(b: BoardDef): string {
 /** Erases Storage (so .bootcde starts at its beginning) and the PSD data region. */
 function eraseExpr(b: BoardDef): string {
   return `(function(a,p,n){require("Storage").eraseAll();var F=require("Flash"),i;for(i=0;i<n;i++)F.erasePage(a+i*p);` +
-    `return require("Storage").list().length;})(${b.flash.dataStart},${b.flash.pageBytes},${b.flash.dataPages})`;
+    `var S=require("Storage");return {files:S.list().length,free:S.getFree()};})(${b.flash.dataStart},${b.flash.pageBytes},${b.flash.dataPages})`;
 }
 
 const VERIFY_EXPR = '(function(){var f=require("Storage").read(".bootcde");return f===undefined?null:{bytes:f.length,crc:E.CRC32(f)>>>0};})()';
@@ -172,8 +172,8 @@ export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
     throw fail(ErrorCode.BAD_ARGUMENT, (e as Error).message);
   }
   const step = o.onStep ?? (() => {});
-  const image = checkImage(o, board);
   await checkPort(o.port);
+  const image = checkImage(o, board);
   const imageInfo = { file: image.file, bytes: image.bytes, buildHash: image.buildHash, firmwareVersion: image.firmwareVersion };
   const bootTimeout = o.bootTimeoutMs ?? 20000;
 
@@ -208,13 +208,17 @@ export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
 
     step(`resetting and erasing Storage${seen.files.length ? ` (${seen.files.join(', ')})` : ''} and the PSD data region`);
     await session.send('reset();', 500);
-    const left = await session.evaluate<number>(eraseExpr(board), 30);
-    if (left !== 0) throw fail(ErrorCode.INTERNAL, `erasing Storage on ${o.port} failed (answer: ${JSON.stringify(left)})`, 'run with --verbose to see the REPL');
+    const erased = await session.evaluate<{ files: number; free: number }>(eraseExpr(board), 30);
+    if (!erased || erased.files !== 0) throw fail(ErrorCode.INTERNAL, `erasing Storage on ${o.port} failed (answer: ${JSON.stringify(erased)})`, 'run with --verbose to see the REPL');
+    // a Storage file takes a 32-byte header and whole 4-byte words (Espruino's jsflash.h)
+    const need = 32 + ((image.bytes + 3) & ~3);
+    if (erased.free < need)
+      throw fail(ErrorCode.BAD_ARGUMENT, `the board's Storage has ${erased.free} bytes free after erasing; the image needs ${need}: Storage is erased, the image not stored`, 'shrink the image (see the size table of npm run build)');
 
     step(`writing ${image.bytes} bytes to Storage file .bootcde`);
     const t0 = Date.now();
     let sentBytes = 0;
-    await session.saveToFlash(image.code, (p) => {
+    const replErrors = await session.saveToFlash(image.code, (p) => {
       sentBytes = p.sent;
       o.onProgress?.(p);
     });
@@ -228,8 +232,10 @@ export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
       await session.send('require("Storage").erase(".bootcde");');
       throw fail(
         ErrorCode.CRC,
-        `the board stored ${got ? `${got.bytes} bytes, CRC-32 ${hex8(got.crc)}` : 'nothing'} for ${want.bytes} bytes, CRC-32 ${hex8(want.crc)}: upload corrupted, .bootcde erased`,
-        'check the cable and run psd flash again (--verbose shows the REPL traffic)'
+        `the board stored ${got ? `${got.bytes} bytes, CRC-32 ${hex8(got.crc)}` : 'nothing'} for ${want.bytes} bytes, CRC-32 ${hex8(want.crc)}` +
+          (replErrors.length ? `; its REPL said: ${replErrors[0]}${replErrors.length > 1 ? ` (and ${replErrors.length - 1} more errors)` : ''}` : ': upload corrupted') +
+          '; .bootcde erased',
+        replErrors.length ? 'the board refused the upload (--verbose shows the REPL traffic)' : 'check the cable and run psd flash again (--verbose shows the REPL traffic)'
       );
     }
 

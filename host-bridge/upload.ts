@@ -1,0 +1,134 @@
+// `psd upload`: carries sealed blocks from the host store to the PSS and the PSS's
+// confirmation back to the PSD. Plain mode uploads the stored blocks (claim 5); --session
+// lets the PSS read the block from the PSD itself through a secure session the host only
+// relays (claim 4), optionally loading funds in the same session (claim 9). Either way the
+// PSD frees its records only when the confirmation authenticates.
+import { Command, Option } from 'commander';
+import { Command as Cmd } from '../protocol/commands.ts';
+import { ErrorCode } from '../protocol/errors.ts';
+import { BlockStore, defaultStoreDir } from './store.ts';
+import { PssClient, runSession } from './pss-client.ts';
+import { PsdError } from './errors.ts';
+import type { PsdClient } from './client.ts';
+import type { CliKit } from './franking.ts';
+import { int } from './franking.ts';
+import { keyValues, table, money } from './output.ts';
+
+export interface UploadResult {
+  device: number;
+  seq: number;
+  stored: boolean;
+  confirmed: boolean;
+  note?: string;
+}
+
+/** Uploads every good pending block of the store; confirms on the PSD when one is connected. */
+export async function uploadStored(store: BlockStore, pss: PssClient, psd: PsdClient | null): Promise<UploadResult[]> {
+  const out: UploadResult[] = [];
+  for (const b of await store.pending()) {
+    const h = b.block.header;
+    const answer = await pss.upload(b.bytes);
+    await store.markUploaded(h.device, h.seq);
+    const r: UploadResult = { device: h.device, seq: h.seq, stored: answer.stored, confirmed: false };
+    if (psd) {
+      try {
+        await psd.request(Cmd.CONFIRM, { seq: h.seq, mac: answer.confirmation });
+        r.confirmed = true;
+      } catch (e) {
+        // an older block the PSD already freed (its confirmation's answer was lost earlier)
+        const s = await psd.request(Cmd.STATUS);
+        if (e instanceof PsdError && e.code === ErrorCode.NO_BLOCK && s.device === h.device && s.block.lastConfirmed >= h.seq) r.confirmed = true;
+        else r.note = e instanceof Error ? e.message : String(e);
+      }
+      if (r.confirmed) await store.markConfirmed(h.device, h.seq, answer.digest);
+    } else r.note = 'no PSD connected: confirm later with `psd upload` while the PSD is attached';
+    out.push(r);
+  }
+  return out;
+}
+
+export function addUploadCommand(program: Command, kit: CliKit) {
+  program
+    .command('upload')
+    .description(
+      'carry sealed statistics to the PSS and its confirmation back to the PSD: the blocks in the host store (plain sealed blocks), or --session: the PSS reads the block from the PSD through a secure session this host only relays, and may load funds in the same session'
+    )
+    .addOption(new Option('--pss <host:port>', 'the PSS').env('PSS_ADDRESS').default('127.0.0.1:7707'))
+    .addOption(new Option('--store <dir>', 'host store of sealed blocks').env('PSD_STORE').default(defaultStoreDir()))
+    .option('--session', 'secure session between PSD and PSS (key agreement + authenticated encryption)')
+    .option('--funds <minor>', 'with --session: a funds reset to load in the same session', int(1, 2 ** 48 - 1))
+    .option('--no-device', 'plain mode without a PSD attached: upload only, confirm later')
+    .action(async (o, cmd: Command) => {
+      if (o.funds !== undefined && !o.session) throw new PsdError(ErrorCode.BAD_ARGUMENT, '--funds rides on a --session upload', 'or use psd funds --kms');
+      const store = new BlockStore(o.store);
+      const pss = await PssClient.connect(o.pss).catch((e) => {
+        throw new PsdError(ErrorCode.NO_DEVICE, e.message, 'start it with `pss serve` or check --pss');
+      });
+      try {
+        if (o.session) {
+          const report = await kit.withDevice(cmd, async (c) => {
+            const r = await runSession(pss, c, { funds: o.funds });
+            // the PSS now holds the block the PSD sealed; the host's copy of it is confirmed too
+            if (r.block && r.confirmed) {
+              const copy = await store.get(r.device, r.block.seq).catch(() => undefined);
+              if (copy) await store.markConfirmed(r.device, r.block.seq);
+            }
+            return r;
+          });
+          kit.print(cmd, report, () =>
+            keyValues([
+              ['device', `PSD-${report.device}`],
+              ['block', report.block ? `#${report.block.seq}, ${report.block.records} records, ${report.block.stored ? 'stored' : 'already stored (repeat)'}` : 'none'],
+              ['confirmed on the PSD', report.confirmed ? 'yes: its records are freed' : 'no'],
+              ['funds', report.funds ? `${money(report.funds.amount)} (counter ${report.funds.counter}) ${report.funds.loaded ? 'loaded' : 'NOT loaded'}` : '-'],
+              ...(report.error ? ([['stopped', `${report.error.code}: ${report.error.message}`]] as [string, unknown][]) : [])
+            ])
+          );
+          if (report.error) throw new PsdError(ErrorCode.INTERNAL, `session stopped: ${report.error.message}`);
+          return;
+        }
+        const results = o.device ? await kit.withDevice(cmd, (c) => uploadStored(store, pss, c)) : await uploadStored(store, pss, null);
+        kit.print(cmd, results, () =>
+          results.length
+            ? table(
+                results.map((r) => [`PSD-${r.device}`, r.seq, r.stored ? 'stored' : 'repeat', r.confirmed ? 'yes' : 'no', r.note ?? '']),
+                ['device', 'block', 'PSS', 'confirmed', 'note']
+              )
+            : 'nothing to upload: the host store has no pending blocks (psd stats extract makes one)'
+        );
+        if (results.some((r) => o.device && !r.confirmed)) throw new PsdError(ErrorCode.INTERNAL, 'some blocks were uploaded but not confirmed on the PSD', 'see the notes above; run psd upload again');
+      } finally {
+        await pss.close();
+      }
+    });
+}
+
+/** `psd provision --kms`: the KMS registers the device and gives it its number and keys;
+ * a signing board's public key goes back to the KMS to be certified. The keys pass through
+ * this host once, in the lab, and are never printed or stored. */
+export async function provisionFromKms(c: PsdClient, pssAddress: string, boardSeal?: 'hmac' | 'ed25519') {
+  const s = await c.request(Cmd.STATUS);
+  if (s.device) throw new PsdError(ErrorCode.BAD_ARGUMENT, `already provisioned as PSD-${s.device}`);
+  const pss = await PssClient.connect(pssAddress);
+  try {
+    const reg = await pss.register(s.deviceId.replace(/^unprovisioned-/, ''), s.board, boardSeal);
+    const r = await c.request(Cmd.PROVISION, { device: reg.device, deviceKey: reg.deviceKey, kmsKey: reg.kmsKey });
+    const certificate = r.publicKey ? await pss.certify(reg.device, r.publicKey) : null;
+    return { device: r.device, seal: r.seal, publicKey: r.publicKey, certified: !!certificate };
+  } finally {
+    await pss.close();
+  }
+}
+
+/** `psd funds --kms`: a funds reset issued by the KMS for this device, loaded at once. */
+export async function fundsFromKms(c: PsdClient, pssAddress: string, amount: number) {
+  const s = await c.request(Cmd.STATUS);
+  if (!s.device) throw new PsdError(ErrorCode.NOT_PROVISIONED, undefined, 'psd provision --kms first');
+  const pss = await PssClient.connect(pssAddress);
+  try {
+    const reset = await pss.funds(s.device, amount);
+    return await c.request(Cmd.FUNDS, { counter: reset.counter, amount: reset.amount, mac: reset.mac });
+  } finally {
+    await pss.close();
+  }
+}

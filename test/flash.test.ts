@@ -1,0 +1,230 @@
+// `psd flash` against a stand-in Espruino on a pseudo-terminal (tools/flash/standin-repl.ts): the
+// real CLI drives EspruinoTools against the stand-in's REPL, the stand-in keeps what was written
+// to its Storage and, after load(), runs it in the virtual board, so STATUS is read back for real.
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getBoard } from '../board-defs/index.ts';
+import { openLink } from '../host-bridge/link.ts';
+import { PsdClient } from '../host-bridge/client.ts';
+import { Command } from '../protocol/commands.ts';
+import { ErrorCode } from '../protocol/errors.ts';
+import { startStandin, type Standin } from '../tools/flash/standin-repl.ts';
+import { readImage, ImageError } from '../tools/flash/image.ts';
+import { runCli, hasSocat, imagePath, imageBuildHash } from './helpers/target.ts';
+
+const pico = getBoard('pico');
+
+/** Copies of the built images, so a rebuild while the tests run cannot change them underneath. */
+const images: { [board: string]: string } = {};
+function imageFile(board: string): string {
+  if (!images[board]) {
+    const dir = mkdtempSync(join(tmpdir(), 'psd-flash-images-'));
+    images[board] = join(dir, board + '.js');
+    writeFileSync(images[board], readFileSync(imagePath(board)));
+  }
+  return images[board];
+}
+
+/** --image <copy>, plus --over-budget while the image is bigger than the board's budget (the
+ * flasher refuses it otherwise, which has its own test below). */
+function imageArgs(board: string): string[] {
+  const f = imageFile(board);
+  return ['--image', f, ...(readFileSync(f).length > getBoard(board).image.budgetBytes ? ['--over-budget'] : [])];
+}
+
+after(() => {
+  for (const f of Object.values(images)) rmSync(join(f, '..'), { recursive: true, force: true });
+});
+
+function jsonError(stderr: string): { code: number; message: string; hint?: string } {
+  const line = stderr.trim().split('\n').pop() ?? '';
+  return JSON.parse(line).error;
+}
+
+async function statusOver(port: string): Promise<any> {
+  const client = new PsdClient(await openLink(port), { timeoutMs: 2000, retries: 2 });
+  try {
+    return await client.request(Command.STATUS);
+  } finally {
+    await client.close();
+  }
+}
+
+describe('psd flash: firmware images onto an Espruino board (stand-in on a pty)', function () {
+  this.timeout(120000);
+  const dirs: string[] = [];
+  const standins: Standin[] = [];
+
+  async function standin(): Promise<Standin> {
+    const dir = mkdtempSync(join(tmpdir(), 'psd-flash-test-'));
+    dirs.push(dir);
+    const s = await startStandin({ board: pico, dir });
+    standins.push(s);
+    return s;
+  }
+
+  before(function () {
+    if (!hasSocat()) this.skip(); // the stand-in is offered on a pty (socat)
+  });
+
+  after(async () => {
+    for (const s of standins) await s.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  describe('the pico image onto a fresh board', () => {
+    let s: Standin;
+    let report: any;
+    let image: string;
+
+    before(async () => {
+      image = imageFile('pico');
+      s = await standin();
+      const r = await runCli(['--port', s.ptyPath, '--json', 'flash', '--board', 'pico', ...imageArgs('pico')], { timeoutMs: 110000 });
+      expect(r.code, r.stderr).to.equal(0);
+      report = JSON.parse(r.stdout);
+    });
+
+    it('stores the image byte for byte as .bootcde and restarts the board into it', () => {
+      expect(s.bootCode()).to.equal(readFileSync(image, 'latin1'));
+      expect(s.storageFiles()).to.deep.equal(['.bootcde']);
+      expect(s.boots(), 'reset() before erasing, load() after verifying').to.be.at.least(3);
+      expect(report.upload.bytes).to.equal(readFileSync(image).length);
+      expect(report.erased).to.deep.equal({ dataRegionHadData: false, storageFiles: [] });
+      expect(report.espruino).to.deep.equal({ board: 'PICO_R1_3', version: '2v29' });
+    });
+
+    it('STATUS through the protocol reports the image build hash, and the report says so', async () => {
+      const h = imageBuildHash(image);
+      const st = await statusOver(s.ptyPath);
+      expect(st.buildHash).to.equal(h);
+      expect(st.board).to.equal('pico');
+      expect(report.readBack).to.include({ buildHash: h, board: 'pico', matches: true });
+      expect(report.image.buildHash).to.equal(h);
+      expect(report.alreadyRunning).to.equal(false);
+      expect(report.next).to.equal(`psd --port ${s.ptyPath} provision --device <number> --device-key <hex64> --kms-key <hex64>`);
+    });
+
+    it('the REPL is gone from the data port: what was sent as code is not evaluated', async () => {
+      const link = await openLink(s.ptyPath);
+      let heard = '';
+      link.onData((b) => (heard += b.toString('latin1')));
+      link.write(Buffer.from('\r\nprint(6*7)\r\n'));
+      await new Promise((r) => setTimeout(r, 500));
+      await link.close();
+      expect(heard).not.to.contain('42\r\n');
+      expect(heard).not.to.contain('=undefined');
+    });
+
+    it('flashing the same build again finds it running and writes nothing (exit 0)', async () => {
+      const boots = s.boots();
+      const r = await runCli(['--port', s.ptyPath, '--json', 'flash', '--board', 'pico', ...imageArgs('pico')], { timeoutMs: 60000 });
+      expect(r.code, r.stderr).to.equal(0);
+      const again = JSON.parse(r.stdout);
+      expect(again.alreadyRunning).to.equal(true);
+      expect(again.upload).to.equal(null);
+      expect(again.readBack.buildHash).to.equal(imageBuildHash(image));
+      expect(s.boots()).to.equal(boots);
+    });
+
+    it('another build onto a board that runs PSD firmware is refused: its REPL is off the port', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'psd-flash-img-'));
+      dirs.push(dir);
+      // the same image with another build hash: the build's hash rule, recomputed for one changed byte
+      const src = readFileSync(image, 'utf8');
+      const h = imageBuildHash(image);
+      const { createHash } = await import('node:crypto');
+      const original = src.split(h).join('@@BUILD_HASH@@').replace('firmwareVersion:"', 'firmwareVersion:"x');
+      const h2 = createHash('sha256').update(original).digest('hex').slice(0, 12);
+      writeFileSync(join(dir, 'other.js'), original.split('@@BUILD_HASH@@').join(h2));
+      const r = await runCli(['--port', s.ptyPath, '--json', 'flash', '--board', 'pico', '--image', join(dir, 'other.js'), '--over-budget'], { timeoutMs: 60000 });
+      expect(r.code).to.equal(1);
+      const e = jsonError(r.stderr);
+      expect(e.code).to.equal(ErrorCode.WRONG_DEVICE);
+      expect(e.message).to.contain(`build ${h}`).and.contain('cannot be flashed over it');
+      expect(e.hint).to.contain('without running its saved code');
+      expect(s.bootCode()).to.equal(src);
+    });
+  });
+
+  it('a board that is not the image\'s is refused with a non-zero exit, and nothing is written', async () => {
+    const s = await standin();
+    const flashBefore = readFileSync(join(dirs[dirs.length - 1], 'flash.bin'));
+    const r = await runCli(['--port', s.ptyPath, '--json', 'flash', '--board', 'wifi', ...imageArgs('wifi')], { timeoutMs: 60000 });
+    expect(r.code).to.equal(1);
+    const e = jsonError(r.stderr);
+    expect(e.code).to.equal(ErrorCode.WRONG_DEVICE);
+    expect(e.message).to.contain('PICO_R1_3').and.contain('ESPRUINOWIFI').and.contain('nothing written');
+    expect(s.storageFiles()).to.deep.equal([]);
+    expect(s.bootCode()).to.equal(undefined);
+    expect(s.boots(), 'not even reset').to.equal(1);
+    expect(readFileSync(join(dirs[dirs.length - 1], 'flash.bin')).equals(flashBefore)).to.equal(true);
+  });
+
+  it('a PSD data region that holds data is refused without --erase-data, and erased with it', async () => {
+    const s = await standin();
+    s.vb.evaluate(`require("Flash").write(new Uint8Array([1,2,3,4]), ${pico.flash.dataStart})`);
+    const refused = await runCli(['--port', s.ptyPath, '--json', 'flash', '--board', 'pico', ...imageArgs('pico')], { timeoutMs: 60000 });
+    expect(refused.code).to.equal(1);
+    const e = jsonError(refused.stderr);
+    expect(e.code).to.equal(ErrorCode.BAD_ARGUMENT);
+    expect(e.message).to.contain('holds data').and.contain('nothing written');
+    expect(e.hint).to.contain('--erase-data');
+    expect(s.bootCode()).to.equal(undefined);
+    expect(Array.from(s.vb.evaluate(`require("Flash").read(4, ${pico.flash.dataStart})`) as Uint8Array)).to.deep.equal([1, 2, 3, 4]);
+
+    const r = await runCli(['--port', s.ptyPath, '--json', 'flash', '--board', 'pico', '--erase-data', ...imageArgs('pico')], { timeoutMs: 110000 });
+    expect(r.code, r.stderr).to.equal(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.erased.dataRegionHadData).to.equal(true);
+    expect(report.readBack.buildHash).to.equal(imageBuildHash(imageFile('pico')));
+    // the firmware booted on an erased region: a fresh, unprovisioned device
+    expect(report.readBack.deviceId).to.match(/^unprovisioned-/);
+  });
+
+  it('a port that does not exist gives a clear error and a non-zero exit', async () => {
+    const r = await runCli(['--port', '/dev/does-not-exist-psd', 'flash', '--board', 'pico'], { timeoutMs: 30000 });
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.equal('');
+    expect(r.stderr).to.contain(`psd: error ${ErrorCode.NO_DEVICE}: no device at this port: /dev/does-not-exist-psd does not exist`);
+    expect(r.stderr).to.contain('psd ports');
+  });
+
+  it('an image over the board\'s budget, or built for another board, is refused before the board is touched', async () => {
+    const s = await standin();
+    const over = readFileSync(imageFile('pico')).length > pico.image.budgetBytes;
+    if (over) {
+      const r = await runCli(['--port', s.ptyPath, '--json', 'flash', '--board', 'pico', '--image', imageFile('pico')], { timeoutMs: 30000 });
+      expect(r.code).to.equal(1);
+      expect(jsonError(r.stderr).message).to.contain(`over the Espruino Pico's image budget of ${pico.image.budgetBytes} bytes`);
+    }
+    const r2 = await runCli(['--port', s.ptyPath, '--json', 'flash', '--board', 'pico', '--image', imageFile('wifi'), '--over-budget'], { timeoutMs: 30000 });
+    expect(r2.code).to.equal(1);
+    expect(jsonError(r2.stderr).message).to.contain('was built for board "wifi", not "pico"');
+    expect(s.boots()).to.equal(1);
+    expect(s.storageFiles()).to.deep.equal([]);
+  });
+});
+
+describe('flash image reading', () => {
+  it('finds the build hash the build embedded, and the board and version of the build info', () => {
+    const img = readImage(imageFile('pico'));
+    expect(img.buildHash).to.equal(imageBuildHash(imageFile('pico')));
+    expect(img.board).to.equal('pico');
+    expect(img.firmwareVersion).to.equal(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
+  });
+
+  it('refuses an image edited after the build, and a missing file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'psd-flash-img-'));
+    try {
+      const f = join(dir, 'edited.js');
+      writeFileSync(f, readFileSync(imageFile('pico'), 'utf8').replace('firmwareVersion:"', 'firmwareVersion:"9'));
+      expect(() => readImage(f)).to.throw(ImageError, 'no valid build hash');
+      expect(() => readImage(join(dir, 'missing.js'))).to.throw(ImageError, 'npm run build');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
