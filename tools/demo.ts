@@ -2,28 +2,33 @@
 // pico image on the virtual board, offers its serial line as a pseudo-terminal (TCP when
 // socat is missing), and drives it with the real `psd` CLI as a separate process.
 //
-// The demo is a list of steps; later capabilities (franking, extraction, upload) add steps.
+// The demo is a list of steps: the data center (pss serve) provisions the PSD and loads
+// funds, the PSD franks for three customers of a mail house, seals its statistics, the host
+// stores the block, uploads it through a secure session, and the PSS reports and computes
+// each customer's discount.
 import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { runSim, type RunningSim } from './vboard/run.ts';
 
-// lab keys for the demo device (provisioning by the data center comes later)
-const LAB_DEVICE_KEY = randomBytes(32).toString('hex');
-const LAB_KMS_KEY = randomBytes(32).toString('hex');
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PSD = join(ROOT, 'bin/psd.js');
+const PSS = join(ROOT, 'bin/pss.js');
 
 export interface DemoContext {
   board: string;
   /** where `psd --port` reaches the PSD: the pty, or tcp:// without socat */
   port: string;
   sim: RunningSim;
+  /** host:port of the data center (pss serve) */
+  pss: string;
   /** runs `psd <args>` as a child process, prints its output indented, fails on a non-zero exit */
   psd(args: string[]): Promise<string>;
+  /** runs `pss <args>` on the demo's data directory, likewise */
+  pss_(args: string[]): Promise<string>;
 }
 
 export interface DemoStep {
@@ -42,49 +47,66 @@ export const steps: DemoStep[] = [
     }
   },
   {
-    title: 'Provision the device (lab keys)',
-    story: 'A lab/test path until the data center provisions devices: the device gets its number, a device key (signs indicia) and a KMS key (authenticates funds resets).',
+    title: 'Provision the device at the data center (KMS)',
+    story: 'The KMS registers the device, allocates its number and derives its keys from its master key (so it alone can check the device\'s MACs); the keys go to the PSD once and are never printed or stored on the host.',
     run: async (ctx) => {
-      await ctx.psd(['--port', ctx.port, 'provision', '--device', '4711', '--device-key', LAB_DEVICE_KEY, '--kms-key', LAB_KMS_KEY]);
+      await ctx.psd(['--port', ctx.port, 'provision', '--kms', ctx.pss]);
     }
   },
   {
-    title: 'Load funds',
-    story: 'psd computes the funds-reset MAC with the KMS key here, a lab stand-in for the KMS; the device checks it and its funds counter before it fills the descending register.',
+    title: 'Load funds (a funds reset from the KMS)',
+    story: 'The KMS authenticates a funds reset for this device with the next funds counter; the PSD checks the MAC and the counter before it fills the descending register.',
     run: async (ctx) => {
-      await ctx.psd(['--port', ctx.port, 'funds', '--amount', '500000', '--kms-key', LAB_KMS_KEY]);
+      await ctx.psd(['--port', ctx.port, 'funds', '--kms', ctx.pss, '--amount', '500000']);
     }
   },
   {
     title: 'Frank for three customers of a mail house',
-    story: 'Customer 1001 sends 600 identical letters in batch mode (three requests of 250/250/100, each with its own id). Customer 1002 sends mixed pieces in a dynamic batch. Customer 1003 sends one more batch. psd sets the device clock first each time.',
+    story: 'Customer 1001 sends 1,200 identical letters in batch mode (requests of up to 250 pieces, each with its own id). Customer 1002 sends mixed pieces in a dynamic batch (class and weight per piece). Customer 1003 sends 600 maxi letters in batch mode.',
     run: async (ctx) => {
       const p = ['--port', ctx.port];
       await ctx.psd([...p, 'batch', 'start', '--customer', '1001', '--mode', 'batch', '--category', '1', '--weight', '18', '--postage', '85']);
-      await ctx.psd([...p, 'frank', '--count', '600', '--chunk', '250']);
+      await ctx.psd([...p, 'frank', '--count', '1200', '--chunk', '250']);
       await ctx.psd([...p, 'batch', 'end']);
       await ctx.psd([...p, 'batch', 'start', '--customer', '1002', '--mode', 'dynamic']);
       await ctx.psd([...p, 'frank', '--category', '1', '--weight', '45', '--postage', '155']);
       await ctx.psd([...p, 'frank', '--category', '2', '--weight', '480', '--postage', '270']);
+      await ctx.psd([...p, 'frank', '--category', '8', '--weight', '1800', '--postage', '690']);
       await ctx.psd([...p, 'batch', 'end']);
-      await ctx.psd([...p, 'batch', 'start', '--customer', '1003', '--mode', 'batch', '--category', '2', '--weight', '95', '--postage', '160']);
-      await ctx.psd([...p, 'frank', '--count', '40']);
+      await ctx.psd([...p, 'batch', 'start', '--customer', '1003', '--mode', 'batch', '--category', '3', '--weight', '95', '--postage', '160']);
+      await ctx.psd([...p, 'frank', '--count', '600']);
       await ctx.psd([...p, 'batch', 'end']);
     }
   },
   {
-    title: 'Flush and list the cumulative statistics',
-    story: 'One record per (customer, category, weight band, postage) holds pieces, amount and weight; their sums equal the registers.',
+    title: 'The cumulative statistics on the PSD',
+    story: 'One record per (customer, category, weight band, postage) holds pieces, amount and weight; their sums equal the register movement.',
     run: async (ctx) => {
-      await ctx.psd(['--port', ctx.port, 'stats', 'flush']);
       await ctx.psd(['--port', ctx.port, 'stats', 'list']);
     }
   },
   {
-    title: 'Status after the day',
-    story: 'Registers, records in flash and RAM, the storage-low flag, the open batch, the device clock and any lock.',
+    title: 'Extract: the PSD seals its statistics, the host keeps the block',
+    story: 'The PSD flushes RAM to flash, seals every record into block #1 (device, sequence number, time span, registers, customers, records, HMAC-SHA256 under its device key) and marks it sent; the host reads it page by page, checks the digest and stores it durably (write, fsync, rename) until it is uploaded.',
     run: async (ctx) => {
+      await ctx.psd(['--port', ctx.port, 'stats', 'extract']);
+      await ctx.psd(['store', 'list']);
+    }
+  },
+  {
+    title: 'Upload through a secure session, with a funds reset riding along',
+    story: 'The PSS and the PSD agree on session keys (nonces from both, the device key) and talk AES-CBC + HMAC authenticated encryption; the host only relays opaque frames. The PSS reads the block from the PSD, authenticates it, checks its plausibility, stores it, sends its confirmation (only then does the PSD free the records) and loads a second funds reset in the same session.',
+    run: async (ctx) => {
+      await ctx.psd(['--port', ctx.port, 'upload', '--session', '--pss', ctx.pss, '--funds', '250000']);
       await ctx.psd(['--port', ctx.port, 'status']);
+    }
+  },
+  {
+    title: 'The postal authority\'s view: report and discounts',
+    story: 'The PSS sorts and combines the statistics by any field, and applies the volume rules of config/discounts.json per customer of the mail house, not per mail house.',
+    run: async (ctx) => {
+      await ctx.pss_(['report', '--by', 'customer,class']);
+      await ctx.pss_(['discounts', '--period', new Date().toISOString().slice(0, 7)]);
     }
   }
 ];
@@ -93,10 +115,10 @@ function indent(s: string): string {
   return s.replace(/\s+$/, '').split('\n').map((l) => '    ' + l).join('\n');
 }
 
-function runPsd(args: string[]): Promise<string> {
+function run(bin: string, name: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolveRun, reject) => {
-    console.log(`  $ psd ${args.join(' ')}`);
-    const child = spawn(process.execPath, [PSD, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    console.log(`  $ ${name} ${args.join(' ')}`);
+    const child = spawn(process.execPath, [bin, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -105,10 +127,36 @@ function runPsd(args: string[]): Promise<string> {
     child.on('close', (code) => {
       if (out) console.log(indent(out));
       if (err) console.log(indent(err));
-      if (code !== 0) reject(new Error(`psd ${args[args.length - 1]} exited with ${code}`));
+      if (code !== 0) reject(new Error(`${name} ${args.join(' ')} exited with ${code}`));
       else resolveRun(out);
     });
   });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => ok(port));
+    });
+    srv.on('error', fail);
+  });
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((ok) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        ok(true);
+      });
+      s.on('error', () => ok(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`pss serve did not listen on ${port}`);
 }
 
 async function main() {
@@ -120,11 +168,26 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'psd-demo-'));
   const vboardLog: string[] = [];
   let sim: RunningSim | null = null;
+  let pssServer: ReturnType<typeof spawn> | null = null;
   try {
+    // the data center: KMS and PSS in one process on an embedded SQLite database
+    const pssData = join(dir, 'pss-data');
+    const pssPort = await freePort();
+    console.log(`   Start the data center: pss serve on 127.0.0.1:${pssPort}, database and KMS keys in a temp dir.`);
+    pssServer = spawn(process.execPath, [PSS, 'serve', '--port', String(pssPort), '--data', pssData, '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    await waitForPort(pssPort);
+    const env = { PSD_STORE: join(dir, 'host-store'), PSS_DATA: pssData };
     sim = await runSim({ board, flashFile: join(dir, board + '.flash'), pty: socat, ptyLink: socat ? join(dir, 'ttyPSD') : undefined, log: (s) => vboardLog.push(s) });
     const port = sim.ptyPath ?? sim.tcpUrl;
     console.log(`   serial line: ${sim.ptyPath ? `${sim.ptyPath} (a pseudo-terminal, opened like a USB board)` : sim.tcpUrl}\n`);
-    const ctx: DemoContext = { board, port, sim, psd: runPsd };
+    const ctx: DemoContext = {
+      board,
+      port,
+      sim,
+      pss: `127.0.0.1:${pssPort}`,
+      psd: (args) => run(PSD, 'psd', args, env),
+      pss_: (args) => run(PSS, 'pss', args, env)
+    };
     let n = 2;
     for (const step of steps) {
       console.log(`${n++}. ${step.title}`);
@@ -135,6 +198,7 @@ async function main() {
     console.log(`${n}. Shut the virtual board down.`);
   } finally {
     if (sim) await sim.close();
+    pssServer?.kill();
     rmSync(dir, { recursive: true, force: true });
   }
   if (vboardLog.length) console.log('   (board console: ' + vboardLog.join(' | ') + ')');

@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import fc from 'fast-check';
 import { targets } from '../test/fuzz/targets.ts';
-import { judge, strictProperty, FuzzFailure, FAILURES, type Failure, type FuzzTarget, type TargetRun } from '../test/fuzz/framework.ts';
+import { judge, FuzzFailure, FAILURES, type Failure, type FuzzTarget, type TargetRun } from '../test/fuzz/framework.ts';
 
 export interface WorkerJob {
   target: string;
@@ -16,7 +16,8 @@ export interface WorkerJob {
   cases: number;
   seed: number;
   path?: string;
-  /** Int32Array over a SharedArrayBuffer: [0] = index of the case running now */
+  /** Int32Array over a SharedArrayBuffer: [0] = index of the case running now (-1 while
+   * shrinking), [1] = cases started so far, shrinking included (the watchdog watches it move) */
   heartbeat: SharedArrayBuffer;
 }
 
@@ -31,8 +32,18 @@ export type WorkerMessage =
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 const clip = (s: string, n = 6000) => (s.length > n ? s.slice(0, n) + `... (${s.length} chars)` : s);
 
-async function shrink<T>(target: FuzzTarget<T>, run: TargetRun<T>, seed: number, path: string, failure: Failure) {
-  const r = await fc.check(strictProperty(target, run), { seed, path, numRuns: 1 });
+/** The strict property (a finding fails it), beating the heartbeat at each case. */
+function beating<T>(target: FuzzTarget<T>, run: TargetRun<T>, beat: Int32Array) {
+  return fc.asyncProperty(target.arbitrary, async (input) => {
+    Atomics.add(beat, 1, 1);
+    const f = await judge(target, run, input);
+    if (f) throw new FuzzFailure(f);
+  });
+}
+
+async function shrink<T>(target: FuzzTarget<T>, run: TargetRun<T>, beat: Int32Array, seed: number, path: string, failure: Failure) {
+  Atomics.store(beat, 0, -1);
+  const r = await fc.check(beating(target, run, beat), { seed, path, numRuns: 1 });
   const e = r.errorInstance;
   if (!r.failed || !r.counterexample || !(e instanceof FuzzFailure)) return null;
   return { failure: e.finding.kind ?? failure, detail: clip(e.finding.detail), input: clip(target.show(r.counterexample[0])), seed, path: r.counterexamplePath ?? path, shrinks: r.numShrinks };
@@ -49,6 +60,7 @@ async function count<T>(job: WorkerJob, target: FuzzTarget<T>, run: TargetRun<T>
     fc.asyncProperty(target.arbitrary, async (input) => {
       const i = index++;
       Atomics.store(beat, 0, i);
+      Atomics.add(beat, 1, 1);
       const f = await judge(target, run, input);
       if (f) {
         counts[f.kind]++;
@@ -68,8 +80,7 @@ async function count<T>(job: WorkerJob, target: FuzzTarget<T>, run: TargetRun<T>
   const seconds = (performance.now() - started) / 1000;
   // shrink the first case of each kind: fast-check replays it from (seed, path) and shrinks
   for (const [failure, i] of first) {
-    Atomics.store(beat, 0, -1 - i);
-    const s = await shrink(target, run, job.seed, String(i), failure);
+    const s = await shrink(target, run, beat, job.seed, String(i), failure);
     if (s) post({ kind: 'shrunk', ...s });
     else post({ kind: 'unreproduced', failure, index: i, detail: 'the case passed when replayed (it depends on state left by earlier cases)' });
   }
@@ -78,12 +89,12 @@ async function count<T>(job: WorkerJob, target: FuzzTarget<T>, run: TargetRun<T>
 
 async function replay<T>(job: WorkerJob, target: FuzzTarget<T>, run: TargetRun<T>) {
   const started = performance.now();
-  const s = await shrink(target, run, job.seed, job.path!, 'crash');
+  const s = await shrink(target, run, new Int32Array(job.heartbeat), job.seed, job.path!, 'crash');
   const counts = Object.fromEntries(FAILURES.map((k) => [k, 0])) as Record<Failure, number>;
   if (s) {
     counts[s.failure]++;
     post({ kind: 'shrunk', ...s });
-  }
+  } else post({ kind: 'unreproduced', failure: 'crash', index: -1, detail: 'the case at this seed and path passes' });
   post({ kind: 'done', done: 1, counts, seconds: (performance.now() - started) / 1000 });
 }
 
