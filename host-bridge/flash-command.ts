@@ -1,5 +1,5 @@
 // `psd flash`: write a built firmware image to a real board (the work is in tools/flash/).
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { keyValues } from './output.ts';
 import type { FlashReport } from '../tools/flash/flasher.ts';
@@ -11,7 +11,7 @@ interface Globals {
 
 function positiveInt(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`not a positive integer: ${v}`);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`not a positive integer: ${v}`);
   return n;
 }
 
@@ -33,6 +33,7 @@ export function flashCommand(): Command {
     .description(
       "write a built firmware image (dist/firmware/<board>.js) to a real Espruino board over its REPL with EspruinoTools, as Storage file .bootcde so it runs from flash at every boot; checks the board first (process.env.BOARD), erases Storage and the PSD data region, verifies the stored image, restarts the board and reads back its build hash through the PSD protocol. Uses the global --port (the board's serial port)"
     )
+    .configureHelp({ showGlobalOptions: true })
     .requiredOption('-b, --board <id>', 'board definition the image is for (see board-defs/)')
     .option('--image <file>', 'firmware image (default dist/firmware/<board>.js, from npm run build)')
     .option('--force', 'flash even when the board on the port is not the one the image is for')

@@ -9,8 +9,8 @@
 // The reference is `specDecode` below: the documented algorithm (sync, length <= 1012, CRC,
 // a bad candidate costs one byte) written as a plain index scan with zlib's CRC.
 import fc from 'fast-check';
-import { FrameDecoder, encodeFrame, MAX_PAYLOAD_BYTES, MAX_FRAME_BYTES, HEADER_BYTES, CRC_BYTES, PROTOCOL_VERSION, type Frame } from '../../protocol/frame.ts';
-import { crc32 } from '../../protocol/crc32.ts';
+import { FrameDecoder, encodeFrame, type Crc32, MAX_PAYLOAD_BYTES, MAX_FRAME_BYTES, HEADER_BYTES, CRC_BYTES, PROTOCOL_VERSION, type Frame } from '../../protocol/frame.ts';
+import { crc32 as protocolCrc32 } from '../../protocol/crc32.ts';
 import type { FuzzTarget, Finding } from './framework.ts';
 import { crc, rawFrame, byteString, hostileStream, chunked, pieces, showStream, hex, type Stream } from './wire.ts';
 
@@ -70,7 +70,7 @@ interface Decoded {
   slowestPushMs: number;
 }
 
-function decode(s: Stream): Decoded {
+function decode(s: Stream, crc32: Crc32): Decoded {
   const out: Decoded = { frames: [], drops: [], decoder: null as unknown as FrameDecoder, maxPending: 0, slowestPushMs: 0 };
   out.decoder = new FrameDecoder(
     crc32,
@@ -93,10 +93,10 @@ const showFrame = (f: Frame | SpecFrame) => `{v${f.version} type 0x${f.type.toSt
 /** A push of at most a few KB must not take this long even on a loaded machine. */
 const PUSH_BOUND_MS = 500;
 
-function checkStream(s: Stream): Finding | null {
+function checkStream(s: Stream, crc32: Crc32): Finding | null {
   let got: Decoded;
   try {
-    got = decode(s);
+    got = decode(s, crc32);
   } catch (e) {
     return { kind: 'crash', detail: `FrameDecoder.push threw: ${(e as Error)?.stack ?? e}` };
   }
@@ -132,7 +132,7 @@ function checkStream(s: Stream): Finding | null {
     return { kind: 'unanswered', detail: `reported ${crcDrops} CRC and ${oversizeDrops} oversize drops; the spec: ${want.crcDrops} and ${want.oversizeDrops}` };
 
   // the same bytes in one read give the same frames (the decoder does not depend on read sizes)
-  const whole = decode({ bytes: s.bytes, chunks: s.bytes.length ? [s.bytes.length] : [] });
+  const whole = decode({ bytes: s.bytes, chunks: s.bytes.length ? [s.bytes.length] : [] }, crc32);
   if (whole.frames.length !== got.frames.length || whole.frames.some((f, i) => !sameFrame(f, { ...got.frames[i], at: 0 })))
     return { kind: 'unanswered', detail: `one read gives ${whole.frames.length} frames, reads of [${s.chunks}] give ${got.frames.length}` };
 
@@ -149,16 +149,16 @@ function checkStream(s: Stream): Finding | null {
 
 /** A burst of at most 32 flipped bits after the sync: CRC-32 detects every such burst, so
  * the decoder must not deliver a frame at byte 0 (padding lets every candidate complete). */
-function checkBurst(frame: string, mutated: string): Finding | null {
+function checkBurst(frame: string, mutated: string, crc32: Crc32): Finding | null {
   const bytes = mutated + '\0'.repeat(MAX_FRAME_BYTES);
-  const f = checkStream({ bytes, chunks: [bytes.length] });
+  const f = checkStream({ bytes, chunks: [bytes.length] }, crc32);
   if (f) return f;
   const first = specDecode(bytes).frames[0];
   if (first && first.at === 0) return { kind: 'state', detail: `a frame with flipped bits was accepted: ${showFrame(first)}\n  original: ${hex(frame)}` };
   return null;
 }
 
-function checkRoundTrip(type: number, seq: number, payload: string, cuts: number[]): Finding | null {
+function checkRoundTrip(type: number, seq: number, payload: string, cuts: number[], crc32: Crc32): Finding | null {
   let bytes: string;
   try {
     bytes = encodeFrame(type, seq, payload, crc32);
@@ -170,7 +170,7 @@ function checkRoundTrip(type: number, seq: number, payload: string, cuts: number
   // the layout of the README, built independently
   const expected = rawFrame(PROTOCOL_VERSION, type, seq, payload);
   if (bytes !== expected) return { kind: 'state', detail: `encodeFrame gave ${hex(bytes)}, the layout says ${hex(expected)}` };
-  const got = decode(chunked(bytes, cuts));
+  const got = decode(chunked(bytes, cuts), crc32);
   if (got.frames.length !== 1) return { kind: 'unanswered', detail: `a valid frame decoded to ${got.frames.length} frames` };
   const f = got.frames[0];
   if (f.version !== PROTOCOL_VERSION || f.type !== (type & 0xff) || f.seq !== seq || f.payload !== payload || got.decoder.pending() !== 0)
@@ -223,24 +223,28 @@ export const frameCase: fc.Arbitrary<FrameCase> = fc.oneof(
   }
 );
 
-export const frameTarget: FuzzTarget<FrameCase> = {
-  name: 'frame',
-  description: 'protocol/frame.ts FrameDecoder and encodeFrame against the documented frame layout',
-  arbitrary: frameCase,
-  caseBoundMs: 2000,
-  show(c) {
-    if (c.kind === 'stream') return 'stream ' + showStream(c.stream);
-    if (c.kind === 'burst') return `burst: frame ${hex(c.frame)}\n  flipped to ${hex(c.mutated)}`;
-    return `roundtrip type 0x${c.type.toString(16)} seq ${c.seq} payload (${c.payload.length} bytes) ${hex(c.payload, 400)} reads cut at [${c.cuts}]`;
-  },
-  async open() {
-    return {
-      async runCase(c: FrameCase) {
-        if (c.kind === 'stream') return checkStream(c.stream);
-        if (c.kind === 'burst') return checkBurst(c.frame, c.mutated);
-        return checkRoundTrip(c.type, c.seq, c.payload, c.cuts);
-      },
-      async close() {}
-    };
-  }
-};
+/** The codec with the host's CRC-32 (protocol/crc32.ts); `crc32` replaces it, e.g. to check
+ * that the target catches a decoder with a sloppy CRC. */
+export function frameTarget(crc32: Crc32 = protocolCrc32): FuzzTarget<FrameCase> {
+  return {
+    name: 'frame',
+    description: 'protocol/frame.ts FrameDecoder and encodeFrame against the documented frame layout',
+    arbitrary: frameCase,
+    caseBoundMs: 2000,
+    show(c) {
+      if (c.kind === 'stream') return 'stream ' + showStream(c.stream);
+      if (c.kind === 'burst') return `burst: frame ${hex(c.frame)}\n  flipped to ${hex(c.mutated)}`;
+      return `roundtrip type 0x${c.type.toString(16)} seq ${c.seq} payload (${c.payload.length} bytes) ${hex(c.payload, 400)} reads cut at [${c.cuts}]`;
+    },
+    async open() {
+      return {
+        async runCase(c: FrameCase) {
+          if (c.kind === 'stream') return checkStream(c.stream, crc32);
+          if (c.kind === 'burst') return checkBurst(c.frame, c.mutated, crc32);
+          return checkRoundTrip(c.type, c.seq, c.payload, c.cuts, crc32);
+        },
+        async close() {}
+      };
+    }
+  };
+}

@@ -10,7 +10,7 @@ import { frameTarget } from './frame-target.ts';
 import { deviceTarget } from './device-target.ts';
 
 export const targets: { [name: string]: () => FuzzTarget<any> } = {
-  frame: () => frameTarget,
+  frame: () => frameTarget(),
   device: () => deviceTarget({ board: 'pico' })
 };
 

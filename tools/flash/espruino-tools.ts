@@ -199,12 +199,16 @@ export async function openEspruinoSession(port: string, opts: SessionOptions): P
           // EspruinoTools announces the size of what it sends with setStatus("Sending...", n);
           // counting what reaches the port gives exact progress.
           status.setStatus = (s, total) => {
-            if (s === 'Sending...' && typeof total === 'number') progress.total = total;
+            if (s === 'Sending...' && typeof total === 'number') {
+              progress.total = total;
+              progress.sent = 0;
+            }
           };
           conn.writeLowLevel = (data: string) =>
             lowLevel(data).then(() => {
               progress.sent += data.length;
-              onProgress?.({ sent: progress.sent, total: Math.max(progress.total, progress.sent) });
+              // before the upload proper starts (the prompt check), the size is not known yet
+              if (progress.total) onProgress?.({ sent: progress.sent, total: Math.max(progress.total, progress.sent) });
             });
           const done = () => {
             conn.writeLowLevel = lowLevel;
