@@ -7,7 +7,7 @@ import { Command as Cmd, MAX_PIECES_PER_FRANK } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { fundsMessage } from '../protocol/auth.ts';
 import { fromHex } from '../protocol/bytes.ts';
-import { decodeRecord, WEIGHT_BANDS_G, MAX_WEIGHT_G, MAX_CATEGORIES, type CumulativeRecord } from '../protocol/records.ts';
+import { decodeRecord, MIXED_BAND, WEIGHT_BANDS_G, MAX_WEIGHT_G, MAX_CATEGORIES, type CumulativeRecord } from '../protocol/records.ts';
 import { PsdError } from './errors.ts';
 import type { PsdClient } from './client.ts';
 import { table, keyValues, money } from './output.ts';
@@ -54,6 +54,7 @@ export function formatClock(seconds: number): string {
 }
 
 export function bandLabel(band: number): string {
+  if (band === MIXED_BAND) return 'all (summary)';
   const hi = WEIGHT_BANDS_G[band];
   if (hi === undefined) return `band ${band}`;
   const lo = band ? WEIGHT_BANDS_G[band - 1] + 1 : 1;
@@ -302,7 +303,7 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
         const sum = (k: 'pieces' | 'amount' | 'weight') => rows.reduce((n, r) => n + r[k], 0);
         return (
           table(
-            rows.map((r) => [r.customer, r.category, bandLabel(r.weightBand), money(r.postage), r.pieces, money(r.amount), r.weight, r.tier]),
+            rows.map((r) => [r.customer, r.category, bandLabel(r.weightBand), r.weightBand === MIXED_BAND ? 'mixed' : money(r.postage), r.pieces, money(r.amount), r.weight, r.tier]),
             ['customer', 'category', 'weight band', 'postage', 'pieces', 'amount', 'weight g', 'tier']
           ) + `\n${rows.length} records, ${sum('pieces')} pieces, ${money(sum('amount'))}, ${sum('weight')} g`
         );
@@ -319,16 +320,20 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
     .option('--flush-every <pieces>', 'flush after this many pieces (1..65535)', int(1, 65535))
     .option('--low-storage <pct>', 'report storage low below this percentage free (1..90)', int(1, 90))
     .addOption(new Option('--lock-until-confirmed <on|off>', 'refuse franking while an extracted block awaits the data center\'s confirmation').choices(['on', 'off']))
+    .addOption(new Option('--fold-when-full <on|off>', 'when records would not fit, fold a customer\'s records of one category into a summary record instead of refusing to frank').choices(['on', 'off']))
     .action(async (o, cmd: Command) => {
-      const lock = o.lockUntilConfirmed === undefined ? undefined : o.lockUntilConfirmed === 'on';
-      const r = await withDevice(cmd, (c) => c.request(Cmd.CONFIG, { flushPeriodS: o.flushPeriod, flushEveryPieces: o.flushEvery, lowStoragePct: o.lowStorage, lockUntilConfirmed: lock }));
+      const onOff = (v?: string) => (v === undefined ? undefined : v === 'on');
+      const r = await withDevice(cmd, (c) =>
+        c.request(Cmd.CONFIG, { flushPeriodS: o.flushPeriod, flushEveryPieces: o.flushEvery, lowStoragePct: o.lowStorage, lockUntilConfirmed: onOff(o.lockUntilConfirmed), foldWhenFull: onOff(o.foldWhenFull) })
+      );
       const k = r.config;
       print(cmd, r, () =>
         keyValues([
           ['flush period', `${k.flushPeriodS} s`],
           ['flush every', `${k.flushEveryPieces} pieces`],
           ['storage low below', `${k.lowStoragePct} % free`],
-          ['lock until confirmed', k.lockUntilConfirmed ? 'on: no franking while a block awaits confirmation' : 'off']
+          ['lock until confirmed', k.lockUntilConfirmed ? 'on: no franking while a block awaits confirmation' : 'off'],
+          ['fold when full', k.foldWhenFull ? 'on: summary records instead of refusing' : 'off: refuse with error 24']
         ])
       );
     });

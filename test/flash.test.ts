@@ -12,7 +12,7 @@ import { Command } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { startStandin, type Standin } from '../tools/flash/standin-repl.ts';
 import { readImage, ImageError } from '../tools/flash/image.ts';
-import { runCli, hasSocat, imagePath, imageBuildHash } from './helpers/target.ts';
+import { runCli, hasSocat, ptyPair, imagePath, imageBuildHash } from './helpers/target.ts';
 
 const pico = getBoard('pico');
 
@@ -190,6 +190,19 @@ describe('psd flash: firmware images onto an Espruino board (stand-in on a pty)'
     expect(r.stdout).to.equal('');
     expect(r.stderr).to.contain(`psd: error ${ErrorCode.NO_DEVICE}: no device at this port: /dev/does-not-exist-psd does not exist`);
     expect(r.stderr).to.contain('psd ports');
+  });
+
+  it('a port where neither a REPL nor a PSD answers gives a clear error and a non-zero exit', async () => {
+    const pair = await ptyPair();
+    try {
+      const r = await runCli(['--port', pair.a, '--json', 'flash', '--board', 'pico', ...imageArgs('pico')], { timeoutMs: 30000 });
+      expect(r.code).to.equal(1);
+      const e = jsonError(r.stderr);
+      expect(e.code).to.equal(ErrorCode.NO_ANSWER);
+      expect(e.message).to.contain('no Espruino REPL answered').and.contain('no PSD answered STATUS');
+    } finally {
+      await pair.close();
+    }
   });
 
   it('an image over the board\'s budget, or built for another board, is refused before the board is touched', async () => {

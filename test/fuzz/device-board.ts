@@ -24,6 +24,8 @@ export interface Out {
   bytes: string;
 }
 
+export const imagePath = (boardId: string) => resolve(import.meta.dirname, '../../dist/firmware', boardId + '.js');
+
 const immediate = () => new Promise<void>((r) => setImmediate(r));
 
 export class FuzzBoard {
@@ -38,8 +40,8 @@ export class FuzzBoard {
   readonly dir: string;
   readonly flashFile: string;
 
-  /** Boots the image on a copy of `flashFrom` (or on blank flash). */
-  constructor(boardId: string, flashFrom: string | null) {
+  /** Boots the built image (or `image`, source text) on a copy of `flashFrom` (or on blank flash). */
+  constructor(boardId: string, flashFrom: string | null, image?: string) {
     const board = getBoard(boardId);
     this.dir = mkdtempSync(join(tmpdir(), 'psd-fuzz-'));
     this.flashFile = join(this.dir, 'flash.bin');
@@ -54,7 +56,7 @@ export class FuzzBoard {
     );
     this.vb = new VirtualBoard({
       board,
-      imagePath: resolve(import.meta.dirname, '../../dist/firmware', board.id + '.js'),
+      ...(image !== undefined ? { image } : { imagePath: imagePath(board.id) }),
       flashFile: this.flashFile,
       clock: 'manual',
       log: (s) => this.console.push(s)

@@ -94,7 +94,7 @@ export interface Scenario {
 }
 
 /** Builds every scenario's flash on `boardId`; call dispose() when done. */
-export async function buildScenarios(boardId: string): Promise<{ scenarios: Map<ScenarioName, Scenario>; dispose(): void }> {
+export async function buildScenarios(boardId: string, image?: string): Promise<{ scenarios: Map<ScenarioName, Scenario>; dispose(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'psd-fuzz-scenarios-'));
   const scenarios = new Map<ScenarioName, Scenario>();
   for (const name of SCENARIOS) {
@@ -103,7 +103,7 @@ export async function buildScenarios(boardId: string): Promise<{ scenarios: Map<
       scenarios.set(name, { name, facts, flash: null });
       continue;
     }
-    const b = new FuzzBoard(boardId, null);
+    const b = new FuzzBoard(boardId, null, image);
     try {
       await b.settle();
       await BUILD[name](b, facts);
@@ -122,8 +122,8 @@ export async function buildScenarios(boardId: string): Promise<{ scenarios: Map<
 }
 
 /** A board in the scenario's state: booted from its flash, clock set as the host would. */
-export async function bootScenario(boardId: string, s: Scenario): Promise<FuzzBoard> {
-  const b = new FuzzBoard(boardId, s.flash);
+export async function bootScenario(boardId: string, s: Scenario, image?: string): Promise<FuzzBoard> {
+  const b = new FuzzBoard(boardId, s.flash, image);
   await b.settle();
   if (s.facts.clockSet) await b.call(Command.CLOCK, { now: CLOCK_MS }, next());
   return b;

@@ -121,13 +121,16 @@ interface Live {
 
 export interface DeviceTargetOptions {
   board?: string;
+  /** image source text instead of dist/firmware/<board>.js (test/fuzz/planted.ts plants bugs this way) */
+  image?: string;
 }
 
 export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceCase> {
   const boardId = opts.board ?? 'pico';
+  const image = opts.image;
   return {
     name: 'device',
-    description: `command handler of the built image dist/firmware/${boardId}.js in the virtual board`,
+    description: `command handler of the built image dist/firmware/${boardId}.js in the virtual board${image !== undefined ? ' (given image)' : ''}`,
     arbitrary: deviceCase,
     caseBoundMs: 10000,
     show(c) {
@@ -135,7 +138,7 @@ export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceC
       return `scenario ${c.scenario}, reads cut at [${c.cuts}]\n  ` + segs.join('\n  ');
     },
     async open() {
-      const built = await buildScenarios(boardId);
+      const built = await buildScenarios(boardId, image);
       const live = new Map<ScenarioName, Live>();
       let probes = 0;
       const seen: { [what: string]: number } = {};
@@ -150,7 +153,7 @@ export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceC
       }
 
       async function fresh(s: Scenario): Promise<Live> {
-        const board = await bootScenario(boardId, s);
+        const board = await bootScenario(boardId, s, image);
         const p = probeFrame();
         const from = board.out.length;
         await board.write(p.bytes);
@@ -202,6 +205,22 @@ export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceC
         const spec = specDecode(sentBytes);
         const sent = () => `\n  bytes sent: ${showStream(stream)}`;
 
+        // ---- crash signs
+        const uncaught = b.console.slice(consoleFrom).filter((s) => /Uncaught/.test(s));
+        if (uncaught.length) return { kind: 'crash', detail: `console: ${uncaught.join(' / ')}${sent()}` };
+        if (!b.alive) return { kind: 'crash', detail: `the board stopped${sent()}` };
+        if (b.junk) return { kind: 'crash', detail: `the device wrote ${b.junk} bytes that are not frames${sent()}` };
+
+        /** After the stale-frame window (which drops any partial frame) a new STATUS must be
+         * answered; its answer, or undefined if the device stopped answering. */
+        const answersLater = async () => {
+          await b.advance(STALE_FRAME_S + 0.05);
+          p = probeFrame();
+          const k = b.out.length;
+          await b.write(p.bytes);
+          return b.out.slice(k).find((o) => o.frame.seq === p.seq && o.frame.type === (Command.STATUS | RESPONSE_FLAG));
+        };
+
         const outs = b.out.slice(from);
         const linkReport = (o: Out) => o.frame.type === ERROR_TYPE && [ErrorCode.CRC, ErrorCode.OVERSIZE].includes(errorCode(o.frame.payload) as number);
         const answers = outs.filter((o) => !linkReport(o));
@@ -216,7 +235,10 @@ export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceC
           const a = answers[i];
           const isProbe = req.at === stream.bytes.length;
           const what = isProbe ? 'the STATUS after the case' : `frame #${i} (${name(req.type)} v${req.version} seq ${req.seq} payload ${JSON.stringify(req.payload.slice(0, 300))})`;
-          if (!a) return { kind: isProbe ? 'hang' : 'unanswered', detail: `${what} got no answer (${answers.length} answers to ${spec.frames.length} frames, the last one the STATUS after the case)${sent()}` };
+          if (!a) {
+            const stillAnswers = await answersLater();
+            return { kind: stillAnswers ? 'unanswered' : 'hang', detail: `${what} got no answer (${answers.length} answers to ${spec.frames.length} frames, the last one the STATUS after the case)${stillAnswers ? '' : '; the device answers nothing any more, not even STATUS after the stale-frame window'}${sent()}` };
+          }
           if (a.frame.seq !== req.seq) return { kind: 'unanswered', detail: `${what} answered with seq ${a.frame.seq}${sent()}` };
           const retransmit = req.seq === prev.seq && req.crc === prev.crc;
           if (retransmit) {
@@ -227,7 +249,7 @@ export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceC
           const ok = a.frame.type === (req.type | RESPONSE_FLAG) && a.frame.type !== ERROR_TYPE;
           if (!ok && a.frame.type !== ERROR_TYPE) return { kind: 'unanswered', detail: `${what} answered with type 0x${a.frame.type.toString(16)}${sent()}` };
           if (isProbe) {
-            if (!ok) return { kind: 'hang', detail: `${what} was refused: ${a.frame.payload}${sent()}` };
+            if (!ok) return { kind: 'unanswered', detail: `${what} was refused: ${a.frame.payload}${sent()}` };
             status = a;
             continue;
           }
@@ -272,12 +294,6 @@ export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceC
         if (spec.crcDrops + spec.oversizeDrops > 0 && outs.length === answers.length)
           return { kind: 'unanswered', detail: `${spec.crcDrops} candidate frames failed their CRC and ${spec.oversizeDrops} had an oversize length, but the device reported neither${sent()}` };
 
-        // ---- crash signs
-        const uncaught = b.console.slice(consoleFrom).filter((s) => /Uncaught/.test(s));
-        if (uncaught.length) return { kind: 'crash', detail: `console: ${uncaught.join(' / ')}${sent()}` };
-        if (!b.alive) return { kind: 'crash', detail: `the board stopped${sent()}` };
-        if (b.junk) return { kind: 'crash', detail: `the device wrote ${b.junk} bytes that are not frames${sent()}` };
-
         // a REBOOT answered: let its timer fire; the board must come back and answer
         if (successes.includes(Command.REBOOT)) {
           await b.advance(0.1);
@@ -287,11 +303,7 @@ export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceC
           count(successes.includes(Command.REBOOT) ? 'reboots' : 'STATUS swallowed by a partial frame');
           // the STATUS was swallowed by a partial frame (or the board rebooted): the partial
           // frame must be dropped after the stale-frame window, then STATUS answered
-          await b.advance(STALE_FRAME_S + 0.05);
-          p = probeFrame();
-          const k = b.out.length;
-          await b.write(p.bytes);
-          status = b.out.slice(k).find((o) => o.frame.seq === p.seq && o.frame.type === (Command.STATUS | RESPONSE_FLAG));
+          status = await answersLater();
           if (!status) return { kind: 'hang', detail: `no answer to STATUS even after the ${STALE_FRAME_S} s stale-frame window${successes.includes(Command.REBOOT) ? ' (after a REBOOT)' : ''}${sent()}` };
           if (!b.alive) return { kind: 'crash', detail: `the board stopped${sent()}` };
         }

@@ -6,9 +6,10 @@ import { roundtrip } from './roundtrip.ts';
 import { franking } from './franking.ts';
 import { capacity } from './capacity.ts';
 import { crypto } from './crypto.ts';
+import { pss } from './pss.ts';
 import type { Bench } from './common.ts';
 
-export const benches: Bench[] = [sizes, roundtrip, franking, capacity, crypto];
+export const benches: Bench[] = [sizes, roundtrip, franking, capacity, crypto, pss];
 
 async function main() {
   const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));

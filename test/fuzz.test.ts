@@ -1,0 +1,70 @@
+// Hostile input, the short run (issue 5 §4): a few hundred fast-check cases per fuzz target
+// (test/fuzz/targets.ts) inside `npm test`; `npm run fuzz` runs 100,000 per target. A failure
+// prints fast-check's seed and path; FUZZ_SEED=<seed> repeats a run. Then bugs planted on
+// purpose show that each kind of failure is caught and shrunk.
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { targets } from './fuzz/targets.ts';
+import { strictProperty, FuzzFailure, type Failure, type FuzzTarget, type TargetRun } from './fuzz/framework.ts';
+import { deviceTarget } from './fuzz/device-target.ts';
+import { frameTarget } from './fuzz/frame-target.ts';
+import { plantedImage, sloppyCrc32 } from './fuzz/planted.ts';
+
+const CASES: { [target: string]: number } = { frame: 600, device: 300 };
+const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
+
+async function withRun<T, R>(target: FuzzTarget<T>, fn: (run: TargetRun<T>) => Promise<R>): Promise<R> {
+  const run = await target.open();
+  try {
+    return await fn(run);
+  } finally {
+    await run.close();
+  }
+}
+
+describe('fuzz: hostile input never crashes, hangs, changes state or goes unanswered (short run)', function () {
+  this.timeout(120000);
+  for (const [name, make] of Object.entries(targets)) {
+    it(`${name}: ${CASES[name] ?? 200} cases`, async () => {
+      const target = make();
+      await withRun(target, async (run) => {
+        const r = await fc.check(strictProperty(target, run), { numRuns: CASES[name] ?? 200, seed });
+        if (r.failed) {
+          const shown = r.counterexample ? target.show(r.counterexample[0]) : '(no counterexample)';
+          expect.fail(`${fc.defaultReportMessage(r)}\n\ninput: ${shown}\nreplay: npm run fuzz -- --target ${name} --seed ${r.seed} --path ${r.counterexamplePath}`);
+        }
+      });
+    });
+  }
+});
+
+describe('fuzz: the checks catch planted bugs', function () {
+  this.timeout(120000);
+
+  async function finds<T>(target: FuzzTarget<T>, runs: number): Promise<{ kind: Failure; detail: string; input: string; shrinks: number }> {
+    return withRun(target, async (run) => {
+      const r = await fc.check(strictProperty(target, run), { numRuns: runs, seed: seed ?? 42 });
+      expect(r.failed, 'the planted bug was not found').to.equal(true);
+      const e = r.errorInstance;
+      expect(e).to.be.instanceOf(FuzzFailure);
+      return { ...(e as FuzzFailure).finding, input: target.show(r.counterexample![0]), shrinks: r.numShrinks };
+    });
+  }
+
+  for (const kind of ['crash', 'hang', 'state', 'unanswered'] as Failure[]) {
+    it(`device: an image that ${{ crash: 'throws on ECHO', hang: 'goes deaf after an ECHO', state: 'changes its config on ECHO', unanswered: 'ignores ECHO' }[kind]} is reported as ${kind}, shrunk to one ECHO frame`, async () => {
+      const f = await finds(deviceTarget({ image: plantedImage(kind) }), 400);
+      expect(f.kind).to.equal(kind);
+      if (kind === 'crash') expect(f.detail).to.match(/planted crash/);
+      if (kind === 'state') expect(f.detail).to.match(/config changed/);
+      // shrunk: one segment, an intact ECHO frame
+      expect(f.input).to.match(/frame v1 ECHO seq \d+ payload/);
+      expect(f.input.trim().split('\n')).to.have.length(2);
+    });
+  }
+
+  it('frame: a decoder whose CRC ignores the last payload byte is reported', async () => {
+    const f = await finds(frameTarget(sloppyCrc32), 200);
+    expect(f.kind).to.be.oneOf(['state', 'unanswered']);
+  });
+});
