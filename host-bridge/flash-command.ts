@@ -36,7 +36,7 @@ export function flashCommand(): Command {
     .configureHelp({ showGlobalOptions: true })
     .requiredOption('-b, --board <id>', 'board definition the image is for (see board-defs/)')
     .option('--image <file>', 'firmware image (default dist/firmware/<board>.js, from npm run build)')
-    .option('--force', 'flash even when the board on the port is not the one the image is for')
+    .option('--force', "flash even when the board on the port (process.env.BOARD) or the image's build info is another board; the erase uses --board's flash addresses, so only for boards with the same layout")
     .option('--erase-data', 'erase the PSD data region even though it holds data (registers, keys, statistics): upload and confirm the statistics first')
     .option('--over-budget', "write an image larger than the board's image budget (board-defs image.budgetBytes): on boards whose Storage shares flash with the PSD data region it can overwrite the statistics pages")
     .option('--boot-timeout <ms>', 'wait this long for the flashed board to answer STATUS', positiveInt, 20000)

@@ -12,6 +12,8 @@ import { PsdError } from './errors.ts';
 import type { PsdClient } from './client.ts';
 import { table, keyValues, money } from './output.ts';
 import { addStatisticsCommands } from './statistics.ts';
+import { HostRecords } from './host-records.ts';
+import { defaultStoreDir } from './store.ts';
 import { addUploadCommand, provisionFromKms, fundsFromKms } from './upload.ts';
 
 const MAX_U32 = 4294967295;
@@ -203,6 +205,7 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
     .option('--count <n>', 'pieces to frank (batch mode)', int(1, MAX_U32))
     .option('--chunk <n>', `pieces per request (batch mode, at most ${MAX_PIECES_PER_FRANK})`, int(1, MAX_PIECES_PER_FRANK), 250)
     .option('--indicia', 'fetch every indicium (hex) and print it, or include it in --json')
+    .addOption(new Option('--store <dir>', 'host store (where the records are kept when the PSD keeps them on the host)').env('PSD_STORE').default(defaultStoreDir()))
     .option('--print <dir>', 'fetch every indicium and write each as <dir>/PSD-<device>-<piece>.png and .svg (Data Matrix + fields)')
     .action(async (o, cmd: Command) => {
       const json = kit.json(cmd);
@@ -229,6 +232,8 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
           bodies = [{ count: 1, base: b ? perPiece : { customer: o.customer, ...perPiece } }];
         }
         await syncClock(c);
+        // records on the host (claim 10): each franked piece is counted here
+        const hostRecords = s.config?.recordsOnHost ? new HostRecords(o.store, s.device) : null;
         const total = bodies.reduce((n, x) => n + x.count, 0);
         const bar =
           !json && process.stderr.isTTY && bodies.length > 1
@@ -247,6 +252,10 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
             const body = b && b.mode === 'batch' ? { id, count: x.count } : { id, ...x.base };
             const a = await frankOnce(c, body, 4, () => retries++);
             if (a.id !== id) throw new PsdError(ErrorCode.INCONSISTENT, `answer for id ${a.id}, sent ${id}`);
+            if (hostRecords) {
+              const p: any = b && b.mode === 'batch' ? b : { ...x.base, customer: b ? b.customer : o.customer };
+              hostRecords.add(p.customer, p.category, p.weight, p.postage, a.count);
+            }
             ids.push(id);
             pieces += a.count;
             amount += a.amount;
@@ -320,11 +329,12 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
     .option('--flush-every <pieces>', 'flush after this many pieces (1..65535)', int(1, 65535))
     .option('--low-storage <pct>', 'report storage low below this percentage free (1..90)', int(1, 90))
     .addOption(new Option('--lock-until-confirmed <on|off>', 'refuse franking while an extracted block awaits the data center\'s confirmation').choices(['on', 'off']))
+    .addOption(new Option('--records-on-host <on|off>', 'keep the cumulative records on the host; the PSD seals them only if they sum to its register movement (only with no records on the PSD)').choices(['on', 'off']))
     .addOption(new Option('--fold-when-full <on|off>', 'when records would not fit, fold a customer\'s records of one category into a summary record instead of refusing to frank').choices(['on', 'off']))
     .action(async (o, cmd: Command) => {
       const onOff = (v?: string) => (v === undefined ? undefined : v === 'on');
       const r = await withDevice(cmd, (c) =>
-        c.request(Cmd.CONFIG, { flushPeriodS: o.flushPeriod, flushEveryPieces: o.flushEvery, lowStoragePct: o.lowStorage, lockUntilConfirmed: onOff(o.lockUntilConfirmed), foldWhenFull: onOff(o.foldWhenFull) })
+        c.request(Cmd.CONFIG, { flushPeriodS: o.flushPeriod, flushEveryPieces: o.flushEvery, lowStoragePct: o.lowStorage, lockUntilConfirmed: onOff(o.lockUntilConfirmed), foldWhenFull: onOff(o.foldWhenFull), recordsOnHost: onOff(o.recordsOnHost) })
       );
       const k = r.config;
       print(cmd, r, () =>
@@ -333,7 +343,8 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
           ['flush every', `${k.flushEveryPieces} pieces`],
           ['storage low below', `${k.lowStoragePct} % free`],
           ['lock until confirmed', k.lockUntilConfirmed ? 'on: no franking while a block awaits confirmation' : 'off'],
-          ['fold when full', k.foldWhenFull ? 'on: summary records instead of refusing' : 'off: refuse with error 24']
+          ['fold when full', k.foldWhenFull ? 'on: summary records instead of refusing' : 'off: refuse with error 24'],
+          ['records on host', k.recordsOnHost ? 'on: the host keeps the records, the PSD seals them' : 'off: the PSD keeps the records']
         ])
       );
     });

@@ -7,6 +7,8 @@ import { Command as Cmd } from '../protocol/commands.ts';
 import { toHex } from '../protocol/bytes.ts';
 import { BlockStore, defaultStoreDir, type StoredBlock } from './store.ts';
 import { extractBlock } from './extract.ts';
+import { HostRecords, sealHostRecords } from './host-records.ts';
+import { fromHex } from '../protocol/bytes.ts';
 import { PsdError } from './errors.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import type { PsdClient } from './client.ts';
@@ -15,6 +17,21 @@ import { keyValues, money, table } from './output.ts';
 
 /** Seals (or re-reads the block awaiting confirmation) and stores it durably on the host. */
 export async function extractToStore(client: PsdClient, store: BlockStore, port: string, showProgress = false) {
+  const status = await client.request(Cmd.STATUS);
+  if (status.config?.recordsOnHost && !status.block.awaitingConfirmation) {
+    // claim 10: the host's records pass through the PSD to be sealed, then leave the host's list
+    const records = new HostRecords(store.dir, status.device);
+    const x = await sealHostRecords((t, b) => client.request(t, b), records.read());
+    const put = await store.put(x.bytes, { port });
+    records.clear();
+    return { extracted: x, put };
+  }
+  if (status.config?.recordsOnHost) {
+    // sealed before (its answer or the store write was lost): the host store has it
+    const kept = await store.get(status.device, status.block.awaitingConfirmation);
+    if (!kept) throw new PsdError(ErrorCode.NO_BLOCK, `block ${status.block.awaitingConfirmation} awaits confirmation and is not in the host store`, 'its records were on the host; see psd store list');
+    return { extracted: { bytes: kept.bytes, block: kept.block, digest: fromHex(kept.content.digest), fresh: false }, put: { outcome: 'exists', file: kept.file, device: status.device, seq: kept.block.header.seq, digest: kept.content.digest } as any };
+  }
   const bar = showProgress ? new cliProgress.SingleBar({ format: 'reading block |{bar}| {value}/{total} records', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
   let started = false;
   const x = await extractBlock(

@@ -18,6 +18,10 @@ export var Command = {
   BLOCK_READ: 0x19,
   /** the PSS's confirmation of a block: only then are its records freed */
   CONFIRM: 0x1a,
+  /** records kept on the host (claim 10): begin a seal, feed the records, seal */
+  HOST_SEAL_BEGIN: 0x1b,
+  HOST_SEAL_RECORDS: 0x1c,
+  HOST_SEAL_END: 0x1d,
   PROVISION: 0x20,
   /** secure session with the PSS: key agreement, then encrypted inner commands */
   SESSION_OPEN: 0x30,
@@ -40,6 +44,9 @@ export var CommandName: { [type: number]: string } = {
   0x18: 'stats extract',
   0x19: 'block read',
   0x1a: 'confirm',
+  0x1b: 'host seal begin',
+  0x1c: 'host seal records',
+  0x1d: 'host seal end',
   0x20: 'provision',
   0x30: 'session open',
   0x31: 'session'

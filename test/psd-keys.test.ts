@@ -75,3 +75,26 @@ describe('PSD keys on the built images', () => {
     d.close();
   });
 });
+
+describe('power-on self-tests (TS core on a board with broken crypto)', () => {
+  it('locks with code 31 when the board SHA-256 fails its known answer, and franks nothing', async () => {
+    const { CoreDevice } = await import('./helpers/harness.ts');
+    const { memoryBoard } = await import('./helpers/memory-board.ts');
+    const board = memoryBoard();
+    const good = board.sha256;
+    board.sha256 = (s: string) => {
+      const d = good(s);
+      return String.fromCharCode(d.charCodeAt(0) ^ 1) + d.slice(1);
+    };
+    const d = new CoreDevice(board);
+    const s = await d.call(Command.STATUS);
+    expect(s.lock.code).to.equal(ErrorCode.SELF_TEST);
+    expect(s.lock.detail).to.match(/hmac/i);
+    try {
+      await d.call(Command.PROVISION, new TestKms().provisionBody());
+      expect.fail('provisioned a device whose crypto fails');
+    } catch (e) {
+      expect((e as DeviceError).code).to.equal(ErrorCode.SELF_TEST);
+    }
+  });
+});

@@ -13,7 +13,7 @@ import { RecordTable } from './table.ts';
 import { hmac, sameBytes } from './hmac.ts';
 import { Board } from '../board.ts';
 import { u16, u32, u48, readU16, readU32, readU48, toHex, fromHex, MAX_U48 } from '../../protocol/bytes.ts';
-import { RECORD_BYTES, MAX_U32 } from '../../protocol/records.ts';
+import { RECORD_BYTES, MAX_U32, MAX_CATEGORIES, MIXED_BAND, WEIGHT_BANDS_G } from '../../protocol/records.ts';
 import { indiciumBody, INDICIUM_MAC_BYTES } from '../../protocol/indicium.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
@@ -64,6 +64,10 @@ export interface Config {
    * category into a summary record (losing only their weight-band and postage breakdown)
    * instead of refusing to frank */
   foldWhenFull: boolean;
+  /** the seed's alternative (claim 10): the host keeps the cumulative records and they pass
+   * through the PSD only to be sealed; the PSD seals them only if they sum to its register
+   * movement. Switched only while the PSD holds no records and no block awaits confirmation. */
+  recordsOnHost: boolean;
 }
 
 /** A block sealed and marked `sent`, awaiting confirmation. */
@@ -110,7 +114,7 @@ export interface Lock {
 }
 
 export function defaultConfig(): Config {
-  return { flushPeriodS: 86400, flushEveryPieces: 255, lowStoragePct: 20, lockUntilConfirmed: false, foldWhenFull: true };
+  return { flushPeriodS: 86400, flushEveryPieces: 255, lowStoragePct: 20, lockUntilConfirmed: false, foldWhenFull: true, recordsOnHost: false };
 }
 
 export class Ledger {
@@ -209,6 +213,8 @@ export class Ledger {
   /** The invariants of the registers and the statistics, or null when they hold. */
   inconsistency(): string | null {
     if (this.ascending + this.descending !== this.fundsTotal) return 'AR + DR != funds loaded';
+    // records on the host: the PSD checks their sums when it seals them
+    if (this.config.recordsOnHost) return null;
     var f = this.flash.totals();
     var r = this.ram.totals();
     if (this.releasedPieces + f.pieces + r.pieces !== this.pieces) return 'records count ' + (this.releasedPieces + f.pieces + r.pieces) + ' pieces, counter says ' + this.pieces;
@@ -360,7 +366,7 @@ export class Ledger {
     this.ascending += amount;
     this.descending -= amount;
     this.pieces += f.count;
-    this.ram.add(f.customer, f.category, f.band, f.postage, f.count, amount, f.count * f.weight);
+    if (!this.config.recordsOnHost) this.ram.add(f.customer, f.category, f.band, f.postage, f.count, amount, f.count * f.weight);
     this.piecesSinceFlush += f.count;
     if (this.batch) this.batch.pieces += f.count;
     if (f.time > this.lastTime) this.lastTime = f.time;
@@ -396,7 +402,7 @@ export class Ledger {
     var headLength = blockHeadBytes(readU16(d, 56));
     var head = d.substr(0, headLength);
     var seq = readU32(head, 12);
-    if (readU16(head, 6) !== this.flash.count || this.ram.count) throw new Error('sealed block ' + seq + ' does not hold the flash records');
+    if ((!this.config.recordsOnHost && readU16(head, 6) !== this.flash.count) || this.ram.count) throw new Error('sealed block ' + seq + ' does not hold the flash records');
     this.flash.frozen = this.flash.count;
     this.sealed = { seq: seq, head: head, digest: d.substr(headLength, 32), seal: d.substr(headLength + 32) };
     this.blockSeq = seq;
@@ -407,9 +413,9 @@ export class Ledger {
   private applyConfirm(seq: number): void {
     var s = this.sealed;
     if (!s || s.seq !== seq) throw new Error('confirmation of block ' + seq + ' that is not awaiting one');
-    var t = this.flash.totals(0, this.flash.frozen);
-    this.releasedPieces += t.pieces;
-    this.releasedAmount += t.amount;
+    // confirmed: everything up to the seal (the registers in its head)
+    this.releasedPieces = readU32(s.head, 36);
+    this.releasedAmount = readU48(s.head, 24);
     this.flash.dropFrozen();
     this.confirmedSeq = seq;
     this.confirmedDigest = s.digest;
@@ -635,9 +641,87 @@ export class Ledger {
 
   configure(c: Config): void {
     this.needWritable();
+    if (c.recordsOnHost !== this.config.recordsOnHost && (this.flash.count || this.ram.count || this.sealed))
+      fail(ErrorCode.BAD_ARGUMENT, 'recordsOnHost changes only with no records on the PSD and no block awaiting confirmation');
     var data = JSON.stringify(c);
     this.needRoom([data.length]);
     this.commit(T_CONFIG, data);
+  }
+
+  /** Host records being sealed (claim 10): fed a page at a time, digested a segment at a time. */
+  hostSeal: { header: any; head: string; digest: string; received: number; segment: string; pieces: number; amount: number; seen: number[] } | null = null;
+
+  beginHostSeal(recordCount: number, customers: number[]): void {
+    this.needWritable();
+    this.needProvisioned();
+    if (!this.config.recordsOnHost) fail(ErrorCode.BAD_ARGUMENT, 'the records are on the PSD: extract them');
+    if (this.sealed) fail(ErrorCode.PENDING_CONFIRMATION, 'block ' + this.sealed.seq + ' awaits confirmation');
+    var time = this.needClock();
+    for (var i = 1; i < customers.length; i++) if (customers[i] <= customers[i - 1]) fail(ErrorCode.BAD_ARGUMENT, 'customers must be ascending and distinct');
+    var from = this.blockFrom || time;
+    var header = {
+      algorithm: this.signKey ? SEAL_ED25519 : SEAL_HMAC,
+      recordCount: recordCount,
+      device: this.device,
+      seq: this.blockSeq + 1,
+      from: from,
+      to: time > from ? time : from,
+      ascending: this.ascending,
+      descending: this.descending,
+      pieces: this.pieces,
+      previousAscending: this.releasedAmount,
+      previousPieces: this.releasedPieces,
+      fundsTotal: this.fundsTotal,
+      customers: customers
+    };
+    var head = encodeBlockHead(header);
+    this.hostSeal = { header: header, head: head, digest: digestStart(this.board.sha256, head), received: 0, segment: '', pieces: 0, amount: 0, seen: [] };
+  }
+
+  /** Records from..from+n of the host's block: checked one by one and digested. */
+  hostSealRecords(from: number, records: string[]): void {
+    var h = this.hostSeal;
+    if (!h) fail(ErrorCode.BAD_ARGUMENT, 'begin the seal first');
+    if (from !== h!.received || h!.received + records.length > h!.header.recordCount) fail(ErrorCode.BAD_ARGUMENT, 'records must follow on from ' + h!.received + ', ' + h!.header.recordCount + ' in all');
+    for (var i = 0; i < records.length; i++) {
+      var r = records[i];
+      if (r.length !== RECORD_BYTES) fail(ErrorCode.BAD_ARGUMENT, 'record ' + (from + i) + ' is not ' + RECORD_BYTES + ' bytes');
+      var customer = readU32(r, 0);
+      var band = r.charCodeAt(5);
+      var postage = readU32(r, 8);
+      var pieces = readU32(r, 12);
+      var amount = readU32(r, 16);
+      if (h!.header.customers.indexOf(customer) < 0) fail(ErrorCode.BAD_ARGUMENT, 'record ' + (from + i) + ': customer ' + customer + ' is not in the block');
+      if (!pieces || r.charCodeAt(4) >= MAX_CATEGORIES || (band !== MIXED_BAND && (band >= WEIGHT_BANDS_G.length || amount !== pieces * postage))) fail(ErrorCode.BAD_ARGUMENT, 'record ' + (from + i) + ' is malformed');
+      if (h!.seen.indexOf(customer) < 0) h!.seen.push(customer);
+      h!.pieces += pieces;
+      h!.amount += amount;
+      h!.segment += r;
+      h!.received++;
+      if (h!.segment.length === DIGEST_SEGMENT_RECORDS * RECORD_BYTES) {
+        h!.digest = digestSegment(this.board.sha256, h!.digest, h!.segment);
+        h!.segment = '';
+      }
+    }
+  }
+
+  /** Seals the host's records if they are complete and sum to the register movement. */
+  endHostSeal(): Sealed {
+    var h = this.hostSeal;
+    if (!h) fail(ErrorCode.BAD_ARGUMENT, 'begin the seal first');
+    this.hostSeal = null;
+    var hd = h!.header;
+    if (h!.received !== hd.recordCount) fail(ErrorCode.BAD_ARGUMENT, h!.received + ' of ' + hd.recordCount + ' records');
+    if (h!.seen.length !== hd.customers.length) fail(ErrorCode.BAD_ARGUMENT, 'a customer of the block has no record');
+    // the PSD's own books decide: the records must account for every piece since the last block
+    if (hd.ascending !== this.ascending || hd.pieces !== this.pieces) fail(ErrorCode.BAD_ARGUMENT, 'pieces were franked during the seal; seal again');
+    if (h!.pieces !== this.pieces - this.releasedPieces || h!.amount !== this.ascending - this.releasedAmount)
+      fail(ErrorCode.INCONSISTENT, 'the records sum to ' + h!.pieces + ' pieces and ' + h!.amount + ', the registers moved ' + (this.pieces - this.releasedPieces) + ' pieces and ' + (this.ascending - this.releasedAmount));
+    var digest = h!.segment ? digestSegment(this.board.sha256, h!.digest, h!.segment) : h!.digest;
+    var data = h!.head + digest + this.sealDigest(digest);
+    this.needRoom([data.length]);
+    this.commit(T_SEAL, data);
+    return this.sealed!;
   }
 
   /** Seals every record into a block marked `sent` (flushing RAM first), or returns the
@@ -646,6 +730,7 @@ export class Ledger {
     this.needWritable();
     this.needProvisioned();
     if (this.sealed) return { sealed: this.sealed, fresh: false };
+    if (this.config.recordsOnHost) fail(ErrorCode.BAD_ARGUMENT, 'the records are on the host: it seals them through the PSD');
     var time = this.needClock();
     if (this.ram.count) {
       this.needRoom(this.flushLengths());

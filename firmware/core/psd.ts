@@ -227,6 +227,28 @@ export function startPsd(board: Board, build: BuildInfo) {
     return { seq: x!.seq, from: from, total: n, records: records };
   };
 
+  // claim 10: the host's records pass through the PSD only to be sealed
+  handlers[Command.HOST_SEAL_BEGIN] = function (req) {
+    var customers = req.customers;
+    if (!(customers instanceof Array) || customers.length > 200) fail(ErrorCode.BAD_ARGUMENT, 'customers must be a list of at most 200');
+    for (var i = 0; i < customers.length; i++) integer(customers[i], 'customer', 1, MAX_U32);
+    ledger.beginHostSeal(integer(req.records, 'records', 0, 65535), customers);
+    return { seq: ledger.blockSeq + 1 };
+  };
+
+  handlers[Command.HOST_SEAL_RECORDS] = function (req) {
+    var records = req.records;
+    if (!(records instanceof Array) || records.length > RECORDS_PER_FRAME) fail(ErrorCode.BAD_ARGUMENT, 'records must be a list of at most ' + RECORDS_PER_FRAME);
+    var bytes: string[] = [];
+    for (var i = 0; i < records.length; i++) bytes.push(hexBytes(records[i], 'record', 24));
+    ledger.hostSealRecords(integer(req.from, 'from', 0, 65535), bytes);
+    return { received: ledger.hostSeal ? ledger.hostSeal.received : 0 };
+  };
+
+  handlers[Command.HOST_SEAL_END] = function () {
+    return sealedInfo(ledger.endHostSeal());
+  };
+
   handlers[Command.CONFIRM] = function (req) {
     var r = ledger.confirm(integer(req.seq, 'seq', 1, MAX_U32), hexBytes(req.mac, 'mac', 32));
     return { seq: r.seq, repeated: r.repeated, registers: registers(), records: ledger.flash.count };
@@ -239,6 +261,7 @@ export function startPsd(board: Board, build: BuildInfo) {
       flushEveryPieces: req.flushEveryPieces === undefined ? c.flushEveryPieces : integer(req.flushEveryPieces, 'flushEveryPieces', 1, 65535),
       lowStoragePct: req.lowStoragePct === undefined ? c.lowStoragePct : integer(req.lowStoragePct, 'lowStoragePct', 1, 90),
       foldWhenFull: flag(req, c, 'foldWhenFull'),
+      recordsOnHost: flag(req, c, 'recordsOnHost'),
       lockUntilConfirmed: flag(req, c, 'lockUntilConfirmed')
     });
     return { config: ledger.config };

@@ -237,9 +237,20 @@ export function frameTarget(crc32: Crc32 = protocolCrc32): FuzzTarget<FrameCase>
       return `roundtrip type 0x${c.type.toString(16)} seq ${c.seq} payload (${c.payload.length} bytes) ${hex(c.payload, 400)} reads cut at [${c.cuts}]`;
     },
     async open() {
+      const seen: { [what: string]: number } = {};
+      const add = (what: string, n = 1) => (seen[what] = (seen[what] ?? 0) + n);
       return {
+        coverage: () => seen,
         async runCase(c: FrameCase) {
-          if (c.kind === 'stream') return checkStream(c.stream, crc32);
+          add(c.kind + ' cases');
+          if (c.kind === 'stream') {
+            const spec = specDecode(c.stream.bytes);
+            add('stream frames delivered', spec.frames.length);
+            add('stream CRC drops', spec.crcDrops);
+            add('stream oversize drops', spec.oversizeDrops);
+            if (spec.pending) add('streams ending in a partial frame');
+            return checkStream(c.stream, crc32);
+          }
           if (c.kind === 'burst') return checkBurst(c.frame, c.mutated, crc32);
           return checkRoundTrip(c.type, c.seq, c.payload, c.cuts, crc32);
         },

@@ -69,7 +69,7 @@ function fail(code: number, message: string, hint?: string): PsdError {
 function skipSavedCodeHint(board: BoardDef): string {
   if (board.dataPort === 'USB')
     return `restart the ${board.name} without running its saved code: unplug it, plug it in and press its button right after (holding it while plugging in starts the bootloader instead), then run psd flash again`;
-  return `restart the ${board.name} without running its saved code (press BTN1 during reset, as Espruino documents for this board), then run psd flash again`;
+  return `restart the ${board.name} without running its saved code (Espruino skips it when BTN1 is pressed as the board starts; holding it too long can enter the bootloader: see the board's page on espruino.com), then run psd flash again`;
 }
 
 /** Read-only check of the PSD data region and Storage, as one REPL expression (ES5, runs on the board). */
