@@ -204,6 +204,7 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
     .option('--postage <minor>', 'postage in minor units (single or dynamic)', int(1, MAX_U32))
     .option('--count <n>', 'pieces to frank (batch mode)', int(1, MAX_U32))
     .option('--chunk <n>', `pieces per request (batch mode, at most ${MAX_PIECES_PER_FRANK})`, int(1, MAX_PIECES_PER_FRANK), 250)
+    .option('--id <n>', 'request id to use (one request): resend the id a lost line left unanswered; the device answers from its commit and never charges twice', int(1, MAX_U32))
     .option('--indicia', 'fetch every indicium (hex) and print it, or include it in --json')
     .addOption(new Option('--store <dir>', 'host store (where the records are kept when the PSD keeps them on the host)').env('PSD_STORE').default(defaultStoreDir()))
     .option('--print <dir>', 'fetch every indicium and write each as <dir>/PSD-<device>-<piece>.png and .svg (Data Matrix + fields)')
@@ -231,6 +232,7 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
           if (m.length) throw badArg(`${b ? 'a dynamic piece' : 'a single piece (no batch open)'} needs ${m.join(', ')}`, 'see psd frank --help');
           bodies = [{ count: 1, base: b ? perPiece : { customer: o.customer, ...perPiece } }];
         }
+        if (o.id !== undefined && bodies.length > 1) throw badArg('--id sends one request: give --count at most --chunk');
         await syncClock(c);
         // records on the host (claim 10): each franked piece is counted here
         const hostRecords = s.config?.recordsOnHost ? new HostRecords(o.store, s.device) : null;
@@ -244,11 +246,13 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
         let amount = 0;
         let retries = 0;
         let last: any = null;
+        let inFlight: { id: number; count: number } | null = null;
         const ids: number[] = [];
         const indicia: string[] = [];
         try {
           for (const x of bodies) {
-            const id = crypto.randomInt(1, 2 ** 32 - 1);
+            const id = o.id ?? crypto.randomInt(1, 2 ** 32 - 1);
+            inFlight = { id, count: x.count };
             const body = b && b.mode === 'batch' ? { id, count: x.count } : { id, ...x.base };
             const a = await frankOnce(c, body, 4, () => retries++);
             if (a.id !== id) throw new PsdError(ErrorCode.INCONSISTENT, `answer for id ${a.id}, sent ${id}`);
@@ -263,6 +267,16 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
             if (o.indicia || printDir) indicia.push(...(await fetchIndicia(c, a)));
             bar?.update(pieces);
           }
+        } catch (e) {
+          // say exactly what is known: what the device acknowledged, and the one request whose
+          // fate is open (the device committed it or not; resending its id never charges twice)
+          if (!isLost(e) || !inFlight) throw e;
+          const err = e as PsdError;
+          throw new PsdError(
+            err.code,
+            `${err.message.replace(/^[^:]*: /, '')}; ${pieces} piece${pieces === 1 ? '' : 's'} franked and acknowledged before it, request id ${inFlight.id} (${inFlight.count} piece${inFlight.count === 1 ? '' : 's'}) unanswered`,
+            `reconnect, then \`psd frank --id ${inFlight.id}${b && b.mode === 'batch' ? ` --count ${inFlight.count}` : ' <same piece options>'}\` answers from the device's commit if it was made (never charged twice), or franks it now; \`psd status\` shows the piece counter`
+          );
         } finally {
           bar?.stop();
         }

@@ -20,7 +20,9 @@ type Spec =
   | { kind: 'hexAny' }
   | { kind: 'enum'; values: string[] }
   | { kind: 'bool' }
-  | { kind: 'string' };
+  | { kind: 'string' }
+  | { kind: 'intList'; min: number; max: number; maxLength: number }
+  | { kind: 'hexList'; bytes: number; maxLength: number };
 
 const int = (min: number, max: number): Spec => ({ kind: 'int', min, max });
 const hex = (bytes: number): Spec => ({ kind: 'hex', bytes });
@@ -38,11 +40,21 @@ export const FIELDS: { [type: number]: { [name: string]: Spec } } = {
   [Command.FRANK]: { id: int(1, MAX_U32), count: int(1, 1000), customer: int(1, MAX_U32), category: int(0, MAX_CATEGORIES - 1), weight: int(1, MAX_WEIGHT_G), postage: int(1, MAX_U32) },
   [Command.STATS_FLUSH]: {},
   [Command.STATS_LIST]: { tier: { kind: 'enum', values: ['ram', 'flash'] }, from: int(0, MAX_U32) },
-  [Command.CONFIG]: { flushPeriodS: int(60, 2592000), flushEveryPieces: int(1, 65535), lowStoragePct: int(1, 90), lockUntilConfirmed: { kind: 'bool' } },
+  [Command.CONFIG]: {
+    flushPeriodS: int(60, 2592000),
+    flushEveryPieces: int(1, 65535),
+    lowStoragePct: int(1, 90),
+    lockUntilConfirmed: { kind: 'bool' },
+    foldWhenFull: { kind: 'bool' },
+    recordsOnHost: { kind: 'bool' }
+  },
   [Command.INDICIA]: { from: int(1, MAX_U32), count: int(1, 8) },
   [Command.STATS_EXTRACT]: {},
   [Command.BLOCK_READ]: { seq: int(1, 3), headFrom: int(0, 200), from: int(0, 64), count: int(1, 16) },
   [Command.CONFIRM]: { seq: int(1, 3), mac: hex(32) },
+  [Command.HOST_SEAL_BEGIN]: { records: int(0, 65535), customers: { kind: 'intList', min: 1, max: MAX_U32, maxLength: 200 } },
+  [Command.HOST_SEAL_RECORDS]: { from: int(0, 65535), records: { kind: 'hexList', bytes: 24, maxLength: 16 } },
+  [Command.HOST_SEAL_END]: {},
   [Command.SESSION_OPEN]: { nonce: hex(16) },
   [Command.SESSION]: { m: { kind: 'hexAny' } }
 };
@@ -73,6 +85,10 @@ export const MAY_CHANGE: { [type: number]: Part[] } = {
   [Command.CONFIG]: ['config', 'storage'],
   [Command.STATS_EXTRACT]: ['block', 'storage', 'records', 'lock'],
   [Command.CONFIRM]: ['block', 'storage', 'records'],
+  // records kept on the host: begin and records only fill the seal in progress (not in STATUS)
+  [Command.HOST_SEAL_BEGIN]: [],
+  [Command.HOST_SEAL_RECORDS]: [],
+  [Command.HOST_SEAL_END]: ['block', 'storage', 'records', 'lock'],
   // inner commands: extract, block read, confirm, funds, config, clock
   [Command.SESSION]: ['registers', 'funds', 'storage', 'records', 'block', 'config', 'clock']
 };
@@ -109,6 +125,17 @@ function valueFor(s: Spec): fc.Arbitrary<unknown> {
       return fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...s.values) }, { weight: 1, arbitrary: fc.constantFrom(...s.values).map((v) => v.toUpperCase()) }, { weight: 2, arbitrary: anyJson });
     case 'bool':
       return fc.oneof({ weight: 4, arbitrary: fc.boolean() }, { weight: 2, arbitrary: fc.constantFrom('true', 'false', 1, 0, null) }, { weight: 1, arbitrary: anyJson });
+    case 'intList':
+      return fc.oneof(
+        { weight: 4, arbitrary: fc.array(valueFor(int(s.min, s.max)), { maxLength: 8 }) },
+        { weight: 1, arbitrary: fc.array(num(s.min, s.min + 10), { minLength: s.maxLength - 1, maxLength: s.maxLength + 2 }) },
+        { weight: 2, arbitrary: anyJson }
+      );
+    case 'hexList':
+      return fc.oneof(
+        { weight: 4, arbitrary: fc.array(valueFor(hex(s.bytes)), { maxLength: s.maxLength + 1 }) },
+        { weight: 2, arbitrary: anyJson }
+      );
     case 'string':
       return fc.oneof({ weight: 4, arbitrary: fc.string({ maxLength: 40 }) }, { weight: 2, arbitrary: latin1(300) }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) }, { weight: 1, arbitrary: fc.string({ minLength: 900, maxLength: 1100 }) }, { weight: 2, arbitrary: anyJson });
   }
@@ -130,6 +157,10 @@ function validFor(s: Spec): fc.Arbitrary<unknown> {
       return fc.boolean();
     case 'string':
       return fc.string({ maxLength: 40 });
+    case 'intList':
+      return fc.uniqueArray(num(s.min, s.min + 5000), { maxLength: 6 }).map((a) => a.sort((x, y) => x - y));
+    case 'hexList':
+      return fc.array(hexText(s.bytes), { maxLength: s.maxLength });
   }
 }
 
@@ -227,6 +258,10 @@ export interface Facts {
   sealedSeq: number;
   confirmedSeq: number;
   lockUntilConfirmed: boolean;
+  /** the statistics records are kept on the host (config recordsOnHost) */
+  recordsOnHost: boolean;
+  /** records on the PSD or a block awaiting confirmation: recordsOnHost cannot change */
+  holdsRecords: boolean;
 }
 
 const hmacHex = (key: Buffer, message: string) => createHmac('sha256', key).update(Buffer.from(message, 'latin1')).digest('hex');
@@ -329,9 +364,22 @@ export function mustRefuse(type: number, r: any, f: Facts): string | null {
     case Command.CONFIG:
       for (const n of Object.keys(spec)) {
         if (r[n] === undefined) continue;
-        if (n === 'lockUntilConfirmed' ? r[n] !== true && r[n] !== false : bad(n, spec[n])) return `${n} is invalid`;
+        if (spec[n].kind === 'bool' ? r[n] !== true && r[n] !== false : bad(n, spec[n])) return `${n} is invalid`;
       }
+      if (r.recordsOnHost !== undefined && r.recordsOnHost !== f.recordsOnHost && f.holdsRecords) return 'recordsOnHost changes only with no records on the PSD';
       return null;
+    case Command.HOST_SEAL_BEGIN: {
+      if (!f.provisioned) return 'not provisioned';
+      if (!f.recordsOnHost) return 'the records are on the PSD';
+      if (f.sealedSeq) return 'a block awaits confirmation';
+      const c = r.customers;
+      if (!Array.isArray(c) || c.length > 200 || c.some((x: unknown, i: number) => !isInt(x, 1, MAX_U32) || (i > 0 && (x as number) <= c[i - 1]))) return 'customers is not an ascending list of at most 200 customer numbers';
+      return need('records');
+    }
+    case Command.HOST_SEAL_RECORDS:
+    case Command.HOST_SEAL_END:
+      // no scenario has a seal in progress (a BEGIN that succeeded in the same case turns this oracle off)
+      return 'no host seal was begun';
     case Command.INDICIA:
       return f.lastFrankId ? null : 'nothing franked yet';
     case Command.SESSION_OPEN:

@@ -9,7 +9,7 @@ import { Command } from '../../protocol/commands.ts';
 import { FuzzBoard } from './device-board.ts';
 import { fundsMac, confirmMac, type Facts } from './device-commands.ts';
 
-export const SCENARIOS = ['blank', 'ready', 'batch', 'dynamic', 'sealed'] as const;
+export const SCENARIOS = ['blank', 'ready', 'batch', 'dynamic', 'sealed', 'host'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** The host time every scenario's clock is set to (the device clock restarts at power-up). */
@@ -32,21 +32,29 @@ function baseFacts(): Facts {
     digests: {},
     sealedSeq: 0,
     confirmedSeq: 0,
-    lockUntilConfirmed: false
+    lockUntilConfirmed: false,
+    recordsOnHost: false,
+    holdsRecords: false
   };
 }
 
 let setupSeq = 0x9000;
 const next = () => (setupSeq = setupSeq >= 0x9fff ? 0x9000 : setupSeq + 1);
 
-/** Provision, set the clock, load 1,000,000, frank three single pieces (two flushed to flash). */
-async function ready(b: FuzzBoard, f: Facts) {
+/** Provision, set the clock, load 1,000,000. */
+async function funded(b: FuzzBoard, f: Facts) {
   await b.call(Command.PROVISION, { device: f.device, deviceKey: f.deviceKey.toString('hex'), kmsKey: f.kmsKey.toString('hex') }, next());
   await b.call(Command.CLOCK, { now: CLOCK_MS }, next());
   await b.call(Command.FUNDS, { counter: 1, amount: 1000000, mac: fundsMac(f, 1, 1000000) }, next());
   f.provisioned = f.clockSet = true;
   f.fundsCounter = 1;
   f.fundsTotal = 1000000;
+}
+
+/** Funded, then three single pieces franked (two flushed to flash). */
+async function ready(b: FuzzBoard, f: Facts) {
+  await funded(b, f);
+  f.holdsRecords = true;
   for (const id of [101, 102]) await b.call(Command.FRANK, { id, customer: 1001, category: 1, weight: 20, postage: 85 }, next());
   await b.call(Command.STATS_FLUSH, {}, next());
   await b.call(Command.FRANK, { id: 103, customer: 1002, category: 7, weight: 1200, postage: 490 }, next());
@@ -83,6 +91,14 @@ const BUILD: { [name in ScenarioName]: (b: FuzzBoard, f: Facts) => Promise<void>
     f.confirmedSeq = 1;
     f.lastFrankId = 105;
     f.lockUntilConfirmed = true;
+  },
+  // the statistics records are kept on the host (sealed through HOST_SEAL_*): two pieces franked
+  host: async (b, f) => {
+    await funded(b, f);
+    await b.call(Command.CONFIG, { recordsOnHost: true }, next());
+    for (const id of [106, 107]) await b.call(Command.FRANK, { id, customer: 1001, category: 2, weight: 20, postage: 85 }, next());
+    f.recordsOnHost = true;
+    f.lastFrankId = 107;
   }
 };
 

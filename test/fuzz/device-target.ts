@@ -21,9 +21,10 @@ import { Command } from '../../protocol/commands.ts';
 import { ErrorCode, ErrorMessage } from '../../protocol/errors.ts';
 import { PROTOCOL_VERSION, RESPONSE_FLAG, ERROR_TYPE } from '../../protocol/frame.ts';
 import type { FuzzTarget, Finding } from './framework.ts';
-import { FuzzBoard, STALE_FRAME_S, type Out } from './device-board.ts';
+import { readFileSync } from 'node:fs';
+import { FuzzBoard, STALE_FRAME_S, imagePath, type Out } from './device-board.ts';
 import { SCENARIOS, buildScenarios, bootScenario, type Scenario, type ScenarioName } from './device-scenarios.ts';
-import { COMMAND_TYPES, MAY_CHANGE, PURE, payloadFor, materialize, mustRefuse, type Part } from './device-commands.ts';
+import { COMMAND_TYPES, FIELDS, MAY_CHANGE, PURE, payloadFor, materialize, mustRefuse, type Part } from './device-commands.ts';
 import { rawFrame, mutation, mutate, byteString, falseSync, chunked, pieces, showStream, type Mutation, type Stream } from './wire.ts';
 import { specDecode } from './frame-target.ts';
 
@@ -127,10 +128,9 @@ export interface DeviceTargetOptions {
 
 export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceCase> {
   const boardId = opts.board ?? 'pico';
-  const image = opts.image;
   return {
     name: 'device',
-    description: `command handler of the built image dist/firmware/${boardId}.js in the virtual board${image !== undefined ? ' (given image)' : ''}`,
+    description: `command handler of the built image dist/firmware/${boardId}.js in the virtual board${opts.image !== undefined ? ' (given image)' : ''}`,
     arbitrary: deviceCase,
     caseBoundMs: 10000,
     show(c) {
@@ -138,6 +138,10 @@ export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceC
       return `scenario ${c.scenario}, reads cut at [${c.cuts}]\n  ` + segs.join('\n  ');
     },
     async open() {
+      // one image for the whole run, even if dist/ is rebuilt meanwhile
+      const image = opts.image ?? readFileSync(imagePath(boardId), 'utf8');
+      const unmodelled = COMMAND_TYPES.filter((t) => !(t in MAY_CHANGE) || !(t in FIELDS));
+      if (unmodelled.length) throw new Error(`test/fuzz/device-commands.ts does not model ${unmodelled.map(name).join(', ')}: add its fields (FIELDS), what it may change (MAY_CHANGE) and its refusals (mustRefuse)`);
       const built = await buildScenarios(boardId, image);
       const live = new Map<ScenarioName, Live>();
       let probes = 0;
