@@ -33,8 +33,8 @@ function buildInfo(info) {
 const TWEETNACL_ID = '\0tweetnacl-es5';
 // nacl-fast.js is the build the Espruino figures were measured with (sign 7.0 s on the Linux
 // build). It adds ~32 KB to an image; nacl.js (the compact TweetNaCl port) adds ~19 KB and is
-// slower (not measured on Espruino).
-const TWEETNACL_FILE = 'tweetnacl/nacl-fast.js';
+// slower (not measured on Espruino). A board picks one with board-defs naclBuild.
+const TWEETNACL_FILES = { fast: 'tweetnacl/nacl-fast.js', compact: 'tweetnacl/nacl.js' };
 
 /**
  * Serves `import nacl from 'tweetnacl'` as an ES module built from the published
@@ -43,7 +43,7 @@ const TWEETNACL_FILE = 'tweetnacl/nacl-fast.js';
  * to touch on Espruino (nacl.ts gives it the board's random source instead). Side-effect
  * free for Rollup, so images that never call into it (HAS_ED25519 false) do not contain it.
  */
-function tweetnaclEs5() {
+function tweetnaclEs5(file) {
   return {
     name: 'psd-tweetnacl-es5',
     resolveId(source) {
@@ -51,7 +51,7 @@ function tweetnaclEs5() {
     },
     load(id) {
       if (id !== TWEETNACL_ID) return null;
-      const src = fs.readFileSync(createRequire(import.meta.url).resolve(TWEETNACL_FILE), 'utf8');
+      const src = fs.readFileSync(createRequire(import.meta.url).resolve(file), 'utf8');
       return (
         'var nacl = {};\n' +
         '(function (module, self, require) {\n' + src + '\n})({ exports: nacl }, undefined, undefined);\n' +
@@ -66,7 +66,7 @@ export function firmwareConfig(info, { minify = true } = {}) {
     input: 'firmware/main.ts',
     plugins: [
       buildInfo(info),
-      tweetnaclEs5(),
+      tweetnaclEs5(TWEETNACL_FILES[info.naclBuild] || TWEETNACL_FILES.fast),
       resolve({ extensions: ['.ts', '.js'] }),
       babel({
         babelHelpers: 'bundled',

@@ -45,6 +45,10 @@ export interface BoardDef {
   nativeCrypto: NativeCrypto[];
   /** default sealing: hmac on small boards, ed25519 only where variables >= 12000 */
   seal: 'hmac' | 'ed25519';
+  /** which published tweetnacl build an ed25519 board carries: 'fast' (nacl-fast.js, the one
+   * the Espruino timings were measured with, ~32 KB) or 'compact' (nacl.js, ~19 KB, slower;
+   * not timed on Espruino). Default fast. */
+  naclBuild?: 'fast' | 'compact';
   tamper: { pin: string; activeLevel: 0 | 1 } | null;
   leds: string[];
   notes: string;

@@ -9,6 +9,8 @@ export interface BuildInfo {
   nativeCrypto: string[];
   /** how blocks are sealed: 'hmac' (HMAC-SHA256) or 'ed25519' */
   seal: string;
+  /** tweetnacl build on ed25519 boards: 'fast' or 'compact' (board-defs naclBuild) */
+  naclBuild?: string;
   tamper: { pin: string; activeLevel: number } | null;
   leds: string[];
   /** cumulative records each tier holds: bounded by the board's variables and flash */

@@ -38,6 +38,7 @@ export function buildInfoFor(board: BoardDef, serialPath: string | null) {
     },
     nativeCrypto: board.nativeCrypto,
     seal: board.seal,
+    naclBuild: board.naclBuild ?? 'fast',
     tamper: board.tamper,
     leds: board.leds,
     maxRecords: maxRecords(board)

@@ -27,23 +27,26 @@ export type WorkerMessage =
   | { kind: 'shrunk'; failure: Failure; detail: string; input: string; seed: number; path: string; shrinks: number }
   | { kind: 'unreproduced'; failure: Failure; index: number; detail: string }
   | { kind: 'done'; done: number; counts: Record<Failure, number>; seconds: number; coverage?: Record<string, number> }
-  | { kind: 'error'; message: string };
+  | { kind: 'error'; message: string }
+  /** replay only: the input about to run, so a case that never returns is still shown */
+  | { kind: 'trying'; input: string };
 
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 const clip = (s: string, n = 6000) => (s.length > n ? s.slice(0, n) + `... (${s.length} chars)` : s);
 
 /** The strict property (a finding fails it), beating the heartbeat at each case. */
-function beating<T>(target: FuzzTarget<T>, run: TargetRun<T>, beat: Int32Array) {
+function beating<T>(target: FuzzTarget<T>, run: TargetRun<T>, beat: Int32Array, announce = false) {
   return fc.asyncProperty(target.arbitrary, async (input) => {
     Atomics.add(beat, 1, 1);
+    if (announce) post({ kind: 'trying', input: clip(target.show(input)) });
     const f = await judge(target, run, input);
     if (f) throw new FuzzFailure(f);
   });
 }
 
-async function shrink<T>(target: FuzzTarget<T>, run: TargetRun<T>, beat: Int32Array, seed: number, path: string, failure: Failure) {
+async function shrink<T>(target: FuzzTarget<T>, run: TargetRun<T>, beat: Int32Array, seed: number, path: string, failure: Failure, announce = false) {
   Atomics.store(beat, 0, -1);
-  const r = await fc.check(beating(target, run, beat), { seed, path, numRuns: 1 });
+  const r = await fc.check(beating(target, run, beat, announce), { seed, path, numRuns: 1 });
   const e = r.errorInstance;
   if (!r.failed || !r.counterexample || !(e instanceof FuzzFailure)) return null;
   return { failure: e.finding.kind ?? failure, detail: clip(e.finding.detail), input: clip(target.show(r.counterexample[0])), seed, path: r.counterexamplePath ?? path, shrinks: r.numShrinks };
@@ -89,7 +92,7 @@ async function count<T>(job: WorkerJob, target: FuzzTarget<T>, run: TargetRun<T>
 
 async function replay<T>(job: WorkerJob, target: FuzzTarget<T>, run: TargetRun<T>) {
   const started = performance.now();
-  const s = await shrink(target, run, new Int32Array(job.heartbeat), job.seed, job.path!, 'crash');
+  const s = await shrink(target, run, new Int32Array(job.heartbeat), job.seed, job.path!, 'crash', true);
   const counts = Object.fromEntries(FAILURES.map((k) => [k, 0])) as Record<Failure, number>;
   if (s) {
     counts[s.failure]++;

@@ -77,6 +77,7 @@ function runTarget(job: Omit<WorkerJob, 'heartbeat'>, stallMs: number, verbose: 
   const row: Row = { target: job.target, cases: 0, counts: zero(), seconds: 0 };
   const started = performance.now();
   let lastReport = started;
+  let trying = '';
   return new Promise((resolve) => {
     let finished = false;
     const finish = (note?: string) => {
@@ -101,7 +102,8 @@ function runTarget(job: Omit<WorkerJob, 'heartbeat'>, stallMs: number, verbose: 
         const i = Atomics.load(beat, 0);
         row.counts.hang++;
         console.log(`\n${job.target}: HANG: case ${i >= 0 ? i : '(while shrinking)'} has not returned for ${Math.round(stallMs / 1000)} s; the worker was stopped.`);
-        if (i >= 0) console.log(`  replay it: npm run fuzz -- --target ${job.target} --seed ${job.seed} --path ${i}`);
+        if (trying) console.log(`  input: ${trying}`);
+        else if (i >= 0) console.log(`  replay it (shows the input): npm run fuzz -- --target ${job.target} --seed ${job.seed} --path ${i}`);
         row.cases = Math.max(row.cases, i + 1);
         finish(`stopped at case ${i}: hung`);
       }
@@ -116,6 +118,9 @@ function runTarget(job: Omit<WorkerJob, 'heartbeat'>, stallMs: number, verbose: 
             const s = (performance.now() - started) / 1000;
             console.error(`${job.target}: ${m.done}/${job.cases} cases, ${Math.round(m.done / s)}/s`);
           }
+          break;
+        case 'trying':
+          trying = m.input;
           break;
         case 'finding':
           console.log(`\n${job.target}: first ${m.failure.toUpperCase()} at case ${m.index}: ${m.detail}\n  input: ${m.input}`);

@@ -1,6 +1,6 @@
 // Fuzz target `device`: the command handler of the BUILT image (dist/firmware/<board>.js)
-// running in the virtual board. Each case starts from one of the scenarios (blank, ready,
-// batch, dynamic, sealed), sends hostile bytes (random bytes, mutated frames, command frames
+// running in the virtual board. Each case starts from one of the scenarios (device-scenarios.ts:
+// blank, ready, batch, dynamic, sealed, host), sends hostile bytes (random bytes, mutated frames, command frames
 // with random or mutated JSON for every command type), then checks:
 //   crash       an uncaught exception on the console, the board died, output that is not
 //               frames, or an INTERNAL error (a handler threw something it did not mean to)
@@ -17,14 +17,15 @@
 //               answered byte-identically, or frames dropped for a bad CRC or length (by design
 //               they are not executed) without a CRC (1) or oversize (2) report
 import fc from 'fast-check';
-import { Command } from '../../protocol/commands.ts';
-import { ErrorCode, ErrorMessage } from '../../protocol/errors.ts';
-import { PROTOCOL_VERSION, RESPONSE_FLAG, ERROR_TYPE } from '../../protocol/frame.ts';
-import type { FuzzTarget, Finding } from './framework.ts';
 import { readFileSync } from 'node:fs';
+import { Command } from '../../protocol/commands.ts';
+import { PROTOCOL_VERSION, RESPONSE_FLAG } from '../../protocol/frame.ts';
+import type { FuzzTarget, Finding } from './framework.ts';
 import { FuzzBoard, STALE_FRAME_S, imagePath, type Out } from './device-board.ts';
 import { SCENARIOS, buildScenarios, bootScenario, type Scenario, type ScenarioName } from './device-scenarios.ts';
-import { COMMAND_TYPES, FIELDS, MAY_CHANGE, PURE, payloadFor, materialize, mustRefuse, type Part } from './device-commands.ts';
+import { COMMAND_TYPES, FIELDS, MAY_CHANGE, PURE, payloadFor, materialize, type Part } from './device-commands.ts';
+import { commandName as name, errorCode, isLinkReport, judgeAnswer, judgeState, stateOf } from './device-checks.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
 import { rawFrame, mutation, mutate, byteString, falseSync, chunked, pieces, showStream, type Mutation, type Stream } from './wire.ts';
 import { specDecode } from './frame-target.ts';
 
@@ -70,46 +71,6 @@ function streamOf(c: DeviceCase, s: Scenario): Stream {
   return chunked(bytes, c.cuts);
 }
 
-/** What a case may not change unless a command was answered with success (see MAY_CHANGE). */
-function stateOf(s: any): Record<Part, unknown> {
-  return {
-    identity: [s.device, s.deviceId],
-    registers: s.registers,
-    funds: s.fundsCounter,
-    storage: [s.storage.used, s.storage.free, s.storage.total, s.storage.low],
-    records: [s.storage.records, s.storage.ramRecords, s.storage.recordCapacity],
-    batch: s.batch,
-    block: s.block,
-    config: s.config,
-    lock: s.lock,
-    // the clock runs: what a command can change is whether it is set and its offset from uptime
-    clock: s.clock ? s.clock - s.uptime : 0,
-    resetCause: s.resetCause
-  };
-}
-
-function changedParts(a: Record<Part, unknown>, b: Record<Part, unknown>): Part[] {
-  return (Object.keys(a) as Part[]).filter((k) => (k === 'clock' ? !(a.clock === 0) !== !(b.clock === 0) || Math.abs((a.clock as number) - (b.clock as number)) > 1 : JSON.stringify(a[k]) !== JSON.stringify(b[k])));
-}
-
-const DEVICE_CODES = new Set(Object.keys(ErrorMessage).map(Number));
-const KNOWN_TYPES = new Set(COMMAND_TYPES);
-const name = (t: number) => Object.entries(Command).find(([, v]) => v === t)?.[0] ?? '0x' + t.toString(16);
-
-/** The error body's code, or a reason it is not a proper error body. */
-function errorCode(payload: string): number | string {
-  let b: any;
-  try {
-    b = JSON.parse(payload);
-  } catch {
-    return 'error body is not JSON: ' + payload.slice(0, 200);
-  }
-  if (!b || typeof b !== 'object' || !Number.isInteger(b.code)) return 'error body has no integer code: ' + payload.slice(0, 200);
-  if (!DEVICE_CODES.has(b.code)) return `error code ${b.code} is not a device error code`;
-  if (typeof (b.detail ?? b.message) !== 'string') return 'error body has no detail or message string: ' + payload.slice(0, 200);
-  return b.code;
-}
-
 /** One scenario's running board and what the next case needs to know about it. */
 interface Live {
   board: FuzzBoard;
@@ -118,6 +79,8 @@ interface Live {
   last: { seq: number; crc: number; answer: string };
   /** the last case changed something: the next case needs a fresh board */
   dirty: boolean;
+  /** the front's counters (STATUS link) in the last probe's answer */
+  link: { frames: number; retransmits: number; crcErrors: number };
 }
 
 export interface DeviceTargetOptions {
@@ -163,7 +126,8 @@ export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceC
         await board.write(p.bytes);
         const a = board.out.slice(from).find((o) => o.frame.seq === p.seq && o.frame.type === (Command.STATUS | RESPONSE_FLAG));
         if (!a) throw new Error(`scenario ${s.name}: the freshly booted board does not answer STATUS`);
-        return { board, baseline: stateOf(JSON.parse(a.frame.payload)), last: { seq: p.seq, crc: p.crc, answer: a.bytes }, dirty: false };
+        const status = JSON.parse(a.frame.payload);
+        return { board, baseline: stateOf(status), last: { seq: p.seq, crc: p.crc, answer: a.bytes }, dirty: false, link: status.link };
       }
 
       async function liveFor(name: ScenarioName): Promise<Live> {
@@ -176,7 +140,6 @@ export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceC
       }
 
       function retire(name: ScenarioName) {
-        count('boards restored');
         live.get(name)?.board.close();
         live.delete(name);
       }
@@ -191,7 +154,10 @@ export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceC
           if (!f) dirty = l.dirty || l.board.rebooted > 0 || l.board.advanced > 30 || !l.board.alive;
           return f;
         } finally {
-          if (dirty) retire(c.scenario);
+          if (dirty) {
+            count('boards restored');
+            retire(c.scenario);
+          }
         }
       }
 
@@ -226,12 +192,12 @@ export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceC
         };
 
         const outs = b.out.slice(from);
-        const linkReport = (o: Out) => o.frame.type === ERROR_TYPE && [ErrorCode.CRC, ErrorCode.OVERSIZE].includes(errorCode(o.frame.payload) as number);
-        const answers = outs.filter((o) => !linkReport(o));
+        const answers = outs.filter((o) => !isLinkReport(o.frame));
 
         // ---- every intact frame: exactly one answer, in order, with its seq, a proper type and body
         let prev = l.last;
-        let oracleOn = true; // the oracle knows the scenario's state until something changed it
+        let retransmits = 0;
+        let oracle = true; // the scenario's facts describe the device until a command changed it
         const successes: number[] = [];
         let status: Out | undefined;
         for (let i = 0; i < spec.frames.length; i++) {
@@ -244,57 +210,36 @@ export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceC
             return { kind: stillAnswers ? 'unanswered' : 'hang', detail: `${what} got no answer (${answers.length} answers to ${spec.frames.length} frames, the last one the STATUS after the case)${stillAnswers ? '' : '; the device answers nothing any more, not even STATUS after the stale-frame window'}${sent()}` };
           }
           if (a.frame.seq !== req.seq) return { kind: 'unanswered', detail: `${what} answered with seq ${a.frame.seq}${sent()}` };
-          const retransmit = req.seq === prev.seq && req.crc === prev.crc;
-          if (retransmit) {
+          if (req.seq === prev.seq && req.crc === prev.crc) {
+            // a retransmission: the stored answer again, byte for byte, and nothing executed
             if (a.bytes !== prev.answer) return { kind: 'unanswered', detail: `${what} repeats the previous frame but its answer is not the stored one${sent()}` };
+            retransmits++;
             continue;
           }
           prev = { seq: req.seq, crc: req.crc, answer: a.bytes };
-          const ok = a.frame.type === (req.type | RESPONSE_FLAG) && a.frame.type !== ERROR_TYPE;
-          if (!ok && a.frame.type !== ERROR_TYPE) return { kind: 'unanswered', detail: `${what} answered with type 0x${a.frame.type.toString(16)}${sent()}` };
           if (isProbe) {
-            if (!ok) return { kind: 'unanswered', detail: `${what} was refused: ${a.frame.payload}${sent()}` };
+            if (a.frame.type !== (Command.STATUS | RESPONSE_FLAG)) return { kind: 'unanswered', detail: `${what} was refused: ${a.frame.payload}${sent()}` };
             status = a;
             continue;
           }
-          let expected: number | null = null;
-          let request: any;
-          if (req.version !== PROTOCOL_VERSION) expected = ErrorCode.VERSION;
-          else if (!KNOWN_TYPES.has(req.type)) expected = ErrorCode.UNKNOWN_COMMAND;
-          else {
-            try {
-              request = req.payload.length ? JSON.parse(req.payload) : {};
-              if (request === null || typeof request !== 'object') expected = ErrorCode.BAD_PAYLOAD;
-            } catch {
-              expected = ErrorCode.BAD_PAYLOAD;
-            }
-          }
-          if (ok) {
-            if (expected !== null) return { kind: 'unanswered', detail: `${what} was answered with success; expected error ${expected} (${ErrorMessage[expected]})${sent()}` };
-            let body: any;
-            try {
-              body = JSON.parse(a.frame.payload);
-            } catch {
-              return { kind: 'unanswered', detail: `${what}: the answer is not JSON: ${a.frame.payload.slice(0, 200)}${sent()}` };
-            }
-            if (!body || typeof body !== 'object') return { kind: 'unanswered', detail: `${what}: the answer is not an object${sent()}` };
-            const why = oracleOn ? mustRefuse(req.type, request, scenario.facts) : req.type === Command.SESSION ? 'no message of the fuzzer authenticates' : null;
-            if (why) return { kind: 'state', detail: `${what} was accepted but must be refused: ${why}; answer ${a.frame.payload.slice(0, 300)}${sent()}` };
+          const v = judgeAnswer(req, a.frame, scenario.facts, oracle, what);
+          count(v.label);
+          if (v.finding) return { kind: v.finding.kind, detail: v.finding.detail + sent() };
+          if (v.ok) {
             successes.push(req.type);
-            count(`${KNOWN_TYPES.has(req.type) ? name(req.type) : 'other type'} ok`);
-            if (!PURE.has(req.type)) oracleOn = false;
-            continue;
+            if (!PURE.has(req.type)) oracle = false;
           }
-          const code = errorCode(a.frame.payload);
-          count(`${KNOWN_TYPES.has(req.type) ? name(req.type) : 'other type'} error ${code}`);
-          if (typeof code === 'string') return { kind: 'unanswered', detail: `${what}: ${code}${sent()}` };
-          if (expected !== null && code !== expected) return { kind: 'unanswered', detail: `${what} answered with error ${code}; expected ${expected} (${ErrorMessage[expected]})${sent()}` };
-          if (code === ErrorCode.INTERNAL && !/does not fit a frame/.test(a.frame.payload))
-            return { kind: 'crash', detail: `${what}: the handler threw an unexpected exception: ${a.frame.payload}${sent()}` };
         }
         if (answers.length > spec.frames.length)
           return { kind: 'unanswered', detail: `${answers.length} answers to ${spec.frames.length} frames; extra: ${answers.slice(spec.frames.length).map((o) => o.frame.payload.slice(0, 100)).join(' | ')}${sent()}` };
         if (outs.length > answers.length) count('link error reports');
+        // a CRC report carries the seq of a frame that failed its CRC (so the host can retransmit
+        // at once), an oversize report seq 0 (firmware/core/device.ts onDrop)
+        for (const o of outs.filter((x) => isLinkReport(x.frame))) {
+          const crcReport = errorCode(o.frame.payload) === ErrorCode.CRC;
+          if (crcReport ? !spec.crcSeqs.includes(o.frame.seq) : o.frame.seq !== 0)
+            return { kind: 'unanswered', detail: `a ${crcReport ? 'CRC' : 'oversize'} report carries seq ${o.frame.seq}, which is not the seq of a frame dropped for that reason${sent()}` };
+        }
         if (spec.crcDrops + spec.oversizeDrops > 0 && outs.length === answers.length)
           return { kind: 'unanswered', detail: `${spec.crcDrops} candidate frames failed their CRC and ${spec.oversizeDrops} had an oversize length, but the device reported neither${sent()}` };
 
@@ -312,21 +257,23 @@ export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceC
           if (!b.alive) return { kind: 'crash', detail: `the board stopped${sent()}` };
         }
         l.last = { seq: p.seq, crc: p.crc, answer: status.bytes };
-        const after = stateOf(JSON.parse(status.frame.payload));
+        const answer = JSON.parse(status.frame.payload);
+
+        // ---- the front's own count: every frame decoded, retransmissions not executed again,
+        // every CRC failure counted (a reboot starts the counters anew)
+        const link = answer.link;
+        if (link && !successes.includes(Command.REBOOT)) {
+          const frames = spec.frames.length + (status.frame.seq === spec.frames[spec.frames.length - 1]?.seq && spec.frames[spec.frames.length - 1]?.at === stream.bytes.length ? 0 : 1);
+          const d = { frames: link.frames - l.link.frames, retransmits: link.retransmits - l.link.retransmits, crcErrors: link.crcErrors - l.link.crcErrors };
+          if (d.retransmits !== retransmits) return { kind: 'state', detail: `the device counted ${d.retransmits} retransmissions, the case sent ${retransmits} (a repeated frame executed again?)${sent()}` };
+          if (d.frames !== frames || d.crcErrors !== spec.crcDrops)
+            return { kind: 'unanswered', detail: `the device counted ${d.frames} frames and ${d.crcErrors} CRC errors; the case holds ${frames} frames and ${spec.crcDrops} CRC failures${sent()}` };
+        }
+        l.link = link;
 
         // ---- state: only what a successful command may change
-        const allowed = new Set<Part>(successes.flatMap((t) => MAY_CHANGE[t] ?? []));
-        const changed = changedParts(l.baseline, after);
-        const unexplained = changed.filter((k) => !allowed.has(k));
-        if (unexplained.length)
-          return {
-            kind: 'state',
-            detail: `${unexplained.join(', ')} changed (${unexplained.map((k) => JSON.stringify(l.baseline[k]) + ' -> ' + JSON.stringify(after[k])).join('; ')}) though ${successes.length ? 'only ' + successes.map(name).join(', ') + ' succeeded' : 'no command succeeded'}${sent()}`
-          };
-        const r0 = l.baseline.registers as any;
-        const r1 = after.registers as any;
-        if (r1.controlTotal !== r1.ascending + r1.descending || r1.ascending < r0.ascending || r1.pieces < r0.pieces || (r1.controlTotal !== r0.controlTotal && !successes.includes(Command.FUNDS) && !successes.includes(Command.SESSION)))
-          return { kind: 'state', detail: `registers moved against the invariants: ${JSON.stringify(r0)} -> ${JSON.stringify(r1)}${sent()}` };
+        const { finding, changed } = judgeState(l.baseline, stateOf(answer), successes);
+        if (finding) return { kind: finding.kind, detail: finding.detail + sent() };
         l.dirty = changed.length > 0 || successes.some((t) => !PURE.has(t));
         return null;
       }

@@ -24,8 +24,10 @@ interface SpecFrame {
 }
 
 /** What an exact decoder must deliver for these bytes, and what it keeps waiting for. */
-export function specDecode(b: string): { frames: SpecFrame[]; pending: number; crcDrops: number; oversizeDrops: number } {
+export function specDecode(b: string): { frames: SpecFrame[]; pending: number; crcDrops: number; oversizeDrops: number; crcSeqs: number[] } {
   const frames: SpecFrame[] = [];
+  /** the (untrusted) seq in the header of each candidate that failed its CRC */
+  const crcSeqs: number[] = [];
   let crcDrops = 0;
   let oversizeDrops = 0;
   const n = b.length;
@@ -53,13 +55,14 @@ export function specDecode(b: string): { frames: SpecFrame[]; pending: number; c
     const c = ((byte(p + total - 4) << 24) | (byte(p + total - 3) << 16) | (byte(p + total - 2) << 8) | byte(p + total - 1)) >>> 0;
     if (crc(b.substr(p + 2, HEADER_BYTES - 2 + len)) !== c) {
       crcDrops++;
+      crcSeqs.push(byte(p + 4) * 256 + byte(p + 5));
       p++;
       continue;
     }
     frames.push({ at: p, version: byte(p + 2), type: byte(p + 3), seq: byte(p + 4) * 256 + byte(p + 5), payload: b.substr(p + HEADER_BYTES, len), crc: c });
     p += total;
   }
-  return { frames, pending: n - p, crcDrops, oversizeDrops };
+  return { frames, pending: n - p, crcDrops, oversizeDrops, crcSeqs };
 }
 
 interface Decoded {
