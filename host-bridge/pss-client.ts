@@ -219,7 +219,7 @@ export class PssClient {
     }
   }
 
-  sessionBegin(device: number, opts: { funds?: number; config?: Record<string, unknown> } = {}): Promise<SessionStep> {
+  sessionBegin(device: number, opts: { funds?: number; config?: Record<string, unknown>; rekey?: boolean } = {}): Promise<SessionStep> {
     return this.request(PssRequest.SESSION_BEGIN, { device, ...opts });
   }
 
@@ -274,6 +274,8 @@ export interface SessionRun {
   funds?: number;
   /** PSD parameters to set (CONFIG payload) */
   config?: Record<string, unknown>;
+  /** the KMS replaces the device's keys in the same session */
+  rekey?: boolean;
   /** called with each request relayed (for progress output) */
   onRelay?: (r: PsdRequest) => void;
 }
@@ -292,7 +294,7 @@ export async function runSession(pss: PssClient, psd: Pick<PsdClient, 'request'>
     if (!status.device) throw new PssClientError('NOT_PROVISIONED', `the PSD (${status.deviceId}) is not provisioned: run psd provision --kms first`);
     device = status.device as number;
   }
-  let step = await pss.sessionBegin(device, { funds: opts.funds, config: opts.config });
+  let step = await pss.sessionBegin(device, { funds: opts.funds, config: opts.config, rekey: opts.rekey });
   while (!step.done) {
     const relay = step.relay;
     opts.onRelay?.(relay);

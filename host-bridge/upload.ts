@@ -57,9 +57,10 @@ export function addUploadCommand(program: Command, kit: CliKit) {
     .addOption(new Option('--store <dir>', 'host store of sealed blocks').env('PSD_STORE').default(defaultStoreDir()))
     .option('--session', 'secure session between PSD and PSS (key agreement + authenticated encryption)')
     .option('--funds <minor>', 'with --session: a funds reset to load in the same session', int(1, 2 ** 48 - 1))
+    .option('--rekey', 'with --session: the KMS replaces the device and KMS keys in the same session (after the statistics are confirmed)')
     .option('--no-device', 'plain mode without a PSD attached: upload only, confirm later')
     .action(async (o, cmd: Command) => {
-      if (o.funds !== undefined && !o.session) throw new PsdError(ErrorCode.BAD_ARGUMENT, '--funds rides on a --session upload', 'or use psd funds --kms');
+      if ((o.funds !== undefined || o.rekey) && !o.session) throw new PsdError(ErrorCode.BAD_ARGUMENT, '--funds and --rekey ride on a --session upload', 'or use psd funds --kms');
       const store = new BlockStore(o.store);
       const pss = await PssClient.connect(o.pss).catch((e) => {
         throw new PsdError(ErrorCode.NO_DEVICE, e.message, 'start it with `pss serve` or check --pss');
@@ -67,7 +68,7 @@ export function addUploadCommand(program: Command, kit: CliKit) {
       try {
         if (o.session) {
           const report = await kit.withDevice(cmd, async (c) => {
-            const r = await runSession(pss, c, { funds: o.funds });
+            const r = await runSession(pss, c, { funds: o.funds, rekey: !!o.rekey });
             // the PSS now holds the block the PSD sealed; the host's copy of it is confirmed too
             if (r.block && r.confirmed) {
               const copy = await store.get(r.device, r.block.seq).catch(() => undefined);
@@ -80,6 +81,7 @@ export function addUploadCommand(program: Command, kit: CliKit) {
               ['device', `PSD-${report.device}`],
               ['block', report.block ? `#${report.block.seq}, ${report.block.records} records, ${report.block.stored ? 'stored' : 'already stored (repeat)'}` : 'none'],
               ['confirmed on the PSD', report.confirmed ? 'yes: its records are freed' : 'no'],
+              ['keys', report.keyVersion !== undefined ? `replaced: key version ${report.keyVersion}` : 'unchanged'],
               ['funds', report.funds ? `${money(report.funds.amount)} (counter ${report.funds.counter}) ${report.funds.loaded ? 'loaded' : 'NOT loaded'}` : '-'],
               ...(report.error ? ([['stopped', `${report.error.code}: ${report.error.message}`]] as [string, unknown][]) : [])
             ])

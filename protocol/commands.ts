@@ -23,6 +23,8 @@ export var Command = {
   HOST_SEAL_RECORDS: 0x1c,
   HOST_SEAL_END: 0x1d,
   PROVISION: 0x20,
+  /** new device and KMS keys from the KMS: only inside a secure session */
+  REKEY: 0x21,
   /** secure session with the PSS: key agreement, then encrypted inner commands */
   SESSION_OPEN: 0x30,
   SESSION: 0x31
@@ -48,6 +50,7 @@ export var CommandName: { [type: number]: string } = {
   0x1c: 'host seal records',
   0x1d: 'host seal end',
   0x20: 'provision',
+  0x21: 'rekey',
   0x30: 'session open',
   0x31: 'session'
 };

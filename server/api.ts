@@ -69,7 +69,7 @@ export class Connection {
       case PssRequest.SESSION_BEGIN: {
         const d = device(body.device);
         const funds = body.funds === undefined ? undefined : int(body.funds, 'funds', 1, MAX_U48);
-        this.session = new PssSession(this.dc.pss, d, { funds, config: body.config as Record<string, unknown> | undefined, log: this.events.log });
+        this.session = new PssSession(this.dc.pss, d, { funds, config: body.config as Record<string, unknown> | undefined, rekey: body.rekey === true, log: this.events.log });
         this.log(`session: device ${d} begins`);
         return this.step(this.session.begin());
       }

@@ -40,6 +40,10 @@ export class Store {
     const store = new Store(await sqlJs, dir);
     store.change(() => {
       store.run(SCHEMA_SQL);
+      // data directories made before rekeying existed
+      const columns = store.all<{ name: string }>('PRAGMA table_info(devices)').map((c) => c.name);
+      if (!columns.includes('key_version')) store.run('ALTER TABLE devices ADD COLUMN key_version INTEGER NOT NULL DEFAULT 0');
+      if (!columns.includes('pending_key_version')) store.run('ALTER TABLE devices ADD COLUMN pending_key_version INTEGER');
       store.run("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", [String(SCHEMA_VERSION)]);
     });
     return store;

@@ -25,6 +25,8 @@ export interface DeviceRow {
   certificate: string | null;
   status: 'active' | 'revoked';
   funds_counter: number;
+  key_version: number;
+  pending_key_version: number | null;
   registered_at: number;
   revoked_at: number | null;
 }
@@ -84,12 +86,35 @@ export class Kms {
     return Buffer.from(this.secrets.ca.publicKey).toString('latin1');
   }
 
-  deviceKey(device: number): string {
-    return hmacSha256(this.secrets.master, 'PSD-DEVICE-KEY' + u32(device));
+  /** The device's MAC key of a key version (default: the one in use). Version 0 is the key
+   * of provisioning; each rekey derives the next from the master key alone. */
+  deviceKey(device: number, version?: number): string {
+    const v = version ?? this.device(device)?.key_version ?? 0;
+    return hmacSha256(this.secrets.master, 'PSD-DEVICE-KEY' + u32(device) + (v ? u32(v) : ''));
   }
 
-  kmsKey(device: number): string {
-    return hmacSha256(this.secrets.master, 'PSD-KMS-KEY' + u32(device));
+  kmsKey(device: number, version?: number): string {
+    const v = version ?? this.device(device)?.key_version ?? 0;
+    return hmacSha256(this.secrets.master, 'PSD-KMS-KEY' + u32(device) + (v ? u32(v) : ''));
+  }
+
+  /** The next key version for a device, noted as pending until the PSD is known to hold it. */
+  rekey(device: number): { version: number; deviceKey: string; kmsKey: string } {
+    return this.store.change(() => {
+      const row = this.activeDevice(device);
+      const version = row.key_version + 1;
+      this.store.run('UPDATE devices SET pending_key_version = ? WHERE device = ?', [version, device]);
+      return { version, deviceKey: this.deviceKey(device, version), kmsKey: this.kmsKey(device, version) };
+    });
+  }
+
+  /** The PSD holds key version `version` (it said so): from now on the KMS and PSS use it. */
+  rekeyDone(device: number, version: number): void {
+    this.store.change(() => {
+      const row = this.activeDevice(device);
+      if (version !== row.key_version && version !== row.pending_key_version) throw new PssError('SESSION', `device ${device} reports key version ${version}, the KMS knows ${row.key_version}`);
+      this.store.run('UPDATE devices SET key_version = ?, pending_key_version = NULL WHERE device = ?', [version, device]);
+    });
   }
 
   /** The device's row, or undefined. Reads the latest file (an admin may have revoked it). */

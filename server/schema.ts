@@ -15,6 +15,8 @@ CREATE TABLE IF NOT EXISTS devices (
   certificate TEXT,                    -- hex, KMS CA signature over the public key
   status TEXT NOT NULL DEFAULT 'active', -- 'active' | 'revoked'
   funds_counter INTEGER NOT NULL DEFAULT 0,
+  key_version INTEGER NOT NULL DEFAULT 0,   -- device and KMS keys in use (rekeyed in a session)
+  pending_key_version INTEGER,              -- sent to the PSD, not yet known to have arrived
   registered_at INTEGER NOT NULL,
   revoked_at INTEGER
 );

@@ -35,6 +35,8 @@ export interface SessionOptions {
   funds?: number;
   /** PSD parameters (CONFIG payload: flushPeriodS, flushEveryPieces, lowStoragePct, lockUntilConfirmed) */
   config?: Record<string, unknown>;
+  /** replace the device and KMS keys (after the statistics are confirmed, before funds) */
+  rekey?: boolean;
 }
 
 /** An error inside the session: ends it, and says what the PSD or the PSS refused. */
@@ -147,7 +149,14 @@ export class PssSession {
       if (!isHex(opened.x25519, 32)) throw new SessionStop('SESSION', 'the PSD\'s x25519 key is not 32 bytes');
       shared = Buffer.from(nacl.scalarMult(eph.secretKey, Buffer.from(opened.x25519, 'hex'))).toString('latin1');
     }
-    const keys = sessionKeys(sha256, this.pss.kms.deviceKey(device), device, nonce, hexToString(opened.nonce), shared);
+    // the PSD says which keys it holds: a rekey whose answer was lost is completed here
+    const row = this.pss.kms.activeDevice(device);
+    const version = opened.keyVersion ?? 0;
+    if (version !== row.key_version) {
+      if (version !== row.pending_key_version) throw new SessionStop('SESSION', `the PSD holds key version ${version}, the KMS knows ${row.key_version}`);
+      this.pss.kms.rekeyDone(device, version);
+    }
+    const keys = sessionKeys(sha256, this.pss.kms.deviceKey(device, version), device, nonce, hexToString(opened.nonce), shared);
     if (!keys) throw new SessionStop('SESSION', 'could not derive session keys');
     const end = sessionEnd(keys, false);
 
@@ -190,6 +199,12 @@ export class PssSession {
     yield* this.inner(end, Command.CONFIRM, { seq: stored.seq, mac: stored.confirmation });
     this.report.confirmed = true;
 
+    if (this.opts.rekey) {
+      const k = this.pss.kms.rekey(device);
+      const r = yield* this.inner(end, Command.REKEY, { version: k.version, deviceKey: stringToHex(k.deviceKey), kmsKey: stringToHex(k.kmsKey) });
+      this.pss.kms.rekeyDone(device, r.keyVersion);
+      this.report.keyVersion = r.keyVersion;
+    }
     if (this.opts.funds !== undefined) {
       const reset = this.pss.kms.fundsReset(device, this.opts.funds, 'session');
       this.report.funds = { counter: reset.counter, amount: reset.amount, loaded: false };

@@ -72,6 +72,8 @@ export interface SessionReport {
   confirmed: boolean;
   funds: { counter: number; amount: number; loaded: boolean } | null;
   config: Record<string, unknown> | null;
+  /** the key version the PSD holds after a rekey in this session */
+  keyVersion?: number;
   /** what went wrong, when the session could not finish everything */
   error?: { code: string; message: string };
 }

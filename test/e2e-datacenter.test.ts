@@ -177,4 +177,32 @@ describe('sealed statistics end to end: PSD image, host store, PSS over TCP', fu
     expect(blockCount()).to.equal(1);
     d.close();
   });
+
+  it('rekeys in a session: later blocks, confirmations and funds resets use the new keys, the old ones no longer authenticate', async () => {
+    const { d, device } = await provisioned('pico');
+    await frankDay(d, 600);
+    const oldKey = dc.kms.deviceKey(device, 0);
+    const report = await runSession(pss, psdOf(d), { rekey: true, funds: 10_000 });
+    expect(report.error, JSON.stringify(report.error)).to.equal(undefined);
+    expect([report.confirmed, report.keyVersion, report.funds?.loaded]).to.deep.equal([true, 1, true]);
+    expect(dc.kms.device(device)!.key_version).to.equal(1);
+    expect(dc.kms.deviceKey(device)).to.not.equal(oldKey);
+    // the next block is sealed under the new key and accepted by a plain upload
+    await d.call(Command.FRANK, { id: 700, customer: 3001, category: 1, weight: 20, postage: 85 });
+    const y = await extractBlock((t, b) => d.call(t, b));
+    const up = await pss.upload(y.bytes);
+    expect(up.stored).to.equal(true);
+    await d.call(Command.CONFIRM, { seq: up.seq, mac: up.confirmation });
+    // a confirmation or a funds reset made with the old keys is refused
+    const nodeCrypto = await import('node:crypto');
+    await d.call(Command.FRANK, { id: 701, customer: 3001, category: 1, weight: 20, postage: 85 });
+    const z = await extractBlock((t, b) => d.call(t, b));
+    const { confirmMessage } = await import('../protocol/block.ts');
+    const stale = nodeCrypto.createHmac('sha256', Buffer.from(oldKey, 'latin1')).update(Buffer.from(confirmMessage(device, z.block.header.seq, z.digest), 'latin1')).digest('hex');
+    expect((await refusal(d.call(Command.CONFIRM, { seq: z.block.header.seq, mac: stale }))).code).to.equal(ErrorCode.AUTH);
+    // a rekey outside a session is not even a command
+    expect((await refusal(d.call(Command.REKEY, { version: 2, deviceKey: '00'.repeat(32), kmsKey: '00'.repeat(32) }))).code).to.equal(ErrorCode.UNKNOWN_COMMAND);
+    await checkInvariants(d, 210_000, { pieces: 126, amount: y.block.header.ascending });
+    d.close();
+  });
 });

@@ -37,6 +37,7 @@ var T_SEAL = 32;
 var T_CONFIRM = 33;
 var T_TAMPER = 34;
 var T_FOLD = 35;
+var T_REKEY = 36;
 
 /** Records per FLUSH/TABLE journal record: small strings, frugal with variables. */
 var CHUNK_RECORDS = 32;
@@ -127,6 +128,8 @@ export class Ledger {
   device = 0;
   deviceKey = '';
   kmsKey = '';
+  /** how often the KMS replaced the device and KMS keys (0: the keys of provisioning) */
+  keyVersion = 0;
   /** Ed25519 secret key (seed || public key) on boards that sign blocks; '' elsewhere */
   signKey = '';
   private signTested = false;
@@ -274,6 +277,12 @@ export class Ledger {
       case T_SEAL:
         this.applySeal(d);
         break;
+      case T_REKEY:
+        var k = JSON.parse(d);
+        this.keyVersion = k.v;
+        this.deviceKey = fromHex(k.dk);
+        this.kmsKey = fromHex(k.kk);
+        break;
       case T_TAMPER:
         this.eraseKeys();
         break;
@@ -291,6 +300,7 @@ export class Ledger {
     this.device = 0;
     this.deviceKey = this.kmsKey = this.signKey = '';
     this.tampered = false;
+    this.keyVersion = 0;
     this.config = defaultConfig();
     this.batch = this.last = null;
     this.lastFlushAt = this.lastTime = this.piecesSinceFlush = 0;
@@ -316,6 +326,7 @@ export class Ledger {
       kk: toHex(this.kmsKey),
       sk: toHex(this.signKey),
       tp: this.tampered,
+      kv: this.keyVersion,
       cf: this.config,
       bt: this.batch,
       // the last commit in its 36-byte journal form: a third of its JSON
@@ -344,6 +355,7 @@ export class Ledger {
     this.kmsKey = fromHex(s.kk);
     this.signKey = fromHex(s.sk);
     this.tampered = s.tp;
+    this.keyVersion = s.kv || 0;
     this.config = s.cf;
     this.batch = s.bt;
     this.last = s.ls ? decodeFrank(fromHex(s.ls)) : null;
@@ -814,6 +826,19 @@ export class Ledger {
       if (this.journal.nextPage()) this.checkpoint();
       this.journal.eraseDead();
     } catch (e) {}
+  }
+
+  /** The KMS replaces the device and KMS keys (inside a secure session only: the caller
+   * checks). Never while a block awaits confirmation, so each block is sealed and confirmed
+   * under one key. */
+  rekey(version: number, deviceKey: string, kmsKey: string): void {
+    this.needWritable();
+    this.needProvisioned();
+    if (this.sealed) fail(ErrorCode.PENDING_CONFIRMATION, 'confirm block ' + this.sealed.seq + ' before new keys');
+    if (version !== this.keyVersion + 1) fail(ErrorCode.REPLAY, 'key version ' + version + ', expected ' + (this.keyVersion + 1));
+    var data = JSON.stringify({ v: version, dk: toHex(deviceKey), kk: toHex(kmsKey) });
+    this.needRoom([data.length]);
+    this.commit(T_REKEY, data);
   }
 
   /** Notes a deliberate reboot, so the next boot can tell why it happened. */

@@ -27,7 +27,7 @@ export function addSessionHandlers(board: Board, ledger: Ledger, handlers: { [ty
     var nonce = randomBytes(board, SESSION_NONCE_BYTES);
     // a new session replaces the old one: its keys are gone
     session = { keys: sessionKeys(board.sha256, ledger.deviceKey, ledger.device, fromHex(req.nonce), nonce, '')!, received: 0, sent: 0 };
-    return { device: ledger.device, nonce: toHex(nonce) };
+    return { device: ledger.device, nonce: toHex(nonce), keyVersion: ledger.keyVersion };
   };
 
   handlers[Command.SESSION] = function (req) {
@@ -40,8 +40,17 @@ export function addSessionHandlers(board: Board, ledger: Ledger, handlers: { [ty
     var answer: any;
     try {
       var inner = JSON.parse(opened!.plaintext);
-      if (!inner || INNER.indexOf(inner.type) < 0) fail(ErrorCode.UNKNOWN_COMMAND, 'not allowed in a session');
-      answer = { ok: handlers[inner.type](inner.payload || {}) || {} };
+      var p = inner && inner.payload ? inner.payload : {};
+      if (inner && inner.type === Command.REKEY) {
+        // new keys only ever arrive encrypted and authenticated by the PSS
+        if (typeof p.deviceKey !== 'string' || !/^[0-9a-fA-F]{64}$/.test(p.deviceKey) || typeof p.kmsKey !== 'string' || !/^[0-9a-fA-F]{64}$/.test(p.kmsKey) || typeof p.version !== 'number')
+          fail(ErrorCode.BAD_ARGUMENT, 'rekey needs version, deviceKey and kmsKey');
+        ledger.rekey(p.version, fromHex(p.deviceKey), fromHex(p.kmsKey));
+        answer = { ok: { keyVersion: ledger.keyVersion } };
+      } else {
+        if (!inner || INNER.indexOf(inner.type) < 0) fail(ErrorCode.UNKNOWN_COMMAND, 'not allowed in a session');
+        answer = { ok: handlers[inner.type](p) || {} };
+      }
     } catch (e) {
       var err: any = e;
       answer = { error: err && typeof err.code === 'number' ? { code: err.code, detail: err.detail } : { code: ErrorCode.INTERNAL, detail: String(err && err.message) } };

@@ -55,6 +55,7 @@ export const FIELDS: { [type: number]: { [name: string]: Spec } } = {
   [Command.HOST_SEAL_BEGIN]: { records: int(0, 65535), customers: { kind: 'intList', min: 1, max: MAX_U32, maxLength: 200 } },
   [Command.HOST_SEAL_RECORDS]: { from: int(0, 65535), records: { kind: 'hexList', bytes: 24, maxLength: 16 } },
   [Command.HOST_SEAL_END]: {},
+  [Command.REKEY]: { version: int(1, MAX_U32), deviceKey: hex(32), kmsKey: hex(32) },
   [Command.SESSION_OPEN]: { nonce: hex(16) },
   [Command.SESSION]: { m: { kind: 'hexAny' } }
 };
@@ -89,6 +90,8 @@ export const MAY_CHANGE: { [type: number]: Part[] } = {
   [Command.HOST_SEAL_BEGIN]: [],
   [Command.HOST_SEAL_RECORDS]: [],
   [Command.HOST_SEAL_END]: ['block', 'storage', 'records', 'lock'],
+  // only inside a secure session: outside it, it must be refused
+  [Command.REKEY]: [],
   // inner commands: extract, block read, confirm, funds, config, clock
   [Command.SESSION]: ['registers', 'funds', 'storage', 'records', 'block', 'config', 'clock']
 };
@@ -388,6 +391,8 @@ export function mustRefuse(type: number, r: any, f: Facts): string | null {
     case Command.SESSION:
       // the fuzzer holds no session keys: nothing it sends can authenticate
       return 'no message of the fuzzer authenticates';
+    case Command.REKEY:
+      return 'new keys are only taken inside a secure session';
   }
   return null;
 }
