@@ -8,22 +8,22 @@ import { Command as Cmd } from '../protocol/commands.ts';
 import { errorText } from '../protocol/errors.ts';
 import { table, keyValues, formatUptime, money } from './output.ts';
 import { storeCommand } from './store-command.ts';
-import { addFrankingCommands, formatClock, batchPairs } from './franking.ts';
+import { addFrankingCommands, formatClock, batchPairs, int } from './franking.ts';
 import { flashCommand } from './flash-command.ts';
 
 interface GlobalOpts {
   port?: string;
   json?: boolean;
-  timeout: string;
-  retries: string;
+  timeout: number;
+  retries: number;
 }
 
 const program = new Command('psd')
   .description('Host bridge to a postal security device (PSD) on a serial port or a virtual board')
   .addOption(new Option('-p, --port <path|tcp://host:port>', 'serial device of the PSD, or a TCP address of a virtual board').env('PSD_PORT'))
   .option('--json', 'machine-readable output')
-  .option('--timeout <ms>', 'wait this long for each answer', '2000')
-  .option('--retries <n>', 'retransmissions before giving up', '2')
+  .option('--timeout <ms>', 'wait this long for each answer (1..600000)', int(1, 600000), 2000)
+  .option('--retries <n>', 'retransmissions before giving up (0..100)', int(0, 100), 2)
   .showHelpAfterError()
   .configureHelp({ showGlobalOptions: true });
 
@@ -34,7 +34,7 @@ function globals(cmd: Command): GlobalOpts {
 async function withDevice<T>(cmd: Command, fn: (client: PsdClient) => Promise<T>): Promise<T> {
   const g = globals(cmd);
   const link = await openLink(g.port ?? '');
-  const client = new PsdClient(link, { timeoutMs: Number(g.timeout), retries: Number(g.retries) });
+  const client = new PsdClient(link, { timeoutMs: g.timeout, retries: g.retries });
   try {
     return await fn(client);
   } finally {
@@ -108,6 +108,12 @@ program
   .option('--pty-link <path>', 'make the pseudo-terminal reachable at this path too')
   .option('--no-pty', 'offer TCP only')
   .action(async (o, cmd: Command) => {
+    const { getBoard } = await import('../board-defs/index.ts');
+    try {
+      getBoard(o.board);
+    } catch (e) {
+      throw new PsdError(6, (e as Error).message);
+    }
     const { runSim } = await import('../tools/vboard/run.ts');
     const sim = await runSim({ board: o.board, image: o.image, flashFile: o.flashFile, tcpPort: Number(o.tcpPort), pty: o.pty, ptyLink: o.ptyLink });
     const info = { board: o.board, pty: sim.ptyPath, tcp: sim.tcpUrl, flashFile: sim.flashFile, pid: process.pid };
@@ -132,7 +138,9 @@ export async function main(argv: string[]) {
   try {
     await program.parseAsync(argv);
   } catch (e: any) {
-    const err = e instanceof PsdError ? e : new PsdError(8, e?.message ?? String(e));
+    // a path the user gave that is not a directory or not readable is their argument's fault
+    const userPath = typeof e?.code === 'string' && /^(ENOTDIR|EACCES|EPERM|EISDIR|ENOENT|EEXIST)$/.test(e.code);
+    const err = e instanceof PsdError ? e : new PsdError(userPath ? 6 : 8, e?.message ?? String(e));
     const opts = program.opts() as GlobalOpts;
     if (opts.json) console.error(JSON.stringify({ error: err.toJSON() }));
     else console.error(`psd: error ${err.code}: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`);

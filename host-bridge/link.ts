@@ -22,7 +22,13 @@ export async function openLink(port: string, opts: { baudRate?: number; connectT
 }
 
 function openTcp(url: string, timeoutMs: number): Promise<Link> {
-  const u = new URL(url);
+  let u: URL;
+  try {
+    u = new URL(url);
+    if (!u.hostname || !/^\d+$/.test(u.port)) throw new Error('no host:port');
+  } catch {
+    return Promise.reject(new PsdError(ErrorCode.BAD_ARGUMENT, `${url} is not a tcp://host:port address`));
+  }
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: u.hostname, port: Number(u.port) });
     socket.setNoDelay(true);

@@ -63,7 +63,7 @@ export function addUploadCommand(program: Command, kit: CliKit) {
       if ((o.funds !== undefined || o.rekey) && !o.session) throw new PsdError(ErrorCode.BAD_ARGUMENT, '--funds and --rekey ride on a --session upload', 'or use psd funds --kms');
       const store = new BlockStore(o.store);
       const pss = await PssClient.connect(o.pss).catch((e) => {
-        throw new PsdError(ErrorCode.NO_DEVICE, e.message, 'start it with `pss serve` or check --pss');
+        throw new PsdError(ErrorCode.NO_PSS, e.message, 'start it with `pss serve` or check --pss');
       });
       try {
         if (o.session) {

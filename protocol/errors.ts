@@ -33,7 +33,8 @@ export var ErrorCode = {
   WRONG_DEVICE: 102,
   PORT_BUSY: 103,
   LINE_LOST: 104,
-  STORE_DAMAGED: 105
+  STORE_DAMAGED: 105,
+  NO_PSS: 106
 };
 
 export var ErrorMessage: { [code: number]: string } = {
@@ -77,5 +78,6 @@ export var HostErrorMessage: { [code: number]: string } = {
   102: 'the device does not speak this protocol',
   103: 'port busy',
   104: 'serial line lost',
-  105: 'host store file damaged or edited'
+  105: 'host store file damaged or edited',
+  106: 'no PSS at this address'
 };

@@ -55,6 +55,9 @@ describe('records on the host, sealed by the PSD (claim 10, pico image)', functi
       }
       // the PSD keeps no records of its own
       expect((await d.call(Command.STATUS)).storage.records).to.equal(0);
+      // and cannot switch back while pieces are not in a confirmed block (found by npm run fuzz:
+      // the boot check would then lock the device for good)
+      expect(await code(d.call(Command.CONFIG, { recordsOnHost: false }))).to.equal(ErrorCode.BAD_ARGUMENT);
       const records = host.read();
       expect(records).to.have.length(3);
       const call = (t: number, b: object) => d.call(t, b);

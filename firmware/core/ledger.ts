@@ -653,8 +653,9 @@ export class Ledger {
 
   configure(c: Config): void {
     this.needWritable();
-    if (c.recordsOnHost !== this.config.recordsOnHost && (this.flash.count || this.ram.count || this.sealed))
-      fail(ErrorCode.BAD_ARGUMENT, 'recordsOnHost changes only with no records on the PSD and no block awaiting confirmation');
+    // every piece so far must be in a confirmed block, wherever its records were kept
+    if (c.recordsOnHost !== this.config.recordsOnHost && (this.flash.count || this.ram.count || this.sealed || this.pieces !== this.releasedPieces))
+      fail(ErrorCode.BAD_ARGUMENT, 'recordsOnHost changes only when every piece is in a confirmed block');
     var data = JSON.stringify(c);
     this.needRoom([data.length]);
     this.commit(T_CONFIG, data);

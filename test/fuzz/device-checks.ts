@@ -3,11 +3,13 @@
 import { Command } from '../../protocol/commands.ts';
 import { ErrorCode, ErrorMessage } from '../../protocol/errors.ts';
 import { PROTOCOL_VERSION, RESPONSE_FLAG, ERROR_TYPE, type Frame } from '../../protocol/frame.ts';
-import { COMMAND_TYPES, MAY_CHANGE, mustRefuse, type Facts, type Part } from './device-commands.ts';
+import { COMMAND_TYPES, MAY_CHANGE, SESSION_ONLY, mustRefuse, type Facts, type Part } from './device-commands.ts';
 import type { Finding } from './framework.ts';
 
 const DEVICE_CODES = new Set(Object.keys(ErrorMessage).map(Number));
 const KNOWN_TYPES = new Set(COMMAND_TYPES);
+/** types with a handler outside a session */
+const HANDLED = new Set(COMMAND_TYPES.filter((t) => !SESSION_ONLY.has(t)));
 
 export const commandName = (t: number) => Object.entries(Command).find(([, v]) => v === t)?.[0] ?? '0x' + t.toString(16);
 /** for the coverage counts: known commands by name, the rest together */
@@ -34,7 +36,7 @@ export const isLinkReport = (f: Frame) => f.type === ERROR_TYPE && (errorCode(f.
  * it reaches its handler; `request` is the parsed payload then. */
 function frontRefusal(req: Frame): { code: number | null; request?: any } {
   if (req.version !== PROTOCOL_VERSION) return { code: ErrorCode.VERSION };
-  if (!KNOWN_TYPES.has(req.type)) return { code: ErrorCode.UNKNOWN_COMMAND };
+  if (!HANDLED.has(req.type)) return { code: ErrorCode.UNKNOWN_COMMAND };
   try {
     const request = req.payload.length ? JSON.parse(req.payload) : {};
     return request === null || typeof request !== 'object' ? { code: ErrorCode.BAD_PAYLOAD } : { code: null, request };

@@ -62,6 +62,10 @@ export const FIELDS: { [type: number]: { [name: string]: Spec } } = {
 
 export const COMMAND_TYPES = Object.values(Command);
 
+/** Commands only accepted inside a secure session: the device has no handler for them
+ * outside one, so they get UNKNOWN_COMMAND there. */
+export const SESSION_ONLY = new Set<number>([Command.REKEY]);
+
 /** Commands whose success never changes the device's state. */
 export const PURE = new Set<number>([Command.STATUS, Command.ECHO, Command.STATS_LIST, Command.BLOCK_READ, Command.INDICIA]);
 
