@@ -157,3 +157,25 @@ describe('PSD core: folding records when the table fills', () => {
     await checkInvariants(d, 10_000_000);
   });
 });
+
+describe('PSD core: the checkpoint state bound', () => {
+  it('the JSON state with every field at its largest fits STATE_BYTES (the flash reserve relies on it)', async () => {
+    const { STATE_BYTES } = await import('../firmware/core/ledger.ts');
+    const d = new CoreDevice(memoryBoard({ pageBytes: 4096, pageCount: 8 }));
+    const kms = new TestKms(4294967295);
+    await readyDevice(d, kms, 281474976710655);
+    await d.call(Command.CONFIG, { flushPeriodS: 2592000, flushEveryPieces: 65535, lowStoragePct: 90, lockUntilConfirmed: true });
+    await d.call(Command.BATCH_START, { customer: 4294967295, mode: 'batch', category: 119, weight: 31500, postage: 4294967295 });
+    await d.call(Command.FRANK, { id: 4294967295, count: 1 });
+    const l: any = d.psd.ledger;
+    const u32 = 4294967295;
+    const u48 = 281474976710655;
+    Object.assign(l, { ascending: u48, descending: u48, pieces: u32, fundsTotal: u48, fundsCounter: u32, txnCounter: u32, keyVersion: u32, tampered: true });
+    Object.assign(l, { blockSeq: u32, blockFrom: u32, confirmedSeq: u32, confirmedDigest: '\xff'.repeat(32), releasedPieces: u32, releasedAmount: u48, lastFlushAt: u32, lastTime: u32 });
+    Object.assign(l.batch, { txn: u32, pieces: u32, startedAt: u32 });
+    Object.assign(l.last, { descending: u48, ascending: u48, firstPiece: u32, time: u32 });
+    const state = JSON.stringify(l.snapshot());
+    expect(state.length, state).to.be.at.most(STATE_BYTES);
+    expect(state.length, 'the bound is not far off either').to.be.greaterThan(STATE_BYTES - 100);
+  });
+});
