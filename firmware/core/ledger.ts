@@ -365,7 +365,8 @@ export class Ledger {
     this.tampered = s.tp;
     this.keyVersion = s.kv || 0;
     var cf = s.cf;
-    this.config = { flushPeriodS: cf[0], flushEveryPieces: cf[1], lowStoragePct: cf[2], lockUntilConfirmed: cf[3], foldWhenFull: cf[4], recordsOnHost: cf[5] };
+    // (a journal from before the list form holds the object itself)
+    this.config = cf instanceof Array ? { flushPeriodS: cf[0], flushEveryPieces: cf[1], lowStoragePct: cf[2], lockUntilConfirmed: cf[3], foldWhenFull: cf[4], recordsOnHost: cf[5] } : cf;
     this.batch = s.bt;
     this.last = s.ls ? decodeFrank(fromHex(s.ls)) : null;
     if (this.last) this.last.descending = s.ld;
