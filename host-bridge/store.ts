@@ -404,7 +404,15 @@ export class BlockStore {
 
   private async readChecked(name: string): Promise<Checked> {
     const file = path.join(this.dir, name);
-    const st = await fs.stat(file);
+    let st;
+    try {
+      st = await fs.stat(file);
+    } catch (e: any) {
+      // nothing under the name is "no file" (ENOENT reaches the caller); an entry that cannot
+      // be followed (a symlink loop or to nowhere) is a damaged file, reported like the others
+      if (e.code === 'ENOENT' && !(await fs.lstat(file).then(() => true, () => false))) throw e;
+      return { problems: [`cannot read: ${e.message}`] };
+    }
     if (!st.isFile()) return { problems: ['not a regular file'] };
     if (st.size > MAX_FILE_BYTES) return { problems: [`${st.size} bytes: too large to be a block file`] };
     const m = BLOCK_NAME.exec(name) ?? CONFLICT_NAME.exec(name);

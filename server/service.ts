@@ -121,7 +121,11 @@ export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise
       }, frameGapMs);
     };
 
+    // set once the connection is being closed for garbage: what still arrives is not
+    // executed, since its answer could no longer be sent
+    let closing = false;
     socket.on('data', (chunk) => {
+      if (closing) return;
       dropped = null;
       try {
         decoder.push(chunk.toString('latin1'));
@@ -139,6 +143,7 @@ export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise
       send(errorFrame(d.seq ?? 0, code, message));
       if (garbage > maxGarbage) {
         opts.log?.(`${peer}: ${garbage} bytes that are not frames, closed`);
+        closing = true;
         socket.end();
         socket.destroySoon();
       }

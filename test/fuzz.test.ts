@@ -10,7 +10,7 @@ import { deviceTarget } from './fuzz/device-target.ts';
 import { frameTarget } from './fuzz/frame-target.ts';
 import { plantedImage, sloppyCrc32 } from './fuzz/planted.ts';
 
-const CASES: { [target: string]: number } = { frame: 600, device: 300 };
+const CASES: { [target: string]: number } = { frame: 600, device: 300, store: 400, pss: 300 };
 // A fixed seed keeps `npm test` (and so CI) repeatable; `npm run fuzz` explores with fresh
 // seeds, and FUZZ_SEED=<n> or FUZZ_SEED=random changes this run's.
 const seed = process.env.FUZZ_SEED === 'random' ? undefined : Number(process.env.FUZZ_SEED || 20261124);

@@ -87,7 +87,7 @@ async function count<T>(job: WorkerJob, target: FuzzTarget<T>, run: TargetRun<T>
     if (s) post({ kind: 'shrunk', ...s });
     else post({ kind: 'unreproduced', failure, index: i, detail: 'the case passed when replayed (it depends on state left by earlier cases)' });
   }
-  post({ kind: 'done', done: index, counts, seconds, coverage: run.coverage?.() });
+  return { kind: 'done', done: index, counts, seconds, coverage: run.coverage?.() } as WorkerMessage;
 }
 
 async function replay<T>(job: WorkerJob, target: FuzzTarget<T>, run: TargetRun<T>) {
@@ -98,7 +98,7 @@ async function replay<T>(job: WorkerJob, target: FuzzTarget<T>, run: TargetRun<T
     counts[s.failure]++;
     post({ kind: 'shrunk', ...s });
   } else post({ kind: 'unreproduced', failure: 'crash', index: -1, detail: 'the case at this seed and path passes' });
-  post({ kind: 'done', done: 1, counts, seconds: (performance.now() - started) / 1000 });
+  return { kind: 'done', done: 1, counts, seconds: (performance.now() - started) / 1000 } as WorkerMessage;
 }
 
 async function main() {
@@ -107,12 +107,14 @@ async function main() {
   if (!make) throw new Error(`no fuzz target ${job.target}`);
   const target = make();
   const run = await target.open();
+  let done: WorkerMessage;
   try {
-    if (job.mode === 'replay') await replay(job, target, run);
-    else await count(job, target, run);
+    done = job.mode === 'replay' ? await replay(job, target, run) : await count(job, target, run);
   } finally {
     await run.close();
   }
+  // `done` only after close(): the parent ends the worker on it, and targets clean up in close()
+  post(done);
 }
 
 main().catch((e) => post({ kind: 'error', message: (e as Error)?.stack ?? String(e) }));
