@@ -3,20 +3,12 @@ import { expect } from 'chai';
 import { Command } from '../protocol/commands.ts';
 import { ErrorCode, errorText } from '../protocol/errors.ts';
 import { CoreDevice, DeviceError, TestKms, readyDevice } from './helpers/harness.ts';
+import { expectCode } from './helpers/harness.ts';
 import { memoryBoard } from './helpers/memory-board.ts';
 import { checkInvariants } from './helpers/invariants.ts';
 import { extractBlock } from '../host-bridge/extract.ts';
 import { MIXED_BAND } from '../protocol/records.ts';
 
-async function expectCode(p: Promise<unknown>, code: number) {
-  try {
-    await p;
-  } catch (e) {
-    expect((e as DeviceError).code, (e as Error).message).to.equal(code);
-    return;
-  }
-  expect.fail('expected error code ' + code);
-}
 
 describe('PSD core: capacity, corruption, release after confirmation', () => {
   it('stops franking with a clear error before statistics could be lost, and says storage is low first', async () => {

@@ -11,6 +11,7 @@ import { sessionKeys, sealSessionMessage, openSessionMessage, TO_DEVICE, TO_SERV
 import { decodeBlock, blockDigest, confirmMessage } from '../protocol/block.ts';
 import { nodeAeadPrims } from '../server/crypto-prims.ts';
 import { CoreDevice, ImageDevice, TestKms, readyDevice, DeviceError, type Device } from './helpers/harness.ts';
+import { expectCode } from './helpers/harness.ts';
 import { memoryBoard } from './helpers/memory-board.ts';
 import { checkInvariants } from './helpers/invariants.ts';
 import { extractBlock, sha256Bytes } from '../host-bridge/extract.ts';
@@ -44,15 +45,6 @@ class PssEnd {
   }
 }
 
-async function expectCode(p: Promise<unknown>, code: number) {
-  try {
-    await p;
-  } catch (e) {
-    expect((e as DeviceError).code, (e as Error).message).to.equal(code);
-    return;
-  }
-  expect.fail('expected error ' + code);
-}
 
 const targets: [string, () => Device][] = [
   ['TS core', () => new CoreDevice(memoryBoard({ pageBytes: 4096, pageCount: 4 }))],

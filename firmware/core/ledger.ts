@@ -672,18 +672,10 @@ export class Ledger {
     this.commit(T_CONFIG, data);
   }
 
-  /** Host records being sealed (claim 10): fed a page at a time, digested a segment at a time. */
-  hostSeal: { header: any; head: string; digest: string; received: number; segment: string; pieces: number; amount: number; seen: number[] } | null = null;
-
-  beginHostSeal(recordCount: number, customers: number[]): void {
-    this.needWritable();
-    this.needProvisioned();
-    if (!this.config.recordsOnHost) fail(ErrorCode.BAD_ARGUMENT, 'the records are on the PSD: extract them');
-    if (this.sealed) fail(ErrorCode.PENDING_CONFIRMATION, 'block ' + this.sealed.seq + ' awaits confirmation');
-    var time = this.needClock();
-    for (var i = 1; i < customers.length; i++) if (customers[i] <= customers[i - 1]) fail(ErrorCode.BAD_ARGUMENT, 'customers must be ascending and distinct');
+  /** The header of the next block: the registers now, and since the last confirmed block. */
+  private nextBlockHeader(time: number, recordCount: number, customers: number[]) {
     var from = this.blockFrom || time;
-    var header = {
+    return {
       algorithm: this.signKey ? SEAL_ED25519 : SEAL_HMAC,
       recordCount: recordCount,
       device: this.device,
@@ -698,6 +690,19 @@ export class Ledger {
       fundsTotal: this.fundsTotal,
       customers: customers
     };
+  }
+
+  /** Host records being sealed (claim 10): fed a page at a time, digested a segment at a time. */
+  hostSeal: { header: any; head: string; digest: string; received: number; segment: string; pieces: number; amount: number; seen: number[] } | null = null;
+
+  beginHostSeal(recordCount: number, customers: number[]): void {
+    this.needWritable();
+    this.needProvisioned();
+    if (!this.config.recordsOnHost) fail(ErrorCode.BAD_ARGUMENT, 'the records are on the PSD: extract them');
+    if (this.sealed) fail(ErrorCode.PENDING_CONFIRMATION, 'block ' + this.sealed.seq + ' awaits confirmation');
+    var time = this.needClock();
+    for (var i = 1; i < customers.length; i++) if (customers[i] <= customers[i - 1]) fail(ErrorCode.BAD_ARGUMENT, 'customers must be ascending and distinct');
+    var header = this.nextBlockHeader(time, recordCount, customers);
     var head = encodeBlockHead(header);
     this.hostSeal = { header: header, head: head, digest: digestStart(this.board.sha256, head), received: 0, segment: '', pieces: 0, amount: 0, seen: [] };
   }
@@ -761,22 +766,7 @@ export class Ledger {
       this.flush();
     }
     var n = this.flash.count;
-    var from = this.blockFrom || time;
-    var head = encodeBlockHead({
-      algorithm: this.signKey ? SEAL_ED25519 : SEAL_HMAC,
-      recordCount: n,
-      device: this.device,
-      seq: this.blockSeq + 1,
-      from: from,
-      to: time > from ? time : from,
-      ascending: this.ascending,
-      descending: this.descending,
-      pieces: this.pieces,
-      previousAscending: this.releasedAmount,
-      previousPieces: this.releasedPieces,
-      fundsTotal: this.fundsTotal,
-      customers: this.flash.customers(n)
-    });
+    var head = encodeBlockHead(this.nextBlockHeader(time, n, this.flash.customers(n)));
     // the digest chain reads the records a segment at a time: no whole block in RAM
     var sha = this.board.sha256;
     var digest = digestStart(sha, head);

@@ -165,3 +165,14 @@ export async function readyDevice(d: Device, kms: TestKms, funds = 1_000_000, no
 }
 
 export { toHex };
+
+/** Awaits a device call that must be refused with this error code. */
+export async function expectCode(p: Promise<unknown>, code: number) {
+  try {
+    await p;
+  } catch (e) {
+    if ((e as DeviceError).code !== code) throw new Error(`expected error ${code}, got ${(e as DeviceError).code}: ${(e as Error).message}`);
+    return;
+  }
+  throw new Error('expected error code ' + code + ', the call succeeded');
+}
