@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { SerialPort } from 'serialport';
 import { runCli, ptyPair } from './helpers/target.ts';
 
 const NO_SUCH_PORT = '/dev/does-not-exist';
@@ -149,5 +150,24 @@ describe('psd CLI: bad arguments, no port, a port that does not exist', function
         }
       });
     }
+  });
+
+  describe('a port another program holds', () => {
+    it('is reported as busy (error 103) with a hint, and nothing is sent', async function () {
+      if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status !== 0) this.skip();
+      const pair = await ptyPair();
+      // another program (a terminal, the Espruino IDE) holds the port with a lock
+      const holder = new SerialPort({ path: pair.a, baudRate: 115200, lock: true, autoOpen: false });
+      await new Promise<void>((ok, ko) => holder.open((e) => (e ? ko(e) : ok())));
+      try {
+        const r = await runCli(['--port', pair.a, '--timeout', '300', '--retries', '0', 'status']);
+        expect(r.code).to.equal(1);
+        expect(r.stderr).to.match(/error 103: port busy: /);
+        expect(r.stderr).to.match(/hint: another program holds the port/);
+      } finally {
+        await new Promise<void>((ok) => holder.close(() => ok()));
+        await pair.close();
+      }
+    });
   });
 });
