@@ -1,7 +1,7 @@
 // Reading a sealed statistics block off the PSD: STATS_EXTRACT seals (or returns the block
 // already awaiting confirmation), BLOCK_READ pages its records out, and the host checks what
 // it assembled against the digest the PSD computed before storing or uploading it.
-import { createHash } from 'node:crypto';
+import { sha256Bytes } from './store.ts';
 import { Command } from '../protocol/commands.ts';
 import { fromHex } from '../protocol/bytes.ts';
 import { decodeBlock, blockDigest, Block } from '../protocol/block.ts';
@@ -9,9 +9,7 @@ import { decodeBlock, blockDigest, Block } from '../protocol/block.ts';
 /** One request to the PSD: PsdClient.request on the host, a test device's call in tests. */
 export type PsdCall = (type: number, body: object) => Promise<any>;
 
-export function sha256Bytes(s: string): string {
-  return createHash('sha256').update(Buffer.from(s, 'latin1')).digest().toString('latin1');
-}
+export { sha256Bytes };
 
 export interface ExtractedBlock {
   /** the whole sealed block as a byte string */

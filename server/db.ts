@@ -85,15 +85,7 @@ export class Store {
   }
 
   all<T = Row>(sql: string, params: SqlValue[] = []): T[] {
-    const st = this.db.prepare(sql);
-    try {
-      st.bind(params);
-      const out: T[] = [];
-      while (st.step()) out.push(st.getAsObject() as T);
-      return out;
-    } finally {
-      st.free();
-    }
+    return queryAll<T>(this.db, sql, params);
   }
 
   /** One statement, prepared once, run for each row of parameters. */
@@ -235,4 +227,17 @@ function lockIsStale(file: string): boolean {
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Every row of a query as an object (reports read a Database directly, the Store through all()). */
+export function queryAll<T = Record<string, SqlValue>>(db: Database, sql: string, params: SqlValue[] = []): T[] {
+  const st = db.prepare(sql);
+  try {
+    st.bind(params);
+    const out: T[] = [];
+    while (st.step()) out.push(st.getAsObject() as T);
+    return out;
+  } finally {
+    st.free();
+  }
 }

@@ -23,6 +23,7 @@ import crypto from 'node:crypto';
 import nacl from 'tweetnacl';
 import type { Database } from 'sql.js';
 import { WEIGHT_BANDS_G } from '../protocol/records.ts';
+import { loadOrCreateKeyFile } from './keyfiles.ts';
 import { PssError } from './errors.ts';
 import { queryAll, whereClause, RECORDS_OF_BLOCKS, isoTime } from './report.ts';
 import { computeDiscounts, type DiscountConfig, type DiscountReport, type Period } from './discounts.ts';
@@ -85,39 +86,9 @@ export interface SigningKey {
 export function loadOrCreateSigningKey(dataDir: string): SigningKey {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, SIGNING_KEY_FILE);
-  let created = false;
-  if (!fs.existsSync(file)) created = createSeedFile(file);
-  const st = fs.statSync(file);
-  // like ssh: a signing key others can read signs for anyone
-  if (st.mode & 0o077) throw new PssError('STORAGE', `${file} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
-  const seed = fs.readFileSync(file);
-  if (seed.length !== 32) throw new PssError('STORAGE', `${file} holds ${seed.length} bytes, not a 32-byte Ed25519 seed`);
+  const { key: seed, created } = loadOrCreateKeyFile(file, 'Ed25519 seed');
   const keyPair = nacl.sign.keyPair.fromSeed(new Uint8Array(seed));
   return { keyPair, publicKeyHex: Buffer.from(keyPair.publicKey).toString('hex'), created };
-}
-
-/** A fresh seed under a temporary name, linked in place: no reader sees half a key, and of two
- * first uses racing, one key wins. Returns whether this call made it. */
-function createSeedFile(file: string): boolean {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, crypto.randomBytes(32));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  let made = true;
-  try {
-    fs.linkSync(tmp, file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    made = false;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-  fsyncDir(path.dirname(file));
-  return made;
 }
 
 export function signBytes(keyPair: nacl.SignKeyPair, message: Uint8Array): Uint8Array {

@@ -23,18 +23,25 @@ export function loadOrCreateSecrets(dir: string): KmsSecrets {
 }
 
 function loadOrCreate32(file: string): Buffer {
-  if (!fs.existsSync(file)) create32(file);
-  const st = fs.statSync(file);
-  // like ssh: a key others can read is not a secret any more
-  if (st.mode & 0o077) throw new PssError('STORAGE', `${file} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
-  const b = fs.readFileSync(file);
-  if (b.length !== 32) throw new PssError('STORAGE', `${file} holds ${b.length} bytes, not a 32-byte key`);
-  return b;
+  return loadOrCreateKeyFile(file, 'key').key;
 }
 
-/** Writes a fresh key under a temporary name, then links it in place: readers never see a
- * half-written key, and of two first starts racing, one key wins. */
-function create32(file: string): void {
+/**
+ * A 32-byte secret in its own file (mode 0600), made on first use. A fresh key is written
+ * under a temporary name and linked in place: readers never see a half-written key, and of
+ * two first uses racing, one key wins. Refuses a file others can read, like ssh.
+ */
+export function loadOrCreateKeyFile(file: string, what: string): { key: Buffer; created: boolean } {
+  const created = !fs.existsSync(file) && create32(file);
+  const st = fs.statSync(file);
+  if (st.mode & 0o077) throw new PssError('STORAGE', `${file} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+  const key = fs.readFileSync(file);
+  if (key.length !== 32) throw new PssError('STORAGE', `${file} holds ${key.length} bytes, not a 32-byte ${what}`);
+  return { key, created };
+}
+
+/** Returns whether this call made the file (false: another one won the race). */
+function create32(file: string): boolean {
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = fs.openSync(tmp, 'w', 0o600);
   try {
@@ -43,10 +50,12 @@ function create32(file: string): void {
   } finally {
     fs.closeSync(fd);
   }
+  let made = true;
   try {
     fs.linkSync(tmp, file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    made = false;
   } finally {
     fs.rmSync(tmp, { force: true });
   }
@@ -56,4 +65,5 @@ function create32(file: string): void {
   } finally {
     fs.closeSync(dirFd);
   }
+  return made;
 }

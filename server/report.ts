@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import initSqlJs, { type Database, type SqlValue } from 'sql.js';
 import { WEIGHT_BANDS_G } from '../protocol/records.ts';
-import { DB_FILE } from './db.ts';
+import { DB_FILE, queryAll } from './db.ts';
 import { PssError } from './errors.ts';
 
 /** Group-by fields: the name a user writes -> the SQL expression (r = records, b = blocks). */
@@ -156,17 +156,7 @@ export function whereClause(q: Pick<ReportQuery, 'from' | 'to' | 'customers' | '
 
 export const RECORDS_OF_BLOCKS = 'FROM records r JOIN blocks b ON b.device = r.device AND b.seq = r.seq';
 
-export function queryAll<T = Record<string, SqlValue>>(db: Database, sql: string, params: SqlValue[] = []): T[] {
-  const st = db.prepare(sql);
-  try {
-    st.bind(params);
-    const out: T[] = [];
-    while (st.step()) out.push(st.getAsObject() as T);
-    return out;
-  } finally {
-    st.free();
-  }
-}
+export { queryAll };
 
 const metricSql = (Object.keys(METRICS) as Metric[]).map((m) => `COALESCE(${METRICS[m]}, 0) AS "${m}"`).join(', ');
 

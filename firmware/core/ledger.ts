@@ -13,7 +13,7 @@ import { RecordTable } from './table.ts';
 import { hmac, sameBytes } from './hmac.ts';
 import { Board } from '../board.ts';
 import { u16, u32, u48, readU16, readU32, readU48, toHex, fromHex, MAX_U48 } from '../../protocol/bytes.ts';
-import { RECORD_BYTES, MAX_U32, MAX_CATEGORIES, MIXED_BAND, WEIGHT_BANDS_G } from '../../protocol/records.ts';
+import { RECORD_BYTES, MAX_U32, MAX_CATEGORIES, MIXED_BAND, WEIGHT_BANDS_G, decodeRecord } from '../../protocol/records.ts';
 import { indiciumBody, INDICIUM_MAC_BYTES } from '../../protocol/indicium.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
@@ -136,8 +136,6 @@ export class Ledger {
   /** Ed25519 secret key (seed || public key) on boards that sign blocks; '' elsewhere */
   signKey = '';
   private signTested = false;
-  /** summary records made since boot (status reports the summary records themselves) */
-  folds = 0;
   /** the tamper input fired: keys erased, franking locked for good */
   tampered = false;
   config: Config = defaultConfig();
@@ -492,7 +490,6 @@ export class Ledger {
     var f = this.flash.mostFragmented();
     if (!f || this.flash.fold(f.customer, f.category, true) < 0 || !this.journal.fits([5])) return false;
     this.commit(T_FOLD, u32(f.customer) + String.fromCharCode(f.category));
-    this.folds++;
     return true;
   }
 
@@ -629,7 +626,8 @@ export class Ledger {
     // the flash tier must be able to take this record at the next flush: fold records into
     // summary records if the configuration allows, else refuse
     // (RAM records of keys flash already has merge at the flush: flush first, then count again)
-    while (this.ram.find(f.customer, f.category, f.band, f.postage) < 0 && this.flash.slot(f.customer, f.category, f.band, f.postage) < 0 && this.flash.count + this.ram.count >= this.flash.capacity)
+    // (the count first: the franking path scans the tables only when they are full)
+    while (this.flash.count + this.ram.count >= this.flash.capacity && this.ram.find(f.customer, f.category, f.band, f.postage) < 0 && this.flash.slot(f.customer, f.category, f.band, f.postage) < 0)
       if (!(this.ram.count && this.room(this.flushLengths()) && this.flush()) && !this.foldOne()) fail(ErrorCode.CATEGORY_LIMIT, 'upload and confirm the statistics to free records');
     var commit: FrankCommit = {
       id: f.id,
@@ -713,19 +711,15 @@ export class Ledger {
     if (!h) fail(ErrorCode.BAD_ARGUMENT, 'begin the seal first');
     if (from !== h!.received || h!.received + records.length > h!.header.recordCount) fail(ErrorCode.BAD_ARGUMENT, 'records must follow on from ' + h!.received + ', ' + h!.header.recordCount + ' in all');
     for (var i = 0; i < records.length; i++) {
-      var r = records[i];
-      if (r.length !== RECORD_BYTES) fail(ErrorCode.BAD_ARGUMENT, 'record ' + (from + i) + ' is not ' + RECORD_BYTES + ' bytes');
-      var customer = readU32(r, 0);
-      var band = r.charCodeAt(5);
-      var postage = readU32(r, 8);
-      var pieces = readU32(r, 12);
-      var amount = readU32(r, 16);
-      if (h!.header.customers.indexOf(customer) < 0) fail(ErrorCode.BAD_ARGUMENT, 'record ' + (from + i) + ': customer ' + customer + ' is not in the block');
-      if (!pieces || r.charCodeAt(4) >= MAX_CATEGORIES || (band !== MIXED_BAND && (band >= WEIGHT_BANDS_G.length || amount !== pieces * postage))) fail(ErrorCode.BAD_ARGUMENT, 'record ' + (from + i) + ' is malformed');
-      if (h!.seen.indexOf(customer) < 0) h!.seen.push(customer);
-      h!.pieces += pieces;
-      h!.amount += amount;
-      h!.segment += r;
+      if (records[i].length !== RECORD_BYTES) fail(ErrorCode.BAD_ARGUMENT, 'record ' + (from + i) + ' is not ' + RECORD_BYTES + ' bytes');
+      var r = decodeRecord(records[i], 0);
+      if (h!.header.customers.indexOf(r.customer) < 0) fail(ErrorCode.BAD_ARGUMENT, 'record ' + (from + i) + ': customer ' + r.customer + ' is not in the block');
+      if (!r.pieces || r.category >= MAX_CATEGORIES || (r.weightBand !== MIXED_BAND && (r.weightBand >= WEIGHT_BANDS_G.length || r.amount !== r.pieces * r.postage)))
+        fail(ErrorCode.BAD_ARGUMENT, 'record ' + (from + i) + ' is malformed');
+      if (h!.seen.indexOf(r.customer) < 0) h!.seen.push(r.customer);
+      h!.pieces += r.pieces;
+      h!.amount += r.amount;
+      h!.segment += records[i];
       h!.received++;
       if (h!.segment.length === DIGEST_SEGMENT_RECORDS * RECORD_BYTES) {
         h!.digest = digestSegment(this.board.sha256, h!.digest, h!.segment);
@@ -747,10 +741,7 @@ export class Ledger {
     if (h!.pieces !== this.pieces - this.releasedPieces || h!.amount !== this.ascending - this.releasedAmount)
       fail(ErrorCode.INCONSISTENT, 'the records sum to ' + h!.pieces + ' pieces and ' + h!.amount + ', the registers moved ' + (this.pieces - this.releasedPieces) + ' pieces and ' + (this.ascending - this.releasedAmount));
     var digest = h!.segment ? digestSegment(this.board.sha256, h!.digest, h!.segment) : h!.digest;
-    var data = h!.head + digest + this.sealDigest(digest);
-    this.needRoom([data.length]);
-    this.commit(T_SEAL, data);
-    return this.sealed!;
+    return this.commitSeal(h!.head, digest);
   }
 
   /** Seals every record into a block marked `sent` (flushing RAM first), or returns the
@@ -771,10 +762,15 @@ export class Ledger {
     var sha = this.board.sha256;
     var digest = digestStart(sha, head);
     for (var i = 0; i < n; i += DIGEST_SEGMENT_RECORDS) digest = digestSegment(sha, digest, this.flash.encode(i, DIGEST_SEGMENT_RECORDS));
+    return { sealed: this.commitSeal(head, digest), fresh: true };
+  }
+
+  /** Seals a block (head and digest made) and marks it sent: the journal's T_SEAL record. */
+  private commitSeal(head: string, digest: string): Sealed {
     var data = head + digest + this.sealDigest(digest);
     this.needRoom([data.length]);
     this.commit(T_SEAL, data);
-    return { sealed: this.sealed!, fresh: true };
+    return this.sealed!;
   }
 
   /** HMAC under the device key, or an Ed25519 signature where the board signs (after its
