@@ -13,6 +13,9 @@ import { checkImage } from './profile/check.ts';
 
 const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const HASH_PLACEHOLDER = '@@BUILD_HASH@@';
+/** Where the linux image opens Serial1 unless told otherwise: a path relative to the
+ * interpreter's working folder, where the real-interpreter runner links its pseudo-terminal. */
+export const LINUX_SERIAL_PATH = 'psd.pty';
 export const DIST = path.resolve(import.meta.dirname, '../dist/firmware');
 
 export interface BuiltImage {
@@ -56,7 +59,8 @@ export function maxRecords(board: BoardDef): number {
 
 /** Bundles, hashes, checks and writes one board's image. */
 export async function buildBoard(board: BoardDef, opts: { serialPath?: string | null; outDir?: string } = {}): Promise<BuiltImage> {
-  const config = firmwareConfig(buildInfoFor(board, opts.serialPath ?? null));
+  const serialPath = opts.serialPath !== undefined ? opts.serialPath : board.id === 'linux' ? LINUX_SERIAL_PATH : null;
+  const config = firmwareConfig(buildInfoFor(board, serialPath));
   const bundle = await rollup({ ...(config as any), onwarn: (w) => { throw new Error('rollup: ' + w.message); } });
   const { output } = await bundle.generate(config.output as any);
   await bundle.close();
@@ -95,14 +99,15 @@ async function main() {
   const cli = new Cli('build')
     .description('Build one minified ES5 firmware image per board into dist/firmware/')
     .option('--board <id>', 'build only this board')
-    .option('--serial-path <device>', 'linux board: device path Serial1 opens (e.g. a pseudo-terminal)')
+    .option('--serial-path <device>', 'linux board: device path Serial1 opens (default psd.pty in the working folder, the link tools/real/runner.ts makes)')
+    .option('--out <dir>', 'write the images here instead of dist/firmware/')
     .option('--quiet', 'print only failures')
     .parse();
   const opts = cli.opts();
   const boards = opts.board ? [getBoard(opts.board)] : loadBoards();
   const images: BuiltImage[] = [];
   for (const board of boards) {
-    images.push(await buildBoard(board, { serialPath: board.id === 'linux' ? opts.serialPath ?? null : null }));
+    images.push(await buildBoard(board, { serialPath: board.id === 'linux' ? opts.serialPath ?? LINUX_SERIAL_PATH : null, outDir: opts.out }));
   }
   const failed = images.filter((i) => i.errors.length);
   if (!opts.quiet || failed.length) console.log(sizeTable(images));
