@@ -20,7 +20,7 @@ import { fromHex, toHex } from '../protocol/bytes.ts';
 import { decodeRecord, MIXED_BAND } from '../protocol/records.ts';
 import { encodeFrame } from '../protocol/frame.ts';
 import { crc32 } from '../protocol/crc32.ts';
-import { startTarget, type Target } from './helpers/target.ts';
+import { startTarget, targetKinds, sayRealSkipped, type Target } from './helpers/target.ts';
 
 const hmacHex = (key: Buffer, msg: string) => nodeCrypto.createHmac('sha256', key).update(Buffer.from(msg, 'latin1')).digest('hex');
 
@@ -33,7 +33,8 @@ async function code(p: Promise<unknown>): Promise<number> {
   return 0;
 }
 
-describe('conformance: a PSD through its data port', function () {
+sayRealSkipped();
+for (const kind of targetKinds()) describe(`conformance: a PSD through its data port (${kind === 'real' ? 'linux image on the real Espruino interpreter' : 'virtual board'})`, function () {
   this.timeout(120000);
   let t: Target;
   let c: PsdClient;
@@ -73,7 +74,7 @@ describe('conformance: a PSD through its data port', function () {
   }
 
   before(async function () {
-    t = await startTarget();
+    t = await startTarget({ kind });
     await connect();
     const s = await c.request(Command.STATUS);
     if (s.device) {
@@ -188,8 +189,8 @@ describe('conformance: a PSD through its data port', function () {
       const before = await invariants();
       await c.request(Command.REBOOT);
       await c.close();
-      if (t.vb) {
-        // the virtual board reboots on its own clock
+      if (t.vb || t.rb) {
+        // the virtual board reboots on its own clock; the runner restarts the interpreter
         await new Promise((r) => setTimeout(r, 300));
       } else await new Promise((r) => setTimeout(r, 5000));
       await connect();

@@ -52,6 +52,8 @@ export function espruinoBoard(build: BuildInfo): Board {
       pageCount: build.flash.dataPages,
       writeAlign: build.flash.writeAlignBytes,
       read: function (offset, length) {
+        // Flash.read(0) is undefined on Espruino, and E.toString(undefined) throws
+        if (length <= 0) return '';
         return E.toString(Flash.read(length, base + offset));
       },
       write: function (offset, bytes) {

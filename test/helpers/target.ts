@@ -13,6 +13,9 @@ import { join, resolve } from 'node:path';
 import { getBoard } from '../../board-defs/index.ts';
 import { VirtualBoard } from '../../tools/vboard/board.ts';
 import { exposeBoard } from '../../tools/vboard/expose.ts';
+import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../../tools/real/binary.ts';
+import { runReal } from '../../tools/real/run.ts';
+import type { RealBoard } from '../../tools/real/runner.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const PSD_BIN = join(ROOT, 'bin/psd.js');
@@ -25,12 +28,19 @@ export interface Target {
   real: boolean;
   /** the virtual board, when there is one */
   vb?: VirtualBoard;
-  /** the TCP address of the virtual board (always offered beside the pty) */
+  /** the real interpreter, when the target is one (kind 'real') */
+  rb?: RealBoard;
+  /** the TCP address of the virtual board or interpreter (always offered beside the pty) */
   tcpUrl?: string;
   close(): Promise<void>;
 }
 
 export interface TargetOptions {
+  /** 'virtual' (default): the image in the VirtualBoard; 'real': the linux image on Espruino's
+   * Linux build (ESPRUINO_BIN), booted from Storage (tools/real/runner.ts) */
+  kind?: 'virtual' | 'real';
+  /** kind 'real': which build (default resizable) */
+  memory?: EspruinoMemory;
   /** board id (default PSD_BOARD or pico) */
   board?: string;
   /** offer a pty (default true); falls back to TCP when socat is missing */
@@ -75,8 +85,38 @@ export function imageBuildHash(file: string): string {
   throw new Error(`${file}: no build hash found`);
 }
 
-/** Starts the device under test: a real port when PSD_PORT is set, else a virtual board. */
+/** Why the real interpreter cannot be a target here, or null when it can. */
+export function realTargetUnavailable(memory: EspruinoMemory = 'resizable'): string | null {
+  if (!findEspruino(memory)) return noEspruinoReason(memory);
+  if (!hasSocat()) return 'no socat: the real interpreter opens its Serial1 on a pseudo-terminal (apt-get install socat)';
+  return null;
+}
+
+/** The target kinds a suite runs on here: the virtual board always, the real interpreter
+ * when this machine has it (tests that need it say why they skip, once per run). */
+export function targetKinds(): ('virtual' | 'real')[] {
+  return realTargetUnavailable() ? ['virtual'] : ['virtual', 'real'];
+}
+
+let skipSaid = false;
+/** Prints, once per run, why the real-interpreter suites are skipped. */
+export function sayRealSkipped(): void {
+  const why = realTargetUnavailable();
+  if (why && !skipSaid) {
+    skipSaid = true;
+    console.log(`    (real interpreter suites skipped: ${why})`);
+  }
+}
+
+/** Starts the device under test: a real port when PSD_PORT is set, the real interpreter for
+ * kind 'real', else a virtual board. */
 export async function startTarget(opts: TargetOptions = {}): Promise<Target> {
+  if (opts.kind === 'real') {
+    const why = realTargetUnavailable(opts.memory);
+    if (why) throw new Error(why);
+    const r = await runReal({ image: opts.imagePath ?? imagePath('linux'), memory: opts.memory, pty: opts.pty !== false });
+    return { port: r.ptyPath ?? r.tcpUrl, board: 'linux', real: false, rb: r.board, tcpUrl: r.tcpUrl, close: () => r.close() };
+  }
   const port = realPort();
   if (port && !opts.virtual) return { port, board: opts.board ?? targetBoard(), real: true, close: async () => {} };
   const board = getBoard(opts.board ?? 'pico');

@@ -10,7 +10,14 @@ import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { VirtualBoard } from './board.ts';
+/** What exposeBoard needs of a board: its data port's output as 'hostData' events, a way to
+ * write to it, and its id (a VirtualBoard, or tools/real/runner.ts's RealBoard). */
+export interface HostSide {
+  readonly board: { id: string };
+  on(event: 'hostData', fn: (b: Buffer) => void): unknown;
+  off(event: 'hostData', fn: (b: Buffer) => void): unknown;
+  hostWrite(bytes: Buffer): void;
+}
 
 export interface ExposeOptions {
   /** also create a pseudo-terminal bridged to the TCP server */
@@ -34,7 +41,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export async function exposeBoard(vb: VirtualBoard, opts: ExposeOptions = {}): Promise<Exposed> {
+export async function exposeBoard(vb: HostSide, opts: ExposeOptions = {}): Promise<Exposed> {
   const clients = new Set<Socket>();
   const server: Server = createServer((sock) => {
     clients.add(sock);

@@ -4,7 +4,7 @@
 // closure and is never reachable from the image. Host functions only receive and return
 // primitives (binary strings: one char = one byte) or objects of this context.
 // The function returns the entry points the host uses to deliver events.
-(function (native, cfgJson) {
+(function (native, cfgJson, ES) {
   'use strict';
   var G = globalThis;
   var cfg = JSON.parse(cfgJson);
@@ -15,12 +15,15 @@
   var defProp = Object.defineProperty;
   var isView = ArrayBuffer.isView;
   var WM = WeakMap;
+  var proxyNames = new WM(); // constructors this file wraps in a Proxy -> their global name
   var RConstruct = Reflect.construct;
   var PProxy = Proxy;
   var ODate = Date;
+  var Oparse = Date.parse;
   var OJSONstringify = JSON.stringify;
   var OJSONparse = JSON.parse;
   var fromCC = String.fromCharCode;
+  var OStr = String;
   var OError = Error;
   var OTypeError = TypeError;
   var OU8 = Uint8Array;
@@ -43,8 +46,11 @@
   // ---- binary helpers ----
   // Espruino iterates data "each element treated as a byte": strings by char code,
   // numbers as one byte, arrays recursively, typed arrays by element, {data,count}.
+  // Espruino's jsvIterateCallback (src/jsvariterator.c): numbers and booleans are one byte,
+  // strings, arrays and typed arrays their elements, {data, count} (count a number) repeats,
+  // {callback} calls; anything else is a TypeError, undefined and null included.
   function toBin(d) {
-    if (d === undefined || d === null) return '';
+    if (d === undefined || d === null) throw new OTypeError('Expecting Number or iterable, got ' + (d === null ? 'null' : 'undefined'));
     var t = typeof d;
     if (t === 'string') return d;
     if (t === 'number') return fromCC(d & 255);
@@ -62,12 +68,17 @@
       for (var j = 0; j < d.length; j++) r += toBin(d[j]);
       return r;
     }
-    if (t === 'object' && d.data !== undefined) {
-      var one = toBin(d.data), c = d.count === undefined ? 1 : d.count, out = '';
-      for (var k = 0; k < c; k++) out += one;
+    if (t === 'object' && typeof d.callback === 'function') {
+      var got = d.callback();
+      return got === undefined ? '' : toBin(got);
+    }
+    if (t === 'object' && d.data !== undefined && typeof d.count === 'number') {
+      var one = toBin(d.data), out = '';
+      for (var k = 0; k < d.count; k++) out += one;
       return out;
     }
-    return '';
+    if (t === 'object') throw new OTypeError('If specifying an object, it must be of the form {data : ..., count : N} or {callback : fn} - got ' + JSON.stringify(d));
+    throw new OTypeError('Expecting Number or iterable, got ' + t);
   }
   function binToU8(s) {
     var u = new OU8(s.length);
@@ -76,7 +87,20 @@
   }
   function binToAB(s) { return binToU8(s).buffer; }
 
-  // ---- formatting like Espruino's console ----
+  // ---- formatting like Espruino's console (tools/vboard/espruino.js) ----
+  // jsvAsString: what `Uncaught %v`, String() and string concatenation inside Espruino give
+  function asString(v) {
+    if (typeof v === 'string') return v;
+    if (typeof v === 'number') return ES.numStr(v, 10);
+    if (typeof v === 'function') return ES.fnText(v);
+    if (v && typeof v === 'object' && OArray.isArray(v)) return v.join(',');
+    try { return OStr(v); } catch (e) { return '[object Object]'; }
+  }
+  // the REPL's `=value` (JSON_SOME_NEWLINES|JSON_PRETTY|JSON_SHOW_DEVICES|JSON_SHOW_OBJECT_NAMES|JSON_DROP_QUOTES)
+  function replValue(v) {
+    var F = ES.FLAGS;
+    return ES.getJSON(v, F.SOME_NEWLINES | F.PRETTY | F.SHOW_DEVICES | F.SHOW_OBJECT_NAMES | F.DROP_QUOTES, null);
+  }
   function fmt(v, nested, depth) {
     depth = depth || 0;
     if (v === undefined) return 'undefined';
@@ -105,7 +129,7 @@
     if (e && typeof e === 'object' && typeof e.message === 'string') return (e.name || 'Error') + ': ' + e.message;
     return fmt(e, true);
   }
-  function crlf(s) { return s.replace(/\r?\n/g, '\r\n'); }
+  function crlf(s) { return s.replace(/\n/g, '\r\n'); }
   function consolePrint(s) { native.consoleOut(s); }
 
   // ---- events on every object (Espruino has Object.prototype.on/emit/...) ----
@@ -146,7 +170,7 @@
     if (l && l.length) {
       try { G.process.emit('uncaughtException', e); return; } catch (e2) { e = e2; }
     }
-    try { consolePrint(crlf('Uncaught ' + errStr(e) + '\n')); } catch (e3) { /* board off */ }
+    try { consolePrint(crlf('Uncaught ' + asString(e) + '\n')); } catch (e3) { /* board off */ }
   }
   var jobs = [], unhandled = [];
   function drain() {
@@ -158,7 +182,7 @@
         if (++guard > 1e6) return;
       }
       var u = unhandled; unhandled = [];
-      for (var i = 0; i < u.length; i++) if (!u[i]._handled) uncaught(u[i]._v);
+      for (var i = 0; i < u.length; i++) if (!u[i]._handled) uncaught(new OError('Unhandled promise rejection: ' + asString(u[i]._v)));
     }
   }
   function call(fn, thisArg, args) {
@@ -233,23 +257,25 @@
   };
   G.Promise = P;
 
-  // ---- JSON as Espruino does it: typed arrays become arrays, no reviver ----
-  JSON.stringify = function (v, replacer, space) {
-    return OJSONstringify(v, function (k, val) {
-      if (val && typeof val === 'object' && isView(val) && !(val instanceof DataView)) val = slice(val);
-      if (typeof replacer === 'function') val = replacer.call(this, k, val);
-      return val;
-    }, space);
-  };
-  JSON.parse = function (s) { return OJSONparse(s); };
+  // ---- JSON as Espruino does it (src/jswrap_json.c): its own writer (typed arrays as arrays,
+  // replacer ignored, \u escapes above 126) and a parser over its JavaScript lexer (lenient:
+  // trailing text, trailing commas, single quotes, hex, \x escapes; the first of duplicate
+  // keys wins; integers wrap at 2^64; no reviver) ----
+  JSON.stringify = function (v, replacer, space) { return ES.stringify(v, replacer, space); };
+  JSON.parse = function (s) { return ES.parse(s, false); };
 
   // ---- time ----
   function now() { return native.getTime(); }
   G.getTime = function () { return now(); };
   G.setTime = function (t) { native.setTime(+t); };
   ODate.now = function () { return now() * 1000; };
+  ODate.parse = function (s) { return dateParse(s); };
+  proxyNames.set(ODate, 'Date');
   G.Date = new PProxy(ODate, {
-    construct: function (t, args, nt) { return RConstruct(t, args.length ? args : [now() * 1000], nt); },
+    construct: function (t, args, nt) {
+      if (args.length === 1 && typeof args[0] === 'string') args = [dateParse(args[0])];
+      return RConstruct(t, args.length ? args : [now() * 1000], nt);
+    },
     apply: function () { return new ODate(now() * 1000).toString(); }
   });
 
@@ -262,15 +288,16 @@
   }
   G.setTimeout = function (fn, ms) { return addTimer(fn, ms, false, slice(arguments, 2)); };
   G.setInterval = function (fn, ms) { return addTimer(fn, ms, true, slice(arguments, 2)); };
-  function clearT(id) {
-    if (arguments.length === 0) { timerCbs = {}; native.timerClear(-1); return; }
-    if (id === undefined || id === null) return;
-    if (!hasOwn(timerCbs, id)) return;
+  function clearT(name, args) {
+    if (args.length === 0) { timerCbs = {}; native.timerClear(-1); return; }
+    var id = args[0];
+    if (id === undefined) throw new OError('clear' + name + '(undefined) not allowed. Use clear' + name + '() instead');
+    if (id === null || !hasOwn(timerCbs, id)) return;
     delete timerCbs[id];
     native.timerClear(+id);
   }
-  G.clearTimeout = function () { return clearT.apply(null, arguments); };
-  G.clearInterval = G.clearTimeout;
+  G.clearTimeout = function () { return clearT('Timeout', arguments); };
+  G.clearInterval = function () { return clearT('Interval', arguments); };
   G.changeInterval = function (id, ms) { native.timerChange(+id, +ms || 0); };
 
   // ---- serial devices ----
@@ -284,8 +311,8 @@
     for (var i = 0; i < arguments.length; i++) s += toBin(arguments[i]);
     if (s.length) native.out(devName.get(this), s);
   };
-  Serial.prototype.print = function (s) { native.out(devName.get(this), crlf(String(s))); };
-  Serial.prototype.println = function (s) { native.out(devName.get(this), crlf(String(s)) + '\r\n'); };
+  Serial.prototype.print = function (s) { native.out(devName.get(this), asString(s)); };
+  Serial.prototype.println = function (s) { native.out(devName.get(this), asString(s) + '\r\n'); };
   Serial.prototype.setConsole = function (force) { native.setConsole(devName.get(this)); };
   Serial.prototype.available = function () { var b = rxBuf[devName.get(this)]; return b ? b.length : 0; };
   Serial.prototype.read = function (n) {
@@ -299,13 +326,19 @@
     for (var i = 0; i < arguments.length; i++) s += toBin(arguments[i]);
     native.inject(devName.get(this), s);
   };
-  Serial.prototype.toString = function () { return devName.get(this); };
   G.Serial = Serial;
+  // A device object exists once the code names it (jsiGetClassNameFromDevice finds it in the
+  // root scope); bytes that arrive for a device nobody has named yet are dropped.
+  var touched = {};
   cfg.devices.forEach(function (n) {
     var d = OObject.create(Serial.prototype);
     devName.set(d, n);
     devices[n] = d;
-    G[n] = d;
+    defProp(G, n, {
+      configurable: true, enumerable: true,
+      get: function () { touched[n] = true; return d; },
+      set: function (v) { defProp(G, n, { value: v, writable: true, configurable: true, enumerable: true }); }
+    });
   });
   function devOf(x) {
     if (x === null) return 'null';
@@ -318,7 +351,7 @@
   // ---- console ----
   function logArgs(args) {
     var parts = [];
-    for (var i = 0; i < args.length; i++) parts.push(fmt(args[i], false));
+    for (var i = 0; i < args.length; i++) parts.push(typeof args[i] === 'string' ? args[i] : ES.printValue(args[i]));
     consolePrint(crlf(parts.join(' ') + '\n'));
   }
   G.print = function () { logArgs(arguments); };
@@ -384,7 +417,7 @@
   };
 
   // ---- E ----
-  var E = {};
+  var E = asFunctionObject({});
   E.hwRand = function () { return native.hwRand(); };
   E.CRC32 = function (data) { return native.crc32(toBin(data)); };
   E.getErrorFlags = function () { var s = native.errorFlags(); return s ? s.split(',') : []; };
@@ -408,15 +441,100 @@
   E.setTimeZone = function () {};
   E.setDeepSleep = function () {};
   E.setSleepIndicator = function () {};
-  E.setConsole = function (dev, opts) { native.setConsole(devOf(dev)); };
-  E.getConsole = function () { var c = native.getConsole(); return c || undefined; };
+  // jswrap_espruino_setConsole: a Serial object or a device name; null = no console
+  E.setConsole = function (dev, opts) {
+    var n = dev === null ? 'null' : typeof dev === 'string' ? (cfg.devices.indexOf(dev) >= 0 ? dev : '') : (dev && typeof dev === 'object' && devName.get(dev)) || '';
+    if (!n) throw new OError('Unknown device type "undefined"');
+    native.setConsole(n);
+  };
+  E.getConsole = function () { var c = native.getConsole(); return c || null; };
+  E.toJS = function (v) {
+    var F = ES.FLAGS;
+    return ES.getJSON(v, F.DROP_QUOTES | F.NO_UNDEFINED | F.ARRAYBUFFER_AS_ARRAY | F.ALLOW_TOJSON, null);
+  };
+  E.sum = function (arr) { var s = 0; for (var i = 0; i < arr.length; i++) s += +arr[i]; return s; };
+  E.variance = function (arr, mean) { var s = 0; for (var i = 0; i < arr.length; i++) { var d = arr[i] - mean; s += d * d; } return s / arr.length; };
+  E.HSBtoRGB = function (h, s, b) {
+    var i = Math.floor(h * 6), f = h * 6 - i, p = b * (1 - s), q = b * (1 - f * s), t = b * (1 - (1 - f) * s), r, g, bl;
+    switch (((i % 6) + 6) % 6) { case 0: r = b; g = t; bl = p; break; case 1: r = q; g = b; bl = p; break; case 2: r = p; g = b; bl = t; break;
+      case 3: r = p; g = q; bl = b; break; case 4: r = t; g = p; bl = b; break; default: r = b; g = p; bl = q; }
+    return (Math.round(bl * 255) << 16) | (Math.round(g * 255) << 8) | Math.round(r * 255);
+  };
   G.E = E;
 
   // ---- misc globals ----
   G.global = G;
   G.getSerial = function () { return native.getSerial(); };
-  G.btoa = function (s) { return native.btoa(toBin(s)); };
-  G.atob = function (s) { return native.atob(String(s)); };
+  // jswrap_btoa / jswrap_atob: strings iterate their bytes (UTF-8 ones encoded)
+  function typeName(v) {
+    if (v === null) return 'null';
+    if (OArray.isArray(v)) return 'Array';
+    if (isView(v)) return ES.getJSON(v, 0, null).replace(/^new ([A-Za-z0-9]+).*$/, '$1');
+    var t = typeof v;
+    return t === 'object' ? 'Object' : t === 'number' ? 'Number' : t === 'string' ? 'String' : t === 'boolean' ? 'Boolean' : t === 'function' ? 'Function' : t;
+  }
+  /** the bytes Espruino holds for a string: a string with a character above 255 is UTF-8 */
+  function strBytes(s) {
+    var i, wide = false;
+    for (i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) wide = true;
+    if (!wide) return s;
+    var r = '';
+    for (i = 0; i < s.length; i++) {
+      var c = s.charCodeAt(i);
+      if (c >= 0xD800 && c < 0xDC00 && i + 1 < s.length) { c = 0x10000 + ((c & 0x3FF) << 10) + (s.charCodeAt(++i) & 0x3FF); }
+      if (c < 0x80) r += fromCC(c);
+      else if (c < 0x800) r += fromCC(0xC0 | (c >> 6), 0x80 | (c & 63));
+      else if (c < 0x10000) r += fromCC(0xE0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+      else r += fromCC(0xF0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    }
+    return r;
+  }
+  G.btoa = function (s) {
+    if (typeof s === 'string') return native.btoa(strBytes(s));
+    if (OArray.isArray(s) || isView(s) || s instanceof OAB) return native.btoa(toBin(s));
+    throw new OError('Expecting String or Array, got ' + typeName(s));
+  };
+  var B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  G.atob = function (s) {
+    if (typeof s !== 'string') throw new OError('Expecting String, got ' + typeName(s));
+    s = strBytes(s);
+    var ws = ' \t\n\r\v\f', chars = [], i;
+    for (i = 0; i < s.length; i++) if (ws.indexOf(s.charAt(i)) < 0) chars.push(s.charAt(i));
+    var outLen = Math.floor(chars.length * 3 / 4);
+    if (chars[chars.length - 1] === '=') outLen--;
+    if (chars[chars.length - 2] === '=') outLen--;
+    var out = [], k = 0;
+    while (k < chars.length) {
+      var triple = 0, valid = 0;
+      for (i = 0; i < 4; i++) {
+        if (k < chars.length) {
+          var sextet = B64.indexOf(chars[k++]);
+          if (sextet >= 0) { triple |= sextet << ((3 - i) * 6); valid = i; }
+        }
+      }
+      if (valid > 0) out.push((triple >> 16) & 255);
+      if (valid > 1) out.push((triple >> 8) & 255);
+      if (valid > 2) out.push(triple & 255);
+    }
+    var r = '';
+    for (i = 0; i < Math.max(outLen, 0); i++) r += fromCC(i < out.length ? out[i] : 0);
+    return r;
+  };
+  // jswrap_encodeURIComponent: bytes, with its signed-char quirk above 127
+  G.encodeURIComponent = function (v) {
+    var s = strBytes(asString(v)), r = '';
+    for (var i = 0; i < s.length; i++) {
+      var c = s.charCodeAt(i);
+      if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || '_-.!~*\'()'.indexOf(s.charAt(i)) >= 0) { r += s.charAt(i); continue; }
+      var u = c >= 128 ? (0xFFFFFF00 | c) >>> 0 : c, d = Math.floor(u / 16);
+      r += '%' + fromCC(((d > 9 ? 65 + d - 10 : 48 + d) % 4294967296) & 255);
+      d = u & 15;
+      r += fromCC(d > 9 ? 65 + d - 10 : 48 + d);
+    }
+    return r;
+  };
+  G.peek8 = G.peek16 = G.peek32 = function () { return 0; };
+  G.poke8 = G.poke16 = G.poke32 = function () {};
   G.echo = function (on) { native.echo(on ? 1 : 0); };
   G.reset = function () { native.reboot(); };
   G.load = function () { native.reboot(); };
@@ -437,11 +555,16 @@
     return {
       getPage: function (addr) { var s = native.flashGetPage(+addr); return s ? OJSONparse(s) : undefined; },
       getFree: function () { return OJSONparse(native.flashGetFree()); },
+      // jswrap_flash_erasePage takes an integer address only
       erasePage: function (addr) {
-        if (addr && typeof addr === 'object') addr = addr.addr;
-        native.flashErase(+addr);
+        if (typeof addr !== 'number' || !ES.isInt32(addr)) throw new OError('Address should be an integer, got ' + typeName(addr));
+        native.flashErase(addr);
       },
-      write: function (data, addr) { native.flashWrite(toBin(data), +addr); },
+      write: function (data, addr) {
+        if (data === undefined) throw new OError('Data is not defined');
+        var d = toBin(data);
+        if (d.length) native.flashWrite(d, ES.cInt(+addr));
+      },
       read: function (length, addr) {
         length = length | 0;
         if (length <= 0) return undefined;
@@ -452,11 +575,18 @@
   function mkStorage() {
     function name(n) { return String(n); }
     return {
+      // jswrap_storage_write: an object is written as its JSON; anything else as its bytes
       write: function (n, data, offset, size) {
-        return !!native.stWrite(name(n), toBin(typeof data === 'string' || isView(data) || data instanceof OAB || OArray.isArray(data) ? data : String(data)),
+        if (data && typeof data === 'object' && !OArray.isArray(data) && !isView(data) && !(data instanceof OAB) && typeof data.count !== 'number')
+          return !!native.stWrite(name(n), ES.stringify(data), -1, -1);
+        return !!native.stWrite(name(n), typeof data === 'string' ? strBytes(data) : toBin(data),
           offset === undefined ? -1 : +offset, size === undefined ? -1 : +size);
       },
-      writeJSON: function (n, data) { return !!native.stWrite(name(n), JSON.stringify(data), -1, -1); },
+      // jswrap_storage_writeJSON: unquoted names where they are identifiers, \x escapes kept
+      writeJSON: function (n, data) {
+        var F = ES.FLAGS;
+        return !!native.stWrite(name(n), strBytes(ES.getJSON(data, F.DROP_QUOTES | F.IGNORE_FUNCTIONS | F.NO_UNDEFINED | F.ARRAYBUFFER_AS_ARRAY | F.NO_NAN | F.ALLOW_TOJSON, null)), -1, -1);
+      },
       read: function (n, offset, length) {
         var s = native.stRead(name(n), offset === undefined ? 0 : +offset, length === undefined ? -1 : +length);
         return s === null ? undefined : s;
@@ -464,7 +594,7 @@
       readJSON: function (n, noExceptions) {
         var s = native.stRead(name(n), 0, -1);
         if (s === null) return undefined;
-        try { return OJSONparse(s); } catch (e) { if (noExceptions) return undefined; throw e; }
+        try { return ES.parse(s, true); } catch (e) { if (noExceptions) return undefined; throw e; }
       },
       readArrayBuffer: function (n) {
         var s = native.stRead(name(n), 0, -1);
@@ -509,7 +639,9 @@
               if (opts.iv !== undefined) iv = toBin(opts.iv);
               if (opts.mode !== undefined) mode = String(opts.mode);
             }
-            return binToAB(native.aes(enc ? 1 : 0, toBin(msg), toBin(key), iv, mode));
+            var r = native.aes(enc ? 1 : 0, toBin(msg), toBin(key), iv, mode);
+            if (r.charCodeAt(0) === 256) { consolePrint('ERROR: ' + r.substr(1) + '\r\n'); return undefined; }
+            return binToAB(r);
           };
         };
         AES.encrypt = crypt(true);
@@ -525,7 +657,7 @@
           return binToAB(native.atob(r.data));
         };
       }
-      c.AES = AES;
+      c.AES = asFunctionObject(AES);
     }
     return c;
   }
@@ -536,10 +668,31 @@
     if (n === 'Flash') m = mkFlash();
     else if (n === 'Storage') m = mkStorage();
     else if (n === 'crypto' && cfg.crypto.length) m = mkCrypto();
-    else throw new OError('Module ' + n + ' not found');
+    else throw new OError('Module "' + n + '" not found');
+    m = asFunctionObject(m);
     modules[n] = m;
     return m;
   };
+
+  // Espruino's built-in objects answer typeof with "function"
+  function asFunctionObject(o) {
+    var f = ({ f: function () { throw new OTypeError('Not a function'); } }).f;
+    delete f.name;
+    delete f.length;
+    var names = OObject.getOwnPropertyNames(o);
+    for (var i = 0; i < names.length; i++) defProp(f, names[i], OObject.getOwnPropertyDescriptor(o, names[i]));
+    return f;
+  }
+  G.JSON = asFunctionObject(JSON);
+  G.Math = asFunctionObject(Math);
+  G.console = asFunctionObject(G.console);
+  G.process = asFunctionObject(G.process);
+  // process.env is made afresh on each read (CONSOLE is the console now)
+  defProp(G.process, 'env', { enumerable: true, configurable: true, get: function () {
+    var e = {}, k;
+    for (k in cfg.env) e[k] = k === 'CONSOLE' ? (native.getConsole() || null) : cfg.env[k];
+    return e;
+  } });
 
   // ---- entry points for the host ----
   function runCb(fn, args) {
@@ -557,7 +710,7 @@
     },
     data: function (dev, s) {
       var d = devices[dev];
-      if (!d) return;
+      if (!d || !touched[dev]) return;
       if (listeners(d, 'data')) { try { d.emit('data', s); } catch (e) { uncaught(e); } }
       else rxBuf[dev] = (rxBuf[dev] || '') + s;
       drain();
@@ -582,11 +735,235 @@
         drain();
         return 0;
       }
-      try { consolePrint('=' + fmt(r, true).replace(/\n/g, '\r\n') + '\r\n'); } catch (e) { /* off */ }
+      try { if (r !== undefined) consolePrint(crlf('=' + replValue(r) + '\n')); } catch (e) { /* off */ }
       drain();
       return 0;
     },
     uncaught: uncaught
+  };
+
+  // ---- Espruino's own versions of standard functions (tools/vboard/espruino.js has the ports) ----
+  // Only explicit calls can be redirected: V8 still converts numbers itself for `'' + x`,
+  // templates and join, and parses source number literals itself.
+  var NP = Number.prototype, SP = String.prototype, OString = String, ONumber = Number;
+  var Osplit = SP.split, Oreplace = SP.replace, OreplaceAll = SP.replaceAll, ORegExp = RegExp;
+  hide(NP, 'toString', function (radix) {
+    var v = ONumber(this), r = radix === undefined ? 10 : ES.cInt(+radix);
+    if (r < 2 || r > 36) r = 10;
+    return ES.numStr(v, r);
+  });
+  hide(NP, 'toFixed', function (d) { return ES.toFixed(ONumber(this), d === undefined ? 0 : ES.cInt(+d)); });
+  proxyNames.set(OString, 'String');
+  proxyNames.set(ONumber, 'Number');
+  G.String = new PProxy(OString, { apply: function (t, self, args) { return args.length ? asString(args[0]) : ''; } });
+  // jswrap_number_constructor: no trimming, integer strings keep 64-bit arithmetic
+  function toNumber(v) {
+    if (typeof v === 'number') return v;
+    if (v === null || v === false) return 0;
+    if (v === true) return 1;
+    if (typeof v === 'string') return ES.strToNumber(v);
+    return NaN;
+  }
+  G.Number = new PProxy(ONumber, { apply: function (t, self, args) {
+    if (!args.length) return 0;
+    var v = args[0];
+    if (OArray.isArray(v)) {
+      if (v.length === 0) return 0;
+      if (v.length === 1) return v[0] === '' ? 0 : typeof v[0] === 'boolean' ? NaN : toNumber(v[0]);
+      return NaN;
+    }
+    if (v === undefined || (typeof v === 'object' && v !== null) || typeof v === 'function') return NaN;
+    return toNumber(v);
+  } });
+  G.parseInt = function (v, radix) { return ES.parseInt(v, radix); };
+  G.parseFloat = function (v) { return ES.parseFloat(v); };
+  // Espruino strings hold bytes: fromCharCode keeps the low byte; case maps ASCII only
+  String.fromCharCode = function () {
+    var r = '';
+    for (var i = 0; i < arguments.length; i++) { var n = +arguments[i]; r += fromCC((n === n && isFinite(n) ? ES.cInt(n) : 0) & 255); }
+    return r;
+  };
+  var Oupper = SP.toUpperCase, Olower = SP.toLowerCase;
+  hide(SP, 'toUpperCase', function () { return Oreplace.call(OString(this), /[a-z]+/g, function (m) { return Oupper.call(m); }); });
+  hide(SP, 'toLowerCase', function () { return Oreplace.call(OString(this), /[A-Z]+/g, function (m) { return Olower.call(m); }); });
+  // split ignores a limit; replace with a string finds text only (no $ patterns, a function is
+  // inserted as its text); with a RegExp both stay V8's (the build limits regular expressions)
+  hide(SP, 'split', function (sep) { return sep instanceof ORegExp ? Osplit.apply(this, arguments) : Osplit.call(this, sep); });
+  function replaceText(all) {
+    return function (pat, rep) {
+      if (pat instanceof ORegExp) return (all ? OreplaceAll : Oreplace).apply(this, arguments);
+      var str = OString(this), sub = asString(pat), ns = asString(rep), idx = str.indexOf(sub), guard = 0;
+      while (idx >= 0 && guard++ < 1e6) {
+        str = str.substring(0, idx) + ns + str.substring(idx + sub.length);
+        idx = all ? str.indexOf(sub, idx + ns.length) : -1;
+        if (all && !sub.length) idx = idx < str.length ? idx + 1 : -1;
+      }
+      return str;
+    };
+  }
+  hide(SP, 'replace', replaceText(false));
+  hide(SP, 'replaceAll', replaceText(true));
+  // Object.prototype.toString is jsvAsString of the value
+  var objToString = function () { return this === undefined || this === null ? OString(this) : asString(this); };
+  hide(OP, 'toString', function () {
+    if (this === undefined || this === null) return OString(this);
+    if (typeof this === 'object' && !OArray.isArray(this)) return '[object Object]';
+    return asString(this);
+  });
+  ES.hooks.globalName = function (c) {
+    if (proxyNames.has(c)) return proxyNames.get(c);
+    var names = OObject.getOwnPropertyNames(G);
+    for (var i = 0; i < names.length; i++) { var d = OObject.getOwnPropertyDescriptor(G, names[i]); if (d && d.value === c) return names[i]; }
+    return null;
+  };
+  ES.hooks.deviceName = function (o) { return devName.get(o) || null; };
+  // jswrap_math_round / jswrap_math_pow
+  var Oexp = Math.exp, Olog = Math.log;
+  Math.round = function (x) {
+    x = +x;
+    if (!isFinite(x) || (x === 0 && 1 / x < 0)) return x;
+    x += x < 0 ? -0.5 : 0.5;
+    var i = x < 0 ? -Math.floor(-x) : Math.floor(x);
+    if (i === 0 && x < 0) return -0;
+    return i;
+  };
+  Math.pow = function (x, y) {
+    x = +x; y = +y;
+    var yi = ES.cInt(y), p;
+    if (yi >= 0 && yi < 10 && yi === y) {
+      if (yi === 0) return 1;
+      p = x;
+      while (yi > 1) { p *= x; yi--; }
+      return p;
+    }
+    if (x < 0 && y % 1 === 0) return y % 2 === 0 ? Oexp(Olog(-x) * y) : -Oexp(Olog(-x) * y);
+    if (x !== 0 || 0 >= y) return Oexp(Olog(x) * y);
+    return 0;
+  };
+  // jswrap_array_sort: Espruino's quicksort (not stable; default order compares text)
+  function sortWith(self, cmp, typed) {
+    if (cmp !== undefined && typeof cmp !== 'function') throw new OError('Expecting compare function, got ' + typeName(cmp));
+    if (typed && cmp === undefined) cmp = function (a, b) { return a - b; };
+    var vals = [], n = self.length, i;
+    for (i = 0; i < n; i++) if (typed || i in self) vals.push(self[i]);
+    ES.sortValues(vals, cmp);
+    for (i = 0; i < vals.length; i++) self[i] = vals[i];
+    if (!typed) for (i = vals.length; i < n; i++) delete self[i];
+    return self;
+  }
+  hide(OArray.prototype, 'sort', function (cmp) { return sortWith(this, cmp, false); });
+  hide(TypedArrayProto, 'sort', function (cmp) { return sortWith(this, cmp, true); });
+  // jswrap_arraybufferview_set: copies what fits, never throws for length
+  hide(TypedArrayProto, 'set', function (arr, offset) {
+    if (!(typeof arr === 'string' || OArray.isArray(arr) || isView(arr) || arr instanceof OAB)) throw new OError('First argument must be Array, not ' + typeName(arr));
+    var src = typeof arr === 'string' ? binToU8(strBytes(arr)) : arr instanceof OAB ? new OU8(arr) : arr;
+    var vals = [], i;
+    for (i = 0; i < src.length; i++) vals.push(src[i]);
+    offset = offset === undefined ? 0 : ES.cInt(+offset);
+    for (i = 0; i < vals.length && offset + i < this.length; i++) if (offset + i >= 0) this[offset + i] = vals[i];
+  });
+  // DataView reads and writes past the end: missing bytes read as 0, writes are dropped
+  ['Int8', 'Uint8', 'Int16', 'Uint16', 'Int32', 'Uint32', 'Float32', 'Float64'].forEach(function (ty) {
+    var get = DataView.prototype['get' + ty], set = DataView.prototype['set' + ty], size = ty.replace(/[A-Za-z]+/, '') / 8;
+    hide(DataView.prototype, 'get' + ty, function (off, le) {
+      off = ES.cInt(+off || 0);
+      if (off >= 0 && off + size <= this.byteLength) return get.call(this, off, le);
+      var tmp = new OU8(size), own = new OU8(this.buffer, this.byteOffset, this.byteLength);
+      for (var i = 0; i < size; i++) tmp[i] = off + i >= 0 && off + i < own.length ? own[off + i] : 0;
+      return get.call(new DataView(tmp.buffer), 0, le);
+    });
+    hide(DataView.prototype, 'set' + ty, function (off, v, le) {
+      off = ES.cInt(+off || 0);
+      if (off >= 0 && off + size <= this.byteLength) return set.call(this, off, v, le);
+      var tmp = new DataView(new OAB(size)), own = new OU8(this.buffer, this.byteOffset, this.byteLength);
+      set.call(tmp, 0, v, le);
+      for (var i = 0; i < size; i++) if (off + i >= 0 && off + i < own.length) own[off + i] = tmp.getUint8(i);
+    });
+  });
+  // jswrap_date_toString: "Tue Nov 14 2023 22:13:20 GMT+0000" (the day not padded; UTC)
+  var DAYS = 'Sun Mon Tue Wed Thu Fri Sat'.split(' '), MONTHS = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
+  function pad2(n) { return (n < 10 ? '0' : '') + n; }
+  var DPr = ODate.prototype, dGet = {};
+  ['Day', 'Month', 'Date', 'FullYear', 'Hours', 'Minutes', 'Seconds'].forEach(function (k) { dGet[k] = DPr['getUTC' + k]; });
+  hide(DPr, 'toString', function () {
+    var t = this.getTime(), self = this;
+    if (t !== t) return 'Invalid Date';
+    function g(k) { return dGet[k].call(self); }
+    return DAYS[g('Day')] + ' ' + MONTHS[g('Month')] + ' ' + g('Date') + ' ' + g('FullYear') + ' ' +
+      pad2(g('Hours')) + ':' + pad2(g('Minutes')) + ':' + pad2(g('Seconds')) + ' GMT+0000';
+  });
+  // jswrap_date_parse gives 0 for text it cannot read (V8: NaN)
+  function dateParse(s) { var t = Oparse(asString(s)); return t === t ? t : 0; }
+
+  // tools/vboard/transform.ts turns `x.length = v` into a call of this (sloppy, like Espruino):
+  // an array's length is read-only there
+  var sloppySet = Function('x', 'v', 'x.length = v; return v;');
+  defProp(G, '\u0275vbSetLength', { value: function (x, v) {
+    if (OArray.isArray(x)) throw new G.TypeError('Assignment to a constant');
+    return sloppySet(x, v);
+  }, writable: false, enumerable: false, configurable: false });
+  // Functions print as Espruino keeps them: `function (a,b) {body}`
+  hide(Function.prototype, 'toString', function () { return ES.fnText(this); });
+  // jswrap_typedarray_constructor: a length, an array, a typed array or an ArrayBuffer only
+  ['Uint8Array', 'Int8Array', 'Uint16Array', 'Int16Array', 'Uint32Array', 'Int32Array', 'Float32Array', 'Float64Array', 'Uint8ClampedArray'].forEach(function (name) {
+    var T = G[name];
+    proxyNames.set(T, name);
+    G[name] = new PProxy(T, { construct: function (t, args, nt) {
+      var a = args[0];
+      if (typeof a === 'boolean') args = [+a];
+      else if (typeof a === 'number') {
+        if (a < 0) throw new OError('Invalid length for ArrayBuffer');
+        args = [a === a ? Math.floor(a) : 0];
+      } else if (!(OArray.isArray(a) || isView(a) || a instanceof OAB)) throw new OError('Unsupported first argument of type ' + typeName(a));
+      return RConstruct(t, args, nt);
+    } });
+  });
+  // Errors as Espruino makes them: own message, type and stack; an object that only inherits
+  // from Error.prototype (Object.create) converts to text as a plain object does. Espruino's
+  // TypeError does not inherit from Error (and what the engine throws for `null.x` is an
+  // Error there), so TypeError gets a prototype of its own.
+  var errProtos = [OTypeError.prototype];
+  var typeErrorProto = OObject.create(OP);
+  hide(typeErrorProto, 'toString', function () { return 'TypeError' + (this.message ? ': ' + this.message : ''); });
+  ['Error', 'TypeError', 'SyntaxError', 'ReferenceError'].forEach(function (name) {
+    var C = G[name], proto = name === 'TypeError' ? typeErrorProto : C.prototype;
+    errProtos.push(proto);
+    function make(t, args) {
+      var e = RConstruct(t, args, t);
+      if (name === 'TypeError') OObject.setPrototypeOf(e, typeErrorProto);
+      delete e.stack;
+      if (args.length) defProp(e, 'message', { value: asString(args[0]), writable: true, enumerable: true, configurable: true });
+      defProp(e, 'type', { value: name, writable: true, enumerable: true, configurable: true });
+      defProp(e, 'stack', { value: '', writable: true, enumerable: true, configurable: true });
+      return e;
+    }
+    var P;
+    if (name === 'TypeError') {
+      // a plain function, so that its prototype can be one of its own
+      P = function TypeError(message) { return make(C, slice(arguments)); };
+      P.prototype = typeErrorProto;
+      hide(typeErrorProto, 'constructor', P);
+    } else {
+      P = new PProxy(C, { construct: function (t, args) { return make(t, args); }, apply: function (t, self, args) { return make(t, args); } });
+      proxyNames.set(C, name);
+    }
+    G[name] = P;
+  });
+  // SyntaxError and ReferenceError (also those the engine throws) do not inherit from Error
+  // either; a TypeError the engine throws (`null.x`) stands for Espruino's plain Error
+  [[OSyntaxError, 'SyntaxError'], [ReferenceError, 'ReferenceError']].forEach(function (x) {
+    OObject.setPrototypeOf(x[0].prototype, OP);
+    hide(x[0].prototype, 'toString', function () { return x[1] + (this.message ? ': ' + this.message : ''); });
+  });
+  [OTypeError, OSyntaxError, ReferenceError].forEach(function (C) { delete C.prototype.name; });
+  var OerrToString = OError.prototype.toString;
+  var errToString = function () {
+    if (errProtos.indexOf(OObject.getPrototypeOf(this)) < 0) return '[object Object]';
+    return OerrToString.call(this);
+  };
+  hide(OError.prototype, 'toString', errToString);
+  ES.hooks.isDefaultToString = function (v, ts) {
+    return ts === OP.toString || (ts === errToString && errProtos.indexOf(OObject.getPrototypeOf(v)) < 0);
   };
 
   // ---- finally: remove what the real interpreter does not have ----

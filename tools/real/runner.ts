@@ -1,0 +1,255 @@
+/**
+ * The real interpreter as a board: boots a linux image on Espruino 2v29's Linux build the way
+ * a board boots it, and offers its Serial1 to host programs.
+ *
+ * - The working folder (private, one per board) holds `espruino.flash` (the board's whole
+ *   flash: Storage and the PSD's statistics pages), `psd.pty` (the pseudo-terminal the image
+ *   opens as Serial1, see LINUX_SERIAL_PATH in tools/build.ts) and `console.log` (what the
+ *   interpreter prints on its own console: banner, console moves, `Uncaught ...`).
+ * - The image is written to Storage as `.bootcde` by the interpreter itself (a loader script
+ *   that copies it in 1 KB chunks, then reports length and CRC-32, which are checked here), and
+ *   the binary is then started with no file argument, so it runs the boot code from Storage
+ *   with function bodies kept in flash, as a board does. Its standard input stays open (at end
+ *   of input it floods its event queue and never reads Serial1).
+ * - `E.reboot()` exits the Linux build ("Not implemented"); the runner then boots it again on
+ *   the same flash, as a board restarts.
+ * - `powerCut()` is SIGKILL (the binary hooks SIGINT/SIGTERM; a kill between two flash writes
+ *   is what a power cut is to a board); `start()` again boots on the same flash file.
+ *
+ * Serial1 side: socat links `psd.pty` to a TCP connection into this process, so the board's
+ * output arrives as 'hostData' events and `hostWrite()` reaches its Serial1, the same shape as
+ * the VirtualBoard; `exposeBoard()` then offers it to hosts as a pty and a tcp:// address.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { getBoard, type BoardDef } from '../../board-defs/index.ts';
+import { findEspruino, noEspruinoReason, type EspruinoMemory } from './binary.ts';
+
+export interface RealBoardOptions {
+  /** the built linux image (it opens Serial1 on `psd.pty` in its working folder) */
+  imagePath: string;
+  /** which build: resizable (default), or fixed at 5,100 / 2,630 variables */
+  memory?: EspruinoMemory;
+  /** the binary (default: findEspruino(memory)) */
+  binary?: string;
+  /** working folder (default: a fresh one in the temp folder, removed by close()) */
+  dir?: string;
+  /** socat binary (default "socat") */
+  socat?: string;
+}
+
+/** Why the interpreter stopped without being told to: exit status, and the end of its console. */
+export interface Death {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  consoleTail: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The loader the interpreter runs (with the image as a file argument's neighbour) to write
+ * the image into Storage as `.bootcde` a kilobyte at a time, so even a 2,630-variable build
+ * never holds the whole image in RAM. Prints `LOADED <length> <crc32>`. */
+const LOADER = `
+var S = require("Storage"), f = E.openFile("image.js", "r"), size = %SIZE%, off = 0, d;
+S.erase(".bootcde");
+while (off < size) { d = f.read(1024); S.write(".bootcde", d, off, size); off += d.length; }
+f.close();
+var stored = S.read(".bootcde");
+print("LOADED " + stored.length + " " + (E.CRC32(stored) >>> 0));
+`;
+
+export class RealBoard extends EventEmitter {
+  readonly dir: string;
+  readonly binary: string;
+  readonly consoleLog: string;
+  readonly memory: EspruinoMemory;
+  /** the linux board: the only one whose image this interpreter boots */
+  readonly board: BoardDef = getBoard('linux');
+  private readonly ownDir: boolean;
+  private readonly imagePath: string;
+  private readonly socatBin: string;
+  private proc: ChildProcess | null = null;
+  private socat: ChildProcess | null = null;
+  private server: Server | null = null;
+  private link: Socket | null = null;
+  private expectExit = false;
+  private closed = false;
+
+  constructor(opts: RealBoardOptions) {
+    super();
+    this.memory = opts.memory ?? 'resizable';
+    const bin = opts.binary ?? findEspruino(this.memory);
+    if (!bin) throw new Error(noEspruinoReason(this.memory));
+    this.binary = bin;
+    this.imagePath = resolve(opts.imagePath);
+    this.socatBin = opts.socat ?? 'socat';
+    this.ownDir = !opts.dir;
+    this.dir = opts.dir ? resolve(opts.dir) : mkdtempSync(join(tmpdir(), 'psd-real-'));
+    this.consoleLog = join(this.dir, 'console.log');
+  }
+
+  /** true while the interpreter runs */
+  get running(): boolean {
+    return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /** The flash file (the board's whole flash). */
+  get flashFile(): string {
+    return join(this.dir, 'espruino.flash');
+  }
+
+  /** Writes the image into Storage as `.bootcde` and checks what was stored (length, CRC-32).
+   * Everything else in the flash file (Storage's other files, the statistics pages) stays. */
+  loadImage(imagePath = this.imagePath): void {
+    if (this.running) throw new Error('RealBoard.loadImage: power the board off first');
+    const image = readFileSync(imagePath);
+    writeFileSync(join(this.dir, 'image.js'), image);
+    writeFileSync(join(this.dir, 'loader.js'), LOADER.replace('%SIZE%', String(image.length)));
+    const r = spawnSync(this.binary, ['loader.js'], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60000, encoding: 'latin1' });
+    const m = /LOADED (\d+) (\d+)/.exec(r.stdout ?? '');
+    const want = `${image.length} ${crc32(image) >>> 0}`;
+    if (!m || `${m[1]} ${m[2]}` !== want) {
+      throw new Error(`the interpreter did not store the image (want length and CRC-32 ${want}, got ${m ? m[1] + ' ' + m[2] : 'nothing'}): ${tail(r.stdout + r.stderr, 600)}`);
+    }
+    unlinkSync(join(this.dir, 'loader.js'));
+    unlinkSync(join(this.dir, 'image.js'));
+  }
+
+  /** Boots the board: loads the image first if Storage has no boot code yet, links Serial1,
+   * starts the interpreter and waits until it has opened Serial1. */
+  async start(opts: { bootTimeoutMs?: number } = {}): Promise<void> {
+    if (this.closed) throw new Error('RealBoard: closed');
+    if (this.running) return;
+    if (!existsSync(this.flashFile)) this.loadImage();
+    await this.startLink();
+    const logStart = existsSync(this.consoleLog) ? statSync(this.consoleLog).size : 0;
+    const out = openSync(this.consoleLog, 'a');
+    this.expectExit = false;
+    const p = spawn(this.binary, [], { cwd: this.dir, stdio: ['pipe', out, out] });
+    closeSync(out);
+    this.proc = p;
+    p.stdin!.on('error', () => {});
+    p.on('exit', (code, signal) => {
+      if (this.proc === p) this.proc = null;
+      if (this.expectExit || this.closed) return;
+      const said = readFileSync(this.consoleLog, 'latin1').slice(logStart);
+      // E.reboot() on the Linux build prints "Not implemented" and exits 1
+      // (targets/linux/jshardware.c, jshReboot): a board would restart, so this one does.
+      if (code === 1 && /Not implemented\s*$/.test(said)) {
+        this.emit('reboot');
+        this.start().catch((e) => this.emit('died', { code, signal, consoleTail: String(e.message ?? e) }));
+        return;
+      }
+      const death: Death = { code, signal, consoleTail: this.consoleTail() };
+      this.emit('died', death);
+    });
+    // Booted once the image has moved its console off stdout (it opens Serial1 first).
+    const t0 = Date.now();
+    for (;;) {
+      if (!this.running) throw new Error(`the interpreter exited at boot: ${this.consoleTail()}`);
+      const text = readFileSync(this.consoleLog, 'latin1');
+      if (text.indexOf('-> LoopbackA', logStart) >= 0) break;
+      if (Date.now() - t0 > (opts.bootTimeoutMs ?? 20000)) throw new Error(`the interpreter did not boot within ${opts.bootTimeoutMs ?? 20000} ms: ${this.consoleTail()}`);
+      await sleep(20);
+    }
+  }
+
+  /** A power cut: SIGKILL, whatever the interpreter is doing (a flash write in progress is
+   * either done or not: the Linux build writes each one with a single fwrite). */
+  async powerCut(): Promise<void> {
+    const p = this.proc;
+    if (p && p.exitCode === null && p.signalCode === null) {
+      this.expectExit = true;
+      await new Promise<void>((r) => {
+        p.once('exit', () => r());
+        p.kill('SIGKILL');
+      });
+    }
+    this.proc = null;
+    await this.stopLink();
+  }
+
+  /** Power off and on again on the same flash file. */
+  async powerCycle(): Promise<void> {
+    await this.powerCut();
+    await this.start();
+  }
+
+  /** Bytes to the board's Serial1 (dropped while it is off, as on a dead board). */
+  hostWrite(bytes: Buffer): void {
+    if (this.link && !this.link.destroyed) this.link.write(bytes);
+  }
+
+  /** The last `chars` characters of the interpreter's own console output. */
+  consoleTail(chars = 2000): string {
+    return existsSync(this.consoleLog) ? tail(readFileSync(this.consoleLog, 'latin1'), chars) : '';
+  }
+
+  /** Powers off and removes the working folder if this board made it. */
+  async close(): Promise<void> {
+    await this.powerCut();
+    this.closed = true;
+    if (this.ownDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** socat: `psd.pty` (what the image opens) <-> a TCP connection into this process. */
+  private async startLink(): Promise<void> {
+    await this.stopLink();
+    const server = createServer((sock) => {
+      if (this.link) this.link.destroy();
+      this.link = sock;
+      sock.setNoDelay(true);
+      sock.on('data', (d) => this.emit('hostData', d));
+      sock.on('close', () => {
+        if (this.link === sock) this.link = null;
+      });
+      sock.on('error', () => {});
+    });
+    this.server = server;
+    await new Promise<void>((r, j) => {
+      server.once('error', j);
+      server.listen(0, '127.0.0.1', () => r());
+    });
+    const port = (server.address() as { port: number }).port;
+    const ptyLink = join(this.dir, 'psd.pty');
+    if (existsSync(ptyLink)) unlinkSync(ptyLink);
+    const s = spawn(this.socatBin, [`pty,raw,echo=0,link=${ptyLink}`, `TCP:127.0.0.1:${port}`], { stdio: 'ignore' });
+    s.on('error', () => {});
+    this.socat = s;
+    const t0 = Date.now();
+    while (!(this.link && existsSync(ptyLink))) {
+      if (s.exitCode !== null || Date.now() - t0 > 10000) {
+        await this.stopLink();
+        throw new Error(`socat did not link ${ptyLink} (is socat installed? apt-get install socat)`);
+      }
+      await sleep(10);
+    }
+  }
+
+  private async stopLink(): Promise<void> {
+    const s = this.socat;
+    this.socat = null;
+    if (s && s.exitCode === null && s.signalCode === null) {
+      await new Promise<void>((r) => {
+        s.once('exit', () => r());
+        s.kill('SIGKILL');
+      });
+    }
+    if (this.link) this.link.destroy();
+    this.link = null;
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+  }
+}
+
+function tail(s: string, n: number): string {
+  return s.length > n ? '...' + s.slice(-n) : s;
+}
+
