@@ -14,6 +14,7 @@ import vm from 'node:vm';
 import { FlashError, FlashSim, PowerCutError, type FlashStats, type PowerCut } from './flash.ts';
 import { StorageError, StorageSim } from './storage.ts';
 import { stripScript } from './strip.ts';
+import { transformImage } from './transform.ts';
 
 export type { FlashStats, PowerCut } from './flash.ts';
 
@@ -62,6 +63,18 @@ export interface VirtualBoardOptions {
   bootTimeoutMs?: number;
   /** getSerial() result */
   serialNumber?: string;
+  /**
+   * How the image runs at power-up: 'storage' (default) as a board runs its saved code;
+   * 'file' as the Linux build runs `espruino file.js` (the start-up banner first, then the code).
+   */
+  boot?: 'storage' | 'file';
+  /**
+   * Espruino's console furniture: the new line after boot, the `>` prompt whenever the board
+   * goes idle (taken away with `\r\x1b[J` before later output), `-> X` / `<- Y` when the
+   * console moves. Default true, as the real interpreter; tests that compare a console byte
+   * for byte may turn it off.
+   */
+  consoleChrome?: boolean;
 }
 
 export interface BoardMemory {
@@ -112,6 +125,8 @@ interface Life {
   replLine: string;
   replCont: string;
   lastCR: boolean;
+  /** Espruino's inputLineRemoved: the prompt and input line are not on the console now */
+  inputRemoved: boolean;
   errorFlags: Set<string>;
   levels: Map<string, number>;
   modes: Map<string, string>;
@@ -126,7 +141,19 @@ function runtimeSrc(): string {
   if (!runtimeSource) runtimeSource = readFileSync(new URL('./runtime.js', import.meta.url), 'utf8');
   return runtimeSource;
 }
+let libSource: string | null = null;
+/** Espruino's own conversions (number text, JSON, print, sort), evaluated in the context first */
+function libSrc(): string {
+  if (!libSource) libSource = readFileSync(new URL('./espruino.js', import.meta.url), 'utf8');
+  return libSource;
+}
 let stripSource: string | null = null;
+
+/** What jsiInit prints when it loads no saved code (the Linux build running a file). */
+const BANNER = ('\n ____                 _ \n|  __|___ ___ ___ _ _|_|___ ___ \n|  __|_ -| . |  _| | | |   | . |\n' +
+  '|____|___|  _|_| |___|_|_|_|___|\n         |_| espruino.com\n 2v29 (c) 2025 G.Williams\n\n' +
+  'Espruino is Open Source. Our work is supported\nonly by sales of official boards and donations:\n' +
+  'http://espruino.com/Donate\n').replace(/\n/g, '\r\n');
 
 function bin(b: Buffer | Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
@@ -162,9 +189,11 @@ export class VirtualBoard extends EventEmitter {
     if (opts.powerCut) this.flash.armPowerCut(opts.powerCut);
     const b = opts.board;
     const devs = new Set<string>();
-    if (b.dataPort === 'USB' || b.consoleDefault === 'USB') devs.add('USB');
+    if (b.dataPort === 'USB' || b.consoleDefault === 'USB' || b.consoleDefault === 'stdio') devs.add('USB');
     devs.add('Serial1');
     devs.add('Serial2');
+    // the Linux build has six serial devices and a Telnet console
+    if (b.espruinoBoard === 'LINUX') for (const d of ['Serial3', 'Serial4', 'Serial5', 'Serial6', 'Telnet']) devs.add(d);
     if (b.dataPort === 'Bluetooth' || b.consoleDefault === 'Bluetooth') devs.add('Bluetooth');
     devs.add('LoopbackA');
     devs.add('LoopbackB');
@@ -249,6 +278,7 @@ export class VirtualBoard extends EventEmitter {
       replLine: '',
       replCont: '',
       lastCR: false,
+      inputRemoved: false,
       errorFlags: new Set(),
       levels: new Map(),
       modes: new Map(),
@@ -267,41 +297,94 @@ export class VirtualBoard extends EventEmitter {
       pins: [...pins],
       crypto: b.nativeCrypto,
       version: '2v29',
+      // jswrap_process_env's keys, in its order (SPIFLASH only where the build has it)
       env: {
         VERSION: '2v29',
+        GIT_COMMIT: 'ca5fc93',
         BOARD: b.espruinoBoard,
+        RAM: ((b as { ramKB?: number }).ramKB ?? 0) * 1024,
         FLASH: b.flashKB * 1024,
+        ...(b.espruinoBoard === 'LINUX' ? { SPIFLASH: b.flashKB * 1024 } : {}),
+        STORAGE: b.espruinoBoard === 'LINUX' ? b.flashKB * 1024 : this.opts.storageBytes ?? 32768,
         SERIAL: this.serialNumber(),
         CONSOLE: life.console ?? 'null',
-        MODULES: ['Flash', 'Storage'].concat(b.nativeCrypto.length ? ['crypto'] : []).join(',')
+        MODULES: ['Flash', 'Storage'].concat(b.nativeCrypto.length ? ['crypto'] : []).join(','),
+        EXPTR: 0
       },
       strip: stripSource
     };
-    const factory = new vm.Script(runtimeSrc(), { filename: 'vboard-runtime.js' }).runInContext(ctx) as (n: object, c: string) => Runtime;
-    life.rt = factory(this.makeNative(life), JSON.stringify(cfg));
+    const lib = (new vm.Script(libSrc(), { filename: 'vboard-espruino.js' }).runInContext(ctx) as () => object)();
+    const factory = new vm.Script(runtimeSrc(), { filename: 'vboard-runtime.js' }).runInContext(ctx) as (n: object, c: string, lib: object) => Runtime;
+    life.rt = factory(this.makeNative(life), JSON.stringify(cfg), lib);
     life.builtins = this.snapshot(life.global);
 
+    // 'file': jsiInit prints the banner and a new line before the file runs (targets/linux/main.c)
+    const fileBoot = this.opts.boot === 'file';
+    if (fileBoot) {
+      if (this.chrome()) this.consoleWrite(life, BANNER + '\r\n');
+      life.inputRemoved = true;
+    }
     // the image's top level, as Espruino runs saved code at boot
     let script: vm.Script | null = null;
     try {
-      script = new vm.Script(this.image, { filename: this.imageName });
+      script = new vm.Script(transformImage(this.image), { filename: this.imageName });
     } catch (e) {
       this.consoleWrite(life, `Uncaught ${(e as Error).name}: ${(e as Error).message}\r\n`);
     }
+    let topError = false;
     if (script) {
       try {
         script.runInContext(ctx, { timeout: this.opts.bootTimeoutMs ?? 60000 });
       } catch (e) {
+        topError = true;
         if (this.alive(life)) life.rt?.uncaught(e);
       }
     }
+    if (fileBoot && topError && this.alive(life)) {
+      // targets/linux/main.c handleErrors: the exception flag is still set, the exception
+      // itself already reported; the interpreter says so and exits without running timers
+      this.consoleWrite(life, 'Uncaught undefined\r\n');
+      life.timers.clear();
+      life.watches.clear();
+      return;
+    }
     if (this.alive(life)) life.rt?.drain();
     if (this.alive(life)) life.rt?.init();
+    // saved code runs inside jsiSoftInit, before jsiInit's new line (src/jsinteractive.c)
+    if (!fileBoot && this.alive(life) && life.echo) {
+      if (this.chrome()) this.consoleWrite(life, '\r\n');
+      life.inputRemoved = true;
+    }
+    // the first jsiLoop handles what arrived meanwhile (e.g. loopback bytes), then prompts
+    while (this.alive(life) && life.rx.length) this.deliverRx(life);
+    if (this.alive(life)) this.idle(life);
     if (this.alive(life)) this.schedule(life);
+  }
+
+  private chrome(): boolean {
+    return this.opts.consoleChrome !== false;
+  }
+
+  /** jsiConsoleRemoveInputLine: before output, take the prompt and the input line away. */
+  private removeInputLine(l: Life): void {
+    if (l.inputRemoved) return;
+    l.inputRemoved = true;
+    if (!l.echo || !this.chrome()) return;
+    const lines = (l.replCont + l.replLine).split('\n');
+    this.consoleWrite(l, '\x1b[D'.repeat(lines[lines.length - 1].length) + '\x1b[A'.repeat(lines.length - 1) + '\r\x1b[J');
+  }
+
+  /** End of a jsiLoop: give the prompt and the input line back if they were taken away. */
+  private idle(l: Life): void {
+    if (!this.alive(l) || !l.inputRemoved) return;
+    l.inputRemoved = false;
+    if (l.echo && this.chrome()) this.consoleWrite(l, '>' + (l.replCont + l.replLine).replace(/\n/g, '\r\n:'));
   }
 
   private defaultConsole(): string {
     const c = this.board.consoleDefault;
+    // the Linux build's console (stdin/stdout) is its USB device (EV_USBSERIAL)
+    if (c === 'stdio') return 'USB';
     return this.devices.includes(c) ? c : 'stdio';
   }
 
@@ -353,6 +436,24 @@ export class VirtualBoard extends EventEmitter {
   }
 
   /**
+   * Seconds until the next pending timer falls due (0 when one is already due), or null when
+   * no timer is pending or the board is off: what "would the interpreter keep running" asks.
+   */
+  nextTimerIn(): number | null {
+    const l = this.life;
+    if (!l || !this.alive(l) || !l.timers.size) return null;
+    let min = Infinity;
+    for (const t of l.timers.values()) if (t.due < min) min = t.due;
+    return Math.max(0, min - this.uptime(l));
+  }
+
+  /** true while bytes wait in the receive buffer (delivered on a later macrotask) */
+  rxPending(): boolean {
+    const l = this.life;
+    return !!l && this.alive(l) && l.rx.length > 0;
+  }
+
+  /**
    * Jump the board clock forward by `seconds`, firing every timer that falls due on the way
    * (in order, with getTime() at each timer's due time). Works with both clock modes.
    */
@@ -379,6 +480,10 @@ export class VirtualBoard extends EventEmitter {
       if (keep) bt.due += bt.interval;
       else l.timers.delete(best);
       l.rt!.timer(best, keep);
+      // timers due at the same moment run in one jsiLoop; the prompt comes back after them
+      let more = false;
+      for (const t of l.timers.values()) if (t.due <= bt.due) more = true;
+      if (!more) this.idle(l);
       if (++guard > 1e6) throw new Error('VirtualBoard: timer storm (more than 1e6 callbacks in one step)');
     }
   }
@@ -397,6 +502,7 @@ export class VirtualBoard extends EventEmitter {
         l.immediate = setImmediate(() => {
           l.immediate = null;
           this.fireDue(l, this.uptime(l));
+          this.idle(l);
           this.schedule(l);
         });
       return;
@@ -405,6 +511,7 @@ export class VirtualBoard extends EventEmitter {
     l.hostTimer = setTimeout(() => {
       l.hostTimer = null;
       this.fireDue(l, this.uptime(l));
+      this.idle(l);
       this.schedule(l);
     }, delay);
   }
@@ -439,6 +546,16 @@ export class VirtualBoard extends EventEmitter {
   private drainRx(l: Life): void {
     l.rxScheduled = false;
     if (!this.alive(l) || !l.rx.length) return;
+    this.deliverRx(l);
+    this.idle(l);
+    if (this.alive(l) && l.rx.length && !l.rxScheduled) {
+      l.rxScheduled = true;
+      setImmediate(() => this.drainRx(l));
+    }
+  }
+
+  /** Hand the oldest chunk (one device, at most rxChunkBytes) to the REPL or the device. */
+  private deliverRx(l: Life): void {
     const dev = l.rx[0].dev;
     const max = this.opts.rxChunkBytes ?? 256;
     const parts: Buffer[] = [];
@@ -455,10 +572,6 @@ export class VirtualBoard extends EventEmitter {
     const chunk = Buffer.concat(parts);
     if (dev === l.console) this.replInput(l, chunk);
     else l.rt!.data(dev, bin(chunk));
-    if (this.alive(l) && l.rx.length && !l.rxScheduled) {
-      l.rxScheduled = true;
-      setImmediate(() => this.drainRx(l));
-    }
   }
 
   private out(l: Life, dev: string | null, data: Buffer): void {
@@ -502,27 +615,29 @@ export class VirtualBoard extends EventEmitter {
       if (c === 10 && l.lastCR) { l.lastCR = false; continue; }
       l.lastCR = c === 13;
       if (c === 13 || c === 10) {
-        if (l.echo) this.consoleWrite(l, '\r\n');
+        if (l.echo && !l.inputRemoved) this.consoleWrite(l, '\r\n');
         const code = l.replCont + l.replLine;
         l.replLine = '';
-        if (!code.trim()) { l.replCont = ''; this.consoleWrite(l, '>'); continue; }
+        l.inputRemoved = true;
+        if (!code.trim()) { l.replCont = ''; this.idle(l); continue; }
         const more = l.rt!.repl(code);
         if (!this.alive(l)) return;
-        if (more) { l.replCont = code + '\n'; this.consoleWrite(l, ':'); }
-        else { l.replCont = ''; this.consoleWrite(l, '>'); }
+        if (more) { l.replCont = code + '\n'; this.consoleWrite(l, ':'); l.inputRemoved = false; }
+        else { l.replCont = ''; this.idle(l); }
         this.schedule(l);
       } else if (c === 8 || c === 127) {
         if (l.replLine.length) {
           l.replLine = l.replLine.slice(0, -1);
-          if (l.echo) this.consoleWrite(l, '\x08 \x08');
+          if (l.echo && !l.inputRemoved) this.consoleWrite(l, '\x08 \x08');
         }
       } else if (c === 3) {
+        this.removeInputLine(l);
         l.replLine = '';
         l.replCont = '';
-        this.consoleWrite(l, '\r\n>');
+        this.idle(l);
       } else if (c >= 32 || c === 9) {
         l.replLine += String.fromCharCode(c);
-        if (l.echo) this.out(l, l.console, Buffer.from([c]));
+        if (l.echo && !l.inputRemoved) this.out(l, l.console, Buffer.from([c]));
       }
     }
   }
@@ -548,6 +663,7 @@ export class VirtualBoard extends EventEmitter {
       setImmediate(() => {
         if (!this.alive(l)) return;
         l.rt!.watch(id, v, time, last, w.repeat);
+        this.idle(l);
         this.schedule(l);
       });
     }
@@ -704,16 +820,22 @@ export class VirtualBoard extends EventEmitter {
     return {
       u8ToBin: (u: Uint8Array) => bin(u),
       out: wrap((dev: string, data: string) => this.out(l, devOk(dev), bytes(data))),
-      consoleOut: wrap((s: string) => this.consoleWrite(l, s)),
+      consoleOut: wrap((s: string) => {
+        this.removeInputLine(l);
+        this.consoleWrite(l, s);
+      }),
       inject: wrap((dev: string, s: string) => this.inject(devOk(dev), bytes(s))),
       setup: wrap((dev: string, _baud: number) => { devOk(dev); }),
+      // jsiSetConsoleDevice: '-> new' on the old console, '<- old' on the new one
       setConsole: wrap((dev: string) => {
-        if (dev === '') l.console = this.defaultConsole();
-        else if (dev === 'null') l.console = null;
-        else if (dev === 'stdio' || dev === 'Terminal') l.console = 'stdio';
-        else l.console = devOk(dev);
-        l.replLine = '';
-        l.replCont = '';
+        const to = dev === '' ? this.defaultConsole() : dev === 'null' ? null : devOk(dev);
+        if (to === l.console) return;
+        const tell = l.echo && this.chrome();
+        if (l.echo) this.removeInputLine(l);
+        if (tell) this.consoleWrite(l, `-> ${to ?? 'null'}\r\n`);
+        const from = l.console;
+        l.console = to;
+        if (tell) this.consoleWrite(l, `<- ${from ?? 'null'}\r\n`);
       }),
       getConsole: wrap(() => l.console ?? ''),
       echo: wrap((on: number) => { l.echo = !!on; }),
@@ -808,20 +930,26 @@ export class VirtualBoard extends EventEmitter {
         if (!['SHA1', 'SHA224', 'SHA256', 'SHA384', 'SHA512'].includes(hasher)) throw E(`Unknown Hasher "${hasher}"`);
         return pbkdf2Sync(bytes(pass), bytes(salt), iter, keyBytes, hasher.toLowerCase()).toString('latin1');
       }),
+      // jswrap_crypto_AEScrypt: mbedtls errors are printed (`ERROR: ...`) and give undefined;
+      // returned here as '\u0100' + the message. CTR starts from a zero counter (the iv is not
+      // used), OFB is not built in.
       aes: wrap((enc: number, msg: string, keyS: string, ivS: string, mode: string) => {
         const key = bytes(keyS);
         const iv = Buffer.alloc(16);
         bytes(ivS).copy(iv, 0, 0, 16);
         const m = bytes(msg);
-        const mk = (name: string, withIv: boolean) => {
-          const c = enc ? createCipheriv(name, key, withIv ? iv : null) : createDecipheriv(name, key, withIv ? iv : null);
+        if (!['CBC', 'CFB', 'CTR', 'OFB', 'ECB'].includes(mode)) throw E(`Unknown Crypto mode "${mode}"`);
+        if (![16, 24, 32].includes(key.length)) return '\u0100Unknown error: -0x20';
+        if (mode === 'OFB') return '\u0100Feature unavailable';
+        const mk = (name: string, withIv: boolean, ivOf: Buffer = iv) => {
+          const c = enc ? createCipheriv(name, key, withIv ? ivOf : null) : createDecipheriv(name, key, withIv ? ivOf : null);
           c.setAutoPadding(false);
           return c;
         };
         let out: Buffer;
         switch (mode) {
           case 'CBC': {
-            if (m.length % 16) throw E('Invalid input length');
+            if (m.length % 16) return '\u0100Invalid input length';
             const c = mk(aesName(key, 'cbc'), true);
             out = Buffer.concat([c.update(m), c.final()]);
             break;
@@ -834,9 +962,8 @@ export class VirtualBoard extends EventEmitter {
             break;
           }
           case 'CFB':
-          case 'CTR':
-          case 'OFB': {
-            const c = mk(aesName(key, mode === 'CFB' ? 'cfb8' : mode.toLowerCase()), true);
+          case 'CTR': {
+            const c = mk(aesName(key, mode === 'CFB' ? 'cfb8' : 'ctr'), true, mode === 'CTR' ? Buffer.alloc(16) : iv);
             out = Buffer.concat([c.update(m), c.final()]);
             break;
           }

@@ -117,11 +117,25 @@ export class FlashSim {
     return null;
   }
 
+  /**
+   * Espruino 2v29 takes any address and length (jshFlashWriteAligned reads the partial words
+   * at either end and writes them back whole), so alignment is only what a power cut tears.
+   */
   write(data: Buffer, addr: number): void {
     const a = this.geo.writeAlignBytes;
-    if (addr % a !== 0 || data.length % a !== 0) throw new FlashError(`Data and address must be multiples of ${a}`);
     if (!this.inRange(addr, data.length))
       throw new FlashError(`Flash write outside the data region (addr 0x${addr.toString(16)}, length ${data.length})`);
+    // widen to whole write units: the bytes around the data are written with what they hold
+    const lead = (addr - this.geo.dataStart) % a;
+    if (lead || data.length % a) {
+      const start = addr - lead;
+      const len = Math.ceil((lead + data.length) / a) * a;
+      const wide = Buffer.alloc(len, 0xff);
+      data.copy(wide, lead);
+      data = wide;
+      addr = start;
+      if (!this.inRange(addr, data.length)) data = data.subarray(0, this.size - (addr - this.geo.dataStart));
+    }
     const off = addr - this.geo.dataStart;
     const cut = this.nextOp();
     let n = data.length;

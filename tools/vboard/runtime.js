@@ -94,6 +94,7 @@
     if (typeof v === 'number') return ES.numStr(v, 10);
     if (typeof v === 'function') return ES.fnText(v);
     if (v && typeof v === 'object' && OArray.isArray(v)) return v.join(',');
+    if (v instanceof ORegExp) return '[object Object]';
     try { return OStr(v); } catch (e) { return '[object Object]'; }
   }
   // the REPL's `=value` (JSON_SOME_NEWLINES|JSON_PRETTY|JSON_SHOW_DEVICES|JSON_SHOW_OBJECT_NAMES|JSON_DROP_QUOTES)
@@ -902,6 +903,19 @@
     if (OArray.isArray(x)) throw new G.TypeError('Assignment to a constant');
     return sloppySet(x, v);
   }, writable: false, enumerable: false, configurable: false });
+  // Object.defineProperty: Espruino has no non-enumerable properties, and a descriptor's
+  // writable / configurable default to true
+  var OdefineProperty = OObject.defineProperty;
+  function espDesc(d) {
+    var r = {}, k;
+    for (k in d) r[k] = d[k];
+    if (!('get' in r) && !('set' in r) && !('writable' in r)) r.writable = true;
+    if (!('configurable' in r)) r.configurable = true;
+    r.enumerable = true;
+    return r;
+  }
+  OObject.defineProperty = function (o, k, d) { return OdefineProperty(o, k, d && typeof d === 'object' ? espDesc(d) : d); };
+  OObject.defineProperties = function (o, ds) { for (var k in ds) OObject.defineProperty(o, k, ds[k]); return o; };
   // Functions print as Espruino keeps them: `function (a,b) {body}`
   hide(Function.prototype, 'toString', function () { return ES.fnText(this); });
   // jswrap_typedarray_constructor: a length, an array, a typed array or an ArrayBuffer only
@@ -968,5 +982,29 @@
 
   // ---- finally: remove what the real interpreter does not have ----
   Oeval(cfg.strip);
+
+  // tools/vboard/transform.ts turns `Array.prototype.slice` into a call of this: a built-in
+  // method read through a prototype is undefined on Espruino (instances still have it)
+  var protoSnap = new WM();
+  ['Array', 'String', 'Number', 'Boolean', 'Function', 'Date', 'RegExp', 'Error', 'TypeError', 'SyntaxError', 'ReferenceError', 'Promise',
+    'ArrayBuffer', 'DataView', 'Uint8Array', 'Int8Array', 'Uint16Array', 'Int16Array', 'Uint32Array', 'Int32Array', 'Float32Array',
+    'Float64Array', 'Uint8ClampedArray'].forEach(function (n) {
+    var C = G[n];
+    if (!C) return;
+    var snap = {};
+    for (var o = C.prototype; o && o !== OP; o = OObject.getPrototypeOf(o)) {
+      OObject.getOwnPropertyNames(o).forEach(function (k) {
+        var d = OObject.getOwnPropertyDescriptor(o, k);
+        if (!hasOwn(snap, k) && d && 'value' in d) snap[k] = d.value;
+      });
+    }
+    protoSnap.set(C.prototype, snap);
+  });
+  defProp(G, '\u0275vbProtoGet', { value: function (P, m) {
+    var v = P[m];
+    if (m === 'toString' || m === 'valueOf' || m === 'hasOwnProperty' || m === 'constructor') return v;
+    var snap = protoSnap.get(P);
+    return snap && hasOwn(snap, m) && snap[m] === v ? undefined : v;
+  }, writable: false, enumerable: false, configurable: false });
   return rt;
 })

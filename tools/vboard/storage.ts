@@ -38,21 +38,23 @@ export class StorageSim {
     return { totalBytes: this.capacity, freeBytes: this.free(), fileBytes, fileCount: this.files.size, trashBytes: 0, trashCount: 0 };
   }
 
-  private checkName(name: string): void {
-    if (!name.length) throw new StorageError('Invalid filename');
-    if (name.length > MAX_NAME) throw new StorageError(`File name too long (max ${MAX_NAME} chars)`);
+  /** jsfNameFromVar: a name is at most 28 characters, the rest is cut off */
+  name(name: string): string {
+    return name.slice(0, MAX_NAME);
   }
 
-  /** offset/size -1 = not given */
+  /** offset/size -1 = not given (jsfWriteFile) */
   write(name: string, data: Buffer, offset: number, size: number): boolean {
-    this.checkName(name);
+    name = this.name(name);
+    if (!(size > 0) && !(offset > 0) && !data.length) throw new StorageError("Can't create zero length file");
     let buf: Buffer;
     if (offset > 0) {
       const cur = this.files.get(name);
-      if (!cur) throw new StorageError(`Can't write at offset ${offset}: file ${JSON.stringify(name)} does not exist`);
+      if (!cur) throw new StorageError('Unable to find or create file');
       if (offset + data.length > cur.length) throw new StorageError('Too much data for file size');
+      for (let i = 0; i < data.length; i++) if (cur[offset + i] !== 0xff) throw new StorageError('File already written with different data');
       buf = Buffer.from(cur);
-      for (let i = 0; i < data.length; i++) buf[offset + i] &= data[i];
+      data.copy(buf, offset);
     } else if (size > 0) {
       if (data.length > size) throw new StorageError('Too much data for file size');
       buf = Buffer.alloc(size, 0xff);
@@ -67,7 +69,7 @@ export class StorageSim {
   }
 
   read(name: string, offset: number, length: number): Buffer | null {
-    const f = this.files.get(name);
+    const f = this.files.get(this.name(name));
     if (!f) return null;
     const start = Math.max(0, offset);
     const end = length < 0 ? f.length : Math.min(f.length, start + length);
@@ -75,7 +77,7 @@ export class StorageSim {
   }
 
   erase(name: string): void {
-    if (this.files.delete(name)) this.persist();
+    if (this.files.delete(this.name(name))) this.persist();
   }
 
   eraseAll(): void {
@@ -84,6 +86,7 @@ export class StorageSim {
   }
 
   list(): string[] {
-    return [...this.files.keys()];
+    // a file whose name is empty is kept but never listed (its name starts with a zero byte)
+    return [...this.files.keys()].filter((n) => n.length > 0);
   }
 }

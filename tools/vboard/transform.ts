@@ -1,0 +1,103 @@
+// Source rewrites for what Espruino 2v29 does differently and V8 offers no hook for, applied
+// to the image before it runs in the virtual board (src/jsparse.c behaviour):
+//  - `x.length = v` throws `TypeError: Assignment to a constant` when x is an array (Espruino
+//    arrays' length is read-only); it becomes `<setLength>(x, v)`, which does that check;
+//  - a `switch` with `default:` before a `case` is a SyntaxError ("CASE after DEFAULT
+//    unsupported") when it runs; it becomes a statement that throws it;
+//  - a built-in method read through a constructor's prototype (`Array.prototype.slice`,
+//    `Function.prototype.call`) is undefined there: Espruino finds built-in methods through
+//    instances only (Object.prototype's toString/valueOf/hasOwnProperty excepted); such a read
+//    becomes `<protoGet>(Array.prototype, "slice")`, which gives undefined unless the code
+//    put its own function there;
+//  - a backslash-newline inside a string literal keeps the newline (V8 drops both).
+// Anything acorn cannot parse runs unchanged (the build's profile check rejects it anyway).
+import * as acorn from 'acorn';
+import * as walk from 'acorn-walk';
+
+/** the hidden globals the rewritten code calls (runtime.js defines them, non-enumerable) */
+export const SET_LENGTH = '\u0275vbSetLength';
+export const PROTO_GET = '\u0275vbProtoGet';
+
+/** constructors whose prototype hides the built-in methods (Object's own are reachable) */
+const PROTO_HIDDEN = new Set(['Array', 'String', 'Number', 'Boolean', 'Function', 'Date', 'RegExp', 'Error', 'TypeError', 'SyntaxError',
+  'ReferenceError', 'Promise', 'ArrayBuffer', 'DataView', 'Uint8Array', 'Int8Array', 'Uint16Array', 'Int16Array', 'Uint32Array',
+  'Int32Array', 'Float32Array', 'Float64Array', 'Uint8ClampedArray']);
+
+interface Edit {
+  at: number;
+  del: number;
+  text: string;
+}
+
+const cache = new Map<string, string>();
+
+/** is the backslash at raw[i] itself escaped (preceded by an odd number of backslashes)? */
+function isEscaped(raw: string, i: number): boolean {
+  let n = 0;
+  while (i - 1 - n >= 0 && raw[i - 1 - n] === '\\') n++;
+  return n % 2 === 1;
+}
+
+export function transformImage(src: string): string {
+  if (!/\.length\s*=[^=]|default\s*:|\.prototype\b|\\\r?\n/.test(src)) return src;
+  const hit = cache.get(src);
+  if (hit !== undefined) return hit;
+  let ast: acorn.Node;
+  try {
+    ast = acorn.parse(src, { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: true, allowHashBang: true });
+  } catch {
+    return src;
+  }
+  const edits: Edit[] = [];
+  // member expressions that are written, deleted or updated stay as they are
+  const targets = new Set<acorn.Node>();
+  walk.full(ast, (n) => {
+    if (n.type === 'AssignmentExpression') targets.add((n as acorn.AssignmentExpression).left);
+    else if (n.type === 'UpdateExpression') targets.add((n as acorn.UpdateExpression).argument);
+    else if (n.type === 'UnaryExpression' && (n as acorn.UnaryExpression).operator === 'delete') targets.add((n as acorn.UnaryExpression).argument);
+    else if (n.type === 'ForInStatement' || n.type === 'ForOfStatement') targets.add((n as acorn.ForInStatement).left);
+  });
+  walk.full(ast, (n) => {
+    if (n.type === 'MemberExpression' && !targets.has(n)) {
+      const m = n as acorn.MemberExpression;
+      const o = m.object;
+      const name = !m.computed && m.property.type === 'Identifier' ? m.property.name
+        : m.computed && m.property.type === 'Literal' && typeof m.property.value === 'string' ? m.property.value : null;
+      if (name && o.type === 'MemberExpression' && !o.computed && o.property.type === 'Identifier' && o.property.name === 'prototype' &&
+          o.object.type === 'Identifier' && PROTO_HIDDEN.has(o.object.name) && !m.optional) {
+        edits.push({ at: m.start, del: 0, text: PROTO_GET + '(' });
+        edits.push({ at: o.end, del: m.end - o.end, text: ', ' + JSON.stringify(name) + ')' });
+      }
+      return;
+    }
+    if (n.type === 'Literal' && typeof (n as acorn.Literal).value === 'string') {
+      const raw = (n as acorn.Literal).raw ?? '';
+      if (/\\\r?\n/.test(raw)) edits.push({ at: n.start, del: n.end - n.start, text: raw.replace(/\\(?:\r\n|\n)/g, (m, i) => (isEscaped(raw, i) ? m : '\\n')) });
+      return;
+    }
+    if (n.type === 'AssignmentExpression') {
+      const a = n as acorn.AssignmentExpression;
+      const left = a.left;
+      if (a.operator !== '=' || left.type !== 'MemberExpression' || left.computed || left.property.type !== 'Identifier' || left.property.name !== 'length') return;
+      if (left.object.type === 'Super') return;
+      const dot = src.lastIndexOf('.', left.property.start);
+      edits.push({ at: a.start, del: 0, text: SET_LENGTH + '(' });
+      edits.push({ at: dot, del: a.right.start - dot, text: ', ' });
+      edits.push({ at: a.end, del: 0, text: ')' });
+    } else if (n.type === 'SwitchStatement') {
+      const s = n as acorn.SwitchStatement;
+      const d = s.cases.findIndex((c) => !c.test);
+      if (d >= 0 && d < s.cases.length - 1)
+        edits.push({ at: s.start, del: s.end - s.start, text: 'throw new SyntaxError("CASE after DEFAULT unsupported");' });
+    }
+  });
+  // a rewritten switch swallows the edits inside it; a rewritten string literal has none inside
+  const whole = edits.filter((e) => e.del && e.text.startsWith('throw'));
+  const kept = edits.filter((e) => whole.every((w) => w === e || e.at < w.at || e.at >= w.at + w.del));
+  kept.sort((x, y) => y.at - x.at);
+  let out = src;
+  for (const e of kept) out = out.slice(0, e.at) + e.text + out.slice(e.at + e.del);
+  if (cache.size > 16) cache.clear();
+  cache.set(src, out);
+  return out;
+}
