@@ -1,0 +1,3 @@
+// typeof of every global builtins-2v29.json lists as missing
+var names = ["Symbol", "AggregateError", "EvalError", "RangeError", "URIError", "Intl", "Atomics", "BigUint64Array", "BigInt64Array", "Map", "BigInt", "Set", "WeakMap", "WeakSet", "Proxy", "Reflect", "FinalizationRegistry", "WeakRef", "decodeURI", "encodeURI", "escape", "unescape", "SharedArrayBuffer", "WebAssembly", "queueMicrotask", "structuredClone", "TextEncoder", "TextDecoder", "setImmediate", "clearImmediate", "performance", "crypto", "fetch", "module", "exports", "Buffer"];
+for (var i = 0; i < names.length; i++) print(names[i], eval("typeof " + names[i]));

@@ -1,0 +1,3 @@
+// typeof of every global builtins-2v29.json lists as present
+var names = ["Object", "Function", "Array", "Number", "parseFloat", "parseInt", "Infinity", "NaN", "Boolean", "String", "Date", "Promise", "RegExp", "Error", "ReferenceError", "SyntaxError", "TypeError", "globalThis", "JSON", "Math", "ArrayBuffer", "Uint8Array", "Int8Array", "Uint16Array", "Int16Array", "Uint32Array", "Int32Array", "Float32Array", "Float64Array", "Uint8ClampedArray", "DataView", "decodeURIComponent", "encodeURIComponent", "eval", "isFinite", "isNaN", "console", "atob", "btoa", "setTimeout", "setInterval", "clearTimeout", "clearInterval", "process", "require"];
+for (var i = 0; i < names.length; i++) print(names[i], eval("typeof " + names[i]));

@@ -1,0 +1,6 @@
+// moving the console away and back again
+print('one');
+E.setConsole(LoopbackA);
+print('hidden');
+E.setConsole(USB);
+print('two');

@@ -1,0 +1,3 @@
+// how print shows an Error
+print(new Error('shown'));
+print([new Error('in array')]);

@@ -1,0 +1,2 @@
+// unary + on strings (an engine-internal conversion)
+print(+'12', +' 12 ', +'', +' ', +'0x10', +'12px');

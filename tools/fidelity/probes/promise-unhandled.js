@@ -1,0 +1,3 @@
+// an unhandled rejection
+Promise.reject('plain');
+setTimeout(function () { print('later'); }, 50);
