@@ -28,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { getBoard, type BoardDef } from '../../board-defs/index.ts';
+import { REBOOT_NOTICE } from '../../firmware/espruino/binding.ts';
 import { findEspruino, noEspruinoReason, type EspruinoMemory } from './binary.ts';
 
 export interface RealBoardOptions {
@@ -139,9 +140,9 @@ export class RealBoard extends EventEmitter {
       if (this.proc === p) this.proc = null;
       if (this.expectExit || this.closed) return;
       const said = readFileSync(this.consoleLog, 'latin1').slice(logStart);
-      // E.reboot() on the Linux build prints "Not implemented" and exits 1
-      // (targets/linux/jshardware.c, jshReboot): a board would restart, so this one does.
-      if (code === 1 && /Not implemented\s*$/.test(said)) {
+      // E.reboot() on the Linux build exits 1 (targets/linux/jshardware.c, jshReboot); the
+      // image says so first (REBOOT_NOTICE): a board would restart, so this one does.
+      if (code === 1 && said.indexOf(REBOOT_NOTICE) >= 0) {
         this.emit('reboot');
         this.start().catch((e) => this.emit('died', { code, signal, consoleTail: String(e.message ?? e) }));
         return;
