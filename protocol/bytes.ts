@@ -31,11 +31,45 @@ export function fromHex(h: string): string {
   return out;
 }
 
-/** JSON text with every non-ASCII char escaped, so the payload bytes are plain ASCII on every side. */
+/**
+ * true when `s` is a string of hex digits (0-9 a-f A-F) that is `bytes` bytes long (2 × bytes
+ * digits), or, with `bytes` omitted, one or more whole bytes.
+ *
+ * Lengths are checked in JS and the digits by a regex within the subset Espruino 2v29's engine
+ * answers as V8 does (tools/profile/regex.ts): no counted quantifier `{32}` (taken literally
+ * there, so every session nonce was refused) and no quantified group `(..)+`. The regex scans
+ * natively: a JS loop over a 2 KB hex string costs ~58 ms on the Linux build, the regex 0.4 ms.
+ */
+export function isHex(s: unknown, bytes?: number): boolean {
+  if (typeof s !== 'string') return false;
+  if (bytes === undefined ? s.length === 0 || s.length % 2 !== 0 : s.length !== bytes * 2) return false;
+  return HEX_DIGITS.test(s);
+}
+var HEX_DIGITS = /^[0-9a-fA-F]*$/;
+
+/** Any char outside 00-7e (inside the regex subset; `[\u007f-\uffff]` is not: `\u` is the letter u on Espruino). */
+var NOT_ASCII = /[^\x00-\x7e]/;
+
+/**
+ * JSON text with every char from 7f up escaped as \uXXXX (lowercase hex, one escape per UTF-16
+ * unit), so the payload bytes are plain ASCII on every side. Espruino's JSON.stringify already
+ * escapes them (uppercase hex), so there the native regex test finds nothing and the text is
+ * returned as it is; the char loop only runs on text that has such chars (V8).
+ */
 export function asciiJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, function (c) {
-    return '\\u' + (c.charCodeAt(0) | 0x10000).toString(16).slice(1);
-  });
+  var json: string = JSON.stringify(value);
+  // undefined, a function: no JSON text (the regex version threw on .replace of undefined)
+  if (typeof json !== 'string') throw new TypeError('no JSON text for a value of type ' + typeof value);
+  if (!NOT_ASCII.test(json)) return json;
+  var out = '', from = 0;
+  for (var i = 0; i < json.length; i++) {
+    var c = json.charCodeAt(i);
+    if (c >= 0x7f) {
+      out += json.slice(from, i) + '\\u' + (c | 0x10000).toString(16).slice(1);
+      from = i + 1;
+    }
+  }
+  return out + json.slice(from);
 }
 
 export var MAX_U48 = 281474976710655; // 2^48 - 1: registers are 48-bit, integer-exact in a double

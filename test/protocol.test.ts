@@ -1,7 +1,11 @@
 import { expect } from 'chai';
 import { crc32 } from '../protocol/crc32.ts';
 import { FrameDecoder, encodeFrame, Frame, MAX_FRAME_BYTES, MAX_PAYLOAD_BYTES, RESPONSE_FLAG, ERROR_TYPE } from '../protocol/frame.ts';
-import { asciiJson, toHex, fromHex } from '../protocol/bytes.ts';
+import fc from 'fast-check';
+import { asciiJson, toHex, fromHex, isHex } from '../protocol/bytes.ts';
+import { findEspruino, noEspruinoReason } from '../tools/real/binary.ts';
+import { buildModuleEs5, runSnippet, markedLines } from '../tools/real/snippet.ts';
+import { jsString } from '../tools/profile/regex-probe.ts';
 import { Command } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { startFront } from '../firmware/core/device.ts';
@@ -127,6 +131,124 @@ describe('protocol: bytes helpers', () => {
   });
   it('hex round trip', () => {
     expect(fromHex(toHex('\x00\x01\xfe\xff'))).to.equal('\x00\x01\xfe\xff');
+  });
+});
+
+// The regexes these helpers replaced, as they were (they are outside what Espruino 2v29's engine
+// answers as V8 does: `\u` is the letter u there, `{32}` is literal), to prove Node behaves as before.
+const OLD = {
+  asciiJson: (v: unknown) => JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => '\\u' + (c.charCodeAt(0) | 0x10000).toString(16).slice(1)),
+  nonce: (s: unknown) => typeof s === 'string' && /^[0-9a-fA-F]{32}$/.test(s),
+  m: (s: unknown) => typeof s === 'string' && /^([0-9a-fA-F]{2})+$/.test(s),
+  key: (s: unknown) => typeof s === 'string' && /^[0-9a-fA-F]{64}$/.test(s),
+  hexBytes: (s: unknown, bytes: number) => typeof s === 'string' && s.length === bytes * 2 && /^[0-9a-fA-F]*$/.test(s)
+};
+
+const HEX32 = '0123456789abcdefABCDEF0123456789';
+/** [value, bytes, expected]: boundaries of the digit ranges, lengths, non-strings */
+const HEX_CASES: Array<[unknown, number | undefined, boolean]> = [
+  [HEX32, 16, true], [HEX32.toLowerCase(), 16, true], [HEX32 + '0', 16, false], [HEX32.slice(1), 16, false],
+  [HEX32.slice(0, 31) + 'g', 16, false], [HEX32.slice(0, 31) + 'G', 16, false], [HEX32.slice(0, 31) + '/', 16, false],
+  [HEX32.slice(0, 31) + ':', 16, false], [HEX32.slice(0, 31) + '@', 16, false], [HEX32.slice(0, 31) + '`', 16, false],
+  [' ' + HEX32.slice(1), 16, false], ['z'.repeat(32), 16, false], ['a{32}', 16, false],
+  [HEX32 + HEX32, 32, true], [HEX32 + HEX32.slice(1) + 'x', 32, false],
+  ['00', undefined, true], ['00ff', undefined, true], ['0ff', undefined, false], ['', undefined, false], ['0x', undefined, false],
+  ['0123456789abcdef'.repeat(64), undefined, true], ['0123456789abcdef'.repeat(64) + ' ', undefined, false],
+  ['', 0, true], ['ab', 0, false], ['abcdef', 3, true],
+  [undefined, 16, false], [null, undefined, false], [12, 1, false], [{}, undefined, false]
+];
+
+/** values whose JSON is ASCII already, and values with chars from 7f up */
+const JSON_ASCII: unknown[] = [{ a: 'hello' }, { id: 'pico-07', ok: true, n: -1.5e3, list: [1, 2, 'fu'] }, 'ABC.xyz[]{}', '\x00\x1f~', { s: 'quote " and backslash \\' }];
+const JSON_WIDE: unknown[] = [{ name: 'Müller – Straße' }, 'é€\x7f\x80\xff', { emoji: 'a😀b' }, ['\uffff', '\u0100']];
+
+describe('protocol: asciiJson and isHex (no regex beyond the Espruino 2v29 subset)', () => {
+  it('asciiJson leaves ASCII JSON as it is (the old regex escaped the letters f..u and digits on Espruino)', () => {
+    for (const v of JSON_ASCII) expect(asciiJson(v)).to.equal(JSON.stringify(v));
+    expect(asciiJson({ a: 'hello' })).to.equal('{"a":"hello"}');
+  });
+
+  it('asciiJson escapes every UTF-16 unit from 7f up as \\uXXXX in lowercase hex, as the regex version did', () => {
+    expect(asciiJson('é€\x7f😀')).to.equal('"\\u00e9\\u20ac\\u007f\\ud83d\\ude00"');
+    for (const v of JSON_WIDE) {
+      const j = asciiJson(v);
+      expect(j).to.equal(OLD.asciiJson(v));
+      expect(/^[\x20-\x7e]*$/.test(j), j).to.equal(true);
+      expect(JSON.parse(j)).to.deep.equal(v);
+    }
+  });
+
+  it('asciiJson equals the regex version for any string of UTF-16 units (lone surrogates too) and any JSON value', () => {
+    const unit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
+    fc.assert(fc.property(fc.string({ unit, maxLength: 40 }), (s) => asciiJson({ s }) === OLD.asciiJson({ s })), { numRuns: 2000, seed: 42 });
+    fc.assert(fc.property(fc.jsonValue({ maxDepth: 3 }), (v) => asciiJson(v) === OLD.asciiJson(v)), { numRuns: 500, seed: 43 });
+  });
+
+  it('asciiJson of a value without JSON text throws a TypeError, as the regex version did', () => {
+    expect(() => asciiJson(undefined)).to.throw(TypeError);
+    expect(() => OLD.asciiJson(undefined)).to.throw(TypeError);
+  });
+
+  it('isHex answers the listed cases', () => {
+    for (const [v, bytes, want] of HEX_CASES) expect(isHex(v, bytes), `isHex(${JSON.stringify(v)}, ${bytes})`).to.equal(want);
+  });
+
+  it('isHex equals each regex it replaced (session nonce, session message, rekey keys, hexBytes)', () => {
+    const s = fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEFgGz /:@`'.split('')), maxLength: 70 });
+    const hexish = fc.oneof(s, fc.integer({ min: 0, max: 35 }).map((n) => '0123456789abcdefABCDEF0123456789abcdefABCDEF0123456789abcdefABCDEF01'.slice(0, 2 * n)));
+    fc.assert(fc.property(hexish, (x) => isHex(x, 16) === OLD.nonce(x) && isHex(x) === OLD.m(x) && isHex(x, 32) === OLD.key(x) && isHex(x, 24) === OLD.hexBytes(x, 24) && isHex(x, 5) === OLD.hexBytes(x, 5)), { numRuns: 3000, seed: 44 });
+    for (const [v] of HEX_CASES) {
+      expect(isHex(v, 16)).to.equal(OLD.nonce(v));
+      expect(isHex(v)).to.equal(OLD.m(v));
+      expect(isHex(v, 32)).to.equal(OLD.key(v));
+    }
+  });
+
+  const ESPRUINO = findEspruino();
+  (ESPRUINO ? describe : describe.skip)(`the built protocol/bytes.ts on the real interpreter${ESPRUINO ? '' : ` (skipped: ${noEspruinoReason()})`}`, function () {
+    this.timeout(60000);
+    let answers: unknown[] = [];
+
+    before(async function () {
+      // the module as the build makes it for a board (Babel to ES5), run from a temp file
+      const lib = await buildModuleEs5('protocol/bytes.ts', 'BYTES');
+      const calls: string[] = [];
+      for (const [v, bytes] of HEX_CASES) calls.push(`BYTES.isHex(${v === undefined ? 'undefined' : `JSON.parse(${jsString(JSON.stringify(v))})`}, ${bytes === undefined ? 'undefined' : bytes})`);
+      // with the interpreter's own JSON.stringify beside it
+      for (const v of [...JSON_ASCII, ...JSON_WIDE]) calls.push(`(function (x) { return [BYTES.asciiJson(x), JSON.stringify(x)]; })(JSON.parse(${jsString(JSON.stringify(v))}))`);
+      const program = lib + '\n' + calls.map((c, i) => `try { print("@@R ${i} " + JSON.stringify({ v: ${c} })); } catch (e) { print("@@R ${i} " + JSON.stringify({ error: String(e) })); }`).join('\n') + '\n';
+      const run = runSnippet(ESPRUINO!, program, 30000);
+      expect(run.timedOut, 'the interpreter finished').to.equal(false);
+      const lines = markedLines(run.stdout, '@@R ');
+      expect(lines, run.stdout.slice(-2000)).to.have.length(calls.length);
+      answers = lines.map((l) => JSON.parse(l.slice(l.indexOf(' ') + 1)));
+    });
+
+    it('isHex gives the same answers on Espruino 2v29 as on Node', () => {
+      HEX_CASES.forEach(([v, bytes, want], i) => expect(answers[i], `isHex(${JSON.stringify(v)}, ${bytes})`).to.deep.equal({ v: want }));
+    });
+
+    /** \uXXXX escapes in lowercase: Espruino's JSON.stringify writes them in uppercase */
+    const lowerEscapes = (t: string) => t.replace(/\\u[0-9a-fA-F]{4}/g, (e) => e.toLowerCase());
+
+    it('asciiJson of ASCII JSON is the JSON text itself on Espruino 2v29 (no letter escaped)', () => {
+      JSON_ASCII.forEach((v, i) => {
+        const [a, stringified] = (answers[HEX_CASES.length + i] as { v: string[] }).v;
+        expect(a).to.equal(stringified);
+        expect(lowerEscapes(a)).to.equal(asciiJson(v));
+        expect(JSON.parse(a)).to.deep.equal(v);
+      });
+      expect(answers[HEX_CASES.length]).to.deep.equal({ v: ['{"a":"hello"}', '{"a":"hello"}'] });
+    });
+
+    it('asciiJson of wide chars is ASCII on Espruino 2v29 and parses back to the same value (Espruino escapes with uppercase hex)', () => {
+      JSON_WIDE.forEach((v, i) => {
+        const [a] = (answers[HEX_CASES.length + JSON_ASCII.length + i] as { v: string[] }).v;
+        expect(/^[\x20-\x7e]*$/.test(a), a).to.equal(true);
+        expect(JSON.parse(a)).to.deep.equal(v);
+        expect(lowerEscapes(a)).to.equal(asciiJson(v));
+      });
+    });
   });
 });
 

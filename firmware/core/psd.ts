@@ -4,7 +4,7 @@ import { BuildInfo, HAS_AES } from '../build-info.ts';
 import { Command, INDICIA_PER_FRAME, RECORDS_PER_FRAME, MAX_PIECES_PER_FRANK } from '../../protocol/commands.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { cryptoSelfTest } from './crypto/selftest.ts';
-import { toHex, fromHex, readU16, MAX_U48 } from '../../protocol/bytes.ts';
+import { toHex, fromHex, isHex, readU16, MAX_U48 } from '../../protocol/bytes.ts';
 import { MAX_CATEGORIES, MAX_WEIGHT_G, MAX_U32, weightBand } from '../../protocol/records.ts';
 import { startFront, fail } from './device.ts';
 import { addSessionHandlers } from './session-handlers.ts';
@@ -20,7 +20,7 @@ function integer(v: any, name: string, min: number, max: number): number {
 }
 
 function hexBytes(v: any, name: string, bytes: number): string {
-  if (typeof v !== 'string' || v.length !== bytes * 2 || !/^[0-9a-fA-F]*$/.test(v)) fail(ErrorCode.BAD_ARGUMENT, name + ' must be ' + bytes + ' bytes of hex');
+  if (!isHex(v, bytes)) fail(ErrorCode.BAD_ARGUMENT, name + ' must be ' + bytes + ' bytes of hex');
   return fromHex(v);
 }
 

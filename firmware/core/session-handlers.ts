@@ -4,7 +4,7 @@
 import { Board } from '../board.ts';
 import { Command } from '../../protocol/commands.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
-import { toHex, fromHex, asciiJson } from '../../protocol/bytes.ts';
+import { toHex, fromHex, asciiJson, isHex } from '../../protocol/bytes.ts';
 import { sessionKeys, sealSessionMessage, openSessionMessage, SessionKeys, TO_DEVICE, TO_SERVER, SESSION_NONCE_BYTES } from '../../protocol/session.ts';
 import { boardAeadPrims } from './crypto/prims.ts';
 import { fail } from './device.ts';
@@ -23,7 +23,7 @@ export function addSessionHandlers(board: Board, ledger: Ledger, handlers: { [ty
   handlers[Command.SESSION_OPEN] = function (req) {
     if (!prims) fail(ErrorCode.NO_SESSION, 'this board has no AES; upload plain sealed blocks');
     if (!ledger.device) fail(ErrorCode.NOT_PROVISIONED);
-    if (typeof req.nonce !== 'string' || !/^[0-9a-fA-F]{32}$/.test(req.nonce)) fail(ErrorCode.BAD_ARGUMENT, 'nonce must be 16 bytes of hex');
+    if (!isHex(req.nonce, 16)) fail(ErrorCode.BAD_ARGUMENT, 'nonce must be 16 bytes of hex');
     var nonce = randomBytes(board, SESSION_NONCE_BYTES);
     // a new session replaces the old one: its keys are gone
     session = { keys: sessionKeys(board.sha256, ledger.deviceKey, ledger.device, fromHex(req.nonce), nonce, '')!, received: 0, sent: 0 };
@@ -32,7 +32,7 @@ export function addSessionHandlers(board: Board, ledger: Ledger, handlers: { [ty
 
   handlers[Command.SESSION] = function (req) {
     if (!session) fail(ErrorCode.NO_SESSION, 'open one first');
-    if (typeof req.m !== 'string' || !/^([0-9a-fA-F]{2})+$/.test(req.m)) fail(ErrorCode.BAD_ARGUMENT, 'm must be hex');
+    if (!isHex(req.m)) fail(ErrorCode.BAD_ARGUMENT, 'm must be hex');
     var s = session!;
     var opened = openSessionMessage(prims!, s.keys, TO_DEVICE, s.received + 1, fromHex(req.m));
     if (!opened) fail(ErrorCode.AUTH, 'session message does not authenticate (forged, replayed or out of order)');
@@ -43,7 +43,7 @@ export function addSessionHandlers(board: Board, ledger: Ledger, handlers: { [ty
       var p = inner && inner.payload ? inner.payload : {};
       if (inner && inner.type === Command.REKEY) {
         // new keys only ever arrive encrypted and authenticated by the PSS
-        if (typeof p.deviceKey !== 'string' || !/^[0-9a-fA-F]{64}$/.test(p.deviceKey) || typeof p.kmsKey !== 'string' || !/^[0-9a-fA-F]{64}$/.test(p.kmsKey) || typeof p.version !== 'number')
+        if (!isHex(p.deviceKey, 32) || !isHex(p.kmsKey, 32) || typeof p.version !== 'number')
           fail(ErrorCode.BAD_ARGUMENT, 'rekey needs version, deviceKey and kmsKey');
         ledger.rekey(p.version, fromHex(p.deviceKey), fromHex(p.kmsKey));
         answer = { ok: { keyVersion: ledger.keyVersion } };

@@ -17,6 +17,14 @@
  *                          Receivers' types are unknown, so a name present on some prototype
  *                          (`.lastIndexOf(` on String) is never flagged. `opts.allowMethods`
  *                          suppresses names that are the image's own methods.
+ *  - `regex/<construct>`    a regular expression outside the subset Espruino 2v29's own engine
+ *                          answers as V8 does (tools/profile/regex.ts, measured by the probes
+ *                          of regex-2v29.json): `regex/counted-quantifier` for `x{32}`,
+ *                          `regex/unicode-escape` for `\u007f`, ... The column points at the
+ *                          construct inside the literal. Also: `new RegExp(...)` / `RegExp(...)`
+ *                          (`regex/constructor`), and uses of a literal that differ (`g` outside
+ *                          `.replace()`, `.match(/../g)`, `.split()` on a pattern with a group or
+ *                          one matching "", replacement strings with `$&` `$$` and the like).
  *  - `native-crypto`       only when `opts.nativeCrypto` is given: a member `.SHA1`, `.SHA224`,
  *                          `.SHA256`, `.SHA384`, `.SHA512`, `.PBKDF2`, `.AES` whose library is not
  *                          in the board's list (`.AES.ccmEncrypt/ccmDecrypt` need "AES-CCM",
@@ -30,6 +38,7 @@
 import { readFileSync } from 'node:fs';
 import * as acorn from 'acorn';
 import * as walk from 'acorn-walk';
+import { checkRegex, checkReplacement, regexMessage, type RegexProblem } from './regex.ts';
 
 export interface ProfileError {
   rule: string;
@@ -277,8 +286,39 @@ function checkSemantics(ast: Node, rep: Reporter, opts: CheckOptions): void {
   const allow = new Set(opts.allowMethods ?? []);
   const crypto = opts.nativeCrypto ? new Set(opts.nativeCrypto) : null;
   const at = (n: Node) => n.loc!.start;
+  /** Reports a regex problem at `offset` characters into the source text of `node` (when on its first line). */
+  const reportIn = (node: Node, offset: number, p: RegexProblem, where: string) => {
+    const start = node.loc!.start;
+    const raw: string = node.raw ?? '';
+    const sameLine = raw.slice(0, offset).indexOf('\n') < 0;
+    rep.add(p.rule, regexMessage(p, where), sameLine ? { line: start.line, column: start.column + offset } : start);
+  };
+  const regexConstructor = (n: Node, ancestors: Node[]) => {
+    if (n.callee.type === 'Identifier' && n.callee.name === 'RegExp' && !isShadowed('RegExp', ancestors, scopes)) {
+      rep.add('regex/constructor', `${n.type === 'NewExpression' ? 'new ' : ''}RegExp(...): a pattern built at run time cannot be checked against the regex subset of Espruino 2v29 (tools/profile/regex.ts); write a regex literal, or no regex`, at(n));
+    }
+  };
 
   walk.ancestor(ast, {
+    Literal(n: Node, _st: unknown, ancestors: Node[]) {
+      if (!n.regex) return;
+      const parent = ancestors[ancestors.length - 2];
+      const isArg0 = parent && parent.type === 'CallExpression' && parent.arguments[0] === n && parent.callee.type === 'MemberExpression';
+      const use = isArg0 ? { method: propName(parent.callee), args: parent.arguments.length } : { method: null, args: 0 };
+      const literal = `/${n.regex.pattern}/${n.regex.flags}`;
+      for (const p of checkRegex(n.regex.pattern, n.regex.flags, use)) reportIn(n, 1 + p.offset, p, 'regular expression ' + literal);
+    },
+    CallExpression(n: Node, _st: unknown, ancestors: Node[]) {
+      regexConstructor(n, ancestors);
+      const method = n.callee.type === 'MemberExpression' ? propName(n.callee) : null;
+      const repl = n.arguments[1];
+      if ((method === 'replace' || method === 'replaceAll') && repl && repl.type === 'Literal' && typeof repl.value === 'string') {
+        for (const p of checkReplacement(repl.value)) reportIn(repl, 1 + p.offset, p, `replacement string ${JSON.stringify(repl.value)} of .${method}()`);
+      }
+    },
+    NewExpression(n: Node, _st: unknown, ancestors: Node[]) {
+      regexConstructor(n, ancestors);
+    },
     LabeledStatement(n: Node) {
       rep.add('label', `labelled statement "${n.label.name}:" — labels are broken on Espruino 2v29 (ReferenceError at run time); restructure the loop or change the transpiler settings`, at(n));
     },
