@@ -11,6 +11,10 @@ export interface FlashRegion {
   /** programs bytes: flash can only clear bits, so the result is old AND new */
   write(offset: number, bytes: string): void;
   erase(page: number): void;
+  /** what is wrong with the region on this board ('' when nothing): the image's layout
+   * checked against what the interpreter reports (Flash.getFree, Flash.getPage), before
+   * anything reads or writes it (an address outside the flash kills the Linux build) */
+  problem?(): string;
 }
 
 export interface SerialLine {

@@ -27,6 +27,7 @@ export var ErrorCode = {
   SELF_TEST: 31,
   TAMPER: 32,
   NO_SESSION: 33,
+  BOOT_FAILED: 34,
   // host-side only (never sent by a device)
   NO_DEVICE: 100,
   NO_ANSWER: 101,
@@ -63,7 +64,8 @@ export var ErrorMessage: { [code: number]: string } = {
   30: 'no such block awaiting confirmation',
   31: 'crypto self-test failed',
   32: 'tamper detected: keys erased',
-  33: 'no secure session'
+  33: 'no secure session',
+  34: 'the firmware could not start on this board'
 };
 
 /** A device error as people read it: the code's message, then the device's detail. */

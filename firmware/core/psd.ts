@@ -37,7 +37,10 @@ var MODE_NAMES = ['', 'single', 'dynamic', 'batch'];
 export function startPsd(board: Board, build: BuildInfo) {
   var boardFlags = board.resetInfo();
   var ledger = new Ledger(board, build.maxRecords);
-  ledger.boot();
+  var layout = board.flash.problem ? board.flash.problem() : '';
+  // a region the board does not have is never touched: the device answers, locked
+  if (layout) ledger.lock = { code: ErrorCode.BOOT_FAILED, detail: layout };
+  else ledger.boot();
   // power-on known-answer tests of the crypto this image uses
   var selfTest = cryptoSelfTest(board);
   if (selfTest && !ledger.lock) ledger.lock = { code: ErrorCode.SELF_TEST, detail: selfTest };
@@ -193,6 +196,7 @@ export function startPsd(board: Board, build: BuildInfo) {
   };
 
   handlers[Command.STATS_LIST] = function (req) {
+    if (req.tier !== undefined && req.tier !== 'ram' && req.tier !== 'flash') fail(ErrorCode.BAD_ARGUMENT, "tier must be 'ram' or 'flash'");
     var tier = req.tier === 'ram' ? ledger.ram : ledger.flash;
     var from = integer(req.from === undefined ? 0 : req.from, 'from', 0, MAX_U32);
     var records: string[] = [];
@@ -213,8 +217,9 @@ export function startPsd(board: Board, build: BuildInfo) {
   };
 
   handlers[Command.BLOCK_READ] = function (req) {
+    var seq = integer(req.seq, 'seq', 1, MAX_U32);
     var x = ledger.sealed;
-    if (!x || x.seq !== req.seq) fail(ErrorCode.NO_BLOCK, x ? 'block ' + x.seq + ' awaits confirmation' : 'no block awaits confirmation');
+    if (!x || x.seq !== seq) fail(ErrorCode.NO_BLOCK, x ? 'block ' + x.seq + ' awaits confirmation' : 'no block awaits confirmation');
     if (req.headFrom !== undefined) {
       var at = integer(req.headFrom, 'headFrom', 0, x!.head.length);
       return { seq: x!.seq, headFrom: at, headBytes: x!.head.length, head: toHex(x!.head.substr(at, HEAD_PAGE)) };

@@ -64,6 +64,18 @@ export function espruinoBoard(build: BuildInfo): Board {
       },
       erase: function (page) {
         Flash.erasePage(base + page * pageBytes);
+      },
+      problem: function () {
+        var end = base + pageBytes * build.flash.dataPages;
+        var free = Flash.getFree() || [];
+        var inside = false;
+        for (var i = 0; i < free.length; i++) if (base >= free[i].addr && end <= free[i].addr + free[i].length) inside = true;
+        if (!inside) return 'statistics flash 0x' + base.toString(16) + '-0x' + end.toString(16) + ' is not free flash here (Flash.getFree: ' + JSON.stringify(free) + ')';
+        for (var a = base; a < end; a += pageBytes) {
+          var p = Flash.getPage(a);
+          if (!p || p.addr !== a || p.length !== pageBytes) return 'Flash.getPage(0x' + a.toString(16) + ') is ' + JSON.stringify(p) + ', the image expects pages of ' + pageBytes + ' bytes';
+        }
+        return '';
       }
     },
     now: function () {

@@ -22,7 +22,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -92,6 +92,7 @@ export class RealBoard extends EventEmitter {
     this.socatBin = opts.socat ?? 'socat';
     this.ownDir = !opts.dir;
     this.dir = opts.dir ? resolve(opts.dir) : mkdtempSync(join(tmpdir(), 'psd-real-'));
+    mkdirSync(this.dir, { recursive: true });
     this.consoleLog = join(this.dir, 'console.log');
   }
 

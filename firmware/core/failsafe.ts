@@ -1,0 +1,21 @@
+// When the PSD itself cannot start (an exception at boot), the device still answers on its
+// data port: STATUS says it is locked and why, every other command is refused with the same
+// code. Nothing is read from or written to flash here.
+import { Board } from '../board.ts';
+import { BuildInfo } from '../build-info.ts';
+import { Command } from '../../protocol/commands.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import { startFront, fail } from './device.ts';
+
+export function startFailsafe(board: Board, build: BuildInfo, error: any) {
+  var lock = { code: ErrorCode.BOOT_FAILED, detail: 'boot: ' + ((error && error.message) || String(error)) };
+  var handlers: { [type: number]: (req: any) => any } = {};
+  var refuse = function () {
+    fail(lock.code, lock.detail);
+  };
+  for (var name in Command) handlers[(Command as any)[name]] = refuse;
+  handlers[Command.STATUS] = function () {
+    return { board: build.board, hardware: board.hardware, interpreter: board.interpreter, firmwareVersion: build.firmwareVersion, buildHash: build.buildHash, lock: lock, memory: board.memory() };
+  };
+  startFront(board, build, handlers);
+}
