@@ -1,5 +1,6 @@
 // `psd`: the host bridge CLI. Every subcommand has --help; --json gives machine output;
 // errors print a code, a message and a hint, and exit non-zero.
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { PsdError } from './errors.ts';
 import { openLink, listPorts } from './link.ts';
@@ -100,14 +101,44 @@ program.addCommand(storeCommand());
 
 program
   .command('sim')
-  .description('run the built firmware image in the virtual board and offer its serial line')
-  .requiredOption('-b, --board <id>', 'board definition (see board-defs/)')
+  .description('run the built firmware image in the virtual board (or, with --real, the linux image on the real Espruino interpreter) and offer its serial line')
+  .option('-b, --board <id>', 'board definition (see board-defs/); required without --real')
   .option('--image <file>', 'firmware image (default dist/firmware/<board>.js)')
   .option('--flash-file <file>', 'file holding the board flash; kept across restarts (default .psd/<board>.flash)')
+  .option('--real', 'boot dist/firmware/linux.js on Espruino 2v29 built for Linux (ESPRUINO_BIN), from Storage like a board')
+  .addOption(new Option('--memory <build>', 'with --real: resizable, or 5100 / 2630 variables (ESPRUINO_BIN-5100vars, -2630vars)').choices(['resizable', '5100', '2630']).default('resizable'))
+  .option('--dir <folder>', 'with --real: the working folder (espruino.flash, console.log); kept across restarts (default .psd/linux-real)')
   .option('--tcp-port <n>', 'TCP port for tcp://127.0.0.1:<n> (0 picks one)', '0')
   .option('--pty-link <path>', 'make the pseudo-terminal reachable at this path too')
   .option('--no-pty', 'offer TCP only')
   .action(async (o, cmd: Command) => {
+    if (o.real) {
+      if (o.board && o.board !== 'linux') throw new PsdError(6, `--real runs the linux image only (not ${o.board})`, 'build it with npm run build -- --board linux');
+      const { findEspruino, noEspruinoReason } = await import('../tools/real/binary.ts');
+      if (!findEspruino(o.memory)) throw new PsdError(6, noEspruinoReason(o.memory));
+      const { runReal } = await import('../tools/real/run.ts');
+      const dir = path.resolve(o.dir ?? '.psd/linux-real');
+      const sim = await runReal({ image: o.image, dir, memory: o.memory, tcpPort: Number(o.tcpPort), pty: o.pty, ptyLink: o.ptyLink });
+      const info = { board: 'linux', interpreter: sim.board.binary, pty: sim.ptyPath, tcp: sim.tcpUrl, dir, console: sim.board.consoleLog, pid: process.pid };
+      print(cmd, info, () =>
+        keyValues([
+          ['real interpreter', `${sim.board.binary} (${o.memory === 'resizable' ? 'resizable memory' : o.memory + ' variables'})`],
+          ['serial (pty)', sim.ptyPath ?? '-'],
+          ['tcp', sim.tcpUrl],
+          ['flash file', sim.board.flashFile],
+          ['console log', sim.board.consoleLog],
+          ['try', `psd --port ${sim.ptyPath ?? sim.tcpUrl} status`]
+        ])
+      );
+      const stopReal = async () => {
+        await sim.close();
+        process.exit(0);
+      };
+      process.on('SIGINT', stopReal);
+      process.on('SIGTERM', stopReal);
+      return;
+    }
+    if (!o.board) throw new PsdError(6, 'sim needs --board <id> (or --real for the linux image on the real interpreter)');
     const { getBoard } = await import('../board-defs/index.ts');
     try {
       getBoard(o.board);

@@ -1,6 +1,8 @@
 // `npm run demo`: the end-to-end story on one machine, no hardware needed. Boots the built
 // pico image on the virtual board, offers its serial line as a pseudo-terminal (TCP when
 // socat is missing), and drives it with the real `psd` CLI as a separate process.
+// `npm run demo -- --real [--memory 5100]`: the same story with the linux image on the real
+// Espruino interpreter (ESPRUINO_BIN), booted from Storage like a board (tools/real/).
 //
 // The demo is a list of steps: the data center (pss serve) provisions the PSD and loads
 // funds, the PSD franks for three customers of a mail house, seals its statistics, the host
@@ -11,7 +13,9 @@ import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runSim, type RunningSim } from './vboard/run.ts';
+import { runSim } from './vboard/run.ts';
+import { runReal } from './real/run.ts';
+import { findEspruino, noEspruinoReason, type EspruinoMemory } from './real/binary.ts';
 
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -22,7 +26,6 @@ export interface DemoContext {
   board: string;
   /** where `psd --port` reaches the PSD: the pty, or tcp:// without socat */
   port: string;
-  sim: RunningSim;
   /** host:port of the data center (pss serve) */
   pss: string;
   /** runs `psd <args>` as a child process, prints its output indented, fails on a non-zero exit */
@@ -160,14 +163,26 @@ async function waitForPort(port: number): Promise<void> {
 }
 
 async function main() {
-  const board = process.env.PSD_BOARD || 'pico';
+  const argv = process.argv.slice(2);
+  const real = argv.includes('--real');
+  const memoryAt = argv.indexOf('--memory');
+  const memory = (memoryAt >= 0 ? argv[memoryAt + 1] : 'resizable') as EspruinoMemory;
+  if (real && !['resizable', '5100', '2630'].includes(memory)) throw new Error(`--memory ${memory}: resizable, 5100 or 2630`);
+  if (real && !findEspruino(memory)) throw new Error(noEspruinoReason(memory));
+  const board = real ? 'linux' : process.env.PSD_BOARD || 'pico';
   const socat = spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
-  console.log('PSD demo: a postal security device on a virtual Espruino board, driven by the psd host bridge\n');
-  console.log(`1. Boot dist/firmware/${board}.js (the image \`npm run build\` made) on the virtual ${board}, flash kept in a temp file.`);
+  if (real && !socat) throw new Error('the real interpreter opens its Serial1 on a pseudo-terminal: install socat (apt-get install socat)');
+  if (real) {
+    console.log('PSD demo: a postal security device on the real Espruino 2v29 interpreter (Linux build), driven by the psd host bridge\n');
+    console.log(`1. Write dist/firmware/linux.js into the interpreter's Storage as .bootcde and boot it like a board (${findEspruino(memory)}, ${memory === 'resizable' ? 'resizable memory' : memory + ' variables'}), Serial1 on a pseudo-terminal.`);
+  } else {
+    console.log('PSD demo: a postal security device on a virtual Espruino board, driven by the psd host bridge\n');
+    console.log(`1. Boot dist/firmware/${board}.js (the image \`npm run build\` made) on the virtual ${board}, flash kept in a temp file.`);
+  }
   if (!socat) console.log('   socat is not installed (apt-get install socat): offering the serial line over TCP instead of a pseudo-terminal.');
   const dir = mkdtempSync(join(tmpdir(), 'psd-demo-'));
   const vboardLog: string[] = [];
-  let sim: RunningSim | null = null;
+  let sim: { ptyPath?: string; tcpUrl: string; close(): Promise<void> } | null = null;
   let pssServer: ReturnType<typeof spawn> | null = null;
   try {
     // the data center: KMS and PSS in one process on an embedded SQLite database
@@ -177,13 +192,14 @@ async function main() {
     pssServer = spawn(process.execPath, [PSS, 'serve', '--port', String(pssPort), '--data', pssData, '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     await waitForPort(pssPort);
     const env = { PSD_STORE: join(dir, 'host-store'), PSS_DATA: pssData };
-    sim = await runSim({ board, flashFile: join(dir, board + '.flash'), pty: socat, ptyLink: socat ? join(dir, 'ttyPSD') : undefined, log: (s) => vboardLog.push(s) });
+    sim = real
+      ? await runReal({ dir: join(dir, 'board'), memory, ptyLink: join(dir, 'ttyPSD') })
+      : await runSim({ board, flashFile: join(dir, board + '.flash'), pty: socat, ptyLink: socat ? join(dir, 'ttyPSD') : undefined, log: (s) => vboardLog.push(s) });
     const port = sim.ptyPath ?? sim.tcpUrl;
     console.log(`   serial line: ${sim.ptyPath ? `${sim.ptyPath} (a pseudo-terminal, opened like a USB board)` : sim.tcpUrl}\n`);
     const ctx: DemoContext = {
       board,
       port,
-      sim,
       pss: `127.0.0.1:${pssPort}`,
       psd: (args) => run(PSD, 'psd', args, env),
       pss_: (args) => run(PSS, 'pss', args, env)
@@ -195,14 +211,14 @@ async function main() {
       await step.run(ctx);
       console.log('');
     }
-    console.log(`${n}. Shut the virtual board down.`);
+    console.log(`${n}. Shut the ${real ? 'interpreter' : 'virtual board'} down.`);
   } finally {
     if (sim) await sim.close();
     pssServer?.kill();
     rmSync(dir, { recursive: true, force: true });
   }
   if (vboardLog.length) console.log('   (board console: ' + vboardLog.join(' | ') + ')');
-  console.log('\nDone. Try it yourself: `npx psd sim --board pico`, then `npx psd --port <pty> status` in another terminal.');
+  console.log(`\nDone. Try it yourself: \`npx psd sim ${real ? '--real' : '--board pico'}\`, then \`npx psd --port <pty> status\` in another terminal.`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

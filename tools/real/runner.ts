@@ -27,6 +27,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { getBoard, type BoardDef } from '../../board-defs/index.ts';
 import { REBOOT_NOTICE } from '../../firmware/espruino/binding.ts';
 import { findEspruino, noEspruinoReason, type EspruinoMemory } from './binary.ts';
@@ -55,10 +56,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The loader the interpreter runs (with the image as a file argument's neighbour) to write
  * the image into Storage as `.bootcde` a kilobyte at a time, so even a 2,630-variable build
- * never holds the whole image in RAM. Prints `LOADED <length> <crc32>`. */
+ * never holds the whole image in RAM. Prints `LOADED <length> <crc32>`. It compacts Storage
+ * after dropping the old image: on the Linux build Storage spans the whole flash file, the
+ * statistics pages included, so Storage must never grow towards them (images come and go,
+ * one at a time, from the start of the file). */
 const LOADER = `
 var S = require("Storage"), f = E.openFile("image.js", "r"), size = %SIZE%, off = 0, d;
 S.erase(".bootcde");
+S.compact();
 while (off < size) { d = f.read(1024); S.write(".bootcde", d, off, size); off += d.length; }
 f.close();
 var stored = S.read(".bootcde");
@@ -121,14 +126,26 @@ export class RealBoard extends EventEmitter {
     }
     unlinkSync(join(this.dir, 'loader.js'));
     unlinkSync(join(this.dir, 'image.js'));
+    writeFileSync(this.loadedFile, sha256(image));
   }
 
-  /** Boots the board: loads the image first if Storage has no boot code yet, links Serial1,
+  /** Where the working folder records which image its Storage holds (SHA-256 hex). */
+  private get loadedFile(): string {
+    return join(this.dir, 'bootcde.sha256');
+  }
+
+  /** true when Storage holds exactly the image this board was made with */
+  private imageLoaded(): boolean {
+    return existsSync(this.flashFile) && existsSync(this.loadedFile) && readFileSync(this.loadedFile, 'latin1') === sha256(readFileSync(this.imagePath));
+  }
+
+  /** Boots the board: loads the image first unless Storage holds it already (a rebuilt
+   * image replaces the old one; the statistics pages stay), links Serial1,
    * starts the interpreter and waits until it has opened Serial1. */
   async start(opts: { bootTimeoutMs?: number } = {}): Promise<void> {
     if (this.closed) throw new Error('RealBoard: closed');
     if (this.running) return;
-    if (!existsSync(this.flashFile)) this.loadImage();
+    if (!this.imageLoaded()) this.loadImage();
     await this.startLink();
     const logStart = existsSync(this.consoleLog) ? statSync(this.consoleLog).size : 0;
     const out = openSync(this.consoleLog, 'a');
@@ -249,6 +266,10 @@ export class RealBoard extends EventEmitter {
     this.server = null;
     if (server) await new Promise<void>((r) => server.close(() => r()));
   }
+}
+
+function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
 }
 
 function tail(s: string, n: number): string {
