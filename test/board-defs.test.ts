@@ -1,5 +1,9 @@
 import { expect } from 'chai';
-import { readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findEspruino } from '../tools/real/binary.ts';
 import { loadBoards, getBoard, BOARD_IDS, NATIVE_CRYPTO_NAMES } from '../board-defs/index.ts';
 
 const PORTS = ['USB', 'Serial1', 'Bluetooth'];
@@ -81,7 +85,26 @@ describe('board-defs', () => {
     expect(getBoard('mdbt42q').nativeCrypto).to.deep.equal(['SHA256']);
     expect(getBoard('banglejs2').nativeCrypto).to.deep.equal(['SHA256', 'SHA512', 'AES-CCM']);
     expect(getBoard('linux')).to.deep.include({ flashKB: 256, consoleDefault: 'stdio' });
-    expect(getBoard('linux').flash.pageBytes).to.equal(4096);
+    // what the Linux build reports: 1 KB pages of a 256 KB file at 0x10000000; statistics at its end
+    const f = getBoard('linux').flash;
+    expect(f.pageBytes).to.equal(1024);
+    expect(f.dataStart + f.dataPages * f.pageBytes).to.equal(0x10000000 + 256 * 1024);
+  });
+
+  (findEspruino() ? it : it.skip)('the linux board\'s flash is what the real interpreter reports (Flash.getFree, Flash.getPage of every page)', function () {
+    this.timeout(20000);
+    const f = getBoard('linux').flash;
+    const dir = mkdtempSync(join(tmpdir(), 'psd-boarddef-'));
+    try {
+      const probe = `var F=require("Flash"),p=[];for(var a=${f.dataStart};a<${f.dataStart + f.dataPages * f.pageBytes};a+=${f.pageBytes})p.push(F.getPage(a));print("FACTS"+JSON.stringify({free:F.getFree(),pages:p}));`;
+      const r = spawnSync(findEspruino()!, ['-e', probe], { cwd: dir, encoding: 'latin1', timeout: 15000, stdio: ['ignore', 'pipe', 'pipe'] });
+      const facts = JSON.parse(r.stdout.slice(r.stdout.indexOf('FACTS') + 5).split('\n')[0]);
+      expect(facts.free.some((a: any) => f.dataStart >= a.addr && f.dataStart + f.dataPages * f.pageBytes <= a.addr + a.length), JSON.stringify(facts.free)).to.equal(true);
+      expect(facts.pages).to.have.length(f.dataPages);
+      facts.pages.forEach((p: any, i: number) => expect(p).to.deep.equal({ addr: f.dataStart + i * f.pageBytes, length: f.pageBytes }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('getBoard returns a board and throws listing the valid ids for an unknown one', () => {
