@@ -20,7 +20,7 @@ import { fromHex, toHex } from '../protocol/bytes.ts';
 import { decodeRecord, MIXED_BAND } from '../protocol/records.ts';
 import { encodeFrame } from '../protocol/frame.ts';
 import { crc32 } from '../protocol/crc32.ts';
-import { startTarget, targetKinds, sayRealSkipped, type Target } from './helpers/target.ts';
+import { startTarget, targetKinds, targetTitle, sayRealSkipped, type Target } from './helpers/target.ts';
 
 const hmacHex = (key: Buffer, msg: string) => nodeCrypto.createHmac('sha256', key).update(Buffer.from(msg, 'latin1')).digest('hex');
 
@@ -34,7 +34,7 @@ async function code(p: Promise<unknown>): Promise<number> {
 }
 
 sayRealSkipped();
-for (const kind of targetKinds()) describe(`conformance: a PSD through its data port (${kind === 'real' ? 'linux image on the real Espruino interpreter' : 'virtual board'})`, function () {
+for (const kind of targetKinds()) describe(`conformance: a PSD through its data port (${targetTitle(kind)})`, function () {
   this.timeout(120000);
   let t: Target;
   let c: PsdClient;

@@ -95,12 +95,21 @@ export function realTargetUnavailable(memory: EspruinoMemory = 'resizable'): str
 /** The target kinds a suite runs on here: the virtual board always, the real interpreter
  * when this machine has it (tests that need it say why they skip, once per run). */
 export function targetKinds(): ('virtual' | 'real')[] {
+  // against a device on PSD_PORT (npm run test:hil) the suite runs once, on that device
+  if (realPort()) return ['virtual'];
   return realTargetUnavailable() ? ['virtual'] : ['virtual', 'real'];
+}
+
+/** How a suite names its target in its title. */
+export function targetTitle(kind: 'virtual' | 'real'): string {
+  if (kind === 'real') return 'linux image on the real Espruino interpreter';
+  return realPort() ? `the device on ${realPort()}` : 'virtual board';
 }
 
 let skipSaid = false;
 /** Prints, once per run, why the real-interpreter suites are skipped. */
 export function sayRealSkipped(): void {
+  if (realPort()) return;
   const why = realTargetUnavailable();
   if (why && !skipSaid) {
     skipSaid = true;

@@ -6,6 +6,8 @@
  *   flash: Storage and the PSD's statistics pages), `psd.pty` (the pseudo-terminal the image
  *   opens as Serial1, see LINUX_SERIAL_PATH in tools/build.ts) and `console.log` (what the
  *   interpreter prints on its own console: banner, console moves, `Uncaught ...`).
+ * - The interpreter runs under a small bash keeper (KEEPER) that holds its input open and
+ *   never leaves it running after the runner is gone.
  * - The image is written to Storage as `.bootcde` by the interpreter itself (a loader script
  *   that copies it in 1 KB chunks, then reports length and CRC-32, which are checked here), and
  *   the binary is then started with no file argument, so it runs the boot code from Storage
@@ -68,6 +70,20 @@ while (off < size) { d = f.read(1024); S.write(".bootcde", d, off, size); off +=
 f.close();
 var stored = S.read(".bootcde");
 print("LOADED " + stored.length + " " + (E.CRC32(stored) >>> 0));
+`;
+
+/** Runs the interpreter ($0) in its own process group with its standard input held open (a
+ * pipe from `sleep`: at end of input it would flood its event queue and never read Serial1),
+ * notes its exit status in the console log, and takes the whole group down when it ends or
+ * when the runner's end of fd 3 closes, however the runner died: no interpreter is left
+ * behind holding a flash file. */
+const KEEPER = `
+"$0" < <(sleep 2147483647) &
+child=$!
+(cat >/dev/null; kill -9 $child 2>/dev/null) <&3 &
+wait $child
+echo "[runner] the interpreter exited with status $?"
+kill -9 0
 `;
 
 export class RealBoard extends EventEmitter {
@@ -150,17 +166,17 @@ export class RealBoard extends EventEmitter {
     const logStart = existsSync(this.consoleLog) ? statSync(this.consoleLog).size : 0;
     const out = openSync(this.consoleLog, 'a');
     this.expectExit = false;
-    const p = spawn(this.binary, [], { cwd: this.dir, stdio: ['pipe', out, out] });
+    const p = spawn('bash', ['-c', KEEPER, this.binary], { cwd: this.dir, stdio: ['ignore', out, out, 'pipe'], detached: true });
     closeSync(out);
     this.proc = p;
-    p.stdin!.on('error', () => {});
+    (p.stdio[3] as NodeJS.WritableStream & { on: Function }).on('error', () => {});
     p.on('exit', (code, signal) => {
       if (this.proc === p) this.proc = null;
       if (this.expectExit || this.closed) return;
       const said = readFileSync(this.consoleLog, 'latin1').slice(logStart);
       // E.reboot() on the Linux build exits 1 (targets/linux/jshardware.c, jshReboot); the
       // image says so first (REBOOT_NOTICE): a board would restart, so this one does.
-      if (code === 1 && said.indexOf(REBOOT_NOTICE) >= 0) {
+      if (said.indexOf(REBOOT_NOTICE) >= 0) {
         this.emit('reboot');
         this.start().catch((e) => this.emit('died', { code, signal, consoleTail: String(e.message ?? e) }));
         return;
@@ -187,7 +203,12 @@ export class RealBoard extends EventEmitter {
       this.expectExit = true;
       await new Promise<void>((r) => {
         p.once('exit', () => r());
-        p.kill('SIGKILL');
+        // the whole group: the keeper, the interpreter and what holds its input open
+        try {
+          process.kill(-p.pid!, 'SIGKILL');
+        } catch {
+          p.kill('SIGKILL');
+        }
       });
     }
     this.proc = null;
