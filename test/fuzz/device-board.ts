@@ -59,6 +59,9 @@ export class FuzzBoard {
       ...(image !== undefined ? { image } : { imagePath: imagePath(board.id) }),
       flashFile: this.flashFile,
       clock: 'manual',
+      // the checks judge protocol bytes; the console's own text on the data port at boot
+      // (`\r\x1b[J-> LoopbackA`, as the device writes it) is test/console.test.ts's business
+      consoleChrome: false,
       log: (s) => this.console.push(s)
     });
     this.vb.on('hostData', (b: Buffer) => decoder.push(b.toString('latin1')));
