@@ -20,7 +20,6 @@
   var PProxy = Proxy;
   var ODate = Date;
   var Oparse = Date.parse;
-  var OJSONstringify = JSON.stringify;
   var OJSONparse = JSON.parse;
   var fromCC = String.fromCharCode;
   var OStr = String;
@@ -101,34 +100,6 @@
   function replValue(v) {
     var F = ES.FLAGS;
     return ES.getJSON(v, F.SOME_NEWLINES | F.PRETTY | F.SHOW_DEVICES | F.SHOW_OBJECT_NAMES | F.DROP_QUOTES, null);
-  }
-  function fmt(v, nested, depth) {
-    depth = depth || 0;
-    if (v === undefined) return 'undefined';
-    if (v === null) return 'null';
-    var t = typeof v;
-    if (t === 'string') return nested ? OJSONstringify(v) : v;
-    if (t === 'number' || t === 'boolean') return String(v);
-    if (t === 'function') return 'function () { [code] }';
-    if (depth > 4) return '...';
-    if (v instanceof OAB) return 'new ArrayBuffer([' + slice(new OU8(v)).join(', ') + '])';
-    if (isView(v)) {
-      var nm = v.constructor && v.constructor.name ? v.constructor.name : 'Uint8Array';
-      return 'new ' + nm + '([' + slice(v).join(', ') + '])';
-    }
-    if (OArray.isArray(v)) {
-      var a = [];
-      for (var i = 0; i < v.length; i++) a.push(fmt(v[i], true, depth + 1));
-      return '[ ' + a.join(', ') + ' ]';
-    }
-    if (v instanceof OError || (v && typeof v.message === 'string' && v.stack !== undefined)) return errStr(v);
-    var keys = OObject.keys(v), parts = [];
-    for (var k = 0; k < keys.length; k++) parts.push(OJSONstringify(keys[k]) + ': ' + fmt(v[keys[k]], true, depth + 1));
-    return '{ ' + parts.join(', ') + ' }';
-  }
-  function errStr(e) {
-    if (e && typeof e === 'object' && typeof e.message === 'string') return (e.name || 'Error') + ': ' + e.message;
-    return fmt(e, true);
   }
   function crlf(s) { return s.replace(/\n/g, '\r\n'); }
   function consolePrint(s) { native.consoleOut(s); }
@@ -341,13 +312,7 @@
       set: function (v) { defProp(G, n, { value: v, writable: true, configurable: true, enumerable: true }); }
     });
   });
-  function devOf(x) {
-    if (x === null) return 'null';
-    if (x === undefined) return '';
-    var n = devName.get(x);
-    if (n) return n;
-    return String(x);
-  }
+
 
   // ---- console ----
   function logArgs(args) {
