@@ -7,6 +7,7 @@ import { FrameDecoder, Frame, encodeFrame, PROTOCOL_VERSION, RESPONSE_FLAG, ERRO
 import { Command } from '../../protocol/commands.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { asciiJson } from '../../protocol/bytes.ts';
+import { jsonError } from '../../protocol/json.ts';
 
 /** A refusal: it becomes an error frame with this code. A plain object, not an Error
  * subclass, because `instanceof` on Error subclasses does not work on Espruino. */
@@ -23,6 +24,15 @@ export function deviceError(code: number, detail?: string): DeviceError {
 
 export function fail(code: number, detail?: string): never {
   throw deviceError(code, detail);
+}
+
+/** A request's object: strict JSON (protocol/json.ts) before the interpreter's lenient
+ * JSON.parse sees it, and an object at the top. Else BAD_PAYLOAD, with the refused byte. */
+export function parseRequest(text: string): any {
+  var at = jsonError(text);
+  var v = at < 0 ? JSON.parse(text) : null;
+  if (!v || typeof v !== 'object' || v instanceof Array) fail(ErrorCode.BAD_PAYLOAD, at < 0 ? 'expected an object' : 'byte ' + at);
+  return v;
 }
 
 export type Handler = (request: any) => any;
@@ -69,15 +79,8 @@ export function startFront(board: Board, build: BuildInfo, handlers: { [type: nu
     if (f.version !== PROTOCOL_VERSION) return { type: ERROR_TYPE, body: deviceError(ErrorCode.VERSION, 'device speaks ' + PROTOCOL_VERSION) };
     var handler = handlers[f.type];
     if (!handler) return { type: ERROR_TYPE, body: deviceError(ErrorCode.UNKNOWN_COMMAND, '0x' + f.type.toString(16)) };
-    var request;
     try {
-      request = f.payload.length ? JSON.parse(f.payload) : {};
-    } catch (e) {
-      return { type: ERROR_TYPE, body: deviceError(ErrorCode.BAD_PAYLOAD) };
-    }
-    if (request === null || typeof request !== 'object') return { type: ERROR_TYPE, body: deviceError(ErrorCode.BAD_PAYLOAD, 'expected an object') };
-    try {
-      return { type: f.type | RESPONSE_FLAG, body: handler(request) || {} };
+      return { type: f.type | RESPONSE_FLAG, body: handler(f.payload.length ? parseRequest(f.payload) : {}) || {} };
     } catch (e) {
       return { type: ERROR_TYPE, body: errorBody(e) };
     }

@@ -7,7 +7,7 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { toHex, fromHex, asciiJson, isHex } from '../../protocol/bytes.ts';
 import { sessionKeys, sealSessionMessage, openSessionMessage, SessionKeys, TO_DEVICE, TO_SERVER, SESSION_NONCE_BYTES } from '../../protocol/session.ts';
 import { boardAeadPrims } from './crypto/prims.ts';
-import { fail } from './device.ts';
+import { fail, parseRequest } from './device.ts';
 import { Ledger, randomBytes } from './ledger.ts';
 
 /** Commands the PSS may send inside a session: statistics, funds and parameters; never
@@ -39,9 +39,10 @@ export function addSessionHandlers(board: Board, ledger: Ledger, handlers: { [ty
     s.received = opened!.counter;
     var answer: any;
     try {
-      var inner = JSON.parse(opened!.plaintext);
-      var p = inner && inner.payload ? inner.payload : {};
-      if (inner && inner.type === Command.REKEY) {
+      var inner = parseRequest(opened!.plaintext);
+      var p = inner.payload === undefined ? {} : inner.payload;
+      if (!p || typeof p !== 'object' || p instanceof Array) fail(ErrorCode.BAD_PAYLOAD, 'payload must be an object');
+      if (inner.type === Command.REKEY) {
         // new keys only ever arrive encrypted and authenticated by the PSS
         if (!isHex(p.deviceKey, 32) || !isHex(p.kmsKey, 32) || typeof p.version !== 'number')
           fail(ErrorCode.BAD_ARGUMENT, 'rekey needs version, deviceKey and kmsKey');

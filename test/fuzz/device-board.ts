@@ -24,7 +24,8 @@ export interface Out {
   bytes: string;
 }
 
-export const imagePath = (boardId: string) => resolve(import.meta.dirname, '../../dist/firmware', boardId + '.js');
+/** PSD_IMAGE_DIR: images built elsewhere (npm run build -- --out <dir>) instead of dist/firmware */
+export const imagePath = (boardId: string) => resolve(import.meta.dirname, '../..', process.env.PSD_IMAGE_DIR || 'dist/firmware', boardId + '.js');
 
 const immediate = () => new Promise<void>((r) => setImmediate(r));
 

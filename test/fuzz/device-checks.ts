@@ -3,6 +3,7 @@
 import { Command } from '../../protocol/commands.ts';
 import { ErrorCode, ErrorMessage } from '../../protocol/errors.ts';
 import { PROTOCOL_VERSION, RESPONSE_FLAG, ERROR_TYPE, type Frame } from '../../protocol/frame.ts';
+import { jsonError } from '../../protocol/json.ts';
 import { COMMAND_TYPES, MAY_CHANGE, SESSION_ONLY, mustRefuse, type Facts, type Part } from './device-commands.ts';
 import type { Finding } from './framework.ts';
 
@@ -37,12 +38,10 @@ export const isLinkReport = (f: Frame) => f.type === ERROR_TYPE && (errorCode(f.
 function frontRefusal(req: Frame): { code: number | null; request?: any } {
   if (req.version !== PROTOCOL_VERSION) return { code: ErrorCode.VERSION };
   if (!HANDLED.has(req.type)) return { code: ErrorCode.UNKNOWN_COMMAND };
-  try {
-    const request = req.payload.length ? JSON.parse(req.payload) : {};
-    return request === null || typeof request !== 'object' ? { code: ErrorCode.BAD_PAYLOAD } : { code: null, request };
-  } catch {
-    return { code: ErrorCode.BAD_PAYLOAD };
-  }
+  // strict JSON (protocol/json.ts) with an object at the top, whatever JSON.parse would take
+  if (req.payload.length && jsonError(req.payload) >= 0) return { code: ErrorCode.BAD_PAYLOAD };
+  const request = req.payload.length ? JSON.parse(req.payload) : {};
+  return request === null || typeof request !== 'object' || Array.isArray(request) ? { code: ErrorCode.BAD_PAYLOAD } : { code: null, request };
 }
 
 export interface Verdict {

@@ -99,7 +99,8 @@ export class ImageDevice extends Device {
     this.flashFile = opts.flashFile ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'psd-')), board.id + '.flash');
     this.vb = new VirtualBoard({
       board,
-      imagePath: path.resolve('dist/firmware/' + board.id + '.js'),
+      // PSD_IMAGE_DIR: images built elsewhere (npm run build -- --out <dir>) instead of dist/firmware
+      imagePath: path.resolve(process.env.PSD_IMAGE_DIR || 'dist/firmware', board.id + '.js'),
       flashFile: this.flashFile,
       clock: 'manual',
       powerCut: opts.powerCut,
