@@ -15,6 +15,7 @@ import { FlashError, FlashSim, PowerCutError, type FlashStats, type PowerCut } f
 import { StorageError, StorageSim } from './storage.ts';
 import { stripScript } from './strip.ts';
 import { transformImage } from './transform.ts';
+import { MemoryModel, varLayout } from './memory.ts';
 
 export type { FlashStats, PowerCut } from './flash.ts';
 
@@ -87,9 +88,6 @@ export interface BoardMemory {
   blocksize: number;
 }
 
-/** variables Espruino itself holds after boot (root, built-in objects, hidden state): an estimate */
-const BASE_VARS = 40;
-
 interface Timer { due: number; interval: number }
 interface Watch { pin: string; edge: 'rising' | 'falling' | 'both'; repeat: boolean; debounce: number; lastTime: number }
 interface Runtime {
@@ -110,6 +108,8 @@ interface Life {
   CtxError: ErrorConstructor;
   global: object;
   builtins: Map<object, Set<string>>;
+  /** process.memory()'s model (tools/vboard/memory.ts), made at the first call */
+  mem: MemoryModel | null;
   abandoned: boolean;
   timers: Map<number, Timer>;
   nextTimer: number;
@@ -263,6 +263,7 @@ export class VirtualBoard extends EventEmitter {
       CtxError,
       global: vm.runInContext('globalThis', ctx) as object,
       builtins: new Map(),
+      mem: null,
       abandoned: false,
       timers: new Map(),
       nextTimer: 1,
@@ -684,8 +685,25 @@ export class VirtualBoard extends EventEmitter {
   memory(): BoardMemory {
     const l = this.life;
     const total = this.board.variables;
-    const usage = l ? BASE_VARS + this.estimate(l, l.global) : 0;
-    return { free: Math.max(0, total - usage), usage, total, history: 0, gc: 0, gctime: 0, blocksize: 14 };
+    const usage = l ? this.memoryModel(l).usage() : 0;
+    const blocksize = varLayout(this.board.espruinoBoard, total).blocksize;
+    return { free: Math.max(0, total - usage), usage, total, history: 0, gc: 0, gctime: 0, blocksize };
+  }
+
+  private memoryModel(l: Life): MemoryModel {
+    if (!l.mem) {
+      l.mem = new MemoryModel({
+        global: l.global,
+        builtins: l.builtins,
+        // the source V8 runs (functions are matched with it by text and position)
+        image: transformImage(this.image),
+        codeInRam: this.opts.boot === 'file',
+        runtime: l.rt ?? {},
+        layout: varLayout(this.board.espruinoBoard, this.board.variables),
+        timers: () => [...l.timers].map(([id, t]) => ({ id, interval: t.interval > 0 }))
+      });
+    }
+    return l.mem;
   }
 
   /** Error flags pending (not cleared), for tests. */
@@ -723,58 +741,6 @@ export class VirtualBoard extends EventEmitter {
       stack.push(Object.getPrototypeOf(o));
     }
     return m;
-  }
-
-  /**
-   * Estimated Espruino variables held by objects reachable from `root` that are not
-   * built in: 1 per object, 1 per property (+1 per 12 chars of a long name or string
-   * value), functions 1 + source length / 12, typed arrays / ArrayBuffers 1 + bytes / 12.
-   * Closure scopes are not visible to this walk (V8 does not expose them).
-   */
-  private estimate(l: Life, root: unknown): number {
-    const base = l.builtins;
-    const seen = new Set<object>();
-    const stack: unknown[] = [root];
-    let n = 0;
-    const strCost = (s: string) => Math.ceil(s.length / 12);
-    while (stack.length) {
-      const o = stack.pop();
-      if ((typeof o !== 'object' && typeof o !== 'function') || o === null || seen.has(o)) continue;
-      seen.add(o);
-      const known = base.get(o);
-      if (!known) {
-        n += 1;
-        if (typeof o === 'function') {
-          try { n += strCost(Function.prototype.toString.call(o)); } catch { /* ignore */ }
-        }
-      }
-      if (ArrayBuffer.isView(o)) {
-        stack.push((o as Uint8Array).buffer);
-        continue;
-      }
-      if (o instanceof ArrayBuffer || Object.prototype.toString.call(o) === '[object ArrayBuffer]') {
-        if (!known) n += Math.ceil((o as ArrayBuffer).byteLength / 12);
-        continue;
-      }
-      let names: string[];
-      try { names = Object.getOwnPropertyNames(o); } catch { continue; }
-      const isArr = Array.isArray(o);
-      for (const k of names) {
-        if (isArr && k === 'length') continue;
-        let d: PropertyDescriptor | undefined;
-        try { d = Object.getOwnPropertyDescriptor(o, k); } catch { continue; }
-        if (!d) continue;
-        if (!known || !known.has(k)) {
-          if (!(typeof o === 'function' && (k === 'length' || k === 'name' || k === 'prototype' || k === 'arguments' || k === 'caller'))) {
-            n += 1 + (k.length > 4 ? Math.ceil((k.length - 4) / 12) : 0);
-            if (typeof d.value === 'string') n += strCost(d.value);
-          }
-        }
-        stack.push(d.value, d.get, d.set);
-      }
-      stack.push(Object.getPrototypeOf(o));
-    }
-    return n;
   }
 
   // ------------------------------------------------------------------ the native side of the runtime
@@ -872,7 +838,7 @@ export class VirtualBoard extends EventEmitter {
       btoa: wrap((s: string) => bytes(s).toString('base64')),
       atob: wrap((s: string) => Buffer.from(s, 'base64').toString('latin1')),
       memory: wrap(() => JSON.stringify(this.memory())),
-      sizeOf: wrap((v: unknown) => this.estimate(l, v)),
+      sizeOf: wrap((v: unknown) => this.memoryModel(l).sizeOf(v)),
       reboot: wrap(() => {
         l.abandoned = true;
         setImmediate(() => {
