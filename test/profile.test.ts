@@ -123,6 +123,14 @@ describe('profile check (Espruino 2v29)', () => {
     expect(r.errors[0].line).to.equal(1);
   });
 
+  it('rejects what the real interpreter throws on at run time: .length assignment, default before a case', () => {
+    expect(rules('var a = [1, 2, 3];\na.length = 1;')).to.deep.equal(['semantics/length-assignment']);
+    expect(rules('function f(x) { switch (x) { default: return 0; case 1: return 1; } }')).to.deep.equal(['semantics/default-before-case']);
+    // what is fine: truncating with splice, reading length, default last
+    expect(rules('var a = [1, 2, 3];\na.splice(1, a.length - 1);\nvar n = a.length;')).to.deep.equal([]);
+    expect(rules('function f(x) { switch (x) { case 1: return 1; default: return 0; } }')).to.deep.equal([]);
+  });
+
   describe('native crypto', () => {
     const code = 'var c = require("crypto"); var h = c.SHA256("x"); var k = c.SHA512("y");';
     it('is not checked without opts.nativeCrypto', () => {

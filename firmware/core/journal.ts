@@ -199,7 +199,7 @@ export class Journal {
       var t = entries[i].type;
       if (t === CKPT_BEGIN && i > 0) pendingStart = out.length;
       if (t === CKPT_ABORT) {
-        if (pendingStart >= 0) out.length = pendingStart;
+        if (pendingStart >= 0) out.splice(pendingStart, out.length - pendingStart);
         pendingStart = -1;
         continue;
       }
@@ -207,7 +207,8 @@ export class Journal {
       if (t === TORN) continue;
       out.push(entries[i]);
     }
-    if (pendingStart >= 0) out.length = pendingStart;
+    // splice, not `out.length = n`: Espruino 2v29 throws "Assignment to a constant" on that
+    if (pendingStart >= 0) out.splice(pendingStart, out.length - pendingStart);
     return out;
   }
 

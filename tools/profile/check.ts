@@ -281,7 +281,22 @@ function isShadowed(name: string, ancestors: Node[], scopes: Map<Node, Set<strin
   return false;
 }
 
+/** Constructs that parse on Espruino 2v29 but throw when they run (measured on the binary,
+ * tools/fidelity/probes). */
+function findRunTimeTraps(ast: Node, rep: Reporter): void {
+  walk.full(ast, (n: Node) => {
+    if (n.type === 'AssignmentExpression' && n.left.type === 'MemberExpression' && !n.left.computed && n.left.property.name === 'length')
+      rep.add('semantics/length-assignment', 'assignment to .length: Espruino 2v29 throws "Assignment to a constant" (truncate with splice)', n.loc!.start);
+    if (n.type === 'SwitchStatement') {
+      const d = n.cases.findIndex((c: Node) => c.test === null);
+      if (d >= 0 && d < n.cases.length - 1)
+        rep.add('semantics/default-before-case', 'switch with default before a case: Espruino 2v29 throws "CASE after DEFAULT unsupported" (put default last)', n.cases[d].loc!.start);
+    }
+  });
+}
+
 function checkSemantics(ast: Node, rep: Reporter, opts: CheckOptions): void {
+  findRunTimeTraps(ast, rep);
   const scopes = collectScopes(ast);
   const allow = new Set(opts.allowMethods ?? []);
   const crypto = opts.nativeCrypto ? new Set(opts.nativeCrypto) : null;
