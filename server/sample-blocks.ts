@@ -67,7 +67,7 @@ export class SampleDevice {
 }
 
 /** A small deterministic PRNG (mulberry32): the same seed gives the same records. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -16,6 +16,7 @@ import { fundsMessage } from '../../protocol/auth.ts';
 import { confirmMessage } from '../../protocol/block.ts';
 import { fromHex } from '../../protocol/bytes.ts';
 import { decodeRecord, MIXED_BAND } from '../../protocol/records.ts';
+import { prng } from '../../server/sample-blocks.ts';
 import type { RealBoard } from './runner.ts';
 
 export type Operation = 'frank' | 'extract' | 'confirm';
@@ -53,24 +54,12 @@ export interface PowerCutResult {
   seed: number;
 }
 
-/** A small seeded generator (mulberry32), so a schedule can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const hmacHex = (key: Buffer, msg: string) => nodeCrypto.createHmac('sha256', key).update(Buffer.from(msg, 'latin1')).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runPowerCuts(o: PowerCutOptions): Promise<PowerCutResult> {
   const seed = o.seed ?? nodeCrypto.randomInt(1, 2 ** 31);
-  const random = rng(seed);
+  const random = prng(seed); // a schedule replays from its seed
   const maxDelay = o.maxDelayMs ?? 5000;
   const result: PowerCutResult = { cuts: 0, byOperation: { frank: 0, extract: 0, confirm: 0 }, interrupted: 0, pieces: 0, blocksConfirmed: 0, violations: [], seed };
   const deviceKey = nodeCrypto.randomBytes(32);
