@@ -30,7 +30,9 @@ export function findEspruino(memory: EspruinoMemory = 'resizable', env: NodeJS.P
 }
 
 /** One line saying why tests that need the real interpreter are skipped. */
-export function noEspruinoReason(memory: EspruinoMemory = 'resizable'): string {
+export function noEspruinoReason(memory: EspruinoMemory = 'resizable', env: NodeJS.ProcessEnv = process.env): string {
+  const given = memory === 'resizable' ? env.ESPRUINO_BIN : env['ESPRUINO_BIN_' + memory] ?? (env.ESPRUINO_BIN ? `${env.ESPRUINO_BIN}-${memory}vars` : undefined);
+  if (given) return `no Espruino Linux binary at ${given} (not an executable file): build Espruino 2v29 for Linux (README, "The real interpreter") and point ${memory === 'resizable' ? 'ESPRUINO_BIN' : `ESPRUINO_BIN_${memory}`} at it`;
   const what = memory === 'resizable' ? 'ESPRUINO_BIN' : `ESPRUINO_BIN_${memory} (or ESPRUINO_BIN-${memory}vars)`;
   return `no Espruino Linux binary: set ${what} to Espruino 2v29 built for Linux (README, "The real interpreter")`;
 }

@@ -24,7 +24,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -145,6 +145,19 @@ export class RealBoard extends EventEmitter {
     writeFileSync(this.loadedFile, sha256(image));
   }
 
+  private get lockFile(): string {
+    return join(this.dir, 'runner.pid');
+  }
+
+  /** One runner per working folder: two interpreters on one flash file would be one PSD twice. */
+  private claimFolder(): void {
+    if (existsSync(this.lockFile)) {
+      const pid = Number(readFileSync(this.lockFile, 'latin1'));
+      if (pid && pid !== process.pid && alive(pid)) throw new Error(`${this.dir} is in use by process ${pid} (another runner on the same flash file); stop it, or give another folder`);
+    }
+    writeFileSync(this.lockFile, String(process.pid));
+  }
+
   /** Where the working folder records which image its Storage holds (SHA-256 hex). */
   private get loadedFile(): string {
     return join(this.dir, 'bootcde.sha256');
@@ -161,6 +174,7 @@ export class RealBoard extends EventEmitter {
   async start(opts: { bootTimeoutMs?: number } = {}): Promise<void> {
     if (this.closed) throw new Error('RealBoard: closed');
     if (this.running) return;
+    this.claimFolder();
     if (!this.imageLoaded()) this.loadImage();
     await this.startLink();
     const logStart = existsSync(this.consoleLog) ? statSync(this.consoleLog).size : 0;
@@ -235,6 +249,7 @@ export class RealBoard extends EventEmitter {
   async close(): Promise<void> {
     await this.powerCut();
     this.closed = true;
+    if (existsSync(this.lockFile) && readFileSync(this.lockFile, 'latin1') === String(process.pid)) unlinkSync(this.lockFile);
     if (this.ownDir) rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -258,7 +273,7 @@ export class RealBoard extends EventEmitter {
     });
     const port = (server.address() as { port: number }).port;
     const ptyLink = join(this.dir, 'psd.pty');
-    if (existsSync(ptyLink)) unlinkSync(ptyLink);
+    if (isLink(ptyLink) || existsSync(ptyLink)) unlinkSync(ptyLink);
     const s = spawn(this.socatBin, [`pty,raw,echo=0,link=${ptyLink}`, `TCP:127.0.0.1:${port}`], { stdio: 'ignore' });
     s.on('error', () => {});
     this.socat = s;
@@ -283,9 +298,29 @@ export class RealBoard extends EventEmitter {
     }
     if (this.link) this.link.destroy();
     this.link = null;
+    // a stale link would point at a terminal number the system hands out again
+    const ptyLink = join(this.dir, 'psd.pty');
+    if (existsSync(ptyLink) || isLink(ptyLink)) unlinkSync(ptyLink);
     const server = this.server;
     this.server = null;
     if (server) await new Promise<void>((r) => server.close(() => r()));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 
