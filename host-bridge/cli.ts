@@ -112,51 +112,45 @@ program
   .option('--pty-link <path>', 'make the pseudo-terminal reachable at this path too')
   .option('--no-pty', 'offer TCP only')
   .action(async (o, cmd: Command) => {
+    let sim: { ptyPath?: string; tcpUrl: string; close(): Promise<void> };
+    let info: object;
+    let rows: [string, string][];
     if (o.real) {
       if (o.board && o.board !== 'linux') throw new PsdError(6, `--real runs the linux image only (not ${o.board})`, 'build it with npm run build -- --board linux');
       const { findEspruino, noEspruinoReason } = await import('../tools/real/binary.ts');
       if (!findEspruino(o.memory)) throw new PsdError(6, noEspruinoReason(o.memory));
       const { runReal } = await import('../tools/real/run.ts');
       const dir = path.resolve(o.dir ?? '.psd/linux-real');
-      const sim = await runReal({ image: o.image, dir, memory: o.memory, tcpPort: Number(o.tcpPort), pty: o.pty, ptyLink: o.ptyLink });
-      const info = { board: 'linux', interpreter: sim.board.binary, pty: sim.ptyPath, tcp: sim.tcpUrl, dir, console: sim.board.consoleLog, pid: process.pid };
-      print(cmd, info, () =>
-        keyValues([
-          ['real interpreter', `${sim.board.binary} (${o.memory === 'resizable' ? 'resizable memory' : o.memory + ' variables'})`],
-          ['serial (pty)', sim.ptyPath ?? '-'],
-          ['tcp', sim.tcpUrl],
-          ['flash file', sim.board.flashFile],
-          ['console log', sim.board.consoleLog],
-          ['try', `psd --port ${sim.ptyPath ?? sim.tcpUrl} status`]
-        ])
-      );
-      const stopReal = async () => {
-        await sim.close();
-        process.exit(0);
-      };
-      process.on('SIGINT', stopReal);
-      process.on('SIGTERM', stopReal);
-      return;
-    }
-    if (!o.board) throw new PsdError(6, 'sim needs --board <id> (or --real for the linux image on the real interpreter)');
-    const { getBoard } = await import('../board-defs/index.ts');
-    try {
-      getBoard(o.board);
-    } catch (e) {
-      throw new PsdError(6, (e as Error).message);
-    }
-    const { runSim } = await import('../tools/vboard/run.ts');
-    const sim = await runSim({ board: o.board, image: o.image, flashFile: o.flashFile, tcpPort: Number(o.tcpPort), pty: o.pty, ptyLink: o.ptyLink });
-    const info = { board: o.board, pty: sim.ptyPath, tcp: sim.tcpUrl, flashFile: sim.flashFile, pid: process.pid };
-    print(cmd, info, () =>
-      keyValues([
+      const real = await runReal({ image: o.image, dir, memory: o.memory, tcpPort: Number(o.tcpPort), pty: o.pty, ptyLink: o.ptyLink });
+      sim = real;
+      info = { board: 'linux', interpreter: real.board.binary, pty: real.ptyPath, tcp: real.tcpUrl, dir, console: real.board.consoleLog, pid: process.pid };
+      rows = [
+        ['real interpreter', `${real.board.binary} (${o.memory === 'resizable' ? 'resizable memory' : o.memory + ' variables'})`],
+        ['serial (pty)', real.ptyPath ?? '-'],
+        ['tcp', real.tcpUrl],
+        ['flash file', real.board.flashFile],
+        ['console log', real.board.consoleLog]
+      ];
+    } else {
+      if (!o.board) throw new PsdError(6, 'sim needs --board <id> (or --real for the linux image on the real interpreter)');
+      const { getBoard } = await import('../board-defs/index.ts');
+      try {
+        getBoard(o.board);
+      } catch (e) {
+        throw new PsdError(6, (e as Error).message);
+      }
+      const { runSim } = await import('../tools/vboard/run.ts');
+      const virtual = await runSim({ board: o.board, image: o.image, flashFile: o.flashFile, tcpPort: Number(o.tcpPort), pty: o.pty, ptyLink: o.ptyLink });
+      sim = virtual;
+      info = { board: o.board, pty: virtual.ptyPath, tcp: virtual.tcpUrl, flashFile: virtual.flashFile, pid: process.pid };
+      rows = [
         ['virtual PSD', o.board],
-        ['serial (pty)', sim.ptyPath ?? '-'],
-        ['tcp', sim.tcpUrl],
-        ['flash file', sim.flashFile],
-        ['try', `psd --port ${sim.ptyPath ?? sim.tcpUrl} status`]
-      ])
-    );
+        ['serial (pty)', virtual.ptyPath ?? '-'],
+        ['tcp', virtual.tcpUrl],
+        ['flash file', virtual.flashFile]
+      ];
+    }
+    print(cmd, info, () => keyValues([...rows, ['try', `psd --port ${sim.ptyPath ?? sim.tcpUrl} status`]]));
     const stop = async () => {
       await sim.close();
       process.exit(0);

@@ -19,7 +19,7 @@ import { PsdClient } from '../host-bridge/client.ts';
 import { PsdError } from '../host-bridge/errors.ts';
 import { RealBoard } from '../tools/real/runner.ts';
 import { exposeBoard } from '../tools/vboard/expose.ts';
-import { CoreDevice, DeviceError, expectCode } from './helpers/harness.ts';
+import { CoreDevice, expectCode } from './helpers/harness.ts';
 import { memoryBoard } from './helpers/memory-board.ts';
 import { realTargetUnavailable, sayRealSkipped } from './helpers/target.ts';
 
@@ -85,4 +85,3 @@ describe('boot: a PSD that cannot start says why on its data port', () => {
     });
   });
 });
-void DeviceError;

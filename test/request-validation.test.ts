@@ -4,19 +4,16 @@
 // and on the built Pico image in the virtual board. Each refused request gets its code (5: the
 // payload, 6: an argument) and changes nothing the STATUS answer shows.
 import { expect } from 'chai';
-import nodeCrypto from 'node:crypto';
 import { Command } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { crc32 } from '../protocol/crc32.ts';
 import { encodeFrame, ERROR_TYPE, RESPONSE_FLAG } from '../protocol/frame.ts';
-import { fromHex, toHex, MAX_U48 } from '../protocol/bytes.ts';
+import { MAX_U48 } from '../protocol/bytes.ts';
 import { jsonError } from '../protocol/json.ts';
 import { MAX_CATEGORIES, MAX_WEIGHT_G } from '../protocol/records.ts';
-import { sessionKeys, sealSessionMessage, openSessionMessage, TO_DEVICE, TO_SERVER, type SessionKeys } from '../protocol/session.ts';
-import { nodeAeadPrims } from '../server/crypto-prims.ts';
-import { sha256Bytes } from '../host-bridge/extract.ts';
 import { CoreDevice, ImageDevice, TestKms, readyDevice, type Device } from './helpers/harness.ts';
 import { stateOf } from './fuzz/device-checks.ts';
+import { PssEnd } from './helpers/pss-end.ts';
 
 const NOW = Date.UTC(2026, 10, 24, 9);
 const FUNDS = 1_000_000;
@@ -137,28 +134,6 @@ const BAD_ARGUMENTS: [number, object, string][] = [
   [Command.SESSION_OPEN, { nonce: 5 }, 'nonce a number']
 ];
 
-/** The PSS end of a secure session that can seal any plaintext, JSON or not. */
-class RawPss {
-  keys!: SessionKeys;
-  sent = 0;
-  received = 0;
-  constructor(private kms: TestKms) {}
-  async open(d: Device) {
-    const nonce = nodeCrypto.randomBytes(16).toString('latin1');
-    const r = await d.call(Command.SESSION_OPEN, { nonce: toHex(nonce) });
-    this.keys = sessionKeys(sha256Bytes, this.kms.deviceKey.toString('latin1'), r.device, nonce, fromHex(r.nonce), '')!;
-  }
-  /** The device's answer inside the session: {ok} or {error: {code, detail}}. */
-  async send(d: Device, plaintext: string): Promise<any> {
-    const m = toHex(sealSessionMessage(nodeAeadPrims, this.keys, TO_DEVICE, ++this.sent, nodeCrypto.randomBytes(16).toString('latin1'), plaintext));
-    const r = await d.call(Command.SESSION, { m });
-    const o = openSessionMessage(nodeAeadPrims, this.keys, TO_SERVER, this.received + 1, fromHex(r.m));
-    expect(o, 'the answer authenticates').to.not.equal(null);
-    this.received = o!.counter;
-    return JSON.parse(o!.plaintext);
-  }
-}
-
 for (const target of ['core', 'image'] as const) {
   describe(`request validation on the ${target === 'core' ? 'TypeScript core' : 'built pico image in the virtual board'}`, function () {
     this.timeout(120000);
@@ -213,7 +188,7 @@ for (const target of ['core', 'image'] as const) {
     });
 
     it('inside a secure session: a malformed inner request is refused with 5 and loads no funds', async () => {
-      const pss = new RawPss(kms);
+      const pss = new PssEnd(kms);
       await pss.open(d);
       const before = await state(d);
       const funds = kms.funds(2, 5000);

@@ -6,45 +6,13 @@ import { expect } from 'chai';
 import nodeCrypto from 'node:crypto';
 import { Command } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
-import { fromHex, toHex, asciiJson } from '../protocol/bytes.ts';
-import { sessionKeys, sealSessionMessage, openSessionMessage, TO_DEVICE, TO_SERVER, type SessionKeys } from '../protocol/session.ts';
 import { decodeBlock, blockDigest, confirmMessage } from '../protocol/block.ts';
-import { nodeAeadPrims } from '../server/crypto-prims.ts';
-import { CoreDevice, ImageDevice, TestKms, readyDevice, DeviceError, type Device } from './helpers/harness.ts';
+import { CoreDevice, ImageDevice, TestKms, readyDevice, type Device } from './helpers/harness.ts';
 import { expectCode } from './helpers/harness.ts';
 import { memoryBoard } from './helpers/memory-board.ts';
 import { checkInvariants } from './helpers/invariants.ts';
+import { PssEnd } from './helpers/pss-end.ts';
 import { extractBlock, sha256Bytes } from '../host-bridge/extract.ts';
-
-/** The PSS end of a session, as the data center runs it. */
-class PssEnd {
-  keys!: SessionKeys;
-  sent = 0;
-  received = 0;
-  constructor(private kms: TestKms) {}
-  async open(d: Device) {
-    const nonce = nodeCrypto.randomBytes(16).toString('latin1');
-    const r = await d.call(Command.SESSION_OPEN, { nonce: toHex(nonce) });
-    expect(r.device).to.equal(this.kms.device);
-    this.keys = sessionKeys(sha256Bytes, this.kms.deviceKey.toString('latin1'), r.device, nonce, fromHex(r.nonce), '')!;
-  }
-  seal(type: number, payload: object): string {
-    return toHex(sealSessionMessage(nodeAeadPrims, this.keys, TO_DEVICE, ++this.sent, nodeCrypto.randomBytes(16).toString('latin1'), asciiJson({ type, payload })));
-  }
-  openAnswer(m: string) {
-    const o = openSessionMessage(nodeAeadPrims, this.keys, TO_SERVER, this.received + 1, fromHex(m));
-    expect(o, 'answer authenticates').to.not.equal(null);
-    this.received = o!.counter;
-    return JSON.parse(o!.plaintext);
-  }
-  async call(d: Device, type: number, payload: object = {}) {
-    const r = await d.call(Command.SESSION, { m: this.seal(type, payload) });
-    const a = this.openAnswer(r.m);
-    if (a.error) throw new DeviceError(a.error.code, a.error.message);
-    return a.ok;
-  }
-}
-
 
 const targets: [string, () => Device][] = [
   ['TS core', () => new CoreDevice(memoryBoard({ pageBytes: 4096, pageCount: 4 }))],
