@@ -11,11 +11,13 @@ const HINTS: { [code: number]: string } = {
 };
 
 export class PsdError extends Error {
+  /** the data center's own code, when the PSS refused (server/errors.ts) */
+  pssCode?: string;
   constructor(public code: number, detail?: string, public hint: string | undefined = HINTS[code]) {
-    super((ErrorMessage[code] ?? HostErrorMessage[code] ?? 'error ' + code) + (detail ? ': ' + detail : ''));
+    super((ErrorMessage[code] ?? HostErrorMessage[code] ?? PSS_REFUSAL_MESSAGE[code] ?? 'error ' + code) + (detail ? ': ' + detail : ''));
   }
   toJSON() {
-    return { code: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}) };
+    return { code: this.code, message: this.message, ...(this.pssCode ? { pssCode: this.pssCode } : {}), ...(this.hint ? { hint: this.hint } : {}) };
   }
 }
 
@@ -23,4 +25,52 @@ export class PsdError extends Error {
 export function deviceError(body: { code?: unknown; detail?: unknown }): PsdError {
   const code = typeof body.code === 'number' ? body.code : ErrorCode.INTERNAL;
   return new PsdError(code, typeof body.detail === 'string' ? body.detail : undefined);
+}
+
+/**
+ * The data center's refusals (server/errors.ts codes) as the host reports them: each its own
+ * number (110 and up, host-side only), message and hint, so `psd` says what the PSS refused
+ * instead of an internal error. Codes of the way to the PSS (no PSS, no answer, line lost)
+ * map to the host's own.
+ */
+export const PssRefusal: { [pssCode: string]: { code: number; message: string; hint?: string } } = {
+  UNKNOWN_DEVICE: { code: 110, message: 'device not registered at the data center', hint: 'provision it with psd provision --kms, or check --pss' },
+  REVOKED: { code: 111, message: 'device revoked at the data center', hint: 'its uploads, sessions and funds resets are refused; ask the operator' },
+  REPLAY: { code: 112, message: 'the data center holds another block under this number (replay)', hint: 'the host store holds a block the PSS never confirmed: do not retry it; tell the operator' },
+  GAP: { code: 113, message: 'blocks are missing before this one at the data center (sequence gap)', hint: 'upload the earlier blocks first (psd store list)' },
+  BAD_SEAL: { code: 114, message: 'the block seal does not authenticate', hint: 'the block was altered, or the device holds other keys than the KMS' },
+  NOT_AUTHORISED: { code: 115, message: 'not authorised by the data center', hint: 'operator requests (provision, funds) need an operator credential: PSS_CREDENTIALS=<file from pss credential>' },
+  BALANCE: { code: 116, message: 'funds beyond the account balance', hint: 'deposit first (pss deposit), or load less' },
+  NO_ACCOUNT: { code: 117, message: 'the device has no customer account at the data center', hint: 'pss account assign <device> --account <n>' },
+  IMPLAUSIBLE: { code: 118, message: 'the block does not add up (registers, sums, customers or times)' },
+  BAD_BLOCK: { code: 119, message: 'not a statistics block the data center reads' },
+  WRONG_ALGORITHM: { code: 120, message: 'the block is sealed with another algorithm than the device was registered with' },
+  NO_CERTIFICATE: { code: 121, message: 'no certified public key for this device at the data center' },
+  CERTIFIED: { code: 122, message: 'the device is already certified with another public key' },
+  SESSION: { code: 123, message: 'the secure session with the data center failed' },
+  BAD_ARGUMENT: { code: 124, message: 'the data center refused an argument' },
+  STORAGE: { code: 125, message: 'the data center could not store it (nothing changed)', hint: 'try again later' },
+  BUSY: { code: 126, message: 'the data center is busy', hint: 'try again' },
+  OTHER: { code: 127, message: 'refused by the data center' }
+};
+
+const PSS_REFUSAL_MESSAGE: { [code: number]: string } = {};
+for (const k in PssRefusal) PSS_REFUSAL_MESSAGE[PssRefusal[k].code] = PssRefusal[k].message;
+
+/** `psd upload` exits with this when some blocks were stored and others refused (or not sent). */
+export const EXIT_PARTLY_DONE = 3;
+
+/** What the PSS client threw (PssClientError: {code, message}), as a PsdError with its own number. */
+export function pssError(e: unknown): PsdError | unknown {
+  if (e instanceof PsdError || !e || typeof e !== 'object' || typeof (e as { code?: unknown }).code !== 'string') return e;
+  const { code, message } = e as { code: string; message: string };
+  if (code === 'NO_PSS') return new PsdError(ErrorCode.NO_PSS, message, 'start it with `pss serve` or check --pss');
+  if (code === 'NO_ANSWER') return new PsdError(ErrorCode.NO_ANSWER, message, 'the PSS did not answer: is it running and reachable?');
+  if (code === 'LINE_LOST') return new PsdError(ErrorCode.LINE_LOST, message, 'the connection to the PSS was lost; run the command again');
+  if (code === 'NOT_PSS') return new PsdError(ErrorCode.WRONG_DEVICE, message, 'something answered at --pss, but not a PSS');
+  if (code === 'NOT_PROVISIONED') return new PsdError(ErrorCode.NOT_PROVISIONED, message);
+  const r = PssRefusal[code] ?? PssRefusal.OTHER;
+  const err = new PsdError(r.code, r === PssRefusal.OTHER ? `${code}: ${message}` : message, r.hint);
+  err.pssCode = code;
+  return err;
 }

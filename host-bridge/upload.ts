@@ -8,7 +8,7 @@ import { Command as Cmd } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { BlockStore, defaultStoreDir } from './store.ts';
 import { PssClient, runSession } from './pss-client.ts';
-import { PsdError } from './errors.ts';
+import { PsdError, pssError, EXIT_PARTLY_DONE } from './errors.ts';
 import type { PsdClient } from './client.ts';
 import type { CliKit } from './franking.ts';
 import { int } from './franking.ts';
@@ -17,19 +17,43 @@ import { keyValues, table, money } from './output.ts';
 export interface UploadResult {
   device: number;
   seq: number;
+  /** stored: the PSS took it now; repeat: it had this very block already; refused: it said no (see error); not sent: the PSS could not be reached for it */
+  outcome: 'stored' | 'repeat' | 'refused' | 'not sent';
   stored: boolean;
   confirmed: boolean;
+  /** the refusal: the host's number, the PSS's code and its message */
+  error?: { code: number; pssCode?: string; message: string };
   note?: string;
 }
 
-/** Uploads every good pending block of the store; confirms on the PSD when one is connected. */
+/**
+ * Uploads every good pending block of the store; confirms on the PSD when one is connected.
+ * A block the PSS refuses (not registered, revoked, replay, gap, bad seal ...) is reported
+ * with the refusal and the others go on; once the PSS cannot be reached, the rest are
+ * reported as not sent. Never throws for a block: the results say what happened to each.
+ */
 export async function uploadStored(store: BlockStore, pss: PssClient, psd: PsdClient | null): Promise<UploadResult[]> {
   const out: UploadResult[] = [];
+  let unreachable: PsdError | null = null;
   for (const b of await store.pending()) {
     const h = b.block.header;
-    const answer = await pss.upload(b.bytes);
+    if (unreachable) {
+      out.push({ device: h.device, seq: h.seq, outcome: 'not sent', stored: false, confirmed: false, error: { code: unreachable.code, message: unreachable.message } });
+      continue;
+    }
+    let answer;
+    try {
+      answer = await pss.upload(b.bytes);
+    } catch (e) {
+      const err = pssError(e);
+      if (!(err instanceof PsdError)) throw e;
+      const r: UploadResult = { device: h.device, seq: h.seq, outcome: err.pssCode ? 'refused' : 'not sent', stored: false, confirmed: false, error: { code: err.code, ...(err.pssCode ? { pssCode: err.pssCode } : {}), message: err.message } };
+      if (!err.pssCode) unreachable = err;
+      out.push(r);
+      continue;
+    }
     await store.markUploaded(h.device, h.seq);
-    const r: UploadResult = { device: h.device, seq: h.seq, stored: answer.stored, confirmed: false };
+    const r: UploadResult = { device: h.device, seq: h.seq, outcome: answer.stored ? 'stored' : 'repeat', stored: answer.stored, confirmed: false };
     if (psd) {
       try {
         await psd.request(Cmd.CONFIRM, { seq: h.seq, mac: answer.confirmation });
@@ -45,6 +69,13 @@ export async function uploadStored(store: BlockStore, pss: PssClient, psd: PsdCl
     out.push(r);
   }
   return out;
+}
+
+/** The table's PSS column for one block. */
+export function outcomeText(r: UploadResult): string {
+  if (r.outcome === 'stored') return 'stored';
+  if (r.outcome === 'repeat') return 'already stored';
+  return `${r.outcome}: error ${r.error!.code}${r.error!.pssCode ? ' (' + r.error!.pssCode + ')' : ''}: ${r.error!.message}`;
 }
 
 export function addUploadCommand(program: Command, kit: CliKit) {
@@ -86,19 +117,34 @@ export function addUploadCommand(program: Command, kit: CliKit) {
               ...(report.error ? ([['stopped', `${report.error.code}: ${report.error.message}`]] as [string, unknown][]) : [])
             ])
           );
-          if (report.error) throw new PsdError(ErrorCode.INTERNAL, `session stopped: ${report.error.message}`);
+          if (report.error) {
+            const err = pssError(report.error);
+            throw err instanceof PsdError ? err : new PsdError(ErrorCode.INTERNAL, `session stopped: ${report.error.message}`);
+          }
           return;
         }
         const results = o.device ? await kit.withDevice(cmd, (c) => uploadStored(store, pss, c)) : await uploadStored(store, pss, null);
         kit.print(cmd, results, () =>
           results.length
             ? table(
-                results.map((r) => [`PSD-${r.device}`, r.seq, r.stored ? 'stored' : 'repeat', r.confirmed ? 'yes' : 'no', r.note ?? '']),
+                results.map((r) => [`PSD-${r.device}`, r.seq, outcomeText(r), r.confirmed ? 'yes' : 'no', r.note ?? '']),
                 ['device', 'block', 'PSS', 'confirmed', 'note']
               )
             : 'nothing to upload: the host store has no pending blocks (psd stats extract makes one)'
         );
-        if (results.some((r) => o.device && !r.confirmed)) throw new PsdError(ErrorCode.INTERNAL, 'some blocks were uploaded but not confirmed on the PSD', 'see the notes above; run psd upload again');
+        const failed = results.filter((r) => r.outcome === 'refused' || r.outcome === 'not sent');
+        const unconfirmed = results.filter((r) => o.device && (r.outcome === 'stored' || r.outcome === 'repeat') && !r.confirmed);
+        if (failed.length || unconfirmed.length) {
+          // partly done: what went through is stored (and confirmed); the table says why the rest did not
+          const why = [
+            failed.length ? `${failed.length} of ${results.length} blocks ${failed.every((r) => r.outcome === 'refused') ? 'refused by the PSS' : 'refused or not sent'}` : '',
+            unconfirmed.length ? `${unconfirmed.length} uploaded but not confirmed on the PSD` : ''
+          ].filter(Boolean);
+          if (!kit.json(cmd)) console.error(`psd: partly done (exit ${EXIT_PARTLY_DONE}): ${why.join('; ')}; see the table above`);
+          process.exitCode = EXIT_PARTLY_DONE;
+        }
+      } catch (e) {
+        throw pssError(e);
       } finally {
         await pss.close();
       }
@@ -111,12 +157,16 @@ export function addUploadCommand(program: Command, kit: CliKit) {
 export async function provisionFromKms(c: PsdClient, pssAddress: string, boardSeal?: 'hmac' | 'ed25519') {
   const s = await c.request(Cmd.STATUS);
   if (s.device) throw new PsdError(ErrorCode.BAD_ARGUMENT, `already provisioned as PSD-${s.device}`);
-  const pss = await PssClient.connect(pssAddress);
+  const pss = await PssClient.connect(pssAddress).catch((e) => {
+    throw pssError(e);
+  });
   try {
     const reg = await pss.register(s.deviceId.replace(/^unprovisioned-/, ''), s.board, boardSeal);
     const r = await c.request(Cmd.PROVISION, { device: reg.device, deviceKey: reg.deviceKey, kmsKey: reg.kmsKey });
     const certificate = r.publicKey ? await pss.certify(reg.device, r.publicKey) : null;
     return { device: r.device, seal: r.seal, publicKey: r.publicKey, certified: !!certificate };
+  } catch (e) {
+    throw pssError(e);
   } finally {
     await pss.close();
   }
@@ -126,10 +176,14 @@ export async function provisionFromKms(c: PsdClient, pssAddress: string, boardSe
 export async function fundsFromKms(c: PsdClient, pssAddress: string, amount: number) {
   const s = await c.request(Cmd.STATUS);
   if (!s.device) throw new PsdError(ErrorCode.NOT_PROVISIONED, undefined, 'psd provision --kms first');
-  const pss = await PssClient.connect(pssAddress);
+  const pss = await PssClient.connect(pssAddress).catch((e) => {
+    throw pssError(e);
+  });
   try {
     const reset = await pss.funds(s.device, amount);
     return await c.request(Cmd.FUNDS, { counter: reset.counter, amount: reset.amount, mac: reset.mac });
+  } catch (e) {
+    throw pssError(e);
   } finally {
     await pss.close();
   }

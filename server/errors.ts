@@ -32,6 +32,14 @@ export const PssErrorCode = {
   CERTIFIED: 'CERTIFIED',
   /** the secure session: out of order, failed, or the PSD refused */
   SESSION: 'SESSION',
+  /** an operator or auditor request without a valid credential of a role that may make it */
+  NOT_AUTHORISED: 'NOT_AUTHORISED',
+  /** a funds reset beyond the balance of the device's customer account */
+  BALANCE: 'BALANCE',
+  /** a funds reset for a device that belongs to no customer account */
+  NO_ACCOUNT: 'NO_ACCOUNT',
+  /** an account number that does not exist */
+  UNKNOWN_ACCOUNT: 'UNKNOWN_ACCOUNT',
   /** the database could not be written; nothing was changed */
   STORAGE: 'STORAGE',
   /** another process holds the data directory's write lock too long */
