@@ -2,10 +2,11 @@
 import { Store } from './db.ts';
 import { Kms } from './kms.ts';
 import { Pss } from './pss.ts';
-import { loadOrCreateSecrets } from './keyfiles.ts';
+import { loadOrCreateSecrets, platformDataDir, type MasterKeySource } from './keyfiles.ts';
 import type { SealPrimitives } from './verify.ts';
 
-export const DEFAULT_DATA_DIR = './pss-data';
+/** The platform's data directory (~/.local/share/psd-lab/pss on Linux), not the working folder. */
+export const DEFAULT_DATA_DIR = platformDataDir();
 
 export interface DataCenter {
   dir: string;
@@ -15,8 +16,8 @@ export interface DataCenter {
   close(): void;
 }
 
-export async function openDataCenter(dir: string = DEFAULT_DATA_DIR, prims?: SealPrimitives): Promise<DataCenter> {
-  const secrets = loadOrCreateSecrets(dir);
+export async function openDataCenter(dir: string = DEFAULT_DATA_DIR, prims?: SealPrimitives, keys?: MasterKeySource): Promise<DataCenter> {
+  const secrets = loadOrCreateSecrets(dir, keys);
   const store = await Store.open(dir);
   const kms = new Kms(store, secrets);
   const pss = new Pss(store, kms, prims);

@@ -1,10 +1,68 @@
 // The KMS's own secrets, one file each in the data directory, mode 0600, created on first
-// start: the master key (device keys derive from it) and the CA's Ed25519 seed.
+// start: the master key (device keys derive from it) and the CA's Ed25519 seed. A deployment
+// that keeps the master key elsewhere gives it as a file (PSS_MASTER_KEY_FILE, 32 raw bytes
+// or 64 hex digits, mode 0600) or in the environment (PSS_MASTER_KEY, 64 hex digits); then
+// no master key file is made in the data directory.
+//
+// The data directory itself (server/paths.ts) is 0700: `pss` refuses one others can read.
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import nacl from 'tweetnacl';
+import envPaths from 'env-paths';
 import { PssError } from './errors.ts';
+
+/** The platform's data directory for the PSS: ~/.local/share/psd-lab/pss on Linux ($XDG_DATA_HOME),
+ * ~/Library/Application Support/psd-lab/pss on macOS, %LOCALAPPDATA%\psd-lab\Data\pss on Windows. */
+export function platformDataDir(): string {
+  return path.join(envPaths('psd-lab', { suffix: '' }).data, 'pss');
+}
+
+/**
+ * Creates the data directory 0700 (its parents too), or checks an existing one: refused when
+ * others can read, write or enter it (the master key and the database are in it), like ssh.
+ */
+export function ensurePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.statSync(dir);
+  if (!st.isDirectory()) throw new PssError('STORAGE', `${dir} is not a directory`);
+  if (process.platform !== 'win32' && st.mode & 0o077)
+    throw new PssError('STORAGE', `data directory ${dir} is open to others (mode ${(st.mode & 0o777).toString(8)}): it holds the KMS keys; chmod 700 it`);
+}
+
+export interface MasterKeySource {
+  /** a file holding the master key (32 raw bytes or 64 hex digits), mode 0600 */
+  masterKeyFile?: string;
+  /** the master key as 64 hex digits */
+  masterKeyHex?: string;
+}
+
+/** PSS_MASTER_KEY_FILE / PSS_MASTER_KEY of the environment, if set. */
+export function masterKeyFromEnv(env: NodeJS.ProcessEnv = process.env): MasterKeySource {
+  return { masterKeyFile: env.PSS_MASTER_KEY_FILE || undefined, masterKeyHex: env.PSS_MASTER_KEY || undefined };
+}
+
+/** The master key (byte string) from a file or hex given, or null: use the data directory's. */
+export function externalMasterKey(src: MasterKeySource): string | null {
+  if (src.masterKeyHex !== undefined) {
+    if (!/^[0-9a-fA-F]{64}$/.test(src.masterKeyHex.trim())) throw new PssError('BAD_ARGUMENT', 'PSS_MASTER_KEY must be 64 hex digits (32 bytes)');
+    return Buffer.from(src.masterKeyHex.trim(), 'hex').toString('latin1');
+  }
+  if (src.masterKeyFile === undefined) return null;
+  const file = src.masterKeyFile;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (e) {
+    throw new PssError('STORAGE', `cannot read the master key file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (process.platform !== 'win32' && st.mode & 0o077) throw new PssError('STORAGE', `${file} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+  const bytes = fs.readFileSync(file);
+  if (bytes.length === 32) return bytes.toString('latin1');
+  const text = bytes.toString('latin1').trim();
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex').toString('latin1');
+  throw new PssError('STORAGE', `${file} holds ${bytes.length} bytes: not a 32-byte master key (raw, or 64 hex digits)`);
+}
 
 export const MASTER_KEY_FILE = 'kms-master.key';
 export const CA_SEED_FILE = 'kms-ca.seed';
@@ -15,11 +73,11 @@ export interface KmsSecrets {
   ca: nacl.SignKeyPair;
 }
 
-export function loadOrCreateSecrets(dir: string): KmsSecrets {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const master = loadOrCreate32(path.join(dir, MASTER_KEY_FILE));
+export function loadOrCreateSecrets(dir: string, source: MasterKeySource = masterKeyFromEnv()): KmsSecrets {
+  ensurePrivateDir(dir);
+  const master = externalMasterKey(source) ?? loadOrCreate32(path.join(dir, MASTER_KEY_FILE)).toString('latin1');
   const seed = loadOrCreate32(path.join(dir, CA_SEED_FILE));
-  return { master: master.toString('latin1'), ca: nacl.sign.keyPair.fromSeed(new Uint8Array(seed)) };
+  return { master, ca: nacl.sign.keyPair.fromSeed(new Uint8Array(seed)) };
 }
 
 function loadOrCreate32(file: string): Buffer {

@@ -5,14 +5,15 @@ import path from 'node:path';
 import { u32 } from '../protocol/bytes.ts';
 import { hmacSha256 } from './hashes.ts';
 import { Store } from './db.ts';
-import { MASTER_KEY_FILE } from './keyfiles.ts';
+import { MASTER_KEY_FILE, externalMasterKey, masterKeyFromEnv } from './keyfiles.ts';
 import { DEFAULT_DATA_DIR } from './datacenter.ts';
 import { PssError } from './errors.ts';
 
 export async function kmsKeyLookup(opts: { db?: string; masterKeyFile?: string }): Promise<(device: number) => string | null> {
   const dir = opts.db ? path.dirname(opts.db) : DEFAULT_DATA_DIR;
-  const keyFile = opts.masterKeyFile ?? path.join(dir, MASTER_KEY_FILE);
-  const master = fs.readFileSync(keyFile);
+  const external = externalMasterKey(opts.masterKeyFile ? { masterKeyFile: opts.masterKeyFile } : masterKeyFromEnv());
+  const keyFile = path.join(dir, MASTER_KEY_FILE);
+  const master = external !== null ? Buffer.from(external, 'latin1') : fs.readFileSync(keyFile);
   if (master.length !== 32) throw new PssError('STORAGE', `${keyFile} holds ${master.length} bytes, not a 32-byte master key`);
   const store = await Store.open(dir);
   const known = new Set(store.all<{ device: number }>('SELECT device FROM devices').map((r) => r.device));

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { DEFAULT_DATA_DIR } from '../datacenter.ts';
 import { PssError } from '../errors.ts';
 
-/** --data on the subcommand or the program, else PSS_DATA, else ./pss-data. */
+/** --data on the subcommand or the program, else PSS_DATA, else the platform's data directory. */
 export function dataDir(cmd: Command): string {
   const o = cmd.optsWithGlobals() as { data?: string };
   return path.resolve(o.data ?? process.env.PSS_DATA ?? DEFAULT_DATA_DIR);
