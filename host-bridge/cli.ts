@@ -1,7 +1,7 @@
 // `psd`: the host bridge CLI. Every subcommand has --help; --json gives machine output;
 // errors print a code, a message and a hint, and exit non-zero.
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { PsdError } from './errors.ts';
 import { openLink, listPorts } from './link.ts';
 import { PsdClient } from './client.ts';
@@ -50,12 +50,19 @@ function print(cmd: Command, value: unknown, human: () => string) {
 
 program
   .command('ports')
-  .description('list serial ports that may carry a PSD')
+  .description('list serial ports that may carry a PSD, and the virtual boards and real-interpreter runs (psd sim, demo, tests) running on this machine')
   .action(async (_o, cmd: Command) => {
     const ports = await listPorts();
-    print(cmd, ports, () =>
-      ports.length ? table(ports.map((p) => [p.path, p.manufacturer ?? '', p.vendorId ? `${p.vendorId}:${p.productId}` : '']), ['port', 'manufacturer', 'usb id']) : 'no serial ports found'
-    );
+    const { listRunning } = await import('../tools/vboard/running.ts');
+    const running = listRunning();
+    const rows: string[][] = ports.map((p) => [p.path, 'serial', p.manufacturer ?? '', p.vendorId ? `usb id ${p.vendorId}:${p.productId}` : '']);
+    for (const r of running) {
+      const what = r.kind === 'real' ? `real interpreter (linux), process ${r.pid}` : `virtual board ${r.board}, process ${r.pid}`;
+      const where = r.kind === 'real' ? `dir ${r.dir}` : `flash ${r.flashFile}`;
+      if (r.pty) rows.push([r.pty, r.kind === 'real' ? 'real' : 'virtual', what, where]);
+      rows.push([r.tcp, r.kind === 'real' ? 'real' : 'virtual', what, where]);
+    }
+    print(cmd, { serial: ports, running }, () => (rows.length ? table(rows, ['port', 'kind', 'what', 'details']) : 'no serial ports found, and no virtual board or real-interpreter run (start one with psd sim)'));
   });
 
 program
@@ -101,24 +108,29 @@ program.addCommand(storeCommand());
 
 program
   .command('sim')
-  .description('run the built firmware image in the virtual board (or, with --real, the linux image on the real Espruino interpreter) and offer its serial line')
+  .description('run the built firmware image in the virtual board (or, with --real, the linux image on the real Espruino interpreter) and offer its serial line; with --console, show what that board printed on its own console instead')
   .option('-b, --board <id>', 'board definition (see board-defs/); required without --real')
   .option('--image <file>', 'firmware image (default dist/firmware/<board>.js)')
-  .option('--flash-file <file>', 'file holding the board flash; kept across restarts (default .psd/<board>.flash)')
+  .option('--flash-file <file>', 'file holding the board flash; kept across restarts, locked while a sim runs on it (default .psd/<board>.flash)')
   .option('--real', 'boot dist/firmware/linux.js on Espruino 2v29 built for Linux (ESPRUINO_BIN), from Storage like a board')
   .addOption(new Option('--memory <build>', 'with --real: resizable, or 5100 / 2630 variables (ESPRUINO_BIN-5100vars, -2630vars)').choices(['resizable', '5100', '2630']).default('resizable'))
   .option('--dir <folder>', 'with --real: the working folder (espruino.flash, console.log); kept across restarts (default .psd/linux-real)')
   .option('--tcp-port <n>', 'TCP port for tcp://127.0.0.1:<n> (0 picks one)', '0')
   .option('--pty-link <path>', 'make the pseudo-terminal reachable at this path too')
-  .option('--no-pty', 'offer TCP only')
+  .option('--no-pty', 'offer TCP only (also what happens, with a line saying so, where socat is not installed)')
+  .option('--console', 'do not start a board: print the console output the board of --board/--flash-file (or --real/--dir) keeps in its file, running or not')
+  .option('--lines <n>', 'with --console: only the last n lines', int(1, 1000000))
   .action(async (o, cmd: Command) => {
+    if (o.console) return showConsole(cmd, o);
     let sim: { ptyPath?: string; tcpUrl: string; close(): Promise<void> };
     let info: object;
     let rows: [string, string][];
+    const { socatMissing } = await import('../tools/vboard/expose.ts');
     if (o.real) {
       if (o.board && o.board !== 'linux') throw new PsdError(6, `--real runs the linux image only (not ${o.board})`, 'build it with npm run build -- --board linux');
       const { findEspruino, noEspruinoReason } = await import('../tools/real/binary.ts');
       if (!findEspruino(o.memory)) throw new PsdError(6, noEspruinoReason(o.memory));
+      if (socatMissing()) throw new PsdError(6, 'socat is not installed: the real interpreter opens its Serial1 on a pseudo-terminal socat makes', 'apt-get install socat (the virtual board, psd sim --board <id>, works without it over TCP)');
       const { runReal } = await import('../tools/real/run.ts');
       const dir = path.resolve(o.dir ?? '.psd/linux-real');
       const real = await runReal({ image: o.image, dir, memory: o.memory, tcpPort: Number(o.tcpPort), pty: o.pty, ptyLink: o.ptyLink });
@@ -129,7 +141,7 @@ program
         ['serial (pty)', real.ptyPath ?? '-'],
         ['tcp', real.tcpUrl],
         ['flash file', real.board.flashFile],
-        ['console log', real.board.consoleLog]
+        ['console log', `${real.board.consoleLog} (psd sim --real --console shows it)`]
       ];
     } else {
       if (!o.board) throw new PsdError(6, 'sim needs --board <id> (or --real for the linux image on the real interpreter)');
@@ -139,36 +151,109 @@ program
       } catch (e) {
         throw new PsdError(6, (e as Error).message);
       }
+      let pty = o.pty !== false;
+      if (pty && socatMissing()) {
+        pty = false;
+        process.stderr.write('psd sim: socat is not installed, so no pseudo-terminal: offering TCP only (apt-get install socat for a pty; --no-pty says this on purpose)\n');
+      }
       const { runSim } = await import('../tools/vboard/run.ts');
-      const virtual = await runSim({ board: o.board, image: o.image, flashFile: o.flashFile, tcpPort: Number(o.tcpPort), pty: o.pty, ptyLink: o.ptyLink });
+      const { FlashInUseError } = await import('../tools/vboard/running.ts');
+      let virtual;
+      try {
+        virtual = await runSim({ board: o.board, image: o.image, flashFile: o.flashFile, tcpPort: Number(o.tcpPort), pty, ptyLink: o.ptyLink });
+      } catch (e) {
+        if (e instanceof FlashInUseError) throw new PsdError(6, e.message, '`psd ports` lists the boards running on this machine');
+        throw e;
+      }
       sim = virtual;
-      info = { board: o.board, pty: virtual.ptyPath, tcp: virtual.tcpUrl, flashFile: virtual.flashFile, pid: process.pid };
+      info = { board: o.board, pty: virtual.ptyPath, tcp: virtual.tcpUrl, flashFile: virtual.flashFile, console: virtual.consoleLog, pid: process.pid };
       rows = [
         ['virtual PSD', o.board],
         ['serial (pty)', virtual.ptyPath ?? '-'],
         ['tcp', virtual.tcpUrl],
-        ['flash file', virtual.flashFile]
+        ['flash file', virtual.flashFile],
+        ['console log', `${virtual.consoleLog} (psd sim --board ${o.board} --console shows it)`]
       ];
     }
     print(cmd, info, () => keyValues([...rows, ['try', `psd --port ${sim.ptyPath ?? sim.tcpUrl} status`]]));
+    let stopping = false;
     const stop = async () => {
-      await sim.close();
-      process.exit(0);
+      if (stopping) return;
+      stopping = true;
+      try {
+        await sim.close();
+      } finally {
+        process.exit(0);
+      }
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    process.on('SIGHUP', stop);
   });
 
+/** `psd sim --console`: the console file of the board --board/--flash-file or --real/--dir name. */
+async function showConsole(cmd: Command, o: { real?: boolean; board?: string; flashFile?: string; dir?: string; lines?: number }) {
+  const fs = await import('node:fs');
+  let file: string;
+  if (o.real) file = path.join(path.resolve(o.dir ?? '.psd/linux-real'), 'console.log');
+  else {
+    if (!o.board && !o.flashFile) throw new PsdError(6, 'sim --console needs --board <id> (or --flash-file, or --real [--dir])');
+    const { consoleLogFor } = await import('../tools/vboard/run.ts');
+    file = consoleLogFor(o.flashFile ?? `.psd/${o.board}.flash`);
+  }
+  if (!fs.existsSync(file)) throw new PsdError(6, `no console output kept at ${file}: no sim has run ${o.real ? 'in that folder' : 'on that flash file'} yet`);
+  let lines = fs.readFileSync(file, 'latin1').split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const total = lines.length;
+  if (o.lines) lines = lines.slice(-o.lines);
+  print(cmd, { file, lines: total, shown: lines }, () => lines.join('\n') + `\n(${file}: ${lines.length} of ${total} lines)`);
+}
+
+/** --json anywhere on the line (the program's, or a subcommand's own, as `store list --json`). */
+function wantsJson(argv: string[]): boolean {
+  const args = argv.slice(2);
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).includes('--json');
+}
+
+/** Every command throws instead of exiting, and with --json writes no text error of its own. */
+function configureAll(cmd: Command, json: boolean) {
+  cmd.exitOverride();
+  if (json) cmd.configureOutput({ outputError: () => {} }).showHelpAfterError(false);
+  for (const sub of cmd.commands) configureAll(sub, json);
+}
+
+/** With --json an error is JSON too, `{"error": {code, message, hint}}`: on stdout, where the
+ * machine output goes, and on stderr as before; argument errors included (code 6). */
+function reportError(err: PsdError, json: boolean) {
+  if (json) {
+    const text = JSON.stringify({ error: err.toJSON() });
+    console.log(text);
+    console.error(text);
+  } else console.error(`psd: error ${err.code}: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`);
+}
+
 export async function main(argv: string[]) {
+  const json = wantsJson(argv);
+  configureAll(program, json);
   try {
     await program.parseAsync(argv);
   } catch (e: any) {
+    if (e instanceof CommanderError) {
+      // --help, --version: not errors
+      if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') {
+        process.exitCode = 0;
+        return;
+      }
+      // commander printed it already, unless --json
+      if (json) reportError(new PsdError(6, e.message.replace(/^error: /, ''), 'see psd <command> --help'), true);
+      process.exitCode = e.exitCode || 1;
+      return;
+    }
     // a path the user gave that is not a directory or not readable is their argument's fault
     const userPath = typeof e?.code === 'string' && /^(ENOTDIR|EACCES|EPERM|EISDIR|ENOENT|EEXIST)$/.test(e.code);
     const err = e instanceof PsdError ? e : new PsdError(userPath ? 6 : 8, e?.message ?? String(e));
-    const opts = program.opts() as GlobalOpts;
-    if (opts.json) console.error(JSON.stringify({ error: err.toJSON() }));
-    else console.error(`psd: error ${err.code}: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`);
+    reportError(err, json);
     process.exitCode = 1;
   }
 }

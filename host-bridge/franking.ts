@@ -34,6 +34,19 @@ export function int(min: number, max: number) {
   };
 }
 
+/** commander argument parser: a device as every screen prints it (`PSD-4711`) or its number (`4711`) */
+export function deviceNumber(min = 0, max = MAX_U32) {
+  const n = int(min, max);
+  return (v: string): number => {
+    const m = /^\s*psd-(.*)$/i.exec(v);
+    try {
+      return n(m ? m[1] : v);
+    } catch (e) {
+      throw new InvalidArgumentError(`not a device: ${v} (give it as PSD-4711 or 4711; ${(e as Error).message})`);
+    }
+  };
+}
+
 function hex(bytes: number) {
   return (v: string): string => {
     if (!new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(v)) throw new InvalidArgumentError(`must be ${bytes} bytes as ${bytes * 2} hex digits`);
@@ -122,7 +135,7 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
       'give an unprovisioned device its number and keys, once: from the KMS (--kms: it registers the device, and certifies the public key of a board that signs), or LAB/TEST ONLY from keys given here'
     )
     .addOption(new Option('--kms <host:port>', 'the data center (pss serve) that registers the device').env('PSS_ADDRESS'))
-    .option('--device <n>', 'LAB/TEST: device number', int(1, MAX_U32))
+    .option('--device <n>', 'LAB/TEST: device number (4711 or PSD-4711)', deviceNumber(1, MAX_U32))
     .option('--device-key <hex64>', 'LAB/TEST: device key (MACs indicia and blocks), 32 bytes hex', hex(32))
     .option('--kms-key <hex64>', 'LAB/TEST: KMS key (authenticates funds resets), 32 bytes hex', hex(32))
     .action(async (o, cmd: Command) => {
@@ -249,8 +262,23 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
         let inFlight: { id: number; count: number } | null = null;
         const ids: number[] = [];
         const indicia: string[] = [];
+        let replayed = 0;
+        // Ctrl-C: the request on the line is answered first (the device may have committed it),
+        // then no more are sent and the result says how far it got; a second Ctrl-C leaves at once
+        let interrupted = false;
+        const onInt = () => {
+          if (interrupted) {
+            process.stderr.write(`\npsd frank: stopped at once: ${pieces} piece${pieces === 1 ? '' : 's'} franked and acknowledged${inFlight ? `, request id ${inFlight.id} (${inFlight.count} pieces) unanswered: \`psd frank --id ${inFlight.id}${b && b.mode === 'batch' ? ` --count ${inFlight.count}` : ''}\` settles it` : ''}\n`);
+            process.exit(130);
+          }
+          interrupted = true;
+          bar?.stop();
+          process.stderr.write(`\npsd frank: interrupted: finishing the request on the line, then stopping (Ctrl-C again to leave at once)\n`);
+        };
+        process.on('SIGINT', onInt);
         try {
           for (const x of bodies) {
+            if (interrupted) break;
             const id = o.id ?? crypto.randomInt(1, 2 ** 32 - 1);
             inFlight = { id, count: x.count };
             const body = b && b.mode === 'batch' ? { id, count: x.count } : { id, ...x.base };
@@ -261,6 +289,8 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
               hostRecords.add(p.customer, p.category, p.weight, p.postage, a.count);
             }
             ids.push(id);
+            inFlight = null;
+            if (a.repeated) replayed++;
             pieces += a.count;
             amount += a.amount;
             last = a;
@@ -278,14 +308,34 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
             `reconnect, then \`psd frank --id ${inFlight.id}${b && b.mode === 'batch' ? ` --count ${inFlight.count}` : ' <same piece options>'}\` answers from the device's commit if it was made (never charged twice), or franks it now; \`psd status\` shows the piece counter`
           );
         } finally {
+          process.off('SIGINT', onInt);
           bar?.stop();
         }
-        return { mode: b ? b.mode : 'single', customer: b ? b.customer : o.customer, txn: b ? b.txn : null, pieces, amount, requests: ids.length, ids, retries, first: pieces ? last.first + last.count - pieces : null, registers: last.registers, ...(o.indicia || printDir ? { indicia } : {}) };
+        return {
+          mode: b ? b.mode : 'single',
+          customer: b ? b.customer : o.customer,
+          txn: b ? b.txn : null,
+          pieces,
+          amount,
+          requests: ids.length,
+          ids,
+          retries,
+          // the device answered from a commit it had made before (a --id resend): nothing new was charged
+          replay: replayed > 0,
+          ...(interrupted ? { interrupted: true, requested: total } : {}),
+          first: pieces ? last.first + last.count - pieces : null,
+          registers: last ? last.registers : s.registers,
+          ...(o.indicia || printDir ? { indicia } : {})
+        };
       });
       const printed = printer && printDir ? await printer.printIndicia(result.indicia!, printDir) : null;
       print(cmd, printed ? { ...result, printed } : result, () => {
         const lines = keyValues([
-          ['franked', `${result.pieces} piece${result.pieces === 1 ? '' : 's'} (${result.mode}${result.txn ? `, batch ${result.txn}` : ''}, customer ${result.customer})`],
+          ...(result.replay
+            ? ([['REPLAY', `request id ${result.ids[0]} was franked before: the device answered from that commit, nothing was charged now`]] as [string, unknown][])
+            : []),
+          ...(result.interrupted ? ([['INTERRUPTED', `${result.pieces} of ${result.requested} pieces franked (Ctrl-C); the other ${(result.requested ?? 0) - result.pieces} were not sent`]] as [string, unknown][]) : []),
+          [result.replay ? 'franked before' : 'franked', `${result.pieces} piece${result.pieces === 1 ? '' : 's'} (${result.mode}${result.txn ? `, batch ${result.txn}` : ''}, customer ${result.customer})`],
           ['amount', money(result.amount)],
           ['requests', `${result.requests}${result.retries ? ` (${result.retries} retried after a timeout)` : ''}`],
           ...registerPairs(result.registers)
@@ -293,6 +343,7 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
         const written = printed ? '\n' + printed.flatMap((p) => [`wrote ${p.png}`, `wrote ${p.svg}`]).join('\n') : '';
         return (o.indicia ? lines + '\nindicia:\n' + result.indicia!.join('\n') : lines) + written;
       });
+      if (result.interrupted) process.exitCode = 130;
     });
 
   const stats = program.command('stats').description('cumulative statistics records on the device');
@@ -338,7 +389,9 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
 
   program
     .command('config')
-    .description('show or change the device configuration (statistics flush period and piece count, storage-low threshold)')
+    .description(
+      'show the device configuration, or change any of it: statistics flush period (--flush-period) and piece count (--flush-every), storage-low threshold (--low-storage), no franking while a block awaits confirmation (--lock-until-confirmed), fold records into summaries when full (--fold-when-full), records kept on the host (--records-on-host). Without options it only shows'
+    )
     .option('--flush-period <s>', 'flush statistics to flash at least this often, seconds (60..2592000)', int(60, 2592000))
     .option('--flush-every <pieces>', 'flush after this many pieces (1..65535)', int(1, 65535))
     .option('--low-storage <pct>', 'report storage low below this percentage free (1..90)', int(1, 90))

@@ -4,7 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SEAL_HMAC, SEAL_ED25519 } from '../protocol/block.ts';
 import { MAX_U32 } from '../protocol/records.ts';
-import { int, bandLabel } from './franking.ts';
+import { int, bandLabel, deviceNumber } from './franking.ts';
 import { table, keyValues, money } from './output.ts';
 import { BlockStore, StoreError, verifySignature, type StoreEntry, type StoredBlock, type PutResult } from './store.ts';
 
@@ -141,7 +141,7 @@ export function storeCommand(io: StoreIo = stdout): Command {
   store
     .command('show')
     .description('one block: header (device, seq, period, registers, customers, seal, digest, status) and its records')
-    .argument('<device>', 'device number', int(0, MAX_U32))
+    .argument('<device>', 'device, as printed (PSD-4711) or its number (4711)', deviceNumber(0, MAX_U32))
     .argument('<seq>', 'block sequence number', int(0, MAX_U32))
     .option('--json', 'machine-readable output')
     .option('--public-key <hex>', 'device Ed25519 public key: check the seal of an Ed25519 block', hex32)

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { exposeBoard } from '../vboard/expose.ts';
 import { RealBoard, type Death } from './runner.ts';
 import type { EspruinoMemory } from './binary.ts';
+import { registerRunning } from '../vboard/running.ts';
 
 export interface RunRealOptions {
   /** default dist/firmware/linux.js */
@@ -54,11 +55,14 @@ export async function runReal(o: RunRealOptions = {}): Promise<RunningReal> {
     await board.close();
     throw e;
   }
+  // listed by `psd ports` while it runs
+  const unregister = registerRunning({ kind: 'real', board: 'linux', pty: ex.ptyPath, tcp: ex.tcpUrl!, dir: board.dir, flashFile: board.flashFile, console: board.consoleLog });
   return {
     board,
     ptyPath: ex.ptyPath,
     tcpUrl: ex.tcpUrl!,
     close: async () => {
+      unregister();
       await ex.close();
       await board.close();
     }

@@ -5,11 +5,19 @@
  * USB board. socat is restarted whenever it exits (it does when the last user of the pty
  * closes it), so the pty link can be opened again and again.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sweepStaleLinks, unlinkAtExit } from './running.ts';
+
+/** socat is missing (spawn failed with ENOENT): no pseudo-terminal on this machine. */
+export class NoSocatError extends Error {
+  constructor(bin: string) {
+    super(`${bin} is not installed, so there is no pseudo-terminal (apt-get install socat; or use the tcp:// address)`);
+  }
+}
 /** What exposeBoard needs of a board: its data port's output as 'hostData' events, a way to
  * write to it, and its id (a VirtualBoard, or tools/real/runner.ts's RealBoard). */
 export interface HostSide {
@@ -68,11 +76,18 @@ export async function exposeBoard(vb: HostSide, opts: ExposeOptions = {}): Promi
 
   let socat: ChildProcess | null = null;
   let closing = false;
+  let spawnError: NodeJS.ErrnoException | null = null;
+  if (opts.pty && !opts.ptyLink) sweepStaleLinks();
   const link = opts.ptyLink ?? join(tmpdir(), `vboard-${vb.board.id}-${process.pid}-${Date.now().toString(36)}`);
+  // removed on every exit path node sees (close(), process.exit, an uncaught exception);
+  // a link left by a sim killed with -9 is swept by the next sim (sweepStaleLinks)
+  const cancelUnlink = opts.pty ? unlinkAtExit(link) : () => {};
   const startSocat = () => {
     if (closing) return;
     const p = spawn(opts.socat ?? 'socat', ['-d', '-d', `pty,raw,echo=0,link=${link}`, `TCP:127.0.0.1:${port}`], {
-      stdio: ['ignore', 'ignore', 'pipe']
+      stdio: ['ignore', 'ignore', 'pipe'],
+      // its own process group: a Ctrl-C at the terminal reaches psd sim, which closes it in order
+      detached: true
     });
     socat = p;
     p.stderr!.on('data', () => {});
@@ -80,23 +95,29 @@ export async function exposeBoard(vb: HostSide, opts: ExposeOptions = {}): Promi
       if (socat === p) socat = null;
       if (!closing) setTimeout(startSocat, 50);
     });
-    p.on('error', () => {});
+    p.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') {
+        spawnError = e;
+        closing = true;
+      }
+    });
   };
   if (opts.pty) {
-    if (existsSync(link)) {
-      try { unlinkSync(link); } catch { /* ignore */ }
-    }
+    // lstat, not existsSync: a dangling link (its pty gone) must go too
+    try { if (lstatSync(link)) unlinkSync(link); } catch { /* none */ }
     startSocat();
     const t0 = Date.now();
     for (;;) {
       let ok = false;
       try { ok = lstatSync(link).isSymbolicLink() && clients.size > 0; } catch { ok = false; }
       if (ok) break;
-      if (Date.now() - t0 > 10000) {
+      if (spawnError || Date.now() - t0 > 10000) {
         closing = true;
         (socat as ChildProcess | null)?.kill();
         vb.off('hostData', onData);
         server.close();
+        cancelUnlink();
+        if (spawnError) throw new NoSocatError(opts.socat ?? 'socat');
         throw new Error(`exposeBoard: socat did not create ${link}`);
       }
       await sleep(20);
@@ -117,9 +138,16 @@ export async function exposeBoard(vb: HostSide, opts: ExposeOptions = {}): Promi
     }
     for (const c of clients) c.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    if (opts.pty && existsSync(link)) {
-      try { unlinkSync(link); } catch { /* ignore */ }
+    if (opts.pty) {
+      try { if (lstatSync(link)) unlinkSync(link); } catch { /* gone */ }
+      cancelUnlink();
     }
   };
   return result;
+}
+
+/** true when no socat can be started on this machine (PATH searched as spawn does). */
+export function socatMissing(bin = 'socat'): boolean {
+  const r = spawnSync(bin, ['-V'], { stdio: 'ignore' });
+  return (r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
