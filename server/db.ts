@@ -1,51 +1,135 @@
-// The PSS database: SQLite (sql.js, WASM) held in memory and written whole to one file in
-// the data directory after every change: temp file, fsync, rename, fsync of the directory,
-// so a crash leaves either the old or the new file, never a torn one.
+// The PSS database: native SQLite (better-sqlite3) in one file of the data directory, in WAL
+// mode with foreign keys enforced. Every change is one transaction (BEGIN IMMEDIATE ...
+// COMMIT, synchronous=FULL: committed means on disk before a confirmation leaves); an
+// upload is one change, so a block and its records are stored together or not at all.
 //
 // More than one process may use a data directory (`pss serve` and an admin's `pss revoke`):
-// every change takes a short-lived lock file, reloads the file if another process replaced
-// it since, applies the change in one transaction and writes the file before unlocking.
+// SQLite's own locking serialises writers (a writer waits up to BUSY_TIMEOUT_MS), and WAL
+// lets readers (reports) read a consistent snapshot while the service writes.
 import fs from 'node:fs';
 import path from 'node:path';
-import initSqlJs, { type Database, type SqlJsStatic, type SqlValue } from 'sql.js';
-import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.ts';
+import Database from 'better-sqlite3';
+import { SCHEMA_SQL, SCHEMA_VERSION, migrate } from './schema.ts';
 import { PssError } from './errors.ts';
 
 export const DB_FILE = 'pss.sqlite';
-const LOCK_FILE = 'pss.lock';
-const LOCK_WAIT_MS = 5000;
-/** a lock older than this, or held by a dead process, is left over from a crash */
-const LOCK_STALE_MS = 30000;
+const BUSY_TIMEOUT_MS = 5000;
 
-let sqlJs: Promise<SqlJsStatic> | null = null;
+export type SqlValue = number | string | bigint | Buffer | Uint8Array | null | boolean | undefined;
+type Row = Record<string, unknown>;
 
-type Row = Record<string, SqlValue>;
+/** What reports, exports and the KMS/PSS need of a database: statements with bound values. */
+export interface Queryable {
+  all<T = Row>(sql: string, params?: SqlValue[]): T[];
+  get<T = Row>(sql: string, params?: SqlValue[]): T | undefined;
+  run(sql: string, params?: SqlValue[]): void;
+  close(): void;
+}
 
-export class Store {
-  private db: Database;
-  /** identity of the file as we last read or wrote it: another process's write changes it */
-  private fileId = '';
+function bind(params: SqlValue[]): unknown[] {
+  return params.map((v) => (v === undefined ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v));
+}
+
+/** A better-sqlite3 connection with a statement cache: the common part of Store and snapshots. */
+export class SqliteDb implements Queryable {
+  private statements = new Map<string, Database.Statement>();
+  constructor(readonly db: Database.Database) {}
+
+  /** An SQLite database in memory or in a file (tests, migration). */
+  static openFile(file: string, opts: Database.Options = {}): SqliteDb {
+    const db = new SqliteDb(new Database(file, opts));
+    db.db.pragma('foreign_keys = ON');
+    return db;
+  }
+
+  protected statement(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      if (this.statements.size > 200) this.statements.clear();
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
+  /** One statement with values, or (no values) any number of statements. */
+  run(sql: string, params: SqlValue[] = []): void {
+    if (!params.length && !this.statement_returns(sql)) this.db.exec(sql);
+    else this.statement(sql).run(...bind(params));
+  }
+
+  private statement_returns(sql: string): boolean {
+    // a single statement that returns rows (PRAGMA ...) must go through prepare
+    return /^\s*PRAGMA\b/i.test(sql) && !sql.trim().replace(/;$/, '').includes(';');
+  }
+
+  all<T = Row>(sql: string, params: SqlValue[] = []): T[] {
+    return this.statement(sql).all(...bind(params)) as T[];
+  }
+
+  get<T = Row>(sql: string, params: SqlValue[] = []): T | undefined {
+    return this.statement(sql).get(...bind(params)) as T | undefined;
+  }
+
+  /** One statement, prepared once, run for each row of values. */
+  runMany(sql: string, rows: SqlValue[][]): void {
+    const st = this.statement(sql);
+    for (const r of rows) st.run(...bind(r));
+  }
+
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
+
+  /** The whole database as the bytes of an SQLite file. */
+  serialize(): Buffer {
+    return this.db.serialize();
+  }
+
+  close(): void {
+    this.statements.clear();
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** An SQLite error as the PSS reports it: BUSY when another process holds the write lock, else STORAGE. */
+export function storageError(e: unknown, file: string): PssError {
+  const code = (e as { code?: string }).code ?? '';
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return new PssError('BUSY', `${file} is held by another process for more than ${BUSY_TIMEOUT_MS} ms; nothing was changed`);
+  return new PssError('STORAGE', `${file}: ${(e as Error).message} (${code || 'error'}); nothing was changed`);
+}
+
+export class Store extends SqliteDb {
   private inChange = false;
 
   private constructor(
-    private SQL: SqlJsStatic,
+    db: Database.Database,
     readonly dir: string
   ) {
-    this.db = this.load();
+    super(db);
   }
 
   static async open(dir: string): Promise<Store> {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    sqlJs ??= initSqlJs();
-    const store = new Store(await sqlJs, dir);
+    const file = path.join(dir, DB_FILE);
+    let db: Database.Database;
+    try {
+      db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+      // make the file (and its -wal/-shm) 0600 before anything is in it
+      for (const f of [file, file + '-wal', file + '-shm']) if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+    } catch (e) {
+      throw new PssError('STORAGE', `${file} is not an SQLite database: ${(e as Error).message}`);
+    }
+    const store = new Store(db, dir);
     store.change(() => {
       store.run(SCHEMA_SQL);
-      // data directories made before rekeying existed
-      const columns = store.all<{ name: string }>('PRAGMA table_info(devices)').map((c) => c.name);
-      if (!columns.includes('key_version')) store.run('ALTER TABLE devices ADD COLUMN key_version INTEGER NOT NULL DEFAULT 0');
-      if (!columns.includes('pending_key_version')) store.run('ALTER TABLE devices ADD COLUMN pending_key_version INTEGER');
+      migrate(store);
       store.run("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", [String(SCHEMA_VERSION)]);
     });
+    for (const f of [file + '-wal', file + '-shm']) if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
     return store;
   }
 
@@ -53,191 +137,48 @@ export class Store {
     return path.join(this.dir, DB_FILE);
   }
 
-  private currentFileId(): string {
-    try {
-      const st = fs.statSync(this.file, { bigint: true });
-      return `${st.ino}:${st.size}:${st.mtimeNs}`;
-    } catch {
-      return '';
-    }
-  }
+  /** Another process's commits are visible to the next statement: nothing to reload. */
+  refresh(): void {}
 
-  private load(): Database {
-    this.fileId = this.currentFileId();
-    const bytes = this.fileId ? fs.readFileSync(this.file) : null;
-    try {
-      return new this.SQL.Database(bytes);
-    } catch (e) {
-      throw new PssError('STORAGE', `${this.file} is not an SQLite database: ${(e as Error).message}`);
-    }
-  }
-
-  /** Picks up what another process wrote since we last looked. */
-  refresh(): void {
-    if (this.inChange || this.currentFileId() === this.fileId) return;
-    this.db.close();
-    this.db = this.load();
-  }
-
-  run(sql: string, params: SqlValue[] = []): void {
-    if (params.length) this.db.run(sql, params);
-    else this.db.exec(sql);
-  }
-
-  all<T = Row>(sql: string, params: SqlValue[] = []): T[] {
-    return queryAll<T>(this.db, sql, params);
-  }
-
-  /** One statement, prepared once, run for each row of parameters. */
-  runMany(sql: string, rows: SqlValue[][]): void {
-    const st = this.db.prepare(sql);
-    try {
-      for (const r of rows) st.run(r);
-    } finally {
-      st.free();
-    }
-  }
-
-  get<T = Row>(sql: string, params: SqlValue[] = []): T | undefined {
-    return this.all<T>(sql, params)[0];
-  }
-
-  /** Reads the latest state (another process may have changed the file). */
+  /** Reads the latest committed state, consistently across the statements of fn. */
   read<T>(fn: () => T): T {
-    this.refresh();
-    return fn();
+    if (this.inChange || this.db.inTransaction) return fn();
+    return this.db.transaction(fn).deferred();
   }
 
   /**
-   * Runs fn in one transaction and writes the file before returning. If fn throws, the
-   * transaction is rolled back; if the file cannot be written, the in-memory database is
-   * reloaded from the file, so memory and disk never disagree. Nested calls join the outer.
-   * A change that changed no row (a repeated upload) does not rewrite the file.
+   * Runs fn in one write transaction (BEGIN IMMEDIATE): committed, on disk, before it returns;
+   * if fn throws, everything it did is rolled back. Nested calls join the outer one.
    */
   change<T>(fn: () => T): T {
     if (this.inChange) return fn();
-    const unlock = this.lock();
+    this.inChange = true;
     try {
-      this.refresh();
-      this.inChange = true;
-      const before = this.totalChanges();
-      this.db.exec('BEGIN');
-      let result: T;
-      let changed: boolean;
-      try {
-        result = fn();
-        changed = this.totalChanges() !== before;
-        this.db.exec('COMMIT');
-      } catch (e) {
-        this.db.exec('ROLLBACK');
-        throw e;
-      } finally {
-        this.inChange = false;
-      }
-      if (!changed) return result;
-      try {
-        this.persist();
-      } catch (e) {
-        this.db.close();
-        this.db = this.load();
-        throw new PssError('STORAGE', `could not write ${this.file}: ${(e as Error).message}; nothing was changed`);
-      }
-      return result;
-    } finally {
-      unlock();
-    }
-  }
-
-  private totalChanges(): number {
-    return this.db.exec('SELECT total_changes()')[0].values[0][0] as number;
-  }
-
-  private persist(): void {
-    const bytes = this.db.export();
-    const tmp = this.file + '.tmp';
-    const fd = fs.openSync(tmp, 'w', 0o600);
-    try {
-      fs.writeSync(fd, bytes);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, this.file);
-    const dirFd = fs.openSync(this.dir, 'r');
-    try {
-      fs.fsyncSync(dirFd);
-    } finally {
-      fs.closeSync(dirFd);
-    }
-    this.fileId = this.currentFileId();
-  }
-
-  private lock(): () => void {
-    const file = path.join(this.dir, LOCK_FILE);
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        const fd = fs.openSync(file, 'wx', 0o600);
-        fs.writeSync(fd, String(process.pid));
-        fs.closeSync(fd);
-        return () => fs.rmSync(file, { force: true });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new PssError('STORAGE', `cannot lock ${file}: ${(e as Error).message}`);
-      }
-      if (lockIsStale(file)) {
-        fs.rmSync(file, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new PssError('BUSY', `${file} is held by another process for more than ${LOCK_WAIT_MS} ms`);
-      sleepSync(5);
-    }
-  }
-
-  /** Bytes of the database file (for status and benchmarks). */
-  fileBytes(): number {
-    try {
-      return fs.statSync(this.file).size;
-    } catch {
-      return 0;
-    }
-  }
-
-  close(): void {
-    this.db.close();
-  }
-}
-
-function lockIsStale(file: string): boolean {
-  try {
-    const st = fs.statSync(file);
-    if (Date.now() - st.mtimeMs > LOCK_STALE_MS) return true;
-    const pid = Number(fs.readFileSync(file, 'utf8'));
-    if (!pid) return false; // being written right now
-    if (pid === process.pid) return false;
-    try {
-      process.kill(pid, 0);
-      return false;
+      return this.db.transaction(fn).immediate();
     } catch (e) {
-      return (e as NodeJS.ErrnoException).code === 'ESRCH';
+      if (e instanceof PssError) throw e;
+      if (e instanceof Database.SqliteError) throw storageError(e, this.file);
+      throw e;
+    } finally {
+      this.inChange = false;
     }
-  } catch {
-    return false; // gone already: the next try takes it
+  }
+
+  /** Bytes of the database file and its write-ahead log (for status and benchmarks). */
+  fileBytes(): number {
+    let n = 0;
+    for (const f of [this.file, this.file + '-wal']) {
+      try {
+        n += fs.statSync(f).size;
+      } catch {
+        // not there
+      }
+    }
+    return n;
   }
 }
 
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** Every row of a query as an object (reports read a Database directly, the Store through all()). */
-export function queryAll<T = Record<string, SqlValue>>(db: Database, sql: string, params: SqlValue[] = []): T[] {
-  const st = db.prepare(sql);
-  try {
-    st.bind(params);
-    const out: T[] = [];
-    while (st.step()) out.push(st.getAsObject() as T);
-    return out;
-  } finally {
-    st.free();
-  }
+/** Every row of a query (reports take any Queryable: the Store, a snapshot, a test database). */
+export function queryAll<T = Row>(db: Queryable, sql: string, params: SqlValue[] = []): T[] {
+  return db.all<T>(sql, params);
 }

@@ -14,7 +14,7 @@
 // - The period of a record is the period in which its block was sealed (blocks.to_time, UTC),
 //   as in server/report.ts.
 import fs from 'node:fs';
-import type { Database } from 'sql.js';
+import type { Queryable as Database } from './db.ts';
 import { MAX_CATEGORIES } from '../protocol/records.ts';
 import { PssError } from './errors.ts';
 import { queryAll, whereClause, RECORDS_OF_BLOCKS, isoTime } from './report.ts';

@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import nacl from 'tweetnacl';
-import type { Database } from 'sql.js';
+import type { Queryable as Database } from './db.ts';
 import { WEIGHT_BANDS_G } from '../protocol/records.ts';
 import { loadOrCreateKeyFile } from './keyfiles.ts';
 import { PssError } from './errors.ts';

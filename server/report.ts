@@ -10,9 +10,8 @@
 // expressions below, and every value is a bound parameter.
 import fs from 'node:fs';
 import path from 'node:path';
-import initSqlJs, { type Database, type SqlValue } from 'sql.js';
 import { WEIGHT_BANDS_G } from '../protocol/records.ts';
-import { DB_FILE, queryAll } from './db.ts';
+import { DB_FILE, queryAll, SqliteDb, type Queryable, type SqlValue } from './db.ts';
 import { PssError } from './errors.ts';
 
 /** Group-by fields: the name a user writes -> the SQL expression (r = records, b = blocks). */
@@ -160,7 +159,7 @@ export { queryAll };
 
 const metricSql = (Object.keys(METRICS) as Metric[]).map((m) => `COALESCE(${METRICS[m]}, 0) AS "${m}"`).join(', ');
 
-export function runReport(db: Database, q: ReportQuery): Report {
+export function runReport(db: Queryable, q: ReportQuery): Report {
   if (!q.by.length) throw new PssError('BAD_ARGUMENT', 'a report needs at least one group field');
   for (const f of q.by) if (!Object.prototype.hasOwnProperty.call(GROUP_FIELDS, f)) throw new PssError('BAD_ARGUMENT', `unknown group field "${f}"`);
   const where = whereClause(q);
@@ -193,24 +192,21 @@ export function weightBandLabel(band: number): string {
 }
 
 /**
- * The statistics as they are on disk now, for reading: the core writes pss.sqlite whole by
- * rename, so one read of the file is a consistent snapshot and needs no lock.
+ * The statistics as they are on disk now, for reading: a connection of its own holding one
+ * read transaction (WAL), so every query of a report sees the same committed state while the
+ * service goes on writing. close() ends it.
  */
-export async function openStatisticsSnapshot(dataDir: string): Promise<Database> {
+export async function openStatisticsSnapshot(dataDir: string): Promise<SqliteDb> {
   const file = path.join(dataDir, DB_FILE);
-  let bytes: Buffer;
+  if (!fs.existsSync(file)) throw new PssError('STORAGE', `no PSS database at ${file}: give --data <dir> of the PSS`);
+  let db: SqliteDb | undefined;
   try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new PssError('STORAGE', code === 'ENOENT' ? `no PSS database at ${file}: give --data <dir> of the PSS` : `cannot read ${file}: ${(e as Error).message}`);
-  }
-  const SQL = await initSqlJs();
-  try {
-    const db = new SQL.Database(bytes);
-    db.exec('SELECT 1 FROM records LIMIT 1');
+    db = SqliteDb.openFile(file, { fileMustExist: true, timeout: 5000 });
+    db.exec('BEGIN');
+    db.get('SELECT 1 FROM records LIMIT 1');
     return db;
   } catch (e) {
+    db?.close();
     throw new PssError('STORAGE', `${file} is not a PSS database: ${(e as Error).message}`);
   }
 }

@@ -76,3 +76,11 @@ CREATE TABLE IF NOT EXISTS funds_resets (
   PRIMARY KEY (device, counter)
 );
 `;
+
+/** Columns added since a data directory was made (CREATE TABLE IF NOT EXISTS keeps old tables). */
+export function migrate(db: { all<T>(sql: string): T[]; run(sql: string): void }): void {
+  const columns = (table: string) => db.all<{ name: string }>(`PRAGMA table_info(${table})`).map((c) => c.name);
+  const devices = columns('devices');
+  if (!devices.includes('key_version')) db.run('ALTER TABLE devices ADD COLUMN key_version INTEGER NOT NULL DEFAULT 0');
+  if (!devices.includes('pending_key_version')) db.run('ALTER TABLE devices ADD COLUMN pending_key_version INTEGER');
+}

@@ -60,7 +60,7 @@ describe('sealed statistics end to end: PSD image, host store, PSS over TCP', fu
     await service.close();
     dc.close();
   }
-  const blockCount = () => (dc.store as any).db.exec('SELECT COUNT(*) FROM blocks')[0].values[0][0] as number;
+  const blockCount = () => dc.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM blocks')!.n;
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'psd-e2e-dc-'));
@@ -124,7 +124,7 @@ describe('sealed statistics end to end: PSD image, host store, PSS over TCP', fu
     await d.call(Command.CONFIRM, { seq: 2, mac: second.confirmation });
     await checkInvariants(d, 200_000, { pieces: 250, amount: y.block.header.ascending });
     // the PSS's records sum to what the PSD franked, per customer
-    const rows = (dc.store as any).db.exec('SELECT customer, SUM(pieces) FROM records WHERE device = ? GROUP BY customer ORDER BY customer', [device])[0].values;
+    const rows = dc.store.all<{ c: number; p: number }>('SELECT customer AS c, SUM(pieces) AS p FROM records WHERE device = ? GROUP BY customer ORDER BY customer', [device]).map((r) => [r.c, r.p]);
     expect(rows).to.deep.equal([
       [3001, 240],
       [3002, 10]

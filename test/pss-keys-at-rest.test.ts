@@ -38,7 +38,7 @@ describe('PSS keys at rest: data directory, modes, master key from elsewhere', f
     const xdg = path.join(tmp, 'xdg');
     const cwd = path.join(tmp, 'cwd');
     fs.mkdirSync(cwd);
-    const env = { ...process.env, XDG_DATA_HOME: xdg, HOME: tmp };
+    const env: NodeJS.ProcessEnv = { ...process.env, XDG_DATA_HOME: xdg, HOME: tmp };
     delete env.PSS_DATA;
     delete env.PSS_MASTER_KEY;
     delete env.PSS_MASTER_KEY_FILE;
@@ -75,7 +75,7 @@ describe('PSS keys at rest: data directory, modes, master key from elsewhere', f
 
   it('takes the master key from PSS_MASTER_KEY or a 0600 file: no master key file in the data directory; refuses a readable file', async () => {
     const master = crypto.randomBytes(32);
-    const expectKey = (device: number) => crypto.createHmac('sha256', master).update(Buffer.from('PSD-DEVICE-KEY' + u32(device), 'latin1')).digest('latin1');
+    const expectKey = (device: number) => crypto.createHmac('sha256', master).update(Buffer.from('PSD-DEVICE-KEY' + u32(device), 'latin1')).digest().toString('latin1');
     const a = path.join(tmp, 'a');
     let dc = await openDataCenter(a, undefined, { masterKeyHex: master.toString('hex') });
     const reg = dc.kms.registerDevice('ENV-1', 'pico');

@@ -184,16 +184,27 @@ describe('KMS and the PSS data directory', function () {
     expect(err.stderr).to.match(/^pss: UNKNOWN_DEVICE: device 424242 is not registered/);
   });
 
-  it('a database write that fails changes nothing in memory either', async function () {
+  it('an upload is one transaction: a block whose records cannot be stored leaves no block, no record, nothing half done', async function () {
     const r = dc.kms.registerDevice('W-1', 'pico');
     const before = dc.pss.counts();
-    // a directory where the temp file goes makes the write fail
-    fs.mkdirSync(dc.store.file + '.tmp');
+    // the database refuses one record of the block (as a full disk or a constraint would)
+    dc.store.run("CREATE TRIGGER refuse_777 BEFORE INSERT ON records WHEN NEW.customer = 777 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
     const dev = new SampleDevice(r.device, { algorithm: 1, deviceKey: r.deviceKey });
-    const raw = dev.nextBlock(sampleRecords(3));
+    const raw = dev.nextBlock([...sampleRecords(3), { customer: 777, category: 1, weightBand: 0, postage: 85, pieces: 1, amount: 85, weight: 18 }]);
     expect(code(() => dc.pss.upload(raw))).to.equal('STORAGE');
     expect(dc.pss.counts()).to.deep.equal(before);
-    fs.rmdirSync(dc.store.file + '.tmp');
+    expect(dc.pss.lastSeq(r.device)).to.equal(0);
+    dc.store.run('DROP TRIGGER refuse_777');
     expect(dc.pss.upload(raw).stored).to.equal(true);
   });
+
+  it('runs SQLite in WAL mode with foreign keys enforced; the database file is 0600', function () {
+    expect(dc.store.get<{ journal_mode: string }>('PRAGMA journal_mode')!.journal_mode).to.equal('wal');
+    expect(dc.store.get<{ foreign_keys: number }>('PRAGMA foreign_keys')!.foreign_keys).to.equal(1);
+    // a record of a block that does not exist is refused by the database itself
+    expect(code(() => dc.store.change(() => dc.store.run('INSERT INTO records(device, seq, customer, category, weight_band, postage, pieces, amount, weight) VALUES (1, 1, 1, 1, 0, 85, 1, 85, 18)', [])))).to.equal('STORAGE');
+    expect(dc.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM records')!.n).to.equal(0);
+    for (const f of [dc.store.file, dc.store.file + '-wal']) if (fs.existsSync(f)) expect(fs.statSync(f).mode & 0o777, f).to.equal(0o600);
+  });
+
 });

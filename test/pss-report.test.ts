@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import initSqlJs, { type Database } from 'sql.js';
+import { SqliteDb } from '../server/db.ts';
 import { SCHEMA_SQL } from '../server/schema.ts';
 import { PssError } from '../server/errors.ts';
 import { runReport, parseGroupFields, parseSort, parseDay, DAY_SECONDS, type Report } from '../server/report.ts';
@@ -118,10 +118,8 @@ const RULES: DiscountConfig = parseDiscountConfig({
   customers: { '3001': { settlement: 'credit' } }
 });
 
-let SQL: initSqlJs.SqlJsStatic;
-
-function makeDb(blocks: Blk[] = BLOCKS): Database {
-  const db = new SQL.Database();
+function makeDb(blocks: Blk[] = BLOCKS): SqliteDb {
+  const db = SqliteDb.openFile(':memory:');
   db.exec(SCHEMA_SQL);
   for (const b of blocks) {
     const pieces = b.records.reduce((a, r) => a + r.pieces, 0);
@@ -168,10 +166,6 @@ async function run(factory: (io: { out: (s: string) => void }) => import('comman
   await cmd.parseAsync(args, { from: 'user' });
   return printed.join('\n');
 }
-
-before(async () => {
-  SQL = await initSqlJs();
-});
 
 describe('PSS reports', () => {
   it('groups November by customer: pieces, amount, weight, blocks and a totals row', () => {
@@ -433,7 +427,7 @@ describe('pss report | discounts | export (commander)', () => {
   let rulesFile: string;
   before(() => {
     dataDir = tmpDir();
-    fs.writeFileSync(path.join(dataDir, 'pss.sqlite'), makeDb().export());
+    fs.writeFileSync(path.join(dataDir, 'pss.sqlite'), makeDb().serialize());
     rulesFile = path.join(dataDir, 'rules.json');
     fs.writeFileSync(rulesFile, JSON.stringify({ ...RULES, rules: RULES.rules }));
   });

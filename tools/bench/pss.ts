@@ -119,7 +119,7 @@ export const pss: Bench = {
       [256, 100]
     ]) {
       const r = await timeStore(n, records);
-      rows.push(['verify + store + fsync', '@noble + sql.js', records, n, fmt(n / r.seconds), fmt((n * records) / r.seconds), fmt((r.seconds * 1e6) / n)]);
+      rows.push(['verify + store + fsync', '@noble + SQLite', records, n, fmt(n / r.seconds), fmt((n * records) / r.seconds), fmt((r.seconds * 1e6) / n)]);
       rows.push(['  (database file at the end)', `${fmt(r.dbBytes / 1024)} KB`, '', '', '', '', '']);
     }
     const tcpN = 50;
