@@ -17,6 +17,38 @@ export interface ClientOptions {
   retries?: number;
 }
 
+/** One frame on a line, as a frame tap sees it (the HIL report carries the frames around a
+ * failing case). */
+export interface FrameEvent {
+  /** 'out' to the device, 'in' from it */
+  dir: 'out' | 'in';
+  /** ms since the epoch */
+  t: number;
+  port: string;
+  type: number;
+  name: string;
+  seq: number;
+  payload: string;
+  /** a retransmission of the frame before */
+  retransmit?: boolean;
+}
+
+/** Listeners to every frame every PsdClient in this process sends and receives. Kept on
+ * globalThis: a test runner may load this module twice (require and import), and a tap must
+ * hear the clients of both. */
+const TAPS = Symbol.for('psd-lab.frameTaps');
+export const frameTaps: Set<(e: FrameEvent) => void> = ((globalThis as Record<symbol, unknown>)[TAPS] ??= new Set()) as Set<(e: FrameEvent) => void>;
+
+function tap(e: FrameEvent) {
+  for (const f of frameTaps) {
+    try {
+      f(e);
+    } catch {
+      /* a tap never breaks the line */
+    }
+  }
+}
+
 interface Pending {
   seq: number;
   type: number;
@@ -53,6 +85,7 @@ export class PsdClient {
 
   private onFrame(f: Frame) {
     this.heardFrames++;
+    if (frameTaps.size) tap({ dir: 'in', t: Date.now(), port: this.link.description, type: f.type, name: f.type === ERROR_TYPE ? 'ERROR' : (CommandName[f.type & ~RESPONSE_FLAG] ?? '0x' + f.type.toString(16)) + ' answer', seq: f.seq, payload: f.payload });
     const p = this.pending;
     if (!p || f.seq !== p.seq) return; // a late answer to an earlier try: already handled
     let body: any;
@@ -90,6 +123,7 @@ export class PsdClient {
           tries++;
           if (tries > 1) this.stats.retransmits++;
           this.stats.bytesOut += frame.length;
+          if (frameTaps.size) tap({ dir: 'out', t: Date.now(), port: this.link.description, type, name, seq, payload, ...(tries > 1 ? { retransmit: true } : {}) });
           this.link.write(frame);
           clearTimeout(timer);
           timer = setTimeout(onTimeout, timeoutMs);

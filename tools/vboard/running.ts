@@ -50,16 +50,26 @@ export function alive(pid: number): boolean {
 /** Runs fn when this process exits in any way node can see (normal end, process.exit, an
  * uncaught exception); returns a function that cancels it. SIGINT/SIGTERM/SIGHUP end in
  * process.exit through the handlers psd sim installs. */
+const exitJobs = new Set<() => void>();
+let exitHooked = false;
 function atExit(fn: () => void): () => void {
-  const h = () => {
+  const job = () => {
     try {
       fn();
     } catch {
       /* best effort at exit */
     }
   };
-  process.once('exit', h);
-  return () => process.off('exit', h);
+  exitJobs.add(job);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', () => {
+      for (const j of exitJobs) j();
+    });
+  }
+  return () => {
+    exitJobs.delete(job);
+  };
 }
 
 let seq = 0;
