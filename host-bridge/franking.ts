@@ -220,7 +220,16 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
     .option('--id <n>', 'request id to use (one request): resend the id a lost line left unanswered; the device answers from its commit and never charges twice', int(1, MAX_U32))
     .option('--indicia', 'fetch every indicium (hex) and print it, or include it in --json')
     .addOption(new Option('--store <dir>', 'host store (where the records are kept when the PSD keeps them on the host)').env('PSD_STORE').default(defaultStoreDir()))
-    .option('--print <dir>', 'fetch every indicium and write each as <dir>/PSD-<device>-<piece>.png and .svg (Data Matrix + fields)')
+    .option('--print <dir>', 'fetch every indicium and write each as <dir>/PSD-<device>-<piece>.png and .svg (Data Matrix + fields), at true size')
+    .option('--dpi <n>', 'with --print: the PNG\'s resolution, recorded in it (300 or 600 for indicia; 72..2400)', int(72, 2400), 300)
+    .option('--module-mm <mm>', 'with --print: the Data Matrix module size the postal operator specifies, mm (0.2..2); the PNG uses whole dots and states the size that gives', (v: string) => {
+      if (!/^\d+(\.\d+)?$/.test(v) || Number(v) < 0.2 || Number(v) > 2) throw new InvalidArgumentError('a module size in mm, 0.2..2 (e.g. 0.5)');
+      return Number(v);
+    }, 0.5)
+    .addOption(new Option('--currency <ISO 4217>', 'with --print: currency printed with the amounts').env('PSD_CURRENCY').default('EUR').argParser((v: string) => {
+      if (!/^[A-Z]{3}$/.test(v)) throw new InvalidArgumentError('an ISO 4217 code, three capital letters (EUR, CHF, GBP, USD...)');
+      return v;
+    }))
     .action(async (o, cmd: Command) => {
       const json = kit.json(cmd);
       // --print: checked before franking, so a bad directory fails before any piece is charged
@@ -328,7 +337,7 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
           ...(o.indicia || printDir ? { indicia } : {})
         };
       });
-      const printed = printer && printDir ? await printer.printIndicia(result.indicia!, printDir) : null;
+      const printed = printer && printDir ? await printer.printIndicia(result.indicia!, printDir, { dpi: o.dpi, moduleMm: o.moduleMm, currency: o.currency }) : null;
       print(cmd, printed ? { ...result, printed } : result, () => {
         const lines = keyValues([
           ...(result.replay
@@ -340,7 +349,12 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
           ['requests', `${result.requests}${result.retries ? ` (${result.retries} retried after a timeout)` : ''}`],
           ...registerPairs(result.registers)
         ]);
-        const written = printed ? '\n' + printed.flatMap((p) => [`wrote ${p.png}`, `wrote ${p.svg}`]).join('\n') : '';
+        const sizes = (p: NonNullable<typeof printed>[number]) =>
+          [
+            `wrote ${p.png} (${p.dpi} dpi: ${p.modules}x${p.modules} modules of ${p.moduleMm.png} mm, symbol ${p.symbolMm.png} mm square, label ${p.labelMm.png[0]} x ${p.labelMm.png[1]} mm)`,
+            `wrote ${p.svg} (mm: modules of ${p.moduleMm.svg} mm, symbol ${p.symbolMm.svg} mm square, label ${p.labelMm.svg[0]} x ${p.labelMm.svg[1]} mm)`
+          ];
+        const written = printed ? '\n' + printed.flatMap(sizes).join('\n') + `\namounts in ${o.currency}` : '';
         return (o.indicia ? lines + '\nindicia:\n' + result.indicia!.join('\n') : lines) + written;
       });
       if (result.interrupted) process.exitCode = 130;

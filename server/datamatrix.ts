@@ -1,94 +1,57 @@
-// Reading a Data Matrix (ECC 200) from a PNG, as a scanned indicium arrives: pngjs gives the
-// pixels, @zxing/library finds and decodes the symbol. Returns the symbol's bytes exactly.
-import { PNG } from 'pngjs';
-import { BinaryBitmap, DataMatrixReader, DecodeHintType, GlobalHistogramBinarizer, HybridBinarizer, RGBLuminanceSource, ZXingStringEncoding, type Binarizer, type LuminanceSource } from '@zxing/library';
+// Reading a Data Matrix (ECC 200) from a scanned or printed indicium, as it arrives: a PNG,
+// JPEG, TIFF, WebP or GIF at any scanner resolution, or the SVG `psd frank --print` writes.
+// sharp (libvips) decodes the image (an SVG is rendered at 300 dpi), flattened over white (a
+// transparent background is paper); zxing-wasm (ZXing-C++ in WebAssembly) finds and decodes
+// the symbol at any rotation, blurred or noisy, and gives its bytes exactly (Base 256 content
+// is raw bytes, no character set applied). @zxing/library, used before, found a symbol only
+// within a few degrees of upright or at 180 (issue 13).
+//
+// zxing-wasm loads its WebAssembly from a CDN by default; here it is always the copy in
+// node_modules (zxing-wasm/reader/zxing_reader.wasm), so verifying needs no network.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import sharp from 'sharp';
+import { prepareZXingModule, readBarcodes, type ReaderOptions } from 'zxing-wasm/reader';
 
 export class UnreadableBarcode extends Error {}
 
-/** Grey levels of the image, alpha composited over white (a transparent background is paper). */
-function luminance(png: PNG): Uint8ClampedArray {
-  const { width, height, data } = png;
-  const lum = new Uint8ClampedArray(width * height);
-  for (let i = 0; i < lum.length; i++) {
-    const a = data[i * 4 + 3] / 255;
-    const y = (data[i * 4] * 299 + data[i * 4 + 1] * 587 + data[i * 4 + 2] * 114) / 1000;
-    lum[i] = y * a + 255 * (1 - a);
-  }
-  return lum;
+let prepared = false;
+function prepare(): void {
+  if (prepared) return;
+  const wasm = readFileSync(createRequire(import.meta.url).resolve('zxing-wasm/reader/zxing_reader.wasm'));
+  prepareZXingModule({ overrides: { wasmBinary: wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength) as ArrayBuffer }, fireImmediately: false });
+  prepared = true;
 }
 
-/** zxing hands Base 256 segments to StringEncoding.decode as ISO-8859-1, and under Node
- * (no `window`) routes that to a decodeURIComponent fallback that throws on any byte >= 0x80.
- * (TextDecoder would not do either: WHATWG maps 'iso-8859-1' to windows-1252, which changes
- * 0x80..0x9f.) So for the duration of one decode, ISO-8859-1 is decoded as Node's exact latin1,
- * one char per byte; decode is synchronous, so nothing else runs meanwhile. */
-function withLatin1<T>(fn: () => T): T {
-  const enc = ZXingStringEncoding as unknown as { customDecoder?: (b: Uint8Array, e: string) => string };
-  const before = enc.customDecoder;
-  enc.customDecoder = (bytes, name) => {
-    if (name !== 'ISO-8859-1') throw new UnreadableBarcode(`symbol uses character set ${name}, an indicium is raw bytes`);
-    return Buffer.from(bytes).toString('latin1');
-  };
+const OPTIONS: ReaderOptions = {
+  formats: ['DataMatrix'],
+  tryHarder: true,
+  tryRotate: true,
+  tryInvert: true,
+  tryDownscale: true,
+  maxNumberOfSymbols: 1
+};
+
+/** An image as RGBA pixels over white: any format sharp reads; an SVG at 300 dpi. */
+async function pixels(image: Buffer): Promise<{ data: Uint8ClampedArray; width: number; height: number; format: string }> {
   try {
-    return fn();
-  } finally {
-    enc.customDecoder = before;
+    const { data, info } = await sharp(image, { density: 300, limitInputPixels: 400e6 }).flatten({ background: '#ffffff' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const meta = await sharp(image, { density: 300 }).metadata();
+    return { data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, format: meta.format ?? 'image' };
+  } catch (e: any) {
+    throw new UnreadableBarcode(`not an image this reader knows (PNG, JPEG, TIFF, WebP, GIF, SVG): ${e.message}`);
   }
-}
-
-function decodeIn(source: LuminanceSource): string {
-  const hints = new Map([[DecodeHintType.TRY_HARDER, true]]);
-  // Hybrid thresholds locally (scans with uneven light); the global one copes with small images.
-  const binarizers: Binarizer[] = [new HybridBinarizer(source), new GlobalHistogramBinarizer(source)];
-  let last: unknown;
-  for (const b of binarizers) {
-    try {
-      return withLatin1(() => new DataMatrixReader().decode(new BinaryBitmap(b), hints).getText());
-    } catch (e) {
-      if (e instanceof UnreadableBarcode) throw e;
-      last = e;
-    }
-  }
-  throw last;
-}
-
-/** Windows to look in: the whole image, then squares and 3:2 boxes of the short side sliding
- * along the long side by a quarter of it. zxing's detector grows a white rectangle outward
- * from the image centre to find the symbol's border, so on a label with text beside the
- * symbol (as host-bridge/print.ts lays it out) it only finds the symbol in a window around it. */
-function windows(width: number, height: number): [number, number, number, number][] {
-  const out: [number, number, number, number][] = [[0, 0, width, height]];
-  const side = Math.min(width, height);
-  const long = Math.max(width, height);
-  for (const len of [side, Math.round(side * 1.5)]) {
-    if (len >= long) continue;
-    const step = Math.max(1, Math.floor(side / 4));
-    for (let at = 0; ; at += step) {
-      const a = Math.min(at, long - len);
-      out.push(width >= height ? [a, 0, len, height] : [0, a, width, len]);
-      if (a === long - len) break;
-    }
-  }
-  return out;
 }
 
 /** The bytes of the Data Matrix symbol in the image, as a byte string (one char per byte). */
-export function readDataMatrix(image: Buffer): string {
-  let png: PNG;
-  try {
-    png = PNG.sync.read(image);
-  } catch (e: any) {
-    throw new UnreadableBarcode(`not a PNG image (${e.message})`);
+export async function readDataMatrix(image: Buffer): Promise<string> {
+  prepare();
+  const img = await pixels(image);
+  const found = await readBarcodes({ data: img.data, width: img.width, height: img.height, colorSpace: 'srgb' } as ImageData, OPTIONS);
+  const ok = found.find((r) => r.isValid && r.format === 'DataMatrix');
+  if (!ok) {
+    const why = found.find((r) => r.error)?.error;
+    throw new UnreadableBarcode(`no readable Data Matrix symbol in the ${img.width}x${img.height} ${img.format.toUpperCase()} image${why ? ` (a symbol was found but not decoded: ${why})` : ''}`);
   }
-  const whole = new RGBLuminanceSource(luminance(png), png.width, png.height);
-  let last: any;
-  for (const [left, top, w, h] of windows(png.width, png.height)) {
-    try {
-      return decodeIn(w === png.width && h === png.height ? whole : whole.crop(left, top, w, h));
-    } catch (e) {
-      if (e instanceof UnreadableBarcode) throw e;
-      last = e;
-    }
-  }
-  throw new UnreadableBarcode(`no readable Data Matrix symbol in the ${png.width}x${png.height} image (zxing: ${last?.constructor?.name ?? last})`);
+  return Buffer.from(ok.bytes).toString('latin1');
 }

@@ -1,7 +1,9 @@
-// `pss verify-indicium <png|hex>`: is this indicium authentic? Reads the Data Matrix of a
-// scanned or printed indicium (PNG) or takes its 80 hex digits, shows the fields and checks the
-// MAC under the device's key. Exit 0 when authentic, 1 with the reason when not (bad MAC,
-// unreadable barcode, wrong length, unknown version, unknown device), 2 on a usage error.
+// `pss verify-indicium <image|hex>`: is this indicium authentic? Reads the Data Matrix of a
+// scanned or printed indicium (PNG, JPEG, TIFF, SVG..., any rotation, any scanner resolution)
+// or takes its 80 hex digits, shows the fields and checks the MAC under the device's key.
+// Exit 0 when authentic; 1 NOT AUTHENTIC with the reason (bad MAC, wrong length, unknown
+// version, unknown device); 3 UNREADABLE (no symbol could be read: nothing is said about
+// authenticity); 2 on a usage error.
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { verifyIndicium, verifyIndiciumWith, DEVICE_KEY_BYTES, type DeviceKeyLookup, type IndiciumCheck } from '../indicium.ts';
@@ -17,15 +19,15 @@ export interface VerifyIndiciumDeps {
 
 /** The input gave no indicium bytes: the code and reason of the verdict. */
 class Unreadable extends Error {
-  constructor(public source: 'png' | 'hex', message: string) {
+  constructor(public source: string, message: string) {
     super(message);
   }
 }
 
 interface Verdict extends Omit<IndiciumCheck, 'code'> {
   code?: IndiciumCheck['code'] | 'UNREADABLE';
-  /** where the bytes came from */
-  source: 'png' | 'hex';
+  /** where the bytes came from: hex, or the image's format (png, jpeg, svg...) */
+  source: string;
   input: string;
   date?: string;
 }
@@ -43,8 +45,8 @@ function dateOf(day: number): string {
   return new Date(day * 86400000).toISOString().slice(0, 10);
 }
 
-/** The argument as indicium bytes: hex digits when it is hex and no such file exists, else a PNG. */
-function readInput(arg: string): { source: 'png' | 'hex'; bytes: string } {
+/** The argument as indicium bytes: hex digits when it is hex and no such file exists, else an image. */
+async function readInput(arg: string): Promise<{ source: string; bytes: string }> {
   if (/^[0-9a-fA-F]+$/.test(arg) && !existsSync(arg)) {
     if (arg.length % 2) throw new Unreadable('hex', `not an indicium: odd number of hex digits (${arg.length})`);
     return { source: 'hex', bytes: Buffer.from(arg, 'hex').toString('latin1') };
@@ -53,19 +55,20 @@ function readInput(arg: string): { source: 'png' | 'hex'; bytes: string } {
   try {
     image = readFileSync(arg);
   } catch (e: any) {
-    throw new Unreadable('png', `${arg}: ${e.code === 'ENOENT' ? 'no such file, and not hex digits' : e.message}`);
+    throw new Unreadable('image', `${arg}: ${e.code === 'ENOENT' ? 'no such file, and not hex digits' : e.message}`);
   }
+  const source = /\.svg$/i.test(arg) || /^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/.test(image.subarray(0, 200).toString('latin1')) ? 'svg' : /^\x89PNG/.test(image.subarray(0, 4).toString('latin1')) ? 'png' : 'image';
   try {
-    return { source: 'png', bytes: readDataMatrix(image) };
+    return { source, bytes: await readDataMatrix(image) };
   } catch (e) {
-    if (e instanceof UnreadableBarcode) throw new Unreadable('png', `unreadable barcode: ${e.message}`);
+    if (e instanceof UnreadableBarcode) throw new Unreadable(source, `unreadable barcode: ${e.message}`);
     throw e;
   }
 }
 
 function human(v: Verdict): string {
   const f = v.fields;
-  const lines = [v.ok ? `authentic: indicium of PSD-${f!.device}, MAC verified` : `NOT AUTHENTIC: ${v.reason}`];
+  const lines = [v.ok ? `authentic: indicium of PSD-${f!.device}, MAC verified` : v.code === 'UNREADABLE' ? `UNREADABLE: ${v.reason} (nothing is known about its authenticity: scan it again)` : `NOT AUTHENTIC: ${v.reason}`];
   if (f) {
     const pairs: [string, string | number][] = [
       ['device', `PSD-${f.device}`],
@@ -86,8 +89,8 @@ function human(v: Verdict): string {
 
 export function verifyIndiciumCommand(deps: VerifyIndiciumDeps = {}): Command {
   return new Command('verify-indicium')
-    .description('check an indicium: read the Data Matrix of a printed or scanned indicium (PNG), or take its 80 hex digits, and verify its MAC under the device key. Exit 0 when authentic, 1 with the reason when not')
-    .argument('<png|hex>', 'PNG image of the indicium, or the indicium as 80 hex digits')
+    .description('check an indicium: read the Data Matrix of a printed or scanned indicium (PNG, JPEG, TIFF, SVG; any rotation and scanner resolution), or take its 80 hex digits, and verify its MAC under the device key. Exit 0 when authentic, 1 NOT AUTHENTIC with the reason, 3 UNREADABLE when no symbol could be read')
+    .argument('<image|hex>', 'image of the indicium (a scan or psd frank --print\'s PNG/SVG), or the indicium as 80 hex digits')
     .option('--db <path>', 'KMS database (device keys derived from the master key)')
     .option('--master-key-file <f>', 'file holding the KMS master key')
     .addOption(new Option('--device-key <hex>', `the device's key, ${DEVICE_KEY_BYTES} bytes hex (instead of asking the KMS)`).argParser(keyHex).conflicts(['db', 'masterKeyFile']))
@@ -96,7 +99,7 @@ export function verifyIndiciumCommand(deps: VerifyIndiciumDeps = {}): Command {
       const json = Boolean(cmd.optsWithGlobals().json);
       let verdict: Verdict;
       try {
-        const { source, bytes } = readInput(arg);
+        const { source, bytes } = await readInput(arg);
         let check: IndiciumCheck;
         if (o.deviceKey) check = verifyIndicium(bytes, Buffer.from(o.deviceKey, 'hex').toString('latin1'));
         else if (o.db !== undefined || o.masterKeyFile !== undefined) {
@@ -116,6 +119,6 @@ export function verifyIndiciumCommand(deps: VerifyIndiciumDeps = {}): Command {
       }
       if (json) console.log(JSON.stringify(verdict, null, 2));
       else (verdict.ok ? console.log : console.error)(human(verdict));
-      if (!verdict.ok) process.exitCode = 1;
+      if (!verdict.ok) process.exitCode = verdict.code === 'UNREADABLE' ? 3 : 1;
     });
 }
