@@ -47,7 +47,8 @@ export class Connection {
         return { server: SERVER_NAME, version: SERVER_VERSION, protocol: PROTOCOL_VERSION, caPublicKey: stringToHex(this.dc.kms.caPublicKey) };
       case PssRequest.REGISTER: {
         const seal = body.seal === undefined ? undefined : sealNumber(String(body.seal));
-        const r = this.dc.kms.registerDevice(body.serial as string, body.board as string, seal);
+        const account = body.account === undefined ? undefined : int(body.account, 'account', 1, MAX_U48);
+        const r = this.dc.kms.registerDevice(body.serial as string, body.board as string, seal, account);
         this.log(`register: serial ${body.serial} (${body.board}) is device ${r.device}`);
         return { device: r.device, seal: sealName(r.seal), deviceKey: stringToHex(r.deviceKey), kmsKey: stringToHex(r.kmsKey) };
       }

@@ -127,7 +127,7 @@ export class Store extends SqliteDb {
     store.change(() => {
       store.run(SCHEMA_SQL);
       migrate(store);
-      store.run("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", [String(SCHEMA_VERSION)]);
+      store.run("INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(SCHEMA_VERSION)]);
     });
     for (const f of [file + '-wal', file + '-shm']) if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
     return store;

@@ -246,6 +246,19 @@ function discountsCsv(d: DiscountReport): string {
   );
 }
 
+/** Every movement of the customer accounts in the period: deposits, funds resets issued, withdrawals. */
+function ledgerCsv(db: Database, period: Period): string {
+  const rows = queryAll<{ entry: number; account: number; name: string; at: number; kind: string; amount: number; balance: number; device: number | null; counter: number | null; reference: string | null }>(
+    db,
+    'SELECT l.entry, l.account, a.name, l.at, l.kind, l.amount, l.balance, l.device, l.counter, l.reference FROM ledger l JOIN accounts a ON a.account = l.account WHERE l.at >= ? AND l.at < ? ORDER BY l.entry',
+    [period.from, period.to]
+  );
+  return csv(
+    ['entry', 'account', 'account_name', 'at', 'kind', 'amount', 'balance_after', 'device', 'funds_counter', 'reference'],
+    rows.map((r) => [r.entry, r.account, r.name, isoTime(r.at), r.kind, r.amount, r.balance, r.device, r.counter, r.reference])
+  );
+}
+
 // ---------------------------------------------------------------------------------------
 // Export and verification
 
@@ -261,7 +274,8 @@ export function exportPeriod(db: Database, opts: ExportOptions): ExportResult {
     ['statistics.csv', statisticsCsv(blocks, records)],
     ['statistics.json', statisticsJson(opts.period, blocks, records)],
     ['discounts.csv', discountsCsv(discounts)],
-    ['discounts.json', JSON.stringify(discounts, null, 2) + '\n']
+    ['discounts.json', JSON.stringify(discounts, null, 2) + '\n'],
+    ['funds-ledger.csv', ledgerCsv(db, opts.period)]
   ];
   const listed: ManifestFile[] = [];
   for (const [name, text] of files) {

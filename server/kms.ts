@@ -29,6 +29,30 @@ export interface DeviceRow {
   pending_key_version: number | null;
   registered_at: number;
   revoked_at: number | null;
+  /** the customer account that pays its funds resets (null: none yet, no funds) */
+  account: number | null;
+}
+
+export interface Account {
+  account: number;
+  name: string;
+  /** minor units */
+  balance: number;
+  created_at: number;
+}
+
+export interface LedgerEntry {
+  entry: number;
+  account: number;
+  at: number;
+  kind: 'deposit' | 'funds' | 'withdrawal';
+  /** signed minor units: + credit, - debit */
+  amount: number;
+  /** the account's balance after this entry */
+  balance: number;
+  device: number | null;
+  counter: number | null;
+  reference: string | null;
 }
 
 export interface Registration {
@@ -139,7 +163,7 @@ export class Kms {
    * serial (still active) gets its existing device and keys back, so a provisioning that
    * lost its answer can simply be repeated.
    */
-  registerDevice(serial: string, board: string, seal?: number): Registration {
+  registerDevice(serial: string, board: string, seal?: number, account?: number): Registration {
     if (typeof serial !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(serial)) throw new PssError('BAD_ARGUMENT', 'serial must be 1..64 printable ASCII characters');
     let def;
     try {
@@ -156,10 +180,11 @@ export class Kms {
           throw new PssError('BAD_ARGUMENT', `serial ${serial} is registered as device ${existing.device} (${existing.board}, ${sealName(existing.seal)}); revoke it first to register it again`);
         return existing.device;
       }
+      if (account !== undefined) this.knownAccount(account);
       const last = this.store.get<{ d: number | null }>('SELECT MAX(device) AS d FROM devices')!.d;
       const next = Math.max(FIRST_DEVICE, (last ?? 0) + 1);
       if (next > MAX_U32) throw new PssError('INTERNAL', 'device numbers exhausted');
-      this.store.run('INSERT INTO devices(device, serial, board, seal, registered_at) VALUES (?, ?, ?, ?, ?)', [next, serial, board, algorithm, now()]);
+      this.store.run('INSERT INTO devices(device, serial, board, seal, registered_at, account) VALUES (?, ?, ?, ?, ?, ?)', [next, serial, board, algorithm, now(), account ?? null]);
       return next;
     });
     return { device, seal: algorithm, deviceKey: this.deviceKey(device), kmsKey: this.kmsKey(device) };
@@ -180,16 +205,106 @@ export class Kms {
     });
   }
 
-  /** Authenticates a funds reset: the next funds counter, persisted before the MAC leaves. */
+  /**
+   * Authenticates a funds reset: the next funds counter, paid from the device's customer
+   * account. In one transaction: the balance is checked and debited, the reset and its ledger
+   * entry written; persisted before the MAC leaves. Refused (nothing changed) without an
+   * account (NO_ACCOUNT) or beyond its balance (BALANCE).
+   */
   fundsReset(device: number, amount: number, via: 'plain' | 'session' = 'plain'): FundsReset {
     if (typeof amount !== 'number' || !Number.isInteger(amount) || amount < 1 || amount > MAX_U48) throw new PssError('BAD_ARGUMENT', `amount must be an integer 1..${MAX_U48}`);
     return this.store.change(() => {
       const row = this.activeDevice(device);
+      if (row.account === null || row.account === undefined) throw new PssError('NO_ACCOUNT', `device ${device} belongs to no customer account: assign it one (pss account assign ${device} --account <n>) and deposit`);
+      const account = this.account(row.account)!;
+      if (amount > account.balance) throw new PssError('BALANCE', `a funds reset of ${amount} for device ${device} is beyond the balance of account ${account.account} (${account.balance})`);
       const counter = row.funds_counter + 1;
       if (counter > MAX_U32) throw new PssError('INTERNAL', 'funds counter exhausted');
+      const at = now();
       this.store.run('UPDATE devices SET funds_counter = ? WHERE device = ?', [counter, device]);
-      this.store.run('INSERT INTO funds_resets(device, counter, amount, issued_at, via) VALUES (?, ?, ?, ?, ?)', [device, counter, amount, now(), via]);
+      this.store.run('INSERT INTO funds_resets(device, counter, amount, issued_at, via) VALUES (?, ?, ?, ?, ?)', [device, counter, amount, at, via]);
+      this.store.run('UPDATE accounts SET balance = balance - ? WHERE account = ?', [amount, account.account]);
+      this.store.run('INSERT INTO ledger(account, at, kind, amount, balance, device, counter) VALUES (?, ?, ?, ?, ?, ?, ?)', [account.account, at, 'funds', -amount, account.balance - amount, device, counter]);
       return { device, counter, amount, mac: hmacSha256(this.kmsKey(device), fundsMessage(device, counter, amount)) };
+    });
+  }
+
+  /** Opens a customer account (balance 0); returns its number (1, 2, ...). */
+  createAccount(name: string): Account {
+    if (typeof name !== 'string' || !/^[\x20-\x7e]{1,80}$/.test(name)) throw new PssError('BAD_ARGUMENT', 'name must be 1..80 printable ASCII characters');
+    return this.store.change(() => {
+      const next = (this.store.get<{ a: number | null }>('SELECT MAX(account) AS a FROM accounts')!.a ?? 0) + 1;
+      this.store.run('INSERT INTO accounts(account, name, balance, created_at) VALUES (?, ?, 0, ?)', [next, name, now()]);
+      return this.account(next)!;
+    });
+  }
+
+  account(account: number): Account | undefined {
+    return this.store.read(() => this.store.get<Account>('SELECT * FROM accounts WHERE account = ?', [account]));
+  }
+
+  accounts(): Account[] {
+    return this.store.read(() => this.store.all<Account>('SELECT * FROM accounts ORDER BY account'));
+  }
+
+  private knownAccount(account: number): Account {
+    if (typeof account !== 'number' || !Number.isInteger(account) || account < 1) throw new PssError('BAD_ARGUMENT', 'account must be a positive integer');
+    const a = this.account(account);
+    if (!a) throw new PssError('UNKNOWN_ACCOUNT', `account ${account} does not exist (pss account create --name <name>)`);
+    return a;
+  }
+
+  /** A payment into an account: its balance grows, the ledger notes it with the reference. */
+  deposit(account: number, amount: number, reference?: string): LedgerEntry {
+    if (typeof amount !== 'number' || !Number.isInteger(amount) || amount < 1 || amount > MAX_U48) throw new PssError('BAD_ARGUMENT', `amount must be an integer 1..${MAX_U48}`);
+    if (reference !== undefined && !/^[\x20-\x7e]{0,80}$/.test(reference)) throw new PssError('BAD_ARGUMENT', 'reference must be at most 80 printable ASCII characters');
+    return this.store.change(() => {
+      const a = this.knownAccount(account);
+      if (a.balance + amount > MAX_U48) throw new PssError('BAD_ARGUMENT', `balance would exceed ${MAX_U48}`);
+      this.store.run('UPDATE accounts SET balance = balance + ? WHERE account = ?', [amount, account]);
+      this.store.run('INSERT INTO ledger(account, at, kind, amount, balance, reference) VALUES (?, ?, ?, ?, ?, ?)', [account, now(), 'deposit', amount, a.balance + amount, reference ?? null]);
+      return this.store.get<LedgerEntry>('SELECT * FROM ledger WHERE entry = last_insert_rowid()')!;
+    });
+  }
+
+  /** The account that pays a device's funds resets from now on. */
+  assignAccount(device: number, account: number): DeviceRow {
+    return this.store.change(() => {
+      this.activeDevice(device);
+      this.knownAccount(account);
+      this.store.run('UPDATE devices SET account = ? WHERE device = ?', [account, device]);
+      return this.device(device)!;
+    });
+  }
+
+  /** The ledger, oldest first: one account's, or every account's; optionally within [from, to) (seconds). */
+  ledger(opts: { account?: number; from?: number; to?: number } = {}): LedgerEntry[] {
+    const where: string[] = [];
+    const params: number[] = [];
+    if (opts.account !== undefined) (where.push('account = ?'), params.push(opts.account));
+    if (opts.from !== undefined) (where.push('at >= ?'), params.push(opts.from));
+    if (opts.to !== undefined) (where.push('at < ?'), params.push(opts.to));
+    return this.store.read(() => this.store.all<LedgerEntry>(`SELECT * FROM ledger ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY entry`, params));
+  }
+
+  /**
+   * Withdraws a device from service: it is revoked, and its unused descending register, as
+   * its last block the PSS authenticated shows it, is credited back to its account. (The PSD
+   * side of a withdrawal, a final block sealed for it, comes with the postal-operator issue:
+   * until then upload the device's last block first.)
+   */
+  withdraw(device: number): { device: number; account: number | null; credited: number; seq: number | null } {
+    return this.store.change(() => {
+      const row = this.activeDevice(device);
+      const last = this.store.get<{ seq: number; descending: number }>('SELECT seq, descending FROM blocks WHERE device = ? ORDER BY seq DESC LIMIT 1', [device]);
+      const credited = last?.descending ?? 0;
+      this.revoke(device);
+      if (row.account !== null && credited > 0) {
+        const a = this.account(row.account)!;
+        this.store.run('UPDATE accounts SET balance = balance + ? WHERE account = ?', [credited, a.account]);
+        this.store.run('INSERT INTO ledger(account, at, kind, amount, balance, device, reference) VALUES (?, ?, ?, ?, ?, ?, ?)', [a.account, now(), 'withdrawal', credited, a.balance + credited, device, `descending register at block ${last!.seq}`]);
+      }
+      return { device, account: row.account, credited: row.account === null ? 0 : credited, seq: last?.seq ?? null };
     });
   }
 

@@ -1,9 +1,17 @@
 // The data center's tables, in one place: the KMS's device registry and the PSS's
 // authenticated statistics. Times are seconds since 1970 (UTC); money in minor units.
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+-- KMS: the customer accounts (the mail houses that own PSDs) that pay for funds resets
+CREATE TABLE IF NOT EXISTS accounts (
+  account INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  balance INTEGER NOT NULL DEFAULT 0 CHECK (balance >= 0),   -- minor units
+  created_at INTEGER NOT NULL
+);
 
 -- KMS: one row per registered PSD
 CREATE TABLE IF NOT EXISTS devices (
@@ -18,7 +26,8 @@ CREATE TABLE IF NOT EXISTS devices (
   key_version INTEGER NOT NULL DEFAULT 0,   -- device and KMS keys in use (rekeyed in a session)
   pending_key_version INTEGER,              -- sent to the PSD, not yet known to have arrived
   registered_at INTEGER NOT NULL,
-  revoked_at INTEGER
+  revoked_at INTEGER,
+  account INTEGER REFERENCES accounts(account)  -- the customer account that pays its funds resets
 );
 
 -- PSS: one row per authenticated block
@@ -73,8 +82,26 @@ CREATE TABLE IF NOT EXISTS funds_resets (
   issued_at INTEGER NOT NULL,
   via TEXT NOT NULL,                   -- 'session' (the PSS saw the PSD load it) | 'plain'
   loaded INTEGER NOT NULL DEFAULT 0,   -- 1 once a session saw the PSD accept it
-  PRIMARY KEY (device, counter)
+  PRIMARY KEY (device, counter),
+  FOREIGN KEY (device) REFERENCES devices(device)
 );
+
+-- KMS: every movement of an account's balance: deposits (+), funds resets issued (-),
+-- withdrawals of a device crediting its unused descending register (+)
+CREATE TABLE IF NOT EXISTS ledger (
+  entry INTEGER PRIMARY KEY AUTOINCREMENT,
+  account INTEGER NOT NULL REFERENCES accounts(account),
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('deposit', 'funds', 'withdrawal')),
+  amount INTEGER NOT NULL,             -- signed: + credit, - debit
+  balance INTEGER NOT NULL CHECK (balance >= 0),  -- the account's balance after this entry
+  device INTEGER REFERENCES devices(device),
+  counter INTEGER,                     -- the funds reset's counter (kind 'funds')
+  reference TEXT,                      -- the payment's reference (kind 'deposit'), the block (withdrawal)
+  FOREIGN KEY (device, counter) REFERENCES funds_resets(device, counter)
+);
+CREATE INDEX IF NOT EXISTS ledger_account ON ledger(account, entry);
+
 `;
 
 /** Columns added since a data directory was made (CREATE TABLE IF NOT EXISTS keeps old tables). */
@@ -83,4 +110,5 @@ export function migrate(db: { all<T>(sql: string): T[]; run(sql: string): void }
   const devices = columns('devices');
   if (!devices.includes('key_version')) db.run('ALTER TABLE devices ADD COLUMN key_version INTEGER NOT NULL DEFAULT 0');
   if (!devices.includes('pending_key_version')) db.run('ALTER TABLE devices ADD COLUMN pending_key_version INTEGER');
+  if (!devices.includes('account')) db.run('ALTER TABLE devices ADD COLUMN account INTEGER REFERENCES accounts(account)');
 }

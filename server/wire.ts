@@ -7,10 +7,11 @@
 //
 //   type  request          payload -> answer
 //   0x40  hello            {} -> {server, version, protocol, caPublicKey}
-//   0x41  register         {serial, board, seal?} -> {device, seal, deviceKey, kmsKey}
+//   0x41  register         {serial, board, seal?, account?} -> {device, seal, deviceKey, kmsKey}
 //                          (the same serial gets its existing device and keys back)
 //   0x42  certify          {device, publicKey} -> {device, certificate}
-//   0x43  funds            {device, amount} -> {device, counter, amount, mac}
+//   0x43  funds            {device, amount} -> {device, counter, amount, mac}  (paid from the
+//                          device's account: NO_ACCOUNT, BALANCE beyond its balance)
 //   0x44  upload           {hex, more?} -> {received} while more, then
 //                          {device, seq, stored, digest, confirmation}
 //   0x45  session-begin    {device, funds?, config?} -> SessionStep

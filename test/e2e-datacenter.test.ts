@@ -19,6 +19,7 @@ import { BlockStore } from '../host-bridge/store.ts';
 import { extractBlock } from '../host-bridge/extract.ts';
 import { ImageDevice, DeviceError } from './helpers/harness.ts';
 import { checkInvariants } from './helpers/invariants.ts';
+import { payingAccount } from './helpers/pss-account.ts';
 
 /** The PSD as PsdClient.request would answer (device refusals as PsdError). */
 function psdOf(d: ImageDevice) {
@@ -78,6 +79,7 @@ describe('sealed statistics end to end: PSD image, host store, PSS over TCP', fu
     const p = await d.call(Command.PROVISION, { device: reg.device, deviceKey: reg.deviceKey, kmsKey: reg.kmsKey });
     if (p.publicKey) await pss.certify(reg.device, p.publicKey);
     await d.call(Command.CLOCK, { now: Date.UTC(2026, 10, 24, 8) });
+    payingAccount(dc, reg.device);
     const f = await pss.funds(reg.device, 200_000);
     await d.call(Command.FUNDS, { counter: f.counter, amount: f.amount, mac: f.mac });
     return { d, device: reg.device };

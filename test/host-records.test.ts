@@ -12,6 +12,7 @@ import { startService } from '../server/service.ts';
 import { PssClient } from '../host-bridge/pss-client.ts';
 import { HostRecords, sealHostRecords } from '../host-bridge/host-records.ts';
 import { ImageDevice, DeviceError } from './helpers/harness.ts';
+import { payingAccount } from './helpers/pss-account.ts';
 
 async function code(p: Promise<unknown>): Promise<number> {
   try {
@@ -36,6 +37,7 @@ describe('records on the host, sealed by the PSD (claim 10, pico image)', functi
       const reg = await pss.register(st.deviceId.replace(/^unprovisioned-/, ''), 'pico');
       await d.call(Command.PROVISION, { device: reg.device, deviceKey: reg.deviceKey, kmsKey: reg.kmsKey });
       await d.call(Command.CLOCK, { now: Date.UTC(2026, 10, 24, 9) });
+      payingAccount(dc, reg.device);
       const f = await pss.funds(reg.device, 100_000);
       await d.call(Command.FUNDS, { counter: f.counter, amount: f.amount, mac: f.mac });
       await d.call(Command.CONFIG, { recordsOnHost: true });

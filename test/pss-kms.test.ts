@@ -15,6 +15,7 @@ import { SampleDevice, sampleRecords } from '../server/sample-blocks.ts';
 import { PssError } from '../server/errors.ts';
 import { fundsMessage } from '../protocol/auth.ts';
 import { u32 } from '../protocol/bytes.ts';
+import { payingAccount } from './helpers/pss-account.ts';
 
 const run = promisify(execFile);
 const PSS = path.resolve('bin/pss.js');
@@ -112,6 +113,7 @@ describe('KMS and the PSS data directory', function () {
 
   it('authenticates funds resets with the next counter, persisted, under the device KMS key', async function () {
     const r = dc.kms.registerDevice('F-1', 'pico');
+    payingAccount(dc, r.device);
     const a = dc.kms.fundsReset(r.device, 50000);
     const b = dc.kms.fundsReset(r.device, 125);
     expect([a.counter, b.counter]).to.deep.equal([1, 2]);

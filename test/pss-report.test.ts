@@ -355,7 +355,7 @@ describe('PSS export', () => {
     expect(fs.statSync(keyFile).mode & 0o777).to.equal(0o600);
     expect(fs.readFileSync(path.join(out, 'pss-signing.pub'), 'utf8').trim()).to.equal(r.publicKey).and.match(/^[0-9a-f]{64}$/);
 
-    expect(fs.readdirSync(out).sort()).to.deep.equal(['discounts.csv', 'discounts.json', 'manifest.json', 'manifest.sig', 'pss-signing.pub', 'statistics.csv', 'statistics.json']);
+    expect(fs.readdirSync(out).sort()).to.deep.equal(['discounts.csv', 'discounts.json', 'funds-ledger.csv', 'manifest.json', 'manifest.sig', 'pss-signing.pub', 'statistics.csv', 'statistics.json']);
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
     expect(manifest).to.include({ format: 'pss-export/1', period: '2026-11', from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z', generatedAt: '2026-12-02T06:00:00.000Z' });
     expect(manifest.pss).to.deep.equal({ id: 'pss-test', signingKey: r.publicKey });
@@ -481,7 +481,7 @@ describe('pss report | discounts | export (commander)', () => {
     const out = path.join(tmpDir(), 'nov');
     const e = JSON.parse(await run(exportCommand, ['--period', '2026-11', '--out', out, '--rules', rulesFile, '--pss-id', 'lab-pss', '--json', '--data', dataDir]));
     expect(e).to.include({ blocks: 3, records: 9, keyCreated: true });
-    expect(e.manifest.files.map((f: any) => f.name)).to.deep.equal(['statistics.csv', 'statistics.json', 'discounts.csv', 'discounts.json']);
+    expect(e.manifest.files.map((f: any) => f.name)).to.deep.equal(['statistics.csv', 'statistics.json', 'discounts.csv', 'discounts.json', 'funds-ledger.csv']);
     const ok = JSON.parse(await run(exportCommand, ['--verify', out, '--json', '--data', dataDir]));
     expect(ok).to.include({ valid: true, period: '2026-11', publicKey: e.publicKey });
     expect(process.exitCode ?? 0).to.equal(0);

@@ -23,6 +23,7 @@ import { sessionKeys, sealSessionMessage, openSessionMessage, TO_DEVICE, TO_SERV
 import type { AeadPrims } from '../protocol/aead.ts';
 import { CoreDevice, DeviceError } from './helpers/harness.ts';
 import { memoryBoard } from './helpers/memory-board.ts';
+import { payingAccount } from './helpers/pss-account.ts';
 
 const sha256 = (s: string) => nodeCrypto.createHash('sha256').update(Buffer.from(s, 'latin1')).digest().toString('latin1');
 const hmac = (k: string, m: string) => nodeCrypto.createHmac('sha256', Buffer.from(k, 'latin1')).update(Buffer.from(m, 'latin1')).digest().toString('latin1');
@@ -192,6 +193,7 @@ describe('PSS secure session', function () {
     service = await startService(dc, { port: 0 });
     pss = await PssClient.connect(`127.0.0.1:${service.port}`);
     const reg = await pss.register('SESSION-1', 'pico');
+    payingAccount(dc, reg.device);
     psd = new FakePsd(reg.device, fromHex(reg.deviceKey), fromHex(reg.kmsKey));
   });
 
@@ -364,6 +366,7 @@ describe('PSS secure session', function () {
         expect(prov.seal).to.equal(seal);
         if (seal === 'ed25519') await pss.certify(reg.device, prov.publicKey); // the key the PSD made
         await call(Command.CLOCK, { now: Date.UTC(2026, 10, 24, 9) });
+        payingAccount(dc, reg.device);
         const f = await pss.funds(reg.device, 1_000_000);
         await call(Command.FUNDS, { counter: f.counter, amount: f.amount, mac: f.mac });
         await call(Command.BATCH_START, { customer: 1001, mode: 'batch', category: 1, weight: 18, postage: 85 });

@@ -20,6 +20,7 @@ import { encodeFrame, FrameDecoder, ERROR_TYPE, RESPONSE_FLAG, MAX_PAYLOAD_BYTES
 import { crc32 } from '../protocol/crc32.ts';
 import { u16, asciiJson } from '../protocol/bytes.ts';
 import { fundsMessage } from '../protocol/auth.ts';
+import { payingAccount } from './helpers/pss-account.ts';
 
 /** Sends bytes (a number: a pause of that many ms) on a fresh connection; collects answer
  * frames until `waitMs` of silence after the last chunk, or the close. */
@@ -97,6 +98,7 @@ describe('PSS TCP service', function () {
     const keys = nacl.sign.keyPair();
     const cert = await client.certify(1001, Buffer.from(keys.publicKey).toString('hex'));
     expect(verifyCertificate(Buffer.from(hello.caPublicKey, 'hex').toString('latin1'), 1001, Buffer.from(keys.publicKey).toString('latin1'), Buffer.from(cert, 'hex').toString('latin1'))).to.equal(true);
+    payingAccount(dc, 1001);
     const f = await client.funds(1001, 777);
     expect(f).to.include({ device: 1001, counter: 1, amount: 777 });
     expect(f.mac).to.equal(nodeCrypto.createHmac('sha256', Buffer.from(reg.kmsKey, 'hex')).update(Buffer.from(fundsMessage(1001, 1, 777), 'latin1')).digest('hex'));
@@ -160,6 +162,7 @@ describe('PSS TCP service', function () {
 
   it('answers a retransmitted frame from the stored answer, without running it twice', async function () {
     await client.register('RT-1', 'pico');
+    payingAccount(dc, 1001);
     const f = frame(PssRequest.FUNDS, 4242, asciiJson({ device: 1001, amount: 10 }));
     const r = await exchange(service.port, [f, f, f]);
     expect(r.frames).to.have.length(3);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { openDataCenter, type DataCenter } from '../server/datacenter.ts';
 import { startService, type Service } from '../server/service.ts';
 import { startTarget, runCli, realTargetUnavailable, sayRealSkipped, type Target } from './helpers/target.ts';
+import { payingAccount } from './helpers/pss-account.ts';
 
 sayRealSkipped();
 (realTargetUnavailable() ? describe.skip : describe)('psd CLI end to end on the real interpreter (linux image, KMS + PSS over TCP)', function () {
@@ -52,6 +53,7 @@ sayRealSkipped();
   it('provisions through the KMS and loads funds it authenticated', async () => {
     const p = await psd(['provision', '--kms', pss]);
     expect(p.device).to.be.a('number').and.greaterThan(0);
+    payingAccount(dc, p.device);
     await psd(['funds', '--kms', pss, '--amount', '500000']);
     const s = await expectBalanced();
     expect(s.device).to.equal(p.device);

@@ -57,8 +57,18 @@ export const steps: DemoStep[] = [
     }
   },
   {
+    title: "Open the mail house's account and pay in",
+    story: 'Funds are paid for: the data center keeps an account per customer (the mail house that owns the PSD) with its balance; a payment goes into the ledger, and the device is assigned the account that pays its funds resets.',
+    run: async (ctx) => {
+      await ctx.pss_(['account', 'create', '--name', 'Mail house Demo']);
+      await ctx.pss_(['deposit', '--account', '1', '--amount', '1000000', '--reference', 'demo transfer']);
+      const status = JSON.parse(await ctx.psd(['--port', ctx.port, '--json', 'status']));
+      await ctx.pss_(['account', 'assign', String(status.device), '--account', '1']);
+    }
+  },
+  {
     title: 'Load funds (a funds reset from the KMS)',
-    story: 'The KMS authenticates a funds reset for this device with the next funds counter; the PSD checks the MAC and the counter before it fills the descending register.',
+    story: "The KMS authenticates a funds reset for this device with the next funds counter, debiting the account in the same transaction (refused beyond its balance); the PSD checks the MAC and the counter before it fills the descending register.",
     run: async (ctx) => {
       await ctx.psd(['--port', ctx.port, 'funds', '--kms', ctx.pss, '--amount', '500000']);
     }
@@ -110,6 +120,7 @@ export const steps: DemoStep[] = [
     run: async (ctx) => {
       await ctx.pss_(['report', '--by', 'customer,class']);
       await ctx.pss_(['discounts', '--period', new Date().toISOString().slice(0, 7)]);
+      await ctx.pss_(['ledger']);
     }
   }
 ];

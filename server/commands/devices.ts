@@ -15,6 +15,7 @@ interface DeviceListing {
   status: string;
   certified: boolean;
   fundsCounter: number;
+  account: number | null;
   lastSeq: number;
   blocks: number;
   registeredAt: string;
@@ -34,6 +35,7 @@ function listing(row: DeviceRow, blocks: { n: number; last: number | null }): De
     status: row.status,
     certified: !!row.certificate,
     fundsCounter: row.funds_counter,
+    account: row.account ?? null,
     lastSeq: blocks.last ?? 0,
     blocks: blocks.n,
     registeredAt: iso(row.registered_at)!,
@@ -53,8 +55,8 @@ export function devicesCommand(): Command {
         if (!rows.length) return console.log('no devices registered (pss register --serial <s> --board <b>)');
         console.log(
           table(
-            rows.map((d) => [d.device, d.serial, d.board, d.seal + (d.seal === 'ed25519' ? (d.certified ? ' (certified)' : ' (no certificate)') : ''), d.status, d.fundsCounter, d.lastSeq, d.registeredAt]),
-            ['device', 'serial', 'board', 'seal', 'status', 'funds counter', 'last block', 'registered']
+            rows.map((d) => [d.device, d.serial, d.board, d.seal + (d.seal === 'ed25519' ? (d.certified ? ' (certified)' : ' (no certificate)') : ''), d.status, d.account ?? '-', d.fundsCounter, d.lastSeq, d.registeredAt]),
+            ['device', 'serial', 'board', 'seal', 'status', 'account', 'funds counter', 'last block', 'registered']
           )
         );
       } finally {
@@ -69,11 +71,12 @@ export function registerCommand(): Command {
     .requiredOption('--serial <serial>', "the board's chip serial number")
     .requiredOption('--board <id>', 'board-defs id (pico, wifi, ..., esp32)')
     .option('--seal <hmac|ed25519>', "seal algorithm (default: the board's)")
+    .option('--account <n>', 'the customer account that pays its funds resets (pss account create)')
     .option('--json', 'machine-readable output')
     .action(async (o, cmd: Command) => {
       const dc = await openDataCenter(dataDir(cmd));
       try {
-        const r = dc.kms.registerDevice(o.serial, o.board, o.seal === undefined ? undefined : sealNumber(o.seal));
+        const r = dc.kms.registerDevice(o.serial, o.board, o.seal === undefined ? undefined : sealNumber(o.seal), o.account === undefined ? undefined : positiveInt(o.account, '--account', 1, 2 ** 48 - 1));
         if (json(cmd)) console.log(JSON.stringify({ device: r.device, seal: sealName(r.seal) }));
         else console.log(String(r.device));
       } finally {

@@ -1,0 +1,116 @@
+// Customer accounts for the operator: `pss account create|list|assign`, `pss deposit`,
+// `pss ledger`, `pss withdraw`. Funds resets are paid from the account a device belongs to:
+// refused beyond its balance, debited in the same transaction that issues the reset.
+import { Command } from 'commander';
+import { table, money } from '../../host-bridge/output.ts';
+import { openDataCenter } from '../datacenter.ts';
+import { parseDay, DAY_SECONDS, isoTime } from '../report.ts';
+import { PssError } from '../errors.ts';
+import type { LedgerEntry } from '../kms.ts';
+import { dataDir, json, positiveInt } from './common.ts';
+
+const MAX_U48 = 2 ** 48 - 1;
+
+async function withDc<T>(cmd: Command, fn: (dc: Awaited<ReturnType<typeof openDataCenter>>) => T): Promise<T> {
+  const dc = await openDataCenter(dataDir(cmd));
+  try {
+    return fn(dc);
+  } finally {
+    dc.close();
+  }
+}
+
+export function accountCommand(): Command {
+  const account = new Command('account').description('customer accounts that pay for funds resets: create, list, assign a device');
+  account
+    .command('create')
+    .description('open a customer account (balance 0); prints its number')
+    .requiredOption('--name <name>', "the customer's name")
+    .option('--json', 'machine-readable output')
+    .action((o, cmd: Command) =>
+      withDc(cmd, (dc) => {
+        const a = dc.kms.createAccount(o.name);
+        console.log(json(cmd) ? JSON.stringify(a) : String(a.account));
+      })
+    );
+  account
+    .command('list')
+    .description('accounts with their balances and devices')
+    .option('--json', 'machine-readable output')
+    .action((_o, cmd: Command) =>
+      withDc(cmd, (dc) => {
+        const devices = dc.kms.devices();
+        const rows = dc.kms.accounts().map((a) => ({ ...a, devices: devices.filter((d) => d.account === a.account).map((d) => d.device) }));
+        if (json(cmd)) return console.log(JSON.stringify(rows, null, 2));
+        if (!rows.length) return console.log('no accounts (pss account create --name <name>)');
+        console.log(table(rows.map((a) => [a.account, a.name, money(a.balance), a.devices.join(' ')]), ['account', 'name', 'balance', 'devices']));
+      })
+    );
+  account
+    .command('assign')
+    .description('the account that pays this device’s funds resets from now on')
+    .argument('<device>', 'device number')
+    .requiredOption('--account <n>', 'account number')
+    .option('--json', 'machine-readable output')
+    .action((device: string, o, cmd: Command) =>
+      withDc(cmd, (dc) => {
+        const row = dc.kms.assignAccount(positiveInt(device, 'device', 1, 4294967295), positiveInt(o.account, '--account', 1, MAX_U48));
+        console.log(json(cmd) ? JSON.stringify({ device: row.device, account: row.account }) : `device ${row.device} is paid from account ${row.account}`);
+      })
+    );
+  return account;
+}
+
+export function depositCommand(): Command {
+  return new Command('deposit')
+    .description('a payment into a customer account: its balance grows, the ledger notes it')
+    .requiredOption('--account <n>', 'account number')
+    .requiredOption('--amount <minor>', 'minor units')
+    .option('--reference <text>', "the payment's reference")
+    .option('--json', 'machine-readable output')
+    .action((o, cmd: Command) =>
+      withDc(cmd, (dc) => {
+        const e = dc.kms.deposit(positiveInt(o.account, '--account', 1, MAX_U48), positiveInt(o.amount, '--amount', 1, MAX_U48), o.reference);
+        console.log(json(cmd) ? JSON.stringify(e) : `account ${e.account}: deposit ${money(e.amount)}, balance ${money(e.balance)}`);
+      })
+    );
+}
+
+export function formatLedger(entries: LedgerEntry[]): string {
+  if (!entries.length) return 'no ledger entries';
+  return table(
+    entries.map((e) => [e.entry, isoTime(e.at), e.account, e.kind, (e.amount > 0 ? '+' : '') + money(e.amount), money(e.balance), e.device ?? '', e.counter ?? '', e.reference ?? '']),
+    ['entry', 'at', 'account', 'kind', 'amount', 'balance', 'device', 'funds counter', 'reference']
+  );
+}
+
+export function ledgerCommand(): Command {
+  return new Command('ledger')
+    .description('the funds ledger: every deposit, funds reset issued and withdrawal, with the balance after it')
+    .option('--account <n>', 'one account only')
+    .option('--from <YYYY-MM-DD>', 'first day (UTC)')
+    .option('--to <YYYY-MM-DD>', 'last day (UTC), inclusive')
+    .option('--json', 'machine-readable output')
+    .action((o, cmd: Command) =>
+      withDc(cmd, (dc) => {
+        const from = o.from === undefined ? undefined : parseDay(o.from, '--from');
+        const to = o.to === undefined ? undefined : parseDay(o.to, '--to') + DAY_SECONDS;
+        if (from !== undefined && to !== undefined && from >= to) throw new PssError('BAD_ARGUMENT', `--from ${o.from} is after --to ${o.to}`);
+        const entries = dc.kms.ledger({ account: o.account === undefined ? undefined : positiveInt(o.account, '--account', 1, MAX_U48), from, to });
+        console.log(json(cmd) ? JSON.stringify(entries, null, 2) : formatLedger(entries));
+      })
+    );
+}
+
+export function withdrawCommand(): Command {
+  return new Command('withdraw')
+    .description("withdraw a device from service: revoked, its unused descending register (as its last authenticated block shows) credited back to its account")
+    .argument('<device>', 'device number')
+    .option('--json', 'machine-readable output')
+    .action((device: string, _o, cmd: Command) =>
+      withDc(cmd, (dc) => {
+        const r = dc.kms.withdraw(positiveInt(device, 'device', 1, 4294967295));
+        console.log(json(cmd) ? JSON.stringify(r) : `device ${r.device} withdrawn: ${r.account === null ? 'no account to credit' : `${money(r.credited)} credited to account ${r.account}`}${r.seq === null ? ' (no block uploaded)' : ` (descending register at block ${r.seq})`}`);
+      })
+    );
+}
