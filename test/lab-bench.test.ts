@@ -217,11 +217,17 @@ describe('lab bench (issue 13): psd sim, ports, names, interrupts, replays, help
       expect(after.running).to.deep.equal([]);
     });
 
-    it('lists a real-interpreter run', async function () {
+    it('lists a real-interpreter run; psd sim --real --console shows its console', async function () {
       if (realTargetUnavailable() || !hasSocat()) this.skip();
       const { runReal } = await import('../tools/real/run.ts');
-      const real = await runReal({ image: imagePath('linux'), pty: true });
+      const realDir = join(dir, 'real');
+      const real = await runReal({ image: imagePath('linux'), pty: true, dir: realDir });
       try {
+        // psd sim --real --console: what the interpreter printed on its own console
+        const cons = await runCli(['sim', '--real', '--dir', realDir, '--console'], { env });
+        expect(cons.code, cons.stderr).to.equal(0);
+        expect(cons.stdout).to.match(/-> LoopbackA/);
+        expect(cons.stdout).to.include(`(${join(realDir, 'console.log')}:`);
         const v = JSON.parse((await runCli(['--json', 'ports'], { env })).stdout);
         const e = v.running.find((x: any) => x.pid === process.pid && x.kind === 'real');
         expect(e).to.include({ board: 'linux', tcp: real.tcpUrl, pty: real.ptyPath, dir: real.board.dir, console: real.board.consoleLog });
