@@ -7,6 +7,7 @@
 //   const report = await runSession(pss, psd, { funds: 50000 });   // the host only relays
 //   await pss.close();
 import net from 'node:net';
+import tls from 'node:tls';
 import crypto from 'node:crypto';
 import { FrameDecoder, encodeFrame, RESPONSE_FLAG, ERROR_TYPE, MAX_PAYLOAD_BYTES, type Frame } from '../protocol/frame.ts';
 import { crc32 } from '../protocol/crc32.ts';
@@ -14,6 +15,10 @@ import { asciiJson } from '../protocol/bytes.ts';
 import { Command } from '../protocol/commands.ts';
 import { PssRequest, PssRequestName, DEFAULT_PSS_HOST, DEFAULT_PSS_PORT, UPLOAD_HEX_PER_FRAME, type UploadAnswer, type SessionStep, type SessionReport, type PsdRequest } from '../server/wire.ts';
 import { PsdError } from './errors.ts';
+import { credentialFromEnv, type Credential } from '../server/tls.ts';
+
+export type { Credential };
+export { credentialFromEnv };
 import type { PsdClient } from './client.ts';
 
 /** An error from the PSS ({code, message} it sent) or on the way to it (NO_PSS, NO_ANSWER, LINE_LOST, NOT_PSS). */
@@ -36,6 +41,12 @@ export interface PssClientOptions {
   /** retransmissions after the first try; also connection attempts after the first */
   retries?: number;
   connectTimeoutMs?: number;
+  /**
+   * an operator's or auditor's credential (server/tls.ts): the connection is TLS with this
+   * client certificate, and the PSS's certificate must be of the credential's CA. Without
+   * one, plain frames: what a device may do (upload, sessions without funds or rekey).
+   */
+  credential?: Credential | null;
 }
 
 export interface PssAddress {
@@ -115,13 +126,16 @@ export class PssClient {
     this.lost = null;
     this.decoder.reset();
     socket.on('data', (b) => this.decoder.push(b.toString('latin1')));
-    const lost = (why: string) => {
+    const lost = (why: string, code = 'LINE_LOST') => {
       if (this.socket !== socket) return;
-      this.lost ??= new PssClientError('LINE_LOST', `connection to the PSS at ${this.address} ${why}`);
+      this.lost ??= new PssClientError(code, code === 'LINE_LOST' ? `connection to the PSS at ${this.address} ${why}` : why);
       this.pending?.reject(this.lost);
     };
     socket.on('close', () => lost('closed'));
-    socket.on('error', (e) => lost('failed: ' + e.message));
+    // the PSS refused our client certificate (unknown CA, expired) after the handshake
+    socket.on('error', (e: NodeJS.ErrnoException) =>
+      /^ERR_SSL/.test(e.code ?? '') ? lost(`the PSS at ${this.address} refused the credential ${this.opts.credential?.source ?? ''}: ${e.message}`, 'NOT_AUTHORISED') : lost('failed: ' + e.message)
+    );
   }
 
   /** Connects, retrying a refused connection (a PSS still starting) `retries` times. */
@@ -130,7 +144,7 @@ export class PssClient {
     const tries = (opts.retries ?? 2) + 1;
     for (let i = 1; ; i++) {
       try {
-        return new PssClient(await connectOnce(a, opts.connectTimeoutMs ?? 3000), a, opts);
+        return new PssClient(await connectOnce(a, opts.connectTimeoutMs ?? 3000, opts.credential), a, opts);
       } catch (e) {
         if (i >= tries) throw e;
         await new Promise((r) => setTimeout(r, 200 * i));
@@ -158,7 +172,7 @@ export class PssClient {
     if (this.closed) throw this.closed;
     if (this.pending) throw new Error('one request at a time');
     // the PSS closes idle connections; a connection's upload parts and session go with it
-    if (this.lost) this.attach(await connectOnce(this.target, this.opts.connectTimeoutMs ?? 3000));
+    if (this.lost) this.attach(await connectOnce(this.target, this.opts.connectTimeoutMs ?? 3000, this.opts.credential));
     const payload = asciiJson(body);
     if (payload.length > MAX_PAYLOAD_BYTES) throw new PssClientError('OVERSIZE', `${payload.length} bytes of payload do not fit a frame`);
     this.seq = (this.seq % 0xffff) + 1;
@@ -246,10 +260,12 @@ export class PssClient {
   }
 }
 
-function connectOnce(a: PssAddress, timeoutMs: number): Promise<net.Socket> {
+function connectOnce(a: PssAddress, timeoutMs: number, credential?: Credential | null): Promise<net.Socket> {
   const where = `${a.host}:${a.port}`;
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: a.host, port: a.port });
+    const socket = credential
+      ? tls.connect({ host: a.host, port: a.port, key: credential.key, cert: credential.cert, ca: credential.ca, servername: net.isIP(a.host) ? undefined : a.host })
+      : net.connect({ host: a.host, port: a.port });
     socket.setNoDelay(true);
     const timer = setTimeout(() => {
       socket.destroy();
@@ -257,9 +273,11 @@ function connectOnce(a: PssAddress, timeoutMs: number): Promise<net.Socket> {
     }, timeoutMs);
     socket.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new PssClientError('NO_PSS', `no PSS at ${where} (${e.code ?? e.message})`));
+      if (credential && e.code !== 'ECONNREFUSED' && e.code !== 'ENOTFOUND' && e.code !== 'EHOSTUNREACH')
+        reject(new PssClientError('NOT_AUTHORISED', `TLS with the PSS at ${where} failed with the credential of ${credential.source}: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ')));
+      else reject(new PssClientError('NO_PSS', `no PSS at ${where} (${e.code ?? e.message})`));
     });
-    socket.once('connect', () => {
+    socket.once(credential ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
       resolve(socket);

@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { Command as Cmd } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { BlockStore, defaultStoreDir } from './store.ts';
-import { PssClient, runSession } from './pss-client.ts';
+import { PssClient, runSession, credentialFromEnv } from './pss-client.ts';
 import { PsdError, pssError, EXIT_PARTLY_DONE } from './errors.ts';
 import type { PsdClient } from './client.ts';
 import type { CliKit } from './franking.ts';
@@ -90,11 +90,14 @@ export function addUploadCommand(program: Command, kit: CliKit) {
     .option('--funds <minor>', 'with --session: a funds reset to load in the same session', int(1, 2 ** 48 - 1))
     .option('--rekey', 'with --session: the KMS replaces the device and KMS keys in the same session (after the statistics are confirmed)')
     .option('--no-device', 'plain mode without a PSD attached: upload only, confirm later')
+    .option('--credentials <file>', 'with --funds or --rekey: an operator credential (pss credential issue); default PSS_CREDENTIALS')
     .action(async (o, cmd: Command) => {
       if ((o.funds !== undefined || o.rekey) && !o.session) throw new PsdError(ErrorCode.BAD_ARGUMENT, '--funds and --rekey ride on a --session upload', 'or use psd funds --kms');
       const store = new BlockStore(o.store);
-      const pss = await PssClient.connect(o.pss).catch((e) => {
-        throw new PsdError(ErrorCode.NO_PSS, e.message, 'start it with `pss serve` or check --pss');
+      // a device's upload needs no secret; funds and rekeying are an operator's
+      const credential = o.funds !== undefined || o.rekey ? operatorCredential(o.credentials) : null;
+      const pss = await PssClient.connect(o.pss, { credential }).catch((e) => {
+        throw pssError(e);
       });
       try {
         if (o.session) {
@@ -157,7 +160,7 @@ export function addUploadCommand(program: Command, kit: CliKit) {
 export async function provisionFromKms(c: PsdClient, pssAddress: string, boardSeal?: 'hmac' | 'ed25519') {
   const s = await c.request(Cmd.STATUS);
   if (s.device) throw new PsdError(ErrorCode.BAD_ARGUMENT, `already provisioned as PSD-${s.device}`);
-  const pss = await PssClient.connect(pssAddress).catch((e) => {
+  const pss = await PssClient.connect(pssAddress, { credential: operatorCredential() }).catch((e) => {
     throw pssError(e);
   });
   try {
@@ -176,7 +179,7 @@ export async function provisionFromKms(c: PsdClient, pssAddress: string, boardSe
 export async function fundsFromKms(c: PsdClient, pssAddress: string, amount: number) {
   const s = await c.request(Cmd.STATUS);
   if (!s.device) throw new PsdError(ErrorCode.NOT_PROVISIONED, undefined, 'psd provision --kms first');
-  const pss = await PssClient.connect(pssAddress).catch((e) => {
+  const pss = await PssClient.connect(pssAddress, { credential: operatorCredential() }).catch((e) => {
     throw pssError(e);
   });
   try {
@@ -186,5 +189,18 @@ export async function fundsFromKms(c: PsdClient, pssAddress: string, amount: num
     throw pssError(e);
   } finally {
     await pss.close();
+  }
+}
+
+/**
+ * The operator credential for requests that hand out keys or postage: --credentials, or the
+ * file PSS_CREDENTIALS names, or PSS_CREDENTIALS_PEM. Without one the request goes plain and
+ * the PSS refuses it as not authorised (error 115), which says what to give.
+ */
+export function operatorCredential(file?: string) {
+  try {
+    return credentialFromEnv(file);
+  } catch (e) {
+    throw new PsdError(ErrorCode.BAD_ARGUMENT, (e as Error).message, 'PSS_CREDENTIALS=<file from pss credential issue --role operator>');
   }
 }

@@ -6,7 +6,7 @@ import { isHex, hexToString, stringToHex } from './bytestrings.ts';
 import { PssError } from './errors.ts';
 import { sealName, sealNumber } from './kms.ts';
 import { PssSession, type RelayAnswer } from './session-driver.ts';
-import { PssRequest, MAX_UPLOAD_BYTES } from './wire.ts';
+import { PssRequest, PssRequestName, MAX_UPLOAD_BYTES } from './wire.ts';
 import type { DataCenter } from './datacenter.ts';
 
 export const SERVER_NAME = 'psd-lab pss';
@@ -16,6 +16,15 @@ export interface ApiEvents {
   /** one line per thing worth an operator's attention; never carries a key */
   log?: (line: string) => void;
 }
+
+/** Who is on a connection: a device (plain frames, no secret), or the holder of a credential. */
+export interface Who {
+  role: 'device' | 'operator' | 'auditor' | 'revoked';
+  name: string;
+}
+
+/** Requests only an operator may make: they hand out keys, certificates or postage. */
+const OPERATOR_ONLY = new Set<number>([PssRequest.REGISTER, PssRequest.CERTIFY, PssRequest.FUNDS]);
 
 type Body = Record<string, unknown>;
 
@@ -34,14 +43,30 @@ export class Connection {
 
   constructor(
     private dc: DataCenter,
-    private events: ApiEvents = {}
+    private events: ApiEvents & { who?: () => Who } = {}
   ) {}
 
   private log(line: string) {
     this.events.log?.(line);
   }
 
+  /** Refuses a request the connection's role may not make (NOT_AUTHORISED); nothing is changed. */
+  private authorise(type: number, body: Body): void {
+    const who = this.events.who?.() ?? { role: 'operator', name: 'in-process' };
+    const name = PssRequestName[type] ?? `0x${type.toString(16)}`;
+    const operatorOnly = OPERATOR_ONLY.has(type) || (type === PssRequest.SESSION_BEGIN && (body.funds !== undefined || body.rekey === true || body.config !== undefined));
+    let refusal: string | null = null;
+    if (who.role === 'revoked') refusal = `the credential ${who.name} was revoked`;
+    else if (operatorOnly && who.role !== 'operator')
+      refusal = `${name}${type === PssRequest.SESSION_BEGIN ? ' with funds, rekey or config' : ''} needs an operator credential over TLS (${who.role === 'device' ? 'this connection has none: give PSS_CREDENTIALS' : `this one is an ${who.role}'s`})`;
+    if (refusal) {
+      this.log(`refused: ${name} from ${who.role} ${who.name}: not authorised`);
+      throw new PssError('NOT_AUTHORISED', refusal);
+    }
+  }
+
   handle(type: number, body: Body): Body {
+    this.authorise(type, body);
     switch (type) {
       case PssRequest.HELLO:
         return { server: SERVER_NAME, version: SERVER_VERSION, protocol: PROTOCOL_VERSION, caPublicKey: stringToHex(this.dc.kms.caPublicKey) };

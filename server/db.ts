@@ -42,6 +42,11 @@ export class SqliteDb implements Queryable {
     return db;
   }
 
+  /** Forgets the prepared statements (a schema change, ATTACH/DETACH). */
+  protected statementsReset(): void {
+    this.statements.clear();
+  }
+
   protected statement(sql: string): Database.Statement {
     let st = this.statements.get(sql);
     if (!st) {
@@ -161,6 +166,30 @@ export class Store extends SqliteDb {
       throw e;
     } finally {
       this.inChange = false;
+    }
+  }
+
+  /** A consistent copy of the whole database in a new file (VACUUM INTO): backups, tests. */
+  snapshotTo(file: string): void {
+    this.db.prepare('VACUUM INTO ?').run(file);
+  }
+
+  /**
+   * Puts every table back as it is in a snapshot file (snapshotTo), in one transaction, while
+   * this connection stays open (the fuzzer's baseline between cases).
+   */
+  restoreFrom(file: string): void {
+    this.db.prepare("ATTACH DATABASE ? AS snapshot").run(file);
+    try {
+      const tables = this.all<{ name: string }>("SELECT name FROM snapshot.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").map((t) => t.name);
+      this.change(() => {
+        this.db.pragma('defer_foreign_keys = ON');
+        for (const t of tables) this.db.exec(`DELETE FROM main."${t}"`);
+        for (const t of tables) this.db.exec(`INSERT INTO main."${t}" SELECT * FROM snapshot."${t}"`);
+      });
+    } finally {
+      this.statementsReset();
+      this.db.exec('DETACH DATABASE snapshot');
     }
   }
 

@@ -102,6 +102,16 @@ CREATE TABLE IF NOT EXISTS ledger (
 );
 CREATE INDEX IF NOT EXISTS ledger_account ON ledger(account, entry);
 
+-- who may make operator and auditor requests: client certificates of the lab CA (server/tls.ts)
+CREATE TABLE IF NOT EXISTS credentials (
+  serial TEXT PRIMARY KEY,             -- the certificate's serial number, hex as node:crypto prints it
+  name TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('operator', 'auditor')),
+  issued_at INTEGER NOT NULL,
+  not_after TEXT NOT NULL,
+  revoked_at INTEGER
+);
+
 `;
 
 /** Columns added since a data directory was made (CREATE TABLE IF NOT EXISTS keeps old tables). */

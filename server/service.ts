@@ -3,11 +3,15 @@
 // connection is closed, and never changes state: only a whole, intact request reaches the
 // API. A retransmitted frame (same sequence number and CRC) gets the stored answer again.
 import net from 'node:net';
+import tls from 'node:tls';
+import { Duplex } from 'node:stream';
 import { FrameDecoder, encodeFrame, PROTOCOL_VERSION, RESPONSE_FLAG, ERROR_TYPE, MAX_PAYLOAD_BYTES, type Frame, type DropReason } from '../protocol/frame.ts';
 import { crc32 } from '../protocol/crc32.ts';
 import { asciiJson } from '../protocol/bytes.ts';
 import { PssError, type PssErrorCodeName } from './errors.ts';
-import { Connection, type ApiEvents } from './api.ts';
+import { Connection, type ApiEvents, type Who } from './api.ts';
+import { ensureTls, type TlsFiles } from './tls.ts';
+import { roleOf } from './credentials.ts';
 import { PssRequestName, DEFAULT_PSS_HOST, DEFAULT_PSS_PORT } from './wire.ts';
 import type { DataCenter } from './datacenter.ts';
 
@@ -22,6 +26,8 @@ export interface ServiceOptions extends ApiEvents {
   /** a frame still incomplete after this much silence is dropped (as the PSD does on its line) */
   frameGapMs?: number;
   maxConnections?: number;
+  /** the lab CA and the service's key and certificate (default: <data>/tls, made if absent) */
+  tls?: TlsFiles;
 }
 
 export interface Service {
@@ -40,25 +46,70 @@ export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise
   const maxGarbage = opts.maxGarbageBytes ?? DEFAULT_MAX_GARBAGE;
   const frameGapMs = opts.frameGapMs ?? DEFAULT_FRAME_GAP_MS;
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => serve(socket));
+  const tlsFiles = opts.tls ?? ensureTls(dc.dir);
+  const secureContext = tls.createSecureContext({ key: tlsFiles.key, cert: tlsFiles.cert, ca: tlsFiles.ca, minVersion: 'TLSv1.2' });
+  const server = net.createServer((socket) => accept(socket));
   server.maxConnections = opts.maxConnections ?? 64;
 
-  function serve(socket: net.Socket) {
-    sockets.add(socket);
-    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    const api = new Connection(dc, opts);
+  // One port for both: a device's frames start with the sync byte 0xA5, a TLS client's first
+  // record with 0x16 (handshake). Plain connections are devices (no secret); TLS ones carry
+  // an operator's or auditor's client certificate of the lab CA.
+  function accept(raw: net.Socket) {
+    sockets.add(raw);
+    raw.setNoDelay(true);
+    raw.on('error', () => raw.destroy()); // a reset by the peer is not our problem
+    raw.on('close', () => sockets.delete(raw));
+    raw.setTimeout(idleMs, () => {
+      opts.log?.(`${raw.remoteAddress}:${raw.remotePort}: idle ${idleMs} ms, closed`);
+      raw.destroy();
+    });
+    raw.once('data', (first: Buffer) => {
+      if (first[0] !== 0x16) {
+        serve(raw, raw, () => ({ role: 'device', name: 'device' }));
+        raw.emit('data', first);
+        return;
+      }
+      // TLS over a stream of our own that starts with the bytes already read
+      const inner = new Duplex({
+        read() {},
+        write(chunk, _enc, cb) {
+          if (raw.destroyed) return cb();
+          raw.write(chunk, cb);
+        },
+        final(cb) {
+          raw.end();
+          cb();
+        }
+      });
+      inner.push(first);
+      raw.on('data', (d) => inner.push(d));
+      raw.on('end', () => inner.push(null));
+      raw.on('close', () => inner.destroy());
+      const t = new tls.TLSSocket(inner as unknown as net.Socket, { isServer: true, secureContext, requestCert: true, rejectUnauthorized: true });
+      t.on('error', (e) => {
+        opts.log?.(`${raw.remoteAddress}:${raw.remotePort}: TLS refused: ${e.message}`);
+        raw.destroy();
+      });
+      t.once('secure', () => {
+        const cert = t.getPeerCertificate();
+        const serial = cert?.serialNumber ?? '';
+        // looked up at every request: a revoked credential is refused from its next request on
+        serve(t, raw, (): Who => {
+          const r = roleOf(dc.store, serial);
+          return r ?? { role: 'revoked', name: `${cert?.subject?.CN ?? '?'} (serial ${serial})` };
+        });
+      });
+    });
+  }
+
+  function serve(socket: net.Socket, raw: net.Socket, who: () => Who) {
+    const peer = `${raw.remoteAddress}:${raw.remotePort}`;
+    const api = new Connection(dc, { ...opts, who });
     let last: { seq: number; crc: number; bytes: Buffer } | null = null;
     let garbage = 0;
     let dropped: { why: DropReason; seq?: number } | null = null;
-    socket.setNoDelay(true);
-    socket.setTimeout(idleMs, () => {
-      opts.log?.(`${peer}: idle ${idleMs} ms, closed`);
-      socket.destroy();
-    });
-    socket.on('error', () => socket.destroy()); // a reset by the peer is not our problem
     let gapTimer: NodeJS.Timeout | null = null;
-    socket.on('close', () => {
-      sockets.delete(socket);
+    raw.on('close', () => {
       if (gapTimer) clearTimeout(gapTimer);
     });
 
@@ -145,7 +196,7 @@ export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise
         opts.log?.(`${peer}: ${garbage} bytes that are not frames, closed`);
         closing = true;
         socket.end();
-        socket.destroySoon();
+        raw.destroySoon();
       }
     });
   }

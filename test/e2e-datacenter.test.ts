@@ -20,6 +20,7 @@ import { extractBlock } from '../host-bridge/extract.ts';
 import { ImageDevice, DeviceError } from './helpers/harness.ts';
 import { checkInvariants } from './helpers/invariants.ts';
 import { payingAccount } from './helpers/pss-account.ts';
+import { operatorClient } from './helpers/pss-operator.ts';
 
 /** The PSD as PsdClient.request would answer (device refusals as PsdError). */
 function psdOf(d: ImageDevice) {
@@ -54,7 +55,7 @@ describe('sealed statistics end to end: PSD image, host store, PSS over TCP', fu
   async function startPss() {
     dc = await openDataCenter(path.join(dir, 'pss'));
     service = await startService(dc, { port: 0, idleMs: 10000 });
-    pss = await PssClient.connect(`127.0.0.1:${service.port}`);
+    pss = await operatorClient(dc, service.port);
   }
   async function stopPss() {
     await pss.close();

@@ -13,6 +13,7 @@ import { PssClient } from '../host-bridge/pss-client.ts';
 import { HostRecords, sealHostRecords } from '../host-bridge/host-records.ts';
 import { ImageDevice, DeviceError } from './helpers/harness.ts';
 import { payingAccount } from './helpers/pss-account.ts';
+import { operatorClient } from './helpers/pss-operator.ts';
 
 async function code(p: Promise<unknown>): Promise<number> {
   try {
@@ -30,7 +31,7 @@ describe('records on the host, sealed by the PSD (claim 10, pico image)', functi
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'psd-hostrec-'));
     const dc = await openDataCenter(path.join(dir, 'pss'));
     const service = await startService(dc, { port: 0 });
-    const pss = await PssClient.connect(`127.0.0.1:${service.port}`);
+    const pss = await operatorClient(dc, service.port);
     const d = new ImageDevice({ board: 'pico' });
     try {
       const st = await d.call(Command.STATUS);

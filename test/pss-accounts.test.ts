@@ -17,6 +17,7 @@ import { SampleDevice, sampleRecords } from '../server/sample-blocks.ts';
 import { exportPeriod } from '../server/export.ts';
 import { parsePeriod, loadDiscountConfig } from '../server/discounts.ts';
 import { DEFAULT_RULES_FILE } from '../server/commands/report.ts';
+import { operatorClient } from './helpers/pss-operator.ts';
 
 const run = promisify(execFile);
 const PSS = path.resolve('bin/pss.js');
@@ -116,7 +117,7 @@ describe('customer accounts: balances, deposits, the funds ledger', function () 
 
   it('over TCP: funds beyond the balance are refused as BALANCE, without an account as NO_ACCOUNT', async () => {
     const service = await startService(dc, { port: 0 });
-    const c = await PssClient.connect(`127.0.0.1:${service.port}`);
+    const c = await operatorClient(dc, service.port);
     try {
       const d = dc.kms.registerDevice('ACC-TCP', 'pico').device;
       const err = async (p: Promise<unknown>) => p.then(() => 'OK', (e) => (e as PssClientError).code);

@@ -24,6 +24,7 @@ import type { AeadPrims } from '../protocol/aead.ts';
 import { CoreDevice, DeviceError } from './helpers/harness.ts';
 import { memoryBoard } from './helpers/memory-board.ts';
 import { payingAccount } from './helpers/pss-account.ts';
+import { operatorClient } from './helpers/pss-operator.ts';
 
 const sha256 = (s: string) => nodeCrypto.createHash('sha256').update(Buffer.from(s, 'latin1')).digest().toString('latin1');
 const hmac = (k: string, m: string) => nodeCrypto.createHmac('sha256', Buffer.from(k, 'latin1')).update(Buffer.from(m, 'latin1')).digest().toString('latin1');
@@ -191,7 +192,7 @@ describe('PSS secure session', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pss-session-'));
     dc = await openDataCenter(dir);
     service = await startService(dc, { port: 0 });
-    pss = await PssClient.connect(`127.0.0.1:${service.port}`);
+    pss = await operatorClient(dc, service.port);
     const reg = await pss.register('SESSION-1', 'pico');
     payingAccount(dc, reg.device);
     psd = new FakePsd(reg.device, fromHex(reg.deviceKey), fromHex(reg.kmsKey));

@@ -8,19 +8,21 @@ import path from 'node:path';
 import net from 'node:net';
 import nodeCrypto from 'node:crypto';
 import fc from 'fast-check';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import nacl from 'tweetnacl';
 import { openDataCenter, type DataCenter } from '../server/datacenter.ts';
 import { startService, type Service } from '../server/service.ts';
 import { PssRequest, MAX_UPLOAD_BYTES } from '../server/wire.ts';
 import { verifyCertificate } from '../server/kms.ts';
 import { SampleDevice, sampleRecords } from '../server/sample-blocks.ts';
+import { credentialFromEnv } from '../server/tls.ts';
 import { PssClient, PssClientError, parsePssAddress } from '../host-bridge/pss-client.ts';
 import { encodeFrame, FrameDecoder, ERROR_TYPE, RESPONSE_FLAG, MAX_PAYLOAD_BYTES, type Frame } from '../protocol/frame.ts';
 import { crc32 } from '../protocol/crc32.ts';
 import { u16, asciiJson } from '../protocol/bytes.ts';
 import { fundsMessage } from '../protocol/auth.ts';
 import { payingAccount } from './helpers/pss-account.ts';
+import { operatorClient } from './helpers/pss-operator.ts';
 
 /** Sends bytes (a number: a pause of that many ms) on a fresh connection; collects answer
  * frames until `waitMs` of silence after the last chunk, or the close. */
@@ -74,7 +76,7 @@ describe('PSS TCP service', function () {
     dc = await openDataCenter(dir);
     log.length = 0;
     service = await startService(dc, { port: 0, idleMs: 1500, frameGapMs: 300, maxGarbageBytes: 2048, log: (l) => log.push(l) });
-    client = await PssClient.connect(`127.0.0.1:${service.port}`, { timeoutMs: 2000 });
+    client = await operatorClient(dc, service.port, { timeoutMs: 2000 });
   });
 
   afterEach(async function () {
@@ -161,14 +163,16 @@ describe('PSS TCP service', function () {
   });
 
   it('answers a retransmitted frame from the stored answer, without running it twice', async function () {
-    await client.register('RT-1', 'pico');
-    payingAccount(dc, 1001);
-    const f = frame(PssRequest.FUNDS, 4242, asciiJson({ device: 1001, amount: 10 }));
+    const reg = await client.register('RT-1', 'pico');
+    const dev = new SampleDevice(reg.device, { algorithm: 1, deviceKey: Buffer.from(reg.deviceKey, 'hex').toString('latin1') });
+    // a device's upload on a plain connection, sent three times: run once ("stored"), answered
+    // three times the same (a second run would answer "repeat")
+    const f = frame(PssRequest.UPLOAD, 4242, asciiJson({ hex: Buffer.from(dev.nextBlock(sampleRecords(2)), 'latin1').toString('hex') }));
     const r = await exchange(service.port, [f, f, f]);
     expect(r.frames).to.have.length(3);
     expect(new Set(r.frames.map((x) => x.payload)).size).to.equal(1);
-    expect(body(r.frames[0])).to.include({ counter: 1 });
-    expect(dc.store.get<{ c: number }>('SELECT funds_counter AS c FROM devices')!.c).to.equal(1);
+    expect(body(r.frames[0])).to.include({ seq: 1, stored: true });
+    expect(dc.pss.counts().blocks).to.equal(1);
   });
 
   it('garbage: an error answer, no change, and a connection of only garbage is closed', async function () {
@@ -270,7 +274,7 @@ describe('PSS TCP service', function () {
     expect(err.code).to.equal('NO_PSS');
     expect(err.message).to.equal(`no PSS at 127.0.0.1:${port} (ECONNREFUSED)`);
     service = await startService(dc, { port: 0 });
-    client = await PssClient.connect(`127.0.0.1:${service.port}`);
+    client = await operatorClient(dc, service.port);
   });
 
   it('`pss serve` serves a data directory on the port it prints, and stops cleanly on SIGTERM', async function () {
@@ -288,8 +292,16 @@ describe('PSS TCP service', function () {
       });
       const m = /serving on 127\.0\.0\.1:(\d+), data (\S+), CA public key ([0-9a-f]{64})/.exec(line);
       expect(m, line).to.not.equal(null);
-      const c = await PssClient.connect(`127.0.0.1:${m![1]}`);
-      expect((await c.hello()).caPublicKey).to.equal(m![3]);
+      const plain = await PssClient.connect(`127.0.0.1:${m![1]}`);
+      expect((await plain.hello()).caPublicKey).to.equal(m![3]);
+      // a plain connection is a device's: registering needs an operator's credential
+      expect(await plain.register('SERVE-1', 'pico').then(() => 'OK', (e) => e.code)).to.equal('NOT_AUTHORISED');
+      await plain.close();
+      const credFile = path.join(data, 'op.pem');
+      const issued = spawnSync(process.execPath, [path.resolve('bin/pss.js'), 'credential', 'issue', '--name', 'serve-op', '--role', 'operator', '--out', credFile, '--data', data], { encoding: 'utf8' });
+      expect(issued.status, issued.stderr).to.equal(0);
+      expect(fs.statSync(credFile).mode & 0o777).to.equal(0o600);
+      const c = await PssClient.connect(`127.0.0.1:${m![1]}`, { credential: credentialFromEnv(credFile) });
       expect((await c.register('SERVE-1', 'pico')).device).to.equal(1001);
       await c.close();
       const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -11,6 +11,7 @@ import { openDataCenter, type DataCenter } from '../server/datacenter.ts';
 import { startService, type Service } from '../server/service.ts';
 import { startTarget, runCli, realTargetUnavailable, sayRealSkipped, type Target } from './helpers/target.ts';
 import { payingAccount } from './helpers/pss-account.ts';
+import { credentialFile } from './helpers/pss-operator.ts';
 
 sayRealSkipped();
 (realTargetUnavailable() ? describe.skip : describe)('psd CLI end to end on the real interpreter (linux image, KMS + PSS over TCP)', function () {
@@ -40,7 +41,7 @@ sayRealSkipped();
     dc = await openDataCenter(join(dir, 'pss'));
     service = await startService(dc, { port: 0, idleMs: 20000 });
     pss = `127.0.0.1:${service.port}`;
-    env = { PSD_STORE: join(dir, 'store'), PSS_ADDRESS: pss };
+    env = { PSD_STORE: join(dir, 'store'), PSS_ADDRESS: pss, PSS_CREDENTIALS: credentialFile(dc, dir) };
     t = await startTarget({ kind: 'real' });
   });
   after(async () => {

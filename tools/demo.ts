@@ -51,7 +51,7 @@ export const steps: DemoStep[] = [
   },
   {
     title: 'Provision the device at the data center (KMS)',
-    story: 'The KMS registers the device, allocates its number and derives its keys from its master key (so it alone can check the device\'s MACs); the keys go to the PSD once and are never printed or stored on the host.',
+    story: 'The KMS registers the device, allocates its number and derives its keys from its master key (so it alone can check the device\'s MACs); the keys go to the PSD once and are never printed or stored on the host. Only an operator may ask: psd connects over TLS with the operator credential PSS_CREDENTIALS names.',
     run: async (ctx) => {
       await ctx.psd(['--port', ctx.port, 'provision', '--kms', ctx.pss]);
     }
@@ -199,10 +199,15 @@ async function main() {
     // the data center: KMS and PSS in one process on an embedded SQLite database
     const pssData = join(dir, 'pss-data');
     const pssPort = await freePort();
-    console.log(`   Start the data center: pss serve on 127.0.0.1:${pssPort}, database and KMS keys in a temp dir.`);
+    console.log(`   Start the data center: pss init (KMS keys, database, lab TLS CA, an operator credential), then pss serve on 127.0.0.1:${pssPort}, all in a temp dir.`);
+    // the operator's credential: the KMS registers devices and issues funds only to an operator
+    // (client certificate over TLS); devices upload with no secret
+    const credential = join(dir, 'operator.pss-credential.pem');
+    const init = spawnSync(process.execPath, [PSS, 'init', '--data', pssData, '--operator', 'demo-operator', '--out', credential], { cwd: ROOT, encoding: 'utf8' });
+    if (init.status !== 0) throw new Error(`pss init failed: ${init.stderr}`);
     pssServer = spawn(process.execPath, [PSS, 'serve', '--port', String(pssPort), '--data', pssData, '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     await waitForPort(pssPort);
-    const env = { PSD_STORE: join(dir, 'host-store'), PSS_DATA: pssData };
+    const env = { PSD_STORE: join(dir, 'host-store'), PSS_DATA: pssData, PSS_CREDENTIALS: credential };
     sim = real
       ? await runReal({ dir: join(dir, 'board'), memory, ptyLink: join(dir, 'ttyPSD') })
       : await runSim({ board, flashFile: join(dir, board + '.flash'), pty: socat, ptyLink: socat ? join(dir, 'ttyPSD') : undefined, log: (s) => vboardLog.push(s) });

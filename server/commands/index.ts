@@ -5,6 +5,7 @@ import { verifyIndiciumCommand } from './verify-indicium.ts';
 import { reportCommand } from './report.ts';
 import { discountsCommand } from './discounts.ts';
 import { exportCommand } from './export.ts';
+import { initCommand, credentialCommand } from './credentials.ts';
 import { accountCommand, depositCommand, ledgerCommand, withdrawCommand } from './accounts.ts';
 
-export const extraCommands: (() => Command)[] = [verifyIndiciumCommand, reportCommand, discountsCommand, exportCommand, accountCommand, depositCommand, ledgerCommand, withdrawCommand];
+export const extraCommands: (() => Command)[] = [verifyIndiciumCommand, reportCommand, discountsCommand, exportCommand, accountCommand, depositCommand, ledgerCommand, withdrawCommand, initCommand, credentialCommand];

@@ -1,5 +1,7 @@
 // `pss serve`: the KMS and PSS TCP service on one data directory.
+import path from 'node:path';
 import { Command } from 'commander';
+import { TLS_DIR } from '../tls.ts';
 import { openDataCenter } from '../datacenter.ts';
 import { startService, DEFAULT_IDLE_MS } from '../service.ts';
 import { DEFAULT_PSS_HOST, DEFAULT_PSS_PORT } from '../wire.ts';
@@ -19,6 +21,7 @@ export function serveCommand(): Command {
       const log = o.quiet ? undefined : (line: string) => console.error(`${new Date().toISOString()} ${line}`);
       const service = await startService(dc, { host: o.host, port: positiveInt(o.port, '--port', 0, 65535), idleMs: positiveInt(o.idle, '--idle', 1, 86400000), log });
       console.log(`pss: serving on ${service.host}:${service.port}, data ${dir}, CA public key ${stringToHex(dc.kms.caPublicKey)}`);
+      console.log(`pss: devices upload with no secret; operators and auditors connect over TLS with a credential of the lab CA in ${path.join(dir, TLS_DIR)} (pss credential issue)`);
       const stop = async () => {
         await service.close();
         dc.close();
