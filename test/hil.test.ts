@@ -135,6 +135,10 @@ describe('test:hil (tools/hil.ts): board check, hardware map, frames of a failin
     expect(frames).to.match(/^frames on tcp:\/\/127\.0\.0\.1:\d+ around the failure/);
     expect(frames, frames).to.match(/-> funds seq \d+ \{"counter":1,"amount":100000,"mac":"0{64}"\}/);
     expect(frames, frames).to.match(/<- ERROR seq \d+ \{"code":22/);
+    // a virtual board's console file (what `psd ports` lists for the port) rides along
+    expect(funds['system-err']).to.include(`the board's console (${c.consoleLog}), last 60 lines:\n`);
+    expect(funds['system-err']).to.match(/\[sim\] power-up of pico/);
+    expect(cases(by('bench-pico')).every((x: any) => !x['system-err'])).to.equal(true);
     // the mislabelled entry: board check only
     const mis = by('bench-mislabelled');
     expect(cases(mis)).to.have.length(1);

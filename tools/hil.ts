@@ -89,7 +89,12 @@ export interface DeviceRun {
   port: string;
   results: HilResults;
   seconds: number;
+  /** for a virtual board or a real-interpreter run: its console file and the end of it (when a case failed) */
+  console?: { file: string; tail: string };
 }
+
+/** Lines of a board's console file a failing device's report carries. */
+export const CONSOLE_LINES = 60;
 
 export function junitXml(runs: DeviceRun[], title: string): string {
   const count = (rs: HilCase[], s: HilCase['status']) => rs.filter((c) => c.status === s).length;
@@ -118,6 +123,7 @@ export function junitXml(runs: DeviceRun[], title: string): string {
       if (c.status === 'fail') {
         out.push(`      <failure message="${xml(c.message ?? 'failed')}" type="AssertionError">${xml(c.details ?? c.message ?? '')}</failure>`);
         out.push(`      <system-out>${xml(`frames on ${r.port} around the failure (-> to the device, <- from it):\n${frameLines(c)}`)}</system-out>`);
+        if (r.console) out.push(`      <system-err>${xml(`the board's console (${r.console.file}), last ${CONSOLE_LINES} lines:\n${r.console.tail}`)}</system-err>`);
       }
       out.push('    </testcase>');
     }
@@ -155,7 +161,7 @@ async function runDevice(d: MapDevice, o: { flash?: boolean; timeout: string }):
   const t0 = Date.now();
   const prefix = `[${d.name}] `;
   let port = d.port;
-  let sim: { tcpUrl: string; close(): Promise<void> } | null = null;
+  let sim: { tcpUrl: string; consoleLog: string; close(): Promise<void> } | null = null;
   let simDir = '';
   const cases: HilCase[] = [];
   try {
@@ -195,7 +201,18 @@ async function runDevice(d: MapDevice, o: { flash?: boolean; timeout: string }):
     }
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
     results.cases.unshift(...cases);
-    return { device: d, port, results, seconds: (Date.now() - t0) / 1000 };
+    // a virtual board or real-interpreter run keeps its console in a file: a failing device's
+    // report carries its end (the board started here, or one `psd ports` lists on this port)
+    let consoleFile = (sim as { consoleLog?: string } | null)?.consoleLog;
+    if (!consoleFile) {
+      const { listRunning } = await import('./vboard/running.ts');
+      consoleFile = listRunning().find((e) => e.tcp === port || e.pty === port)?.console;
+    }
+    let console_: DeviceRun['console'];
+    if (consoleFile && results.cases.some((c) => c.status === 'fail') && fs.existsSync(consoleFile)) {
+      console_ = { file: consoleFile, tail: fs.readFileSync(consoleFile, 'latin1').split('\n').filter(Boolean).slice(-CONSOLE_LINES).join('\n') };
+    }
+    return { device: d, port, results, seconds: (Date.now() - t0) / 1000, console: console_ };
   } finally {
     await sim?.close();
     if (simDir) fs.rmSync(simDir, { recursive: true, force: true });
