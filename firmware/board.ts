@@ -62,6 +62,11 @@ export interface Board {
   /** what the board says about the last reset (error flags, reset reason); empty if it says nothing */
   resetInfo(): string[];
   reboot(): void;
+  /** an on-demand module's exports (firmware/core/modules.ts): Espruino's require of the
+   * Storage file of that name; throws when the file is missing */
+  load(name: string): any;
+  /** forgets a loaded module so its functions can be freed (Modules.removeCached) */
+  unload(name: string): void;
   setTimer(fn: () => void, ms: number): unknown;
   clearTimer(handle: unknown): void;
 }

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { openJournal } from '../firmware/ondemand/boot.ts';
 import { Journal, CKPT_BEGIN, CKPT_END } from '../firmware/core/journal.ts';
 import { crc32 } from '../protocol/crc32.ts';
 import { CutFlash, PowerCut, CutMode } from './helpers/cut-flash.ts';
@@ -34,7 +35,7 @@ function checkpoint(j: Journal, state: string[]) {
 /** Appends values, checkpointing whenever free space runs low; returns acknowledged values. */
 function workload(flash: CutFlash, n: number, acked: string[]) {
   const j = new Journal(flash, crc32);
-  const opened = j.open();
+  const opened = openJournal(j);
   expect(opened.problems).to.deep.equal([]);
   let state = replay(opened.entries);
   if (opened.formatted) checkpoint(j, state);
@@ -57,7 +58,7 @@ describe('journal: append-only flash store', () => {
     const acked: string[] = [];
     workload(flash, 300, acked);
     const j = new Journal(flash.reboot(), crc32);
-    const opened = j.open();
+    const opened = openJournal(j);
     expect(opened.problems).to.deep.equal([]);
     const state = replay(opened.entries);
     expect(state).to.deep.equal(acked.slice(-WINDOW));
@@ -71,7 +72,7 @@ describe('journal: append-only flash store', () => {
     const flash = new CutFlash(1024, 4);
     workload(flash, 20, []);
     flash.bytes[12 + 4 + 40] ^= 0x01; // inside an early record of the first page
-    const opened = new Journal(flash.reboot(), crc32).open();
+    const opened = openJournal(new Journal(flash.reboot(), crc32));
     expect(opened.problems.join()).to.match(/corrupt|checkpoint/);
   });
 
@@ -97,7 +98,7 @@ describe('journal: append-only flash store', () => {
         // most the one value whose write was cut (when the cut came after it landed)
         const again = flash.reboot();
         const j = new Journal(again, crc32);
-        const opened = j.open();
+        const opened = openJournal(j);
         expect(opened.problems, `cut at op ${k}`).to.deep.equal([]);
         let state = replay(opened.entries);
         // every acknowledged value is there, plus at most the one whose write was cut
@@ -115,7 +116,7 @@ describe('journal: append-only flash store', () => {
           state.push('after' + i);
           state = state.slice(-WINDOW);
         }
-        const final = new Journal(again.reboot(), crc32).open();
+        const final = openJournal(new Journal(again.reboot(), crc32));
         expect(final.problems).to.deep.equal([]);
         expect(replay(final.entries)).to.deep.equal(state);
       }

@@ -35,10 +35,11 @@ export function parseRequest(text: string): any {
   return v;
 }
 
-export type Handler = (request: any) => any;
+/** Answers one request (its type and parsed object): the answer object, or a thrown
+ * DeviceError; an unknown type throws UNKNOWN_COMMAND. */
+export type Dispatch = (type: number, request: any) => any;
 
 export interface DeviceFront {
-  handlers: { [type: number]: Handler };
   counters: { frames: number; retransmits: number; dropped: number; crcErrors: number };
   bootedAt: number;
 }
@@ -46,9 +47,8 @@ export interface DeviceFront {
 // A partial frame older than this is dropped (the host retransmits anyway).
 var STALE_FRAME_MS = 1000;
 
-export function startFront(board: Board, build: BuildInfo, handlers: { [type: number]: Handler }): DeviceFront {
+export function startFront(board: Board, build: BuildInfo, dispatch: Dispatch): DeviceFront {
   var front: DeviceFront = {
-    handlers: handlers,
     counters: { frames: 0, retransmits: 0, dropped: 0, crcErrors: 0 },
     bootedAt: board.uptime()
   };
@@ -77,10 +77,8 @@ export function startFront(board: Board, build: BuildInfo, handlers: { [type: nu
 
   function execute(f: Frame): { type: number; body: any } {
     if (f.version !== PROTOCOL_VERSION) return { type: ERROR_TYPE, body: deviceError(ErrorCode.VERSION, 'device speaks ' + PROTOCOL_VERSION) };
-    var handler = handlers[f.type];
-    if (!handler) return { type: ERROR_TYPE, body: deviceError(ErrorCode.UNKNOWN_COMMAND, '0x' + f.type.toString(16)) };
     try {
-      return { type: f.type | RESPONSE_FLAG, body: handler(f.payload.length ? parseRequest(f.payload) : {}) || {} };
+      return { type: f.type | RESPONSE_FLAG, body: dispatch(f.type, f.payload.length ? parseRequest(f.payload) : {}) || {} };
     } catch (e) {
       return { type: ERROR_TYPE, body: errorBody(e) };
     }

@@ -9,13 +9,11 @@ import { startFront, fail } from './device.ts';
 
 export function startFailsafe(board: Board, build: BuildInfo, error: any) {
   var lock = { code: ErrorCode.BOOT_FAILED, detail: 'boot: ' + ((error && error.message) || String(error)) };
-  var handlers: { [type: number]: (req: any) => any } = {};
-  var refuse = function () {
+  startFront(board, build, function (type: number) {
+    if (type === Command.STATUS) return { board: build.board, hardware: board.hardware, interpreter: board.interpreter, firmwareVersion: build.firmwareVersion, buildHash: build.buildHash, lock: lock, memory: board.memory() };
+    var known = false;
+    for (var name in Command) if ((Command as any)[name] === type) known = true;
+    if (!known) fail(ErrorCode.UNKNOWN_COMMAND, '0x' + type.toString(16));
     fail(lock.code, lock.detail);
-  };
-  for (var name in Command) handlers[(Command as any)[name]] = refuse;
-  handlers[Command.STATUS] = function () {
-    return { board: build.board, hardware: board.hardware, interpreter: board.interpreter, firmwareVersion: build.firmwareVersion, buildHash: build.buildHash, lock: lock, memory: board.memory() };
-  };
-  startFront(board, build, handlers);
+  });
 }

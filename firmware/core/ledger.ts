@@ -1,4 +1,5 @@
-// The PSD's durable state: postal registers, batches, cumulative statistics in two tiers
+// The PSD's durable state (resident part: what franking needs; booting, checkpoints,
+// sealing and administration are on-demand modules in firmware/ondemand/ that work on it): postal registers, batches, cumulative statistics in two tiers
 // (RAM since the last flush, flash after it), configuration and keys; all rebuilt at boot by
 // replaying the flash journal.
 //
@@ -8,40 +9,40 @@
 // FRANK records it is made of are in flash; a flush writes it out as summarised records
 // (FLUSH chunks + FLUSH_END, checked against the FRANK records at replay) so that a
 // checkpoint can then drop the per-piece records and reclaim their pages.
-import { Journal, CKPT_BEGIN, CKPT_END, JournalEntry } from './journal.ts';
+import { Journal, JournalEntry } from './journal.ts';
 import { RecordTable } from './table.ts';
-import { hmac, sameBytes } from './hmac.ts';
+import { hmac } from './hmac.ts';
 import { Board } from '../board.ts';
-import { u16, u32, u48, readU16, readU32, readU48, toHex, fromHex, MAX_U48 } from '../../protocol/bytes.ts';
-import { RECORD_BYTES, MAX_U32, MAX_CATEGORIES, MIXED_BAND, WEIGHT_BANDS_G, decodeRecord } from '../../protocol/records.ts';
+import { u16, u32, u48, readU16, readU32, readU48, fromHex, MAX_U48 } from '../../protocol/bytes.ts';
+import { RECORD_BYTES, MAX_U32 } from '../../protocol/records.ts';
 import { indiciumBody, INDICIUM_MAC_BYTES } from '../../protocol/indicium.ts';
-import { fundsMessage } from '../../protocol/auth.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { fail } from './device.ts';
-import { encodeBlockHead, blockHeadBytes, digestStart, digestSegment, sealMessage, confirmMessage, SEAL_HMAC, SEAL_ED25519, DIGEST_SEGMENT_RECORDS } from '../../protocol/block.ts';
+import { blockHeadBytes } from '../../protocol/block.ts';
+import { withModule, STORE } from './modules.ts';
 
 // Journal record types (the journal itself uses 1..15).
-var T_STATE = 16;
-var T_TABLE = 17;
-var T_PROVISION = 20;
-var T_FUNDS = 21;
-var T_BATCH_START = 22;
-var T_BATCH_END = 23;
-var T_FRANK = 24;
-var T_FLUSH_CHUNK = 25;
-var T_FLUSH_END = 26;
-var T_CONFIG = 28;
-var T_REBOOT = 30;
-var T_FLUSH_ABORT = 31;
-var T_SEAL = 32;
-var T_CONFIRM = 33;
-var T_TAMPER = 34;
-var T_FOLD = 35;
-var T_REKEY = 36;
+export var T_STATE = 16;
+export var T_TABLE = 17;
+export var T_PROVISION = 20;
+export var T_FUNDS = 21;
+export var T_BATCH_START = 22;
+export var T_BATCH_END = 23;
+export var T_FRANK = 24;
+export var T_FLUSH_CHUNK = 25;
+export var T_FLUSH_END = 26;
+export var T_CONFIG = 28;
+export var T_REBOOT = 30;
+export var T_FLUSH_ABORT = 31;
+export var T_SEAL = 32;
+export var T_CONFIRM = 33;
+export var T_TAMPER = 34;
+export var T_FOLD = 35;
+export var T_REKEY = 36;
 
 /** Records per FLUSH/TABLE journal record: small strings, frugal with variables. */
-var CHUNK_RECORDS = 32;
-var FRANK_BYTES = 36;
+export var CHUNK_RECORDS = 32;
+export var FRANK_BYTES = 36;
 /** Upper bound of the JSON STATE record (the worst case measures 790 bytes: every number at
  * its maximum; test/psd-storage.test.ts checks it). Reserved twice in the flash. Measured:
  * 820 here lets a Bangle.js 2 reach a journal it cannot checkpoint out of on day 13 of the
@@ -135,7 +136,7 @@ export class Ledger {
   keyVersion = 0;
   /** Ed25519 secret key (seed || public key) on boards that sign blocks; '' elsewhere */
   signKey = '';
-  private signTested = false;
+  signTested = false;
   /** the tamper input fired: keys erased, franking locked for good */
   tampered = false;
   config: Config = defaultConfig();
@@ -160,86 +161,23 @@ export class Ledger {
   flash: RecordTable;
   ram: RecordTable;
   /** FLUSH chunks seen at replay, applied at their FLUSH_END */
-  private pendingChunks: string[] = [];
+  pendingChunks: string[] = [];
   /** the journal's last entry before this boot was a deliberate reboot */
   rebootedByCommand = false;
   journal: Journal;
   formatted = false;
 
-  constructor(private board: Board, capacity: number) {
+  constructor(public board: Board, capacity: number) {
     this.flash = new RecordTable(capacity);
     this.ram = new RecordTable(capacity);
     this.journal = new Journal(board.flash, board.crc32);
   }
 
-  // ---- boot ---------------------------------------------------------------------------
-
-  /** Rebuilds the state from flash and checks it; locks instead of guessing. */
-  boot(): void {
-    var opened;
-    try {
-      opened = this.journal.open();
-    } catch (e) {
-      this.lock = { code: ErrorCode.STORAGE_CORRUPT, detail: ((e as any).message || e) };
-      return;
-    }
-    if (opened.problems.length) {
-      this.lock = { code: ErrorCode.STORAGE_CORRUPT, detail: opened.problems.join('; ') };
-      return;
-    }
-    this.formatted = opened.formatted;
-    var entries = opened.entries;
-    try {
-      for (var i = 0; i < entries.length; i++) this.apply(entries[i]);
-    } catch (e) {
-      this.lock = { code: ErrorCode.INCONSISTENT, detail: ((e as any).message || e) };
-      return;
-    }
-    this.rebootedByCommand = entries.length > 0 && entries[entries.length - 1].type === T_REBOOT;
-    // a flush cut before its end: its chunks are not statistics (the FRANK records still are)
-    if (this.pendingChunks.length) {
-      try {
-        this.journal.append(T_FLUSH_ABORT, '');
-        this.pendingChunks = [];
-      } catch (e) {
-        this.lock = { code: ErrorCode.STORAGE_FULL, detail: 'cannot close a cut flush' };
-        return;
-      }
-    }
-    if (this.tampered) {
-      this.lock = { code: ErrorCode.TAMPER, detail: '' };
-      return;
-    }
-    var problem = this.inconsistency();
-    if (problem) this.lock = { code: ErrorCode.INCONSISTENT, detail: problem };
-  }
-
-  /** The invariants of the registers and the statistics, or null when they hold. */
-  inconsistency(): string | null {
-    if (this.ascending + this.descending !== this.fundsTotal) return 'AR + DR != funds loaded';
-    // records on the host: the PSD checks their sums when it seals them
-    if (this.config.recordsOnHost) return null;
-    var f = this.flash.totals();
-    var r = this.ram.totals();
-    if (this.releasedPieces + f.pieces + r.pieces !== this.pieces) return 'records count ' + (this.releasedPieces + f.pieces + r.pieces) + ' pieces, counter says ' + this.pieces;
-    if (this.releasedAmount + f.amount + r.amount !== this.ascending) return 'records sum to ' + (this.releasedAmount + f.amount + r.amount) + ', AR is ' + this.ascending;
-    return null;
-  }
-
   // ---- applying journal records (live and at replay) -----------------------------------
 
-  private apply(e: JournalEntry): void {
+  apply(e: JournalEntry): void {
     var d = e.data;
     switch (e.type) {
-      case CKPT_BEGIN:
-        this.reset();
-        break;
-      case T_STATE:
-        this.restore(JSON.parse(d));
-        break;
-      case T_TABLE:
-        this.flash.addEncoded(d);
-        break;
       case T_PROVISION:
         var p = JSON.parse(d);
         this.device = p.device;
@@ -264,12 +202,6 @@ export class Ledger {
         break;
       case T_FRANK:
         this.applyFrank(decodeFrank(d));
-        break;
-      case T_FLUSH_CHUNK:
-        this.pendingChunks.push(d);
-        break;
-      case T_FLUSH_ABORT:
-        this.pendingChunks = [];
         break;
       case T_FLUSH_END:
         this.applyFlush(readU32(d, 0), readU48(d, 4), readU32(d, 10));
@@ -298,87 +230,7 @@ export class Ledger {
     }
   }
 
-  private reset(): void {
-    this.ascending = this.descending = this.pieces = this.fundsTotal = this.fundsCounter = this.txnCounter = 0;
-    this.device = 0;
-    this.deviceKey = this.kmsKey = this.signKey = '';
-    this.tampered = false;
-    this.keyVersion = 0;
-    this.config = defaultConfig();
-    this.batch = this.last = null;
-    this.lastFlushAt = this.lastTime = this.piecesSinceFlush = 0;
-    this.releasedPieces = this.releasedAmount = 0;
-    this.blockSeq = this.blockFrom = this.confirmedSeq = 0;
-    this.sealed = null;
-    this.confirmedDigest = '';
-    this.flash.clear();
-    this.ram.clear();
-    this.pendingChunks = [];
-  }
-
-  private snapshot(): any {
-    var c = this.config;
-    return {
-      ar: this.ascending,
-      dr: this.descending,
-      pc: this.pieces,
-      ft: this.fundsTotal,
-      fc: this.fundsCounter,
-      tx: this.txnCounter,
-      dv: this.device,
-      dk: toHex(this.deviceKey),
-      kk: toHex(this.kmsKey),
-      sk: toHex(this.signKey),
-      tp: this.tampered,
-      kv: this.keyVersion,
-      // the configuration as a list: the state is rewritten at every checkpoint, and its size
-      // is reserved twice in the flash
-      cf: [c.flushPeriodS, c.flushEveryPieces, c.lowStoragePct, c.lockUntilConfirmed, c.foldWhenFull, c.recordsOnHost],
-      bt: this.batch,
-      // the last commit in its 36-byte journal form: a third of its JSON
-      ls: this.last ? toHex(encodeFrank(this.last)) : '',
-      ld: this.last ? this.last.descending : 0,
-      lf: this.lastFlushAt,
-      lt: this.lastTime,
-      rp: this.releasedPieces,
-      ra: this.releasedAmount,
-      bs: this.blockSeq,
-      bf: this.blockFrom,
-      cs: this.confirmedSeq,
-      cd: toHex(this.confirmedDigest)
-    };
-  }
-
-  private restore(s: any): void {
-    this.ascending = s.ar;
-    this.descending = s.dr;
-    this.pieces = s.pc;
-    this.fundsTotal = s.ft;
-    this.fundsCounter = s.fc;
-    this.txnCounter = s.tx;
-    this.device = s.dv;
-    this.deviceKey = fromHex(s.dk);
-    this.kmsKey = fromHex(s.kk);
-    this.signKey = fromHex(s.sk);
-    this.tampered = s.tp;
-    this.keyVersion = s.kv || 0;
-    var cf = s.cf;
-    // (a journal from before the list form holds the object itself)
-    this.config = cf instanceof Array ? { flushPeriodS: cf[0], flushEveryPieces: cf[1], lowStoragePct: cf[2], lockUntilConfirmed: cf[3], foldWhenFull: cf[4], recordsOnHost: cf[5] } : cf;
-    this.batch = s.bt;
-    this.last = s.ls ? decodeFrank(fromHex(s.ls)) : null;
-    if (this.last) this.last.descending = s.ld;
-    this.lastFlushAt = s.lf;
-    this.lastTime = s.lt;
-    this.releasedPieces = s.rp;
-    this.releasedAmount = s.ra;
-    this.blockSeq = s.bs;
-    this.blockFrom = s.bf;
-    this.confirmedSeq = s.cs;
-    this.confirmedDigest = fromHex(s.cd);
-  }
-
-  private applyFrank(f: FrankCommit): void {
+  applyFrank(f: FrankCommit): void {
     // each FRANK record names the registers it started from: replay checks the chain
     if (f.ascending !== this.ascending || f.firstPiece !== this.pieces) throw new Error('FRANK record ' + f.id + ' does not follow the registers');
     f.descending = this.descending;
@@ -395,7 +247,7 @@ export class Ledger {
     this.last = f;
   }
 
-  private applyFlush(pieces: number, amount: number, time: number): void {
+  applyFlush(pieces: number, amount: number, time: number): void {
     var r = this.ram.totals();
     var chunkPieces = 0;
     var chunkAmount = 0;
@@ -418,7 +270,7 @@ export class Ledger {
 
   /** A block sealed: all flash records so far are its records, frozen until confirmed.
    * (Also replayed inside a checkpoint, between the frozen and the open records.) */
-  private applySeal(d: string): void {
+  applySeal(d: string): void {
     var headLength = blockHeadBytes(readU16(d, 56));
     var head = d.substr(0, headLength);
     var seq = readU32(head, 12);
@@ -430,7 +282,7 @@ export class Ledger {
   }
 
   /** The data center confirmed the sealed block: its records are freed. */
-  private applyConfirm(seq: number): void {
+  applyConfirm(seq: number): void {
     var s = this.sealed;
     if (!s || s.seq !== seq) throw new Error('confirmation of block ' + seq + ' that is not awaiting one');
     // confirmed: everything up to the seal (the registers in its head)
@@ -446,23 +298,23 @@ export class Ledger {
 
   /** Journal first, RAM after: a power cut between the two leaves flash ahead, and replay
    * brings RAM up to it. */
-  private commit(type: number, data: string): void {
+  commit(type: number, data: string): void {
     this.journal.append(type, data);
     this.apply({ type: type, data: data });
   }
 
   /** Data lengths of the chunk records that hold n cumulative records. */
-  private chunkLengths(n: number): number[] {
+  chunkLengths(n: number): number[] {
     var out: number[] = [];
     for (; n > 0; n -= CHUNK_RECORDS) out.push(Math.min(n, CHUNK_RECORDS) * RECORD_BYTES);
     return out;
   }
 
-  private flushLengths(): number[] {
+  flushLengths(): number[] {
     return this.chunkLengths(this.ram.count).concat([14]);
   }
 
-  private checkpointLengths(): number[] {
+  checkpointLengths(): number[] {
     var s = this.sealed;
     var sealedRecords = s ? this.flash.frozen : 0;
     return [0, STATE_BYTES + (this.signKey ? SIGN_KEY_STATE_BYTES : 0)]
@@ -471,52 +323,51 @@ export class Ledger {
 
   /** What must always stay writable: a flush, and two checkpoints (a cut one wastes its
    * space and the next one must still fit). */
-  private reserve(): number[] {
+  reserve(): number[] {
     var c = this.checkpointLengths();
     return this.flushLengths().concat(c, c);
   }
 
   /** Makes room for records of these lengths, checkpointing if needed; false if full. */
-  private room(lengths: number[]): boolean {
+  room(lengths: number[]): boolean {
     if (this.journal.fits(lengths.concat(this.reserve()))) return true;
     this.checkpoint();
     return this.journal.fits(lengths.concat(this.reserve()));
   }
 
+  /** Writes the whole live state anew so the pages behind it can be reclaimed (the code is
+   * in the on-demand store module: it runs once a page fills). */
+  checkpoint(): void {
+    var L = this;
+    withModule(this.board, STORE, function (m) {
+      m.checkpoint(L);
+    });
+  }
+
   /** Folds the most fragmented open (customer, category) into one summary record, if the
    * configuration allows it; false when there is nothing to fold. */
-  private foldOne(): boolean {
-    if (!this.config.foldWhenFull) return false;
-    var f = this.flash.mostFragmented();
-    if (!f || this.flash.fold(f.customer, f.category, true) < 0 || !this.journal.fits([5])) return false;
-    this.commit(T_FOLD, u32(f.customer) + String.fromCharCode(f.category));
-    return true;
+  foldOne(): boolean {
+    var L = this;
+    return withModule(this.board, STORE, function (m) {
+      return m.foldOne(L);
+    });
+  }
+
+  /** The tamper input fired: keys erased, franking locked for good (firmware/ondemand/store.ts). */
+  tamper(): void {
+    var L = this;
+    if (!this.tampered)
+      withModule(this.board, STORE, function (m) {
+        m.tamper(L);
+      });
   }
 
   /** room(), and when a checkpoint alone cannot make it, smaller checkpoints by folding. */
-  private roomFolding(lengths: number[]): boolean {
+  roomFolding(lengths: number[]): boolean {
     if (this.room(lengths)) return true;
     var folded = false;
     while (!this.journal.fits(lengths.concat(this.reserve())) && this.foldOne()) folded = true;
     return folded && this.room(lengths);
-  }
-
-  /** Writes the whole live state anew so the pages behind it can be reclaimed. */
-  checkpoint(): void {
-    if (this.ram.count) this.flush();
-    this.journal.append(CKPT_BEGIN, '');
-    this.journal.append(T_STATE, JSON.stringify(this.snapshot()));
-    // sealed records, the seal, then the open records: replay freezes exactly the same ones
-    var s = this.sealed;
-    var frozen = this.flash.frozen;
-    this.appendTable(0, frozen);
-    if (s) this.journal.append(T_SEAL, s.head + s.digest + s.seal);
-    this.appendTable(frozen, this.flash.count);
-    this.journal.append(CKPT_END, '');
-  }
-
-  private appendTable(from: number, to: number): void {
-    for (var i = from; i < to; i += CHUNK_RECORDS) this.journal.append(T_TABLE, this.flash.encode(i, Math.min(CHUNK_RECORDS, to - i)));
   }
 
   /** Moves the RAM records into the flash tier. */
@@ -542,44 +393,16 @@ export class Ledger {
     return this.clockOffsetMs ? Math.floor((this.board.uptime() * 1000 + this.clockOffsetMs) / 1000) : 0;
   }
 
-  setClock(nowMs: number): void {
-    if (nowMs / 1000 < this.lastTime - 300) fail(ErrorCode.BAD_ARGUMENT, 'clock would go back before the journal (' + this.lastTime + ')');
-    this.clockOffsetMs = nowMs - this.board.uptime() * 1000;
-  }
-
-  private needWritable(): void {
+  needWritable(): void {
     if (this.lock) fail(this.lock.code, this.lock.detail);
   }
 
-  private needProvisioned(): void {
+  needProvisioned(): void {
     if (!this.device) fail(ErrorCode.NOT_PROVISIONED);
   }
 
-  private needRoom(lengths: number[]): void {
+  needRoom(lengths: number[]): void {
     if (!this.room(lengths)) fail(ErrorCode.STORAGE_FULL, 'upload and confirm the statistics to free it');
-  }
-
-  provision(device: number, deviceKey: string, kmsKey: string): void {
-    this.needWritable();
-    if (this.device) fail(ErrorCode.BAD_ARGUMENT, 'already provisioned');
-    // a board that signs makes its own key pair: the secret never leaves it, the KMS
-    // certifies the public key
-    var ed = this.board.ed25519;
-    var sk = ed ? ed.keyPairFromSeed(randomBytes(this.board, 32)).secretKey : '';
-    var data = JSON.stringify({ device: device, deviceKey: deviceKey, kmsKey: kmsKey, sk: toHex(sk) });
-    this.needRoom([data.length]);
-    this.commit(T_PROVISION, data);
-  }
-
-  loadFunds(counter: number, amount: number, mac: string): void {
-    this.needWritable();
-    this.needProvisioned();
-    var expected = hmac(this.board.sha256, this.kmsKey, fundsMessage(this.device, counter, amount));
-    if (!sameBytes(expected, mac)) fail(ErrorCode.AUTH, 'funds reset not from the KMS');
-    if (counter !== this.fundsCounter + 1) fail(ErrorCode.REPLAY, 'funds counter ' + counter + ', expected ' + (this.fundsCounter + 1));
-    if (this.descending + amount > MAX_U48 || this.fundsTotal + amount > MAX_U48) fail(ErrorCode.OVERFLOW);
-    this.needRoom([10]);
-    this.commit(T_FUNDS, u32(counter) + u48(amount));
   }
 
   startBatch(b: { customer: number; mode: number; category: number; weight: number; postage: number }): Batch {
@@ -605,7 +428,7 @@ export class Ledger {
     return { batch: batch, flushed: this.flush() };
   }
 
-  private needClock(): number {
+  needClock(): number {
     var t = this.seconds();
     if (!t) fail(ErrorCode.CLOCK_NOT_SET, 'the host sets it with the clock command');
     return t;
@@ -660,188 +483,12 @@ export class Ledger {
     return false;
   }
 
-  configure(c: Config): void {
-    this.needWritable();
-    // every piece so far must be in a confirmed block, wherever its records were kept
-    if (c.recordsOnHost !== this.config.recordsOnHost && (this.flash.count || this.ram.count || this.sealed || this.pieces !== this.releasedPieces))
-      fail(ErrorCode.BAD_ARGUMENT, 'recordsOnHost changes only when every piece is in a confirmed block');
-    var data = JSON.stringify(c);
-    this.needRoom([data.length]);
-    this.commit(T_CONFIG, data);
-  }
-
-  /** The header of the next block: the registers now, and since the last confirmed block. */
-  private nextBlockHeader(time: number, recordCount: number, customers: number[]) {
-    var from = this.blockFrom || time;
-    return {
-      algorithm: this.signKey ? SEAL_ED25519 : SEAL_HMAC,
-      recordCount: recordCount,
-      device: this.device,
-      seq: this.blockSeq + 1,
-      from: from,
-      to: time > from ? time : from,
-      ascending: this.ascending,
-      descending: this.descending,
-      pieces: this.pieces,
-      previousAscending: this.releasedAmount,
-      previousPieces: this.releasedPieces,
-      fundsTotal: this.fundsTotal,
-      customers: customers
-    };
-  }
-
-  /** Host records being sealed (claim 10): fed a page at a time, digested a segment at a time. */
+  /** Host records being sealed (claim 10), firmware/ondemand/seal.ts: fed a page at a time, digested a segment at a time. */
   hostSeal: { header: any; head: string; digest: string; received: number; segment: string; pieces: number; amount: number; seen: number[] } | null = null;
 
-  beginHostSeal(recordCount: number, customers: number[]): void {
-    this.needWritable();
-    this.needProvisioned();
-    if (!this.config.recordsOnHost) fail(ErrorCode.BAD_ARGUMENT, 'the records are on the PSD: extract them');
-    if (this.sealed) fail(ErrorCode.PENDING_CONFIRMATION, 'block ' + this.sealed.seq + ' awaits confirmation');
-    var time = this.needClock();
-    for (var i = 1; i < customers.length; i++) if (customers[i] <= customers[i - 1]) fail(ErrorCode.BAD_ARGUMENT, 'customers must be ascending and distinct');
-    var header = this.nextBlockHeader(time, recordCount, customers);
-    var head = encodeBlockHead(header);
-    this.hostSeal = { header: header, head: head, digest: digestStart(this.board.sha256, head), received: 0, segment: '', pieces: 0, amount: 0, seen: [] };
-  }
-
-  /** Records from..from+n of the host's block: checked one by one and digested. */
-  hostSealRecords(from: number, records: string[]): void {
-    var h = this.hostSeal;
-    if (!h) fail(ErrorCode.BAD_ARGUMENT, 'begin the seal first');
-    if (from !== h!.received || h!.received + records.length > h!.header.recordCount) fail(ErrorCode.BAD_ARGUMENT, 'records must follow on from ' + h!.received + ', ' + h!.header.recordCount + ' in all');
-    for (var i = 0; i < records.length; i++) {
-      if (records[i].length !== RECORD_BYTES) fail(ErrorCode.BAD_ARGUMENT, 'record ' + (from + i) + ' is not ' + RECORD_BYTES + ' bytes');
-      var r = decodeRecord(records[i], 0);
-      if (h!.header.customers.indexOf(r.customer) < 0) fail(ErrorCode.BAD_ARGUMENT, 'record ' + (from + i) + ': customer ' + r.customer + ' is not in the block');
-      if (!r.pieces || r.category >= MAX_CATEGORIES || (r.weightBand !== MIXED_BAND && (r.weightBand >= WEIGHT_BANDS_G.length || r.amount !== r.pieces * r.postage)))
-        fail(ErrorCode.BAD_ARGUMENT, 'record ' + (from + i) + ' is malformed');
-      if (h!.seen.indexOf(r.customer) < 0) h!.seen.push(r.customer);
-      h!.pieces += r.pieces;
-      h!.amount += r.amount;
-      h!.segment += records[i];
-      h!.received++;
-      if (h!.segment.length === DIGEST_SEGMENT_RECORDS * RECORD_BYTES) {
-        h!.digest = digestSegment(this.board.sha256, h!.digest, h!.segment);
-        h!.segment = '';
-      }
-    }
-  }
-
-  /** Seals the host's records if they are complete and sum to the register movement. */
-  endHostSeal(): Sealed {
-    var h = this.hostSeal;
-    if (!h) fail(ErrorCode.BAD_ARGUMENT, 'begin the seal first');
-    this.hostSeal = null;
-    var hd = h!.header;
-    if (h!.received !== hd.recordCount) fail(ErrorCode.BAD_ARGUMENT, h!.received + ' of ' + hd.recordCount + ' records');
-    if (h!.seen.length !== hd.customers.length) fail(ErrorCode.BAD_ARGUMENT, 'a customer of the block has no record');
-    // the PSD's own books decide: the records must account for every piece since the last block
-    if (hd.ascending !== this.ascending || hd.pieces !== this.pieces) fail(ErrorCode.BAD_ARGUMENT, 'pieces were franked during the seal; seal again');
-    if (h!.pieces !== this.pieces - this.releasedPieces || h!.amount !== this.ascending - this.releasedAmount)
-      fail(ErrorCode.INCONSISTENT, 'the records sum to ' + h!.pieces + ' pieces and ' + h!.amount + ', the registers moved ' + (this.pieces - this.releasedPieces) + ' pieces and ' + (this.ascending - this.releasedAmount));
-    var digest = h!.segment ? digestSegment(this.board.sha256, h!.digest, h!.segment) : h!.digest;
-    return this.commitSeal(h!.head, digest);
-  }
-
-  /** Seals every record into a block marked `sent` (flushing RAM first), or returns the
-   * block already awaiting confirmation, so a lost extraction can be repeated. */
-  extract(): { sealed: Sealed; fresh: boolean } {
-    this.needWritable();
-    this.needProvisioned();
-    if (this.sealed) return { sealed: this.sealed, fresh: false };
-    if (this.config.recordsOnHost) fail(ErrorCode.BAD_ARGUMENT, 'the records are on the host: it seals them through the PSD');
-    var time = this.needClock();
-    if (this.ram.count) {
-      this.needRoom(this.flushLengths());
-      this.flush();
-    }
-    var n = this.flash.count;
-    var head = encodeBlockHead(this.nextBlockHeader(time, n, this.flash.customers(n)));
-    // the digest chain reads the records a segment at a time: no whole block in RAM
-    var sha = this.board.sha256;
-    var digest = digestStart(sha, head);
-    for (var i = 0; i < n; i += DIGEST_SEGMENT_RECORDS) digest = digestSegment(sha, digest, this.flash.encode(i, DIGEST_SEGMENT_RECORDS));
-    return { sealed: this.commitSeal(head, digest), fresh: true };
-  }
-
-  /** Seals a block (head and digest made) and marks it sent: the journal's T_SEAL record. */
-  private commitSeal(head: string, digest: string): Sealed {
-    var data = head + digest + this.sealDigest(digest);
-    this.needRoom([data.length]);
-    this.commit(T_SEAL, data);
-    return this.sealed!;
-  }
-
-  /** HMAC under the device key, or an Ed25519 signature where the board signs (after its
-   * known-answer test, once per boot: it takes seconds on a board). */
-  private sealDigest(digest: string): string {
-    var ed = this.board.ed25519;
-    if (!this.signKey || !ed) return hmac(this.board.sha256, this.deviceKey, sealMessage(digest));
-    if (!this.signTested) {
-      var failed = ed.selfTest();
-      if (failed) {
-        this.lock = { code: ErrorCode.SELF_TEST, detail: failed };
-        fail(ErrorCode.SELF_TEST, failed);
-      }
-      this.signTested = true;
-    }
-    return ed.sign(sealMessage(digest), this.signKey);
-  }
-
-  /** The delete-after-confirmation path: frees the sealed block's records once the data
-   * center's confirmation of exactly that block authenticates. A repeated confirmation of
-   * the last confirmed block is answered again and changes nothing. */
-  confirm(seq: number, mac: string): { seq: number; repeated: boolean } {
-    this.needWritable();
-    var s = this.sealed;
-    var digest = s && s.seq === seq ? s.digest : seq === this.confirmedSeq && seq ? this.confirmedDigest : '';
-    if (!digest) fail(ErrorCode.NO_BLOCK, 'block ' + seq + (s ? '; block ' + s.seq + ' awaits confirmation' : '; no block awaits confirmation'));
-    if (!sameBytes(hmac(this.board.sha256, this.deviceKey, confirmMessage(this.device, seq, digest)), mac)) fail(ErrorCode.AUTH, 'confirmation not from the data center');
-    if (!s || s.seq !== seq) return { seq: seq, repeated: true };
-    this.needRoom([4]);
-    this.commit(T_CONFIRM, u32(seq));
-    return { seq: seq, repeated: false };
-  }
-
-  private eraseKeys(): void {
+  eraseKeys(): void {
     this.deviceKey = this.kmsKey = this.signKey = '';
     this.tampered = true;
-  }
-
-  /** The tamper input fired: the keys are erased (in RAM at once, then from flash) and
-   * franking is locked for good. The
-   * registers and statistics stay, so the data center can still account for them. */
-  tamper(): void {
-    if (this.tampered) return;
-    this.eraseKeys();
-    this.lock = { code: ErrorCode.TAMPER, detail: '' };
-    try {
-      this.journal.append(T_TAMPER, '');
-      // a checkpoint on a page of its own (two if the ring must turn first), then every
-      // other page erased: no copy of a key stays in flash
-      this.checkpoint();
-      if (this.journal.nextPage()) this.checkpoint();
-      this.journal.eraseDead();
-    } catch (e) {}
-  }
-
-  /** The KMS replaces the device and KMS keys (inside a secure session only: the caller
-   * checks). Never while a block awaits confirmation, so each block is sealed and confirmed
-   * under one key. */
-  rekey(version: number, deviceKey: string, kmsKey: string): void {
-    this.needWritable();
-    this.needProvisioned();
-    if (this.sealed) fail(ErrorCode.PENDING_CONFIRMATION, 'confirm block ' + this.sealed.seq + ' before new keys');
-    if (version !== this.keyVersion + 1) fail(ErrorCode.REPLAY, 'key version ' + version + ', expected ' + (this.keyVersion + 1));
-    var data = JSON.stringify({ v: version, dk: toHex(deviceKey), kk: toHex(kmsKey) });
-    this.needRoom([data.length]);
-    this.commit(T_REKEY, data);
-  }
-
-  /** Notes a deliberate reboot, so the next boot can tell why it happened. */
-  noteReboot(): void {
-    if (!this.lock && this.room([0])) this.journal.append(T_REBOOT, '');
   }
 
   /** The indicium of piece i (0-based) of a commit. */
@@ -859,16 +506,7 @@ export class Ledger {
     return body + hmac(this.board.sha256, this.deviceKey, body).substr(0, INDICIUM_MAC_BYTES);
   }
 
-  storage(): { used: number; free: number; total: number; low: boolean; records: number; ramRecords: number; capacity: number } {
-    var total = this.journal.totalBytes();
-    var free = this.journal.freeBytes();
-    var records = this.flash.count;
-    var low = (100 * free) / total < this.config.lowStoragePct || this.flash.count + this.ram.count >= this.flash.capacity * 0.9 || !this.journal.fits(this.reserve().concat([FRANK_BYTES * 8]));
-    return { used: total - free, free: free, total: total, low: low, records: records, ramRecords: this.ram.count, capacity: this.flash.capacity };
-  }
 }
-
-
 
 export function randomBytes(board: Board, n: number): string {
   var out = '';
@@ -882,11 +520,11 @@ export function randomBytes(board: Board, n: number): string {
 // FRANK record: id u32 | customer u32 | category u8 | band u8 | mode u8 | 0 | weight u32 |
 // postage u32 | count u16 | piece counter before u32 | time u32 (seconds) | AR before u48.
 // The descending register before is not stored: replay knows it.
-function encodeFrank(f: FrankCommit): string {
+export function encodeFrank(f: FrankCommit): string {
   return u32(f.id) + u32(f.customer) + String.fromCharCode(f.category, f.band, f.mode, 0) + u32(f.weight) + u32(f.postage) + u16(f.count) + u32(f.firstPiece) + u32(f.time) + u48(f.ascending);
 }
 
-function decodeFrank(d: string): FrankCommit {
+export function decodeFrank(d: string): FrankCommit {
   var ascending = readU48(d, 30);
   var count = readU16(d, 20);
   return {

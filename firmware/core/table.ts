@@ -1,9 +1,12 @@
-// A fixed-capacity table of cumulative records in one Uint32Array: six words a record.
+// A table of cumulative records in one Uint32Array: six words a record, up to a capacity.
 // One typed array costs a handful of Espruino variables where 360 small objects would cost
-// thousands (a Pico has 5,100 in all).
+// thousands (a Pico has 5,100 in all). The array grows GROW_RECORDS at a time and shrinks
+// when records are freed, so an empty table costs nearly nothing: memory follows the records
+// held, not the capacity (a full Pico table is 8.7 KB, about 550 variables).
 import { CumulativeRecord, RECORD_BYTES, encodeRecord, decodeRecord, MAX_U32, MIXED_BAND } from '../../protocol/records.ts';
 
-var WORDS = 6; // customer, category<<8|band, postage, pieces, amount, weight
+export var WORDS = 6;
+var GROW_RECORDS = 32; // customer, category<<8|band, postage, pieces, amount, weight
 
 export class RecordTable {
   words: Uint32Array;
@@ -13,7 +16,17 @@ export class RecordTable {
   frozen = 0;
 
   constructor(public capacity: number) {
-    this.words = new Uint32Array(capacity * WORDS);
+    this.words = new Uint32Array(0);
+  }
+
+  /** Sizes the array for n records (whole steps of GROW_RECORDS, at most the capacity),
+   * keeping the records it holds. */
+  private size(n: number): void {
+    var records = Math.min(this.capacity, Math.ceil(n / GROW_RECORDS) * GROW_RECORDS);
+    if (records * WORDS === this.words.length) return;
+    var words = new Uint32Array(records * WORDS);
+    words.set(this.words.subarray(0, Math.min(this.words.length, words.length)));
+    this.words = words;
   }
 
   find(customer: number, category: number, band: number, postage: number): number {
@@ -60,23 +73,8 @@ export class RecordTable {
     var freed = this.count - to / WORDS;
     w.fill(0, to);
     this.count = to / WORDS;
+    this.size(this.count);
     return freed;
-  }
-
-  /** The open (customer, category) with the most records (at least two), or null. */
-  mostFragmented(): { customer: number; category: number } | null {
-    var best: { customer: number; category: number } | null = null;
-    var bestCount = 1;
-    var w = this.words;
-    for (var i = this.frozen; i < this.count; i++) {
-      var n = 0;
-      for (var j = this.frozen; j < this.count; j++) if (w[j * WORDS] === w[i * WORDS] && w[j * WORDS + 1] >>> 8 === w[i * WORDS + 1] >>> 8) n++;
-      if (n > bestCount) {
-        bestCount = n;
-        best = { customer: w[i * WORDS], category: w[i * WORDS + 1] >>> 8 };
-      }
-    }
-    return best;
   }
 
   /** How many records are summary records (folded). */
@@ -100,6 +98,7 @@ export class RecordTable {
     var i = this.slot(customer, category, band, postage);
     if (i < 0) {
       if (this.count >= this.capacity) throw new Error('record table full');
+      if ((this.count + 1) * WORDS > this.words.length) this.size(this.count + 1);
       i = this.count++;
       var base = i * WORDS;
       this.words[base] = customer;
@@ -163,10 +162,11 @@ export class RecordTable {
     w.fill(0, (this.count - this.frozen) * WORDS);
     this.count -= this.frozen;
     this.frozen = 0;
+    this.size(this.count);
   }
 
   clear(): void {
-    this.words.fill(0);
+    this.words = new Uint32Array(0);
     this.count = 0;
     this.frozen = 0;
   }

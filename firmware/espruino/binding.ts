@@ -5,7 +5,7 @@ import { sha256 } from '../core/sha256.ts';
 import { ed25519KeyPair, ed25519Sign, naclUseRandom } from '../core/crypto/nacl.ts';
 import { ed25519SelfTest } from '../core/crypto/selftest.ts';
 
-declare var USB: any, Serial1: any, Bluetooth: any, LoopbackA: any, E: any, getTime: () => number, getSerial: () => string, process: any;
+declare var Modules: any, USB: any, Serial1: any, Bluetooth: any, LoopbackA: any, E: any, getTime: () => number, getSerial: () => string, process: any;
 declare function digitalRead(pin: any): number;
 declare function setWatch(fn: () => void, pin: any, opts: any): unknown;
 declare var global: any;
@@ -130,6 +130,14 @@ export function espruinoBoard(build: BuildInfo): Board {
       // say it on stdout so the runner (tools/real/runner.ts) restarts it as a board would.
       if (process.env.BOARD === 'LINUX') USB.write(REBOOT_NOTICE);
       E.reboot();
+    },
+    // an on-demand module is a Storage file: require() evaluates it from flash (its function
+    // bodies stay there) and caches its exports in Modules until removeCached
+    load: function (name) {
+      return require(name);
+    },
+    unload: function (name) {
+      Modules.removeCached(name);
     },
     setTimer: function (fn, ms) {
       return setTimeout(fn, ms);

@@ -5,6 +5,7 @@ import { crc32 } from '../../protocol/crc32.ts';
 import { ed25519KeyPair, ed25519Sign } from '../../firmware/core/crypto/nacl.ts';
 import { ed25519SelfTest } from '../../firmware/core/crypto/selftest.ts';
 import type { Board } from '../../firmware/board.ts';
+import { ON_DEMAND } from './on-demand.ts';
 
 export interface MemoryBoard extends Board {
   /** bytes the firmware wrote to the serial line */
@@ -72,6 +73,13 @@ export function memoryBoard(opts: { pageBytes?: number; pageCount?: number; sha2
         flashBytes.fill(0xff, page * pageBytes, (page + 1) * pageBytes);
       }
     },
+    // the on-demand modules as the sources themselves (the image loads them from Storage)
+    load(name) {
+      const m = ON_DEMAND[name];
+      if (!m) throw new Error(`Module "${name}" not found`);
+      return m;
+    },
+    unload() {},
     now: () => clock.ms,
     uptime: () => (clock.ms - bootMs) / 1000,
     random32: () => nodeCrypto.randomBytes(4).readUInt32BE(0),

@@ -1,0 +1,163 @@
+// On-demand module psd.admin (firmware/core/modules.ts): the commands a host sends now and
+// then rather than per piece: status, clock, provisioning, funds resets, configuration, the
+// statistics listing and flush, reboot.
+import { Command, RECORDS_PER_FRAME } from '../../protocol/commands.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import { toHex, u32, u48, MAX_U48 } from '../../protocol/bytes.ts';
+import { MAX_U32 } from '../../protocol/records.ts';
+import { fundsMessage } from '../../protocol/auth.ts';
+import { hmac, sameBytes } from '../core/hmac.ts';
+import { fail } from '../core/device.ts';
+import { integer, hexBytes } from '../core/args.ts';
+import { Ledger, Config, randomBytes, T_PROVISION, T_FUNDS, T_CONFIG, T_REBOOT, FRANK_BYTES } from '../core/ledger.ts';
+import type { Psd } from '../core/psd.ts';
+
+/** A true/false setting of the request, or the current one when it is absent. */
+function flag(req: any, current: any, name: string): boolean {
+  var v = req[name];
+  if (v === undefined) return current[name];
+  if (v !== true && v !== false) fail(ErrorCode.BAD_ARGUMENT, name + ' must be true or false');
+  return v;
+}
+
+/** Answers one request of the commands above (psd.ts routes them here). */
+export function handle(psd: Psd, type: number, req: any): any {
+  var ledger = psd.ledger;
+  var board = psd.board;
+  var build = psd.build;
+  switch (type) {
+    case Command.STATUS:
+      var st = storage(ledger);
+      return {
+        deviceId: ledger.device ? 'PSD-' + ledger.device : 'unprovisioned-' + board.serialNumber,
+        device: ledger.device,
+        board: build.board,
+        hardware: board.hardware,
+        interpreter: board.interpreter,
+        firmwareVersion: build.firmwareVersion,
+        buildHash: build.buildHash,
+        uptime: Math.floor(board.uptime() - psd.front.bootedAt),
+        resetCause: (ledger.rebootedByCommand ? ['reboot command'] : ledger.formatted ? ['first boot'] : ['power-on or reset']).concat(psd.boardFlags).join(', '),
+        clock: ledger.seconds(),
+        registers: psd.registers(),
+        fundsCounter: ledger.fundsCounter,
+        storage: {
+          used: st.used,
+          free: st.free,
+          total: st.total,
+          low: st.low,
+          pageBytes: board.flash.pageBytes,
+          pages: board.flash.pageCount,
+          records: st.records,
+          summaryRecords: ledger.flash.summaries(),
+          ramRecords: st.ramRecords,
+          recordCapacity: st.capacity
+        },
+        batch: psd.batchInfo(),
+        // the registers at the last confirmed block: what is not yet confirmed is the movement since
+        block: {
+          lastSealed: ledger.blockSeq,
+          awaitingConfirmation: ledger.sealed ? ledger.sealed.seq : 0,
+          lastConfirmed: ledger.confirmedSeq,
+          confirmedPieces: ledger.releasedPieces,
+          confirmedAscending: ledger.releasedAmount
+        },
+        config: ledger.config,
+        lock: ledger.lock,
+        memory: board.memory(),
+        link: psd.front.counters
+      };
+    case Command.REBOOT:
+      noteReboot(ledger);
+      // answer first: the reboot happens after the response left
+      board.setTimer(function () {
+        board.reboot();
+      }, 50);
+      return { rebooting: true };
+    case Command.CLOCK:
+      setClock(ledger, integer(req.now, 'now', 1, 8640000000000000));
+      ledger.maybeFlush();
+      return { clock: ledger.seconds() };
+    case Command.PROVISION:
+      provision(ledger, integer(req.device, 'device', 1, MAX_U32), hexBytes(req.deviceKey, 'deviceKey', 32), hexBytes(req.kmsKey, 'kmsKey', 32));
+      // the public half of the device's signing key, for the KMS to certify
+      return { device: ledger.device, seal: ledger.signKey ? 'ed25519' : 'hmac', publicKey: ledger.signKey ? toHex(ledger.signKey.substr(32)) : null };
+    case Command.FUNDS:
+      loadFunds(ledger, integer(req.counter, 'counter', 1, MAX_U32), integer(req.amount, 'amount', 1, MAX_U48), hexBytes(req.mac, 'mac', 32));
+      return { registers: psd.registers(), fundsCounter: ledger.fundsCounter };
+    case Command.STATS_FLUSH:
+      if (ledger.lock) fail(ledger.lock.code, ledger.lock.detail);
+      var n = ledger.flush();
+      return { flushed: n, records: ledger.flash.count };
+    case Command.STATS_LIST:
+      if (req.tier !== undefined && req.tier !== 'ram' && req.tier !== 'flash') fail(ErrorCode.BAD_ARGUMENT, "tier must be 'ram' or 'flash'");
+      var tier = req.tier === 'ram' ? ledger.ram : ledger.flash;
+      var from = integer(req.from === undefined ? 0 : req.from, 'from', 0, MAX_U32);
+      var records: string[] = [];
+      for (var i = from; i < tier.count && records.length < RECORDS_PER_FRAME; i++) records.push(toHex(tier.encode(i, 1)));
+      return { tier: req.tier === 'ram' ? 'ram' : 'flash', total: tier.count, from: from, records: records };
+    case Command.CONFIG:
+      var c = ledger.config;
+      configure(ledger, {
+        flushPeriodS: req.flushPeriodS === undefined ? c.flushPeriodS : integer(req.flushPeriodS, 'flushPeriodS', 60, 2592000),
+        flushEveryPieces: req.flushEveryPieces === undefined ? c.flushEveryPieces : integer(req.flushEveryPieces, 'flushEveryPieces', 1, 65535),
+        lowStoragePct: req.lowStoragePct === undefined ? c.lowStoragePct : integer(req.lowStoragePct, 'lowStoragePct', 1, 90),
+        foldWhenFull: flag(req, c, 'foldWhenFull'),
+        recordsOnHost: flag(req, c, 'recordsOnHost'),
+        lockUntilConfirmed: flag(req, c, 'lockUntilConfirmed')
+      });
+      return { config: ledger.config };
+  }
+  fail(ErrorCode.UNKNOWN_COMMAND, '0x' + type.toString(16));
+}
+
+function provision(L: Ledger, device: number, deviceKey: string, kmsKey: string): void {
+  L.needWritable();
+  if (L.device) fail(ErrorCode.BAD_ARGUMENT, 'already provisioned');
+  // a board that signs makes its own key pair: the secret never leaves it, the KMS
+  // certifies the public key
+  var ed = L.board.ed25519;
+  var sk = ed ? ed.keyPairFromSeed(randomBytes(L.board, 32)).secretKey : '';
+  var data = JSON.stringify({ device: device, deviceKey: deviceKey, kmsKey: kmsKey, sk: toHex(sk) });
+  L.needRoom([data.length]);
+  L.commit(T_PROVISION, data);
+}
+
+function loadFunds(L: Ledger, counter: number, amount: number, mac: string): void {
+  L.needWritable();
+  L.needProvisioned();
+  var expected = hmac(L.board.sha256, L.kmsKey, fundsMessage(L.device, counter, amount));
+  if (!sameBytes(expected, mac)) fail(ErrorCode.AUTH, 'funds reset not from the KMS');
+  if (counter !== L.fundsCounter + 1) fail(ErrorCode.REPLAY, 'funds counter ' + counter + ', expected ' + (L.fundsCounter + 1));
+  if (L.descending + amount > MAX_U48 || L.fundsTotal + amount > MAX_U48) fail(ErrorCode.OVERFLOW);
+  L.needRoom([10]);
+  L.commit(T_FUNDS, u32(counter) + u48(amount));
+}
+
+function configure(L: Ledger, c: Config): void {
+  L.needWritable();
+  // every piece so far must be in a confirmed block, wherever its records were kept
+  if (c.recordsOnHost !== L.config.recordsOnHost && (L.flash.count || L.ram.count || L.sealed || L.pieces !== L.releasedPieces))
+    fail(ErrorCode.BAD_ARGUMENT, 'recordsOnHost changes only when every piece is in a confirmed block');
+  var data = JSON.stringify(c);
+  L.needRoom([data.length]);
+  L.commit(T_CONFIG, data);
+}
+
+function setClock(L: Ledger, nowMs: number): void {
+  if (nowMs / 1000 < L.lastTime - 300) fail(ErrorCode.BAD_ARGUMENT, 'clock would go back before the journal (' + L.lastTime + ')');
+  L.clockOffsetMs = nowMs - L.board.uptime() * 1000;
+}
+
+/** Notes a deliberate reboot, so the next boot can tell why it happened. */
+function noteReboot(L: Ledger): void {
+  if (!L.lock && L.room([0])) L.journal.append(T_REBOOT, '');
+}
+
+function storage(L: Ledger): { used: number; free: number; total: number; low: boolean; records: number; ramRecords: number; capacity: number } {
+  var total = L.journal.totalBytes();
+  var free = L.journal.freeBytes();
+  var records = L.flash.count;
+  var low = (100 * free) / total < L.config.lowStoragePct || L.flash.count + L.ram.count >= L.flash.capacity * 0.9 || !L.journal.fits(L.reserve().concat([FRANK_BYTES * 8]));
+  return { used: total - free, free: free, total: total, low: low, records: records, ramRecords: L.ram.count, capacity: L.flash.capacity };
+}

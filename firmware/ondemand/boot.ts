@@ -1,0 +1,288 @@
+// On-demand module psd.boot (firmware/core/modules.ts): runs once at every boot and is then
+// dropped. Opens the flash journal (finds the live pages, repairs a torn tail, formats a blank
+// region), replays it into the ledger, checks the invariants and runs the power-on
+// known-answer tests of the crypto.
+import { Journal, JournalEntry, OpenResult, PageInfo, PAGE_HEADER_BYTES, RECORD_MARK, ERASED_WORD, CKPT_BEGIN, CKPT_END, CKPT_ABORT, TORN } from '../core/journal.ts';
+import { Ledger, defaultConfig, decodeFrank, T_STATE, T_TABLE, T_FLUSH_CHUNK, T_FLUSH_ABORT, T_REBOOT } from '../core/ledger.ts';
+import { u16, u32, readU16, readU32, fromHex } from '../../protocol/bytes.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import { cryptoSelfTest } from '../core/crypto/selftest.ts';
+
+export { cryptoSelfTest };
+
+/** One journal entry at replay: the entries only a replay meets (a checkpoint's state and
+ * table, flush chunks) here, every other one as the ledger applies it live. */
+function replay(L: Ledger, e: JournalEntry): void {
+  var d = e.data;
+  if (e.type === CKPT_BEGIN) reset(L);
+  else if (e.type === T_STATE) restore(L, JSON.parse(d));
+  else if (e.type === T_TABLE) L.flash.addEncoded(d);
+  else if (e.type === T_FLUSH_CHUNK) L.pendingChunks.push(d);
+  else if (e.type === T_FLUSH_ABORT) L.pendingChunks = [];
+  else L.apply(e);
+}
+
+// ---- the ledger ------------------------------------------------------------------------
+
+/** Rebuilds the state from flash and checks it; locks instead of guessing. */
+export function boot(L: Ledger): void {
+  var opened;
+  try {
+    opened = openJournal(L.journal);
+  } catch (e) {
+    L.lock = { code: ErrorCode.STORAGE_CORRUPT, detail: ((e as any).message || e) };
+    return;
+  }
+  if (opened.problems.length) {
+    L.lock = { code: ErrorCode.STORAGE_CORRUPT, detail: opened.problems.join('; ') };
+    return;
+  }
+  L.formatted = opened.formatted;
+  var entries = opened.entries;
+  try {
+    for (var i = 0; i < entries.length; i++) replay(L, entries[i]);
+  } catch (e) {
+    L.lock = { code: ErrorCode.INCONSISTENT, detail: ((e as any).message || e) };
+    return;
+  }
+  L.rebootedByCommand = entries.length > 0 && entries[entries.length - 1].type === T_REBOOT;
+  // a flush cut before its end: its chunks are not statistics (the FRANK records still are)
+  if (L.pendingChunks.length) {
+    try {
+      L.journal.append(T_FLUSH_ABORT, '');
+      L.pendingChunks = [];
+    } catch (e) {
+      L.lock = { code: ErrorCode.STORAGE_FULL, detail: 'cannot close a cut flush' };
+      return;
+    }
+  }
+  if (L.tampered) {
+    L.lock = { code: ErrorCode.TAMPER, detail: '' };
+    return;
+  }
+  var problem = inconsistency(L);
+  if (problem) L.lock = { code: ErrorCode.INCONSISTENT, detail: problem };
+}
+
+/** The invariants of the registers and the statistics, or null when they hold. */
+export function inconsistency(L: Ledger): string | null {
+  if (L.ascending + L.descending !== L.fundsTotal) return 'AR + DR != funds loaded';
+  // records on the host: the PSD checks their sums when it seals them
+  if (L.config.recordsOnHost) return null;
+  var f = L.flash.totals();
+  var r = L.ram.totals();
+  if (L.releasedPieces + f.pieces + r.pieces !== L.pieces) return 'records count ' + (L.releasedPieces + f.pieces + r.pieces) + ' pieces, counter says ' + L.pieces;
+  if (L.releasedAmount + f.amount + r.amount !== L.ascending) return 'records sum to ' + (L.releasedAmount + f.amount + r.amount) + ', AR is ' + L.ascending;
+  return null;
+}
+
+function reset(L: Ledger): void {
+  L.ascending = L.descending = L.pieces = L.fundsTotal = L.fundsCounter = L.txnCounter = 0;
+  L.device = 0;
+  L.deviceKey = L.kmsKey = L.signKey = '';
+  L.tampered = false;
+  L.keyVersion = 0;
+  L.config = defaultConfig();
+  L.batch = L.last = null;
+  L.lastFlushAt = L.lastTime = L.piecesSinceFlush = 0;
+  L.releasedPieces = L.releasedAmount = 0;
+  L.blockSeq = L.blockFrom = L.confirmedSeq = 0;
+  L.sealed = null;
+  L.confirmedDigest = '';
+  L.flash.clear();
+  L.ram.clear();
+  L.pendingChunks = [];
+}
+
+function restore(L: Ledger, s: any): void {
+  L.ascending = s.ar;
+  L.descending = s.dr;
+  L.pieces = s.pc;
+  L.fundsTotal = s.ft;
+  L.fundsCounter = s.fc;
+  L.txnCounter = s.tx;
+  L.device = s.dv;
+  L.deviceKey = fromHex(s.dk);
+  L.kmsKey = fromHex(s.kk);
+  L.signKey = fromHex(s.sk);
+  L.tampered = s.tp;
+  L.keyVersion = s.kv || 0;
+  var cf = s.cf;
+  // (a journal from before the list form holds the object itself)
+  L.config = cf instanceof Array ? { flushPeriodS: cf[0], flushEveryPieces: cf[1], lowStoragePct: cf[2], lockUntilConfirmed: cf[3], foldWhenFull: cf[4], recordsOnHost: cf[5] } : cf;
+  L.batch = s.bt;
+  L.last = s.ls ? decodeFrank(fromHex(s.ls)) : null;
+  if (L.last) L.last.descending = s.ld;
+  L.lastFlushAt = s.lf;
+  L.lastTime = s.lt;
+  L.releasedPieces = s.rp;
+  L.releasedAmount = s.ra;
+  L.blockSeq = s.bs;
+  L.blockFrom = s.bf;
+  L.confirmedSeq = s.cs;
+  L.confirmedDigest = fromHex(s.cd);
+}
+
+// ---- the journal -----------------------------------------------------------------------
+
+/** Reads one page's records. A record whose CRC fails is skipped by its length (or one
+ * write unit when its header is unreadable) and reported in `bad`. */
+function scanPage(j: Journal, index: number, out: { type: number; data: string; offset: number }[]): { end: number; bad: { offset: number; extent: number }[] } {
+  var base = index * j.flash.pageBytes;
+  var offset = PAGE_HEADER_BYTES;
+  var limit = j.flash.pageBytes;
+  var bad: { offset: number; extent: number }[] = [];
+  while (offset + 8 <= limit) {
+    var head = j.flash.read(base + offset, 4);
+    if (head === ERASED_WORD) break;
+    var len = readU16(head, 0);
+    var padded = j.paddedLength(len);
+    var total = 4 + padded + 4;
+    var plausible = head.charCodeAt(3) === RECORD_MARK && offset + total <= limit;
+    if (!plausible || j.crc32(j.flash.read(base + offset, 4 + len)) !== readU32(j.flash.read(base + offset + 4 + padded, 4), 0)) {
+      var extent = plausible ? total : j.flash.writeAlign;
+      bad.push({ offset: offset, extent: extent });
+      offset += extent;
+      continue;
+    }
+    out.push({ type: head.charCodeAt(2), data: j.flash.read(base + offset + 4, len), offset: offset });
+    offset += total;
+  }
+  return { end: offset, bad: bad };
+}
+
+/** Offset (within the page) just past the last byte that is not erased, searching back to `from`. */
+function lastWritten(j: Journal, base: number, from: number): number {
+  var chunk = 64;
+  for (var end = j.flash.pageBytes; end > from; end -= chunk) {
+    var start = Math.max(from, end - chunk);
+    var bytes = j.flash.read(base + start, end - start);
+    for (var i = bytes.length - 1; i >= 0; i--) if (bytes.charCodeAt(i) !== 0xff) return start + i + 1;
+  }
+  return from;
+}
+
+/** Finds the live journal, repairs a torn tail, and returns what to replay. */
+export function openJournal(j: Journal): OpenResult {
+  var count = j.flash.pageCount;
+  var valid: PageInfo[] = [];
+  var blank = 0;
+  for (var i = 0; i < count; i++) {
+    var seq = j.pageHeader(i);
+    if (seq > 0) valid.push({ index: i, seq: seq });
+    else if (seq === 0 && j.flash.read(i * j.flash.pageBytes + PAGE_HEADER_BYTES, 4) === ERASED_WORD) blank++;
+  }
+  if (!valid.length) return format(j, blank === count);
+  valid.sort(function (a, b) {
+    return a.seq - b.seq;
+  });
+  // Walk pages newest to oldest until the newest complete checkpoint's BEGIN is found.
+  var tornNotes: { [key: string]: boolean } = {};
+  var problems: string[] = [];
+  var collected: { page: PageInfo; records: { type: number; data: string; offset: number }[] }[] = [];
+  var headTorn: { offset: number; extent: number } | null = null;
+  var headEnd = PAGE_HEADER_BYTES;
+  var endSeen = false;
+  var begin = -1;
+  var beginAt = -1;
+  for (var p = valid.length - 1; p >= 0 && begin < 0; p--) {
+    var page = valid[p];
+    if (p < valid.length - 1 && valid[p + 1].seq !== page.seq + 1) {
+      problems.push('page sequence gap before page ' + valid[p + 1].seq);
+      break;
+    }
+    var recs: { type: number; data: string; offset: number }[] = [];
+    var scan = scanPage(j, page.index, recs);
+    for (var r = 0; r < recs.length; r++) if (recs[r].type === TORN) tornNotes[readU32(recs[r].data, 0) + ':' + readU16(recs[r].data, 4)] = true;
+    if (p === valid.length - 1) headEnd = scan.end;
+    for (var b = 0; b < scan.bad.length; b++) {
+      var spot = scan.bad[b];
+      if (tornNotes[page.seq + ':' + spot.offset]) continue;
+      // A cut write: the last thing in the newest page, with only erased flash after it.
+      var isTail = p === valid.length - 1 && b === scan.bad.length - 1 && (!recs.length || recs[recs.length - 1].offset < spot.offset);
+      if (isTail && lastWritten(j, page.index * j.flash.pageBytes, spot.offset) <= spot.offset + spot.extent) headTorn = spot;
+      else problems.push('corrupt record in page ' + page.seq + ' at ' + spot.offset);
+    }
+    collected.unshift({ page: page, records: recs });
+    for (var k = recs.length - 1; k >= 0; k--) {
+      if (recs[k].type === CKPT_END) endSeen = true;
+      if (recs[k].type === CKPT_BEGIN && endSeen && begin < 0) {
+        begin = 0;
+        beginAt = k;
+      }
+    }
+  }
+  // Formatting was cut before its empty checkpoint landed: nothing was ever stored.
+  if (begin < 0 && valid.length === 1 && valid[0].seq === 1) return format(j, false);
+  if (begin < 0 && !problems.length) problems.push('no complete checkpoint in the journal');
+  j.pages = [];
+  var entries: JournalEntry[] = [];
+  if (!problems.length) {
+    for (var c = 0; c < collected.length; c++) {
+      j.pages.push(collected[c].page);
+      var list = collected[c].records;
+      for (var e = c === 0 ? beginAt : 0; e < list.length; e++) entries.push({ type: list[e].type, data: list[e].data });
+    }
+  } else {
+    for (var d = 0; d < collected.length; d++) j.pages.push(collected[d].page);
+  }
+  j.headOffset = headEnd;
+  if (!problems.length) j.liveStartSeq = j.pendingLiveStart = collected[0].page.seq;
+  if (headTorn && !problems.length) {
+    // Note the cut write, so that later boots know these bytes were never acknowledged;
+    // writing goes on after them (flash cannot be rewritten in place).
+    if (!tryAppend(j, TORN, u32(j.pages[j.pages.length - 1].seq) + u16(headTorn.offset))) problems.push('no room to note the torn record');
+  }
+  if (!problems.length && openCheckpoint(entries) && !tryAppend(j, CKPT_ABORT, '')) problems.push('no room to close a cut checkpoint');
+  entries = dropAborted(entries);
+  return { entries: entries, problems: problems, formatted: false };
+}
+
+/** A checkpoint begun after the last complete one was cut off: its entries are not state. */
+function openCheckpoint(entries: JournalEntry[]): boolean {
+  for (var i = entries.length - 1; i > 0; i--) {
+    if (entries[i].type === CKPT_END || entries[i].type === CKPT_ABORT) return false;
+    if (entries[i].type === CKPT_BEGIN) return true;
+  }
+  return false;
+}
+
+/** Removes BEGIN..ABORT spans (and a trailing unfinished BEGIN..), keeps the rest. */
+function dropAborted(entries: JournalEntry[]): JournalEntry[] {
+  var out: JournalEntry[] = [];
+  var pendingStart = -1;
+  for (var i = 0; i < entries.length; i++) {
+    var t = entries[i].type;
+    if (t === CKPT_BEGIN && i > 0) pendingStart = out.length;
+    if (t === CKPT_ABORT) {
+      if (pendingStart >= 0) out.splice(pendingStart, out.length - pendingStart);
+      pendingStart = -1;
+      continue;
+    }
+    if (t === CKPT_END) pendingStart = -1;
+    if (t === TORN) continue;
+    out.push(entries[i]);
+  }
+  // splice, not `out.length = n`: Espruino 2v29 throws "Assignment to a constant" on that
+  if (pendingStart >= 0) out.splice(pendingStart, out.length - pendingStart);
+  return out;
+}
+
+function format(j: Journal, allBlank: boolean): OpenResult {
+  for (var i = 0; i < j.flash.pageCount; i++) if (!allBlank || j.pageHeader(i) !== 0) j.erasePage(i);
+  j.pages = [];
+  j.startPage(0, 1);
+  j.append(CKPT_BEGIN, '');
+  j.append(CKPT_END, '');
+  return { entries: [], problems: [], formatted: true };
+}
+
+
+function tryAppend(j: Journal, type: number, data: string): boolean {
+  try {
+    j.append(type, data);
+    return true;
+  } catch (e) {
+    return false;
+  }
+}

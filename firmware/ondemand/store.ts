@@ -1,0 +1,103 @@
+// On-demand module psd.store (firmware/core/modules.ts): reclaiming flash. A checkpoint
+// writes the whole live state anew (once a journal page fills), folding merges a customer's
+// records of one category when the tables or the flash would fill, and the tamper response
+// erases the keys from flash. Rare by nature, so their code is loaded only then.
+import { CKPT_BEGIN, CKPT_END } from '../core/journal.ts';
+import { Ledger, encodeFrank, CHUNK_RECORDS, T_STATE, T_TABLE, T_SEAL, T_FOLD, T_TAMPER } from '../core/ledger.ts';
+import { RecordTable, WORDS } from '../core/table.ts';
+import { u32, toHex } from '../../protocol/bytes.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+
+/** The open (customer, category) of a table with the most records (at least two), or null. */
+function mostFragmented(t: RecordTable): { customer: number; category: number } | null {
+  var best: { customer: number; category: number } | null = null;
+  var bestCount = 1;
+  var w = t.words;
+  for (var i = t.frozen; i < t.count; i++) {
+    var n = 0;
+    for (var j = t.frozen; j < t.count; j++) if (w[j * WORDS] === w[i * WORDS] && w[j * WORDS + 1] >>> 8 === w[i * WORDS + 1] >>> 8) n++;
+    if (n > bestCount) {
+      bestCount = n;
+      best = { customer: w[i * WORDS], category: w[i * WORDS + 1] >>> 8 };
+    }
+  }
+  return best;
+}
+
+function snapshot(L: Ledger): any {
+  var c = L.config;
+  return {
+    ar: L.ascending,
+    dr: L.descending,
+    pc: L.pieces,
+    ft: L.fundsTotal,
+    fc: L.fundsCounter,
+    tx: L.txnCounter,
+    dv: L.device,
+    dk: toHex(L.deviceKey),
+    kk: toHex(L.kmsKey),
+    sk: toHex(L.signKey),
+    tp: L.tampered,
+    kv: L.keyVersion,
+    // the configuration as a list: the state is rewritten at every checkpoint, and its size
+    // is reserved twice in the flash
+    cf: [c.flushPeriodS, c.flushEveryPieces, c.lowStoragePct, c.lockUntilConfirmed, c.foldWhenFull, c.recordsOnHost],
+    bt: L.batch,
+    // the last commit in its 36-byte journal form: a third of its JSON
+    ls: L.last ? toHex(encodeFrank(L.last)) : '',
+    ld: L.last ? L.last.descending : 0,
+    lf: L.lastFlushAt,
+    lt: L.lastTime,
+    rp: L.releasedPieces,
+    ra: L.releasedAmount,
+    bs: L.blockSeq,
+    bf: L.blockFrom,
+    cs: L.confirmedSeq,
+    cd: toHex(L.confirmedDigest)
+  };
+}
+
+/** Writes the whole live state anew so the pages behind it can be reclaimed. */
+export function checkpoint(L: Ledger): void {
+  if (L.ram.count) L.flush();
+  L.journal.append(CKPT_BEGIN, '');
+  L.journal.append(T_STATE, JSON.stringify(snapshot(L)));
+  // sealed records, the seal, then the open records: replay freezes exactly the same ones
+  var s = L.sealed;
+  var frozen = L.flash.frozen;
+  appendTable(L, 0, frozen);
+  if (s) L.journal.append(T_SEAL, s.head + s.digest + s.seal);
+  appendTable(L, frozen, L.flash.count);
+  L.journal.append(CKPT_END, '');
+}
+
+function appendTable(L: Ledger, from: number, to: number): void {
+  for (var i = from; i < to; i += CHUNK_RECORDS) L.journal.append(T_TABLE, L.flash.encode(i, Math.min(CHUNK_RECORDS, to - i)));
+}
+
+/** Folds the most fragmented open (customer, category) into one summary record, if the
+ * configuration allows it; false when there is nothing to fold. */
+export function foldOne(L: Ledger): boolean {
+  if (!L.config.foldWhenFull) return false;
+  var f = mostFragmented(L.flash);
+  if (!f || L.flash.fold(f.customer, f.category, true) < 0 || !L.journal.fits([5])) return false;
+  L.commit(T_FOLD, u32(f.customer) + String.fromCharCode(f.category));
+  return true;
+}
+
+/** The tamper input fired: the keys are erased (in RAM at once, then from flash) and
+ * franking is locked for good. The
+ * registers and statistics stay, so the data center can still account for them. */
+export function tamper(L: Ledger): void {
+  if (L.tampered) return;
+  L.eraseKeys();
+  L.lock = { code: ErrorCode.TAMPER, detail: '' };
+  try {
+    L.journal.append(T_TAMPER, '');
+    // a checkpoint on a page of its own (two if the ring must turn first), then every
+    // other page erased: no copy of a key stays in flash
+    checkpoint(L);
+    if (L.journal.nextPage()) checkpoint(L);
+    L.journal.eraseDead();
+  } catch (e) {}
+}
