@@ -1,7 +1,7 @@
 // Rollup builds one firmware image per board: TypeScript stripped and downlevelled to ES5
-// by Babel (TypeScript 6+ no longer emits ES5), bundled into one IIFE and minified by
-// terser with ASCII-only output (byte strings such as '\xa5' must stay escaped).
-// tools/build.ts drives it for every board; `npx rollup -c` builds the Pico image alone.
+// by Babel (TypeScript 6+ no longer emits ES5), split into Storage files (boot code,
+// resident core, on-demand modules) and minified by terser with ASCII-only output (byte
+// strings such as '\xa5' must stay escaped). tools/build.ts drives it for every board.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -61,9 +61,34 @@ function tweetnaclEs5(file) {
   };
 }
 
-export function firmwareConfig(info, { minify = true } = {}) {
+/** The on-demand modules (firmware/core/modules.ts): Storage name -> source. Boards without
+ * AES carry no session module. */
+export function onDemandEntries(info) {
+  const entries = {
+    'psd.boot': 'firmware/ondemand/boot.ts',
+    'psd.store': 'firmware/ondemand/store.ts',
+    'psd.seal': 'firmware/ondemand/seal.ts',
+    'psd.admin': 'firmware/ondemand/admin.ts'
+  };
+  if (info.nativeCrypto.indexOf('AES') >= 0) entries['psd.session'] = 'firmware/ondemand/session.ts';
+  return entries;
+}
+
+/** The Storage file that holds every module the boot code reaches (loaded at boot, resident). */
+export const CORE_CHUNK = 'psd.core';
+
+/**
+ * Rollup options for one image: the boot code (firmware/main.ts), the resident core it
+ * reaches (one chunk, CORE_CHUNK) and one chunk per on-demand module, as CommonJS, each
+ * becoming a Storage file that Espruino's require() loads by name (tools/build.ts renames
+ * the requires, wraps the boot code and minifies all chunks with one shared name cache, so
+ * mangled property names agree across files).
+ */
+export function firmwareConfig(info) {
+  const entries = { boot: 'firmware/main.ts', ...onDemandEntries(info) };
+  const main = path.resolve(entries.boot);
   return {
-    input: 'firmware/main.ts',
+    input: entries,
     plugins: [
       buildInfo(info),
       tweetnaclEs5(TWEETNACL_FILES[info.naclBuild] || TWEETNACL_FILES.fast),
@@ -77,33 +102,56 @@ export function firmwareConfig(info, { minify = true } = {}) {
           ['@babel/preset-env', { targets: { ie: '11' }, loose: true, modules: false, bugfixes: false }],
           ['@babel/preset-typescript', { onlyRemoveTypeImports: false }]
         ]
-      }),
-      minify &&
-        terser({
-          ecma: 5,
-          compress: { passes: 2, unsafe: false },
-          // internal property names too; tools/reserved-names.js says which names must stay
-          mangle: { toplevel: true, properties: { reserved: reservedPropertyNames() } },
-          format: { ascii_only: true, comments: false }
-        })
-    ].filter(Boolean),
+      })
+    ],
+    output: {
+      format: 'cjs',
+      strict: false,
+      esModule: false,
+      generatedCode: 'es5',
+      freeze: false,
+      entryFileNames: '[name].js',
+      chunkFileNames: '[name].js',
+      // every module the boot code reaches statically is resident: one chunk, loaded at boot
+      manualChunks(id, api) {
+        if (id === main) return undefined;
+        const seen = new Set();
+        const reach = (m) => {
+          if (m === id) return true;
+          if (seen.has(m)) return false;
+          seen.add(m);
+          const info = api.getModuleInfo(m);
+          return !!info && info.importedIds.some(reach);
+        };
+        return reach(main) ? CORE_CHUNK : undefined;
+      }
+    }
+  };
+}
+
+/**
+ * One self-contained script (an IIFE) from `input` with the firmware's Babel, build facts and
+ * terser: for probes and checkers built as the firmware is (tools/crypto-probe, the strict-JSON
+ * test, tools/real/snippet.ts), which set their own input.
+ */
+export function scriptConfig(info, { minify = true } = {}) {
+  const split = firmwareConfig(info);
+  return {
+    input: 'firmware/main.ts',
+    plugins: [...split.plugins, minify && terser(terserOptions())].filter(Boolean),
     output: { format: 'iife', strict: false }
   };
 }
 
-export default {
-  ...firmwareConfig({
-    board: 'pico',
-    firmwareVersion: '0.0.0-dev',
-    buildHash: 'dev',
-    dataPort: 'USB',
-    serialPath: null,
-    flash: { dataStart: 0, pageBytes: 16384, dataPages: 4, writeAlignBytes: 4 },
-    nativeCrypto: ['SHA256', 'AES'],
-    seal: 'hmac',
-    tamper: null,
-    leds: [],
-    maxRecords: 360
-  }),
-  output: { file: 'dist/firmware/pico.dev.js', format: 'iife', strict: false }
-};
+/** terser's options for every chunk of an image (tools/build.ts adds the shared nameCache). */
+export function terserOptions() {
+  return {
+    ecma: 5,
+    compress: { passes: 2, unsafe: false },
+    // internal property names too; tools/reserved-names.js says which names must stay
+    // `undeclared`: also names read off undeclared globals, so a Storage module's
+    // `exports.x` gets the same name as its users' `core.x` (Espruino's own names are reserved)
+    mangle: { toplevel: true, properties: { reserved: reservedPropertyNames(), undeclared: true } },
+    format: { ascii_only: true, comments: false }
+  };
+}

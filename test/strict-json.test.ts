@@ -15,7 +15,7 @@ import * as acorn from 'acorn';
 import * as walk from 'acorn-walk';
 import { jsonError, MAX_JSON_DEPTH } from '../protocol/json.ts';
 import { asciiJson } from '../protocol/bytes.ts';
-import { firmwareConfig } from '../rollup.config.js';
+import { scriptConfig } from '../rollup.config.js';
 import { buildInfoFor } from '../tools/build.ts';
 import { getBoard } from '../board-defs/index.ts';
 import { checkImage } from '../tools/profile/check.ts';
@@ -243,7 +243,7 @@ describe('strict JSON check (protocol/json.ts) on Node', () => {
 /** protocol/json.ts built as the firmware is built (Babel to ES5, terser, the linux board's
  * build facts), with one global, psdJsonError. */
 async function compiledChecker(): Promise<string> {
-  const config: any = firmwareConfig(buildInfoFor(getBoard('linux'), null));
+  const config: any = scriptConfig(buildInfoFor(getBoard('linux'), null));
   const ENTRY = '\0strict-json-entry';
   const source = path.resolve('protocol/json.ts');
   const entry = {

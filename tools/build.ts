@@ -1,5 +1,6 @@
 // `npm run build [-- --board <id>] [--serial-path <dev>] [--quiet]`
-// Builds dist/firmware/<board>.js for every board (or one), checks each image against the
+// Builds dist/firmware/<board>.js (boot code) and <board>.modules.json (the Storage modules:
+// resident core, on-demand modules) for every board (or one), checks each file against the
 // measured Espruino 2v29 profile, and prints the size table against each board's budget.
 // Exits non-zero when an image breaks the profile or its budget.
 import fs from 'node:fs';
@@ -7,7 +8,8 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { rollup } from 'rollup';
 import { Command as Cli } from 'commander';
-import { firmwareConfig } from '../rollup.config.js';
+import { minify } from 'terser';
+import { firmwareConfig, terserOptions, CORE_CHUNK } from '../rollup.config.js';
 import { loadBoards, getBoard, type BoardDef } from '../board-defs/index.ts';
 import { checkImage } from './profile/check.ts';
 
@@ -20,15 +22,30 @@ export const DIST = path.resolve(import.meta.dirname, '../dist/firmware');
 
 export interface BuiltImage {
   board: BoardDef;
+  /** the board whose features, code split and table sizes a linux image was built with */
+  profile: BoardDef;
+  /** the boot code (Storage .bootcde) */
   file: string;
+  /** boot code + every Storage file, bytes */
   bytes: number;
+  /** what stays in RAM's reach at every request: boot code + resident core, bytes */
+  residentBytes: number;
+  /** on-demand modules, bytes */
+  onDemandBytes: number;
+  /** Storage name -> code: the resident core and the on-demand modules (not the boot code) */
+  modules: Record<string, string>;
   buildHash: string;
   errors: string[];
 }
 
-export function buildInfoFor(board: BoardDef, serialPath: string | null) {
+/** The facts an image is built with. `profile`: another board whose features (seal, crypto
+ * the image uses, code split) and table sizes a linux image takes, so that the real
+ * interpreter with that board's variables measures that board (flash layout and natives
+ * stay the linux board's: they are the binary's). */
+export function buildInfoFor(board: BoardDef, serialPath: string | null, profile: BoardDef = board) {
   return {
     board: board.id,
+    profile: profile.id,
     firmwareVersion: pkg.version,
     buildHash: HASH_PLACEHOLDER,
     dataPort: board.dataPort,
@@ -39,12 +56,12 @@ export function buildInfoFor(board: BoardDef, serialPath: string | null) {
       dataPages: board.flash.dataPages,
       writeAlignBytes: board.flash.writeAlignBytes
     },
-    nativeCrypto: board.nativeCrypto,
-    seal: board.seal,
-    naclBuild: board.naclBuild ?? 'fast',
+    nativeCrypto: board.nativeCrypto.filter((c) => profile.nativeCrypto.includes(c)),
+    seal: profile.seal,
+    naclBuild: profile.naclBuild ?? 'fast',
     tamper: board.tamper,
     leds: board.leds,
-    maxRecords: maxRecords(board)
+    maxRecords: profile === board ? maxRecords(board) : Math.min(maxRecords(board), maxRecords(profile))
   };
 }
 
@@ -57,36 +74,96 @@ export function maxRecords(board: BoardDef): number {
   return Math.min(480, byVariables, byFlash);
 }
 
-/** Bundles, hashes, checks and writes one board's image. */
-export async function buildBoard(board: BoardDef, opts: { serialPath?: string | null; outDir?: string } = {}): Promise<BuiltImage> {
+/** Where a built image's Storage files besides the boot code are kept: beside it. */
+export function modulesFile(bootFile: string): string {
+  return bootFile.replace(/\.js$/, '') + '.modules.json';
+}
+
+/** Bytes Espruino's Storage spends per file besides its content (JsfFileHeader: size and a
+ * 28-character name, 32 bytes; contents padded to 4 bytes: src/jsflash.h). */
+export const STORAGE_FILE_HEADER_BYTES = 32;
+
+/** Bytes an image takes in Storage, headers and padding included. */
+export function storageBytes(files: string[]): number {
+  let n = 0;
+  for (const f of files) n += STORAGE_FILE_HEADER_BYTES + Math.ceil(Buffer.byteLength(f, 'latin1') / 4) * 4;
+  return n;
+}
+
+/** Bundles, minifies, hashes, checks and writes one board's image: the boot code as
+ * <out>/<name>.js and its Storage modules as <out>/<name>.modules.json. */
+export async function buildBoard(board: BoardDef, opts: { serialPath?: string | null; outDir?: string; profile?: BoardDef } = {}): Promise<BuiltImage> {
   const serialPath = opts.serialPath !== undefined ? opts.serialPath : board.id === 'linux' ? LINUX_SERIAL_PATH : null;
-  const config = firmwareConfig(buildInfoFor(board, serialPath));
+  const profile = opts.profile ?? board;
+  const info = buildInfoFor(board, serialPath, profile);
+  const config = firmwareConfig(info);
   const bundle = await rollup({ ...(config as any), onwarn: (w) => { throw new Error('rollup: ' + w.message); } });
   const { output } = await bundle.generate(config.output as any);
   await bundle.close();
-  let code = output[0].code;
+  const chunks = new Map<string, string>();
+  for (const c of output) {
+    if (c.type !== 'chunk') continue;
+    const name = c.fileName.replace(/\.js$/, '');
+    if (name !== 'boot' && name !== CORE_CHUNK && !c.isEntry) throw new Error(`rollup made an unplanned shared chunk ${c.fileName} (${Object.keys(c.modules).join(', ')}): code used by two on-demand modules belongs in the resident core`);
+    // Espruino's require() takes the Storage file's name
+    let code = c.code.replace(/require\('\.\/([\w.]+)\.js'\)/g, (_, n) => `require(${JSON.stringify(n)})`);
+    // the boot code runs in the global scope: its names must not become globals
+    if (name === 'boot') code = '(function(){' + code + '})();';
+    chunks.set(name, code);
+  }
+  // one name cache for all files, so a property mangled in the core is the same name in
+  // every module that uses it; the core first
+  const nameCache: Record<string, unknown> = {};
+  const order = [CORE_CHUNK, 'boot', ...[...chunks.keys()].filter((n) => n !== CORE_CHUNK && n !== 'boot').sort()];
+  const minified = new Map<string, string>();
+  for (const name of order) {
+    const r = await minify(chunks.get(name)!, { ...(terserOptions() as any), nameCache });
+    minified.set(name, r.code!);
+  }
   // The hash names the image's content, so `psd status` tells exactly which build runs.
-  const buildHash = crypto.createHash('sha256').update(code).digest('hex').slice(0, 12);
-  code = code.split(HASH_PLACEHOLDER).join(buildHash);
-  const check = checkImage(code, { nativeCrypto: board.nativeCrypto });
-  const errors = check.errors.map((e) => `${e.rule}: ${e.message}${e.line ? ` (line ${e.line}:${e.column})` : ''}`);
-  const bytes = Buffer.byteLength(code);
+  const hasher = crypto.createHash('sha256');
+  for (const name of order) hasher.update(name + '\0' + minified.get(name) + '\0');
+  const buildHash = hasher.digest('hex').slice(0, 12);
+  const errors: string[] = [];
+  const modules: Record<string, string> = {};
+  let boot = '';
+  let residentBytes = 0;
+  let onDemandBytes = 0;
+  for (const name of order) {
+    const code = minified.get(name)!.split(HASH_PLACEHOLDER).join(buildHash);
+    // a module runs in the scope Espruino's require gives it (exports, module: jspEvaluateModule)
+    const check = checkImage(name === 'boot' ? code : '(function(exports,module){' + code + '\n})', { nativeCrypto: board.nativeCrypto });
+    for (const e of check.errors) errors.push(`${name}: ${e.rule}: ${e.message}${e.line ? ` (line ${e.line}:${e.column})` : ''}`);
+    const bytes = Buffer.byteLength(code);
+    if (name === 'boot') boot = code;
+    else modules[name] = code;
+    if (name === 'boot' || name === CORE_CHUNK) residentBytes += bytes;
+    else onDemandBytes += bytes;
+  }
   const outDir = opts.outDir ?? DIST;
   fs.mkdirSync(outDir, { recursive: true });
-  const file = path.join(outDir, board.id + '.js');
-  fs.writeFileSync(file, code);
-  return { board, file, bytes, buildHash, errors };
+  const file = path.join(outDir, imageName(board, profile) + '.js');
+  fs.writeFileSync(file, boot);
+  fs.writeFileSync(modulesFile(file), JSON.stringify(modules, null, 1) + '\n');
+  return { board, profile, file, bytes: residentBytes + onDemandBytes, residentBytes, onDemandBytes, modules, buildHash, errors };
+}
+
+/** dist/firmware/<board>.js, or <board>-<profile>.js for a linux image with another board's profile */
+export function imageName(board: BoardDef, profile: BoardDef): string {
+  return profile.id === board.id ? board.id : `${board.id}-${profile.id}`;
 }
 
 export function sizeTable(images: BuiltImage[]): string {
-  const rows = [['board', 'image bytes', 'budget', 'used', 'stats flash', 'profile']];
+  const rows = [['image', 'resident', 'on demand', 'in Storage', 'budget', 'used', 'stats flash', 'profile']];
   for (const i of images) {
-    const flash = i.board.flash.dataPages * i.board.flash.pageBytes;
+    const need = storageBytes([fs.readFileSync(i.file, 'latin1'), ...Object.values(i.modules)]);
     rows.push([
-      i.board.id,
-      String(i.bytes),
+      imageName(i.board, i.profile),
+      String(i.residentBytes),
+      String(i.onDemandBytes),
+      String(need),
       String(i.board.image.budgetBytes),
-      ((100 * i.bytes) / i.board.image.budgetBytes).toFixed(1) + '%' + (i.bytes > i.board.image.budgetBytes ? ' OVER' : ''),
+      ((100 * need) / i.board.image.budgetBytes).toFixed(1) + '%' + (need > i.board.image.budgetBytes ? ' OVER' : ''),
       `${i.board.flash.dataPages} x ${i.board.flash.pageBytes / 1024} KB`,
       i.errors.length ? 'FAIL' : 'ok'
     ]);
@@ -95,24 +172,36 @@ export function sizeTable(images: BuiltImage[]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
 }
 
+/** The linux images built besides the boards' own by default: a Pico's and a Puck.js's
+ * profile, for the real interpreter with 5,100 and 2,630 variables. */
+export const LINUX_PROFILES = ['pico', 'puckjs'];
+
 async function main() {
   const cli = new Cli('build')
     .description('Build one minified ES5 firmware image per board into dist/firmware/')
     .option('--board <id>', 'build only this board')
     .option('--serial-path <device>', 'linux board: device path Serial1 opens (default psd.pty in the working folder, the link tools/real/runner.ts makes)')
+    .option('--profile <id>', 'linux board: build with this board\'s features, code split and table sizes (dist/firmware/linux-<id>.js); default: the linux image and linux-' + LINUX_PROFILES.join(', linux-'))
     .option('--out <dir>', 'write the images here instead of dist/firmware/')
     .option('--quiet', 'print only failures')
     .parse();
   const opts = cli.opts();
   const boards = opts.board ? [getBoard(opts.board)] : loadBoards();
   const images: BuiltImage[] = [];
+  if (opts.profile && !(opts.board === 'linux')) throw new Error('--profile goes with --board linux (the real interpreter stands in for that board)');
   for (const board of boards) {
-    images.push(await buildBoard(board, { serialPath: board.id === 'linux' ? opts.serialPath ?? LINUX_SERIAL_PATH : null, outDir: opts.out }));
+    const serialPath = board.id === 'linux' ? opts.serialPath ?? LINUX_SERIAL_PATH : null;
+    if (opts.profile) {
+      images.push(await buildBoard(board, { serialPath, outDir: opts.out, profile: getBoard(opts.profile) }));
+      continue;
+    }
+    images.push(await buildBoard(board, { serialPath, outDir: opts.out }));
+    if (board.id === 'linux') for (const p of LINUX_PROFILES) images.push(await buildBoard(board, { serialPath, outDir: opts.out, profile: getBoard(p) }));
   }
   const failed = images.filter((i) => i.errors.length);
   if (!opts.quiet || failed.length) console.log(sizeTable(images));
   for (const i of failed) {
-    console.error(`\n${i.board.id}: the image breaks the Espruino 2v29 profile or its budget:`);
+    console.error(`\n${imageName(i.board, i.profile)}: the image breaks the Espruino 2v29 profile or its budget:`);
     for (const e of i.errors) console.error('  ' + e);
   }
   if (failed.length) process.exit(1);

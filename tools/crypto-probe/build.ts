@@ -1,12 +1,12 @@
 // Builds the crypto probe image (entry.ts) for one board with the firmware's own toolchain:
-// rollup.config.js's firmwareConfig (the same Babel, terser and build flags), then the same
+// rollup.config.js's scriptConfig (the same Babel, terser and build flags), then the same
 // Espruino 2v29 profile check as tools/build.ts. It boots the probe on the virtual board, whose
 // sandbox has only what Espruino has, with that board's emulated native SHA256 and AES.
 import { rollup } from 'rollup';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { firmwareConfig } from '../../rollup.config.js';
+import { scriptConfig } from '../../rollup.config.js';
 import { buildInfoFor } from '../build.ts';
 import { checkImage } from '../profile/check.ts';
 import { VirtualBoard } from '../vboard/board.ts';
@@ -24,7 +24,7 @@ export interface ProbeImage {
 /** `overrides` changes the build facts, e.g. `{ seal: 'hmac' }` to measure an image without tweetnacl. */
 export async function buildCryptoProbe(board: BoardDef, overrides: Partial<BoardDef> = {}): Promise<ProbeImage> {
   const def = { ...board, ...overrides };
-  const config = firmwareConfig(buildInfoFor(def, null));
+  const config = scriptConfig(buildInfoFor(def, null));
   const bundle = await rollup({
     ...(config as any),
     input: ENTRY,

@@ -56,8 +56,8 @@ export function markedLines(stdout: string, marker: string): string[] {
  */
 export async function buildModuleEs5(entry: string, name: string): Promise<string> {
   const { rollup } = await import('rollup');
-  const { firmwareConfig } = await import('../../rollup.config.js');
-  const config: any = firmwareConfig({ board: 'linux', nativeCrypto: [], seal: 'hmac', naclBuild: 'fast' }, { minify: false });
+  const { scriptConfig } = await import('../../rollup.config.js');
+  const config: any = scriptConfig({ board: 'linux', nativeCrypto: [], seal: 'hmac', naclBuild: 'fast' }, { minify: false });
   const bundle = await rollup({ input: entry, plugins: config.plugins, onwarn: (w) => { throw new Error('rollup: ' + w.message); } });
   try {
     const { output } = await bundle.generate({ format: 'iife', name, strict: false });

@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes, createHash, createCipheriv, createDecipheriv, pbkdf2Sync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { crc32 as zcrc32 } from 'node:zlib';
 import { performance } from 'node:perf_hooks';
 import vm from 'node:vm';
@@ -42,11 +42,17 @@ export interface VirtualBoardOptions {
   image?: string;
   /** or a path to it */
   imagePath?: string;
+  /** the image's Storage modules, name -> code (its resident core and on-demand modules,
+   * tools/build.ts): require() finds them as a flashed board finds its Storage files. Like the
+   * image itself they are not counted in the simulated Storage (the build's budget table
+   * checks that they fit the board's). Default: the <image>.modules.json beside imagePath,
+   * if there is one */
+  modules?: Record<string, string>;
   /** flash data region file (created filled with 0xFF) */
   flashFile: string;
   /** Storage file; default `${flashFile}.storage.json` */
   storageFile?: string;
-  /** Storage capacity in bytes (default 32768) */
+  /** Storage capacity in bytes (default: the board's Storage, board-defs storageBytes) */
   storageBytes?: number;
   /** power cut at the atOp-th flash operation (write/erasePage) after start() */
   powerCut?: PowerCut;
@@ -158,6 +164,11 @@ const BANNER = ('\n ____                 _ \n|  __|___ ___ ___ _ _|_|___ ___ \n|
 function bin(b: Buffer | Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
+/** A Storage module's code as the virtual board runs it: a function of (exports, module). */
+function moduleSource(code: string): string {
+  return '(function(exports,module){' + transformImage(code) + '\n})';
+}
+
 function bytes(s: string): Buffer {
   return Buffer.from(s, 'latin1');
 }
@@ -171,6 +182,7 @@ export class VirtualBoard extends EventEmitter {
   running = false;
   private image: string;
   private imageName: string;
+  private modules: Record<string, string>;
   private opts: VirtualBoardOptions;
   private gen = 0;
   private life: Life | null = null;
@@ -185,7 +197,10 @@ export class VirtualBoard extends EventEmitter {
     this.image = opts.image !== undefined ? opts.image : readFileSync(opts.imagePath!, 'utf8');
     this.imageName = opts.imagePath || `${opts.board.id}-image.js`;
     this.flash = new FlashSim(opts.board.flash, opts.flashFile);
-    this.storage = new StorageSim(opts.storageFile || `${opts.flashFile}.storage.json`, opts.storageBytes ?? 32768);
+    this.storage = new StorageSim(opts.storageFile || `${opts.flashFile}.storage.json`, opts.storageBytes ?? (opts.board as { storageBytes?: number }).storageBytes ?? 32768);
+    const sidecar = opts.imagePath ? opts.imagePath.replace(/\.js$/, '') + '.modules.json' : '';
+    this.modules = opts.modules ?? (sidecar && existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as Record<string, string>) : {});
+
     if (opts.powerCut) this.flash.armPowerCut(opts.powerCut);
     const b = opts.board;
     const devs = new Set<string>();
@@ -695,8 +710,9 @@ export class VirtualBoard extends EventEmitter {
       l.mem = new MemoryModel({
         global: l.global,
         builtins: l.builtins,
-        // the source V8 runs (functions are matched with it by text and position)
-        image: transformImage(this.image),
+        // the source V8 runs (functions are matched with it by text and position), and the
+        // Storage modules as require() runs them
+        image: [transformImage(this.image), ...Object.values(this.modules).map(moduleSource)].join('\n;\n'),
         codeInRam: this.opts.boot === 'file',
         runtime: l.rt ?? {},
         layout: varLayout(this.board.espruinoBoard, this.board.variables),
@@ -881,6 +897,9 @@ export class VirtualBoard extends EventEmitter {
       // Storage
       stWrite: wrap((name: string, data: string, offset: number, size: number) =>
         storeCall(() => this.storage.write(name, bytes(data), offset, size))),
+      // jspEvaluateModule: a Storage file run in a scope of its own with exports and module
+      evalModule: wrap((name: string, code: string) => new vm.Script(moduleSource(code), { filename: name }).runInContext(l.ctx) as (e: object, m: object) => void),
+      imageModule: wrap((name: string) => (Object.prototype.hasOwnProperty.call(this.modules, name) ? this.modules[name] : null)),
       stRead: wrap((name: string, offset: number, length: number) => {
         const b = this.storage.read(name, offset, length);
         return b ? bin(b) : null;

@@ -634,11 +634,40 @@
     if (n === 'Flash') m = mkFlash();
     else if (n === 'Storage') m = mkStorage();
     else if (n === 'crypto' && cfg.crypto.length) m = mkCrypto();
-    else throw new OError('Module "' + n + '" not found');
+    else {
+      // jswrap_require: a Storage file of that name is evaluated as a module
+      // (jspEvaluateModule: its own scope with exports and module; exports is what it gives)
+      var code = n.length <= 28 ? native.imageModule(n) : null;
+      if (code === null && n.length <= 28) code = native.stRead(n, 0, -1);
+      if (code === null || code === undefined) throw new OError('Module "' + n + '" not found');
+      var scope = {};
+      scope.exports = {};
+      scope.module = scope;
+      native.evalModule(n, code)(scope.exports, scope);
+      modules[n] = scope.exports;
+      return scope.exports;
+    }
     m = asFunctionObject(m);
     modules[n] = m;
     return m;
   };
+  // jswrap_modules.c: the module cache
+  G.Modules = asFunctionObject({
+    getCached: function () { return OObject.keys(modules); },
+    removeCached: function (n) {
+      if (typeof n !== 'string') throw new OError('First argument must be String');
+      if (!hasOwn(modules, n)) throw new OError('Module "' + n + '" not found');
+      delete modules[n];
+    },
+    addCached: function (n, code) {
+      n = String(n);
+      var scope = {};
+      scope.exports = {};
+      scope.module = scope;
+      native.evalModule(n, String(code))(scope.exports, scope);
+      modules[n] = scope.exports;
+    }
+  });
 
   // Espruino's built-in objects answer typeof with "function"
   function asFunctionObject(o) {
