@@ -12,6 +12,7 @@ import { minify } from 'terser';
 import { firmwareConfig, terserOptions, CORE_CHUNK } from '../rollup.config.js';
 import { loadBoards, getBoard, type BoardDef } from '../board-defs/index.ts';
 import { checkImage } from './profile/check.ts';
+import { imageHash } from './flash/image.ts';
 
 const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const HASH_PLACEHOLDER = '@@BUILD_HASH@@';
@@ -121,9 +122,7 @@ export async function buildBoard(board: BoardDef, opts: { serialPath?: string | 
     minified.set(name, r.code!);
   }
   // The hash names the image's content, so `psd status` tells exactly which build runs.
-  const hasher = crypto.createHash('sha256');
-  for (const name of order) hasher.update(name + '\0' + minified.get(name) + '\0');
-  const buildHash = hasher.digest('hex').slice(0, 12);
+  const buildHash = imageHash(minified);
   const errors: string[] = [];
   const modules: Record<string, string> = {};
   let boot = '';

@@ -1,4 +1,5 @@
-// A built firmware image (dist/firmware/<board>.js) as the flasher sees it: its bytes, the build
+// A built firmware image (dist/firmware/<board>.js, the boot code, and <board>.modules.json,
+// its other Storage files) as the flasher sees it: its files and bytes, the build
 // hash tools/build.ts embedded, and the build info (board, firmware version) it carries.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -7,8 +8,14 @@ import { existsSync, readFileSync } from 'node:fs';
 const HASH_PLACEHOLDER = '@@BUILD_HASH@@';
 
 export interface FirmwareImage {
+  /** the boot code's file (dist/firmware/<board>.js) */
   file: string;
+  /** the boot code (Storage .bootcde) */
   code: string;
+  /** every Storage file of the image, the boot code first as `.bootcde`, then the resident
+   * core and the on-demand modules (<board>.modules.json beside the boot code) */
+  files: { name: string; code: string }[];
+  /** all files' bytes */
   bytes: number;
   /** 12 hex digits: sha256 of the image with the hash put back to the placeholder */
   buildHash: string;
@@ -17,30 +24,57 @@ export interface FirmwareImage {
   firmwareVersion: string | null;
 }
 
-/** The build hash h such that sha256(code with h back to the placeholder) starts with h, or null
- * when no candidate verifies (not one of our builds, or edited after the build). */
-export function findBuildHash(code: string): string | null {
-  const candidates = new Set(code.match(/[0-9a-f]{12}/g) ?? []);
+/** The Storage name of the boot code (Espruino runs it at every boot). */
+export const BOOT_FILE = '.bootcde';
+
+/** The build hash of an image's files (boot code as 'boot', modules by Storage name) with the
+ * placeholder in place: tools/build.ts names each build with it. Core first, then the boot
+ * code, then the rest by name. */
+export function imageHash(files: Map<string, string>): string {
+  const names = [...files.keys()];
+  const order = [...names.filter((n) => n === 'psd.core'), ...names.filter((n) => n === 'boot'), ...names.filter((n) => n !== 'psd.core' && n !== 'boot').sort()];
+  const h = createHash('sha256');
+  for (const n of order) h.update(n + '\0' + files.get(n) + '\0');
+  return h.digest('hex').slice(0, 12);
+}
+
+/** The build hash h such that imageHash(files with h put back to the placeholder) is h, or
+ * null when no candidate verifies (not one of our builds, or edited after the build). */
+export function findBuildHash(files: Map<string, string>): string | null {
+  const all = [...files.values()].join('\n');
+  const candidates = new Set(all.match(/[0-9a-f]{12}/g) ?? []);
   for (const h of candidates) {
-    const original = code.split(h).join(HASH_PLACEHOLDER);
-    if (createHash('sha256').update(original).digest('hex').slice(0, 12) === h) return h;
+    const original = new Map([...files].map(([n, c]) => [n, c.split(h).join(HASH_PLACEHOLDER)]));
+    if (imageHash(original) === h) return h;
   }
   return null;
+}
+
+/** The image's files by name ('boot' for the boot code): the boot code file and the
+ * <name>.modules.json beside it. */
+export function imageFiles(file: string): Map<string, string> {
+  const files = new Map<string, string>([['boot', readFileSync(file, 'latin1')]]);
+  const sidecar = file.replace(/\.js$/, '') + '.modules.json';
+  if (existsSync(sidecar)) for (const [n, c] of Object.entries(JSON.parse(readFileSync(sidecar, 'utf8')) as Record<string, string>)) files.set(n, c);
+  return files;
 }
 
 export class ImageError extends Error {}
 
 export function readImage(file: string): FirmwareImage {
   if (!existsSync(file)) throw new ImageError(`${file} does not exist: run \`npm run build\` first (or give --image)`);
-  const code = readFileSync(file, 'utf8');
-  const buildHash = findBuildHash(code);
+  const byName = imageFiles(file);
+  const code = byName.get('boot')!;
+  const buildHash = findBuildHash(byName);
   if (!buildHash) throw new ImageError(`${file} carries no valid build hash: it is not an image \`npm run build\` made, or it was edited afterwards`);
   // The build info object rollup inlines: {board:"pico",firmwareVersion:"0.1.0",buildHash:"<h>",...}
-  const info = new RegExp(`board:"([^"]*)",firmwareVersion:"([^"]*)",buildHash:"${buildHash}"`).exec(code);
+  const files = [...byName].map(([name, c]) => ({ name: name === 'boot' ? BOOT_FILE : name, code: c }));
+  const info = new RegExp(`board:"([^"]*)",(?:profile:"[^"]*",)?firmwareVersion:"([^"]*)",buildHash:"${buildHash}"`).exec(files.map((f) => f.code).join('\n'));
   return {
     file,
     code,
-    bytes: Buffer.byteLength(code),
+    files,
+    bytes: files.reduce((n, f) => n + Buffer.byteLength(f.code, 'latin1'), 0),
     buildHash,
     board: info ? info[1] : null,
     firmwareVersion: info ? info[2] : null

@@ -33,6 +33,7 @@ import { createHash } from 'node:crypto';
 import { getBoard, type BoardDef } from '../../board-defs/index.ts';
 import { REBOOT_NOTICE } from '../../firmware/espruino/binding.ts';
 import { findEspruino, noEspruinoReason, type EspruinoMemory } from './binary.ts';
+import { readImage } from '../flash/image.ts';
 
 export interface RealBoardOptions {
   /** the built linux image (it opens Serial1 on `psd.pty` in its working folder) */
@@ -54,22 +55,33 @@ export interface Death {
   consoleTail: string;
 }
 
+/** SHA-256 hex of all of an image's files: what the working folder's Storage holds. */
+function imageDigest(imagePath: string): string {
+  const h = createHash('sha256');
+  for (const f of readImage(imagePath).files) h.update(f.name + '\0' + f.code + '\0');
+  return h.digest('hex');
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The loader the interpreter runs (with the image as a file argument's neighbour) to write
- * the image into Storage as `.bootcde` a kilobyte at a time, so even a 2,630-variable build
- * never holds the whole image in RAM. Prints `LOADED <length> <crc32>`. It compacts Storage
- * after dropping the old image: on the Linux build Storage spans the whole flash file, the
+/** The loader the interpreter runs to write an image's Storage files (the boot code as
+ * `.bootcde`, the resident core and the on-demand modules), each from a file in the working
+ * folder a kilobyte at a time, so even a 2,630-variable build never holds a file whole in
+ * RAM. Prints `LOADED <name> <length> <crc32>` per file. It erases the old image's files and
+ * compacts Storage first: on the Linux build Storage spans the whole flash file, the
  * statistics pages included, so Storage must never grow towards them (images come and go,
  * one at a time, from the start of the file). */
 const LOADER = `
-var S = require("Storage"), f = E.openFile("image.js", "r"), size = %SIZE%, off = 0, d;
-S.erase(".bootcde");
+var S = require("Storage"), files = %FILES%, i, f, off, d, stored;
+for (i = 0; i < files.length; i++) S.erase(files[i].name);
 S.compact();
-while (off < size) { d = f.read(1024); S.write(".bootcde", d, off, size); off += d.length; }
-f.close();
-var stored = S.read(".bootcde");
-print("LOADED " + stored.length + " " + (E.CRC32(stored) >>> 0));
+for (i = 0; i < files.length; i++) {
+  f = E.openFile(files[i].src, "r"); off = 0;
+  while (off < files[i].size) { d = f.read(1024); S.write(files[i].name, d, off, files[i].size); off += d.length; }
+  f.close();
+  stored = S.read(files[i].name);
+  print("LOADED " + files[i].name + " " + stored.length + " " + (E.CRC32(stored) >>> 0));
+}
 `;
 
 /** Runs the interpreter ($0) in its own process group with its standard input held open (a
@@ -127,22 +139,24 @@ export class RealBoard extends EventEmitter {
     return join(this.dir, 'espruino.flash');
   }
 
-  /** Writes the image into Storage as `.bootcde` and checks what was stored (length, CRC-32).
-   * Everything else in the flash file (Storage's other files, the statistics pages) stays. */
+  /** Writes the image's Storage files (boot code as `.bootcde`, its modules) and checks what
+   * was stored (length, CRC-32 of each). Everything else in the flash file (Storage's other
+   * files, the statistics pages) stays. */
   loadImage(imagePath = this.imagePath): void {
     if (this.running) throw new Error('RealBoard.loadImage: power the board off first');
-    const image = readFileSync(imagePath);
-    writeFileSync(join(this.dir, 'image.js'), image);
-    writeFileSync(join(this.dir, 'loader.js'), LOADER.replace('%SIZE%', String(image.length)));
+    const files = readImage(imagePath).files.map((f, i) => ({ name: f.name, src: `image-${i}.bin`, data: Buffer.from(f.code, 'latin1') }));
+    for (const f of files) writeFileSync(join(this.dir, f.src), f.data);
+    writeFileSync(join(this.dir, 'loader.js'), LOADER.replace('%FILES%', JSON.stringify(files.map((f) => ({ name: f.name, src: f.src, size: f.data.length })))));
     const r = spawnSync(this.binary, ['loader.js'], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60000, encoding: 'latin1' });
-    const m = /LOADED (\d+) (\d+)/.exec(r.stdout ?? '');
-    const want = `${image.length} ${crc32(image) >>> 0}`;
-    if (!m || `${m[1]} ${m[2]}` !== want) {
-      throw new Error(`the interpreter did not store the image (want length and CRC-32 ${want}, got ${m ? m[1] + ' ' + m[2] : 'nothing'}): ${tail(r.stdout + r.stderr, 600)}`);
+    for (const f of files) {
+      const m = new RegExp(`LOADED ${f.name.replace(/\./g, '\\.')} (\\d+) (\\d+)`).exec(r.stdout ?? '');
+      const want = `${f.data.length} ${crc32(f.data) >>> 0}`;
+      if (!m || `${m[1]} ${m[2]}` !== want)
+        throw new Error(`the interpreter did not store ${f.name} (want length and CRC-32 ${want}, got ${m ? m[1] + ' ' + m[2] : 'nothing'}): ${tail(r.stdout + r.stderr, 600)}`);
     }
     unlinkSync(join(this.dir, 'loader.js'));
-    unlinkSync(join(this.dir, 'image.js'));
-    writeFileSync(this.loadedFile, sha256(image));
+    for (const f of files) unlinkSync(join(this.dir, f.src));
+    writeFileSync(this.loadedFile, imageDigest(imagePath));
   }
 
   private get lockFile(): string {
@@ -165,7 +179,7 @@ export class RealBoard extends EventEmitter {
 
   /** true when Storage holds exactly the image this board was made with */
   private imageLoaded(): boolean {
-    return existsSync(this.flashFile) && existsSync(this.loadedFile) && readFileSync(this.loadedFile, 'latin1') === sha256(readFileSync(this.imagePath));
+    return existsSync(this.flashFile) && existsSync(this.loadedFile) && readFileSync(this.loadedFile, 'latin1') === imageDigest(this.imagePath);
   }
 
   /** Boots the board: loads the image first unless Storage holds it already (a rebuilt
@@ -324,9 +338,6 @@ function isLink(path: string): boolean {
   }
 }
 
-function sha256(b: Buffer): string {
-  return createHash('sha256').update(b).digest('hex');
-}
 
 function tail(s: string, n: number): string {
   return s.length > n ? '...' + s.slice(-n) : s;
