@@ -15,6 +15,9 @@ export interface BoardDef {
   name: string;
   /** BOARD name used by Espruino / EspruinoTools, e.g. "PICO_R1_3" */
   espruinoBoard: string;
+  /** bytes of Espruino's Storage on this board in all (require("Storage").getStats().totalBytes:
+   * the board file's saved-code area), statistics pages inside it included */
+  storageBytes?: number;
   mcu: string;
   /** 0 for the Linux build (host) */
   clockMHz: number;

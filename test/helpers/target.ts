@@ -5,6 +5,7 @@
 //   package opens exactly like a USB board; its flash lives in a fresh temp dir.
 //   PSD_PORT=/dev/ttyACM0 [PSD_BOARD=pico]: the tests talk to that real device (or any
 //   tcp://host:port) instead, and skip what only a virtual board can show.
+import { findBuildHash, imageFiles } from '../../tools/flash/image.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -73,16 +74,12 @@ export function imagePath(board: string): string {
   return join(ROOT, 'dist/firmware', board + '.js');
 }
 
-/** The build hash baked into a built image: the 12-hex string h with
- * sha256(image with h put back to the placeholder) starting with h (see tools/build.ts). */
+/** The build hash baked into a built image (its boot code and Storage modules: see
+ * tools/flash/image.ts). */
 export function imageBuildHash(file: string): string {
-  const code = readFileSync(file, 'utf8');
-  const candidates = new Set(code.match(/[0-9a-f]{12}/g) ?? []);
-  for (const h of candidates) {
-    const original = code.split(h).join('@@BUILD_HASH@@');
-    if (createHash('sha256').update(original).digest('hex').slice(0, 12) === h) return h;
-  }
-  throw new Error(`${file}: no build hash found`);
+  const h = findBuildHash(imageFiles(file));
+  if (!h) throw new Error(`${file}: no build hash found`);
+  return h;
 }
 
 /** Why the real interpreter cannot be a target here, or null when it can. */

@@ -20,7 +20,7 @@ import { Command } from '../../protocol/commands.ts';
 import { PsdError } from '../../host-bridge/errors.ts';
 import { openLink } from '../../host-bridge/link.ts';
 import { PsdClient } from '../../host-bridge/client.ts';
-import { readImage, ImageError, type FirmwareImage } from './image.ts';
+import { readImage, ImageError, BOOT_FILE, type FirmwareImage } from './image.ts';
 import { openEspruinoSession, type EspruinoSession, type UploadProgress } from './espruino-tools.ts';
 
 export const DIST_FIRMWARE = resolve(import.meta.dirname, '../../dist/firmware');
@@ -77,7 +77,7 @@ function inspectExpr(b: BoardDef): string {
   const bytes = b.flash.pageBytes * b.flash.dataPages;
   return `(function(a,n){var F=require("Flash"),ff="",i,used=false;for(i=0;i<256;i++)ff+="\\xff";` +
     `for(i=0;i<n&&!used;i+=256)used=E.toString(F.read(256,a+i))!==ff;` +
-    `return {dataUsed:used,files:require("Storage").list()};})(${b.flash.dataStart},${bytes})`;
+    `var S=require("Storage");return {dataUsed:used,files:S.list(),storageBytes:S.getStats().totalBytes};})(${b.flash.dataStart},${bytes})`;
 }
 
 /** Erases Storage (so .bootcde starts at its beginning) and the PSD data region. */
@@ -86,7 +86,24 @@ function eraseExpr(b: BoardDef): string {
     `var S=require("Storage");return {files:S.list().length,free:S.getFree()};})(${b.flash.dataStart},${b.flash.pageBytes},${b.flash.dataPages})`;
 }
 
-const VERIFY_EXPR = '(function(){var f=require("Storage").read(".bootcde");return f===undefined?null:{bytes:f.length,crc:E.CRC32(f)>>>0};})()';
+/** Length and CRC-32 of each named Storage file (null where it is missing). */
+function verifyExpr(names: string[]): string {
+  return `(function(n){var S=require("Storage"),r=[],i,f;for(i=0;i<n.length;i++){f=S.read(n[i]);r.push(f===undefined?null:{bytes:f.length,crc:E.CRC32(f)>>>0});}return r;})(${JSON.stringify(names)})`;
+}
+
+/** Bytes of a module file per REPL write (one line of base64): each write waits for the REPL's answer, so fewer, larger lines upload faster */
+const MODULE_CHUNK_BYTES = 2048;
+
+/** Writes one Storage file through the REPL, a chunk at a time (Storage.write with offset and
+ * total size), each chunk acknowledged before the next. */
+async function writeStorageFile(session: { evaluate<T>(expr: string, timeoutSeconds?: number): Promise<T | undefined> }, name: string, data: Buffer, onChunk: (bytes: number) => void): Promise<void> {
+  for (let off = 0; off < data.length; off += MODULE_CHUNK_BYTES) {
+    const chunk = data.subarray(off, off + MODULE_CHUNK_BYTES);
+    const ok = await session.evaluate<number>(`(function(){require("Storage").write(${JSON.stringify(name)},atob(${JSON.stringify(chunk.toString('base64'))}),${off},${data.length});return 1;})()`, 10);
+    if (ok !== 1) throw fail(ErrorCode.INTERNAL, `writing Storage file ${name} at byte ${off} got no acknowledgement`, 'run with --verbose to see the REPL');
+    onChunk(chunk.length);
+  }
+}
 
 function hex8(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
@@ -196,8 +213,16 @@ export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
       );
     }
 
-    const seen = await session.evaluate<{ dataUsed: boolean; files: string[] }>(inspectExpr(board), 10);
+    const seen = await session.evaluate<{ dataUsed: boolean; files: string[]; storageBytes: number }>(inspectExpr(board), 10);
     if (!seen) throw fail(ErrorCode.NO_ANSWER, `the REPL on ${o.port} did not answer the flash check`, 'try again; if it persists, run with --verbose');
+    // every check before anything is changed: the image's files must fit the board's Storage
+    const storageNeed = image.files.reduce((n, f) => n + 32 + ((Buffer.byteLength(f.code, 'latin1') + 3) & ~3), 0);
+    if (seen.storageBytes && storageNeed > seen.storageBytes)
+      throw fail(
+        ErrorCode.BAD_ARGUMENT,
+        `the image's ${image.files.length} Storage files need ${storageNeed} bytes; the board's Storage holds ${seen.storageBytes} in all: nothing written`,
+        'see the size table of npm run build (the in Storage column against the board)'
+      );
     if (seen.dataUsed && !o.eraseData) {
       throw fail(
         ErrorCode.BAD_ARGUMENT,
@@ -211,33 +236,48 @@ export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
     const erased = await session.evaluate<{ files: number; free: number }>(eraseExpr(board), 30);
     if (!erased || erased.files !== 0) throw fail(ErrorCode.INTERNAL, `erasing Storage on ${o.port} failed (answer: ${JSON.stringify(erased)})`, 'run with --verbose to see the REPL');
     // a Storage file takes a 32-byte header and whole 4-byte words (Espruino's jsflash.h)
-    const need = 32 + ((image.bytes + 3) & ~3);
+    const need = image.files.reduce((n, f) => n + 32 + ((Buffer.byteLength(f.code, 'latin1') + 3) & ~3), 0);
     if (erased.free < need)
       throw fail(ErrorCode.BAD_ARGUMENT, `the board's Storage has ${erased.free} bytes free after erasing; the image needs ${need}: Storage is erased, the image not stored`, 'shrink the image (see the size table of npm run build)');
 
-    step(`writing ${image.bytes} bytes to Storage file .bootcde`);
+    const modules = image.files.filter((f) => f.name !== BOOT_FILE);
+    step(`writing ${image.bytes} bytes to Storage: .bootcde and ${modules.map((f) => f.name).join(', ')}`);
     const t0 = Date.now();
     let sentBytes = 0;
     const replErrors = await session.saveToFlash(image.code, (p) => {
       sentBytes = p.sent;
-      o.onProgress?.(p);
+      o.onProgress?.({ sent: p.sent, total: image.bytes });
     });
+    let written = Buffer.byteLength(image.code, 'latin1');
+    for (const m of modules)
+      await writeStorageFile(session, m.name, Buffer.from(m.code, 'latin1'), (n) => {
+        written += n;
+        sentBytes += n;
+        o.onProgress?.({ sent: written, total: image.bytes });
+      });
     const ms = Date.now() - t0;
 
-    step('verifying what the board stored');
-    const code = Buffer.from(image.code, 'utf8');
-    const want = { bytes: code.length, crc: crc32(code) >>> 0 };
-    const got = await session.evaluate<{ bytes: number; crc: number } | null>(VERIFY_EXPR, 15);
-    if (!got || got.bytes !== want.bytes || got.crc >>> 0 !== want.crc) {
-      await session.send('require("Storage").erase(".bootcde");');
+    step('verifying every file the board stored');
+    const names = image.files.map((f) => f.name);
+    const stored = (await session.evaluate<({ bytes: number; crc: number } | null)[]>(verifyExpr(names), 15)) ?? [];
+    const bad: string[] = [];
+    image.files.forEach((f, i) => {
+      const code = Buffer.from(f.code, 'latin1');
+      const got = stored[i];
+      if (!got || got.bytes !== code.length || got.crc >>> 0 !== crc32(code) >>> 0)
+        bad.push(`${f.name}: ${got ? `${got.bytes} bytes, CRC-32 ${hex8(got.crc)}` : 'nothing'} for ${code.length} bytes, CRC-32 ${hex8(crc32(code))}`);
+    });
+    if (bad.length) {
+      await session.send(`(function(n){for(var i=0;i<n.length;i++)require("Storage").erase(n[i]);})(${JSON.stringify(names)});`);
       throw fail(
         ErrorCode.CRC,
-        `the board stored ${got ? `${got.bytes} bytes, CRC-32 ${hex8(got.crc)}` : 'nothing'} for ${want.bytes} bytes, CRC-32 ${hex8(want.crc)}` +
+        `the board stored ${bad.join('; ')}` +
           (replErrors.length ? `; its REPL said: ${replErrors[0]}${replErrors.length > 1 ? ` (and ${replErrors.length - 1} more errors)` : ''}` : ': upload corrupted') +
-          '; .bootcde erased',
+          '; the image\'s files erased',
         replErrors.length ? 'the board refused the upload (--verbose shows the REPL traffic)' : 'check the cable and run psd flash again (--verbose shows the REPL traffic)'
       );
     }
+    const got = stored[0]!;
 
     step('restarting the board into the image (load())');
     await session.send('load();', 300);

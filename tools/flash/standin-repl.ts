@@ -43,9 +43,9 @@ export interface StandinOptions {
   dir: string;
   /** symlink to the pty (default dir/tty) */
   ptyLink?: string;
-  /** Storage capacity in bytes (default 49152: Espruino's Storage on the Pico is its whole
-   * saved-code area, 3 x 16 KB, which Espruino does not know the PSD shares; see
-   * board-defs/pico.json notes) */
+  /** Storage capacity in bytes (default: the board's Storage, board-defs storageBytes: on the
+   * Pico its whole saved-code area, 3 x 16 KB, which Espruino does not know the PSD shares;
+   * see board-defs/pico.json notes) */
   storageBytes?: number;
   /** bytes handed to the board per event-loop turn (default 128): the flow control that USB
    * gives a real board, which the VirtualBoard's 1 KB receive buffer does not */
@@ -75,7 +75,7 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
     image: BOOT_STUB,
     flashFile: join(opts.dir, 'flash.bin'),
     storageFile: join(opts.dir, 'storage.json'),
-    storageBytes: opts.storageBytes ?? 49152,
+    storageBytes: opts.storageBytes ?? (board as { storageBytes?: number }).storageBytes ?? 49152,
     clock: 'real',
     log: opts.log ?? (() => {})
   });
