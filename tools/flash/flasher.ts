@@ -240,20 +240,16 @@ export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
     if (erased.free < need)
       throw fail(ErrorCode.BAD_ARGUMENT, `the board's Storage has ${erased.free} bytes free after erasing; the image needs ${need}: Storage is erased, the image not stored`, 'shrink the image (see the size table of npm run build)');
 
-    const modules = image.files.filter((f) => f.name !== BOOT_FILE);
-    step(`writing ${image.bytes} bytes to Storage: .bootcde and ${modules.map((f) => f.name).join(', ')}`);
+    // every file the same way, through the REPL a chunk at a time (EspruinoTools' own upload
+    // resolves the boot code's require("psd.core") as a module to fetch, and stalls)
+    step(`writing ${image.bytes} bytes to Storage: ${image.files.map((f) => f.name).join(', ')}`);
     const t0 = Date.now();
     let sentBytes = 0;
-    const replErrors = await session.saveToFlash(image.code, (p) => {
-      sentBytes = p.sent;
-      o.onProgress?.({ sent: p.sent, total: image.bytes });
-    });
-    let written = Buffer.byteLength(image.code, 'latin1');
-    for (const m of modules)
-      await writeStorageFile(session, m.name, Buffer.from(m.code, 'latin1'), (n) => {
-        written += n;
+    const replErrors: string[] = [];
+    for (const f of image.files)
+      await writeStorageFile(session, f.name, Buffer.from(f.code, 'latin1'), (n) => {
         sentBytes += n;
-        o.onProgress?.({ sent: written, total: image.bytes });
+        o.onProgress?.({ sent: sentBytes, total: image.bytes });
       });
     const ms = Date.now() - t0;
 
