@@ -65,7 +65,8 @@ export class Connection {
     }
   }
 
-  handle(type: number, body: Body): Body {
+  /** The answer; an upload's last part answers once its group of uploads is committed (a promise). */
+  handle(type: number, body: Body): Body | Promise<Body> {
     this.authorise(type, body);
     switch (type) {
       case PssRequest.HELLO:
@@ -138,7 +139,7 @@ export class Connection {
   }
 
   /** A block arrives in parts of at most a frame each; the last part (no `more`) is verified. */
-  private uploadPart(body: Body): Body {
+  private uploadPart(body: Body): Body | Promise<Body> {
     if (typeof body.hex !== 'string' || !isHex(body.hex)) {
       this.upload = '';
       throw new PssError('BAD_ARGUMENT', 'hex must be the block (or its next part) as hex');
@@ -151,13 +152,16 @@ export class Connection {
     if (body.more === true) return { received: this.upload.length };
     const raw = this.upload;
     this.upload = '';
-    try {
-      const r = this.dc.pss.upload(raw, 'plain');
-      this.log(`upload: device ${r.device} block ${r.seq} ${r.stored ? 'stored' : 'repeat, confirmed again'} (${r.recordCount} records)`);
-      return { device: r.device, seq: r.seq, stored: r.stored, digest: r.digest, confirmation: r.confirmation };
-    } catch (e) {
-      if (e instanceof PssError) this.log(`upload rejected: ${e.code}: ${e.message}`);
-      throw e;
-    }
+    return this.dc.pss.uploadGrouped(raw, 'plain').then(
+      (r) => {
+        this.log(`upload: device ${r.device} block ${r.seq} ${r.stored ? 'stored' : 'repeat, confirmed again'} (${r.recordCount} records)`);
+        return { device: r.device, seq: r.seq, stored: r.stored, digest: r.digest, confirmation: r.confirmation };
+      },
+      (e) => {
+        if (e instanceof PssError) this.log(`upload rejected: ${e.code}: ${e.message}`);
+        throw e;
+      }
+    );
   }
+
 }

@@ -106,6 +106,7 @@ export function storageError(e: unknown, file: string): PssError {
 
 export class Store extends SqliteDb {
   private inChange = false;
+  private group: { fn: () => unknown; resolve: (v: any) => void; reject: (e: unknown) => void }[] = [];
 
   private constructor(
     db: Database.Database,
@@ -167,6 +168,45 @@ export class Store extends SqliteDb {
     } finally {
       this.inChange = false;
     }
+  }
+
+  /**
+   * Group commit: fn runs in a transaction shared with the other changes queued in the same
+   * turn of the event loop (uploads arriving on several connections), each inside a savepoint
+   * of its own, so each is still all or nothing: one that throws is rolled back alone and its
+   * promise rejected. The promises settle after the one COMMIT (synchronous=FULL: one fsync
+   * for the group), so nothing is confirmed before it is on disk.
+   */
+  changeGrouped<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.group.push({ fn, resolve, reject });
+      if (this.group.length === 1) setImmediate(() => this.commitGroup());
+    });
+  }
+
+  private commitGroup(): void {
+    const batch = this.group.splice(0);
+    const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.change(() => {
+        for (const item of batch) {
+          try {
+            // a nested better-sqlite3 transaction is a savepoint: rolled back alone if it throws
+            results.push({ ok: true, value: this.db.transaction(item.fn)() });
+          } catch (error) {
+            results.push({ ok: false, error: error instanceof Database.SqliteError ? storageError(error, this.file) : error });
+          }
+        }
+      });
+    } catch (e) {
+      for (const item of batch) item.reject(e);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const r = results[i];
+      if (r.ok) item.resolve(r.value);
+      else item.reject(r.error);
+    });
   }
 
   /** A consistent copy of the whole database in a new file (VACUUM INTO): backups, tests. */

@@ -6,7 +6,7 @@ import { confirmMessage } from '../protocol/block.ts';
 import { hexToString, stringToHex, toBytes } from './bytestrings.ts';
 import { hmacSha256 } from './hashes.ts';
 import { PssError } from './errors.ts';
-import { verifyBlock, noblePrimitives, type VerifyContext, type SealPrimitives, type PreviousBlock } from './verify.ts';
+import { verifyBlock, nodeCryptoPrimitives, type VerifyContext, type SealPrimitives, type PreviousBlock, type Verdict } from './verify.ts';
 import type { Store } from './db.ts';
 import type { Kms, DeviceRow } from './kms.ts';
 import type { UploadAnswer } from './wire.ts';
@@ -31,7 +31,7 @@ export class Pss {
   constructor(
     readonly store: Store,
     readonly kms: Kms,
-    private prims: SealPrimitives = noblePrimitives
+    private prims: SealPrimitives = nodeCryptoPrimitives
   ) {}
 
   /** What verify.ts needs, read from this store (inside the caller's transaction). */
@@ -62,25 +62,38 @@ export class Pss {
    * for a repeat of a block already stored); throws a PssError with the rejection's code.
    */
   upload(raw: string, via: Via = 'plain'): UploadResult {
-    const outcome = this.store.change(() => {
-      const v = verifyBlock(raw, this.context(), this.prims);
-      if (!v.ok) {
-        this.store.run('INSERT INTO rejections(at, device, seq, code, reason) VALUES (?, ?, ?, ?, ?)', [now(), v.device ?? null, v.seq ?? null, v.code, v.reason]);
-        return v;
-      }
-      if (!v.repeat) {
-        const h = v.block.header;
-        this.store.run(
-          'INSERT INTO blocks(device, seq, from_time, to_time, ascending, descending, pieces, previous_ascending, previous_pieces, funds_total, digest, raw, via, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          [h.device, h.seq, h.from, h.to, h.ascending, h.descending, h.pieces, h.previousAscending, h.previousPieces, h.fundsTotal, stringToHex(v.digest), toBytes(raw), via, now()]
-        );
-        this.store.runMany(
-          'INSERT INTO records(device, seq, customer, category, weight_band, postage, pieces, amount, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          v.block.records.map((r) => [h.device, h.seq, r.customer, r.category, r.weightBand, r.postage, r.pieces, r.amount, r.weight])
-        );
-      }
+    return this.outcome(this.store.change(() => this.verifyAndStore(raw, via)));
+  }
+
+  /**
+   * The same, committed together with the other uploads of this turn of the event loop (one
+   * fsync for them all; each still all or nothing): what the TCP service uses.
+   */
+  async uploadGrouped(raw: string, via: Via = 'plain'): Promise<UploadResult> {
+    return this.outcome(await this.store.changeGrouped(() => this.verifyAndStore(raw, via)));
+  }
+
+  private verifyAndStore(raw: string, via: Via): Verdict {
+    const v = verifyBlock(raw, this.context(), this.prims);
+    if (!v.ok) {
+      this.store.run('INSERT INTO rejections(at, device, seq, code, reason) VALUES (?, ?, ?, ?, ?)', [now(), v.device ?? null, v.seq ?? null, v.code, v.reason]);
       return v;
-    });
+    }
+    if (!v.repeat) {
+      const h = v.block.header;
+      this.store.run(
+        'INSERT INTO blocks(device, seq, from_time, to_time, ascending, descending, pieces, previous_ascending, previous_pieces, funds_total, digest, raw, via, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [h.device, h.seq, h.from, h.to, h.ascending, h.descending, h.pieces, h.previousAscending, h.previousPieces, h.fundsTotal, stringToHex(v.digest), toBytes(raw), via, now()]
+      );
+      this.store.runMany(
+        'INSERT INTO records(device, seq, customer, category, weight_band, postage, pieces, amount, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        v.block.records.map((r) => [h.device, h.seq, r.customer, r.category, r.weightBand, r.postage, r.pieces, r.amount, r.weight])
+      );
+    }
+    return v;
+  }
+
+  private outcome(outcome: Verdict): UploadResult {
     if (!outcome.ok) throw new PssError(outcome.code, outcome.reason);
     const { device, seq } = outcome.block.header;
     return {

@@ -171,12 +171,16 @@ export function runReport(db: Queryable, q: ReportQuery): Report {
     }
   }
   const order = sort.map((k) => `"${k.field}" ${k.desc ? 'DESC' : 'ASC'}`).join(', ');
+  // every record has its block (a foreign key): without a time filter or a time group the
+  // join with blocks adds nothing but a lookup per record, and is left out
+  const needsBlocks = q.from !== undefined || q.to !== undefined || q.by.some((f) => GROUP_FIELDS[f].includes('b.'));
+  const source = needsBlocks ? RECORDS_OF_BLOCKS : 'FROM records r';
   const rows = queryAll<ReportRow>(
     db,
-    `SELECT ${groups}, ${metricSql} ${RECORDS_OF_BLOCKS} ${where.sql} GROUP BY ${q.by.map((_, i) => i + 1).join(', ')} ORDER BY ${order}`,
+    `SELECT ${groups}, ${metricSql} ${source} ${where.sql} GROUP BY ${q.by.map((_, i) => i + 1).join(', ')} ORDER BY ${order}`,
     where.params
   );
-  const totals = queryAll<Totals>(db, `SELECT ${metricSql} ${RECORDS_OF_BLOCKS} ${where.sql}`, where.params)[0];
+  const totals = queryAll<Totals>(db, `SELECT ${metricSql} ${source} ${where.sql}`, where.params)[0];
   return {
     by: q.by,
     from: q.from === undefined ? null : isoTime(q.from),

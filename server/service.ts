@@ -127,15 +127,27 @@ export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise
       }
     );
 
+    // requests are answered one after the other, in order; an upload's answer waits for its
+    // group commit, and a retransmission of the request still being answered is not run again
+    let queue: Promise<void> = Promise.resolve();
+    let inflight: { seq: number; crc: number } | null = null;
     function onFrame(f: Frame) {
       garbage = 0;
-      if (last && last.seq === f.seq && last.crc === f.crc) return send(last.bytes);
-      const bytes = answer(f);
-      last = { seq: f.seq, crc: f.crc, bytes };
-      send(bytes);
+      if (inflight && inflight.seq === f.seq && inflight.crc === f.crc) return;
+      queue = queue.then(async () => {
+        if (last && last.seq === f.seq && last.crc === f.crc) return send(last.bytes);
+        inflight = { seq: f.seq, crc: f.crc };
+        try {
+          const bytes = await answer(f);
+          last = { seq: f.seq, crc: f.crc, bytes };
+          send(bytes);
+        } finally {
+          inflight = null;
+        }
+      });
     }
 
-    function answer(f: Frame): Buffer {
+    async function answer(f: Frame): Promise<Buffer> {
       let type = f.type | RESPONSE_FLAG;
       let payload: string;
       try {
@@ -147,7 +159,8 @@ export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise
           throw new PssError('BAD_PAYLOAD', 'payload is not JSON');
         }
         if (!body || typeof body !== 'object' || Array.isArray(body)) throw new PssError('BAD_PAYLOAD', 'payload must be a JSON object');
-        payload = asciiJson(api.handle(f.type, body as Record<string, unknown>));
+        const result = api.handle(f.type, body as Record<string, unknown>);
+        payload = asciiJson(result instanceof Promise ? await result : result);
         if (payload.length > MAX_PAYLOAD_BYTES) throw new PssError('INTERNAL', `answer of ${payload.length} bytes does not fit a frame`);
       } catch (e) {
         type = ERROR_TYPE;

@@ -200,6 +200,25 @@ describe('KMS and the PSS data directory', function () {
     expect(dc.pss.upload(raw).stored).to.equal(true);
   });
 
+  it('group commit: uploads of one turn share a transaction, each still all or nothing; the promises settle after the commit', async function () {
+    const a = dc.kms.registerDevice('G-A', 'pico');
+    const b = dc.kms.registerDevice('G-B', 'pico');
+    const devA = new SampleDevice(a.device, { algorithm: 1, deviceKey: a.deviceKey });
+    const devB = new SampleDevice(b.device, { algorithm: 1, deviceKey: b.deviceKey });
+    const a1 = devA.nextBlock(sampleRecords(3));
+    const a2 = devA.nextBlock(sampleRecords(3, [5], 2));
+    const forged = new SampleDevice(b.device, { algorithm: 1, deviceKey: 'z'.repeat(32) }).nextBlock(sampleRecords(2));
+    dc.store.run("CREATE TRIGGER refuse_777 BEFORE INSERT ON records WHEN NEW.customer = 777 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+    const b1 = devB.nextBlock([{ customer: 777, category: 1, weightBand: 0, postage: 85, pieces: 1, amount: 85, weight: 18 }]);
+    const settled = await Promise.allSettled([dc.pss.uploadGrouped(a1), dc.pss.uploadGrouped(forged), dc.pss.uploadGrouped(a2), dc.pss.uploadGrouped(b1)]);
+    expect(settled.map((r) => (r.status === 'fulfilled' ? `seq ${r.value.seq}` : (r.reason as PssError).code))).to.deep.equal(['seq 1', 'BAD_SEAL', 'seq 2', 'STORAGE']);
+    // a2 saw a1 in the same transaction; b1's block row went with its failed records
+    expect(dc.pss.lastSeq(a.device)).to.equal(2);
+    expect(dc.pss.lastSeq(b.device)).to.equal(0);
+    expect(dc.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM records WHERE device = ?', [b.device])!.n).to.equal(0);
+    expect(dc.store.all<{ code: string }>('SELECT code FROM rejections').map((r) => r.code)).to.deep.equal(['BAD_SEAL']);
+  });
+
   it('runs SQLite in WAL mode with foreign keys enforced; the database file is 0600', function () {
     expect(dc.store.get<{ journal_mode: string }>('PRAGMA journal_mode')!.journal_mode).to.equal('wal');
     expect(dc.store.get<{ foreign_keys: number }>('PRAGMA foreign_keys')!.foreign_keys).to.equal(1);
