@@ -9,6 +9,9 @@ import { babel } from '@rollup/plugin-babel';
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import { reservedPropertyNames } from './tools/reserved-names.js';
+import { Command } from './protocol/commands.ts';
+import { ErrorCode } from './protocol/errors.ts';
+import { Entry } from './firmware/core/entries.ts';
 
 const buildInfoModule = path.resolve('firmware/build-info.ts');
 
@@ -25,6 +28,28 @@ function buildInfo(info) {
           'export var HAS_ED25519 = ' + (info.seal === 'ed25519') + ';\n'
         );
       return null;
+    }
+  };
+}
+
+/**
+ * `Command.X`, `ErrorCode.X` and `Entry.X` (journal record types, firmware/core/entries.ts)
+ * become the numbers their tables define, in the image only: on
+ * Espruino each property of those objects costs variables for as long as the image runs
+ * (about 120 in all), a literal costs nothing. protocol/ stays the one source of the values.
+ */
+function inlineProtocolCodes() {
+  const tables = { Command, ErrorCode, Entry };
+  return {
+    name: 'psd-inline-protocol-codes',
+    transform(code, id) {
+      if (!/\/(firmware|protocol)\/.*\.ts$/.test(id)) return null;
+      const out = code.replace(/\b(Command|ErrorCode|Entry)\.([A-Z][A-Z0-9_]*)\b/g, (m, table, name) => {
+        const v = tables[table][name];
+        if (typeof v !== 'number') throw new Error(`${id}: ${m} is not defined in protocol/`);
+        return String(v);
+      });
+      return out === code ? null : { code: out, map: null };
     }
   };
 }
@@ -77,6 +102,10 @@ export function onDemandEntries(info) {
 /** The Storage file that holds every module the boot code reaches (loaded at boot, resident). */
 export const CORE_CHUNK = 'psd.core';
 
+/** Storage names of chunks shared by on-demand modules only (firmware/espruino/binding.ts
+ * drops them whenever it drops a module). */
+export const SHARED_PREFIX = 'psd.x';
+
 /**
  * Rollup options for one image: the boot code (firmware/main.ts), the resident core it
  * reaches (one chunk, CORE_CHUNK) and one chunk per on-demand module, as CommonJS, each
@@ -91,6 +120,7 @@ export function firmwareConfig(info) {
     input: entries,
     plugins: [
       buildInfo(info),
+      inlineProtocolCodes(),
       tweetnaclEs5(TWEETNACL_FILES[info.naclBuild] || TWEETNACL_FILES.fast),
       resolve({ extensions: ['.ts', '.js'] }),
       babel({
@@ -111,7 +141,8 @@ export function firmwareConfig(info) {
       generatedCode: 'es5',
       freeze: false,
       entryFileNames: '[name].js',
-      chunkFileNames: '[name].js',
+      // code shared by on-demand modules only: loaded with them, dropped with them (psd.x*)
+      chunkFileNames: (c) => (c.name === CORE_CHUNK ? '[name].js' : SHARED_PREFIX + '[name].js'),
       // every module the boot code reaches statically is resident: one chunk, loaded at boot
       manualChunks(id, api) {
         if (id === main) return undefined;

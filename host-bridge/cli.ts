@@ -94,7 +94,7 @@ export function formatStatus(s: any): string {
         ? `last sealed #${s.block.lastSealed}, ${s.block.awaitingConfirmation ? `#${s.block.awaitingConfirmation} awaits confirmation` : 'none awaiting confirmation'}, last confirmed #${s.block.lastConfirmed}`
         : '-'
     ],
-    ['memory', s.memory ? `${s.memory.used} of ${s.memory.total} variables` : 'not reported by this board'],
+    ['memory', s.memory ? `${s.memory.used} of ${s.memory.total} variables${s.memory.peak ? `, peak ${s.memory.peak} since boot` : ''}` : 'not reported by this board'],
     ...batchPairs(s.batch),
     ['clock', formatClock(s.clock ?? 0)],
     ['lock', s.lock ? `LOCKED ${s.lock.code} ${errorText(s.lock.code, s.lock.detail)}` : 'none']

@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { getBoard } from '../board-defs/index.ts';
 import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../tools/real/binary.ts';
+import { imageModules } from '../tools/flash/image.ts';
 import { frankingWorkload, realMemory, virtualMemory } from '../tools/real/memory.ts';
 import { varLayout } from '../tools/vboard/memory.ts';
 import { FrameDecoder } from '../protocol/frame.ts';
@@ -45,11 +46,12 @@ describe('memory fidelity: the virtual board counts variables as Espruino 2v29 d
       });
 
       async function compare(what: string, code: string, check?: (answers: { type: number; body: any }[]) => void) {
-        const real = (await realMemory(binary!, code)).usage;
+        const modules = imageModules(image);
+        const real = (await realMemory(binary!, code, { modules })).usage;
         // the virtual board's answers show the workload ran (the interpreter's are not read)
         const answers: { type: number; body: any }[] = [];
         const dec = new FrameDecoder(crc32, (f) => answers.push({ type: f.type, body: JSON.parse(f.payload || '{}') }));
-        const virt = (await virtualMemory(board, code, { before: (vb) => void vb.on('hostData', (d: Buffer) => dec.push(d.toString('latin1'))) })).usage;
+        const virt = (await virtualMemory(board, code, { modules, before: (vb) => void vb.on('hostData', (d: Buffer) => dec.push(d.toString('latin1'))) })).usage;
         check?.(answers);
         const diff = (virt - real) / real;
         console.log(`      ${what}: real ${real}, virtual ${virt} variables (${diff >= 0 ? '+' : ''}${(100 * diff).toFixed(1)} %)`);

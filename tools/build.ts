@@ -105,7 +105,7 @@ export async function buildBoard(board: BoardDef, opts: { serialPath?: string | 
   for (const c of output) {
     if (c.type !== 'chunk') continue;
     const name = c.fileName.replace(/\.js$/, '');
-    if (name !== 'boot' && name !== CORE_CHUNK && !c.isEntry) throw new Error(`rollup made an unplanned shared chunk ${c.fileName} (${Object.keys(c.modules).join(', ')}): code used by two on-demand modules belongs in the resident core`);
+    if (name.length > 28) throw new Error(`${c.fileName}: a Storage file name has at most 28 characters`);
     // Espruino's require() takes the Storage file's name
     let code = c.code.replace(/require\('\.\/([\w.]+)\.js'\)/g, (_, n) => `require(${JSON.stringify(n)})`);
     // the boot code runs in the global scope: its names must not become globals

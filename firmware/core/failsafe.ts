@@ -11,9 +11,7 @@ export function startFailsafe(board: Board, build: BuildInfo, error: any) {
   var lock = { code: ErrorCode.BOOT_FAILED, detail: 'boot: ' + ((error && error.message) || String(error)) };
   startFront(board, build, function (type: number) {
     if (type === Command.STATUS) return { board: build.board, hardware: board.hardware, interpreter: board.interpreter, firmwareVersion: build.firmwareVersion, buildHash: build.buildHash, lock: lock, memory: board.memory() };
-    var known = false;
-    for (var name in Command) if ((Command as any)[name] === type) known = true;
-    if (!known) fail(ErrorCode.UNKNOWN_COMMAND, '0x' + type.toString(16));
+    // every other request, known or not, gets the reason the PSD is not running
     fail(lock.code, lock.detail);
   });
 }

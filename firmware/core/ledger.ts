@@ -10,6 +10,7 @@
 // (FLUSH chunks + FLUSH_END, checked against the FRANK records at replay) so that a
 // checkpoint can then drop the per-piece records and reclaim their pages.
 import { Journal, JournalEntry } from './journal.ts';
+import { Entry } from './entries.ts';
 import { RecordTable } from './table.ts';
 import { hmac } from './hmac.ts';
 import { Board } from '../board.ts';
@@ -18,27 +19,8 @@ import { RECORD_BYTES, MAX_U32 } from '../../protocol/records.ts';
 import { indiciumBody, INDICIUM_MAC_BYTES } from '../../protocol/indicium.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { fail } from './device.ts';
-import { blockHeadBytes } from '../../protocol/block.ts';
 import { withModule, STORE } from './modules.ts';
 
-// Journal record types (the journal itself uses 1..15).
-export var T_STATE = 16;
-export var T_TABLE = 17;
-export var T_PROVISION = 20;
-export var T_FUNDS = 21;
-export var T_BATCH_START = 22;
-export var T_BATCH_END = 23;
-export var T_FRANK = 24;
-export var T_FLUSH_CHUNK = 25;
-export var T_FLUSH_END = 26;
-export var T_CONFIG = 28;
-export var T_REBOOT = 30;
-export var T_FLUSH_ABORT = 31;
-export var T_SEAL = 32;
-export var T_CONFIRM = 33;
-export var T_TAMPER = 34;
-export var T_FOLD = 35;
-export var T_REKEY = 36;
 
 /** Records per FLUSH/TABLE journal record: small strings, frugal with variables. */
 export var CHUNK_RECORDS = 32;
@@ -178,54 +160,48 @@ export class Ledger {
   apply(e: JournalEntry): void {
     var d = e.data;
     switch (e.type) {
-      case T_PROVISION:
+      case Entry.PROVISION:
         var p = JSON.parse(d);
         this.device = p.device;
         this.deviceKey = p.deviceKey;
         this.kmsKey = p.kmsKey;
         this.signKey = fromHex(p.sk || '');
         break;
-      case T_FUNDS:
+      case Entry.FUNDS:
         var amount = readU48(d, 4);
         this.fundsCounter = readU32(d, 0);
         this.descending += amount;
         this.fundsTotal += amount;
         break;
-      case T_BATCH_START:
+      case Entry.BATCH_START:
         var started = JSON.parse(d);
         // the start record also carries the registers (for audit); the live batch does not
         this.batch = { txn: started.txn, customer: started.customer, mode: started.mode, category: started.category, weight: started.weight, postage: started.postage, pieces: started.pieces, startedAt: started.startedAt };
         this.txnCounter = this.batch!.txn;
         break;
-      case T_BATCH_END:
+      case Entry.BATCH_END:
         this.batch = null;
         break;
-      case T_FRANK:
+      case Entry.FRANK:
         this.applyFrank(decodeFrank(d));
         break;
-      case T_FLUSH_END:
+      case Entry.FLUSH_END:
         this.applyFlush(readU32(d, 0), readU48(d, 4), readU32(d, 10));
         break;
-      case T_CONFIG:
+      case Entry.CONFIG:
         this.config = JSON.parse(d);
         break;
-      case T_SEAL:
-        this.applySeal(d);
-        break;
-      case T_REKEY:
+      case Entry.REKEY:
         var k = JSON.parse(d);
         this.keyVersion = k.v;
         this.deviceKey = fromHex(k.dk);
         this.kmsKey = fromHex(k.kk);
         break;
-      case T_TAMPER:
+      case Entry.TAMPER:
         this.eraseKeys();
         break;
-      case T_FOLD:
+      case Entry.FOLD:
         if (this.flash.fold(readU32(d, 0), d.charCodeAt(4)) < 0) throw new Error('fold would overflow a record');
-        break;
-      case T_CONFIRM:
-        this.applyConfirm(readU32(d, 0));
         break;
     }
   }
@@ -266,32 +242,6 @@ export class Ledger {
     this.piecesSinceFlush = 0;
     this.lastFlushAt = time;
     if (time > this.lastTime) this.lastTime = time;
-  }
-
-  /** A block sealed: all flash records so far are its records, frozen until confirmed.
-   * (Also replayed inside a checkpoint, between the frozen and the open records.) */
-  applySeal(d: string): void {
-    var headLength = blockHeadBytes(readU16(d, 56));
-    var head = d.substr(0, headLength);
-    var seq = readU32(head, 12);
-    if ((!this.config.recordsOnHost && readU16(head, 6) !== this.flash.count) || this.ram.count) throw new Error('sealed block ' + seq + ' does not hold the flash records');
-    this.flash.frozen = this.flash.count;
-    this.sealed = { seq: seq, head: head, digest: d.substr(headLength, 32), seal: d.substr(headLength + 32) };
-    this.blockSeq = seq;
-    this.blockFrom = readU32(head, 20);
-  }
-
-  /** The data center confirmed the sealed block: its records are freed. */
-  applyConfirm(seq: number): void {
-    var s = this.sealed;
-    if (!s || s.seq !== seq) throw new Error('confirmation of block ' + seq + ' that is not awaiting one');
-    // confirmed: everything up to the seal (the registers in its head)
-    this.releasedPieces = readU32(s.head, 36);
-    this.releasedAmount = readU48(s.head, 24);
-    this.flash.dropFrozen();
-    this.confirmedSeq = seq;
-    this.confirmedDigest = s.digest;
-    this.sealed = null;
   }
 
   // ---- writing ------------------------------------------------------------------------
@@ -378,10 +328,10 @@ export class Ledger {
     this.pendingChunks = [];
     for (var i = 0; i < n; i += CHUNK_RECORDS) {
       var chunk = this.ram.encode(i, CHUNK_RECORDS);
-      this.journal.append(T_FLUSH_CHUNK, chunk);
+      this.journal.append(Entry.FLUSH_CHUNK, chunk);
       this.pendingChunks.push(chunk);
     }
-    this.commit(T_FLUSH_END, u32(r.pieces) + u48(r.amount) + u32(this.seconds()));
+    this.commit(Entry.FLUSH_END, u32(r.pieces) + u48(r.amount) + u32(this.seconds()));
     return n;
   }
 
@@ -414,7 +364,7 @@ export class Ledger {
     // the start record carries the registers, so the batch can be audited whatever follows
     var data = JSON.stringify(batch).slice(0, -1) + ',"ar":' + this.ascending + ',"dr":' + this.descending + ',"pc":' + this.pieces + '}';
     this.needRoom([data.length]);
-    this.commit(T_BATCH_START, data);
+    this.commit(Entry.BATCH_START, data);
     return this.batch!;
   }
 
@@ -424,7 +374,7 @@ export class Ledger {
     var batch = this.batch!;
     var data = JSON.stringify({ txn: batch.txn, pieces: batch.pieces, t: this.seconds() });
     this.needRoom([data.length]);
-    this.commit(T_BATCH_END, data);
+    this.commit(Entry.BATCH_END, data);
     return { batch: batch, flushed: this.flush() };
   }
 
@@ -467,7 +417,7 @@ export class Ledger {
       time: time
     };
     if (!this.roomFolding([FRANK_BYTES])) fail(ErrorCode.STORAGE_FULL, 'upload and confirm the statistics to free it');
-    this.commit(T_FRANK, encodeFrank(commit));
+    this.commit(Entry.FRANK, encodeFrank(commit));
     this.maybeFlush();
     return commit;
   }

@@ -28,6 +28,10 @@ export interface Psd {
   /** answers one request: the front calls it, and the session for its inner commands */
   dispatch(type: number, req: any): any;
   registers(): { ascending: number; descending: number; pieces: number; controlTotal: number };
+  /** the most interpreter variables in use seen since boot, sampled at the end of every
+   * request that loaded a module (the answer built, the module still loaded): 0 where the
+   * board cannot tell */
+  memoryPeak: number;
   batchInfo(): any;
 }
 
@@ -48,6 +52,7 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
     front: null as any,
     boardFlags: board.resetInfo(),
     session: null,
+    memoryPeak: 0,
     dispatch: dispatch,
     registers: function () {
       return { ascending: ledger.ascending, descending: ledger.descending, pieces: ledger.pieces, controlTotal: ledger.ascending + ledger.descending };
@@ -128,7 +133,10 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
     // boards without AES-CBC carry no session code: they upload plain sealed blocks
     if (name === SESSION && !HAS_AES) fail(ErrorCode.NO_SESSION, 'no AES on this board: upload plain sealed blocks');
     return withModule(board, name, function (m) {
-      return m.handle(psd, type, req);
+      var answer = m.handle(psd, type, req);
+      var mem = board.memory();
+      if (mem && mem.used > psd.memoryPeak) psd.memoryPeak = mem.used;
+      return answer;
     });
   }
 

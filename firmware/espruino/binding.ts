@@ -2,8 +2,7 @@
 import { Board } from '../board.ts';
 import { BuildInfo, HAS_SHA256, HAS_AES, HAS_ED25519 } from '../build-info.ts';
 import { sha256 } from '../core/sha256.ts';
-import { ed25519KeyPair, ed25519Sign, naclUseRandom } from '../core/crypto/nacl.ts';
-import { ed25519SelfTest } from '../core/crypto/selftest.ts';
+import { ed25519KeyPair, ed25519Sign, naclUseRandom, ed25519SelfTest } from '../core/crypto/nacl.ts';
 
 declare var Modules: any, USB: any, Serial1: any, Bluetooth: any, LoopbackA: any, E: any, getTime: () => number, getSerial: () => string, process: any;
 declare function digitalRead(pin: any): number;
@@ -136,8 +135,11 @@ export function espruinoBoard(build: BuildInfo): Board {
     load: function (name) {
       return require(name);
     },
+    // with it go the chunks on-demand modules share (tools/build.ts names them psd.x*)
     unload: function (name) {
       Modules.removeCached(name);
+      var cached = Modules.getCached();
+      for (var i = 0; i < cached.length; i++) if (cached[i].substr(0, 5) === 'psd.x') Modules.removeCached(cached[i]);
     },
     setTimer: function (fn, ms) {
       return setTimeout(fn, ms);

@@ -2,6 +2,7 @@
 // then rather than per piece: status, clock, provisioning, funds resets, configuration, the
 // statistics listing and flush, reboot.
 import { Command, RECORDS_PER_FRAME } from '../../protocol/commands.ts';
+import { Entry } from '../core/entries.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { toHex, u32, u48, MAX_U48 } from '../../protocol/bytes.ts';
 import { MAX_U32 } from '../../protocol/records.ts';
@@ -9,7 +10,7 @@ import { fundsMessage } from '../../protocol/auth.ts';
 import { hmac, sameBytes } from '../core/hmac.ts';
 import { fail } from '../core/device.ts';
 import { integer, hexBytes } from '../core/args.ts';
-import { Ledger, Config, randomBytes, T_PROVISION, T_FUNDS, T_CONFIG, T_REBOOT, FRANK_BYTES } from '../core/ledger.ts';
+import { Ledger, Config, randomBytes, FRANK_BYTES } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 
 /** A true/false setting of the request, or the current one when it is absent. */
@@ -18,6 +19,13 @@ function flag(req: any, current: any, name: string): boolean {
   if (v === undefined) return current[name];
   if (v !== true && v !== false) fail(ErrorCode.BAD_ARGUMENT, name + ' must be true or false');
   return v;
+}
+
+function memoryNow(board: Psd['board'], psd: Psd) {
+  var m = board.memory();
+  if (!m) return null;
+  if (m.used > psd.memoryPeak) psd.memoryPeak = m.used;
+  return { used: m.used, total: m.total, peak: psd.memoryPeak };
 }
 
 /** Answers one request of the commands above (psd.ts routes them here). */
@@ -64,7 +72,8 @@ export function handle(psd: Psd, type: number, req: any): any {
         },
         config: ledger.config,
         lock: ledger.lock,
-        memory: board.memory(),
+        // in use now (this module loaded, the answer being built), in all, and the peak so far
+        memory: memoryNow(board, psd),
         link: psd.front.counters
       };
     case Command.REBOOT:
@@ -120,7 +129,7 @@ function provision(L: Ledger, device: number, deviceKey: string, kmsKey: string)
   var sk = ed ? ed.keyPairFromSeed(randomBytes(L.board, 32)).secretKey : '';
   var data = JSON.stringify({ device: device, deviceKey: deviceKey, kmsKey: kmsKey, sk: toHex(sk) });
   L.needRoom([data.length]);
-  L.commit(T_PROVISION, data);
+  L.commit(Entry.PROVISION, data);
 }
 
 function loadFunds(L: Ledger, counter: number, amount: number, mac: string): void {
@@ -131,7 +140,7 @@ function loadFunds(L: Ledger, counter: number, amount: number, mac: string): voi
   if (counter !== L.fundsCounter + 1) fail(ErrorCode.REPLAY, 'funds counter ' + counter + ', expected ' + (L.fundsCounter + 1));
   if (L.descending + amount > MAX_U48 || L.fundsTotal + amount > MAX_U48) fail(ErrorCode.OVERFLOW);
   L.needRoom([10]);
-  L.commit(T_FUNDS, u32(counter) + u48(amount));
+  L.commit(Entry.FUNDS, u32(counter) + u48(amount));
 }
 
 function configure(L: Ledger, c: Config): void {
@@ -141,7 +150,7 @@ function configure(L: Ledger, c: Config): void {
     fail(ErrorCode.BAD_ARGUMENT, 'recordsOnHost changes only when every piece is in a confirmed block');
   var data = JSON.stringify(c);
   L.needRoom([data.length]);
-  L.commit(T_CONFIG, data);
+  L.commit(Entry.CONFIG, data);
 }
 
 function setClock(L: Ledger, nowMs: number): void {
@@ -151,7 +160,7 @@ function setClock(L: Ledger, nowMs: number): void {
 
 /** Notes a deliberate reboot, so the next boot can tell why it happened. */
 function noteReboot(L: Ledger): void {
-  if (!L.lock && L.room([0])) L.journal.append(T_REBOOT, '');
+  if (!L.lock && L.room([0])) L.journal.append(Entry.REBOOT, '');
 }
 
 function storage(L: Ledger): { used: number; free: number; total: number; low: boolean; records: number; ramRecords: number; capacity: number } {

@@ -3,22 +3,27 @@
 // region), replays it into the ledger, checks the invariants and runs the power-on
 // known-answer tests of the crypto.
 import { Journal, JournalEntry, OpenResult, PageInfo, PAGE_HEADER_BYTES, RECORD_MARK, ERASED_WORD, CKPT_BEGIN, CKPT_END, CKPT_ABORT, TORN } from '../core/journal.ts';
-import { Ledger, defaultConfig, decodeFrank, T_STATE, T_TABLE, T_FLUSH_CHUNK, T_FLUSH_ABORT, T_REBOOT } from '../core/ledger.ts';
+import { Entry } from '../core/entries.ts';
+import { Ledger, defaultConfig, decodeFrank } from '../core/ledger.ts';
 import { u16, u32, readU16, readU32, fromHex } from '../../protocol/bytes.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { cryptoSelfTest } from '../core/crypto/selftest.ts';
+import { applySeal, applyConfirm } from './sealing.ts';
 
 export { cryptoSelfTest };
 
-/** One journal entry at replay: the entries only a replay meets (a checkpoint's state and
- * table, flush chunks) here, every other one as the ledger applies it live. */
+/** One journal entry at replay: a checkpoint's state and table, flush chunks, a block's seal and
+ * confirmation here (code the resident core does not carry), every other one as the ledger
+ * applies it live. */
 function replay(L: Ledger, e: JournalEntry): void {
   var d = e.data;
   if (e.type === CKPT_BEGIN) reset(L);
-  else if (e.type === T_STATE) restore(L, JSON.parse(d));
-  else if (e.type === T_TABLE) L.flash.addEncoded(d);
-  else if (e.type === T_FLUSH_CHUNK) L.pendingChunks.push(d);
-  else if (e.type === T_FLUSH_ABORT) L.pendingChunks = [];
+  else if (e.type === Entry.STATE) restore(L, JSON.parse(d));
+  else if (e.type === Entry.TABLE) L.flash.addEncoded(d);
+  else if (e.type === Entry.FLUSH_CHUNK) L.pendingChunks.push(d);
+  else if (e.type === Entry.FLUSH_ABORT) L.pendingChunks = [];
+  else if (e.type === Entry.SEAL) applySeal(L, d);
+  else if (e.type === Entry.CONFIRM) applyConfirm(L, readU32(d, 0));
   else L.apply(e);
 }
 
@@ -45,11 +50,11 @@ export function boot(L: Ledger): void {
     L.lock = { code: ErrorCode.INCONSISTENT, detail: ((e as any).message || e) };
     return;
   }
-  L.rebootedByCommand = entries.length > 0 && entries[entries.length - 1].type === T_REBOOT;
+  L.rebootedByCommand = entries.length > 0 && entries[entries.length - 1].type === Entry.REBOOT;
   // a flush cut before its end: its chunks are not statistics (the FRANK records still are)
   if (L.pendingChunks.length) {
     try {
-      L.journal.append(T_FLUSH_ABORT, '');
+      L.journal.append(Entry.FLUSH_ABORT, '');
       L.pendingChunks = [];
     } catch (e) {
       L.lock = { code: ErrorCode.STORAGE_FULL, detail: 'cannot close a cut flush' };

@@ -2,6 +2,7 @@
 // for the data center, reading it out, its confirmation (only then are the records freed),
 // and the sealing of records kept on the host (claim 10). Once a day or so: loaded then.
 import { Command, RECORDS_PER_FRAME } from '../../protocol/commands.ts';
+import { Entry } from '../core/entries.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { toHex, u32, readU16 } from '../../protocol/bytes.ts';
 import { RECORD_BYTES, MAX_U32, MAX_CATEGORIES, MIXED_BAND, WEIGHT_BANDS_G, decodeRecord } from '../../protocol/records.ts';
@@ -9,8 +10,9 @@ import { encodeBlockHead, digestStart, digestSegment, sealMessage, confirmMessag
 import { hmac, sameBytes } from '../core/hmac.ts';
 import { fail } from '../core/device.ts';
 import { integer, hexBytes } from '../core/args.ts';
-import { Ledger, Sealed, T_SEAL, T_CONFIRM } from '../core/ledger.ts';
+import { Ledger, Sealed } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
+import { applySeal, applyConfirm } from './sealing.ts';
 
 /** head bytes per answer: small enough to travel inside a session message too */
 var HEAD_PAGE = 128;
@@ -158,11 +160,12 @@ function extract(L: Ledger): { sealed: Sealed; fresh: boolean } {
   return { sealed: commitSeal(L, head, digest), fresh: true };
 }
 
-/** Seals a block (head and digest made) and marks it sent: the journal's T_SEAL record. */
+/** Seals a block (head and digest made) and marks it sent: the journal's Entry.SEAL record. */
 function commitSeal(L: Ledger, head: string, digest: string): Sealed {
   var data = head + digest + sealDigest(L, digest);
   L.needRoom([data.length]);
-  L.commit(T_SEAL, data);
+  L.journal.append(Entry.SEAL, data);
+  applySeal(L, data);
   return L.sealed!;
 }
 
@@ -193,6 +196,7 @@ function confirm(L: Ledger, seq: number, mac: string): { seq: number; repeated: 
   if (!sameBytes(hmac(L.board.sha256, L.deviceKey, confirmMessage(L.device, seq, digest)), mac)) fail(ErrorCode.AUTH, 'confirmation not from the data center');
   if (!s || s.seq !== seq) return { seq: seq, repeated: true };
   L.needRoom([4]);
-  L.commit(T_CONFIRM, u32(seq));
+  L.journal.append(Entry.CONFIRM, u32(seq));
+  applyConfirm(L, seq);
   return { seq: seq, repeated: false };
 }

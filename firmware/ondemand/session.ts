@@ -4,12 +4,13 @@
 // answers, authenticated and encrypted both ways. The session's keys and counters live in the
 // resident PSD (psd.session), so they outlive this module between messages.
 import { Command } from '../../protocol/commands.ts';
+import { Entry } from '../core/entries.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { toHex, fromHex, asciiJson, isHex } from '../../protocol/bytes.ts';
 import { sessionKeys, sealSessionMessage, openSessionMessage, TO_DEVICE, TO_SERVER, SESSION_NONCE_BYTES } from '../../protocol/session.ts';
 import { boardAeadPrims } from '../core/crypto/prims.ts';
 import { fail, parseRequest } from '../core/device.ts';
-import { Ledger, randomBytes, T_REKEY } from '../core/ledger.ts';
+import { Ledger, randomBytes } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 
 /** Commands the PSS may send inside a session: statistics, funds and parameters; never
@@ -70,5 +71,5 @@ function rekey(L: Ledger, version: number, deviceKey: string, kmsKey: string): v
   if (version !== L.keyVersion + 1) fail(ErrorCode.REPLAY, 'key version ' + version + ', expected ' + (L.keyVersion + 1));
   var data = JSON.stringify({ v: version, dk: toHex(deviceKey), kk: toHex(kmsKey) });
   L.needRoom([data.length]);
-  L.commit(T_REKEY, data);
+  L.commit(Entry.REKEY, data);
 }

@@ -3,7 +3,8 @@
 // records of one category when the tables or the flash would fill, and the tamper response
 // erases the keys from flash. Rare by nature, so their code is loaded only then.
 import { CKPT_BEGIN, CKPT_END } from '../core/journal.ts';
-import { Ledger, encodeFrank, CHUNK_RECORDS, T_STATE, T_TABLE, T_SEAL, T_FOLD, T_TAMPER } from '../core/ledger.ts';
+import { Entry } from '../core/entries.ts';
+import { Ledger, encodeFrank, CHUNK_RECORDS } from '../core/ledger.ts';
 import { RecordTable, WORDS } from '../core/table.ts';
 import { u32, toHex } from '../../protocol/bytes.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
@@ -61,18 +62,18 @@ function snapshot(L: Ledger): any {
 export function checkpoint(L: Ledger): void {
   if (L.ram.count) L.flush();
   L.journal.append(CKPT_BEGIN, '');
-  L.journal.append(T_STATE, JSON.stringify(snapshot(L)));
+  L.journal.append(Entry.STATE, JSON.stringify(snapshot(L)));
   // sealed records, the seal, then the open records: replay freezes exactly the same ones
   var s = L.sealed;
   var frozen = L.flash.frozen;
   appendTable(L, 0, frozen);
-  if (s) L.journal.append(T_SEAL, s.head + s.digest + s.seal);
+  if (s) L.journal.append(Entry.SEAL, s.head + s.digest + s.seal);
   appendTable(L, frozen, L.flash.count);
   L.journal.append(CKPT_END, '');
 }
 
 function appendTable(L: Ledger, from: number, to: number): void {
-  for (var i = from; i < to; i += CHUNK_RECORDS) L.journal.append(T_TABLE, L.flash.encode(i, Math.min(CHUNK_RECORDS, to - i)));
+  for (var i = from; i < to; i += CHUNK_RECORDS) L.journal.append(Entry.TABLE, L.flash.encode(i, Math.min(CHUNK_RECORDS, to - i)));
 }
 
 /** Folds the most fragmented open (customer, category) into one summary record, if the
@@ -81,7 +82,7 @@ export function foldOne(L: Ledger): boolean {
   if (!L.config.foldWhenFull) return false;
   var f = mostFragmented(L.flash);
   if (!f || L.flash.fold(f.customer, f.category, true) < 0 || !L.journal.fits([5])) return false;
-  L.commit(T_FOLD, u32(f.customer) + String.fromCharCode(f.category));
+  L.commit(Entry.FOLD, u32(f.customer) + String.fromCharCode(f.category));
   return true;
 }
 
@@ -93,7 +94,7 @@ export function tamper(L: Ledger): void {
   L.eraseKeys();
   L.lock = { code: ErrorCode.TAMPER, detail: '' };
   try {
-    L.journal.append(T_TAMPER, '');
+    L.journal.append(Entry.TAMPER, '');
     // a checkpoint on a page of its own (two if the ring must turn first), then every
     // other page erased: no copy of a key stays in flash
     checkpoint(L);

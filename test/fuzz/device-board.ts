@@ -1,6 +1,7 @@
 // The built image in the virtual board, driven byte by byte for fuzzing: everything the
 // device writes is decoded and kept in order, its console (where an uncaught exception would
 // show) is watched, and the clock is manual so a case can wait only as long as we say.
+import { imageModules } from '../../tools/flash/image.ts';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -57,7 +58,8 @@ export class FuzzBoard {
     );
     this.vb = new VirtualBoard({
       board,
-      ...(image !== undefined ? { image } : { imagePath: imagePath(board.id) }),
+      // given boot code (a planted bug in front of it) runs with the built image's modules
+      ...(image !== undefined ? { image, modules: imageModules(imagePath(board.id)) } : { imagePath: imagePath(board.id) }),
       flashFile: this.flashFile,
       clock: 'manual',
       // the checks judge protocol bytes; the console's own text on the data port at boot

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { getBoard } from '../../board-defs/index.ts';
 import { findEspruino, noEspruinoReason } from '../real/binary.ts';
+import { imageModules } from '../flash/image.ts';
 import { frankingWorkload, realMemory, virtualMemory } from '../real/memory.ts';
 import { table, fmt, type Bench } from './common.ts';
 
@@ -99,10 +100,15 @@ export async function measureMemoryCases(binary: string, cases = MEMORY_CASES): 
   }
   const img = imagePath();
   if (img) {
-    const code = readFileSync(img, 'latin1');
-    rows.push({ name: 'the linux image, after boot', real: (await realMemory(binary, code)).usage, virtual: (await virtualMemory(board, code)).usage });
-    const busy = code + frankingWorkload();
-    rows.push({ name: 'the linux image, after franking', real: (await realMemory(binary, busy)).usage, virtual: (await virtualMemory(board, busy)).usage });
+    // the linux image, and the linux image with the Pico's profile (what a Pico holds)
+    for (const [label, file] of [['the linux image', img], ['the linux image, Pico profile', img.replace(/linux\.js$/, 'linux-pico.js')]]) {
+      if (!existsSync(file)) continue;
+      const code = readFileSync(file, 'latin1');
+      const modules = imageModules(file);
+      rows.push({ name: `${label}, after boot`, real: (await realMemory(binary, code, { modules })).usage, virtual: (await virtualMemory(board, code, { modules })).usage });
+      const busy = code + frankingWorkload();
+      rows.push({ name: `${label}, after franking`, real: (await realMemory(binary, busy, { modules })).usage, virtual: (await virtualMemory(board, busy, { modules })).usage });
+    }
   }
   return rows;
 }

@@ -59,6 +59,11 @@ export function imageFiles(file: string): Map<string, string> {
   return files;
 }
 
+/** The image's Storage modules (name -> code), for a board given the boot code as text. */
+export function imageModules(file: string): Record<string, string> {
+  return Object.fromEntries([...imageFiles(file)].filter(([n]) => n !== 'boot'));
+}
+
 export class ImageError extends Error {}
 
 export function readImage(file: string): FirmwareImage {

@@ -48,6 +48,9 @@ export interface RealMemoryOptions {
   afterMs?: number;
   /** give up after (default 30000 ms) */
   timeoutMs?: number;
+  /** Storage modules the program requires (a built image's resident core and on-demand
+   * modules: tools/flash/image.ts imageModules), written to Storage before it boots */
+  modules?: Record<string, string>;
 }
 
 /** process.memory() of `code` on the interpreter `binary` (see the file comment). */
@@ -57,17 +60,30 @@ export async function realMemory(binary: string, code: string, o: RealMemoryOpti
     const program = code + realDump(o.afterMs ?? 300);
     writeFileSync(join(dir, 'program.js'), program);
     const args: string[] = [];
+    const modules = Object.entries(o.modules ?? {});
+    modules.forEach(([, m], i) => writeFileSync(join(dir, `module-${i}.bin`), m, 'latin1'));
+    // the modules go to Storage in any case (require finds them there)
+    const moduleLoader = modules
+      .map(([name, m], i) => `(function(){var f=E.openFile("module-${i}.bin","r"),n=${Buffer.byteLength(m, 'latin1')},o=0,d;while(o<n){d=f.read(512);S.write(${JSON.stringify(name)},d,o,n);o+=d.length;}f.close();})();`)
+      .join('');
     if ((o.from ?? 'storage') === 'storage') {
       const size = Buffer.byteLength(program, 'latin1');
       writeFileSync(
         join(dir, 'loader.js'),
         `var S=require("Storage"),f=E.openFile("program.js","r"),size=${size},off=0,d;S.erase(".bootcde");` +
           `while(off<size){d=f.read(512);S.write(".bootcde",d,off,size);off+=d.length;}f.close();` +
+          moduleLoader +
           `print("LOADED "+S.read(".bootcde").length);`
       );
       const r = spawnSync(binary, ['loader.js'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60000, killSignal: 'SIGKILL', encoding: 'latin1' });
       if (!new RegExp(`LOADED ${size}\\b`).test(r.stdout ?? '')) throw new Error(`the interpreter did not store the program: ${(r.stdout ?? '').slice(-400)}`);
-    } else args.push('program.js');
+    } else {
+      if (modules.length) {
+        writeFileSync(join(dir, 'modules.js'), 'var S=require("Storage");' + moduleLoader + 'print("MODULES");');
+        spawnSync(binary, ['modules.js'], { cwd: dir, stdio: 'ignore', timeout: 60000, killSignal: 'SIGKILL' });
+      }
+      args.push('program.js');
+    }
     const p = spawn(binary, args, { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     p.stdout!.on('data', (d: Buffer) => (out = (out + d.toString('latin1')).slice(-4000)));
@@ -105,13 +121,15 @@ export interface VirtualMemoryOptions {
   afterMs?: number;
   /** more to do on the running board before the reading (the clock is manual) */
   before?: (vb: VirtualBoard) => void | Promise<void>;
+  /** as RealMemoryOptions.modules */
+  modules?: Record<string, string>;
 }
 
 /** process.memory() of `code` on the virtual board `board`, read like realMemory does. */
 export async function virtualMemory(board: BoardDef, code: string, o: VirtualMemoryOptions = {}): Promise<BoardMemory> {
   const dir = mkdtempSync(join(tmpdir(), 'vboard-mem-'));
   const afterMs = o.afterMs ?? 300;
-  const vb = new VirtualBoard({ board, image: code + virtualDump(afterMs), flashFile: join(dir, 'flash.bin'), clock: 'manual', boot: o.from, log: () => {} });
+  const vb = new VirtualBoard({ board, image: code + virtualDump(afterMs), modules: o.modules, flashFile: join(dir, 'flash.bin'), clock: 'manual', boot: o.from, log: () => {} });
   try {
     vb.start();
     if (o.before) await o.before(vb);

@@ -164,6 +164,9 @@ const BANNER = ('\n ____                 _ \n|  __|___ ___ ___ _ _|_|___ ___ \n|
 function bin(b: Buffer | Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
+/** the hidden global the boot script registers the image's modules with (runtime.js) */
+const MODULE_HOOK = '\u0275vbModule';
+
 /** A Storage module's code as the virtual board runs it: a function of (exports, module). */
 function moduleSource(code: string): string {
   return '(function(exports,module){' + transformImage(code) + '\n})';
@@ -343,7 +346,7 @@ export class VirtualBoard extends EventEmitter {
     // the image's top level, as Espruino runs saved code at boot
     let script: vm.Script | null = null;
     try {
-      script = new vm.Script(transformImage(this.image), { filename: this.imageName });
+      script = new vm.Script(this.bootSource(), { filename: this.imageName });
     } catch (e) {
       this.consoleWrite(life, `Uncaught ${(e as Error).name}: ${(e as Error).message}\r\n`);
     }
@@ -375,6 +378,16 @@ export class VirtualBoard extends EventEmitter {
     while (this.alive(life) && life.rx.length) this.deliverRx(life);
     if (this.alive(life)) this.idle(life);
     if (this.alive(life)) this.schedule(life);
+  }
+
+  /** What runs at power-up: the image's Storage modules registered (each a function of
+   * exports and module, run by require() as jspEvaluateModule runs a Storage file), then the
+   * image. One script, so the memory model finds every function of the image and its modules
+   * by its position in one source text. */
+  private bootSource(): string {
+    let prelude = '';
+    for (const [name, code] of Object.entries(this.modules)) prelude += `${MODULE_HOOK}(${JSON.stringify(name)},function(exports,module){${transformImage(code)}\n});\n`;
+    return prelude + transformImage(this.image);
   }
 
   private chrome(): boolean {
@@ -710,9 +723,8 @@ export class VirtualBoard extends EventEmitter {
       l.mem = new MemoryModel({
         global: l.global,
         builtins: l.builtins,
-        // the source V8 runs (functions are matched with it by text and position), and the
-        // Storage modules as require() runs them
-        image: [transformImage(this.image), ...Object.values(this.modules).map(moduleSource)].join('\n;\n'),
+        // the source V8 runs (functions are matched with it by text and position)
+        image: this.bootSource(),
         codeInRam: this.opts.boot === 'file',
         runtime: l.rt ?? {},
         layout: varLayout(this.board.espruinoBoard, this.board.variables),
@@ -899,7 +911,6 @@ export class VirtualBoard extends EventEmitter {
         storeCall(() => this.storage.write(name, bytes(data), offset, size))),
       // jspEvaluateModule: a Storage file run in a scope of its own with exports and module
       evalModule: wrap((name: string, code: string) => new vm.Script(moduleSource(code), { filename: name }).runInContext(l.ctx) as (e: object, m: object) => void),
-      imageModule: wrap((name: string) => (Object.prototype.hasOwnProperty.call(this.modules, name) ? this.modules[name] : null)),
       stRead: wrap((name: string, offset: number, length: number) => {
         const b = this.storage.read(name, offset, length);
         return b ? bin(b) : null;

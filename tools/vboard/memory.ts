@@ -1089,13 +1089,17 @@ export class MemoryModel {
       }
     }
     const modules = vars.modules as Record<string, unknown> | undefined;
+    const jsModules = (vars.jsModules ?? {}) as Record<string, boolean>;
     if (isRef(modules)) {
-      // a native module: its object (of built-in functions) and its entry in the module list
       for (const k of Object.keys(modules)) {
         const m = modules[k];
         if (!isRef(m)) continue;
+        // its entry in the module list
         this.add(w, 2, kind);
-        this.markModule(m);
+        // a Storage module: its exports object, as any object of the program (its functions'
+        // scope, the module's own, comes with them); a native one: built-in functions, free
+        if (jsModules[k]) this.add(w, this.value(w, m, false), kind);
+        else this.markModule(m);
       }
     }
   }

@@ -517,6 +517,10 @@
 
   // ---- modules ----
   var modules = {};
+  // modules written in JavaScript (Storage files), by name: they cost what their objects cost
+  var jsModules = {};
+  // the image's own Storage modules, registered by the boot script (board.ts bootSource)
+  var imageModules = {};
   function mkFlash() {
     return {
       getPage: function (addr) { var s = native.flashGetPage(+addr); return s ? OJSONparse(s) : undefined; },
@@ -637,20 +641,25 @@
     else {
       // jswrap_require: a Storage file of that name is evaluated as a module
       // (jspEvaluateModule: its own scope with exports and module; exports is what it gives)
-      var code = n.length <= 28 ? native.imageModule(n) : null;
-      if (code === null && n.length <= 28) code = native.stRead(n, 0, -1);
-      if (code === null || code === undefined) throw new OError('Module "' + n + '" not found');
+      var fn = n.length <= 28 && hasOwn(imageModules, n) ? imageModules[n] : null;
+      if (!fn) {
+        var code = n.length <= 28 ? native.stRead(n, 0, -1) : null;
+        if (code === null || code === undefined) throw new OError('Module "' + n + '" not found');
+        fn = native.evalModule(n, code);
+      }
       var scope = {};
       scope.exports = {};
       scope.module = scope;
-      native.evalModule(n, code)(scope.exports, scope);
+      fn(scope.exports, scope);
       modules[n] = scope.exports;
+      jsModules[n] = true;
       return scope.exports;
     }
     m = asFunctionObject(m);
     modules[n] = m;
     return m;
   };
+  defProp(G, '\u0275vbModule', { value: function (n, fn) { imageModules[n] = fn; } });
   // jswrap_modules.c: the module cache
   G.Modules = asFunctionObject({
     getCached: function () { return OObject.keys(modules); },
@@ -658,6 +667,7 @@
       if (typeof n !== 'string') throw new OError('First argument must be String');
       if (!hasOwn(modules, n)) throw new OError('Module "' + n + '" not found');
       delete modules[n];
+      delete jsModules[n];
     },
     addCached: function (n, code) {
       n = String(n);
@@ -666,6 +676,7 @@
       scope.module = scope;
       native.evalModule(n, String(code))(scope.exports, scope);
       modules[n] = scope.exports;
+      jsModules[n] = true;
     }
   });
 

@@ -1,0 +1,22 @@
+// Journal record types of the ledger (the journal itself uses 1..15). The image carries no
+// object of them: the build puts the numbers in place (rollup.config.js), as for Command and
+// ErrorCode, so they cost no interpreter variables.
+export var Entry = {
+  STATE: 16,
+  TABLE: 17,
+  PROVISION: 20,
+  FUNDS: 21,
+  BATCH_START: 22,
+  BATCH_END: 23,
+  FRANK: 24,
+  FLUSH_CHUNK: 25,
+  FLUSH_END: 26,
+  CONFIG: 28,
+  REBOOT: 30,
+  FLUSH_ABORT: 31,
+  SEAL: 32,
+  CONFIRM: 33,
+  TAMPER: 34,
+  FOLD: 35,
+  REKEY: 36
+};

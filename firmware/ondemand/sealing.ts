@@ -1,0 +1,31 @@
+// A block's seal and its confirmation as the ledger applies them: live in the seal module,
+// at replay in the boot module (shared by both, loaded with either: tools/build.ts).
+import { Ledger } from '../core/ledger.ts';
+import { readU16, readU32, readU48 } from '../../protocol/bytes.ts';
+import { blockHeadBytes } from '../../protocol/block.ts';
+
+/** A block sealed: all flash records so far are its records, frozen until confirmed.
+ * (Also replayed inside a checkpoint, between the frozen and the open records.) */
+export function applySeal(L: Ledger, d: string): void {
+  var headLength = blockHeadBytes(readU16(d, 56));
+  var head = d.substr(0, headLength);
+  var seq = readU32(head, 12);
+  if ((!L.config.recordsOnHost && readU16(head, 6) !== L.flash.count) || L.ram.count) throw new Error('sealed block ' + seq + ' does not hold the flash records');
+  L.flash.frozen = L.flash.count;
+  L.sealed = { seq: seq, head: head, digest: d.substr(headLength, 32), seal: d.substr(headLength + 32) };
+  L.blockSeq = seq;
+  L.blockFrom = readU32(head, 20);
+}
+
+/** The data center confirmed the sealed block: its records are freed. */
+export function applyConfirm(L: Ledger, seq: number): void {
+  var s = L.sealed;
+  if (!s || s.seq !== seq) throw new Error('confirmation of block ' + seq + ' that is not awaiting one');
+  // confirmed: everything up to the seal (the registers in its head)
+  L.releasedPieces = readU32(s.head, 36);
+  L.releasedAmount = readU48(s.head, 24);
+  L.flash.dropFrozen();
+  L.confirmedSeq = seq;
+  L.confirmedDigest = s.digest;
+  L.sealed = null;
+}
