@@ -34,7 +34,8 @@ export const METRICS = {
   amount: 'SUM(r.amount)',
   weight: 'SUM(r.weight)',
   // a block counts once in each group it has records in; the totals row counts it once
-  blocks: "COUNT(DISTINCT r.device || ':' || r.seq)"
+  // (device << 32) | seq: one 64-bit integer per block (device and seq are u32), no string per record
+  blocks: 'COUNT(DISTINCT (r.device << 32) | r.seq)'
 } as const;
 export type Metric = keyof typeof METRICS;
 

@@ -156,7 +156,7 @@ async function timeIngest(uploaders: number, perUploader: number, records: numbe
 }
 
 /** `pss report --by customer,class` over n records (blocks of 1,000), in a child process: its time and peak memory. */
-async function timeReport(n: number): Promise<{ fillSeconds: number; reportMs: number; maxRssMB: number; dbMB: number; rows: number }> {
+export async function timeReport(n: number): Promise<{ fillSeconds: number; reportMs: number; maxRssMB: number; dbMB: number; rows: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pss-bench-report-'));
   try {
     const store = await Store.open(dir);
