@@ -5,6 +5,11 @@
 // A retransmitted frame (same sequence number and CRC) is answered from the stored answer
 // and never executed twice, as on the serial line.
 //
+// Roles (server/api.ts, server/tls.ts): plain frames are a device's and need no secret
+// (hello, status, upload, sessions without funds, rekey or config); register, certify, funds
+// and sessions with funds, rekey or config need an operator's client certificate of the lab
+// CA over TLS on the same port, else NOT_AUTHORISED. An auditor's may make the device's.
+//
 //   type  request          payload -> answer
 //   0x40  hello            {} -> {server, version, protocol, caPublicKey}
 //   0x41  register         {serial, board, seal?, account?} -> {device, seal, deviceKey, kmsKey}
