@@ -47,7 +47,9 @@ export interface DeviceFront {
 // A partial frame older than this is dropped (the host retransmits anyway).
 var STALE_FRAME_MS = 1000;
 
-export function startFront(board: Board, build: BuildInfo, dispatch: Dispatch): DeviceFront {
+/** `knows`: whether a request type is one the device answers; an unknown type is refused
+ * (UNKNOWN_COMMAND) before its payload is read. */
+export function startFront(board: Board, build: BuildInfo, dispatch: Dispatch, knows?: (type: number) => boolean): DeviceFront {
   var front: DeviceFront = {
     counters: { frames: 0, retransmits: 0, dropped: 0, crcErrors: 0 },
     bootedAt: board.uptime()
@@ -77,6 +79,7 @@ export function startFront(board: Board, build: BuildInfo, dispatch: Dispatch): 
 
   function execute(f: Frame): { type: number; body: any } {
     if (f.version !== PROTOCOL_VERSION) return { type: ERROR_TYPE, body: deviceError(ErrorCode.VERSION, 'device speaks ' + PROTOCOL_VERSION) };
+    if (knows && !knows(f.type)) return { type: ERROR_TYPE, body: deviceError(ErrorCode.UNKNOWN_COMMAND, '0x' + f.type.toString(16)) };
     try {
       return { type: f.type | RESPONSE_FLAG, body: dispatch(f.type, f.payload.length ? parseRequest(f.payload) : {}) || {} };
     } catch (e) {

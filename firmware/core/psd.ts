@@ -140,7 +140,9 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
     });
   }
 
-  psd.front = startFront(board, build, dispatch);
+  psd.front = startFront(board, build, dispatch, function (type) {
+    return type === Command.FRANK || type === Command.INDICIA || type === Command.BATCH_START || type === Command.BATCH_END || type === Command.ECHO || !!moduleFor(type);
+  });
 
   // the period flush also happens while nothing is franked
   function tick() {
