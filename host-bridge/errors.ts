@@ -69,6 +69,9 @@ export function pssError(e: unknown): PsdError | unknown {
   if (code === 'LINE_LOST') return new PsdError(ErrorCode.LINE_LOST, message, 'the connection to the PSS was lost; run the command again');
   if (code === 'NOT_PSS') return new PsdError(ErrorCode.WRONG_DEVICE, message, 'something answered at --pss, but not a PSS');
   if (code === 'NOT_PROVISIONED') return new PsdError(ErrorCode.NOT_PROVISIONED, message);
+  // in a session the PSS relays the PSD's own refusal as PSD_<code>: that is the device's error
+  const psd = /^PSD_(\d{1,3})$/.exec(code);
+  if (psd) return new PsdError(Number(psd[1]), message);
   const r = PssRefusal[code] ?? PssRefusal.OTHER;
   const err = new PsdError(r.code, r === PssRefusal.OTHER ? `${code}: ${message}` : message, r.hint);
   err.pssCode = code;

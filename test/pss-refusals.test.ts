@@ -52,6 +52,9 @@ describe('data-center refusals: own codes on the PSS, own numbers in psd, psd up
     for (const code of ['UNKNOWN_DEVICE', 'REVOKED', 'REPLAY', 'GAP', 'BAD_SEAL', 'NOT_AUTHORISED', 'BALANCE']) expect(PssRefusal[code], code).to.not.equal(undefined);
     expect((pssError(new PssClientError('NO_PSS', 'x')) as PsdError).code).to.equal(106);
     expect((pssError(new PssClientError('SOMETHING_NEW', 'x')) as PsdError).message).to.contain('SOMETHING_NEW: x');
+    // a session relays the PSD's own refusal as PSD_<code>: psd reports it as the device's error
+    const psd = pssError(new PssClientError('PSD_26', 'the PSD refused stats extract: ...')) as PsdError;
+    expect([psd.code, psd.message]).to.deep.equal([26, 'statistics await confirmation: the PSD refused stats extract: ...']);
   });
 
   it('the PSS answers each refusal with its own code: not registered, revoked, replay, gap, bad seal', async () => {
