@@ -246,6 +246,17 @@ export class PssClient {
     return this.request(PssRequest.SESSION_END);
   }
 
+  /** A report (server/report.ts) as an auditor or operator asks for it: every page of rows. */
+  async report(q: { by: string; from?: number; to?: number; customers?: number[]; devices?: number[]; sort?: string }): Promise<any> {
+    let page = await this.request(PssRequest.REPORT, q);
+    const report = { by: page.by, from: page.from, to: page.to, rows: [...page.rows], totals: page.totals };
+    while (page.next !== undefined) {
+      page = await this.request(PssRequest.REPORT, { ...q, offset: page.next });
+      report.rows.push(...page.rows);
+    }
+    return report;
+  }
+
   status(device?: number): Promise<any> {
     return this.request(PssRequest.STATUS, device === undefined ? {} : { device });
   }

@@ -1,7 +1,9 @@
 // The PSS's TCP requests (server/wire.ts) for one connection: argument checks, then the KMS,
 // the PSS or the session driver. Throws PssError; server/service.ts turns it into an error frame.
 import { MAX_U48 } from '../protocol/bytes.ts';
-import { PROTOCOL_VERSION } from '../protocol/frame.ts';
+import { PROTOCOL_VERSION, MAX_PAYLOAD_BYTES } from '../protocol/frame.ts';
+import { asciiJson } from '../protocol/bytes.ts';
+import { runReport, parseGroupFields, parseSort, type Report } from './report.ts';
 import { isHex, hexToString, stringToHex } from './bytestrings.ts';
 import { PssError } from './errors.ts';
 import { sealName, sealNumber } from './kms.ts';
@@ -57,6 +59,7 @@ export class Connection {
     const operatorOnly = OPERATOR_ONLY.has(type) || (type === PssRequest.SESSION_BEGIN && (body.funds !== undefined || body.rekey === true || body.config !== undefined));
     let refusal: string | null = null;
     if (who.role === 'revoked') refusal = `the credential ${who.name} was revoked`;
+    else if (type === PssRequest.REPORT && who.role !== 'auditor' && who.role !== 'operator') refusal = `report needs an auditor's or operator's credential over TLS (this connection has none: give PSS_CREDENTIALS)`;
     else if (operatorOnly && who.role !== 'operator')
       refusal = `${name}${type === PssRequest.SESSION_BEGIN ? ' with funds, rekey or config' : ''} needs an operator credential over TLS (${who.role === 'device' ? 'this connection has none: give PSS_CREDENTIALS' : `this one is an ${who.role}'s`})`;
     if (refusal) {
@@ -125,9 +128,45 @@ export class Connection {
         if (!row) throw new PssError('UNKNOWN_DEVICE', `device ${d} is not registered`);
         return { ...counts, device: d, status: row.status, seal: sealName(row.seal), lastSeq: this.dc.pss.lastSeq(d), fundsCounter: row.funds_counter };
       }
+      case PssRequest.REPORT:
+        return this.reportPage(body);
       default:
         throw new PssError('UNKNOWN_REQUEST', `unknown request type 0x${type.toString(16)}`);
     }
+  }
+
+  private reportCache: { key: string; report: Report } | null = null;
+
+  /** A report, a frame's worth of rows at a time (the report is kept for the next page). */
+  private reportPage(body: Body): Body {
+    const list = (v: unknown, name: string) => {
+      if (v === undefined) return undefined;
+      if (!Array.isArray(v) || v.length > 1000) throw new PssError('BAD_ARGUMENT', `${name} must be a list of numbers`);
+      return v.map((x) => int(x, name, 0, 4294967295));
+    };
+    const by = parseGroupFields(typeof body.by === 'string' ? body.by : 'customer,class');
+    const from = body.from === undefined ? undefined : int(body.from, 'from', 0, MAX_U48);
+    const to = body.to === undefined ? undefined : int(body.to, 'to', 0, MAX_U48);
+    const sort = body.sort === undefined ? undefined : parseSort(String(body.sort), by);
+    const offset = body.offset === undefined ? 0 : int(body.offset, 'offset', 0, 1e9);
+    const q = { by, from, to, customers: list(body.customers, 'customers'), devices: list(body.devices, 'devices'), sort };
+    const key = JSON.stringify(q);
+    if (offset === 0 || this.reportCache?.key !== key) this.reportCache = { key, report: this.dc.store.read(() => runReport(this.dc.store, q)) };
+    const r = this.reportCache.report;
+    const page: Body = { by: r.by, from: r.from, to: r.to, totals: r.totals, rows: [] as unknown[] };
+    const rows = page.rows as unknown[];
+    let i = offset;
+    for (; i < r.rows.length; i++) {
+      rows.push(r.rows[i]);
+      if (asciiJson({ ...page, next: i + 1 }).length > MAX_PAYLOAD_BYTES - 40) {
+        rows.pop();
+        break;
+      }
+    }
+    if (i < r.rows.length) page.next = i;
+    if (!rows.length && i < r.rows.length) throw new PssError('INTERNAL', 'a report row does not fit a frame');
+    if (offset === 0) this.log(`report: by ${by.join(',')} (${r.rows.length} rows)`);
+    return page;
   }
 
   private step(s: ReturnType<PssSession['begin']>): Body {

@@ -24,6 +24,9 @@
 //                          or {error: {code, message}} when the PSD refused -> SessionStep
 //   0x47  session-end      {} -> {ended}
 //   0x48  status           {} -> {devices, blocks, records, rejections, lastBlocks?}
+//   0x49  report           {by, from?, to?, customers?, devices?, sort?, offset?} ->
+//                          {by, from, to, totals, rows (as many as fit a frame), next?}:
+//                          an auditor's or operator's (TLS); ask again with offset = next
 //
 // SessionStep = {relay: {type, payload}} (send this to the PSD, return its answer with
 // session-next) or {done: true, report} when the PSS has finished.
@@ -36,7 +39,8 @@ export const PssRequest = {
   SESSION_BEGIN: 0x45,
   SESSION_NEXT: 0x46,
   SESSION_END: 0x47,
-  STATUS: 0x48
+  STATUS: 0x48,
+  REPORT: 0x49
 } as const;
 
 export const PssRequestName: { [type: number]: string } = {
@@ -48,7 +52,8 @@ export const PssRequestName: { [type: number]: string } = {
   0x45: 'session-begin',
   0x46: 'session-next',
   0x47: 'session-end',
-  0x48: 'status'
+  0x48: 'status',
+  0x49: 'report'
 };
 
 export const DEFAULT_PSS_PORT = 7707;

@@ -23,6 +23,11 @@ import { credentialFile } from './helpers/pss-operator.ts';
 import { provisionFromKms, fundsFromKms } from '../host-bridge/upload.ts';
 import { PsdError } from '../host-bridge/errors.ts';
 import { Command } from '../protocol/commands.ts';
+import { runReport } from '../server/report.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 describe('PSS roles: devices plain, operators and auditors over TLS with lab-CA credentials', function () {
   this.timeout(60000);
@@ -167,6 +172,27 @@ describe('PSS roles: devices plain, operators and auditors over TLS with lab-CA 
         else process.env[k] = v;
       }
     }
+  });
+
+  it('an auditor reads reports over TLS, page by page, the same as the local report; a device may not', async () => {
+    const reg = dc.kms.registerDevice('ROLE-REP', 'pico');
+    const dev = new SampleDevice(reg.device, { algorithm: 1, deviceKey: reg.deviceKey });
+    for (let i = 0; i < 4; i++) dc.pss.upload(dev.nextBlock(sampleRecords(60, [11, 12, 13, 14, 15], i + 1)));
+    const local = runReport(dc.store, { by: ['customer', 'class'] });
+    expect(local.rows.length).to.be.greaterThan(50); // several frames' worth
+    const auditor = await connect(credentialFor(dc, 'auditor', 'dora'));
+    const remote = await auditor.report({ by: 'customer,class' });
+    expect(remote).to.deep.equal(JSON.parse(JSON.stringify(local)));
+    const plain = await connect();
+    expect(await outcome(plain.report({ by: 'customer' }))).to.equal('NOT_AUTHORISED');
+    // pss report --pss with the credential from a file
+    const file = credentialFile(dc, dir, 'auditor');
+    // (a child process, waited for without blocking this process, which serves the PSS)
+    const r = await run(process.execPath, [path.resolve('bin/pss.js'), 'report', '--pss', address, '--credentials', file, '--by', 'customer', '--json'], { encoding: 'utf8' });
+    expect(JSON.parse(r.stdout)).to.deep.equal(JSON.parse(JSON.stringify(runReport(dc.store, { by: ['customer'] }))));
+    const none: any = await run(process.execPath, [path.resolve('bin/pss.js'), 'report', '--pss', address], { encoding: 'utf8', env: { ...process.env, PSS_CREDENTIALS: '', PSS_CREDENTIALS_PEM: '' } }).catch((e) => e);
+    expect(none.code).to.equal(1);
+    expect(none.stderr).to.match(/pss: NOT_AUTHORISED: a report over --pss needs an auditor credential/);
   });
 
   it('the master key never appears in logs, answers, errors or exports', async () => {

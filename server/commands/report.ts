@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { table, money } from '../../host-bridge/output.ts';
-import { PssError } from '../errors.ts';
+import { PssError, PssErrorCode, type PssErrorCodeName } from '../errors.ts';
 import { DB_FILE } from '../db.ts';
 import { DEFAULT_DATA_DIR } from '../datacenter.ts';
 import { dataDir, json } from './common.ts';
@@ -85,9 +85,37 @@ export function reportCommand(io: CommandOutput = consoleOutput): Command {
     .option('--device <n[,n]>', 'only these devices (repeatable)', numberList('--device'))
     .option('--sort <field[:desc][,...]>', 'order by pieces, amount, weight (grams), blocks or a --by field (the band is weightBand); default: the --by fields ascending')
     .option('--json', 'machine-readable output')
+    .option('--pss <host:port>', "ask a running PSS over TLS instead of reading its data directory (an auditor's or operator's credential: --credentials or PSS_CREDENTIALS)")
+    .option('--credentials <file>', 'with --pss: the credential file (pss credential issue)')
     .addOption(dataOption())
     .action(async (o, cmd: Command) => {
       const { dataDir, json } = sharedOpts(cmd);
+      if (o.pss) {
+        const { PssClient } = await import('../../host-bridge/pss-client.ts');
+        const { credentialFromEnv } = await import('../tls.ts');
+        const credential = credentialFromEnv(o.credentials);
+        if (!credential) throw new PssError('NOT_AUTHORISED', 'a report over --pss needs an auditor credential: --credentials <file> or PSS_CREDENTIALS');
+        parseGroupFields(o.by);
+        const client = await PssClient.connect(o.pss, { credential });
+        try {
+          const report = (await client.report({
+            by: o.by,
+            from: o.from === undefined ? undefined : parseDay(o.from, '--from'),
+            to: o.to === undefined ? undefined : parseDay(o.to, '--to') + DAY_SECONDS,
+            customers: o.customer,
+            devices: o.device,
+            sort: o.sort
+          })) as Report;
+          io.out(json ? JSON.stringify(report, null, 2) : formatReport(report));
+        } catch (e) {
+          const err = e as { code?: string; message?: string };
+          if (err.code && !(e instanceof PssError)) throw new PssError((err.code in PssErrorCode ? err.code : 'INTERNAL') as PssErrorCodeName, err.message ?? String(e));
+          throw e;
+        } finally {
+          await client.close();
+        }
+        return;
+      }
       const by = parseGroupFields(o.by);
       const from = o.from === undefined ? undefined : parseDay(o.from, '--from');
       const to = o.to === undefined ? undefined : parseDay(o.to, '--to') + DAY_SECONDS;
