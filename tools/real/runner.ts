@@ -62,6 +62,10 @@ function imageDigest(imagePath: string): string {
   return h.digest('hex');
 }
 
+/** Serial1 pacing on the fixed-variable builds (see RealBoard.hostWrite). */
+const SERIAL_PACE_BYTES = 8;
+const SERIAL_PACE_MS = 20;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The loader the interpreter runs to write an image's Storage files (the boot code as
@@ -249,9 +253,40 @@ export class RealBoard extends EventEmitter {
     await this.start();
   }
 
-  /** Bytes to the board's Serial1 (dropped while it is off, as on a dead board). */
+  /** Bytes to the board's Serial1 (dropped while it is off, as on a dead board). On the
+   * fixed-variable builds they go SERIAL_PACE_BYTES at a time, SERIAL_PACE_MS apart: those
+   * builds fail an assertion in their string iterator (src/jsvariterator.c:466, then spin)
+   * when Serial1 input piles up between two turns of the interpreter's loop, before the
+   * image's data handler runs (measured on the 5,100-variable build with ECHO frames: a
+   * 41-byte frame in one write passes, a 61-byte one kills it; 16 bytes every 10 ms and
+   * 8 every 4 ms kill it too; 8 bytes every 20 ms carry 200-byte frames). A defect of the
+   * interpreter build, not of the image: the resizable build takes the same frames whole. */
   hostWrite(bytes: Buffer): void {
-    if (this.link && !this.link.destroyed) this.link.write(bytes);
+    if (!this.link || this.link.destroyed) return;
+    if (this.memory === 'resizable') {
+      this.link.write(bytes);
+      return;
+    }
+    this.paced.push(bytes);
+    if (!this.pacing) this.pace();
+  }
+
+  private paced: Buffer[] = [];
+  private pacing = false;
+
+  private pace(): void {
+    const link = this.link;
+    if (!link || link.destroyed || !this.paced.length) {
+      this.pacing = false;
+      if (!link || link.destroyed) this.paced = [];
+      return;
+    }
+    this.pacing = true;
+    const head = this.paced[0];
+    link.write(head.subarray(0, SERIAL_PACE_BYTES));
+    if (head.length > SERIAL_PACE_BYTES) this.paced[0] = head.subarray(SERIAL_PACE_BYTES);
+    else this.paced.shift();
+    setTimeout(() => this.pace(), SERIAL_PACE_MS);
   }
 
   /** The last `chars` characters of the interpreter's own console output. */
