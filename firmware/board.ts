@@ -57,7 +57,8 @@ export interface Board {
     selfTest(): string | null;
   } | null;
   tamper: TamperInput | null;
-  /** interpreter variables in use and in all, or null where the board cannot tell */
+  /** interpreter variables in use (live, after a garbage collection) and in all, or null
+   * where the board cannot tell */
   memory(): { used: number; total: number } | null;
   /** what the board says about the last reset (error flags, reset reason); empty if it says nothing */
   resetInfo(): string[];

@@ -118,7 +118,9 @@ export function espruinoBoard(build: BuildInfo): Board {
         }
       : null,
     memory: function () {
-      var m = process.memory(false);
+      // after a garbage collection: what is live, not what is left to collect (a peak of
+      // garbage is no peak), and what the virtual board's memory model counts
+      var m = process.memory(true);
       return m && m.total ? { used: m.usage, total: m.total } : null;
     },
     resetInfo: function () {
