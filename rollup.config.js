@@ -12,6 +12,7 @@ import { reservedPropertyNames } from './tools/reserved-names.js';
 import { Command } from './protocol/commands.ts';
 import { ErrorCode } from './protocol/errors.ts';
 import { Entry } from './firmware/core/entries.ts';
+import { LogEvent } from './protocol/log.ts';
 
 const buildInfoModule = path.resolve('firmware/build-info.ts');
 
@@ -39,12 +40,12 @@ function buildInfo(info) {
  * (about 120 in all), a literal costs nothing. protocol/ stays the one source of the values.
  */
 function inlineProtocolCodes() {
-  const tables = { Command, ErrorCode, Entry };
+  const tables = { Command, ErrorCode, Entry, LogEvent };
   return {
     name: 'psd-inline-protocol-codes',
     transform(code, id) {
       if (!/\/(firmware|protocol)\/.*\.ts$/.test(id)) return null;
-      const out = code.replace(/\b(Command|ErrorCode|Entry)\.([A-Z][A-Z0-9_]*)\b/g, (m, table, name) => {
+      const out = code.replace(/\b(Command|ErrorCode|Entry|LogEvent)\.([A-Z][A-Z0-9_]*)\b/g, (m, table, name) => {
         const v = tables[table][name];
         if (typeof v !== 'number') throw new Error(`${id}: ${m} is not defined in protocol/`);
         return String(v);

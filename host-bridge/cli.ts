@@ -5,8 +5,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { PsdError } from './errors.ts';
 import { openLink, listPorts } from './link.ts';
 import { PsdClient } from './client.ts';
-import { Command as Cmd } from '../protocol/commands.ts';
+import { Command as Cmd, CommandName as CommandNames } from '../protocol/commands.ts';
 import { errorText } from '../protocol/errors.ts';
+import { LogEventName } from '../protocol/log.ts';
 import { table, keyValues, formatUptime, money } from './output.ts';
 import { storeCommand } from './store-command.ts';
 import { addFrankingCommands, formatClock, batchPairs, int } from './franking.ts';
@@ -72,6 +73,46 @@ program
     const s = await withDevice(cmd, (c) => c.request(Cmd.STATUS));
     print(cmd, s, () => formatStatus(s));
   });
+
+program
+  .command('log')
+  .description("show the device log: what the PSD noted about itself (boot and reset cause, self-tests, locks and why, refused requests with their code, checkpoints, folds, tamper); the device keeps the last 16 entries in RAM, so a power cycle starts it afresh")
+  .option('--from <seq>', 'entries from this sequence number on (default: all the device holds)', int(0, 4294967295), 0)
+  .option('--follow', 'keep polling and print new entries as they come (Ctrl-C ends)')
+  .option('--interval <ms>', 'with --follow: how often to ask, milliseconds', int(100, 3600000), 1000)
+  .action(async (o: { from: number; follow?: boolean; interval: number }, cmd: Command) => {
+    const json = !!globals(cmd).json;
+    await withDevice(cmd, async (c) => {
+      let from = o.from;
+      const interval = o.interval;
+      const all: any[] = [];
+      for (;;) {
+        const page = await c.request(Cmd.LOG, { from });
+        for (const e of page.entries) {
+          if (json && !o.follow) all.push(e);
+          else if (json) console.log(JSON.stringify(e));
+          else console.log(formatLogEntry(e));
+        }
+        from = page.next;
+        if (page.entries.length) continue;
+        if (!o.follow) break;
+        await new Promise((r) => setTimeout(r, interval));
+      }
+      if (json && !o.follow) console.log(JSON.stringify(all, null, 2));
+
+    });
+  });
+
+/** One device log entry as a line: sequence, uptime, device clock, event, detail. */
+export function formatLogEntry(e: { seq: number; uptime: number; clock: number; code: number; detail: string }): string {
+  let detail = e.detail;
+  // a refusal carries its request type and error code: name them
+  if (e.code === 3) {
+    const m = /^0x([0-9a-f]+) (\d+) ?(.*)$/.exec(detail);
+    if (m) detail = `${Number.parseInt(m[1], 16) in CommandNames ? CommandNames[Number.parseInt(m[1], 16)] : '0x' + m[1]}: ${errorText(Number(m[2]), m[3])}`;
+  }
+  return `#${String(e.seq).padEnd(4)} ${formatUptime(e.uptime).padStart(10)}  ${e.clock ? formatClock(e.clock) : 'clock not set'}  ${(LogEventName[e.code] ?? 'event ' + e.code).padEnd(10)} ${detail}`;
+}
 
 export function formatStatus(s: any): string {
   const r = s.registers;

@@ -4,6 +4,8 @@ export var Command = {
   ECHO: 0x02,
   REBOOT: 0x03,
   CLOCK: 0x04,
+  /** the device log (protocol/log.ts): entries from a sequence number on */
+  LOG: 0x05,
   BATCH_START: 0x10,
   BATCH_END: 0x11,
   FRANK: 0x12,
@@ -35,6 +37,7 @@ export var CommandName: { [type: number]: string } = {
   0x02: 'echo',
   0x03: 'reboot',
   0x04: 'clock',
+  0x05: 'log',
   0x10: 'batch start',
   0x11: 'batch end',
   0x12: 'frank',

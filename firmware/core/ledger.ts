@@ -11,6 +11,7 @@
 // checkpoint can then drop the per-piece records and reclaim their pages.
 import { Journal, JournalEntry } from './journal.ts';
 import { Entry } from './entries.ts';
+import { LogEvent } from '../../protocol/log.ts';
 import { RecordTable } from './table.ts';
 import { hmac } from './hmac.ts';
 import { Board } from '../board.ts';
@@ -148,6 +149,8 @@ export class Ledger {
   rebootedByCommand = false;
   journal: Journal;
   formatted = false;
+  /** notes an event in the device log (firmware/core/psd.ts sets it; protocol/log.ts codes) */
+  note: (code: number, detail: string) => void = function () {};
 
   constructor(public board: Board, capacity: number) {
     this.flash = new RecordTable(capacity);
@@ -306,6 +309,7 @@ export class Ledger {
   /** The tamper input fired: keys erased, franking locked for good (firmware/ondemand/store.ts). */
   tamper(): void {
     var L = this;
+    if (!this.tampered) this.note(LogEvent.TAMPER, 'keys erased, franking locked');
     if (!this.tampered)
       withModule(this.board, STORE, function (m) {
         m.tamper(L);

@@ -11,6 +11,7 @@ import { startFront, fail, DeviceFront } from './device.ts';
 import { integer } from './args.ts';
 import { withModule, BOOT, ADMIN, SEAL, SESSION } from './modules.ts';
 import { Ledger, FrankCommit, MODE_SINGLE, MODE_DYNAMIC, MODE_BATCH } from './ledger.ts';
+import { LogEvent, LOG_ENTRIES, LOG_DETAIL_CHARS } from '../../protocol/log.ts';
 
 var FLUSH_CHECK_MS = 60000;
 var MODE_NAMES = ['', 'single', 'dynamic', 'batch'];
@@ -32,12 +33,18 @@ export interface Psd {
    * request that loaded a module (the answer built, the module still loaded): 0 where the
    * board cannot tell */
   memoryPeak: number;
+  /** why the device started, as STATUS and the log say it */
+  resetCause: string;
+  /** the device log (protocol/log.ts): [seq, uptime s, clock s, code, detail], oldest first */
+  logEntries: any[];
+  /** notes an event in the device log */
+  log(code: number, detail: string): void;
   batchInfo(): any;
 }
 
 /** The on-demand module that answers a command, or '' when it is resident or unknown. */
 function moduleFor(type: number): string {
-  if (type === Command.STATUS || type === Command.REBOOT || type === Command.CLOCK || type === Command.PROVISION || type === Command.FUNDS || type === Command.CONFIG || type === Command.STATS_FLUSH || type === Command.STATS_LIST) return ADMIN;
+  if (type === Command.STATUS || type === Command.LOG || type === Command.REBOOT || type === Command.CLOCK || type === Command.PROVISION || type === Command.FUNDS || type === Command.CONFIG || type === Command.STATS_FLUSH || type === Command.STATS_LIST) return ADMIN;
   if (type >= Command.STATS_EXTRACT && type <= Command.HOST_SEAL_END) return SEAL;
   if (type === Command.SESSION_OPEN || type === Command.SESSION) return SESSION;
   return '';
@@ -53,6 +60,13 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
     boardFlags: board.resetInfo(),
     session: null,
     memoryPeak: 0,
+    resetCause: '',
+    logEntries: [],
+    log: function (code, detail) {
+      var entries = psd.logEntries;
+      entries.push([(entries.length ? entries[entries.length - 1][0] : 0) + 1, Math.floor(board.uptime()), ledger.seconds(), code, String(detail).substr(0, LOG_DETAIL_CHARS)]);
+      if (entries.length > LOG_ENTRIES) entries.shift();
+    },
     dispatch: dispatch,
     registers: function () {
       return { ascending: ledger.ascending, descending: ledger.descending, pieces: ledger.pieces, controlTotal: ledger.ascending + ledger.descending };
@@ -62,6 +76,7 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
       return b ? { txn: b.txn, customer: b.customer, mode: MODE_NAMES[b.mode], category: b.category, weight: b.weight, postage: b.postage, pieces: b.pieces, startedAt: b.startedAt } : null;
     }
   };
+  ledger.note = psd.log;
   var layout = board.flash.problem ? board.flash.problem() : '';
   withModule(board, BOOT, function (m) {
     // a region the board does not have is never touched: the device answers, locked
@@ -70,6 +85,10 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
     // power-on known-answer tests of the crypto this image uses
     var selfTest = m.cryptoSelfTest(board);
     if (selfTest && !ledger.lock) ledger.lock = { code: ErrorCode.SELF_TEST, detail: selfTest };
+    psd.resetCause = (ledger.rebootedByCommand ? ['reboot command'] : ledger.formatted ? ['first boot'] : ['power-on or reset']).concat(psd.boardFlags).join(', ');
+    psd.log(LogEvent.BOOT, psd.resetCause);
+    psd.log(LogEvent.SELF_TEST, selfTest ? selfTest + ' failed' : 'passed');
+    if (ledger.lock) psd.log(LogEvent.LOCKED, ledger.lock.code + ' ' + ledger.lock.detail);
   });
   var tamper = board.tamper;
   if (tamper) {
@@ -140,7 +159,18 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
     });
   }
 
-  psd.front = startFront(board, build, dispatch, function (type) {
+  // a refusal is noted in the device log before it goes out
+  function answer(type: number, req: any): any {
+    try {
+      return dispatch(type, req);
+    } catch (e) {
+      var err: any = e;
+      psd.log(LogEvent.REFUSED, '0x' + type.toString(16) + ' ' + (err && typeof err.code === 'number' ? err.code + ' ' + err.detail : String(err && err.message)));
+      throw e;
+    }
+  }
+
+  psd.front = startFront(board, build, answer, function (type) {
     return type === Command.FRANK || type === Command.INDICIA || type === Command.BATCH_START || type === Command.BATCH_END || type === Command.ECHO || !!moduleFor(type);
   });
 

@@ -13,6 +13,9 @@ import { integer, hexBytes } from '../core/args.ts';
 import { Ledger, Config, randomBytes, FRANK_BYTES } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 
+/** log entries per answer */
+var LOG_PAGE = 6;
+
 /** A true/false setting of the request, or the current one when it is absent. */
 function flag(req: any, current: any, name: string): boolean {
   var v = req[name];
@@ -45,7 +48,7 @@ export function handle(psd: Psd, type: number, req: any): any {
         firmwareVersion: build.firmwareVersion,
         buildHash: build.buildHash,
         uptime: Math.floor(board.uptime() - psd.front.bootedAt),
-        resetCause: (ledger.rebootedByCommand ? ['reboot command'] : ledger.formatted ? ['first boot'] : ['power-on or reset']).concat(psd.boardFlags).join(', '),
+        resetCause: psd.resetCause,
         clock: ledger.seconds(),
         registers: psd.registers(),
         fundsCounter: ledger.fundsCounter,
@@ -105,6 +108,15 @@ export function handle(psd: Psd, type: number, req: any): any {
       var records: string[] = [];
       for (var i = from; i < tier.count && records.length < RECORDS_PER_FRAME; i++) records.push(toHex(tier.encode(i, 1)));
       return { tier: req.tier === 'ram' ? 'ram' : 'flash', total: tier.count, from: from, records: records };
+    case Command.LOG:
+      // the entries from `from` on, a few at a time (an answer fits a frame)
+      var after = integer(req.from === undefined ? 0 : req.from, 'from', 0, MAX_U32);
+      var list: any[] = [];
+      var all = psd.logEntries;
+      for (var e = 0; e < all.length && list.length < LOG_PAGE; e++)
+        if (all[e][0] >= after) list.push({ seq: all[e][0], uptime: all[e][1], clock: all[e][2], code: all[e][3], detail: all[e][4] });
+      var last = all.length ? all[all.length - 1][0] : 0;
+      return { entries: list, next: list.length ? list[list.length - 1].seq + 1 : Math.max(after, last + 1), last: last };
     case Command.CONFIG:
       var c = ledger.config;
       configure(ledger, {

@@ -8,6 +8,7 @@ import { Ledger, encodeFrank, CHUNK_RECORDS } from '../core/ledger.ts';
 import { RecordTable, WORDS } from '../core/table.ts';
 import { u32, toHex } from '../../protocol/bytes.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
+import { LogEvent } from '../../protocol/log.ts';
 
 /** The open (customer, category) of a table with the most records (at least two), or null. */
 function mostFragmented(t: RecordTable): { customer: number; category: number } | null {
@@ -60,6 +61,7 @@ function snapshot(L: Ledger): any {
 
 /** Writes the whole live state anew so the pages behind it can be reclaimed. */
 export function checkpoint(L: Ledger): void {
+  L.note(LogEvent.CHECKPOINT, L.flash.count + ' records, ' + L.journal.freeBytes() + ' B free before');
   if (L.ram.count) L.flush();
   L.journal.append(CKPT_BEGIN, '');
   L.journal.append(Entry.STATE, JSON.stringify(snapshot(L)));
@@ -83,6 +85,7 @@ export function foldOne(L: Ledger): boolean {
   var f = mostFragmented(L.flash);
   if (!f || L.flash.fold(f.customer, f.category, true) < 0 || !L.journal.fits([5])) return false;
   L.commit(Entry.FOLD, u32(f.customer) + String.fromCharCode(f.category));
+  L.note(LogEvent.FOLD, 'customer ' + f.customer + ' category ' + f.category);
   return true;
 }
 

@@ -40,6 +40,7 @@ export const FIELDS: { [type: number]: { [name: string]: Spec } } = {
   [Command.FRANK]: { id: int(1, MAX_U32), count: int(1, 1000), customer: int(1, MAX_U32), category: int(0, MAX_CATEGORIES - 1), weight: int(1, MAX_WEIGHT_G), postage: int(1, MAX_U32) },
   [Command.STATS_FLUSH]: {},
   [Command.STATS_LIST]: { tier: { kind: 'enum', values: ['ram', 'flash'] }, from: int(0, MAX_U32) },
+  [Command.LOG]: { from: int(0, MAX_U32) },
   [Command.CONFIG]: {
     flushPeriodS: int(60, 2592000),
     flushEveryPieces: int(1, 65535),
@@ -67,7 +68,7 @@ export const COMMAND_TYPES = Object.values(Command);
 export const SESSION_ONLY = new Set<number>([Command.REKEY]);
 
 /** Commands whose success never changes the device's state. */
-export const PURE = new Set<number>([Command.STATUS, Command.ECHO, Command.STATS_LIST, Command.BLOCK_READ, Command.INDICIA]);
+export const PURE = new Set<number>([Command.STATUS, Command.LOG, Command.ECHO, Command.STATS_LIST, Command.BLOCK_READ, Command.INDICIA]);
 
 /** Parts of the state (see device-target.ts stateOf) a successful command may change. */
 export type Part = 'identity' | 'registers' | 'funds' | 'storage' | 'records' | 'batch' | 'block' | 'config' | 'lock' | 'clock' | 'resetCause';
@@ -75,6 +76,7 @@ export const MAY_CHANGE: { [type: number]: Part[] } = {
   [Command.STATUS]: [],
   [Command.ECHO]: [],
   [Command.STATS_LIST]: [],
+  [Command.LOG]: [],
   [Command.BLOCK_READ]: [],
   [Command.INDICIA]: [],
   [Command.SESSION_OPEN]: [],
@@ -356,6 +358,7 @@ export function mustRefuse(type: number, r: any, f: Facts): string | null {
       return null;
     }
     case Command.STATS_LIST:
+    case Command.LOG:
       return r.from === undefined ? null : need('from');
     case Command.STATS_EXTRACT:
       return f.provisioned ? null : 'not provisioned';
