@@ -49,6 +49,8 @@ describe('profile check (Espruino 2v29)', () => {
     ['spread call', 'f(...x);', 'syntax/spread'],
     ['rest parameter', 'function f(...a) { return a; }', 'syntax/rest'],
     ['label', 'outer: for (var i = 0; i < 3; i++) { for (;;) { continue outer; } }', 'label'],
+    ['function used before its declaration', 'function f() { var o = { g: h }; function h() {} return o; }', 'hoisting'],
+    ['function called before its declaration at the top level', 'later(); function later() {}', 'hoisting'],
     ['arrow', 'var f = function () { return [1].map(x => x * 2); };', 'syntax/arrow'],
     ['destructuring', 'var { a } = o;', 'syntax/destructuring'],
     ['array destructuring', 'var [a] = x;', 'syntax/destructuring'],

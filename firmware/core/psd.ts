@@ -67,7 +67,8 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
       entries.push([(entries.length ? entries[entries.length - 1][0] : 0) + 1, Math.floor(board.uptime()), ledger.seconds(), code, String(detail).substr(0, LOG_DETAIL_CHARS)]);
       if (entries.length > LOG_ENTRIES) entries.shift();
     },
-    dispatch: dispatch,
+    // set below, once the function exists: Espruino does not hoist function declarations
+    dispatch: null as any,
     registers: function () {
       return { ascending: ledger.ascending, descending: ledger.descending, pieces: ledger.pieces, controlTotal: ledger.ascending + ledger.descending };
     },
@@ -158,6 +159,8 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
       return answer;
     });
   }
+
+  psd.dispatch = dispatch;
 
   // a refusal is noted in the device log before it goes out
   function answer(type: number, req: any): any {

@@ -387,6 +387,56 @@ function parse(code: string, ecmaVersion: acorn.ecmaVersion, sourceType: 'script
 }
 
 /** Check a (minified or not) firmware image against the Espruino 2v29 profile. */
+/**
+ * `hoisting`: a function declaration used before it, in the same function (or at the top
+ * level). Espruino 2v29 does not hoist function declarations (measured: `function f(){ return
+ * h(); function h(){} }` throws ReferenceError "h" is not defined; `typeof h` before it is
+ * "undefined", at the top level too), where V8, and so the virtual board, does. A use inside a
+ * nested function is not flagged: it runs when that function is called, usually later.
+ */
+function checkHoisting(ast: Node, rep: Reporter): void {
+  const bodies: Node[] = [ast];
+  walk.full(ast, (n: Node) => {
+    if ((n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression') && n.body) bodies.push(n.body);
+  });
+  for (const body of bodies) {
+    const declared = new Map<string, number>();
+    const collect = (n: Node) => {
+      if (!n || typeof n.type !== 'string') return;
+      if (n.type === 'FunctionDeclaration') {
+        declared.set(n.id.name, n.start);
+        return;
+      }
+      if (n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression') return;
+      for (const k of Object.keys(n)) {
+        const v = (n as any)[k];
+        if (Array.isArray(v)) v.forEach((c) => c && typeof c.type === 'string' && collect(c));
+        else if (v && typeof v.type === 'string' && k !== 'type') collect(v);
+      }
+    };
+    for (const st of body.body ?? []) collect(st);
+    if (!declared.size) continue;
+    const uses = (n: Node, parent: Node | null) => {
+      if (!n || typeof n.type !== 'string') return;
+      if (n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression') return;
+      if (n.type === 'Identifier') {
+        const at = declared.get(n.name);
+        const isProperty = parent && ((parent.type === 'MemberExpression' && parent.property === n && !parent.computed) || (parent.type === 'Property' && parent.key === n && !parent.computed && !parent.shorthand));
+        if (at !== undefined && n.start < at && !isProperty)
+          rep.add('hoisting', `"${n.name}" is used before its function declaration: Espruino 2v29 does not hoist function declarations (it is undefined there); declare it first`, n.loc?.start);
+        return;
+      }
+      for (const k of Object.keys(n)) {
+        if (k === 'type' || k === 'loc') continue;
+        const v = (n as any)[k];
+        if (Array.isArray(v)) v.forEach((c) => c && typeof c.type === 'string' && uses(c, n));
+        else if (v && typeof v.type === 'string') uses(v, n);
+      }
+    };
+    for (const st of body.body ?? []) uses(st, null);
+  }
+}
+
 export function checkImage(code: string, opts: CheckOptions = {}): CheckResult {
   const rep = new Reporter(code.split(/\r\n|\r|\n/));
   let ast: Node | null = null;
@@ -409,6 +459,7 @@ export function checkImage(code: string, opts: CheckOptions = {}): CheckResult {
     }
   }
   if (ast) checkSemantics(ast, rep, opts);
+  if (ast) checkHoisting(ast, rep);
   rep.errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   return { ok: rep.errors.length === 0, errors: rep.errors };
 }
