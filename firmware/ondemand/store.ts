@@ -26,7 +26,7 @@ function mostFragmented(t: RecordTable): { customer: number; category: number } 
   return best;
 }
 
-function snapshot(L: Ledger): any {
+export function snapshot(L: Ledger): any {
   var c = L.config;
   return {
     ar: L.ascending,
