@@ -216,7 +216,6 @@ program
         ['console log', `${virtual.consoleLog} (psd sim --board ${o.board} --console shows it)`]
       ];
     }
-    print(cmd, info, () => keyValues([...rows, ['try', `psd --port ${sim.ptyPath ?? sim.tcpUrl} status`]]));
     let stopping = false;
     const stop = async () => {
       if (stopping) return;
@@ -227,9 +226,11 @@ program
         process.exit(0);
       }
     };
+    // before the lines that say the board is up: whoever reads them may stop it at once
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     process.on('SIGHUP', stop);
+    print(cmd, info, () => keyValues([...rows, ['try', `psd --port ${sim.ptyPath ?? sim.tcpUrl} status`]]));
   });
 
 /** `psd sim --console`: the console file of the board --board/--flash-file or --real/--dir name. */
