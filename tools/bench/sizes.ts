@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBoards, type BoardDef } from '../../board-defs/index.ts';
-import { DIST } from '../build.ts';
+import { DIST, storageBytes } from '../build.ts';
+import { readImage } from '../flash/image.ts';
 import { VirtualBoard } from '../vboard/board.ts';
 import { FrameDecoder, encodeFrame, RESPONSE_FLAG } from '../../protocol/frame.ts';
 import { Command } from '../../protocol/commands.ts';
@@ -44,14 +45,19 @@ export const sizes: Bench = {
         const file = join(DIST, b.id + '.js');
         const region = b.flash.dataPages * b.flash.pageBytes;
         if (!existsSync(file)) {
-          rows.push([b.id, 'not built', fmt(b.image.budgetBytes), '', fmt(region), '']);
+          rows.push([b.id, 'not built', '', '', fmt(b.image.budgetBytes), '', fmt(region), '']);
           continue;
         }
-        const bytes = statSync(file).size;
+        const files = readImage(file).files;
+        const resident = files.filter((f) => f.name === '.bootcde' || f.name === 'psd.core').reduce((n, f) => n + Buffer.byteLength(f.code, 'latin1'), 0);
+        const onDemand = files.reduce((n, f) => n + Buffer.byteLength(f.code, 'latin1'), 0) - resident;
+        const bytes = storageBytes(files.map((f) => f.code));
         const used = (100 * bytes) / b.image.budgetBytes;
         const st = await reportedStorage(b, file, dir);
         rows.push([
           b.id,
+          fmt(resident),
+          fmt(onDemand),
           fmt(bytes),
           fmt(b.image.budgetBytes),
           fmt(used, 1) + '%' + (used > 100 ? ' OVER' : ''),
@@ -63,7 +69,8 @@ export const sizes: Bench = {
       rmSync(dir, { recursive: true, force: true });
     }
     return (
-      table(['board', 'image B', 'budget B', 'used', 'stats flash B (pages x bytes)', 'free B (STATUS)'], rows) +
+      table(['board', 'resident B', 'on demand B', 'in Storage B', 'budget B', 'used', 'stats flash B (pages x bytes)', 'free B (STATUS)'], rows) +
+      '\n"resident": boot code and psd.core; "on demand": the modules loaded for a request (firmware/core/modules.ts); "in Storage": all files with Storage\'s 32-byte headers.' +
       '\n"free B" is what the PSD reports after a fresh boot of that image on the virtual board.'
     );
   }
