@@ -1,7 +1,7 @@
 // `pss`: the data center CLI. Core commands (serve, devices, register, revoke) live in
 // server/commands/serve.ts and devices.ts; engineers' commands come from
 // server/commands/index.ts. Errors print `pss: CODE: message` and exit 1.
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { PssError } from './errors.ts';
 import { DEFAULT_DATA_DIR } from './datacenter.ts';
 import { kmsKeyLookup } from './kms-lookup.ts';
@@ -21,13 +21,31 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Argument errors throw instead of exiting, in every subcommand too, so that main reports them. */
+function throwOnErrors(c: Command): void {
+  c.exitOverride();
+  for (const sub of c.commands) throwOnErrors(sub);
+}
+
 export async function main(argv: string[]): Promise<void> {
+  // --json anywhere: errors are JSON on stdout as well (as psd does), argument errors too
+  const wantsJson = argv.includes('--json');
+  const program = buildProgram();
+  throwOnErrors(program);
   try {
-    await buildProgram().parseAsync(argv);
+    await program.parseAsync(argv);
   } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version end here too, with their own exit code; commander printed the message
+      if (e.exitCode === 0) return;
+      if (wantsJson) console.log(JSON.stringify({ error: { code: 'BAD_ARGUMENT', message: e.message.replace(/^error: /, '') } }));
+      process.exitCode = e.exitCode || 1;
+      return;
+    }
     const err = e as Error;
     if (err instanceof PssError) console.error(`pss: ${err.code}: ${err.message}`);
     else console.error(`pss: ${err.message ?? err}`);
+    if (wantsJson) console.log(JSON.stringify({ error: { code: err instanceof PssError ? err.code : 'INTERNAL', message: err.message ?? String(err) } }));
     process.exitCode = 1;
   }
 }

@@ -135,6 +135,9 @@ describe('test:hil (tools/hil.ts): board check, hardware map, frames of a failin
     expect(frames).to.match(/^frames on tcp:\/\/127\.0\.0\.1:\d+ around the failure/);
     expect(frames, frames).to.match(/-> funds seq \d+ \{"counter":1,"amount":100000,"mac":"0{64}"\}/);
     expect(frames, frames).to.match(/<- ERROR seq \d+ \{"code":22/);
+    // and the device's own log (its last 16 events), read after the suite
+    expect(frames, frames).to.match(/the device log after the suite \(psd log\):\n#\d+ \d+s [A-Z-]+ /);
+    expect(frames, frames).to.match(/\n#\d+ \d+s REFUSED 0x[0-9a-f]+ \d+/);
     // a virtual board's console file (what `psd ports` lists for the port) rides along
     expect(funds['system-err']).to.include(`the board's console (${c.consoleLog}), last 60 lines:\n`);
     expect(funds['system-err']).to.match(/\[sim\] power-up of pico/);

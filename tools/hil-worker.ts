@@ -29,6 +29,8 @@ export interface HilResults {
   /** what the device said it is (STATUS), when it answered */
   reported?: { board: string; hardware?: string; interpreter?: string; firmwareVersion?: string; buildHash?: string; device?: number };
   cases: HilCase[];
+  /** the device log (psd log) read after the suite, when a case failed; its error otherwise */
+  deviceLog?: { seq: number; uptime: number; clock: number; code: number; detail: string }[] | string;
 }
 
 /** frames before a failing case's own that its report carries too */
@@ -98,7 +100,27 @@ const starts = new Map<unknown, number>();
 const title = (t: Mocha.Runnable) => t.fullTitle().replace(/^conformance: a PSD through its data port \([^)]*\) /, '');
 const classname = (t: Mocha.Runnable) => (t.parent && t.parent.title && !t.parent.root ? t.parent.title.replace(/^conformance: a PSD through its data port \([^)]*\)$/, 'conformance') : 'conformance');
 let hookStart = 0;
-const runner = mocha.run((failures) => {
+/** The device's own log (LOG, protocol/log.ts), for a report with a failing case. */
+async function readDeviceLog(): Promise<HilResults['deviceLog']> {
+  let c: PsdClient | null = null;
+  try {
+    c = new PsdClient(await openLink(port), { timeoutMs: 5000, retries: 2 });
+    const all: any[] = [];
+    for (let from = 0; ; ) {
+      const page = await c.request(Command.LOG, { from });
+      if (!page.entries.length) return all;
+      all.push(...page.entries);
+      from = page.next;
+    }
+  } catch (e) {
+    return `the device log could not be read: ${(e as Error).message}`;
+  } finally {
+    await c?.close();
+  }
+}
+
+const runner = mocha.run(async (failures) => {
+  if (failures) results.deviceLog = await readDeviceLog();
   save();
   process.exitCode = failures ? 1 : 0;
 });

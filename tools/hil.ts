@@ -19,6 +19,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { LogEventName } from '../protocol/log.ts';
 import { spawn } from 'node:child_process';
 import { Command } from 'commander';
 import yaml from 'js-yaml';
@@ -93,6 +94,13 @@ export interface DeviceRun {
   console?: { file: string; tail: string };
 }
 
+/** The device log (psd log) a failing device's report carries, after the suite ended. */
+function deviceLogLines(log: HilResults['deviceLog']): string {
+  if (log === undefined) return '';
+  if (typeof log === 'string') return `\n\n${log}`;
+  return `\n\nthe device log after the suite (psd log):\n` + log.map((e) => `#${e.seq} ${e.uptime}s ${LogEventName[e.code] ?? 'event ' + e.code} ${e.detail}`).join('\n');
+}
+
 /** Lines of a board's console file a failing device's report carries. */
 export const CONSOLE_LINES = 60;
 
@@ -122,7 +130,7 @@ export function junitXml(runs: DeviceRun[], title: string): string {
       if (c.status === 'skip') out.push('      <skipped/>');
       if (c.status === 'fail') {
         out.push(`      <failure message="${xml(c.message ?? 'failed')}" type="AssertionError">${xml(c.details ?? c.message ?? '')}</failure>`);
-        out.push(`      <system-out>${xml(`frames on ${r.port} around the failure (-> to the device, <- from it):\n${frameLines(c)}`)}</system-out>`);
+        out.push(`      <system-out>${xml(`frames on ${r.port} around the failure (-> to the device, <- from it):\n${frameLines(c)}${deviceLogLines(r.results.deviceLog)}`)}</system-out>`);
         if (r.console) out.push(`      <system-err>${xml(`the board's console (${r.console.file}), last ${CONSOLE_LINES} lines:\n${r.console.tail}`)}</system-err>`);
       }
       out.push('    </testcase>');

@@ -7,7 +7,7 @@ import { openDataCenter } from '../datacenter.ts';
 import { parseDay, DAY_SECONDS, isoTime } from '../report.ts';
 import { PssError } from '../errors.ts';
 import type { LedgerEntry } from '../kms.ts';
-import { dataDir, json, positiveInt } from './common.ts';
+import { dataDir, json, positiveInt, deviceNumber } from './common.ts';
 
 const MAX_U48 = 2 ** 48 - 1;
 
@@ -49,12 +49,12 @@ export function accountCommand(): Command {
   account
     .command('assign')
     .description('the account that pays this device’s funds resets from now on')
-    .argument('<device>', 'device number')
+    .argument('<device>', 'device (PSD-4711 or 4711)')
     .requiredOption('--account <n>', 'account number')
     .option('--json', 'machine-readable output')
     .action((device: string, o, cmd: Command) =>
       withDc(cmd, (dc) => {
-        const row = dc.kms.assignAccount(positiveInt(device, 'device', 1, 4294967295), positiveInt(o.account, '--account', 1, MAX_U48));
+        const row = dc.kms.assignAccount(deviceNumber(device), positiveInt(o.account, '--account', 1, MAX_U48));
         console.log(json(cmd) ? JSON.stringify({ device: row.device, account: row.account }) : `device ${row.device} is paid from account ${row.account}`);
       })
     );
@@ -105,11 +105,11 @@ export function ledgerCommand(): Command {
 export function withdrawCommand(): Command {
   return new Command('withdraw')
     .description("withdraw a device from service: revoked, its unused descending register (as its last authenticated block shows) credited back to its account")
-    .argument('<device>', 'device number')
+    .argument('<device>', 'device (PSD-4711 or 4711)')
     .option('--json', 'machine-readable output')
     .action((device: string, _o, cmd: Command) =>
       withDc(cmd, (dc) => {
-        const r = dc.kms.withdraw(positiveInt(device, 'device', 1, 4294967295));
+        const r = dc.kms.withdraw(deviceNumber(device));
         console.log(json(cmd) ? JSON.stringify(r) : `device ${r.device} withdrawn: ${r.account === null ? 'no account to credit' : `${money(r.credited)} credited to account ${r.account}`}${r.seq === null ? ' (no block uploaded)' : ` (descending register at block ${r.seq})`}`);
       })
     );

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { table } from '../../host-bridge/output.ts';
 import { openDataCenter } from '../datacenter.ts';
 import { sealName, sealNumber, type DeviceRow } from '../kms.ts';
-import { dataDir, json, positiveInt } from './common.ts';
+import { dataDir, json, positiveInt, deviceNumber } from './common.ts';
 
 interface DeviceListing {
   device: number;
@@ -88,12 +88,12 @@ export function registerCommand(): Command {
 export function revokeCommand(): Command {
   return new Command('revoke')
     .description('revoke a device: its uploads, sessions and funds resets are refused from now on')
-    .argument('<device>', 'device number')
+    .argument('<device>', 'device (PSD-4711 or 4711)')
     .option('--json', 'machine-readable output')
     .action(async (device: string, _o, cmd: Command) => {
       const dc = await openDataCenter(dataDir(cmd));
       try {
-        const row = dc.kms.revoke(positiveInt(device, 'device', 1, 4294967295));
+        const row = dc.kms.revoke(deviceNumber(device));
         if (json(cmd)) console.log(JSON.stringify({ device: row.device, status: row.status, revokedAt: iso(row.revoked_at) }));
         else console.log(`device ${row.device} revoked at ${iso(row.revoked_at)}`);
       } finally {
