@@ -30,8 +30,8 @@ export interface Psd {
   dispatch(type: number, req: any): any;
   registers(): { ascending: number; descending: number; pieces: number; controlTotal: number };
   /** the most interpreter variables in use seen since boot, sampled at the end of every
-   * request that loaded a module (the answer built, the module still loaded): 0 where the
-   * board cannot tell */
+   * sealing, block-read and session request and of STATUS (the answer built, the module
+   * still loaded): 0 where the board cannot tell */
   memoryPeak: number;
   /** why the device started, as STATUS and the log say it */
   resetCause: string;
@@ -154,7 +154,9 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
     if (name === SESSION && !HAS_AES) fail(ErrorCode.NO_SESSION, 'no AES on this board: upload plain sealed blocks');
     return withModule(board, name, function (m) {
       var answer = m.handle(psd, type, req);
-      var mem = board.memory();
+      // the heavy requests (sealing, reading a block, the session), not the admin ones: a
+      // reading costs a garbage collection on a board and a heap walk on the virtual board
+      var mem = name === ADMIN ? null : board.memory();
       if (mem && mem.used > psd.memoryPeak) psd.memoryPeak = mem.used;
       return answer;
     });

@@ -1,7 +1,8 @@
 // Bugs planted on purpose, to show that each fuzz target's checks catch each kind of failure
 // (test/fuzz.test.ts runs them). The device's bugs are a prelude put before the real built
 // image: it wraps the data port (USB on the Pico) and misbehaves whenever an ECHO frame
-// arrives (or, for `state`, after an ECHO was answered), which the fuzzer sends often and the
+// arrives (or, for `state`, after the device answered an ECHO, with its answer or a refusal),
+// which the fuzzer sends often and the
 // scenario setup and STATUS probes never do.
 import { readFileSync } from 'node:fs';
 import { crc32 as zlibCrc32 } from 'node:zlib';
@@ -20,7 +21,7 @@ const ON_ECHO: { [kind in Failure]: string } = {
 /** The ES5 prelude for one kind of bug (the Pico's data port is USB). */
 function prelude(kind: Failure): string {
   return `(function () {
-  var on = USB.on, write = USB.write, mute = false, deaf = false, handler;
+  var on = USB.on, write = USB.write, mute = false, deaf = false, echoSeen = false, handler;
   var ECHO = '\\xa5\\x5a\\x01\\x02';
   // a valid CONFIG frame {"flushEveryPieces":7}
   var payload = '{"flushEveryPieces":7}';
@@ -31,7 +32,7 @@ function prelude(kind: Failure): string {
   function inject() { mute = true; handler(config); mute = false; }
   USB.write = function (b) {
     if (mute) return;
-    if (${kind === 'state'} && typeof b === 'string' && b.charCodeAt(3) === 0x82) setTimeout(inject, 0);
+    if (${kind === 'state'} && echoSeen) { echoSeen = false; setTimeout(inject, 0); }
     return write.apply(USB, arguments);
   };
   USB.on = function (ev, fn) {
@@ -39,7 +40,7 @@ function prelude(kind: Failure): string {
     handler = fn;
     return on.call(USB, 'data', function (d) {
       if (deaf) return;
-      if (d.indexOf(ECHO) >= 0) { ${ON_ECHO[kind]} }
+      if (d.indexOf(ECHO) >= 0) { echoSeen = true; ${ON_ECHO[kind]} }
       fn(d);
     });
   };
