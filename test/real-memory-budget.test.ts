@@ -3,7 +3,7 @@
 // linux-pico.js and linux-puckjs.js) on the 5,100-variable build (a Pico) and the
 // 2,630-variable build (a Puck.js). After boot: process.memory() with the PSD idle (no
 // on-demand module loaded), read by tools/real/memory.ts. Peak: the PSD's own peak since
-// boot (STATUS memory.peak, sampled at the end of every request that loaded a module) after a
+// boot (STATUS memory.peak, sampled after every sealing, block-read and session request) after a
 // working day that fills the record table and extracts, reads and confirms it whole.
 //
 // Budgets: at most 40 % of the variables after boot, at most 75 % at the peak. A board listed
