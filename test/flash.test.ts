@@ -13,7 +13,7 @@ import { ErrorCode } from '../protocol/errors.ts';
 import { startStandin, type Standin } from '../tools/flash/standin-repl.ts';
 import { readImage, ImageError } from '../tools/flash/image.ts';
 import { modulesFile } from '../tools/build.ts';
-import { imageFiles, imageHash } from '../tools/flash/image.ts';
+import { imageFiles, imageHash, storageBytes } from '../tools/flash/image.ts';
 import { runCli, hasSocat, ptyPair, imagePath, imageBuildHash } from './helpers/target.ts';
 
 // the Espruino WiFi: its image fits its Storage (a single 64 KB sector; the statistics are in
@@ -233,7 +233,7 @@ describe('psd flash: an image bigger than the board\'s Storage', () => {
     if (!hasSocat()) this.skip();
     this.timeout(60000);
     const picoBoard = getBoard('pico');
-    const need = readImage(imageFile('pico')).files.reduce((n, f) => n + 32 + ((Buffer.byteLength(f.code, 'latin1') + 3) & ~3), 0);
+    const need = storageBytes(readImage(imageFile('pico')).files.map((f) => f.code));
     if (need <= picoBoard.storageBytes!) this.skip();
     const dir = mkdtempSync(join(tmpdir(), 'psd-flash-test-'));
     const s = await startStandin({ board: picoBoard, dir });

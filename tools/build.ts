@@ -12,7 +12,7 @@ import { minify } from 'terser';
 import { firmwareConfig, terserOptions, CORE_CHUNK } from '../rollup.config.js';
 import { loadBoards, getBoard, type BoardDef } from '../board-defs/index.ts';
 import { checkImage } from './profile/check.ts';
-import { imageHash } from './flash/image.ts';
+import { imageHash, modulesFile, storageBytes } from './flash/image.ts';
 
 const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const HASH_PLACEHOLDER = '@@BUILD_HASH@@';
@@ -75,21 +75,8 @@ export function maxRecords(board: BoardDef): number {
   return Math.min(480, byVariables, byFlash);
 }
 
-/** Where a built image's Storage files besides the boot code are kept: beside it. */
-export function modulesFile(bootFile: string): string {
-  return bootFile.replace(/\.js$/, '') + '.modules.json';
-}
-
-/** Bytes Espruino's Storage spends per file besides its content (JsfFileHeader: size and a
- * 28-character name, 32 bytes; contents padded to 4 bytes: src/jsflash.h). */
-export const STORAGE_FILE_HEADER_BYTES = 32;
-
-/** Bytes an image takes in Storage, headers and padding included. */
-export function storageBytes(files: string[]): number {
-  let n = 0;
-  for (const f of files) n += STORAGE_FILE_HEADER_BYTES + Math.ceil(Buffer.byteLength(f, 'latin1') / 4) * 4;
-  return n;
-}
+// where an image's modules are kept and what its files take in Storage: tools/flash/image.ts
+export { modulesFile, storageBytes, STORAGE_FILE_HEADER_BYTES } from './flash/image.ts';
 
 /** Bundles, minifies, hashes, checks and writes one board's image: the boot code as
  * <out>/<name>.js and its Storage modules as <out>/<name>.modules.json. */

@@ -20,7 +20,7 @@ import { Command } from '../../protocol/commands.ts';
 import { PsdError } from '../../host-bridge/errors.ts';
 import { openLink } from '../../host-bridge/link.ts';
 import { PsdClient } from '../../host-bridge/client.ts';
-import { readImage, ImageError, BOOT_FILE, type FirmwareImage } from './image.ts';
+import { readImage, ImageError, storageBytes, type FirmwareImage } from './image.ts';
 import { openEspruinoSession, type EspruinoSession, type UploadProgress } from './espruino-tools.ts';
 
 export const DIST_FIRMWARE = resolve(import.meta.dirname, '../../dist/firmware');
@@ -216,7 +216,7 @@ export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
     const seen = await session.evaluate<{ dataUsed: boolean; files: string[]; storageBytes: number }>(inspectExpr(board), 10);
     if (!seen) throw fail(ErrorCode.NO_ANSWER, `the REPL on ${o.port} did not answer the flash check`, 'try again; if it persists, run with --verbose');
     // every check before anything is changed: the image's files must fit the board's Storage
-    const storageNeed = image.files.reduce((n, f) => n + 32 + ((Buffer.byteLength(f.code, 'latin1') + 3) & ~3), 0);
+    const storageNeed = storageBytes(image.files.map((f) => f.code));
     if (seen.storageBytes && storageNeed > seen.storageBytes)
       throw fail(
         ErrorCode.BAD_ARGUMENT,
@@ -235,17 +235,14 @@ export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
     await session.send('reset();', 500);
     const erased = await session.evaluate<{ files: number; free: number }>(eraseExpr(board), 30);
     if (!erased || erased.files !== 0) throw fail(ErrorCode.INTERNAL, `erasing Storage on ${o.port} failed (answer: ${JSON.stringify(erased)})`, 'run with --verbose to see the REPL');
-    // a Storage file takes a 32-byte header and whole 4-byte words (Espruino's jsflash.h)
-    const need = image.files.reduce((n, f) => n + 32 + ((Buffer.byteLength(f.code, 'latin1') + 3) & ~3), 0);
-    if (erased.free < need)
-      throw fail(ErrorCode.BAD_ARGUMENT, `the board's Storage has ${erased.free} bytes free after erasing; the image needs ${need}: Storage is erased, the image not stored`, 'shrink the image (see the size table of npm run build)');
+    if (erased.free < storageNeed)
+      throw fail(ErrorCode.BAD_ARGUMENT, `the board's Storage has ${erased.free} bytes free after erasing; the image needs ${storageNeed}: Storage is erased, the image not stored`, 'shrink the image (see the size table of npm run build)');
 
     // every file the same way, through the REPL a chunk at a time (EspruinoTools' own upload
     // resolves the boot code's require("psd.core") as a module to fetch, and stalls)
     step(`writing ${image.bytes} bytes to Storage: ${image.files.map((f) => f.name).join(', ')}`);
     const t0 = Date.now();
     let sentBytes = 0;
-    const replErrors: string[] = [];
     for (const f of image.files)
       await writeStorageFile(session, f.name, Buffer.from(f.code, 'latin1'), (n) => {
         sentBytes += n;
@@ -268,9 +265,9 @@ export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
       throw fail(
         ErrorCode.CRC,
         `the board stored ${bad.join('; ')}` +
-          (replErrors.length ? `; its REPL said: ${replErrors[0]}${replErrors.length > 1 ? ` (and ${replErrors.length - 1} more errors)` : ''}` : ': upload corrupted') +
+          ': upload corrupted' +
           '; the image\'s files erased',
-        replErrors.length ? 'the board refused the upload (--verbose shows the REPL traffic)' : 'check the cable and run psd flash again (--verbose shows the REPL traffic)'
+        'check the cable and run psd flash again (--verbose shows the REPL traffic)'
       );
     }
     const got = stored[0]!;

@@ -50,11 +50,27 @@ export function findBuildHash(files: Map<string, string>): string | null {
   return null;
 }
 
+/** Where a built image's Storage files besides the boot code are kept: beside it. */
+export function modulesFile(bootFile: string): string {
+  return bootFile.replace(/\.js$/, '') + '.modules.json';
+}
+
+/** Bytes Espruino's Storage spends per file besides its content (JsfFileHeader: size and a
+ * 28-character name, 32 bytes; contents padded to 4 bytes: src/jsflash.h). */
+export const STORAGE_FILE_HEADER_BYTES = 32;
+
+/** Bytes an image's files take in Storage, headers and padding included. */
+export function storageBytes(files: string[]): number {
+  let n = 0;
+  for (const f of files) n += STORAGE_FILE_HEADER_BYTES + Math.ceil(Buffer.byteLength(f, 'latin1') / 4) * 4;
+  return n;
+}
+
 /** The image's files by name ('boot' for the boot code): the boot code file and the
  * <name>.modules.json beside it. */
 export function imageFiles(file: string): Map<string, string> {
   const files = new Map<string, string>([['boot', readFileSync(file, 'latin1')]]);
-  const sidecar = file.replace(/\.js$/, '') + '.modules.json';
+  const sidecar = modulesFile(file);
   if (existsSync(sidecar)) for (const [n, c] of Object.entries(JSON.parse(readFileSync(sidecar, 'utf8')) as Record<string, string>)) files.set(n, c);
   return files;
 }

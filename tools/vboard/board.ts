@@ -15,6 +15,7 @@ import { FlashError, FlashSim, PowerCutError, type FlashStats, type PowerCut } f
 import { StorageError, StorageSim } from './storage.ts';
 import { stripScript } from './strip.ts';
 import { transformImage } from './transform.ts';
+import { modulesFile } from '../flash/image.ts';
 import { MemoryModel, varLayout } from './memory.ts';
 
 export type { FlashStats, PowerCut } from './flash.ts';
@@ -201,7 +202,7 @@ export class VirtualBoard extends EventEmitter {
     this.imageName = opts.imagePath || `${opts.board.id}-image.js`;
     this.flash = new FlashSim(opts.board.flash, opts.flashFile);
     this.storage = new StorageSim(opts.storageFile || `${opts.flashFile}.storage.json`, opts.storageBytes ?? (opts.board as { storageBytes?: number }).storageBytes ?? 32768);
-    const sidecar = opts.imagePath ? opts.imagePath.replace(/\.js$/, '') + '.modules.json' : '';
+    const sidecar = opts.imagePath ? modulesFile(opts.imagePath) : '';
     this.modules = opts.modules ?? (sidecar && existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as Record<string, string>) : {});
 
     if (opts.powerCut) this.flash.armPowerCut(opts.powerCut);
