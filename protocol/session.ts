@@ -18,7 +18,7 @@
 // If the host changes a nonce or a public key, the keys no longer match and the first message fails.
 // Each direction has its own key and its own direction byte in the AAD, so a message
 // reflected back to its sender does not open.
-import { hmac } from '../firmware/core/hmac.ts';
+import { hmac } from './hmac.ts';
 import { u32, readU32 } from './bytes.ts';
 import { aeadSeal, aeadOpen, AeadPrims, AEAD_KEY_BYTES } from './aead.ts';
 

@@ -1,6 +1,6 @@
 // Checking an indicium at the data center: its layout (protocol/indicium.ts) and its MAC,
 // HMAC-SHA256 under the device's key truncated to 8 bytes, computed with node:crypto (an
-// implementation independent of the firmware's firmware/core/hmac.ts).
+// implementation independent of the firmware's protocol/hmac.ts).
 import crypto from 'node:crypto';
 import { parseIndicium, INDICIUM_BYTES, INDICIUM_BODY_BYTES, INDICIUM_MAC_BYTES, INDICIUM_VERSION, type IndiciumFields } from '../protocol/indicium.ts';
 

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import nodeCrypto from 'node:crypto';
 import { aeadSeal, aeadOpen, type AeadPrims } from '../protocol/aead.ts';
 import { fromHex, toHex } from '../protocol/bytes.ts';
-import { hmac } from '../firmware/core/hmac.ts';
+import { hmac } from '../protocol/hmac.ts';
 import { nodeAeadPrims } from '../server/crypto-prims.ts';
 import { boardAeadPrims } from '../firmware/core/crypto/prims.ts';
 import { cryptoSelfTest } from '../firmware/core/crypto/selftest.ts';

@@ -1,8 +1,8 @@
 // Published vectors: NIST FIPS 180-2 (SHA-256) and RFC 4231 (HMAC-SHA256).
 import { expect } from 'chai';
 import nodeCrypto from 'node:crypto';
-import { sha256 } from '../firmware/core/sha256.ts';
-import { hmac } from '../firmware/core/hmac.ts';
+import { sha256 } from '../protocol/sha256.ts';
+import { hmac } from '../protocol/hmac.ts';
 import { toHex, fromHex } from '../protocol/bytes.ts';
 
 export const SHA256_VECTORS: [string, string][] = [

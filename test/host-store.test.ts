@@ -11,7 +11,7 @@ import { Command } from 'commander';
 import { encodeBlock, encodeBlockHead, blockDigest, sealMessage, SEAL_HMAC, SEAL_ED25519, type BlockHeader } from '../protocol/block.ts';
 import { encodeRecord, type CumulativeRecord } from '../protocol/records.ts';
 import { toHex } from '../protocol/bytes.ts';
-import { hmac } from '../firmware/core/hmac.ts';
+import { hmac } from '../protocol/hmac.ts';
 import { BlockStore, BlockConflictError, StoreError, blockFileName, contentChecksum, verifySignature, STALE_TEMP_MS } from '../host-bridge/store.ts';
 import { storeCommand } from '../host-bridge/store-command.ts';
 

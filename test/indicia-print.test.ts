@@ -1,5 +1,5 @@
 // Indicia on paper: an indicium made by the firmware's own code path (protocol/indicium.ts +
-// firmware/core/hmac.ts) is printed as a Data Matrix PNG and SVG (host-bridge/print.ts), read
+// protocol/hmac.ts) is printed as a Data Matrix PNG and SVG (host-bridge/print.ts), read
 // back with zxing-wasm and checked by the data center (server/indicium.ts) with node:crypto's
 // HMAC; then the same through the real `psd frank --print` against the virtual board and
 // `pss verify-indicium`.
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PNG } from 'pngjs';
 import { indiciumBody, parseIndicium, type IndiciumFields } from '../protocol/indicium.ts';
-import { hmac } from '../firmware/core/hmac.ts';
+import { hmac } from '../protocol/hmac.ts';
 import { indiciumPng, indiciumSvg, printIndicium, printIndicia, preparePrintDir, formatDay } from '../host-bridge/print.ts';
 import { readDataMatrix, UnreadableBarcode } from '../server/datamatrix.ts';
 import { verifyIndicium, verifyIndiciumWith } from '../server/indicium.ts';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { PNG } from 'pngjs';
 import { indiciumBody, type IndiciumFields } from '../protocol/indicium.ts';
-import { hmac } from '../firmware/core/hmac.ts';
+import { hmac } from '../protocol/hmac.ts';
 import { indiciumPng, indiciumSvg, printIndicium, printSizes } from '../host-bridge/print.ts';
 import { readDataMatrix, UnreadableBarcode } from '../server/datamatrix.ts';
 import { ROOT } from './helpers/target.ts';

@@ -13,7 +13,7 @@ import { Journal, JournalEntry } from './journal.ts';
 import { Entry } from './entries.ts';
 import { LogEvent } from '../../protocol/log.ts';
 import { RecordTable } from './table.ts';
-import { hmac } from './hmac.ts';
+import { hmac } from '../../protocol/hmac.ts';
 import { Board } from '../board.ts';
 import { u16, u32, u48, readU16, readU32, readU48, fromHex, MAX_U48 } from '../../protocol/bytes.ts';
 import { RECORD_BYTES, MAX_U32 } from '../../protocol/records.ts';

@@ -1,7 +1,7 @@
 // The one place that touches Espruino's globals: it binds the board interface to them.
 import { Board } from '../board.ts';
 import { BuildInfo, HAS_SHA256, HAS_AES, HAS_ED25519 } from '../build-info.ts';
-import { sha256 } from '../core/sha256.ts';
+import { sha256 } from '../../protocol/sha256.ts';
 import { ed25519KeyPair, ed25519Sign, naclUseRandom, ed25519SelfTest } from '../core/crypto/nacl.ts';
 
 declare var Modules: any, USB: any, Serial1: any, Bluetooth: any, LoopbackA: any, E: any, getTime: () => number, getSerial: () => string, process: any;

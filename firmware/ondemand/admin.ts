@@ -7,7 +7,7 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { toHex, u32, u48, MAX_U48 } from '../../protocol/bytes.ts';
 import { MAX_U32 } from '../../protocol/records.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
-import { hmac, sameBytes } from '../core/hmac.ts';
+import { hmac, sameBytes } from '../../protocol/hmac.ts';
 import { fail } from '../core/device.ts';
 import { integer, hexBytes } from '../core/args.ts';
 import { Ledger, Config, randomBytes, FRANK_BYTES } from '../core/ledger.ts';

@@ -7,7 +7,7 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { toHex, u32, readU16 } from '../../protocol/bytes.ts';
 import { RECORD_BYTES, MAX_U32, MAX_CATEGORIES, MIXED_BAND, WEIGHT_BANDS_G, decodeRecord } from '../../protocol/records.ts';
 import { encodeBlockHead, digestStart, digestSegment, sealMessage, confirmMessage, SEAL_HMAC, SEAL_ED25519, DIGEST_SEGMENT_RECORDS } from '../../protocol/block.ts';
-import { hmac, sameBytes } from '../core/hmac.ts';
+import { hmac, sameBytes } from '../../protocol/hmac.ts';
 import { fail } from '../core/device.ts';
 import { integer, hexBytes } from '../core/args.ts';
 import { Ledger, Sealed } from '../core/ledger.ts';

@@ -1,7 +1,7 @@
 // Entry of the crypto probe image. tools/crypto-probe/build.ts builds it with the firmware's
 // own Rollup configuration and profile check. It binds the board the way firmware/main.ts
 // does, so it runs the same crypto code path as the firmware: protocol/aead.ts,
-// protocol/session.ts, firmware/core/hmac.ts, the crypto self-tests and, on ed25519 boards,
+// protocol/session.ts, protocol/hmac.ts, the crypto self-tests and, on ed25519 boards,
 // tweetnacl. Its one global, psdCrypto(op, args), lets the tests and benches run published
 // vectors inside the image on the virtual board. Arguments and results are hex.
 // Never flashed: it has no PSD in it.
@@ -10,7 +10,7 @@ import { espruinoBoard } from '../../firmware/espruino/binding.ts';
 import { fromHex, toHex, u32 } from '../../protocol/bytes.ts';
 import { aeadSeal, aeadOpen } from '../../protocol/aead.ts';
 import { sealSessionMessage, openSessionMessage, sessionKeys, SessionKeys } from '../../protocol/session.ts';
-import { hmac } from '../../firmware/core/hmac.ts';
+import { hmac } from '../../protocol/hmac.ts';
 import { boardAeadPrims } from '../../firmware/core/crypto/prims.ts';
 import { cryptoSelfTest, ed25519SelfTest, x25519SelfTest } from '../../firmware/core/crypto/selftest.ts';
 import { ed25519KeyPair, ed25519Sign, x25519, x25519Public, naclUseRandom } from '../../firmware/core/crypto/nacl.ts';

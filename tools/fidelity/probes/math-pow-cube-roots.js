@@ -1,4 +1,4 @@
-// the firmware's SHA-256 constants: fractional parts of cube roots through Math.pow (firmware/core/sha256.ts)
+// the firmware's SHA-256 constants: fractional parts of cube roots through Math.pow (protocol/sha256.ts)
 var K = [];
 for (var n = 2; K.length < 64; n++) {
   var prime = true;
