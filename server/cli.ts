@@ -15,7 +15,13 @@ export function buildProgram(): Command {
     .description('Data center of the PSD lab: KMS (devices, keys, certificates, funds resets) and PSS (statistics service)')
     // no default here: a default on the program would override a subcommand's own --data
     .option('--data <dir>', `data directory (database and KMS keys; default ${DEFAULT_DATA_DIR}, or PSS_DATA)`)
+    .option('--db <url>', "the database: postgres://user@host:port/name (PostgreSQL; {data} in the name: one database per data folder), or 'sqlite' (default: PSS_DB, else SQLite in the data directory)")
     .showHelpAfterError();
+  // every command opens its store through server/db.ts openStore, which reads PSS_DB
+  program.hook('preAction', (cmd) => {
+    const db = (cmd.opts() as { db?: string }).db;
+    if (db !== undefined) process.env.PSS_DB = db;
+  });
   for (const c of [serveCommand(), devicesCommand(), registerCommand(), revokeCommand()]) program.addCommand(c);
   for (const make of extraCommands) program.addCommand(make === verifyIndiciumCommand ? verifyIndiciumCommand({ kmsKeyLookup }) : make());
   return program;

@@ -1,5 +1,5 @@
 // Opens a data directory: the database, the KMS secrets, and the KMS and PSS over them.
-import { Store } from './db.ts';
+import { openStore, type Store } from './db.ts';
 import { Kms } from './kms.ts';
 import { Pss } from './pss.ts';
 import { loadOrCreateSecrets, platformDataDir, type MasterKeySource } from './keyfiles.ts';
@@ -16,9 +16,10 @@ export interface DataCenter {
   close(): void;
 }
 
-export async function openDataCenter(dir: string = DEFAULT_DATA_DIR, prims?: SealPrimitives, keys?: MasterKeySource): Promise<DataCenter> {
+/** `db`: a postgres:// URL (server/pg-store.ts); default --db / PSS_DB, else SQLite in the data folder. */
+export async function openDataCenter(dir: string = DEFAULT_DATA_DIR, prims?: SealPrimitives, keys?: MasterKeySource, db?: string): Promise<DataCenter> {
   const secrets = loadOrCreateSecrets(dir, keys);
-  const store = await Store.open(dir);
+  const store = await openStore(dir, db);
   const kms = new Kms(store, secrets);
   const pss = new Pss(store, kms, prims);
   return { dir, store, kms, pss, close: () => store.close() };

@@ -11,6 +11,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SCHEMA_SQL, SCHEMA_VERSION, migrate } from './schema.ts';
 import { PssError } from './errors.ts';
+import { PgStore, isPostgresUrl, databaseUrlFor } from './pg-store.ts';
 
 export const DB_FILE = 'pss.sqlite';
 const BUSY_TIMEOUT_MS = 5000;
@@ -104,7 +105,52 @@ export function storageError(e: unknown, file: string): PssError {
   return new PssError('STORAGE', `${file}: ${(e as Error).message} (${code || 'error'}); nothing was changed`);
 }
 
-export class Store extends SqliteDb {
+/**
+ * What the KMS, the PSS, the commands and the service need of the database, whichever it is:
+ * SQLite in the data folder (SqliteStore, the default) or PostgreSQL (server/pg-store.ts
+ * PgStore, which says why this interface stays synchronous).
+ */
+export interface PssStore extends Queryable {
+  readonly kind: 'sqlite' | 'postgres';
+  /** the data folder: keys, TLS, and the SQLite file when it is SQLite */
+  readonly dir: string;
+  /** where the data is, for messages: the SQLite file or the PostgreSQL URL without password */
+  readonly file: string;
+  runMany(sql: string, rows: SqlValue[][]): void;
+  exec(sql: string): void;
+  refresh(): void;
+  read<T>(fn: () => T): T;
+  change<T>(fn: () => T): T;
+  changeGrouped<T>(fn: () => T): Promise<T>;
+  snapshotTo(file: string): void;
+  restoreFrom(file: string): void;
+  fileBytes(): number;
+}
+
+/** The database of a data folder: --db / PSS_DB (postgres://...; `{data}` names one database per
+ * data folder), else SQLite in the folder. 'sqlite' or empty means SQLite too. */
+export function databaseOf(dir: string, db: string | undefined = process.env.PSS_DB): string | null {
+  if (!db || db === 'sqlite') return null;
+  if (!isPostgresUrl(db)) throw new PssError('BAD_ARGUMENT', `--db / PSS_DB must be a postgres:// URL or 'sqlite', not '${String(db).replace(/:[^@/]*@/, ':***@')}'`);
+  return databaseUrlFor(db, dir);
+}
+
+/** Opens the store of a data folder (see databaseOf). */
+export async function openStore(dir: string, db?: string): Promise<PssStore> {
+  const url = databaseOf(dir, db ?? process.env.PSS_DB);
+  if (url) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return PgStore.open(url, dir);
+  }
+  return SqliteStore.open(dir);
+}
+
+export type Store = PssStore;
+/** Store.open(dir): the store of a data folder, SQLite or PostgreSQL as configured. */
+export const Store = { open: openStore };
+
+export class SqliteStore extends SqliteDb implements PssStore {
+  readonly kind = 'sqlite' as const;
   private inChange = false;
   private group: { fn: () => unknown; resolve: (v: any) => void; reject: (e: unknown) => void }[] = [];
 
@@ -115,7 +161,7 @@ export class Store extends SqliteDb {
     super(db);
   }
 
-  static async open(dir: string): Promise<Store> {
+  static async open(dir: string): Promise<SqliteStore> {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = path.join(dir, DB_FILE);
     let db: Database.Database;
@@ -129,7 +175,7 @@ export class Store extends SqliteDb {
     } catch (e) {
       throw new PssError('STORAGE', `${file} is not an SQLite database: ${(e as Error).message}`);
     }
-    const store = new Store(db, dir);
+    const store = new SqliteStore(db, dir);
     store.change(() => {
       store.run(SCHEMA_SQL);
       migrate(store);

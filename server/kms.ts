@@ -262,8 +262,8 @@ export class Kms {
       const a = this.knownAccount(account);
       if (a.balance + amount > MAX_U48) throw new PssError('BAD_ARGUMENT', `balance would exceed ${MAX_U48}`);
       this.store.run('UPDATE accounts SET balance = balance + ? WHERE account = ?', [amount, account]);
-      this.store.run('INSERT INTO ledger(account, at, kind, amount, balance, reference) VALUES (?, ?, ?, ?, ?, ?)', [account, now(), 'deposit', amount, a.balance + amount, reference ?? null]);
-      return this.store.get<LedgerEntry>('SELECT * FROM ledger WHERE entry = last_insert_rowid()')!;
+      // RETURNING: SQLite and PostgreSQL alike give the entry just written
+      return this.store.get<LedgerEntry>('INSERT INTO ledger(account, at, kind, amount, balance, reference) VALUES (?, ?, ?, ?, ?, ?) RETURNING *', [account, now(), 'deposit', amount, a.balance + amount, reference ?? null])!;
     });
   }
 

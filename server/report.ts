@@ -11,7 +11,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { WEIGHT_BANDS_G } from '../protocol/records.ts';
-import { DB_FILE, queryAll, SqliteDb, type Queryable, type SqlValue } from './db.ts';
+import { DB_FILE, queryAll, SqliteDb, databaseOf, type Queryable, type SqlValue } from './db.ts';
+import { openPgSnapshot } from './pg-store.ts';
 import { PssError } from './errors.ts';
 
 /** Group-by fields: the name a user writes -> the SQL expression (r = records, b = blocks). */
@@ -201,17 +202,19 @@ export function weightBandLabel(band: number): string {
  * read transaction (WAL), so every query of a report sees the same committed state while the
  * service goes on writing. close() ends it.
  */
-export async function openStatisticsSnapshot(dataDir: string): Promise<SqliteDb> {
+export async function openStatisticsSnapshot(dataDir: string, db?: string): Promise<Queryable> {
+  const url = databaseOf(dataDir, db ?? process.env.PSS_DB);
+  if (url) return openPgSnapshot(url);
   const file = path.join(dataDir, DB_FILE);
   if (!fs.existsSync(file)) throw new PssError('STORAGE', `no PSS database at ${file}: give --data <dir> of the PSS`);
-  let db: SqliteDb | undefined;
+  let sqlite: SqliteDb | undefined;
   try {
-    db = SqliteDb.openFile(file, { fileMustExist: true, timeout: 5000 });
-    db.exec('BEGIN');
-    db.get('SELECT 1 FROM records LIMIT 1');
-    return db;
+    sqlite = SqliteDb.openFile(file, { fileMustExist: true, timeout: 5000 });
+    sqlite.exec('BEGIN');
+    sqlite.get('SELECT 1 FROM records LIMIT 1');
+    return sqlite;
   } catch (e) {
-    db?.close();
+    sqlite?.close();
     throw new PssError('STORAGE', `${file} is not a PSS database: ${(e as Error).message}`);
   }
 }

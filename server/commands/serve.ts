@@ -10,7 +10,7 @@ import { dataDir, positiveInt } from './common.ts';
 
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('run the KMS and PSS TCP service (one process, embedded SQLite in the data directory)')
+    .description('run the KMS and PSS TCP service (one process; SQLite in the data directory, or PostgreSQL with --db postgres://...)')
     .option('--port <n>', 'TCP port', String(DEFAULT_PSS_PORT))
     .option('--host <address>', 'address to listen on', DEFAULT_PSS_HOST)
     .option('--idle <ms>', 'close a connection silent this long', String(DEFAULT_IDLE_MS))
@@ -21,6 +21,7 @@ export function serveCommand(): Command {
       const log = o.quiet ? undefined : (line: string) => console.error(`${new Date().toISOString()} ${line}`);
       const service = await startService(dc, { host: o.host, port: positiveInt(o.port, '--port', 0, 65535), idleMs: positiveInt(o.idle, '--idle', 1, 86400000), log });
       console.log(`pss: serving on ${service.host}:${service.port}, data ${dir}, CA public key ${stringToHex(dc.kms.caPublicKey)}`);
+      console.log(`pss: database ${dc.store.file} (${dc.store.kind === 'postgres' ? 'PostgreSQL' : 'SQLite'})`);
       console.log(`pss: devices upload with no secret; operators and auditors connect over TLS with a credential of the lab CA in ${path.join(dir, TLS_DIR)} (pss credential issue)`);
       const stop = async () => {
         await service.close();
