@@ -6,7 +6,8 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SqliteDb } from '../server/db.ts';
+import { SqliteDb, databaseOf } from '../server/db.ts';
+import { PgStore } from '../server/pg-store.ts';
 import { SCHEMA_SQL } from '../server/schema.ts';
 import { PssError } from '../server/errors.ts';
 import { runReport, parseGroupFields, parseSort, parseDay, DAY_SECONDS, type Report } from '../server/report.ts';
@@ -16,7 +17,7 @@ import { reportCommand } from '../server/commands/report.ts';
 import { discountsCommand } from '../server/commands/discounts.ts';
 import { exportCommand } from '../server/commands/export.ts';
 import { extraCommands } from '../server/commands/index.ts';
-import { RFC8032_TESTS } from './helpers/crypto-rfc-vectors.ts';
+import { RFC8032_TESTS } from '../testkit/crypto-rfc-vectors.ts';
 import { openDataCenter } from '../server/datacenter.ts';
 import { SampleDevice } from '../server/sample-blocks.ts';
 import { buildProgram } from '../server/cli.ts';
@@ -118,9 +119,12 @@ const RULES: DiscountConfig = parseDiscountConfig({
   customers: { '3001': { settlement: 'credit' } }
 });
 
-function makeDb(blocks: Blk[] = BLOCKS): SqliteDb {
-  const db = SqliteDb.openFile(':memory:');
-  db.exec(SCHEMA_SQL);
+// with PSS_DB=postgres://... (test/pss-postgres.test.ts) the same rows go into a PostgreSQL
+// database of their own (the one of dataDir, a new folder if none is given)
+function makeDb(blocks: Blk[] = BLOCKS, dataDir?: string): SqliteDb | PgStore {
+  const pgUrl = databaseOf(dataDir ?? tmpDir());
+  const db = pgUrl ? PgStore.openSync(pgUrl, dataDir ?? '') : SqliteDb.openFile(':memory:');
+  if (db instanceof SqliteDb) db.exec(SCHEMA_SQL);
   for (const b of blocks) {
     const pieces = b.records.reduce((a, r) => a + r.pieces, 0);
     const amount = b.records.reduce((a, r) => a + r.pieces * r.postage, 0);
@@ -427,7 +431,9 @@ describe('pss report | discounts | export (commander)', () => {
   let rulesFile: string;
   before(() => {
     dataDir = tmpDir();
-    fs.writeFileSync(path.join(dataDir, 'pss.sqlite'), makeDb().serialize());
+    const db = makeDb(BLOCKS, dataDir);
+    if (db instanceof SqliteDb) fs.writeFileSync(path.join(dataDir, 'pss.sqlite'), db.serialize());
+    db.close();
     rulesFile = path.join(dataDir, 'rules.json');
     fs.writeFileSync(rulesFile, JSON.stringify({ ...RULES, rules: RULES.rules }));
   });

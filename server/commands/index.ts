@@ -7,5 +7,6 @@ import { discountsCommand } from './discounts.ts';
 import { exportCommand } from './export.ts';
 import { initCommand, credentialCommand } from './credentials.ts';
 import { accountCommand, depositCommand, ledgerCommand, withdrawCommand } from './accounts.ts';
+import { migrateCommand } from './migrate.ts';
 
-export const extraCommands: (() => Command)[] = [verifyIndiciumCommand, reportCommand, discountsCommand, exportCommand, accountCommand, depositCommand, ledgerCommand, withdrawCommand, initCommand, credentialCommand];
+export const extraCommands: (() => Command)[] = [verifyIndiciumCommand, reportCommand, discountsCommand, exportCommand, accountCommand, depositCommand, ledgerCommand, withdrawCommand, initCommand, credentialCommand, migrateCommand];
