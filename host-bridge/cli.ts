@@ -8,7 +8,7 @@ import { PsdClient } from './client.ts';
 import { Command as Cmd, CommandName as CommandNames } from '../protocol/commands.ts';
 import { errorText } from '../protocol/errors.ts';
 import { LogEventName } from '../protocol/log.ts';
-import { table, keyValues, formatUptime, money } from './output.ts';
+import { table, keyValues, formatUptime, money } from '../kit/output.ts';
 import { storeCommand } from './store-command.ts';
 import { addFrankingCommands, formatClock, batchPairs, int } from './franking.ts';
 import { flashCommand } from './flash-command.ts';
@@ -54,7 +54,7 @@ program
   .description('list serial ports that may carry a PSD, and the virtual boards and real-interpreter runs (psd sim, demo, tests) running on this machine')
   .action(async (_o, cmd: Command) => {
     const ports = await listPorts();
-    const { listRunning } = await import('../tools/vboard/running.ts');
+    const { listRunning } = await import('../kit/vboard/running.ts');
     const running = listRunning();
     const rows: string[][] = ports.map((p) => [p.path, 'serial', p.manufacturer ?? '', p.vendorId ? `usb id ${p.vendorId}:${p.productId}` : '']);
     for (const r of running) {
@@ -166,13 +166,13 @@ program
     let sim: { ptyPath?: string; tcpUrl: string; close(): Promise<void> };
     let info: object;
     let rows: [string, string][];
-    const { socatMissing } = await import('../tools/vboard/expose.ts');
+    const { socatMissing } = await import('../kit/vboard/expose.ts');
     if (o.real) {
       if (o.board && o.board !== 'linux') throw new PsdError(6, `--real runs the linux image only (not ${o.board})`, 'build it with npm run build -- --board linux');
-      const { findEspruino, noEspruinoReason } = await import('../tools/real/binary.ts');
+      const { findEspruino, noEspruinoReason } = await import('../kit/real/binary.ts');
       if (!findEspruino(o.memory)) throw new PsdError(6, noEspruinoReason(o.memory));
       if (socatMissing()) throw new PsdError(6, 'socat is not installed: the real interpreter opens its Serial1 on a pseudo-terminal socat makes', 'apt-get install socat (the virtual board, psd sim --board <id>, works without it over TCP)');
-      const { runReal } = await import('../tools/real/run.ts');
+      const { runReal } = await import('../kit/real/run.ts');
       const dir = path.resolve(o.dir ?? '.psd/linux-real');
       const real = await runReal({ image: o.image, dir, memory: o.memory, tcpPort: Number(o.tcpPort), pty: o.pty, ptyLink: o.ptyLink });
       sim = real;
@@ -197,8 +197,8 @@ program
         pty = false;
         process.stderr.write('psd sim: socat is not installed, so no pseudo-terminal: offering TCP only (apt-get install socat for a pty; --no-pty says this on purpose)\n');
       }
-      const { runSim } = await import('../tools/vboard/run.ts');
-      const { FlashInUseError } = await import('../tools/vboard/running.ts');
+      const { runSim } = await import('../kit/vboard/run.ts');
+      const { FlashInUseError } = await import('../kit/vboard/running.ts');
       let virtual;
       try {
         virtual = await runSim({ board: o.board, image: o.image, flashFile: o.flashFile, tcpPort: Number(o.tcpPort), pty, ptyLink: o.ptyLink });
@@ -240,7 +240,7 @@ async function showConsole(cmd: Command, o: { real?: boolean; board?: string; fl
   if (o.real) file = path.join(path.resolve(o.dir ?? '.psd/linux-real'), 'console.log');
   else {
     if (!o.board && !o.flashFile) throw new PsdError(6, 'sim --console needs --board <id> (or --flash-file, or --real [--dir])');
-    const { consoleLogFor } = await import('../tools/vboard/run.ts');
+    const { consoleLogFor } = await import('../kit/vboard/run.ts');
     file = consoleLogFor(o.flashFile ?? `.psd/${o.board}.flash`);
   }
   if (!fs.existsSync(file)) throw new PsdError(6, `no console output kept at ${file}: no sim has run ${o.real ? 'in that folder' : 'on that flash file'} yet`);

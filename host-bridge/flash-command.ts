@@ -1,8 +1,8 @@
 // `psd flash`: write a built firmware image to a real board (the work is in tools/flash/).
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
-import { keyValues } from './output.ts';
-import type { FlashReport } from '../tools/flash/flasher.ts';
+import { keyValues } from '../kit/output.ts';
+import type { FlashReport } from './flasher.ts';
 
 interface Globals {
   port?: string;
@@ -43,7 +43,7 @@ export function flashCommand(): Command {
     .option('--verbose', "print EspruinoTools' own log to stderr")
     .action(async (o, cmd: Command) => {
       const g = cmd.optsWithGlobals() as Globals;
-      const { flashBoard } = await import('../tools/flash/flasher.ts');
+      const { flashBoard } = await import('./flasher.ts');
       const human = !g.json;
       const bar =
         human && process.stderr.isTTY

@@ -10,7 +10,7 @@ import { fromHex } from '../protocol/bytes.ts';
 import { decodeRecord, MIXED_BAND, WEIGHT_BANDS_G, MAX_WEIGHT_G, MAX_CATEGORIES, type CumulativeRecord } from '../protocol/records.ts';
 import { PsdError } from './errors.ts';
 import type { PsdClient } from './client.ts';
-import { table, keyValues, money } from './output.ts';
+import { table, keyValues, money } from '../kit/output.ts';
 import { addStatisticsCommands } from './statistics.ts';
 import { HostRecords } from './host-records.ts';
 import { defaultStoreDir } from './store.ts';

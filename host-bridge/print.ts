@@ -29,7 +29,7 @@ import { parseIndicium, INDICIUM_BYTES, type IndiciumFields } from '../protocol/
 import { fromHex } from '../protocol/bytes.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { PsdError } from './errors.ts';
-import { money } from './output.ts';
+import { money } from '../kit/output.ts';
 
 /** How an indicium is printed: resolution, module size and currency. */
 export interface PrintOptions {

@@ -13,7 +13,7 @@ import { PsdError } from './errors.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import type { PsdClient } from './client.ts';
 import type { CliKit } from './franking.ts';
-import { keyValues, money, table } from './output.ts';
+import { keyValues, money, table } from '../kit/output.ts';
 
 /** Seals (or re-reads the block awaiting confirmation) and stores it durably on the host. */
 export async function extractToStore(client: PsdClient, store: BlockStore, port: string, showProgress = false) {

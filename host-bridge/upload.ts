@@ -12,7 +12,7 @@ import { PsdError, pssError, EXIT_PARTLY_DONE } from './errors.ts';
 import type { PsdClient } from './client.ts';
 import type { CliKit } from './franking.ts';
 import { int } from './franking.ts';
-import { keyValues, table, money } from './output.ts';
+import { keyValues, table, money } from '../kit/output.ts';
 
 export interface UploadResult {
   device: number;

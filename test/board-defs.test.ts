@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findEspruino } from '../tools/real/binary.ts';
+import { findEspruino } from '../kit/real/binary.ts';
 import { loadBoards, getBoard, BOARD_IDS, NATIVE_CRYPTO_NAMES } from '../board-defs/index.ts';
 
 const PORTS = ['USB', 'Serial1', 'Bluetooth'];

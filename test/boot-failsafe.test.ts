@@ -17,11 +17,11 @@ import { buildBoard, buildInfoFor } from '../tools/build.ts';
 import { openLink } from '../host-bridge/link.ts';
 import { PsdClient } from '../host-bridge/client.ts';
 import { PsdError } from '../host-bridge/errors.ts';
-import { RealBoard } from '../tools/real/runner.ts';
-import { exposeBoard } from '../tools/vboard/expose.ts';
-import { CoreDevice, expectCode } from './helpers/harness.ts';
-import { memoryBoard } from './helpers/memory-board.ts';
-import { realTargetUnavailable, sayRealSkipped } from './helpers/target.ts';
+import { RealBoard } from '../kit/real/runner.ts';
+import { exposeBoard } from '../kit/vboard/expose.ts';
+import { CoreDevice, expectCode } from '../testkit/harness.ts';
+import { memoryBoard } from '../testkit/memory-board.ts';
+import { realTargetUnavailable, sayRealSkipped } from '../testkit/target.ts';
 
 describe('boot: a PSD that cannot start says why on its data port', () => {
   it('a flash region the board does not have: locked with code 34, flash never touched', async () => {

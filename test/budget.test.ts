@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import { loadBoards } from '../board-defs/index.ts';
 import { maxRecords, storageBytes } from '../tools/build.ts';
-import { readImage } from '../tools/flash/image.ts';
+import { readImage } from '../kit/flash/image.ts';
 import { RECORD_BYTES } from '../protocol/records.ts';
 
 // Boards whose code area cannot hold today's full PSD image (boot code, resident core and the

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { SerialPort } from 'serialport';
-import { runCli, ptyPair } from './helpers/target.ts';
+import { runCli, ptyPair } from '../testkit/target.ts';
 
 const NO_SUCH_PORT = '/dev/does-not-exist';
 const KEY = 'ab'.repeat(32);

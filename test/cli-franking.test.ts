@@ -3,7 +3,7 @@
 // statistics that add up to the registers, and the error paths.
 import { expect } from 'chai';
 import crypto from 'node:crypto';
-import { startTarget, runCli, type Target } from './helpers/target.ts';
+import { startTarget, runCli, type Target } from '../testkit/target.ts';
 
 describe('psd CLI: provisioning, funds, batches, franking, statistics', function () {
   this.timeout(60000);

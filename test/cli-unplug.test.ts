@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import nodeCrypto from 'node:crypto';
-import { startTarget, runCli, type Target } from './helpers/target.ts';
+import { startTarget, runCli, type Target } from '../testkit/target.ts';
 
 /** A relay that forwards host<->board until `cut()`: then it drops the connection. */
 async function relay(target: string) {

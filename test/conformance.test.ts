@@ -20,7 +20,7 @@ import { fromHex, toHex } from '../protocol/bytes.ts';
 import { decodeRecord, MIXED_BAND } from '../protocol/records.ts';
 import { encodeFrame } from '../protocol/frame.ts';
 import { crc32 } from '../protocol/crc32.ts';
-import { startTarget, targetKinds, targetTitle, sayRealSkipped, type Target } from './helpers/target.ts';
+import { startTarget, targetKinds, targetTitle, sayRealSkipped, type Target } from '../testkit/target.ts';
 
 const hmacHex = (key: Buffer, msg: string) => nodeCrypto.createHmac('sha256', key).update(Buffer.from(msg, 'latin1')).digest('hex');
 

@@ -6,11 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBoards, type BoardDef } from '../board-defs/index.ts';
-import { VirtualBoard } from '../tools/vboard/board.ts';
+import { VirtualBoard } from '../kit/vboard/board.ts';
 import { FrameDecoder, encodeFrame, RESPONSE_FLAG, type Frame } from '../protocol/frame.ts';
 import { Command } from '../protocol/commands.ts';
 import { crc32 } from '../protocol/crc32.ts';
-import { imagePath } from './helpers/target.ts';
+import { imagePath } from '../testkit/target.ts';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

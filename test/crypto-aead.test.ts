@@ -9,8 +9,8 @@ import { hmac } from '../protocol/hmac.ts';
 import { nodeAeadPrims } from '../server/crypto-prims.ts';
 import { boardAeadPrims } from '../firmware/core/crypto/prims.ts';
 import { cryptoSelfTest } from '../firmware/core/crypto/selftest.ts';
-import { memoryBoard } from './helpers/memory-board.ts';
-import { RFC7518_B1 as B1 } from './helpers/crypto-rfc-vectors.ts';
+import { memoryBoard } from '../testkit/memory-board.ts';
+import { RFC7518_B1 as B1 } from '../testkit/crypto-rfc-vectors.ts';
 
 const K = fromHex(B1.K);
 const IV = fromHex(B1.IV);

@@ -11,7 +11,7 @@ import { buildCryptoProbe, startProbe, type RunningProbe, type ProbeImage } from
 import { fromHex, toHex } from '../protocol/bytes.ts';
 import { sessionKeys, sealSessionMessage, openSessionMessage, TO_DEVICE, TO_SERVER } from '../protocol/session.ts';
 import { nodeAeadPrims } from '../server/crypto-prims.ts';
-import { RFC7518_B1 as B1, RFC8032_TESTS, RFC7748_SCALARMULT, RFC7748_DH, RFC4231_CASE2 } from './helpers/crypto-rfc-vectors.ts';
+import { RFC7518_B1 as B1, RFC8032_TESTS, RFC7748_SCALARMULT, RFC7748_DH, RFC4231_CASE2 } from '../testkit/crypto-rfc-vectors.ts';
 
 const hex = (s: string) => Buffer.from(s, 'latin1').toString('hex');
 const sha256 = (b: string) => nodeCrypto.createHash('sha256').update(Buffer.from(b, 'latin1')).digest().toString('latin1');

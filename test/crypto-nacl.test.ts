@@ -5,7 +5,7 @@ import nodeCrypto from 'node:crypto';
 import { fromHex, toHex } from '../protocol/bytes.ts';
 import { ed25519KeyPair, ed25519Sign, x25519, x25519Public, x25519KeyPair, naclUseRandom } from '../firmware/core/crypto/nacl.ts';
 import { ed25519SelfTest, x25519SelfTest } from '../firmware/core/crypto/selftest.ts';
-import { RFC8032_TESTS, RFC7748_SCALARMULT, RFC7748_DH } from './helpers/crypto-rfc-vectors.ts';
+import { RFC8032_TESTS, RFC7748_SCALARMULT, RFC7748_DH } from '../testkit/crypto-rfc-vectors.ts';
 import nacl from 'tweetnacl';
 
 describe('crypto: Ed25519 against RFC 8032 §7.1', () => {

@@ -14,7 +14,7 @@ import type { AeadPrims } from '../protocol/aead.ts';
 import { nodeAeadPrims } from '../server/crypto-prims.ts';
 import { boardAeadPrims } from '../firmware/core/crypto/prims.ts';
 import { x25519, x25519KeyPair } from '../firmware/core/crypto/nacl.ts';
-import { memoryBoard } from './helpers/memory-board.ts';
+import { memoryBoard } from '../testkit/memory-board.ts';
 
 const rnd = (n: number) => nodeCrypto.randomBytes(n).toString('latin1');
 const sha256 = (b: string) => nodeCrypto.createHash('sha256').update(Buffer.from(b, 'latin1')).digest().toString('latin1');

@@ -4,8 +4,8 @@ import { expect } from 'chai';
 import { Command } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { LogEvent, LOG_ENTRIES } from '../protocol/log.ts';
-import { ImageDevice, TestKms, readyDevice, expectCode } from './helpers/harness.ts';
-import { startTarget, runCli } from './helpers/target.ts';
+import { ImageDevice, TestKms, readyDevice, expectCode } from '../testkit/harness.ts';
+import { startTarget, runCli } from '../testkit/target.ts';
 import { formatLogEntry } from '../host-bridge/cli.ts';
 
 async function readLog(d: ImageDevice, from = 0): Promise<any[]> {

@@ -17,10 +17,10 @@ import { PssClient, runSession } from '../host-bridge/pss-client.ts';
 import { PsdError } from '../host-bridge/errors.ts';
 import { BlockStore } from '../host-bridge/store.ts';
 import { extractBlock } from '../host-bridge/extract.ts';
-import { ImageDevice, DeviceError } from './helpers/harness.ts';
-import { checkInvariants } from './helpers/invariants.ts';
-import { payingAccount } from './helpers/pss-account.ts';
-import { operatorClient } from './helpers/pss-operator.ts';
+import { ImageDevice, DeviceError } from '../testkit/harness.ts';
+import { checkInvariants } from '../testkit/invariants.ts';
+import { payingAccount } from '../testkit/pss-account.ts';
+import { operatorClient } from '../testkit/pss-operator.ts';
 
 /** The PSD as PsdClient.request would answer (device refusals as PsdError). */
 function psdOf(d: ImageDevice) {

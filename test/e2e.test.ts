@@ -10,7 +10,7 @@ import { openLink } from '../host-bridge/link.ts';
 import { PsdClient } from '../host-bridge/client.ts';
 import { Command } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
-import { startTarget, runCli, ptyPair, hasSocat, imagePath, imageBuildHash, ROOT, PSD_BIN, type Target } from './helpers/target.ts';
+import { startTarget, runCli, ptyPair, hasSocat, imagePath, imageBuildHash, ROOT, PSD_BIN, type Target } from '../testkit/target.ts';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 

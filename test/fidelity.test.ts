@@ -2,7 +2,7 @@
 // Linux build and in the virtual board, and the outputs must agree byte for byte, but for the
 // differences tools/fidelity/allowed.json accepts, each with its reason.
 import { expect } from 'chai';
-import { findEspruino, noEspruinoReason } from '../tools/real/binary.ts';
+import { findEspruino, noEspruinoReason } from '../kit/real/binary.ts';
 import { diff, listProbes, loadAllowList, runFidelity, type Summary } from '../tools/fidelity/run.ts';
 
 describe('fidelity: probes on Espruino 2v29 and on the virtual board agree', function () {

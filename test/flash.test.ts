@@ -1,4 +1,4 @@
-// `psd flash` against a stand-in Espruino on a pseudo-terminal (tools/flash/standin-repl.ts): the
+// `psd flash` against a stand-in Espruino on a pseudo-terminal (testkit/standin-repl.ts): the
 // real CLI drives EspruinoTools against the stand-in's REPL, the stand-in keeps what was written
 // to its Storage and, after load(), runs it in the virtual board, so STATUS is read back for real.
 import { expect } from 'chai';
@@ -10,11 +10,11 @@ import { openLink } from '../host-bridge/link.ts';
 import { PsdClient } from '../host-bridge/client.ts';
 import { Command } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
-import { startStandin, type Standin } from '../tools/flash/standin-repl.ts';
-import { readImage, ImageError } from '../tools/flash/image.ts';
+import { startStandin, type Standin } from '../testkit/standin-repl.ts';
+import { readImage, ImageError } from '../kit/flash/image.ts';
 import { modulesFile } from '../tools/build.ts';
-import { imageFiles, imageHash, storageBytes } from '../tools/flash/image.ts';
-import { runCli, hasSocat, ptyPair, imagePath, imageBuildHash } from './helpers/target.ts';
+import { imageFiles, imageHash, storageBytes } from '../kit/flash/image.ts';
+import { runCli, hasSocat, ptyPair, imagePath, imageBuildHash } from '../testkit/target.ts';
 
 // the Espruino WiFi: its image fits its Storage (a single 64 KB sector; the statistics are in
 // the three free 16 KB sectors); the Pico's does not (see the last test)

@@ -1,14 +1,14 @@
 // Hostile input, the short run (issue 5 §4): a few hundred fast-check cases per fuzz target
-// (test/fuzz/targets.ts) inside `npm test`; `npm run fuzz` runs 100,000 per target. A failure
+// (testkit/fuzz/targets.ts) inside `npm test`; `npm run fuzz` runs 100,000 per target. A failure
 // prints fast-check's seed and path; FUZZ_SEED=<seed> repeats a run. Then bugs planted on
 // purpose show that each kind of failure is caught and shrunk.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { targets } from './fuzz/targets.ts';
-import { strictProperty, FuzzFailure, type Failure, type FuzzTarget, type TargetRun } from './fuzz/framework.ts';
-import { deviceTarget } from './fuzz/device-target.ts';
-import { frameTarget } from './fuzz/frame-target.ts';
-import { plantedImage, sloppyCrc32 } from './fuzz/planted.ts';
+import { targets } from '../testkit/fuzz/targets.ts';
+import { strictProperty, FuzzFailure, type Failure, type FuzzTarget, type TargetRun } from '../testkit/fuzz/framework.ts';
+import { deviceTarget } from '../testkit/fuzz/device-target.ts';
+import { frameTarget } from '../testkit/fuzz/frame-target.ts';
+import { plantedImage, sloppyCrc32 } from '../testkit/fuzz/planted.ts';
 
 const CASES: { [target: string]: number } = { frame: 600, device: 300, store: 400, pss: 300 };
 // A fixed seed keeps `npm test` (and so CI) repeatable; `npm run fuzz` explores with fresh

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import yaml from 'js-yaml';
-import { ROOT, hasSocat, imagePath, realTargetUnavailable } from './helpers/target.ts';
-import { runSim, type RunningSim } from '../tools/vboard/run.ts';
+import { ROOT, hasSocat, imagePath, realTargetUnavailable } from '../testkit/target.ts';
+import { runSim, type RunningSim } from '../kit/vboard/run.ts';
 import { readHardwareMap } from '../tools/hil.ts';
 import { openLink } from '../host-bridge/link.ts';
 import { PsdClient } from '../host-bridge/client.ts';
@@ -108,7 +108,7 @@ describe('test:hil (tools/hil.ts): board check, hardware map, frames of a failin
     ];
     const real = !realTargetUnavailable();
     if (real) {
-      const { runReal } = await import('../tools/real/run.ts');
+      const { runReal } = await import('../kit/real/run.ts');
       const rr = await runReal({ image: imagePath('linux'), pty: true });
       closers.push(() => rr.close());
       devices.push({ name: 'bench-linux', port: rr.ptyPath, board: 'linux' });
@@ -166,7 +166,7 @@ describe('test:hil (tools/hil.ts): board check, hardware map, frames of a failin
 
   it('--flash flashes with psd flash, then tests the flashed device (stand-in Espruino REPL on a pty)', async function () {
     if (!hasSocat()) this.skip();
-    const { startStandin } = await import('../tools/flash/standin-repl.ts');
+    const { startStandin } = await import('../testkit/standin-repl.ts');
     const s = await startStandin({ board: 'esp32', dir: join(dir, 'standin'), storageBytes: 256 * 1024 });
     closers.push(() => s.close());
     const r = await hil(['--port', s.ptyPath, '--board', 'esp32', '--flash'], join(dir, 'flash.xml'));

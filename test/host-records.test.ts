@@ -11,9 +11,9 @@ import { openDataCenter } from '../server/datacenter.ts';
 import { startService } from '../server/service.ts';
 import { PssClient } from '../host-bridge/pss-client.ts';
 import { HostRecords, sealHostRecords } from '../host-bridge/host-records.ts';
-import { ImageDevice, DeviceError } from './helpers/harness.ts';
-import { payingAccount } from './helpers/pss-account.ts';
-import { operatorClient } from './helpers/pss-operator.ts';
+import { ImageDevice, DeviceError } from '../testkit/harness.ts';
+import { payingAccount } from '../testkit/pss-account.ts';
+import { operatorClient } from '../testkit/pss-operator.ts';
 
 async function code(p: Promise<unknown>): Promise<number> {
   try {

@@ -18,7 +18,7 @@ import { indiciumPng, indiciumSvg, printIndicium, printIndicia, preparePrintDir,
 import { readDataMatrix, UnreadableBarcode } from '../server/datamatrix.ts';
 import { verifyIndicium, verifyIndiciumWith } from '../server/indicium.ts';
 import { extraCommands } from '../server/commands/index.ts';
-import { ROOT, startTarget, runCli, type Target } from './helpers/target.ts';
+import { ROOT, startTarget, runCli, type Target } from '../testkit/target.ts';
 
 const nodeSha256 = (s: string) => crypto.createHash('sha256').update(Buffer.from(s, 'latin1')).digest().toString('latin1');
 const TEST_KEY = Buffer.from('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', 'hex').toString('latin1');

@@ -15,7 +15,7 @@ import { indiciumBody, type IndiciumFields } from '../protocol/indicium.ts';
 import { hmac } from '../protocol/hmac.ts';
 import { indiciumPng, indiciumSvg, printIndicium, printSizes } from '../host-bridge/print.ts';
 import { readDataMatrix, UnreadableBarcode } from '../server/datamatrix.ts';
-import { ROOT } from './helpers/target.ts';
+import { ROOT } from '../testkit/target.ts';
 
 const sha256 = (s: string) => crypto.createHash('sha256').update(Buffer.from(s, 'latin1')).digest().toString('latin1');
 const KEY = crypto.randomBytes(32);

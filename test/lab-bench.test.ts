@@ -7,9 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, PSD_BIN, runCli, hasSocat, imagePath, realTargetUnavailable } from './helpers/target.ts';
-import { runSim, type RunningSim } from '../tools/vboard/run.ts';
-import { listRunning, lockFlashFile, FlashInUseError } from '../tools/vboard/running.ts';
+import { ROOT, PSD_BIN, runCli, hasSocat, imagePath, realTargetUnavailable } from '../testkit/target.ts';
+import { runSim, type RunningSim } from '../kit/vboard/run.ts';
+import { listRunning, lockFlashFile, FlashInUseError } from '../kit/vboard/running.ts';
 
 const KEY = 'cd'.repeat(32);
 const KMS = 'ef'.repeat(32);
@@ -219,7 +219,7 @@ describe('lab bench (issue 13): psd sim, ports, names, interrupts, replays, help
 
     it('lists a real-interpreter run; psd sim --real --console shows its console', async function () {
       if (realTargetUnavailable() || !hasSocat()) this.skip();
-      const { runReal } = await import('../tools/real/run.ts');
+      const { runReal } = await import('../kit/real/run.ts');
       const realDir = join(dir, 'real');
       const real = await runReal({ image: imagePath('linux'), pty: true, dir: realDir });
       try {

@@ -1,6 +1,6 @@
 // process.memory() of the virtual board against the real interpreter: the linux image booted
 // from Storage (as a board boots its saved code) on Espruino 2v29's Linux build with 5,100
-// variables (a Pico's) and on the virtual board modelling that build (tools/vboard/memory.ts),
+// variables (a Pico's) and on the virtual board modelling that build (kit/vboard/memory.ts),
 // read the same way on both (tools/real/memory.ts). Within 15 % right after boot and after a
 // franking workload (frames handed to the firmware's Serial1 listener from inside the program).
 // Also on the resizable build when it is there. Needs the interpreter (ESPRUINO_BIN): without it
@@ -8,14 +8,14 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { getBoard } from '../board-defs/index.ts';
-import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../tools/real/binary.ts';
-import { imageModules } from '../tools/flash/image.ts';
+import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../kit/real/binary.ts';
+import { imageModules } from '../kit/flash/image.ts';
 import { frankingWorkload, realMemory, virtualMemory } from '../tools/real/memory.ts';
-import { varLayout } from '../tools/vboard/memory.ts';
+import { varLayout } from '../kit/vboard/memory.ts';
 import { FrameDecoder } from '../protocol/frame.ts';
 import { crc32 } from '../protocol/crc32.ts';
 import { Command } from '../protocol/commands.ts';
-import { imagePath } from './helpers/target.ts';
+import { imagePath } from '../testkit/target.ts';
 
 const TOLERANCE = 0.15;
 

@@ -4,8 +4,8 @@
 // acknowledged piece lost and no piece counted twice, and must frank again.
 import { expect } from 'chai';
 import { Command } from '../protocol/commands.ts';
-import { ImageDevice, TestKms } from './helpers/harness.ts';
-import { checkInvariants } from './helpers/invariants.ts';
+import { ImageDevice, TestKms } from '../testkit/harness.ts';
+import { checkInvariants } from '../testkit/invariants.ts';
 import { extractBlock } from '../host-bridge/extract.ts';
 
 const DAY = 86400;

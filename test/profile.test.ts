@@ -6,7 +6,7 @@ import ts from 'typescript';
 import { checkImage } from '../tools/profile/check.ts';
 import { REGEX_RULES, REGEX_ALLOWED, checkRegex } from '../tools/profile/regex.ts';
 import { PROBES, DATA_FILE, probeCases, probeExpression, runOnEspruino, type RegexData, type ProbeRecord } from '../tools/profile/regex-probe.ts';
-import { findEspruino, noEspruinoReason } from '../tools/real/binary.ts';
+import { findEspruino, noEspruinoReason } from '../kit/real/binary.ts';
 import { buildBoard } from '../tools/build.ts';
 import { getBoard } from '../board-defs/index.ts';
 
@@ -79,7 +79,7 @@ describe('profile check (Espruino 2v29)', () => {
   }
 
   it('"x".padStart is present on 2v29 (per builtins-2v29.json), so it passes', () => {
-    const builtins = JSON.parse(readFileSync(new URL('../tools/profile/builtins-2v29.json', import.meta.url), 'utf8'));
+    const builtins = JSON.parse(readFileSync(new URL('../kit/builtins-2v29.json', import.meta.url), 'utf8'));
     expect(builtins.present.protos.String).to.include('padStart');
     expect(checkImage('var p = "x".padStart(3, "0");', {}).ok).to.equal(true);
   });

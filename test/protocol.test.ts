@@ -3,13 +3,13 @@ import { crc32 } from '../protocol/crc32.ts';
 import { FrameDecoder, encodeFrame, Frame, MAX_FRAME_BYTES, MAX_PAYLOAD_BYTES, RESPONSE_FLAG, ERROR_TYPE } from '../protocol/frame.ts';
 import fc from 'fast-check';
 import { asciiJson, toHex, fromHex, isHex } from '../protocol/bytes.ts';
-import { findEspruino, noEspruinoReason } from '../tools/real/binary.ts';
+import { findEspruino, noEspruinoReason } from '../kit/real/binary.ts';
 import { buildModuleEs5, runSnippet, markedLines } from '../tools/real/snippet.ts';
 import { jsString } from '../tools/profile/regex-probe.ts';
 import { Command } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { startFront } from '../firmware/core/device.ts';
-import { memoryBoard } from './helpers/memory-board.ts';
+import { memoryBoard } from '../testkit/memory-board.ts';
 
 function decodeAll(bytes: string) {
   const frames: Frame[] = [];

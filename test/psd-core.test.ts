@@ -7,8 +7,8 @@ import { ErrorCode } from '../protocol/errors.ts';
 import { fromHex } from '../protocol/bytes.ts';
 import { parseIndicium, INDICIUM_BODY_BYTES } from '../protocol/indicium.ts';
 import { weightBand } from '../protocol/records.ts';
-import { CoreDevice, ImageDevice, Device, DeviceError, TestKms, readyDevice } from './helpers/harness.ts';
-import { checkInvariants, listRecords } from './helpers/invariants.ts';
+import { CoreDevice, ImageDevice, Device, DeviceError, TestKms, readyDevice } from '../testkit/harness.ts';
+import { checkInvariants, listRecords } from '../testkit/invariants.ts';
 
 const FUNDS = 1_000_000;
 

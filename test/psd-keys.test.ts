@@ -8,7 +8,7 @@ import { Command } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { fromHex } from '../protocol/bytes.ts';
 import { sealMessage, SEAL_ED25519, SEAL_HMAC } from '../protocol/block.ts';
-import { ImageDevice, TestKms, readyDevice, DeviceError } from './helpers/harness.ts';
+import { ImageDevice, TestKms, readyDevice, DeviceError } from '../testkit/harness.ts';
 import { extractBlock } from '../host-bridge/extract.ts';
 
 const u8 = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
@@ -78,8 +78,8 @@ describe('PSD keys on the built images', () => {
 
 describe('power-on self-tests (TS core on a board with broken crypto)', () => {
   it('locks with code 31 when the board SHA-256 fails its known answer, and franks nothing', async () => {
-    const { CoreDevice } = await import('./helpers/harness.ts');
-    const { memoryBoard } = await import('./helpers/memory-board.ts');
+    const { CoreDevice } = await import('../testkit/harness.ts');
+    const { memoryBoard } = await import('../testkit/memory-board.ts');
     const board = memoryBoard();
     const good = board.sha256;
     board.sha256 = (s: string) => {

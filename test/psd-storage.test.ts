@@ -2,10 +2,10 @@
 import { expect } from 'chai';
 import { Command } from '../protocol/commands.ts';
 import { ErrorCode, errorText } from '../protocol/errors.ts';
-import { CoreDevice, DeviceError, TestKms, readyDevice } from './helpers/harness.ts';
-import { expectCode } from './helpers/harness.ts';
-import { memoryBoard } from './helpers/memory-board.ts';
-import { checkInvariants } from './helpers/invariants.ts';
+import { CoreDevice, DeviceError, TestKms, readyDevice } from '../testkit/harness.ts';
+import { expectCode } from '../testkit/harness.ts';
+import { memoryBoard } from '../testkit/memory-board.ts';
+import { checkInvariants } from '../testkit/invariants.ts';
 import { extractBlock } from '../host-bridge/extract.ts';
 import { MIXED_BAND } from '../protocol/records.ts';
 

@@ -17,7 +17,7 @@ import { SampleDevice, sampleRecords } from '../server/sample-blocks.ts';
 import { exportPeriod } from '../server/export.ts';
 import { parsePeriod, loadDiscountConfig } from '../server/discounts.ts';
 import { DEFAULT_RULES_FILE } from '../server/commands/report.ts';
-import { operatorClient } from './helpers/pss-operator.ts';
+import { operatorClient } from '../testkit/pss-operator.ts';
 
 const run = promisify(execFile);
 const PSS = path.resolve('bin/pss.js');

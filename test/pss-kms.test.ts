@@ -15,7 +15,7 @@ import { SampleDevice, sampleRecords } from '../server/sample-blocks.ts';
 import { PssError } from '../server/errors.ts';
 import { fundsMessage } from '../protocol/auth.ts';
 import { u32 } from '../protocol/bytes.ts';
-import { payingAccount } from './helpers/pss-account.ts';
+import { payingAccount } from '../testkit/pss-account.ts';
 
 const run = promisify(execFile);
 const PSS = path.resolve('bin/pss.js');

@@ -12,7 +12,7 @@ import { SampleDevice, sampleRecords } from '../server/sample-blocks.ts';
 import { BlockStore } from '../host-bridge/store.ts';
 import { PssClient, PssClientError } from '../host-bridge/pss-client.ts';
 import { PsdError, pssError, PssRefusal, EXIT_PARTLY_DONE } from '../host-bridge/errors.ts';
-import { runCli } from './helpers/target.ts';
+import { runCli } from '../testkit/target.ts';
 
 describe('data-center refusals: own codes on the PSS, own numbers in psd, psd upload partly done', function () {
   this.timeout(60000);

@@ -1,7 +1,7 @@
 // The secure session (claim 4): the PSS drives a PSD through the host, which only relays.
 // Against a PSD stand-in written here from the spec (protocol/session.ts, protocol/block.ts,
 // node:crypto AES where the PSS uses @noble), and against the firmware core on an in-memory
-// board (test/helpers/harness.ts). Tampering hosts are refused; nothing is stored twice.
+// board (testkit/harness.ts). Tampering hosts are refused; nothing is stored twice.
 import { expect } from 'chai';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,10 +21,10 @@ import { fundsMessage } from '../protocol/auth.ts';
 import { RECORD_BYTES, type CumulativeRecord } from '../protocol/records.ts';
 import { sessionKeys, sealSessionMessage, openSessionMessage, TO_DEVICE, TO_SERVER, type SessionKeys } from '../protocol/session.ts';
 import type { AeadPrims } from '../protocol/aead.ts';
-import { CoreDevice, DeviceError } from './helpers/harness.ts';
-import { memoryBoard } from './helpers/memory-board.ts';
-import { payingAccount } from './helpers/pss-account.ts';
-import { operatorClient } from './helpers/pss-operator.ts';
+import { CoreDevice, DeviceError } from '../testkit/harness.ts';
+import { memoryBoard } from '../testkit/memory-board.ts';
+import { payingAccount } from '../testkit/pss-account.ts';
+import { operatorClient } from '../testkit/pss-operator.ts';
 
 const sha256 = (s: string) => nodeCrypto.createHash('sha256').update(Buffer.from(s, 'latin1')).digest().toString('latin1');
 const hmac = (k: string, m: string) => nodeCrypto.createHmac('sha256', Buffer.from(k, 'latin1')).update(Buffer.from(m, 'latin1')).digest().toString('latin1');

@@ -21,8 +21,8 @@ import { encodeFrame, FrameDecoder, ERROR_TYPE, RESPONSE_FLAG, MAX_PAYLOAD_BYTES
 import { crc32 } from '../protocol/crc32.ts';
 import { u16, asciiJson } from '../protocol/bytes.ts';
 import { fundsMessage } from '../protocol/auth.ts';
-import { payingAccount } from './helpers/pss-account.ts';
-import { operatorClient } from './helpers/pss-operator.ts';
+import { payingAccount } from '../testkit/pss-account.ts';
+import { operatorClient } from '../testkit/pss-operator.ts';
 
 /** Sends bytes (a number: a pause of that many ms) on a fresh connection; collects answer
  * frames until `waitMs` of silence after the last chunk, or the close. */

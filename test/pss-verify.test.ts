@@ -16,7 +16,7 @@ import { u32 } from '../protocol/bytes.ts';
 import { RECORD_BYTES, MIXED_BAND, type CumulativeRecord } from '../protocol/records.ts';
 import { MASTER_KEY_FILE } from '../server/keyfiles.ts';
 import { sha256, hmacSha256, ed25519Verify } from '../server/hashes.ts';
-import { RFC4231_CASE2, RFC8032_TESTS } from './helpers/crypto-rfc-vectors.ts';
+import { RFC4231_CASE2, RFC8032_TESTS } from '../testkit/crypto-rfc-vectors.ts';
 
 /** Every table's content except rejections, plus the rejections' count. */
 function snapshot(dc: DataCenter) {

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataCenter, type DataCenter } from '../server/datacenter.ts';
 import { startService, type Service } from '../server/service.ts';
-import { startTarget, runCli, realTargetUnavailable, sayRealSkipped, type Target } from './helpers/target.ts';
-import { payingAccount } from './helpers/pss-account.ts';
-import { credentialFile } from './helpers/pss-operator.ts';
+import { startTarget, runCli, realTargetUnavailable, sayRealSkipped, type Target } from '../testkit/target.ts';
+import { payingAccount } from '../testkit/pss-account.ts';
+import { credentialFile } from '../testkit/pss-operator.ts';
 
 sayRealSkipped();
 (realTargetUnavailable() ? describe.skip : describe)('psd CLI end to end on the real interpreter (linux image, KMS + PSS over TCP)', function () {

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, realTargetUnavailable, sayRealSkipped } from './helpers/target.ts';
+import { ROOT, realTargetUnavailable, sayRealSkipped } from '../testkit/target.ts';
 
 sayRealSkipped();
 (realTargetUnavailable() ? describe.skip : describe)('npm run demo -- --real', function () {

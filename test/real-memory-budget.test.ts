@@ -20,11 +20,11 @@ import { Command } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { PsdError } from '../host-bridge/errors.ts';
 import { WEIGHT_BANDS_G } from '../protocol/records.ts';
-import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../tools/real/binary.ts';
+import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../kit/real/binary.ts';
 import { realMemory } from '../tools/real/memory.ts';
-import { imageModules } from '../tools/flash/image.ts';
-import { TestKms } from './helpers/harness.ts';
-import { startTarget, hasSocat } from './helpers/target.ts';
+import { imageModules } from '../kit/flash/image.ts';
+import { TestKms } from '../testkit/harness.ts';
+import { startTarget, hasSocat } from '../testkit/target.ts';
 
 const AFTER_BOOT = 0.4;
 /** Distinct records the linux build's 32 KB of statistics flash takes here and still seals

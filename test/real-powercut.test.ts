@@ -4,7 +4,7 @@
 // confirmed blocks equal the registers, and the device franks again. `npm run soak:real`
 // runs many more.
 import { expect } from 'chai';
-import { startTarget, realTargetUnavailable, sayRealSkipped, type Target } from './helpers/target.ts';
+import { startTarget, realTargetUnavailable, sayRealSkipped, type Target } from '../testkit/target.ts';
 import { runPowerCuts } from '../tools/real/powercuts.ts';
 
 const CUTS = Number(process.env.PSD_REAL_CUTS || 50);

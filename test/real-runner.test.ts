@@ -4,8 +4,8 @@ import { expect } from 'chai';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RealBoard } from '../tools/real/runner.ts';
-import { imagePath, realTargetUnavailable, sayRealSkipped } from './helpers/target.ts';
+import { RealBoard } from '../kit/real/runner.ts';
+import { imagePath, realTargetUnavailable, sayRealSkipped } from '../testkit/target.ts';
 
 const linked = (p: string) => {
   try {
@@ -16,7 +16,7 @@ const linked = (p: string) => {
 };
 
 sayRealSkipped();
-(realTargetUnavailable() ? describe.skip : describe)('real-interpreter runner (tools/real/runner.ts)', function () {
+(realTargetUnavailable() ? describe.skip : describe)('real-interpreter runner (kit/real/runner.ts)', function () {
   this.timeout(60000);
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'psd-runner-'))));

@@ -11,9 +11,9 @@ import { encodeFrame, ERROR_TYPE, RESPONSE_FLAG } from '../protocol/frame.ts';
 import { MAX_U48 } from '../protocol/bytes.ts';
 import { jsonError } from '../protocol/json.ts';
 import { MAX_CATEGORIES, MAX_WEIGHT_G } from '../protocol/records.ts';
-import { CoreDevice, ImageDevice, TestKms, readyDevice, type Device } from './helpers/harness.ts';
-import { stateOf } from './fuzz/device-checks.ts';
-import { PssEnd } from './helpers/pss-end.ts';
+import { CoreDevice, ImageDevice, TestKms, readyDevice, type Device } from '../testkit/harness.ts';
+import { stateOf } from '../testkit/fuzz/device-checks.ts';
+import { PssEnd } from '../testkit/pss-end.ts';
 
 const NOW = Date.UTC(2026, 10, 24, 9);
 const FUNDS = 1_000_000;

@@ -7,11 +7,11 @@ import nodeCrypto from 'node:crypto';
 import { Command } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { decodeBlock, blockDigest, confirmMessage } from '../protocol/block.ts';
-import { CoreDevice, ImageDevice, TestKms, readyDevice, type Device } from './helpers/harness.ts';
-import { expectCode } from './helpers/harness.ts';
-import { memoryBoard } from './helpers/memory-board.ts';
-import { checkInvariants } from './helpers/invariants.ts';
-import { PssEnd } from './helpers/pss-end.ts';
+import { CoreDevice, ImageDevice, TestKms, readyDevice, type Device } from '../testkit/harness.ts';
+import { expectCode } from '../testkit/harness.ts';
+import { memoryBoard } from '../testkit/memory-board.ts';
+import { checkInvariants } from '../testkit/invariants.ts';
+import { PssEnd } from '../testkit/pss-end.ts';
 import { extractBlock, sha256Bytes } from '../host-bridge/extract.ts';
 
 const targets: [string, () => Device][] = [

@@ -19,7 +19,7 @@ import { scriptConfig } from '../rollup.config.js';
 import { buildInfoFor } from '../tools/build.ts';
 import { getBoard } from '../board-defs/index.ts';
 import { checkImage } from '../tools/profile/check.ts';
-import { findEspruino, noEspruinoReason } from '../tools/real/binary.ts';
+import { findEspruino, noEspruinoReason } from '../kit/real/binary.ts';
 
 const arrays = (d: number) => '['.repeat(d) + ']'.repeat(d);
 const objects = (d: number) => '{"a":'.repeat(d - 1) + '{}' + '}'.repeat(d - 1);

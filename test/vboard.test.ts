@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { crc32 } from 'node:zlib';
-import { VirtualBoard, type BoardDef, type VirtualBoardOptions } from '../tools/vboard/board.ts';
-import { exposeBoard } from '../tools/vboard/expose.ts';
+import { VirtualBoard, type BoardDef, type VirtualBoardOptions } from '../kit/vboard/board.ts';
+import { exposeBoard } from '../kit/vboard/expose.ts';
 
 const PAGE = 1024;
 const START = 0x08008000;

@@ -12,7 +12,7 @@ import { minify } from 'terser';
 import { firmwareConfig, terserOptions, CORE_CHUNK } from '../rollup.config.js';
 import { loadBoards, getBoard, type BoardDef } from '../board-defs/index.ts';
 import { checkImage } from './profile/check.ts';
-import { imageHash, modulesFile, storageBytes } from './flash/image.ts';
+import { imageHash, modulesFile, storageBytes } from '../kit/flash/image.ts';
 
 const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const HASH_PLACEHOLDER = '@@BUILD_HASH@@';
@@ -75,8 +75,8 @@ export function maxRecords(board: BoardDef): number {
   return Math.min(480, byVariables, byFlash);
 }
 
-// where an image's modules are kept and what its files take in Storage: tools/flash/image.ts
-export { modulesFile, storageBytes, STORAGE_FILE_HEADER_BYTES } from './flash/image.ts';
+// where an image's modules are kept and what its files take in Storage: kit/flash/image.ts
+export { modulesFile, storageBytes, STORAGE_FILE_HEADER_BYTES } from '../kit/flash/image.ts';
 
 /** Bundles, minifies, hashes, checks and writes one board's image: the boot code as
  * <out>/<name>.js and its Storage modules as <out>/<name>.modules.json. */
@@ -166,7 +166,7 @@ async function main() {
   const cli = new Cli('build')
     .description('Build one minified ES5 firmware image per board into dist/firmware/')
     .option('--board <id>', 'build only this board')
-    .option('--serial-path <device>', 'linux board: device path Serial1 opens (default psd.pty in the working folder, the link tools/real/runner.ts makes)')
+    .option('--serial-path <device>', 'linux board: device path Serial1 opens (default psd.pty in the working folder, the link kit/real/runner.ts makes)')
     .option('--profile <id>', 'linux board: build with this board\'s features, code split and table sizes (dist/firmware/linux-<id>.js); default: the linux image and linux-' + LINUX_PROFILES.join(', linux-'))
     .option('--out <dir>', 'write the images here instead of dist/firmware/')
     .option('--quiet', 'print only failures')

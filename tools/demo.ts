@@ -13,9 +13,9 @@ import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runSim } from './vboard/run.ts';
-import { runReal } from './real/run.ts';
-import { findEspruino, noEspruinoReason, type EspruinoMemory } from './real/binary.ts';
+import { runSim } from '../kit/vboard/run.ts';
+import { runReal } from '../kit/real/run.ts';
+import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../kit/real/binary.ts';
 
 
 const ROOT = resolve(import.meta.dirname, '..');

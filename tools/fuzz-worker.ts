@@ -7,8 +7,8 @@
 // replay: runs the strict property from one seed and path (what the report printed).
 import { parentPort, workerData } from 'node:worker_threads';
 import fc from 'fast-check';
-import { targets } from '../test/fuzz/targets.ts';
-import { judge, FuzzFailure, FAILURES, type Failure, type FuzzTarget, type TargetRun } from '../test/fuzz/framework.ts';
+import { targets } from '../testkit/fuzz/targets.ts';
+import { judge, FuzzFailure, FAILURES, type Failure, type FuzzTarget, type TargetRun } from '../testkit/fuzz/framework.ts';
 
 export interface WorkerJob {
   target: string;

@@ -1,4 +1,4 @@
-// `npm run fuzz`: hostile input against every fuzz target (test/fuzz/targets.ts), 100,000
+// `npm run fuzz`: hostile input against every fuzz target (testkit/fuzz/targets.ts), 100,000
 // cases each by default, then a summary table; exits non-zero if any case failed.
 //
 //   npm run fuzz -- [--cases N] [--target name[,name...]] [--seed S] [--path P] [--verbose]
@@ -9,8 +9,8 @@
 // and path that replay them: `npm run fuzz -- --target T --seed S --path P`.
 import { Worker } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
-import { targetNames } from '../test/fuzz/targets.ts';
-import { FAILURES, type Failure } from '../test/fuzz/framework.ts';
+import { targetNames } from '../testkit/fuzz/targets.ts';
+import { FAILURES, type Failure } from '../testkit/fuzz/framework.ts';
 import type { WorkerJob, WorkerMessage } from './fuzz-worker.ts';
 
 const USAGE = `usage: npm run fuzz -- [--cases N] [--target ${targetNames.join('|')}[,...]] [--seed S] [--path P] [--verbose]

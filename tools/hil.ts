@@ -175,7 +175,7 @@ async function runDevice(d: MapDevice, o: { flash?: boolean; timeout: string }):
   try {
     if (!port) {
       // no device given: a virtual board of that board, started here
-      const { runSim } = await import('./vboard/run.ts');
+      const { runSim } = await import('../kit/vboard/run.ts');
       simDir = fs.mkdtempSync(path.join(os.tmpdir(), 'psd-hil-'));
       sim = await runSim({ board: d.board, flashFile: path.join(simDir, `${d.board}.flash`), pty: false, log: () => {} });
       port = sim.tcpUrl;
@@ -213,7 +213,7 @@ async function runDevice(d: MapDevice, o: { flash?: boolean; timeout: string }):
     // report carries its end (the board started here, or one `psd ports` lists on this port)
     let consoleFile = (sim as { consoleLog?: string } | null)?.consoleLog;
     if (!consoleFile) {
-      const { listRunning } = await import('./vboard/running.ts');
+      const { listRunning } = await import('../kit/vboard/running.ts');
       consoleFile = listRunning().find((e) => e.tcp === port || e.pty === port)?.console;
     }
     let console_: DeviceRun['console'];

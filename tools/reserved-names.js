@@ -12,7 +12,7 @@
 // - every key of an object literal anywhere in the firmware and protocol: objects that are
 //   written to the journal as JSON (state, batch, config) must read back under the same
 //   names after a firmware update, and objects handed to JSON are built as literals;
-// - every name Espruino 2v29 has (tools/profile/builtins-2v29.json) and JavaScript's own
+// - every name Espruino 2v29 has (kit/builtins-2v29.json) and JavaScript's own
 //   (terser's builtin list, kept by default).
 // Written by hand because no minifier knows which names cross the wire; the image tests
 // (psd-core, powercut, e2e) run on the mangled image and catch a name that slipped through.
@@ -65,7 +65,7 @@ export function reservedPropertyNames() {
   for (const f of ['firmware/core/psd.ts', 'firmware/ondemand/admin.ts', 'firmware/ondemand/seal.ts', 'firmware/ondemand/session.ts', 'firmware/core/device.ts', 'firmware/espruino/binding.ts', 'firmware/main.ts', 'firmware/build-info.ts', 'firmware/board.ts'])
     if (fs.existsSync(path.join(root, f))) identifiers(path.join(root, f), names);
   for (const f of [...files(path.join(root, 'firmware')), ...files(path.join(root, 'protocol'))]) literalKeys(f, names);
-  const builtins = JSON.parse(fs.readFileSync(path.join(root, 'tools/profile/builtins-2v29.json'), 'utf8'));
+  const builtins = JSON.parse(fs.readFileSync(path.join(root, 'kit/builtins-2v29.json'), 'utf8'));
   JSON.stringify(builtins, (key, value) => {
     if (key) names.add(key);
     if (typeof value === 'string') for (const part of value.split('.')) names.add(part);

@@ -9,7 +9,7 @@ declare function digitalRead(pin: any): number;
 declare function setWatch(fn: () => void, pin: any, opts: any): unknown;
 declare var global: any;
 
-/** What the linux image prints on stdout before E.reboot() (tools/real/runner.ts looks for it). */
+/** What the linux image prints on stdout before E.reboot() (kit/real/runner.ts looks for it). */
 export var REBOOT_NOTICE = '\r\nPSD: reboot\r\n';
 
 function dataPort(build: BuildInfo): any {
@@ -128,7 +128,7 @@ export function espruinoBoard(build: BuildInfo): Board {
     },
     reboot: function () {
       // The Linux build's E.reboot() exits with status 1 and prints on the (moved) console;
-      // say it on stdout so the runner (tools/real/runner.ts) restarts it as a board would.
+      // say it on stdout so the runner (kit/real/runner.ts) restarts it as a board would.
       if (process.env.BOARD === 'LINUX') USB.write(REBOOT_NOTICE);
       E.reboot();
     },

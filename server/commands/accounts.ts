@@ -2,7 +2,7 @@
 // `pss ledger`, `pss withdraw`. Funds resets are paid from the account a device belongs to:
 // refused beyond its balance, debited in the same transaction that issues the reset.
 import { Command } from 'commander';
-import { table, money } from '../../host-bridge/output.ts';
+import { table, money } from '../../kit/output.ts';
 import { openDataCenter } from '../datacenter.ts';
 import { parseDay, DAY_SECONDS, isoTime } from '../report.ts';
 import { PssError } from '../errors.ts';

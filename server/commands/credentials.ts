@@ -3,7 +3,7 @@
 // issue|list|revoke`: the operators' and auditors' client certificates.
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { table } from '../../host-bridge/output.ts';
+import { table } from '../../kit/output.ts';
 import { openDataCenter } from '../datacenter.ts';
 import { ensureTls, TLS_DIR, CREDENTIAL_ROLES, type CredentialRole } from '../tls.ts';
 import { issue, list, revoke } from '../credentials.ts';

@@ -2,7 +2,7 @@
 // the database directly (server/db.ts takes care of a `pss serve` running on it). No key is
 // ever printed: keys reach a device only through `psd provision --kms`.
 import { Command } from 'commander';
-import { table } from '../../host-bridge/output.ts';
+import { table } from '../../kit/output.ts';
 import { openDataCenter } from '../datacenter.ts';
 import { sealName, sealNumber, type DeviceRow } from '../kms.ts';
 import { dataDir, json, positiveInt, deviceNumber } from './common.ts';

@@ -3,7 +3,7 @@
 // credit for future franking. The volume is the customer's across every device that franked
 // for them.
 import { Command, Option } from 'commander';
-import { table, money } from '../../host-bridge/output.ts';
+import { table, money } from '../../kit/output.ts';
 import { PssError } from '../errors.ts';
 import { loadDiscountConfig, parsePeriod, computeDiscounts, type DiscountReport } from '../discounts.ts';
 import { openStatisticsSnapshot } from '../report.ts';

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { keyValues, money } from '../../host-bridge/output.ts';
+import { keyValues, money } from '../../kit/output.ts';
 import { PssError } from '../errors.ts';
 import { loadDiscountConfig, parsePeriod } from '../discounts.ts';
 import { openStatisticsSnapshot } from '../report.ts';

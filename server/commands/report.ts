@@ -3,7 +3,7 @@
 // Also the options and printing the other PSS statistics commands share.
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { table, money } from '../../host-bridge/output.ts';
+import { table, money } from '../../kit/output.ts';
 import { PssError, PssErrorCode, type PssErrorCodeName } from '../errors.ts';
 import { DB_FILE } from '../db.ts';
 import { DEFAULT_DATA_DIR } from '../datacenter.ts';

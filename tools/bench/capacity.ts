@@ -12,7 +12,7 @@ import { DIST, maxRecords } from '../build.ts';
 import { Command } from '../../protocol/commands.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { RECORD_BYTES, WEIGHT_BANDS_G, weightBand } from '../../protocol/records.ts';
-import { ImageDevice, TestKms, readyDevice, DeviceError } from '../../test/helpers/harness.ts';
+import { ImageDevice, TestKms, readyDevice, DeviceError } from '../../testkit/harness.ts';
 import { table, fmt, type Bench } from './common.ts';
 import { extractBlock } from '../../host-bridge/extract.ts';
 

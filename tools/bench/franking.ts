@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DIST } from '../build.ts';
 import { Command } from '../../protocol/commands.ts';
-import { ImageDevice, TestKms, readyDevice } from '../../test/helpers/harness.ts';
+import { ImageDevice, TestKms, readyDevice } from '../../testkit/harness.ts';
 import { table, fmt, type Bench } from './common.ts';
 
 export const FRANK_BOARDS = ['pico', 'esp32', 'original', 'puckjs', 'wifi', 'banglejs2'];

@@ -1,14 +1,14 @@
-// Calibration of the virtual board's memory model (tools/vboard/memory.ts): small programs,
+// Calibration of the virtual board's memory model (kit/vboard/memory.ts): small programs,
 // each booted from Storage on Espruino 2v29's Linux build with 5,100 variables (a Pico's) and on
 // the virtual board modelling that build, and the variables in use each reports
 // (process.memory().usage, read the same way on both: tools/real/memory.ts). Most cases make
 // 100 of one thing, so a rule that is off by one variable shows as about 100.
-// Needs the interpreter (ESPRUINO_BIN, see tools/real/binary.ts); without it the table is not made.
+// Needs the interpreter (ESPRUINO_BIN, see kit/real/binary.ts); without it the table is not made.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { getBoard } from '../../board-defs/index.ts';
-import { findEspruino, noEspruinoReason } from '../real/binary.ts';
-import { imageModules } from '../flash/image.ts';
+import { findEspruino, noEspruinoReason } from '../../kit/real/binary.ts';
+import { imageModules } from '../../kit/flash/image.ts';
 import { frankingWorkload, realMemory, virtualMemory } from '../real/memory.ts';
 import { table, fmt, type Bench } from './common.ts';
 
@@ -130,7 +130,7 @@ export const memory: Bench = {
       `Each program is booted from Storage (as a board runs saved code) and read by an interval after 300 ms`,
       `(after franking: once the frames handed to the firmware are done, tools/real/memory.ts frankingWorkload);`,
       `'real' is ${binary}. Largest difference (modelled cases): ${fmt(100 * worst, 1)} %.`,
-      `The rules, and what is not modelled, are in tools/vboard/README.md, "Memory".`
+      `The rules, and what is not modelled, are in kit/vboard/README.md, "Memory".`
     ].join('\n');
   }
 };

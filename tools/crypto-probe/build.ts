@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { scriptConfig } from '../../rollup.config.js';
 import { buildInfoFor } from '../build.ts';
 import { checkImage } from '../profile/check.ts';
-import { VirtualBoard } from '../vboard/board.ts';
+import { VirtualBoard } from '../../kit/vboard/board.ts';
 import type { BoardDef } from '../../board-defs/index.ts';
 
 const ENTRY = new URL('./entry.ts', import.meta.url).pathname;

@@ -21,8 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getBoard } from '../../board-defs/index.ts';
-import { findEspruino, noEspruinoReason } from '../real/binary.ts';
-import { VirtualBoard, type BoardDef } from '../vboard/board.ts';
+import { findEspruino, noEspruinoReason } from '../../kit/real/binary.ts';
+import { VirtualBoard, type BoardDef } from '../../kit/vboard/board.ts';
 
 export const PROBE_DIR = fileURLToPath(new URL('./probes/', import.meta.url));
 export const ALLOWED_FILE = fileURLToPath(new URL('./allowed.json', import.meta.url));

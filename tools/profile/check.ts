@@ -71,7 +71,7 @@ interface BuiltinsTable {
 interface SyntaxEntry { id: string; construct: string; status: string; reason: string }
 
 const here = new URL('.', import.meta.url);
-export const builtins: BuiltinsTable = JSON.parse(readFileSync(new URL('builtins-2v29.json', here), 'utf8'));
+export const builtins: BuiltinsTable = JSON.parse(readFileSync(new URL('../../kit/builtins-2v29.json', here), 'utf8'));
 export const syntaxTable: { constructs: SyntaxEntry[] } = JSON.parse(readFileSync(new URL('syntax-2v29.json', here), 'utf8'));
 
 export const CRYPTO_NAMES = ['SHA1', 'SHA224', 'SHA256', 'SHA384', 'SHA512', 'PBKDF2', 'AES', 'AES-CCM'];

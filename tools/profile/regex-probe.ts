@@ -17,7 +17,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import vm from 'node:vm';
-import { findEspruino, noEspruinoReason } from '../real/binary.ts';
+import { findEspruino, noEspruinoReason } from '../../kit/real/binary.ts';
 import { runSnippet, markedLines } from '../real/snippet.ts';
 import { REGEX_ALLOWED, REGEX_RULES, type RegexRule } from './regex.ts';
 

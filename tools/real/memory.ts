@@ -18,7 +18,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHmac } from 'node:crypto';
-import { VirtualBoard, type BoardDef, type BoardMemory } from '../vboard/board.ts';
+import { VirtualBoard, type BoardDef, type BoardMemory } from '../../kit/vboard/board.ts';
 import { encodeFrame } from '../../protocol/frame.ts';
 import { crc32 } from '../../protocol/crc32.ts';
 import { Command } from '../../protocol/commands.ts';
@@ -49,7 +49,7 @@ export interface RealMemoryOptions {
   /** give up after (default 30000 ms) */
   timeoutMs?: number;
   /** Storage modules the program requires (a built image's resident core and on-demand
-   * modules: tools/flash/image.ts imageModules), written to Storage before it boots */
+   * modules: kit/flash/image.ts imageModules), written to Storage before it boots */
   modules?: Record<string, string>;
 }
 

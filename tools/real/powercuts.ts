@@ -17,7 +17,7 @@ import { confirmMessage } from '../../protocol/block.ts';
 import { fromHex } from '../../protocol/bytes.ts';
 import { decodeRecord, MIXED_BAND } from '../../protocol/records.ts';
 import { prng } from '../../server/sample-blocks.ts';
-import type { RealBoard } from './runner.ts';
+import type { RealBoard } from '../../kit/real/runner.ts';
 
 export type Operation = 'frank' | 'extract' | 'confirm';
 

@@ -4,7 +4,7 @@
 // The binary exits by itself once nothing is pending; a snippet that never ends (a regex loop
 // that does not advance, say) is ended with SIGKILL after `timeoutMs` (the binary hooks
 // SIGINT/SIGTERM). Its standard input is /dev/null: a snippet that reads Serial1 needs
-// tools/real/runner.ts instead.
+// kit/real/runner.ts instead.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

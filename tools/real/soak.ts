@@ -4,9 +4,9 @@
 // (tools/real/powercuts.ts). Prints progress and a summary; exits 1 on the first violation,
 // with the seed that replays the schedule.
 import { Command as Cli } from 'commander';
-import { runReal } from './run.ts';
+import { runReal } from '../../kit/real/run.ts';
 import { runPowerCuts } from './powercuts.ts';
-import { findEspruino, noEspruinoReason, type EspruinoMemory } from './binary.ts';
+import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../../kit/real/binary.ts';
 
 async function main() {
   const opts = new Cli('soak:real')

@@ -1,12 +1,12 @@
 // The built image in the virtual board, driven byte by byte for fuzzing: everything the
 // device writes is decoded and kept in order, its console (where an uncaught exception would
 // show) is watched, and the clock is manual so a case can wait only as long as we say.
-import { imageModules } from '../../tools/flash/image.ts';
+import { imageModules } from '../../kit/flash/image.ts';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { getBoard } from '../../board-defs/index.ts';
-import { VirtualBoard } from '../../tools/vboard/board.ts';
+import { VirtualBoard } from '../../kit/vboard/board.ts';
 import { FrameDecoder, type Frame } from '../../protocol/frame.ts';
 import { crc32 } from '../../protocol/crc32.ts';
 import { asciiJson } from '../../protocol/bytes.ts';

@@ -2,11 +2,11 @@
 // device's SESSION_OPEN / SESSION handlers directly (protocol/session.ts and Node's crypto).
 import { expect } from 'chai';
 import nodeCrypto from 'node:crypto';
-import { Command } from '../../protocol/commands.ts';
-import { fromHex, toHex, asciiJson } from '../../protocol/bytes.ts';
-import { sessionKeys, sealSessionMessage, openSessionMessage, TO_DEVICE, TO_SERVER, type SessionKeys } from '../../protocol/session.ts';
-import { nodeAeadPrims } from '../../server/crypto-prims.ts';
-import { sha256Bytes } from '../../host-bridge/extract.ts';
+import { Command } from '../protocol/commands.ts';
+import { fromHex, toHex, asciiJson } from '../protocol/bytes.ts';
+import { sessionKeys, sealSessionMessage, openSessionMessage, TO_DEVICE, TO_SERVER, type SessionKeys } from '../protocol/session.ts';
+import { nodeAeadPrims } from '../server/crypto-prims.ts';
+import { sha256Bytes } from '../host-bridge/extract.ts';
 import { DeviceError, type Device, type TestKms } from './harness.ts';
 
 export class PssEnd {

@@ -1,10 +1,10 @@
 // An in-memory Board for testing the firmware core in Node (the OpenSK way: the core is
 // written against the board interface, and tests give it a test environment).
 import nodeCrypto from 'node:crypto';
-import { crc32 } from '../../protocol/crc32.ts';
-import { ed25519KeyPair, ed25519Sign } from '../../firmware/core/crypto/nacl.ts';
-import { ed25519SelfTest } from '../../firmware/core/crypto/selftest.ts';
-import type { Board } from '../../firmware/board.ts';
+import { crc32 } from '../protocol/crc32.ts';
+import { ed25519KeyPair, ed25519Sign } from '../firmware/core/crypto/nacl.ts';
+import { ed25519SelfTest } from '../firmware/core/crypto/selftest.ts';
+import type { Board } from '../firmware/board.ts';
 import { ON_DEMAND } from './on-demand.ts';
 
 export interface MemoryBoard extends Board {

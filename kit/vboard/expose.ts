@@ -19,7 +19,7 @@ export class NoSocatError extends Error {
   }
 }
 /** What exposeBoard needs of a board: its data port's output as 'hostData' events, a way to
- * write to it, and its id (a VirtualBoard, or tools/real/runner.ts's RealBoard). */
+ * write to it, and its id (a VirtualBoard, or kit/real/runner.ts's RealBoard). */
 export interface HostSide {
   readonly board: { id: string };
   on(event: 'hostData', fn: (b: Buffer) => void): unknown;

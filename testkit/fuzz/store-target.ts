@@ -569,7 +569,7 @@ export function storeTarget(opts: StoreTargetOptions = {}): FuzzTarget<StoreCase
       for (const k of KNOWN) {
         const r = await new BlockStore(dir).put(k.bytes, { port: k.port, extractedAt: k.extractedAt });
         const written = await fs.readFile(path.join(dir, r.file), 'utf8');
-        if (r.file !== k.name || written !== k.text) throw new Error(`store fuzz target: put() wrote ${r.file} as\n${written}\nthe target expects ${k.name} as\n${k.text}\n(update knownBlock() in test/fuzz/store-target.ts)`);
+        if (r.file !== k.name || written !== k.text) throw new Error(`store fuzz target: put() wrote ${r.file} as\n${written}\nthe target expects ${k.name} as\n${k.text}\n(update knownBlock() in testkit/fuzz/store-target.ts)`);
       }
       const seen: { [what: string]: number } = {};
       const count: Counter = (what, n = 1) => (seen[what] = (seen[what] ?? 0) + n);

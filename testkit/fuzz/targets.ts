@@ -1,6 +1,6 @@
 // The fuzz targets by name: both runners (test/fuzz.test.ts, tools/fuzz.ts) take them from here.
 //
-// To add one: write test/fuzz/<name>-target.ts exporting a FuzzTarget (framework.ts: an
+// To add one: write testkit/fuzz/<name>-target.ts exporting a FuzzTarget (framework.ts: an
 // arbitrary, open() -> runCase(input) judging one input as crash / hang / state / unanswered,
 // show(input)), reuse wire.ts for anything that reads frames, and add it below. Both runners
 // and the `npm run fuzz` summary pick it up by name.

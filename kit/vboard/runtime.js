@@ -86,7 +86,7 @@
   }
   function binToAB(s) { return binToU8(s).buffer; }
 
-  // ---- formatting like Espruino's console (tools/vboard/espruino.js) ----
+  // ---- formatting like Espruino's console (kit/vboard/espruino.js) ----
   // jsvAsString: what `Uncaught %v`, String() and string concatenation inside Espruino give
   function asString(v) {
     if (typeof v === 'string') return v;
@@ -748,7 +748,7 @@
     uncaught: uncaught
   };
 
-  // ---- Espruino's own versions of standard functions (tools/vboard/espruino.js has the ports) ----
+  // ---- Espruino's own versions of standard functions (kit/vboard/espruino.js has the ports) ----
   // Only explicit calls can be redirected: V8 still converts numbers itself for `'' + x`,
   // templates and join, and parses source number literals itself.
   var NP = Number.prototype, SP = String.prototype, OString = String, ONumber = Number;
@@ -901,7 +901,7 @@
   // jswrap_date_parse gives 0 for text it cannot read (V8: NaN)
   function dateParse(s) { var t = Oparse(asString(s)); return t === t ? t : 0; }
 
-  // tools/vboard/transform.ts turns `x.length = v` into a call of this (sloppy, like Espruino):
+  // kit/vboard/transform.ts turns `x.length = v` into a call of this (sloppy, like Espruino):
   // an array's length is read-only there
   var sloppySet = Function('x', 'v', 'x.length = v; return v;');
   defProp(G, '\u0275vbSetLength', { value: function (x, v) {
@@ -988,7 +988,7 @@
   // ---- finally: remove what the real interpreter does not have ----
   Oeval(cfg.strip);
 
-  // tools/vboard/transform.ts turns `Array.prototype.slice` into a call of this: a built-in
+  // kit/vboard/transform.ts turns `Array.prototype.slice` into a call of this: a built-in
   // method read through a prototype is undefined on Espruino (instances still have it)
   var protoSnap = new WM();
   ['Array', 'String', 'Number', 'Boolean', 'Function', 'Date', 'RegExp', 'Error', 'TypeError', 'SyntaxError', 'ReferenceError', 'Promise',

@@ -1,8 +1,8 @@
 // The design's invariants, checked from outside through the protocol.
 import { expect } from 'chai';
-import { Command } from '../../protocol/commands.ts';
-import { fromHex } from '../../protocol/bytes.ts';
-import { decodeRecord, CumulativeRecord, MIXED_BAND } from '../../protocol/records.ts';
+import { Command } from '../protocol/commands.ts';
+import { fromHex } from '../protocol/bytes.ts';
+import { decodeRecord, CumulativeRecord, MIXED_BAND } from '../protocol/records.ts';
 import type { Device } from './harness.ts';
 
 export async function listRecords(d: Device, tier: 'flash' | 'ram'): Promise<CumulativeRecord[]> {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
  * pseudo-terminal (used by `psd sim`). The flash file is locked while the board runs (a
  * second board on it is refused), the board's own console output (what it prints on devices
  * other than the data port) goes to a file beside the flash file, and the run is listed by
- * `psd ports` (tools/vboard/running.ts).
+ * `psd ports` (kit/vboard/running.ts).
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';

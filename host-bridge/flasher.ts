@@ -14,16 +14,16 @@
 import { existsSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { resolve } from 'node:path';
-import { getBoard, type BoardDef } from '../../board-defs/index.ts';
-import { ErrorCode } from '../../protocol/errors.ts';
-import { Command } from '../../protocol/commands.ts';
-import { PsdError } from '../../host-bridge/errors.ts';
-import { openLink } from '../../host-bridge/link.ts';
-import { PsdClient } from '../../host-bridge/client.ts';
-import { readImage, ImageError, storageBytes, type FirmwareImage } from './image.ts';
-import { openEspruinoSession, type EspruinoSession, type UploadProgress } from './espruino-tools.ts';
+import { getBoard, type BoardDef } from '../board-defs/index.ts';
+import { ErrorCode } from '../protocol/errors.ts';
+import { Command } from '../protocol/commands.ts';
+import { PsdError } from './errors.ts';
+import { openLink } from './link.ts';
+import { PsdClient } from './client.ts';
+import { readImage, ImageError, storageBytes, type FirmwareImage } from '../kit/flash/image.ts';
+import { openEspruinoSession, type EspruinoSession, type UploadProgress } from '../kit/flash/espruino-tools.ts';
 
-export const DIST_FIRMWARE = resolve(import.meta.dirname, '../../dist/firmware');
+export const DIST_FIRMWARE = resolve(import.meta.dirname, '../dist/firmware');
 
 export interface FlashOptions {
   board: string;

@@ -3,10 +3,10 @@
 // and either handed to a PssClient or written to a file for the CLI (PSS_CREDENTIALS).
 import fs from 'node:fs';
 import path from 'node:path';
-import { issue } from '../../server/credentials.ts';
-import { parseCredential, type Credential, type CredentialRole } from '../../server/tls.ts';
-import { PssClient, type PssClientOptions } from '../../host-bridge/pss-client.ts';
-import type { DataCenter } from '../../server/datacenter.ts';
+import { issue } from '../server/credentials.ts';
+import { parseCredential, type Credential, type CredentialRole } from '../server/tls.ts';
+import { PssClient, type PssClientOptions } from '../host-bridge/pss-client.ts';
+import type { DataCenter } from '../server/datacenter.ts';
 
 export function credentialFor(dc: DataCenter, role: CredentialRole = 'operator', name = `test ${role}`): Credential & { serial: string } {
   const c = issue(dc.store, name, role);

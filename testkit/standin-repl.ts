@@ -14,9 +14,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { getBoard, type BoardDef } from '../../board-defs/index.ts';
-import { VirtualBoard } from '../vboard/board.ts';
-import { exposeBoard, type Exposed } from '../vboard/expose.ts';
+import { getBoard, type BoardDef } from '../board-defs/index.ts';
+import { VirtualBoard } from '../kit/vboard/board.ts';
+import { exposeBoard, type Exposed } from '../kit/vboard/expose.ts';
 
 /** Marker file that reset() leaves so the next boot skips .bootcde (Storage is the only thing
  * that survives the VirtualBoard's reboot, and reset() and load() both reboot it). */
@@ -144,7 +144,7 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
   };
 }
 
-// `npx tsx tools/flash/standin-repl.ts [--board pico] [--dir .psd/standin]`: run one, to try
+// `npx tsx testkit/standin-repl.ts [--board pico] [--dir .psd/standin]`: run one, to try
 // `psd flash` without hardware. Prints the pty path; Ctrl-C stops it.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const arg = (name: string, def: string) => {

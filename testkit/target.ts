@@ -5,20 +5,20 @@
 //   package opens exactly like a USB board; its flash lives in a fresh temp dir.
 //   PSD_PORT=/dev/ttyACM0 [PSD_BOARD=pico]: the tests talk to that real device (or any
 //   tcp://host:port) instead, and skip what only a virtual board can show.
-import { findBuildHash, imageFiles } from '../../tools/flash/image.ts';
+import { findBuildHash, imageFiles } from '../kit/flash/image.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { getBoard } from '../../board-defs/index.ts';
-import { VirtualBoard } from '../../tools/vboard/board.ts';
-import { exposeBoard } from '../../tools/vboard/expose.ts';
-import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../../tools/real/binary.ts';
-import { runReal } from '../../tools/real/run.ts';
-import type { RealBoard } from '../../tools/real/runner.ts';
+import { getBoard } from '../board-defs/index.ts';
+import { VirtualBoard } from '../kit/vboard/board.ts';
+import { exposeBoard } from '../kit/vboard/expose.ts';
+import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../kit/real/binary.ts';
+import { runReal } from '../kit/real/run.ts';
+import type { RealBoard } from '../kit/real/runner.ts';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
+export const ROOT = resolve(import.meta.dirname, '..');
 export const PSD_BIN = join(ROOT, 'bin/psd.js');
 
 export interface Target {
@@ -38,7 +38,7 @@ export interface Target {
 
 export interface TargetOptions {
   /** 'virtual' (default): the image in the VirtualBoard; 'real': the linux image on Espruino's
-   * Linux build (ESPRUINO_BIN), booted from Storage (tools/real/runner.ts) */
+   * Linux build (ESPRUINO_BIN), booted from Storage (kit/real/runner.ts) */
   kind?: 'virtual' | 'real';
   /** kind 'real': which build (default resizable) */
   memory?: EspruinoMemory;
@@ -75,7 +75,7 @@ export function imagePath(board: string): string {
 }
 
 /** The build hash baked into a built image (its boot code and Storage modules: see
- * tools/flash/image.ts). */
+ * kit/flash/image.ts). */
 export function imageBuildHash(file: string): string {
   const h = findBuildHash(imageFiles(file));
   if (!h) throw new Error(`${file}: no build hash found`);

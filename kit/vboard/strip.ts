@@ -1,5 +1,5 @@
 // Builds the script that removes, inside a fresh V8 context, every global, static and
-// prototype member that Espruino 2v29 lacks (tools/profile/builtins-2v29.json `missing`).
+// prototype member that Espruino 2v29 lacks (kit/builtins-2v29.json `missing`).
 import { readFileSync } from 'node:fs';
 
 interface BuiltinsData {
@@ -9,7 +9,7 @@ interface BuiltinsData {
 
 let cached: BuiltinsData | null = null;
 export function builtinsData(): BuiltinsData {
-  if (!cached) cached = JSON.parse(readFileSync(new URL('../profile/builtins-2v29.json', import.meta.url), 'utf8')) as BuiltinsData;
+  if (!cached) cached = JSON.parse(readFileSync(new URL('../builtins-2v29.json', import.meta.url), 'utf8')) as BuiltinsData;
   return cached;
 }
 

@@ -3,7 +3,7 @@
  * context that has only what the real interpreter has, plus emulations of Espruino's
  * APIs (serial devices and console/REPL, E, timers on a controllable clock, pins and
  * watches, require("Flash") byte-exact and persisted, require("Storage"), require("crypto")
- * per board). See tools/vboard/README.md.
+ * per board). See kit/vboard/README.md.
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes, createHash, createCipheriv, createDecipheriv, pbkdf2Sync } from 'node:crypto';
@@ -115,7 +115,7 @@ interface Life {
   CtxError: ErrorConstructor;
   global: object;
   builtins: Map<object, Set<string>>;
-  /** process.memory()'s model (tools/vboard/memory.ts), made at the first call */
+  /** process.memory()'s model (kit/vboard/memory.ts), made at the first call */
   mem: MemoryModel | null;
   abandoned: boolean;
   timers: Map<number, Timer>;

@@ -85,7 +85,7 @@ interface Live {
 
 export interface DeviceTargetOptions {
   board?: string;
-  /** image source text instead of dist/firmware/<board>.js (test/fuzz/planted.ts plants bugs this way) */
+  /** image source text instead of dist/firmware/<board>.js (testkit/fuzz/planted.ts plants bugs this way) */
   image?: string;
 }
 
@@ -106,7 +106,7 @@ export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceC
       // a command added to protocol/commands.ts but not yet to device-commands.ts is still
       // fuzzed, with random fields, no refusal oracle, and no state change allowed on success
       const unmodelled = COMMAND_TYPES.filter((t) => !(t in MAY_CHANGE) || !(t in FIELDS));
-      if (unmodelled.length) console.warn(`fuzz: test/fuzz/device-commands.ts does not model ${unmodelled.map(name).join(', ')} yet: add its fields (FIELDS), what it may change (MAY_CHANGE) and its refusals (mustRefuse)`);
+      if (unmodelled.length) console.warn(`fuzz: testkit/fuzz/device-commands.ts does not model ${unmodelled.map(name).join(', ')} yet: add its fields (FIELDS), what it may change (MAY_CHANGE) and its refusals (mustRefuse)`);
       const built = await buildScenarios(boardId, image);
       const live = new Map<ScenarioName, Live>();
       let probes = 0;
