@@ -11,7 +11,7 @@ const HINTS: { [code: number]: string } = {
 };
 
 export class PsdError extends Error {
-  /** the data center's own code, when the PSS refused (server/errors.ts) */
+  /** the data center's own code, when the PSS refused (protocol/pss-errors.ts) */
   pssCode?: string;
   constructor(public code: number, detail?: string, public hint: string | undefined = HINTS[code]) {
     super((ErrorMessage[code] ?? HostErrorMessage[code] ?? PSS_REFUSAL_MESSAGE[code] ?? 'error ' + code) + (detail ? ': ' + detail : ''));
@@ -28,7 +28,7 @@ export function deviceError(body: { code?: unknown; detail?: unknown }): PsdErro
 }
 
 /**
- * The data center's refusals (server/errors.ts codes) as the host reports them: each its own
+ * The data center's refusals (protocol/pss-errors.ts codes) as the host reports them: each its own
  * number (110 and up, host-side only), message and hint, so `psd` says what the PSS refused
  * instead of an internal error. Codes of the way to the PSS (no PSS, no answer, line lost)
  * map to the host's own.

@@ -1,4 +1,4 @@
-// `psd flash`: write a built firmware image to a real board (the work is in tools/flash/).
+// `psd flash`: write a built firmware image to a real board (the work is in host-bridge/flasher.ts; image facts in kit/flash/).
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { keyValues } from '../kit/output.ts';

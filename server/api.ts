@@ -1,14 +1,14 @@
-// The PSS's TCP requests (server/wire.ts) for one connection: argument checks, then the KMS,
+// The PSS's TCP requests (protocol/pss-wire.ts) for one connection: argument checks, then the KMS,
 // the PSS or the session driver. Throws PssError; server/service.ts turns it into an error frame.
 import { MAX_U48 } from '../protocol/bytes.ts';
 import { PROTOCOL_VERSION, MAX_PAYLOAD_BYTES } from '../protocol/frame.ts';
 import { asciiJson } from '../protocol/bytes.ts';
 import { runReport, parseGroupFields, parseSort, type Report } from './report.ts';
 import { isHex, hexToString, stringToHex } from './bytestrings.ts';
-import { PssError } from './errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 import { sealName, sealNumber } from './kms.ts';
 import { PssSession, type RelayAnswer } from './session-driver.ts';
-import { PssRequest, PssRequestName, MAX_UPLOAD_BYTES } from './wire.ts';
+import { PssRequest, PssRequestName, MAX_UPLOAD_BYTES } from '../protocol/pss-wire.ts';
 import type { DataCenter } from './datacenter.ts';
 
 export const SERVER_NAME = 'psd-lab pss';

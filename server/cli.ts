@@ -2,7 +2,7 @@
 // server/commands/serve.ts and devices.ts; engineers' commands come from
 // server/commands/index.ts. Errors print `pss: CODE: message` and exit 1.
 import { Command, CommanderError } from 'commander';
-import { PssError } from './errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 import { DEFAULT_DATA_DIR } from './datacenter.ts';
 import { kmsKeyLookup } from './kms-lookup.ts';
 import { serveCommand } from './commands/serve.ts';

@@ -2,8 +2,8 @@
 // issued, listed, revoked. The TCP service looks each request's certificate up here, so a
 // revoked credential is refused from its next request on, even on an open connection.
 import fs from 'node:fs';
-import { issueCredential, type CredentialRole, type IssuedCredential, type Role } from './tls.ts';
-import { PssError } from './errors.ts';
+import { issueCredential, type CredentialRole, type IssuedCredential, type Role } from '../kit/tls.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 import type { Store } from './db.ts';
 
 export interface CredentialRow {

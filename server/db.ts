@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SCHEMA_SQL, SCHEMA_VERSION, migrate } from './schema.ts';
-import { PssError } from './errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 import { PgStore, isPostgresUrl, databaseUrlFor } from './pg-store.ts';
 
 export const DB_FILE = 'pss.sqlite';

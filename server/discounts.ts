@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import type { Queryable as Database } from './db.ts';
 import { MAX_CATEGORIES } from '../protocol/records.ts';
-import { PssError } from './errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 import { queryAll, whereClause, RECORDS_OF_BLOCKS, isoTime } from './report.ts';
 
 export const SETTLEMENTS = ['discount', 'credit'] as const;

@@ -24,7 +24,7 @@ import nacl from 'tweetnacl';
 import type { Queryable as Database } from './db.ts';
 import { WEIGHT_BANDS_G } from '../protocol/records.ts';
 import { loadOrCreateKeyFile } from './keyfiles.ts';
-import { PssError } from './errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 import { queryAll, whereClause, RECORDS_OF_BLOCKS, isoTime } from './report.ts';
 import { computeDiscounts, type DiscountConfig, type DiscountReport, type Period } from './discounts.ts';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import nacl from 'tweetnacl';
 import envPaths from 'env-paths';
-import { PssError } from './errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 
 /** The platform's data directory for the PSS: ~/.local/share/psd-lab/pss on Linux ($XDG_DATA_HOME),
  * ~/Library/Application Support/psd-lab/pss on macOS, %LOCALAPPDATA%\psd-lab\Data\pss on Windows. */

@@ -7,7 +7,7 @@ import { hmacSha256 } from './hashes.ts';
 import { Store } from './db.ts';
 import { MASTER_KEY_FILE, externalMasterKey, masterKeyFromEnv } from './keyfiles.ts';
 import { DEFAULT_DATA_DIR } from './datacenter.ts';
-import { PssError } from './errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 
 export async function kmsKeyLookup(opts: { db?: string; masterKeyFile?: string }): Promise<(device: number) => string | null> {
   const dir = opts.db ? path.dirname(opts.db) : DEFAULT_DATA_DIR;

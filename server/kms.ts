@@ -9,7 +9,7 @@ import { MAX_U32 } from '../protocol/records.ts';
 import { getBoard } from '../board-defs/index.ts';
 import { hmacSha256, ed25519Sign, sameBytes } from './hashes.ts';
 import { toBytes, stringToHex, hexToString } from './bytestrings.ts';
-import { PssError } from './errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 import type { Store } from './db.ts';
 import type { KmsSecrets } from './keyfiles.ts';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { DB_FILE, SqliteDb, type SqlValue } from './db.ts';
 import { PgStore, redactUrl } from './pg-store.ts';
 import { migrate as migrateSqliteSchema } from './schema.ts';
-import { PssError } from './errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 
 /** Parents before children (foreign keys are checked at every statement). */
 const TABLE_ORDER = ['meta', 'accounts', 'devices', 'blocks', 'records', 'funds_resets', 'ledger', 'rejections', 'credentials'];

@@ -21,7 +21,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { PssError } from './errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 import { SCHEMA_VERSION, pgSchemaSql } from './schema.ts';
 import type { PssStore, SqlValue } from './db.ts';
 

@@ -5,11 +5,11 @@
 import { confirmMessage } from '../protocol/block.ts';
 import { hexToString, stringToHex, toBytes } from './bytestrings.ts';
 import { hmacSha256 } from './hashes.ts';
-import { PssError } from './errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 import { verifyBlock, nodeCryptoPrimitives, type VerifyContext, type SealPrimitives, type PreviousBlock, type Verdict } from './verify.ts';
 import type { Store } from './db.ts';
 import type { Kms, DeviceRow } from './kms.ts';
-import type { UploadAnswer } from './wire.ts';
+import type { UploadAnswer } from '../protocol/pss-wire.ts';
 
 export type Via = 'plain' | 'session';
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { WEIGHT_BANDS_G } from '../protocol/records.ts';
 import { DB_FILE, queryAll, SqliteDb, databaseOf, type Queryable, type SqlValue } from './db.ts';
 import { openPgSnapshot } from './pg-store.ts';
-import { PssError } from './errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 
 /** Group-by fields: the name a user writes -> the SQL expression (r = records, b = blocks). */
 export const GROUP_FIELDS = {

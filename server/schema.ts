@@ -102,7 +102,7 @@ CREATE TABLE IF NOT EXISTS ledger (
 );
 CREATE INDEX IF NOT EXISTS ledger_account ON ledger(account, entry);
 
--- who may make operator and auditor requests: client certificates of the lab CA (server/tls.ts)
+-- who may make operator and auditor requests: client certificates of the lab CA (kit/tls.ts)
 CREATE TABLE IF NOT EXISTS credentials (
   serial TEXT PRIMARY KEY,             -- the certificate's serial number, hex as node:crypto prints it
   name TEXT NOT NULL,

@@ -8,11 +8,11 @@ import { Duplex } from 'node:stream';
 import { FrameDecoder, encodeFrame, PROTOCOL_VERSION, RESPONSE_FLAG, ERROR_TYPE, MAX_PAYLOAD_BYTES, type Frame, type DropReason } from '../protocol/frame.ts';
 import { crc32 } from '../protocol/crc32.ts';
 import { asciiJson } from '../protocol/bytes.ts';
-import { PssError, type PssErrorCodeName } from './errors.ts';
+import { PssError, type PssErrorCodeName } from '../protocol/pss-errors.ts';
 import { Connection, type ApiEvents, type Who } from './api.ts';
-import { ensureTls, type TlsFiles } from './tls.ts';
+import { ensureTls, type TlsFiles } from '../kit/tls.ts';
 import { roleOf } from './credentials.ts';
-import { PssRequestName, DEFAULT_PSS_HOST, DEFAULT_PSS_PORT } from './wire.ts';
+import { PssRequestName, DEFAULT_PSS_HOST, DEFAULT_PSS_PORT } from '../protocol/pss-wire.ts';
 import type { DataCenter } from './datacenter.ts';
 
 export interface ServiceOptions extends ApiEvents {

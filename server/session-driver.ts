@@ -17,9 +17,9 @@ import { sessionKeys, sessionEnd, sessionSend, sessionReceive, SESSION_NONCE_BYT
 import { nodeAeadPrims } from './crypto-prims.ts';
 import { sha256 } from './hashes.ts';
 import { isHex, hexToString, stringToHex } from './bytestrings.ts';
-import { PssError, isPssError } from './errors.ts';
+import { PssError, isPssError } from '../protocol/pss-errors.ts';
 import type { Pss } from './pss.ts';
-import { MAX_UPLOAD_BYTES, type PsdRequest, type SessionReport, type SessionStep } from './wire.ts';
+import { MAX_UPLOAD_BYTES, type PsdRequest, type SessionReport, type SessionStep } from '../protocol/pss-wire.ts';
 
 /** Records per BLOCK_READ inside a session: the sealed answer (IV, tag, counter, then hex
  * on the wire) must fit one 1,012-byte frame payload; 6 records are ~420 bytes of JSON. */

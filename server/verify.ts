@@ -10,7 +10,7 @@ import nodeCrypto from 'node:crypto';
 import { decodeBlock, blockDigest, sealMessage, SEAL_HMAC, SEAL_ED25519, type Block } from '../protocol/block.ts';
 import { MAX_CATEGORIES, WEIGHT_BANDS_G, MAX_WEIGHT_G, MIXED_BAND } from '../protocol/records.ts';
 import { sha256 as defaultSha256, hmacSha256 as defaultHmac, ed25519Verify as defaultEd25519, sameBytes } from './hashes.ts';
-import type { PssErrorCodeName } from './errors.ts';
+import type { PssErrorCodeName } from '../protocol/pss-errors.ts';
 
 export interface DeviceFacts {
   status: string;

@@ -9,7 +9,7 @@ import { Command } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { openDataCenter } from '../server/datacenter.ts';
 import { startService } from '../server/service.ts';
-import { PssClient } from '../host-bridge/pss-client.ts';
+import { PssClient } from '../kit/pss-client.ts';
 import { HostRecords, sealHostRecords } from '../host-bridge/host-records.ts';
 import { ImageDevice, DeviceError } from '../testkit/harness.ts';
 import { payingAccount } from '../testkit/pss-account.ts';

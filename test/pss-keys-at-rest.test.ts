@@ -11,7 +11,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { openDataCenter } from '../server/datacenter.ts';
 import { MASTER_KEY_FILE, CA_SEED_FILE, platformDataDir } from '../server/keyfiles.ts';
-import { PssError } from '../server/errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 import { u32 } from '../protocol/bytes.ts';
 
 const run = promisify(execFile);

@@ -12,7 +12,7 @@ import { openDataCenter, type DataCenter } from '../server/datacenter.ts';
 import { verifyCertificate, FIRST_DEVICE } from '../server/kms.ts';
 import { MASTER_KEY_FILE, CA_SEED_FILE } from '../server/keyfiles.ts';
 import { SampleDevice, sampleRecords } from '../server/sample-blocks.ts';
-import { PssError } from '../server/errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 import { fundsMessage } from '../protocol/auth.ts';
 import { u32 } from '../protocol/bytes.ts';
 import { payingAccount } from '../testkit/pss-account.ts';

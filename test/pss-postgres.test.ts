@@ -18,7 +18,7 @@ import { openPgSnapshot, PgStore, databaseUrlFor } from '../server/pg-store.ts';
 import { migrateToPostgres } from '../server/migrate.ts';
 import { runReport } from '../server/report.ts';
 import { SampleDevice, sampleRecords } from '../server/sample-blocks.ts';
-import { PssError } from '../server/errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 
 const PSS = path.resolve('bin/pss.js');
 

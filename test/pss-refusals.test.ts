@@ -10,7 +10,7 @@ import { openDataCenter, type DataCenter } from '../server/datacenter.ts';
 import { startService, type Service } from '../server/service.ts';
 import { SampleDevice, sampleRecords } from '../server/sample-blocks.ts';
 import { BlockStore } from '../host-bridge/store.ts';
-import { PssClient, PssClientError } from '../host-bridge/pss-client.ts';
+import { PssClient, PssClientError } from '../kit/pss-client.ts';
 import { PsdError, pssError, PssRefusal, EXIT_PARTLY_DONE } from '../host-bridge/errors.ts';
 import { runCli } from '../testkit/target.ts';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { SqliteDb, databaseOf } from '../server/db.ts';
 import { PgStore } from '../server/pg-store.ts';
 import { SCHEMA_SQL } from '../server/schema.ts';
-import { PssError } from '../server/errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 import { runReport, parseGroupFields, parseSort, parseDay, DAY_SECONDS, type Report } from '../server/report.ts';
 import { parseDiscountConfig, loadDiscountConfig, parsePeriod, computeDiscounts, discountFor, tierReached, type DiscountConfig, type DiscountReport } from '../server/discounts.ts';
 import { exportPeriod, verifyExport, loadOrCreateSigningKey, signBytes, sha256Hex, SIGNING_KEY_FILE } from '../server/export.ts';

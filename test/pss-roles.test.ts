@@ -16,7 +16,7 @@ import { exportPeriod } from '../server/export.ts';
 import { parsePeriod, loadDiscountConfig } from '../server/discounts.ts';
 import { DEFAULT_RULES_FILE } from '../server/commands/report.ts';
 import { SampleDevice, sampleRecords } from '../server/sample-blocks.ts';
-import { PssClient, type PssClientError } from '../host-bridge/pss-client.ts';
+import { PssClient, type PssClientError } from '../kit/pss-client.ts';
 import { credentialFor } from '../testkit/pss-operator.ts';
 import { payingAccount } from '../testkit/pss-account.ts';
 import { credentialFile } from '../testkit/pss-operator.ts';

@@ -9,7 +9,7 @@ import nodeCrypto from 'node:crypto';
 import nacl from 'tweetnacl';
 import { openDataCenter, type DataCenter } from '../server/datacenter.ts';
 import { SampleDevice, sealBlock, sampleRecords, type SampleKey } from '../server/sample-blocks.ts';
-import { PssError } from '../server/errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 import { verifyBlock, type VerifyContext } from '../server/verify.ts';
 import { confirmMessage, decodeBlock, blockHeadBytes } from '../protocol/block.ts';
 import { u32 } from '../protocol/bytes.ts';

@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { issue } from '../server/credentials.ts';
-import { parseCredential, type Credential, type CredentialRole } from '../server/tls.ts';
-import { PssClient, type PssClientOptions } from '../host-bridge/pss-client.ts';
+import { parseCredential, type Credential, type CredentialRole } from '../kit/tls.ts';
+import { PssClient, type PssClientOptions } from '../kit/pss-client.ts';
 import type { DataCenter } from '../server/datacenter.ts';
 
 export function credentialFor(dc: DataCenter, role: CredentialRole = 'operator', name = `test ${role}`): Credential & { serial: string } {

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { table, money } from '../../kit/output.ts';
 import { openDataCenter } from '../datacenter.ts';
 import { parseDay, DAY_SECONDS, isoTime } from '../report.ts';
-import { PssError } from '../errors.ts';
+import { PssError } from '../../protocol/pss-errors.ts';
 import type { LedgerEntry } from '../kms.ts';
 import { dataDir, json, positiveInt, deviceNumber } from './common.ts';
 

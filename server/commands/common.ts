@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_DATA_DIR } from '../datacenter.ts';
-import { PssError } from '../errors.ts';
+import { PssError } from '../../protocol/pss-errors.ts';
 
 /** --data on the subcommand or the program, else PSS_DATA, else the platform's data directory. */
 export function dataDir(cmd: Command): string {

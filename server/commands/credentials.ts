@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { table } from '../../kit/output.ts';
 import { openDataCenter } from '../datacenter.ts';
-import { ensureTls, TLS_DIR, CREDENTIAL_ROLES, type CredentialRole } from '../tls.ts';
+import { ensureTls, TLS_DIR, CREDENTIAL_ROLES, type CredentialRole } from '../../kit/tls.ts';
 import { issue, list, revoke } from '../credentials.ts';
 import { isoTime } from '../report.ts';
 import { stringToHex } from '../bytestrings.ts';

@@ -4,7 +4,7 @@
 // for them.
 import { Command, Option } from 'commander';
 import { table, money } from '../../kit/output.ts';
-import { PssError } from '../errors.ts';
+import { PssError } from '../../protocol/pss-errors.ts';
 import { loadDiscountConfig, parsePeriod, computeDiscounts, type DiscountReport } from '../discounts.ts';
 import { openStatisticsSnapshot } from '../report.ts';
 import { consoleOutput, dataOption, numberList, sharedOpts, withTotalsLine, DEFAULT_RULES_FILE, type CommandOutput } from './report.ts';

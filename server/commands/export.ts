@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { keyValues, money } from '../../kit/output.ts';
-import { PssError } from '../errors.ts';
+import { PssError } from '../../protocol/pss-errors.ts';
 import { loadDiscountConfig, parsePeriod } from '../discounts.ts';
 import { openStatisticsSnapshot } from '../report.ts';
 import { exportPeriod, verifyExport, loadOrCreateSigningKey, SIGNING_KEY_FILE, PUBLIC_KEY_FILE, MANIFEST_FILE, SIGNATURE_FILE } from '../export.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { migrateToPostgres, sqliteFileOf } from '../migrate.ts';
 import { isPostgresUrl, databaseUrlFor } from '../pg-store.ts';
-import { PssError } from '../errors.ts';
+import { PssError } from '../../protocol/pss-errors.ts';
 import { json } from './common.ts';
 import { table } from '../../kit/output.ts';
 

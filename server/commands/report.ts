@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { table, money } from '../../kit/output.ts';
-import { PssError, PssErrorCode, type PssErrorCodeName } from '../errors.ts';
+import { PssError, PssErrorCode, type PssErrorCodeName } from '../../protocol/pss-errors.ts';
 import { DB_FILE } from '../db.ts';
 import { DEFAULT_DATA_DIR } from '../datacenter.ts';
 import { dataDir, json } from './common.ts';
@@ -91,8 +91,8 @@ export function reportCommand(io: CommandOutput = consoleOutput): Command {
     .action(async (o, cmd: Command) => {
       const { dataDir, json } = sharedOpts(cmd);
       if (o.pss) {
-        const { PssClient } = await import('../../host-bridge/pss-client.ts');
-        const { credentialFromEnv } = await import('../tls.ts');
+        const { PssClient } = await import('../../kit/pss-client.ts');
+        const { credentialFromEnv } = await import('../../kit/tls.ts');
         const credential = credentialFromEnv(o.credentials);
         if (!credential) throw new PssError('NOT_AUTHORISED', 'a report over --pss needs an auditor credential: --credentials <file> or PSS_CREDENTIALS');
         parseGroupFields(o.by);

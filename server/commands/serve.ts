@@ -1,10 +1,10 @@
 // `pss serve`: the KMS and PSS TCP service on one data directory.
 import path from 'node:path';
 import { Command } from 'commander';
-import { TLS_DIR } from '../tls.ts';
+import { TLS_DIR } from '../../kit/tls.ts';
 import { openDataCenter } from '../datacenter.ts';
 import { startService, DEFAULT_IDLE_MS } from '../service.ts';
-import { DEFAULT_PSS_HOST, DEFAULT_PSS_PORT } from '../wire.ts';
+import { DEFAULT_PSS_HOST, DEFAULT_PSS_PORT } from '../../protocol/pss-wire.ts';
 import { stringToHex } from '../bytestrings.ts';
 import { dataDir, positiveInt } from './common.ts';
 

@@ -1,7 +1,7 @@
 // Fuzz target `pss`: the PSS's TCP input (server/service.ts over server/datacenter.ts in a
 // temp dir, as `pss serve` runs it). Each case opens a connection and writes hostile bytes,
 // split across TCP writes: random bytes, floods, and frames of every request type
-// (server/wire.ts) with valid, hostile or random JSON, uploads of sealed blocks (valid,
+// (protocol/pss-wire.ts) with valid, hostile or random JSON, uploads of sealed blocks (valid,
 // stored, gap, replay, revoked, unknown, uncertified, wrong algorithm, implausible) whole
 // or in parts, block bytes flipped, cut or extended, and every frame mutation of wire.ts.
 // Its verdicts:
@@ -16,7 +16,7 @@
 //               forged block) was answered with success
 //   unanswered  an intact frame (as the documented decoder finds it) got no answer before the
 //               connection closed, or one with the wrong seq or type, an error that is not
-//               {code, message} with a server/errors.ts code, the wrong code for a bad
+//               {code, message} with a protocol/pss-errors.ts code, the wrong code for a bad
 //               version, payload or type, or a retransmission not answered as the first time
 // The rejections table is the operator's log of refused uploads and may grow. After a case
 // that changed the database, its tables are put back from a snapshot taken at the start
@@ -32,8 +32,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDataCenter, type DataCenter } from '../../server/datacenter.ts';
 import { startService, type Service } from '../../server/service.ts';
-import { PssRequest, PssRequestName } from '../../server/wire.ts';
-import { PssErrorCode } from '../../server/errors.ts';
+import { PssRequest, PssRequestName } from '../../protocol/pss-wire.ts';
+import { PssErrorCode } from '../../protocol/pss-errors.ts';
 import { MASTER_KEY_FILE, CA_SEED_FILE } from '../../server/keyfiles.ts';
 import { sampleRecords } from '../../server/sample-blocks.ts';
 import { encodeBlockHead, blockDigest, sealMessage, SEAL_HMAC, SEAL_ED25519, type BlockHeader } from '../../protocol/block.ts';
@@ -678,7 +678,7 @@ export function pssTarget(opts: PssTargetOptions = {}): FuzzTarget<PssCase> {
           const expectCode = r.version !== PROTOCOL_VERSION ? 'VERSION' : !isObject ? 'BAD_PAYLOAD' : !KNOWN_TYPES.includes(r.type) ? 'UNKNOWN_REQUEST' : null;
           if (a.type === ERROR_TYPE) {
             const { code, message } = a.body;
-            if (!ERROR_CODES.has(code) || typeof message !== 'string' || !message) return { kind: 'unanswered', detail: `${shown} (an error answer is {code, message} with a server/errors.ts code)` };
+            if (!ERROR_CODES.has(code) || typeof message !== 'string' || !message) return { kind: 'unanswered', detail: `${shown} (an error answer is {code, message} with a protocol/pss-errors.ts code)` };
             if (code === 'INTERNAL') return { kind: 'crash', detail: `${shown}${log.length ? '\n  log: ' + log.join('\n  ') : ''}` };
             if (expectCode && code !== expectCode) return { kind: 'unanswered', detail: `${shown}; expected ${expectCode}` };
             if (r.type === PssRequest.HELLO && !expectCode) return { kind: 'unanswered', detail: `${shown}; hello never fails` };

@@ -18,7 +18,7 @@ import { SampleDevice, sampleRecords } from '../../server/sample-blocks.ts';
 import { Store } from '../../server/db.ts';
 import { stringToHex, toBytes } from '../../server/bytestrings.ts';
 import { spawnSync } from 'node:child_process';
-import { PssClient } from '../../host-bridge/pss-client.ts';
+import { PssClient } from '../../kit/pss-client.ts';
 import { table, fmt, type Bench } from './common.ts';
 
 /** node:crypto primitives (the PSS's own since issue 11). */

@@ -1,11 +1,11 @@
 // The PSS's TCP protocol: the PSD's frames (protocol/frame.ts) with ASCII JSON payloads,
 // one answer per request (type | RESPONSE_FLAG, or ERROR_TYPE with {code, message} where
-// code is a server/errors.ts string). Shared by server/service.ts and host-bridge/pss-client.ts.
+// code is a protocol/pss-errors.ts string). Shared by server/service.ts and kit/pss-client.ts.
 //
 // A retransmitted frame (same sequence number and CRC) is answered from the stored answer
 // and never executed twice, as on the serial line.
 //
-// Roles (server/api.ts, server/tls.ts): plain frames are a device's and need no secret
+// Roles (server/api.ts, kit/tls.ts): plain frames are a device's and need no secret
 // (hello, status, upload, sessions without funds, rekey or config); register, certify, funds
 // and sessions with funds, rekey or config need an operator's client certificate of the lab
 // CA over TLS on the same port, else NOT_AUTHORISED. An auditor's may make the device's.

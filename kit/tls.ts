@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { PssError } from './errors.ts';
+import { PssError } from '../protocol/pss-errors.ts';
 
 export const TLS_DIR = 'tls';
 export type Role = 'device' | 'operator' | 'auditor';

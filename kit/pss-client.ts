@@ -1,10 +1,11 @@
-// The host's client of the PSS (server/wire.ts): one TCP connection, the PSD's frames with
+// A client of the PSS (protocol/pss-wire.ts), for the host (`psd upload`, sessions) and for
+// `pss report --remote`: one TCP connection, the PSD's frames with
 // JSON payloads, one answer per request. On silence it retransmits the same frame (same
 // sequence number), which the PSS answers from its stored answer without running it twice.
 //
 //   const pss = await PssClient.connect('127.0.0.1:7707');
 //   const r = await pss.upload(blockBytes);        // {device, seq, stored, digest, confirmation}
-//   const report = await runSession(pss, psd, { funds: 50000 });   // the host only relays
+//   (a secure session between a PSD and the PSS: host-bridge/session-relay.ts runSession)
 //   await pss.close();
 import net from 'node:net';
 import tls from 'node:tls';
@@ -12,14 +13,11 @@ import crypto from 'node:crypto';
 import { FrameDecoder, encodeFrame, RESPONSE_FLAG, ERROR_TYPE, MAX_PAYLOAD_BYTES, type Frame } from '../protocol/frame.ts';
 import { crc32 } from '../protocol/crc32.ts';
 import { asciiJson } from '../protocol/bytes.ts';
-import { Command } from '../protocol/commands.ts';
-import { PssRequest, PssRequestName, DEFAULT_PSS_HOST, DEFAULT_PSS_PORT, UPLOAD_HEX_PER_FRAME, type UploadAnswer, type SessionStep, type SessionReport, type PsdRequest } from '../server/wire.ts';
-import { PsdError } from './errors.ts';
-import { credentialFromEnv, type Credential } from '../server/tls.ts';
+import { PssRequest, PssRequestName, DEFAULT_PSS_HOST, DEFAULT_PSS_PORT, UPLOAD_HEX_PER_FRAME, type UploadAnswer, type SessionStep } from '../protocol/pss-wire.ts';
+import { credentialFromEnv, type Credential } from './tls.ts';
 
 export type { Credential };
 export { credentialFromEnv };
-import type { PsdClient } from './client.ts';
 
 /** An error from the PSS ({code, message} it sent) or on the way to it (NO_PSS, NO_ANSWER, LINE_LOST, NOT_PSS). */
 export class PssClientError extends Error {
@@ -42,7 +40,7 @@ export interface PssClientOptions {
   retries?: number;
   connectTimeoutMs?: number;
   /**
-   * an operator's or auditor's credential (server/tls.ts): the connection is TLS with this
+   * an operator's or auditor's credential (kit/tls.ts): the connection is TLS with this
    * client certificate, and the PSS's certificate must be of the credential's CA. Without
    * one, plain frames: what a device may do (upload, sessions without funds or rekey).
    */
@@ -294,51 +292,4 @@ function connectOnce(a: PssAddress, timeoutMs: number, credential?: Credential |
       resolve(socket);
     });
   });
-}
-
-export interface SessionRun {
-  /** the device number (from STATUS when not given) */
-  device?: number;
-  /** a funds reset to load in the same session, minor units */
-  funds?: number;
-  /** PSD parameters to set (CONFIG payload) */
-  config?: Record<string, unknown>;
-  /** the KMS replaces the device's keys in the same session */
-  rekey?: boolean;
-  /** called with each request relayed (for progress output) */
-  onRelay?: (r: PsdRequest) => void;
-}
-
-/**
- * A secure session between the PSD and the PSS, with this host as a dumb relay: it passes
- * each request of the PSS to the PSD and each answer back, until the PSS reports. The
- * report says what happened: block stored or repeat, confirmed, funds loaded, and the
- * error that stopped the session, if any. A host-side failure (no answer, line lost)
- * ends the session on the PSS and is thrown.
- */
-export async function runSession(pss: PssClient, psd: Pick<PsdClient, 'request'>, opts: SessionRun = {}): Promise<SessionReport> {
-  let device = opts.device;
-  if (device === undefined) {
-    const status = await psd.request(Command.STATUS);
-    if (!status.device) throw new PssClientError('NOT_PROVISIONED', `the PSD (${status.deviceId}) is not provisioned: run psd provision --kms first`);
-    device = status.device as number;
-  }
-  let step = await pss.sessionBegin(device, { funds: opts.funds, config: opts.config, rekey: opts.rekey });
-  while (!step.done) {
-    const relay = step.relay;
-    opts.onRelay?.(relay);
-    let input: { answer: object } | { error: { code: number; message: string } };
-    try {
-      input = { answer: await psd.request(relay.type, relay.payload) };
-    } catch (e) {
-      // the PSD's own refusal goes to the PSS; a dead line is the host's problem
-      if (!(e instanceof PsdError) || e.code >= 100) {
-        await pss.sessionEnd().catch(() => {});
-        throw e;
-      }
-      input = { error: { code: e.code, message: e.message } };
-    }
-    step = await pss.sessionNext(input);
-  }
-  return step.report;
 }
