@@ -6,6 +6,7 @@ import { ed25519KeyPair, ed25519Sign } from '../firmware/core/crypto/nacl.ts';
 import { ed25519SelfTest } from '../firmware/core/crypto/selftest.ts';
 import type { Board } from '../firmware/board.ts';
 import { ON_DEMAND } from './on-demand.ts';
+import { NorFlash } from '../kit/vboard/flash.ts';
 
 export interface MemoryBoard extends Board {
   /** bytes the firmware wrote to the serial line */
@@ -13,6 +14,8 @@ export interface MemoryBoard extends Board {
   /** deliver bytes to the firmware as the serial line would */
   receive(bytes: string): void;
   flashBytes: Uint8Array;
+  /** the flash chip (kit/vboard/flash.ts NOR physics; arm a power cut on it) */
+  flash: NorFlash;
   reboots: number;
   clock: { ms: number };
 }
@@ -31,10 +34,10 @@ function aesCbc(encrypt: boolean) {
 
 /** `aes: false` models a board without native AES (MDBT42Q, Original): aesCbc is null. */
 /** `ed25519: true` models an Ed25519 board (ESP32, Bangle.js 2): blocks are signed. */
-export function memoryBoard(opts: { pageBytes?: number; pageCount?: number; sha256?: boolean; aes?: boolean; ed25519?: boolean } = {}): MemoryBoard {
-  const pageBytes = opts.pageBytes ?? 4096;
-  const pageCount = opts.pageCount ?? 8;
-  const flashBytes = new Uint8Array(pageBytes * pageCount).fill(0xff);
+/** `flash`: the chip to use (e.g. the same chip after a power cut: `flash.reboot()`). */
+export function memoryBoard(opts: { pageBytes?: number; pageCount?: number; sha256?: boolean; aes?: boolean; ed25519?: boolean; flash?: NorFlash } = {}): MemoryBoard {
+  const flash = opts.flash ?? new NorFlash({ pageBytes: opts.pageBytes ?? 4096, pageCount: opts.pageCount ?? 8, writeAlign: 4 });
+  const flashBytes = flash.bytes;
   let handler: ((b: string) => void) | null = null;
   const clock = { ms: Date.UTC(2026, 10, 24, 9, 0, 0) };
   const bootMs = clock.ms;
@@ -58,21 +61,7 @@ export function memoryBoard(opts: { pageBytes?: number; pageCount?: number; sha2
         handler = h;
       }
     },
-    flash: {
-      pageBytes,
-      pageCount,
-      writeAlign: 4,
-      read(offset, length) {
-        return Buffer.from(flashBytes.subarray(offset, offset + length)).toString('latin1');
-      },
-      write(offset, bytes) {
-        if (offset % 4 || bytes.length % 4) throw new Error('unaligned flash write');
-        for (let i = 0; i < bytes.length; i++) flashBytes[offset + i] &= bytes.charCodeAt(i);
-      },
-      erase(page) {
-        flashBytes.fill(0xff, page * pageBytes, (page + 1) * pageBytes);
-      }
-    },
+    flash,
     // the on-demand modules as the sources themselves (the image loads them from Storage)
     load(name) {
       const m = ON_DEMAND[name];

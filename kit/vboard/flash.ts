@@ -1,5 +1,296 @@
-// Byte-exact emulation of the PSD flash data region, persisted to a file.
+// NOR flash with its physics, and a power cut at any operation: the one flash simulator.
+// `NorFlash` is a flash region as the firmware core sees it (firmware/board.ts FlashRegion:
+// offsets, byte strings), used by the tests of the core (the memory board, the journal
+// tests, the model-based power-cut test); `FlashSim` is the same chip behind Espruino's
+// `require("Flash")` API (absolute addresses, any alignment, written through to a file),
+// used by the virtual board.
+//
+// The physics of NOR flash:
+// - erased bits read 1; a write (program) can only clear bits: the result is old AND new;
+//   only an erase of a whole page brings bits back to 1;
+// - a write cut by a power loss leaves any subset of the bits it would have cleared cleared
+//   (the others still 1): a prefix in address order (word-by-word programming), a scatter,
+//   or a mix;
+// - an erase cut by a power loss leaves the page partly erased: any subset of its 0 bits
+//   back to 1, the others still 0 (a prefix, a suffix, a scatter);
+// - a page wears with each erase (counted per page).
+// A cut is armed as { atOp, mode, seed }: operations (write or erase calls) are numbered
+// from 1 after arming; at op atOp the power goes `before` the op (nothing applied),
+// `after` it (all applied) or `partial`ly: a proper subset, drawn from the seed, of the
+// bits the op changes (any subset at all when the op changes one bit). A cut without a
+// seed draws from atOp, so a cut is always reproducible; `shapes: ['prefix']` restricts
+// partial cuts to a chip that programs and erases strictly in address order.
 import { closeSync, existsSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+
+export type CutMode = 'before' | 'partial' | 'after';
+
+export interface PowerCut {
+  /** flash operation number (1 = first write/erase after the cut was armed) */
+  atOp: number;
+  mode: CutMode;
+  /** draws which bits a `partial` cut leaves changed (default: from atOp) */
+  seed?: number;
+  /** the shapes a partial cut may take (default all: any subset); ['prefix'] is a chip that
+   * programs and erases strictly in address order */
+  shapes?: readonly TearShape[];
+}
+
+export interface FlashStats {
+  /** write + erase calls that reached the flash since it was made (or rebooted) */
+  ops: number;
+  writes: number;
+  erases: number;
+  bytesWritten: number;
+  /** erase count per page of the region (index 0 = first page) */
+  erasesPerPage: number[];
+  maxErases: number;
+  /** pages whose erase count exceeds the rated eraseCycles */
+  wornPages: number[];
+}
+
+/** What the last power cut did to the flash (for test messages). */
+export interface CutReport {
+  op: number;
+  kind: 'write' | 'erase';
+  mode: CutMode;
+  /** bits the operation would have changed, and bits it did change */
+  bits: number;
+  changed: number;
+  /** how the changed bits were chosen (partial cuts) */
+  shape: string;
+}
+
+export class FlashError extends Error {}
+
+/** Thrown by the op the power was cut at (and, on a region that dies, every op after it). */
+export class PowerCutError extends Error {
+  constructor(public op: number, message?: string) {
+    super(message ?? 'power cut at flash op ' + op);
+    this.name = 'PowerCutError';
+  }
+}
+
+/** mulberry32: small, seedable, good enough to pick bits */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const TEAR_SHAPES = ['prefix', 'scatter', 'prefix+scatter', 'suffix'] as const;
+export type TearShape = (typeof TEAR_SHAPES)[number];
+
+/**
+ * Which of k changing bits (in address order, low bit first) a partial cut leaves changed:
+ * a proper subset when k >= 2 (some changed, some not), either when k = 1.
+ * Shapes: a prefix (the op went in address order and stopped), a scatter (every bit on its
+ * own), a prefix then a scattered stretch (the word in progress), a suffix.
+ */
+export function tear(k: number, rnd: () => number, shapes: readonly TearShape[] = TEAR_SHAPES): { pick: Uint8Array; shape: string } {
+  const pick = new Uint8Array(k);
+  const shape = shapes[Math.floor(rnd() * shapes.length)];
+  const n = Math.floor(rnd() * (k + 1));
+  if (shape === 'prefix') pick.fill(1, 0, n);
+  else if (shape === 'suffix') pick.fill(1, k - n);
+  else if (shape === 'scatter') {
+    const p = 0.05 + 0.9 * rnd();
+    for (let i = 0; i < k; i++) pick[i] = rnd() < p ? 1 : 0;
+  } else {
+    pick.fill(1, 0, n);
+    const stretch = 1 + Math.floor(rnd() * 64);
+    for (let i = n; i < Math.min(k, n + stretch); i++) pick[i] = rnd() < 0.5 ? 1 : 0;
+  }
+  if (k >= 2 && shape === 'prefix') {
+    // a proper prefix: at least the first bit, not all
+    if (n === 0) pick[0] = 1;
+    else if (n === k) pick[k - 1] = 0;
+  } else if (k >= 2) {
+    let on = 0;
+    for (let i = 0; i < k; i++) on += pick[i];
+    if (on === 0) pick[Math.floor(rnd() * k)] = 1;
+    else if (on === k) pick[Math.floor(rnd() * k)] = 0;
+  } else if (k === 1) pick[0] = rnd() < 0.5 ? 1 : 0;
+  return { pick, shape };
+}
+
+export interface NorGeometry {
+  pageBytes: number;
+  pageCount: number;
+  /** smallest write unit: offsets and lengths of region writes are multiples of it */
+  writeAlign?: number;
+  /** rated erase cycles per page (stats().wornPages) */
+  eraseCycles?: number;
+}
+
+/**
+ * A NOR flash region (firmware/board.ts FlashRegion). After a power cut it is dead: every
+ * operation throws PowerCutError until `reboot()` gives the same chip powered up again
+ * (unless made with `dieOnCut: false`, for a board that handles its own death).
+ */
+export class NorFlash {
+  readonly pageBytes: number;
+  readonly pageCount: number;
+  readonly writeAlign: number;
+  readonly eraseCycles: number;
+  readonly bytes: Uint8Array;
+  /** erase count per page, kept across reboots (the same chip) */
+  readonly erasesPerPage: number[];
+  ops = 0;
+  writes = 0;
+  erases = 0;
+  bytesWritten = 0;
+  dead = false;
+  lastCut: CutReport | null = null;
+  private cut: PowerCut | null = null;
+  private cutBase = 0;
+  private dieOnCut: boolean;
+
+  constructor(geo: NorGeometry, opts: { bytes?: Uint8Array; erasesPerPage?: number[]; dieOnCut?: boolean } = {}) {
+    this.pageBytes = geo.pageBytes;
+    this.pageCount = geo.pageCount;
+    this.writeAlign = geo.writeAlign ?? 4;
+    this.eraseCycles = geo.eraseCycles ?? Infinity;
+    this.bytes = opts.bytes ?? new Uint8Array(geo.pageBytes * geo.pageCount).fill(0xff);
+    if (this.bytes.length !== this.pageBytes * this.pageCount) throw new Error('flash bytes do not match the geometry');
+    this.erasesPerPage = opts.erasesPerPage ?? new Array(geo.pageCount).fill(0);
+    this.dieOnCut = opts.dieOnCut ?? true;
+  }
+
+  get size(): number {
+    return this.bytes.length;
+  }
+
+  /** The same chip after a power cycle: same bits and wear, op counter at 0, alive, no cut armed. */
+  reboot(): NorFlash {
+    return new NorFlash(
+      { pageBytes: this.pageBytes, pageCount: this.pageCount, writeAlign: this.writeAlign, eraseCycles: this.eraseCycles },
+      { bytes: this.bytes, erasesPerPage: this.erasesPerPage, dieOnCut: this.dieOnCut }
+    );
+  }
+
+  /** Arm (or disarm with null) a power cut; atOp counts operations from now. */
+  armPowerCut(cut: PowerCut | null): void {
+    this.cut = cut;
+    this.cutBase = this.ops;
+  }
+
+  stats(): FlashStats {
+    const maxErases = Math.max(0, ...this.erasesPerPage);
+    return {
+      ops: this.ops,
+      writes: this.writes,
+      erases: this.erases,
+      bytesWritten: this.bytesWritten,
+      erasesPerPage: this.erasesPerPage.slice(),
+      maxErases,
+      wornPages: this.erasesPerPage.flatMap((n, i) => (n > this.eraseCycles ? [i] : []))
+    };
+  }
+
+  // ---- FlashRegion (firmware/board.ts) ----------------------------------------------------
+
+  read(offset: number, length: number): string {
+    this.alive();
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + offset, Math.max(0, Math.min(length, this.size - offset))).toString('latin1');
+  }
+
+  write(offset: number, data: string): void {
+    if (offset % this.writeAlign || data.length % this.writeAlign) throw new FlashError('unaligned flash write');
+    this.program(offset, Buffer.from(data, 'latin1'));
+  }
+
+  erase(page: number): void {
+    this.erasePage(page);
+  }
+
+  // ---- the physics ------------------------------------------------------------------------
+
+  private alive(): void {
+    if (this.dead) throw new PowerCutError(this.ops, 'flash has no power (cut at op ' + this.ops + ')');
+  }
+
+  /** The armed cut if this op is it (and disarms it), else null. */
+  private nextOp(): PowerCut | null {
+    this.alive();
+    this.ops++;
+    const c = this.cut;
+    if (!c || this.ops - this.cutBase !== c.atOp) return null;
+    this.cut = null;
+    if (this.dieOnCut) this.dead = true;
+    return c;
+  }
+
+  private rnd(c: PowerCut): () => number {
+    return prng(c.seed ?? Math.imul(c.atOp, 0x9e3779b1) ^ 0x5eed);
+  }
+
+  /** Programs bytes at a region offset (whole write units; any alignment is the caller's
+   * business): bits only fall. Throws PowerCutError at the armed cut. */
+  program(offset: number, data: Uint8Array): void {
+    if (offset < 0 || offset + data.length > this.size) throw new FlashError(`flash write outside the region (offset ${offset}, length ${data.length})`);
+    const c = this.nextOp();
+    const mem = this.bytes;
+    if (!c || c.mode === 'after') {
+      for (let i = 0; i < data.length; i++) mem[offset + i] &= data[i];
+    } else if (c.mode === 'partial') {
+      // the bits this write clears, in address order
+      const at: number[] = [];
+      for (let i = 0; i < data.length; i++) {
+        const fall = mem[offset + i] & ~data[i] & 0xff;
+        if (fall) for (let b = 0; b < 8; b++) if (fall & (1 << b)) at.push(i * 8 + b);
+      }
+      const t = tear(at.length, this.rnd(c), c.shapes);
+      let changed = 0;
+      for (let j = 0; j < at.length; j++)
+        if (t.pick[j]) {
+          mem[offset + (at[j] >> 3)] &= ~(1 << (at[j] & 7)) & 0xff;
+          changed++;
+        }
+      this.lastCut = { op: this.ops, kind: 'write', mode: c.mode, bits: at.length, changed, shape: t.shape };
+    }
+    if (c && c.mode !== 'partial') this.lastCut = { op: this.ops, kind: 'write', mode: c.mode, bits: -1, changed: -1, shape: '' };
+    if (!c || c.mode !== 'before') {
+      this.writes++;
+      this.bytesWritten += data.length;
+    }
+    if (c) throw new PowerCutError(this.ops, `power cut during a flash write (op ${this.ops}, ${c.mode})`);
+  }
+
+  /** Erases a page: every bit back to 1. Throws PowerCutError at the armed cut. */
+  erasePage(page: number): void {
+    if (!Number.isInteger(page) || page < 0 || page >= this.pageCount) throw new FlashError(`no flash page ${page}`);
+    const c = this.nextOp();
+    const start = page * this.pageBytes;
+    const mem = this.bytes;
+    if (!c || c.mode === 'after') mem.fill(0xff, start, start + this.pageBytes);
+    else if (c.mode === 'partial') {
+      const at: number[] = [];
+      for (let i = 0; i < this.pageBytes; i++) {
+        const rise = ~mem[start + i] & 0xff;
+        if (rise) for (let b = 0; b < 8; b++) if (rise & (1 << b)) at.push(i * 8 + b);
+      }
+      const t = tear(at.length, this.rnd(c), c.shapes);
+      let changed = 0;
+      for (let j = 0; j < at.length; j++)
+        if (t.pick[j]) {
+          mem[start + (at[j] >> 3)] |= 1 << (at[j] & 7);
+          changed++;
+        }
+      this.lastCut = { op: this.ops, kind: 'erase', mode: c.mode, bits: at.length, changed, shape: t.shape };
+    }
+    if (c && c.mode !== 'partial') this.lastCut = { op: this.ops, kind: 'erase', mode: c.mode, bits: -1, changed: -1, shape: '' };
+    if (!c || c.mode !== 'before') {
+      this.erases++;
+      this.erasesPerPage[page]++;
+    }
+    if (c) throw new PowerCutError(this.ops, `power cut during a flash erase (op ${this.ops}, ${c.mode})`);
+  }
+}
 
 export interface FlashGeometry {
   dataStart: number;
@@ -9,45 +300,21 @@ export interface FlashGeometry {
   eraseCycles: number;
 }
 
-export interface PowerCut {
-  /** flash operation number (1 = first write()/erasePage() after the cut was armed) */
-  atOp: number;
-  mode: 'before' | 'partial' | 'after';
-}
-
-export interface FlashStats {
-  /** write() + erasePage() calls that reached the flash since the board object was created */
-  ops: number;
-  writes: number;
-  erases: number;
-  bytesWritten: number;
-  /** erase count per page of the region (index 0 = page at dataStart) */
-  erasesPerPage: number[];
-  maxErases: number;
-  /** pages whose erase count exceeds the rated eraseCycles */
-  wornPages: number[];
-}
-
-export class FlashError extends Error {}
-export class PowerCutError extends Error {}
-
+/**
+ * The PSD flash data region behind Espruino's Flash API (the virtual board), persisted to a
+ * file: a NorFlash at absolute addresses. The board handles the death after a cut (it stops
+ * the interpreter), so the chip itself does not refuse later operations.
+ */
 export class FlashSim {
   readonly geo: FlashGeometry;
   readonly size: number;
+  readonly nor: NorFlash;
   private mem: Buffer;
   private fd: number;
-  ops = 0;
-  private writes = 0;
-  private erases = 0;
-  private bytesWritten = 0;
-  private erasesPerPage: number[];
-  private cut: PowerCut | null = null;
-  private cutBase = 0;
 
   constructor(geo: FlashGeometry, readonly file: string) {
     this.geo = geo;
     this.size = geo.pageBytes * geo.dataPages;
-    this.erasesPerPage = new Array(geo.dataPages).fill(0);
     this.mem = Buffer.alloc(this.size, 0xff);
     const fresh = !existsSync(file);
     this.fd = openSync(file, fresh ? 'w+' : 'r+');
@@ -58,12 +325,16 @@ export class FlashSim {
       readSync(this.fd, this.mem, 0, Math.min(this.size, st.size), 0);
       if (st.size < this.size) writeSync(this.fd, this.mem, st.size, this.size - st.size, st.size);
     }
+    this.nor = new NorFlash({ pageBytes: geo.pageBytes, pageCount: geo.dataPages, writeAlign: geo.writeAlignBytes, eraseCycles: geo.eraseCycles }, { bytes: this.mem, dieOnCut: false });
+  }
+
+  get ops(): number {
+    return this.nor.ops;
   }
 
   /** Arm (or disarm with null) a power cut; atOp counts operations from now. */
   armPowerCut(cut: PowerCut | null): void {
-    this.cut = cut;
-    this.cutBase = this.ops;
+    this.nor.armPowerCut(cut);
   }
 
   close(): void {
@@ -76,16 +347,7 @@ export class FlashSim {
   }
 
   stats(): FlashStats {
-    const maxErases = Math.max(0, ...this.erasesPerPage);
-    return {
-      ops: this.ops,
-      writes: this.writes,
-      erases: this.erases,
-      bytesWritten: this.bytesWritten,
-      erasesPerPage: this.erasesPerPage.slice(),
-      maxErases,
-      wornPages: this.erasesPerPage.flatMap((n, i) => (n > this.geo.eraseCycles ? [i] : []))
-    };
+    return this.nor.stats();
   }
 
   private inRange(addr: number, len: number): boolean {
@@ -110,13 +372,6 @@ export class FlashSim {
     return Buffer.from(this.mem.subarray(off, off + length));
   }
 
-  /** Returns the op's cut mode if this op is the armed power cut, else null. */
-  private nextOp(): PowerCut['mode'] | null {
-    this.ops++;
-    if (this.cut && this.ops - this.cutBase === this.cut.atOp) return this.cut.mode;
-    return null;
-  }
-
   /**
    * Espruino 2v29 takes any address and length (jshFlashWriteAligned reads the partial words
    * at either end and writes them back whole), so alignment is only what a power cut tears.
@@ -137,55 +392,22 @@ export class FlashSim {
       if (!this.inRange(addr, data.length)) data = data.subarray(0, this.size - (addr - this.geo.dataStart));
     }
     const off = addr - this.geo.dataStart;
-    const cut = this.nextOp();
-    let n = data.length;
-    if (cut === 'before') n = 0;
-    if (cut === 'partial') {
-      const words = data.length / a;
-      const full = Math.floor(words / 2);
-      n = full * a;
-      // the next word is partly programmed: some (about half), not all, of the bits it clears
-      if (full < words) this.programPartly(off + n, data.subarray(n, n + a));
+    try {
+      this.nor.program(off, data);
+    } finally {
+      this.persist(off, data.length);
     }
-    for (let i = 0; i < n; i++) this.mem[off + i] &= data[i];
-    this.writes++;
-    this.bytesWritten += n;
-    this.persist(off, data.length);
-    if (cut) throw new PowerCutError(`power cut during Flash.write (op ${this.ops}, ${cut})`);
-  }
-
-  /**
-   * Program a word partly: of the k bits the write would clear, clear the first floor(k/2)
-   * (in address order, low bit first). k = 1 leaves the word as it was.
-   */
-  private programPartly(off: number, want: Buffer): void {
-    const bits: [number, number][] = [];
-    for (let i = 0; i < want.length; i++) {
-      const diff = this.mem[off + i] & ~want[i] & 0xff;
-      for (let b = 0; b < 8; b++) if (diff & (1 << b)) bits.push([i, b]);
-    }
-    const k = Math.floor(bits.length / 2);
-    for (let j = 0; j < k; j++) this.mem[off + bits[j][0]] &= ~(1 << bits[j][1]) & 0xff;
   }
 
   erasePage(addr: number): void {
     const page = this.getPage(addr);
     if (!page) throw new FlashError(`Flash erase outside the data region (addr 0x${(addr >>> 0).toString(16)})`);
-    const idx = (page.addr - this.geo.dataStart) / this.geo.pageBytes;
     const off = page.addr - this.geo.dataStart;
-    const cut = this.nextOp();
-    if (cut === 'before') {
-      // nothing applied
-    } else if (cut === 'partial') {
-      this.mem.fill(0xff, off, off + Math.floor(this.geo.pageBytes / 2));
-      this.erasesPerPage[idx]++;
-    } else {
-      this.mem.fill(0xff, off, off + this.geo.pageBytes);
-      this.erasesPerPage[idx]++;
+    try {
+      this.nor.erasePage(off / this.geo.pageBytes);
+    } finally {
+      this.persist(off, this.geo.pageBytes);
     }
-    if (cut !== 'before') this.erases++;
-    this.persist(off, this.geo.pageBytes);
-    if (cut) throw new PowerCutError(`power cut during Flash.erasePage (op ${this.ops}, ${cut})`);
   }
 
   private persist(off: number, len: number): void {
@@ -193,4 +415,3 @@ export class FlashSim {
     writeSync(this.fd, this.mem, off, len, off);
   }
 }
-
