@@ -10,7 +10,8 @@ import { errorText } from '../protocol/errors.ts';
 import { LogEventName } from '../protocol/log.ts';
 import { table, keyValues, formatUptime, money } from '../kit/output.ts';
 import { storeCommand } from './store-command.ts';
-import { addFrankingCommands, formatClock, batchPairs, int } from './franking.ts';
+import { addFrankingCommands, batchPairs } from './franking.ts';
+import { formatClock, int } from './cli-kit.ts';
 import { flashCommand } from './flash-command.ts';
 
 interface GlobalOpts {

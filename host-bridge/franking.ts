@@ -7,7 +7,7 @@ import { Command as Cmd, MAX_PIECES_PER_FRANK } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { fundsMessage } from '../protocol/auth.ts';
 import { fromHex } from '../protocol/bytes.ts';
-import { decodeRecord, MIXED_BAND, WEIGHT_BANDS_G, MAX_WEIGHT_G, MAX_CATEGORIES, type CumulativeRecord } from '../protocol/records.ts';
+import { decodeRecord, MIXED_BAND, WEIGHT_BANDS_G, MAX_WEIGHT_G, MAX_CATEGORIES, MAX_U32, type CumulativeRecord } from '../protocol/records.ts';
 import { PsdError } from './errors.ts';
 import type { PsdClient } from './client.ts';
 import { table, keyValues, money } from '../kit/output.ts';
@@ -15,37 +15,9 @@ import { addStatisticsCommands } from './statistics.ts';
 import { HostRecords } from './host-records.ts';
 import { defaultStoreDir } from './store.ts';
 import { addUploadCommand, provisionFromKms, fundsFromKms } from './upload.ts';
+import { int, deviceNumber, formatClock, bandLabel, type CliKit } from './cli-kit.ts';
 
-const MAX_U32 = 4294967295;
-
-export interface CliKit {
-  withDevice<T>(cmd: Command, fn: (client: PsdClient) => Promise<T>): Promise<T>;
-  print(cmd: Command, value: unknown, human: () => string): void;
-  json(cmd: Command): boolean;
-}
-
-/** commander argument parser: an integer in min..max */
-export function int(min: number, max: number) {
-  return (v: string): number => {
-    if (!/^-?\d+$/.test(v.trim())) throw new InvalidArgumentError(`not an integer: ${v}`);
-    const n = Number(v);
-    if (n < min || n > max) throw new InvalidArgumentError(`must be ${min}..${max}`);
-    return n;
-  };
-}
-
-/** commander argument parser: a device as every screen prints it (`PSD-4711`) or its number (`4711`) */
-export function deviceNumber(min = 0, max = MAX_U32) {
-  const n = int(min, max);
-  return (v: string): number => {
-    const m = /^\s*psd-(.*)$/i.exec(v);
-    try {
-      return n(m ? m[1] : v);
-    } catch (e) {
-      throw new InvalidArgumentError(`not a device: ${v} (give it as PSD-4711 or 4711; ${(e as Error).message})`);
-    }
-  };
-}
+export { int, deviceNumber, formatClock, bandLabel, type CliKit };
 
 function hex(bytes: number) {
   return (v: string): string => {
@@ -62,18 +34,6 @@ function badArg(msg: string, hint?: string): PsdError {
 export async function syncClock(client: PsdClient, nowMs = Date.now()): Promise<number> {
   const r = await client.request(Cmd.CLOCK, { now: nowMs });
   return r.clock;
-}
-
-export function formatClock(seconds: number): string {
-  return seconds ? new Date(seconds * 1000).toISOString().replace('.000Z', 'Z') : 'not set';
-}
-
-export function bandLabel(band: number): string {
-  if (band === MIXED_BAND) return 'all (summary)';
-  const hi = WEIGHT_BANDS_G[band];
-  if (hi === undefined) return `band ${band}`;
-  const lo = band ? WEIGHT_BANDS_G[band - 1] + 1 : 1;
-  return `${lo}-${hi} g`;
 }
 
 function registerPairs(r: any): [string, unknown][] {

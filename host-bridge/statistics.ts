@@ -12,7 +12,7 @@ import { fromHex } from '../protocol/bytes.ts';
 import { PsdError } from './errors.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import type { PsdClient } from './client.ts';
-import type { CliKit } from './franking.ts';
+import type { CliKit } from './cli-kit.ts';
 import { keyValues, money, table } from '../kit/output.ts';
 
 /** Seals (or re-reads the block awaiting confirmation) and stores it durably on the host. */

@@ -4,7 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SEAL_HMAC, SEAL_ED25519 } from '../protocol/block.ts';
 import { MAX_U32 } from '../protocol/records.ts';
-import { int, bandLabel, deviceNumber } from './franking.ts';
+import { int, bandLabel, deviceNumber } from './cli-kit.ts';
 import { table, keyValues, money } from '../kit/output.ts';
 import { BlockStore, StoreError, verifySignature, type StoreEntry, type StoredBlock, type PutResult } from './store.ts';
 

@@ -11,8 +11,7 @@ import { PssClient, credentialFromEnv } from '../kit/pss-client.ts';
 import { runSession } from './session-relay.ts';
 import { PsdError, pssError, EXIT_PARTLY_DONE } from './errors.ts';
 import type { PsdClient } from './client.ts';
-import type { CliKit } from './franking.ts';
-import { int } from './franking.ts';
+import { int, type CliKit } from './cli-kit.ts';
 import { keyValues, table, money } from '../kit/output.ts';
 
 export interface UploadResult {

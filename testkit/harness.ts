@@ -15,7 +15,7 @@ import { startPsd } from '../firmware/core/psd.ts';
 import { memoryBoard, MemoryBoard } from './memory-board.ts';
 import { VirtualBoard } from '../kit/vboard/board.ts';
 import { getBoard } from '../board-defs/index.ts';
-import { buildInfoFor } from '../tools/build.ts';
+import { buildInfoFor } from '../kit/build-info.ts';
 
 export interface Answer {
   ok: boolean;

@@ -13,9 +13,8 @@ import { firmwareConfig, terserOptions, CORE_CHUNK } from '../rollup.config.js';
 import { loadBoards, getBoard, type BoardDef } from '../board-defs/index.ts';
 import { checkImage } from './profile/check.ts';
 import { imageHash, modulesFile, storageBytes } from '../kit/flash/image.ts';
+import { buildInfoFor, HASH_PLACEHOLDER } from '../kit/build-info.ts';
 
-const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const HASH_PLACEHOLDER = '@@BUILD_HASH@@';
 /** Where the linux image opens Serial1 unless told otherwise: a path relative to the
  * interpreter's working folder, where the real-interpreter runner links its pseudo-terminal. */
 export const LINUX_SERIAL_PATH = 'psd.pty';
@@ -39,41 +38,7 @@ export interface BuiltImage {
   errors: string[];
 }
 
-/** The facts an image is built with. `profile`: another board whose features (seal, crypto
- * the image uses, code split) and table sizes a linux image takes, so that the real
- * interpreter with that board's variables measures that board (flash layout and natives
- * stay the linux board's: they are the binary's). */
-export function buildInfoFor(board: BoardDef, serialPath: string | null, profile: BoardDef = board) {
-  return {
-    board: board.id,
-    profile: profile.id,
-    firmwareVersion: pkg.version,
-    buildHash: HASH_PLACEHOLDER,
-    dataPort: board.dataPort,
-    serialPath,
-    flash: {
-      dataStart: board.flash.dataStart,
-      pageBytes: board.flash.pageBytes,
-      dataPages: board.flash.dataPages,
-      writeAlignBytes: board.flash.writeAlignBytes
-    },
-    nativeCrypto: board.nativeCrypto.filter((c) => profile.nativeCrypto.includes(c)),
-    seal: profile.seal,
-    naclBuild: profile.naclBuild ?? 'fast',
-    tamper: board.tamper,
-    leds: board.leds,
-    maxRecords: profile === board ? maxRecords(board) : Math.min(maxRecords(board), maxRecords(profile))
-  };
-}
-
-/** Records per tier: two Uint32Array tables of 24 bytes a record must stay a small share of
- * the board's variables (~14 variables per record for both), and a checkpoint of all
- * records must fit a third of the statistics flash (two checkpoints are kept writable). */
-export function maxRecords(board: BoardDef): number {
-  const byVariables = Math.floor(board.variables / 14);
-  const byFlash = Math.floor(((board.flash.pageBytes * board.flash.dataPages) / 3 - 1024) / 24);
-  return Math.min(480, byVariables, byFlash);
-}
+export { buildInfoFor, maxRecords } from '../kit/build-info.ts';
 
 // where an image's modules are kept and what its files take in Storage: kit/flash/image.ts
 export { modulesFile, storageBytes, STORAGE_FILE_HEADER_BYTES } from '../kit/flash/image.ts';

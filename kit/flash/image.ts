@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 
 /** What tools/build.ts hashes in place of the hash (see buildBoard there). */
-const HASH_PLACEHOLDER = '@@BUILD_HASH@@';
+import { HASH_PLACEHOLDER } from '../build-info.ts';
 
 export interface FirmwareImage {
   /** the boot code's file (dist/firmware/<board>.js) */

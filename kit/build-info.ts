@@ -1,0 +1,44 @@
+// The facts a firmware image is built with (firmware/build-info.ts's BUILD): what tools/build.ts
+// bakes into each image, and what the test harness hands the core when it runs it unbuilt.
+import { readFileSync } from 'node:fs';
+import type { BoardDef } from '../board-defs/index.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+/** What the build hashes in place of the hash (kit/flash/image.ts checks it the same way). */
+export const HASH_PLACEHOLDER = '@@BUILD_HASH@@';
+
+/** The facts an image is built with. `profile`: another board whose features (seal, crypto
+ * the image uses, code split) and table sizes a linux image takes, so that the real
+ * interpreter with that board's variables measures that board (flash layout and natives
+ * stay the linux board's: they are the binary's). */
+export function buildInfoFor(board: BoardDef, serialPath: string | null, profile: BoardDef = board) {
+  return {
+    board: board.id,
+    profile: profile.id,
+    firmwareVersion: pkg.version,
+    buildHash: HASH_PLACEHOLDER,
+    dataPort: board.dataPort,
+    serialPath,
+    flash: {
+      dataStart: board.flash.dataStart,
+      pageBytes: board.flash.pageBytes,
+      dataPages: board.flash.dataPages,
+      writeAlignBytes: board.flash.writeAlignBytes
+    },
+    nativeCrypto: board.nativeCrypto.filter((c) => profile.nativeCrypto.includes(c)),
+    seal: profile.seal,
+    naclBuild: profile.naclBuild ?? 'fast',
+    tamper: board.tamper,
+    leds: board.leds,
+    maxRecords: profile === board ? maxRecords(board) : Math.min(maxRecords(board), maxRecords(profile))
+  };
+}
+
+/** Records per tier: two Uint32Array tables of 24 bytes a record must stay a small share of
+ * the board's variables (~14 variables per record for both), and a checkpoint of all
+ * records must fit a third of the statistics flash (two checkpoints are kept writable). */
+export function maxRecords(board: BoardDef): number {
+  const byVariables = Math.floor(board.variables / 14);
+  const byFlash = Math.floor(((board.flash.pageBytes * board.flash.dataPages) / 3 - 1024) / 24);
+  return Math.min(480, byVariables, byFlash);
+}
