@@ -12,6 +12,7 @@ import { encodeRecord, weightBand, type CumulativeRecord } from '../protocol/rec
 import { decodeBlock, blockDigest } from '../protocol/block.ts';
 import { RECORDS_PER_FRAME } from '../protocol/commands.ts';
 import { sha256Bytes, type PsdCall, type ExtractedBlock } from './extract.ts';
+import { writeDurableSync } from '../kit/durable.ts';
 
 export class HostRecords {
   readonly file: string;
@@ -26,15 +27,10 @@ export class HostRecords {
     return data.records;
   }
 
-  /** Durable like the block store: temp file, fsync, rename. */
+  /** Durable like the block store (kit/durable.ts): temp file, fsync, rename, fsync the folder. */
   private write(records: CumulativeRecord[]) {
     fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    const tmp = `${this.file}.tmp-${process.pid}`;
-    const fd = fs.openSync(tmp, 'w', 0o600);
-    fs.writeSync(fd, JSON.stringify({ format: 'psd-host-records/1', records }, null, 1));
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, this.file);
+    writeDurableSync(this.file, JSON.stringify({ format: 'psd-host-records/1', records }, null, 1));
   }
 
   add(customer: number, category: number, weight: number, postage: number, pieces: number) {

@@ -18,10 +18,9 @@
 // The text in the PNG is drawn with the OCR-B font that bwip-js ships, rasterised by bwip-js's
 // own font library (FontLib.getglyph); only the alpha blit into the pngjs image is done here,
 // since no canvas library is installed.
-import { mkdir, rename, writeFile, access, unlink } from 'node:fs/promises';
+import { mkdir, access } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join, resolve } from 'node:path';
-import crypto from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import bwipjs from 'bwip-js';
 import { PNG } from 'pngjs';
@@ -29,6 +28,7 @@ import { parseIndicium, INDICIUM_BYTES, type IndiciumFields } from '../protocol/
 import { fromHex } from '../protocol/bytes.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { PsdError } from './errors.ts';
+import { writeDurable } from '../kit/durable.ts';
 import { money } from '../kit/output.ts';
 
 /** How an indicium is printed: resolution, module size and currency. */
@@ -303,16 +303,9 @@ export function indiciumSvg(bytes: string, opts: PrintOptions = {}): string {
   ].join('\n');
 }
 
-/** Writes via a temp file in the same directory and a rename, so a reader never sees half a file. */
+/** Writes via a temp file in the same directory and a rename, so a reader never sees half a file (kit/durable.ts). */
 async function writeAtomic(path: string, data: string | Buffer): Promise<void> {
-  const tmp = `${path}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
+  await writeDurable(path, data, { fileMode: 0o644 });
 }
 
 /** Creates the directory and checks it is writable: call it before franking, so a bad

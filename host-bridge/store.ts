@@ -23,6 +23,7 @@ import { decodeBlock, blockDigest, sealMessage, SEAL_ED25519, type Block } from 
 import { toHex } from '../protocol/bytes.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { PsdError } from './errors.ts';
+import { writeDurable, fsyncDir, linkNoClobber, TEMP_PREFIX } from '../kit/durable.ts';
 
 export const STORE_FORMAT = 'psd-block/1';
 export type BlockStatus = 'stored' | 'uploaded' | 'confirmed';
@@ -32,7 +33,6 @@ export const STALE_TEMP_MS = 60 * 60 * 1000;
 /** A block holds at most 65,535 records and customers: under 2 MB, 4 MB as hex. Anything
  * far bigger is not a block file, and is not read into memory. */
 const MAX_FILE_BYTES = 8 * 1024 * 1024;
-const TEMP_PREFIX = '.tmp-';
 
 /** The file's content, as written. */
 export interface BlockFile {
@@ -206,62 +206,17 @@ function checkText(text: string, named?: { device: number; seq: number }): Check
 
 // ---- durable writes --------------------------------------------------------------------
 
-async function fsyncDir(dir: string): Promise<void> {
-  let h: fs.FileHandle | undefined;
-  try {
-    h = await fs.open(dir, 'r');
-    await h.sync();
-  } catch (e: any) {
-    // some platforms (Windows) cannot open or fsync a directory; the rename is still atomic there
-    if (!['EISDIR', 'EPERM', 'EINVAL', 'EACCES'].includes(e.code)) throw e;
-  } finally {
-    await h?.close();
-  }
-}
-
 async function unlinkQuietly(file: string): Promise<void> {
   await fs.unlink(file).catch((e) => {
     if (e.code !== 'ENOENT') throw e;
   });
 }
 
-/** Puts `from` at `to` unless `to` exists (then false). link() fails with EEXIST atomically,
- * so two processes can never overwrite each other's file. */
-async function linkNoClobber(from: string, to: string): Promise<boolean> {
-  try {
-    await fs.link(from, to);
-    return true;
-  } catch (e: any) {
-    if (e.code === 'EEXIST') return false;
-    // file systems without hard links (FAT, some network mounts): check, then rename
-    if (!['EPERM', 'ENOTSUP', 'ENOSYS', 'EOPNOTSUPP'].includes(e.code)) throw e;
-    if (await fs.lstat(to).then(() => true, () => false)) return false;
-    await fs.rename(from, to);
-    return true;
-  }
-}
-
-/** Writes `text` as dir/name durably. `create`: never replaces an existing file (link() fails
- * with EEXIST, so two processes putting one block cannot overwrite each other) and returns
- * false if the name was taken; `replace`: atomic rename over the old version. */
-async function writeDurably(dir: string, name: string, text: string, mode: 'create' | 'replace'): Promise<boolean> {
-  const temp = path.join(dir, `${TEMP_PREFIX}${name}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
-  const target = path.join(dir, name);
-  try {
-    const h = await fs.open(temp, 'wx', 0o600);
-    try {
-      await h.writeFile(text, 'utf8');
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-    if (mode === 'replace') await fs.rename(temp, target);
-    else if (!(await linkNoClobber(temp, target))) return false;
-    await fsyncDir(dir);
-    return true;
-  } finally {
-    await unlinkQuietly(temp);
-  }
+/** Writes `text` as dir/name durably (kit/durable.ts). `create`: never replaces an existing
+ * file (two processes putting one block cannot overwrite each other) and returns false if the
+ * name was taken; `replace`: atomic rename over the old version. */
+function writeDurably(dir: string, name: string, text: string, mode: 'create' | 'replace'): Promise<boolean> {
+  return writeDurable(path.join(dir, name), text, { mode });
 }
 
 function compactTime(d: Date): string {

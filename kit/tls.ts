@@ -17,6 +17,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { PssError } from '../protocol/pss-errors.ts';
+import { writeDurableSync } from './durable.ts';
 
 export const TLS_DIR = 'tls';
 export type Role = 'device' | 'operator' | 'auditor';
@@ -36,10 +37,7 @@ function openssl(args: string[], cwd: string): void {
 }
 
 function writePrivate(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text, { mode: 0o600 });
-  fs.chmodSync(tmp, 0o600);
-  fs.renameSync(tmp, file);
+  writeDurableSync(file, text, { fileMode: 0o600 });
 }
 
 /** A random positive serial number, 16 bytes of hex (as openssl -set_serial takes it). */

@@ -25,6 +25,7 @@ import type { Queryable as Database } from './db.ts';
 import { WEIGHT_BANDS_G } from '../protocol/records.ts';
 import { loadOrCreateKeyFile } from './keyfiles.ts';
 import { PssError } from '../protocol/pss-errors.ts';
+import { writeDurableSync, fsyncDirSync as fsyncDir } from '../kit/durable.ts';
 import { queryAll, whereClause, RECORDS_OF_BLOCKS, isoTime } from './report.ts';
 import { computeDiscounts, type DiscountConfig, type DiscountReport, type Period } from './discounts.ts';
 
@@ -102,26 +103,9 @@ export function sha256Hex(data: Uint8Array): string {
 // ---------------------------------------------------------------------------------------
 // Files
 
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** temp + fsync + rename; the caller fsyncs the directory to make the renames durable */
+/** temp + fsync + rename (kit/durable.ts); the caller fsyncs the directory to make the renames durable */
 export function writeFileAtomic(dir: string, name: string, data: Uint8Array | string): void {
-  const tmp = path.join(dir, `.${name}.${process.pid}.tmp`);
-  const fd = fs.openSync(tmp, 'w', 0o644);
-  try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, path.join(dir, name));
+  writeDurableSync(path.join(dir, name), data, { fileMode: 0o644, syncDir: false });
 }
 
 /** RFC 4180 field: quoted when it holds a comma, quote or line break. */

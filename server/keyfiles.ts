@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import nacl from 'tweetnacl';
 import envPaths from 'env-paths';
 import { PssError } from '../protocol/pss-errors.ts';
+import { writeDurableSync } from '../kit/durable.ts';
 
 /** The platform's data directory for the PSS: ~/.local/share/psd-lab/pss on Linux ($XDG_DATA_HOME),
  * ~/Library/Application Support/psd-lab/pss on macOS, %LOCALAPPDATA%\psd-lab\Data\pss on Windows. */
@@ -100,28 +101,5 @@ export function loadOrCreateKeyFile(file: string, what: string): { key: Buffer; 
 
 /** Returns whether this call made the file (false: another one won the race). */
 function create32(file: string): boolean {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, crypto.randomBytes(32));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  let made = true;
-  try {
-    fs.linkSync(tmp, file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    made = false;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-  const dirFd = fs.openSync(path.dirname(file), 'r');
-  try {
-    fs.fsyncSync(dirFd);
-  } finally {
-    fs.closeSync(dirFd);
-  }
-  return made;
+  return writeDurableSync(file, crypto.randomBytes(32), { mode: 'create' });
 }
