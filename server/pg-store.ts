@@ -118,7 +118,12 @@ export class SyncPg {
     if (this.closed) throw new PssError('STORAGE', `${redactUrl(this.url)}: the connection is closed`);
     Atomics.store(this.signal, 0, 0);
     this.port.postMessage(req);
-    if (Atomics.wait(this.signal, 0, 0, ANSWER_TIMEOUT_MS) === 'timed-out') throw new PssError('STORAGE', `${redactUrl(this.url)}: no answer in ${ANSWER_TIMEOUT_MS} ms`);
+    // a wake-up can be the late notify of the previous answer: wait until this answer's flag
+    const deadline = Date.now() + ANSWER_TIMEOUT_MS;
+    while (Atomics.load(this.signal, 0) === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0 || Atomics.wait(this.signal, 0, 0, left) === 'timed-out') throw new PssError('STORAGE', `${redactUrl(this.url)}: no answer in ${ANSWER_TIMEOUT_MS} ms`);
+    }
     const got = receiveMessageOnPort(this.port);
     if (!got) throw new PssError('INTERNAL', 'PostgreSQL worker answered nothing');
     const a = got.message as Answer;

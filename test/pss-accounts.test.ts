@@ -18,6 +18,7 @@ import { exportPeriod } from '../server/export.ts';
 import { parsePeriod, loadDiscountConfig } from '../server/discounts.ts';
 import { DEFAULT_RULES_FILE } from '../server/commands/report.ts';
 import { operatorClient } from '../testkit/pss-operator.ts';
+import { refuseInserts, allowInserts } from '../testkit/pss-backend.ts';
 
 const run = promisify(execFile);
 const PSS = path.resolve('bin/pss.js');
@@ -83,11 +84,11 @@ describe('customer accounts: balances, deposits, the funds ledger', function () 
     const a = dc.kms.createAccount('A').account;
     dc.kms.assignAccount(d, a);
     dc.kms.deposit(a, 1000);
-    dc.store.run("CREATE TRIGGER refuse_ledger BEFORE INSERT ON ledger WHEN NEW.kind = 'funds' BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END");
+    refuseInserts(dc.store, 'refuse_ledger', 'ledger', "NEW.kind = 'funds'", 'disk full (test)');
     const before = state();
     expect(code(() => dc.kms.fundsReset(d, 500))).to.equal('STORAGE');
     expect(state()).to.deep.equal(before);
-    dc.store.run('DROP TRIGGER refuse_ledger');
+    allowInserts(dc.store, 'refuse_ledger', 'ledger');
     expect(dc.kms.fundsReset(d, 500).counter).to.equal(1);
   });
 

@@ -16,6 +16,7 @@ import { PssError } from '../protocol/pss-errors.ts';
 import { fundsMessage } from '../protocol/auth.ts';
 import { u32 } from '../protocol/bytes.ts';
 import { payingAccount } from '../testkit/pss-account.ts';
+import { refuseInserts, allowInserts } from '../testkit/pss-backend.ts';
 
 const run = promisify(execFile);
 const PSS = path.resolve('bin/pss.js');
@@ -55,7 +56,7 @@ describe('KMS and the PSS data directory', function () {
       expect(st.mode & 0o777).to.equal(0o600);
     }
     expect(fs.readFileSync(path.join(dir, MASTER_KEY_FILE))).to.not.deep.equal(fs.readFileSync(path.join(dir, CA_SEED_FILE)));
-    expect(fs.statSync(dc.store.file).mode & 0o077).to.equal(0);
+    if (dc.store.kind === 'sqlite') expect(fs.statSync(dc.store.file).mode & 0o077).to.equal(0);
     // a second start keeps them
     const ca = dc.kms.caPublicKey;
     dc.close();
@@ -190,13 +191,13 @@ describe('KMS and the PSS data directory', function () {
     const r = dc.kms.registerDevice('W-1', 'pico');
     const before = dc.pss.counts();
     // the database refuses one record of the block (as a full disk or a constraint would)
-    dc.store.run("CREATE TRIGGER refuse_777 BEFORE INSERT ON records WHEN NEW.customer = 777 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+    refuseInserts(dc.store, 'refuse_777', 'records', 'NEW.customer = 777', 'refused by the test');
     const dev = new SampleDevice(r.device, { algorithm: 1, deviceKey: r.deviceKey });
     const raw = dev.nextBlock([...sampleRecords(3), { customer: 777, category: 1, weightBand: 0, postage: 85, pieces: 1, amount: 85, weight: 18 }]);
     expect(code(() => dc.pss.upload(raw))).to.equal('STORAGE');
     expect(dc.pss.counts()).to.deep.equal(before);
     expect(dc.pss.lastSeq(r.device)).to.equal(0);
-    dc.store.run('DROP TRIGGER refuse_777');
+    allowInserts(dc.store, 'refuse_777', 'records');
     expect(dc.pss.upload(raw).stored).to.equal(true);
   });
 
@@ -208,7 +209,7 @@ describe('KMS and the PSS data directory', function () {
     const a1 = devA.nextBlock(sampleRecords(3));
     const a2 = devA.nextBlock(sampleRecords(3, [5], 2));
     const forged = new SampleDevice(b.device, { algorithm: 1, deviceKey: 'z'.repeat(32) }).nextBlock(sampleRecords(2));
-    dc.store.run("CREATE TRIGGER refuse_777 BEFORE INSERT ON records WHEN NEW.customer = 777 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+    refuseInserts(dc.store, 'refuse_777', 'records', 'NEW.customer = 777', 'refused by the test');
     const b1 = devB.nextBlock([{ customer: 777, category: 1, weightBand: 0, postage: 85, pieces: 1, amount: 85, weight: 18 }]);
     const settled = await Promise.allSettled([dc.pss.uploadGrouped(a1), dc.pss.uploadGrouped(forged), dc.pss.uploadGrouped(a2), dc.pss.uploadGrouped(b1)]);
     expect(settled.map((r) => (r.status === 'fulfilled' ? `seq ${r.value.seq}` : (r.reason as PssError).code))).to.deep.equal(['seq 1', 'BAD_SEAL', 'seq 2', 'STORAGE']);
@@ -220,12 +221,14 @@ describe('KMS and the PSS data directory', function () {
   });
 
   it('runs SQLite in WAL mode with foreign keys enforced; the database file is 0600', function () {
-    expect(dc.store.get<{ journal_mode: string }>('PRAGMA journal_mode')!.journal_mode).to.equal('wal');
-    expect(dc.store.get<{ foreign_keys: number }>('PRAGMA foreign_keys')!.foreign_keys).to.equal(1);
+    if (dc.store.kind === 'sqlite') {
+      expect(dc.store.get<{ journal_mode: string }>('PRAGMA journal_mode')!.journal_mode).to.equal('wal');
+      expect(dc.store.get<{ foreign_keys: number }>('PRAGMA foreign_keys')!.foreign_keys).to.equal(1);
+    }
     // a record of a block that does not exist is refused by the database itself
     expect(code(() => dc.store.change(() => dc.store.run('INSERT INTO records(device, seq, customer, category, weight_band, postage, pieces, amount, weight) VALUES (1, 1, 1, 1, 0, 85, 1, 85, 18)', [])))).to.equal('STORAGE');
     expect(dc.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM records')!.n).to.equal(0);
-    for (const f of [dc.store.file, dc.store.file + '-wal']) if (fs.existsSync(f)) expect(fs.statSync(f).mode & 0o777, f).to.equal(0o600);
+    if (dc.store.kind === 'sqlite') for (const f of [dc.store.file, dc.store.file + '-wal']) if (fs.existsSync(f)) expect(fs.statSync(f).mode & 0o777, f).to.equal(0o600);
   });
 
 });

@@ -21,6 +21,7 @@ import { RFC8032_TESTS } from '../testkit/crypto-rfc-vectors.ts';
 import { openDataCenter } from '../server/datacenter.ts';
 import { SampleDevice } from '../server/sample-blocks.ts';
 import { buildProgram } from '../server/cli.ts';
+import { onPostgres } from '../testkit/pss-backend.ts';
 
 const t = (iso: string) => Date.parse(iso) / 1000;
 
@@ -511,7 +512,7 @@ describe('pss report | discounts | export (commander)', () => {
       expect(err, args.join(' ')).to.be.instanceOf(PssError);
       expect((err as PssError).message).to.match(text);
     };
-    await fails(reportCommand, ['--data', empty], /no PSS database at .*pss\.sqlite/);
+    await fails(reportCommand, ['--data', empty], onPostgres() ? /postgres:\/\/.* is not a PSS database/ : /no PSS database at .*pss\.sqlite/);
     await fails(reportCommand, ['--by', 'colour', '--data', dataDir], /unknown field "colour"/);
     await fails(reportCommand, ['--from', '2026-11-30', '--to', '2026-11-01', '--data', dataDir], /is after --to/);
     await fails(discountsCommand, ['--period', '2026-11-01', '--rules', rulesFile, '--data', dataDir], /write YYYY-MM/);

@@ -23,6 +23,7 @@ import { u16, asciiJson } from '../protocol/bytes.ts';
 import { fundsMessage } from '../protocol/auth.ts';
 import { payingAccount } from '../testkit/pss-account.ts';
 import { operatorClient } from '../testkit/pss-operator.ts';
+import { onPostgres } from '../testkit/pss-backend.ts';
 
 /** Sends bytes (a number: a pause of that many ms) on a fresh connection; collects answer
  * frames until `waitMs` of silence after the last chunk, or the close. */
@@ -307,7 +308,7 @@ describe('PSS TCP service', function () {
       const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       child.kill('SIGTERM');
       expect(await exit).to.equal(0);
-      expect(fs.existsSync(path.join(data, 'pss.sqlite'))).to.equal(true);
+      if (!onPostgres()) expect(fs.existsSync(path.join(data, 'pss.sqlite'))).to.equal(true);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       fs.rmSync(data, { recursive: true, force: true });

@@ -17,14 +17,15 @@ import { RECORD_BYTES, MIXED_BAND, type CumulativeRecord } from '../protocol/rec
 import { MASTER_KEY_FILE } from '../server/keyfiles.ts';
 import { sha256, hmacSha256, ed25519Verify } from '../server/hashes.ts';
 import { RFC4231_CASE2, RFC8032_TESTS } from '../testkit/crypto-rfc-vectors.ts';
+import { hexOf, insertionOrder } from '../testkit/pss-backend.ts';
 
 /** Every table's content except rejections, plus the rejections' count. */
 function snapshot(dc: DataCenter) {
   const s = dc.store;
   return {
     devices: s.all('SELECT * FROM devices ORDER BY device'),
-    blocks: s.all('SELECT device, seq, digest, hex(raw) AS raw FROM blocks ORDER BY device, seq'),
-    records: s.all('SELECT * FROM records ORDER BY device, seq, rowid'),
+    blocks: s.all(`SELECT device, seq, digest, ${hexOf('raw')} AS raw FROM blocks ORDER BY device, seq`),
+    records: s.all(`SELECT * FROM records ORDER BY device, seq, ${insertionOrder()}`),
     funds: s.all('SELECT * FROM funds_resets'),
     meta: s.all('SELECT * FROM meta'),
     rejections: s.all<{ n: number }>('SELECT COUNT(*) AS n FROM rejections')[0].n
@@ -46,7 +47,7 @@ function expectRejected(dc: DataCenter, raw: string, code: string) {
   const after = snapshot(dc);
   expect(after.rejections).to.equal(before.rejections + 1);
   expect({ ...after, rejections: 0 }).to.deep.equal({ ...before, rejections: 0 });
-  const row = dc.store.get<{ code: string; reason: string }>('SELECT code, reason FROM rejections ORDER BY rowid DESC LIMIT 1')!;
+  const row = dc.store.get<{ code: string; reason: string }>(`SELECT code, reason FROM rejections ORDER BY ${insertionOrder()} DESC LIMIT 1`)!;
   expect(row.code).to.equal(code);
   expect(row.reason).to.equal((err as PssError).message);
   return err as PssError;
@@ -123,7 +124,7 @@ describe('PSS block verification', function () {
     const r = dc.pss.upload(raw);
     expect(r).to.include({ device: hmacDevice, seq: 1, stored: true, recordCount: 40 });
     expect(r.confirmation).to.equal(nodeConfirmation(hmacKey, hmacDevice, 1, raw));
-    const rows = dc.store.all<CumulativeRecord & { weight_band: number }>('SELECT customer, category, weight_band, postage, pieces, amount, weight FROM records WHERE device = ? ORDER BY rowid', [hmacDevice]);
+    const rows = dc.store.all<CumulativeRecord & { weight_band: number }>(`SELECT customer, category, weight_band, postage, pieces, amount, weight FROM records WHERE device = ? ORDER BY ${insertionOrder()}`, [hmacDevice]);
     expect(rows.map((x) => ({ customer: x.customer, category: x.category, weightBand: x.weight_band, postage: x.postage, pieces: x.pieces, amount: x.amount, weight: x.weight }))).to.deep.equal(records);
     const block = dc.store.get<{ pieces: number; ascending: number; via: string; raw: Uint8Array }>('SELECT pieces, ascending, via, raw FROM blocks WHERE device = ?', [hmacDevice])!;
     expect(block.pieces).to.equal(records.reduce((s, x) => s + x.pieces, 0));
@@ -208,14 +209,14 @@ describe('PSS block verification', function () {
     const dev = hmacSample();
     const first = dev.nextBlock(sampleRecords(8));
     const a = dc.pss.upload(first);
-    const fileBefore = fs.statSync(dc.store.file, { bigint: true });
+    const fileBefore = dc.store.kind === 'sqlite' ? fs.statSync(dc.store.file, { bigint: true }) : null;
     const before = snapshot(dc);
     const b = dc.pss.upload(first);
     expect(b.stored).to.equal(false);
     expect(b.confirmation).to.equal(a.confirmation);
     expect(b.digest).to.equal(a.digest);
     expect(snapshot(dc)).to.deep.equal(before);
-    expect(fs.statSync(dc.store.file, { bigint: true }).mtimeNs).to.equal(fileBefore.mtimeNs); // nothing written
+    if (fileBefore) expect(fs.statSync(dc.store.file, { bigint: true }).mtimeNs).to.equal(fileBefore.mtimeNs); // nothing written
     // also after the next block was stored (the PSD's confirmation of block 1 was lost twice)
     dc.pss.upload(dev.nextBlock(sampleRecords(8, [1], 2)));
     expect(dc.pss.upload(first)).to.deep.equal({ ...a, stored: false });
