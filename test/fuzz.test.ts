@@ -4,7 +4,7 @@
 // purpose show that each kind of failure is caught and shrunk.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { targets } from '../testkit/fuzz/targets.ts';
+import { targets, MODEL_TARGETS } from '../testkit/fuzz/targets.ts';
 import { strictProperty, FuzzFailure, type Failure, type FuzzTarget, type TargetRun } from '../testkit/fuzz/framework.ts';
 import { deviceTarget } from '../testkit/fuzz/device-target.ts';
 import { frameTarget } from '../testkit/fuzz/frame-target.ts';
@@ -27,6 +27,7 @@ async function withRun<T, R>(target: FuzzTarget<T>, fn: (run: TargetRun<T>) => P
 describe('fuzz: hostile input never crashes, hangs, changes state or goes unanswered (short run)', function () {
   this.timeout(120000);
   for (const [name, make] of Object.entries(targets)) {
+    if (MODEL_TARGETS.includes(name)) continue; // test/model.test.ts
     it(`${name}: ${CASES[name] ?? 200} cases`, async () => {
       const target = make();
       await withRun(target, async (run) => {

@@ -9,12 +9,12 @@
 // and path that replay them: `npm run fuzz -- --target T --seed S --path P`.
 import { Worker } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
-import { targetNames } from '../testkit/fuzz/targets.ts';
+import { targets, targetNames } from '../testkit/fuzz/targets.ts';
 import { FAILURES, type Failure } from '../testkit/fuzz/framework.ts';
 import type { WorkerJob, WorkerMessage } from './fuzz-worker.ts';
 
 const USAGE = `usage: npm run fuzz -- [--cases N] [--target ${targetNames.join('|')}[,...]] [--seed S] [--path P] [--verbose]
-  --cases N    cases per target (default 100000)
+  --cases N    cases per target (default 100000; fewer for slow targets: model 20000, model-image 300)
   --target     which targets (default all: ${targetNames.join(', ')})
   --seed S     fast-check seed (default random; printed so a run can be repeated)
   --path P     with --seed and one --target: replay the case at that path and shrink it
@@ -39,7 +39,7 @@ function options() {
   try {
     v = parseArgs({
       options: {
-        cases: { type: 'string', default: '100000' },
+        cases: { type: 'string' },
         target: { type: 'string' },
         seed: { type: 'string' },
         path: { type: 'string' },
@@ -55,7 +55,7 @@ function options() {
     console.log(USAGE);
     process.exit(0);
   }
-  const cases = Number(v.cases);
+  const cases = Number(v.cases ?? 100000);
   if (!Number.isInteger(cases) || cases < 1) fail(`--cases must be a positive integer, not ${v.cases}`);
   const chosen = v.target ? v.target.split(',').map((s) => s.trim()) : targetNames;
   for (const t of chosen) if (!targetNames.includes(t)) fail(`no target "${t}" (targets: ${targetNames.join(', ')})`);
@@ -64,7 +64,9 @@ function options() {
   if (v.path !== undefined && (v.seed === undefined || chosen.length !== 1)) fail('--path needs --seed and exactly one --target');
   const stall = Number(v.stall);
   if (!(stall > 0)) fail(`--stall must be a positive number of seconds, not ${v.stall}`);
-  return { cases, targets: chosen, seed, path: v.path, verbose: v.verbose, stallMs: stall * 1000 };
+  // a slow target (a case is a device's life) runs fewer cases unless --cases says how many
+  const casesFor = (t: string) => (v.cases === undefined ? Math.min(cases, targets[t]().defaultCases ?? cases) : cases);
+  return { cases, casesFor, targets: chosen, seed, path: v.path, verbose: v.verbose, stallMs: stall * 1000 };
 }
 
 function runTarget(job: Omit<WorkerJob, 'heartbeat'>, stallMs: number, verbose: boolean): Promise<Row> {
@@ -167,7 +169,7 @@ async function main() {
   console.log(`fuzz: seed ${o.seed}, ${o.path ? `replaying path ${o.path}` : `${o.cases} cases per target`}: ${o.targets.join(', ')}`);
   const rows: Row[] = [];
   for (const target of o.targets) {
-    rows.push(await runTarget({ target, mode: o.path ? 'replay' : 'count', cases: o.cases, seed: o.seed, path: o.path }, o.stallMs, o.verbose));
+    rows.push(await runTarget({ target, mode: o.path ? 'replay' : 'count', cases: o.casesFor(target), seed: o.seed, path: o.path }, o.stallMs, o.verbose));
   }
   console.log('\n' + table(rows));
   for (const r of rows) if (r.note) console.log(`${r.target}: ${r.note}`);

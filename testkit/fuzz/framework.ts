@@ -32,6 +32,8 @@ export interface FuzzTarget<T> {
   open(): Promise<TargetRun<T>>;
   /** wall-clock bound of one case, ms: longer counts as a hang */
   caseBoundMs: number;
+  /** cases `npm run fuzz` runs when --cases is not given, if fewer than its default (slow targets) */
+  defaultCases?: number;
 }
 
 /** Thrown by the strict property so fast-check shrinks it; carries the classification. */

@@ -9,12 +9,20 @@ import { frameTarget } from './frame-target.ts';
 import { deviceTarget } from './device-target.ts';
 import { storeTarget } from './store-target.ts';
 import { pssTarget } from './pss-target.ts';
+import { modelTarget } from './model-target.ts';
 
 export const targets: { [name: string]: () => FuzzTarget<any> } = {
   frame: () => frameTarget(),
   device: () => deviceTarget({ board: 'pico' }),
   store: () => storeTarget(),
-  pss: () => pssTarget()
+  pss: () => pssTarget(),
+  // the ledger against its model under random power cuts (test/model.test.ts runs them short)
+  model: () => modelTarget(),
+  'model-sequential': () => modelTarget({ tears: 'sequential' }),
+  'model-image': () => modelTarget({ image: true, board: 'linux', maxSteps: 20 })
 };
+
+/** Targets test/model.test.ts runs in `npm test` (test/fuzz.test.ts leaves them to it). */
+export const MODEL_TARGETS = ['model', 'model-sequential', 'model-image'];
 
 export const targetNames = Object.keys(targets);
