@@ -115,6 +115,16 @@ export function formatLogEntry(e: { seq: number; uptime: number; clock: number; 
   return `#${String(e.seq).padEnd(4)} ${formatUptime(e.uptime).padStart(10)}  ${e.clock ? formatClock(e.clock) : 'clock not set'}  ${(LogEventName[e.code] ?? 'event ' + e.code).padEnd(10)} ${detail}`;
 }
 
+/** The contact watchdog (firmware/ondemand/admin.ts contactStatus) as people read it. */
+function formatContact(c: any): string {
+  if (!c) return '-';
+  const days = (c.ageS / 86400).toFixed(1);
+  const trusted = c.trustedTime ? `, trusted time ${formatClock(c.trustedTime)}` : ', no trusted time yet';
+  if (c.state === 'locked') return `LOCKED: last contact ${days} days ago; franking resumes after an upload or session (psd upload)${trusted}`;
+  if (c.state === 'warning') return `WARNING: last contact ${days} days ago; upload soon or franking locks (psd upload)${trusted}`;
+  return `${c.state}, last contact ${days} days ago${trusted}`;
+}
+
 export function formatStatus(s: any): string {
   const r = s.registers;
   const pairs: [string, unknown][] = [
@@ -127,7 +137,7 @@ export function formatStatus(s: any): string {
     ['descending', money(r.descending)],
     ['control total', money(r.controlTotal)],
     ['pieces', r.pieces],
-    ['storage', `${s.storage.used} B used, ${s.storage.free} B free of ${s.storage.total} B (${s.storage.pages} pages of ${s.storage.pageBytes} B)`],
+    ['storage', `${s.storage.used} B used, ${s.storage.free} B free of ${s.storage.total} B`],
     ['records', `${s.storage.records ?? '?'} in flash, ${s.storage.ramRecords ?? '?'} in RAM, capacity ${s.storage.recordCapacity ?? '?'}`],
     ['storage low', s.storage.low ? 'YES: upload and confirm the statistics' : 'no'],
     [
@@ -139,6 +149,7 @@ export function formatStatus(s: any): string {
     ['memory', s.memory ? `${s.memory.used} of ${s.memory.total} variables${s.memory.peak ? `, peak ${s.memory.peak} since boot` : ''}` : 'not reported by this board'],
     ...batchPairs(s.batch),
     ['clock', formatClock(s.clock ?? 0)],
+    ['data center contact', formatContact(s.contact)],
     ['lock', s.lock ? `LOCKED ${s.lock.code} ${errorText(s.lock.code, s.lock.detail)}` : 'none']
   ];
   return keyValues(pairs);

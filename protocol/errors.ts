@@ -28,6 +28,8 @@ export var ErrorCode = {
   TAMPER: 32,
   NO_SESSION: 33,
   BOOT_FAILED: 34,
+  CONTACT_OVERDUE: 35,
+  CLOCK_REFUSED: 36,
   // host-side only (never sent by a device)
   NO_DEVICE: 100,
   NO_ANSWER: 101,
@@ -65,7 +67,9 @@ export var ErrorMessage: { [code: number]: string } = {
   31: 'crypto self-test failed',
   32: 'tamper detected: keys erased',
   33: 'no secure session',
-  34: 'the firmware could not start on this board'
+  34: 'the firmware could not start on this board',
+  35: 'contact with the data center overdue',
+  36: 'clock outside the window the data center allows'
 };
 
 /** A device error as people read it: the code's message, then the device's detail. */

@@ -15,7 +15,9 @@ export var LogEvent = {
   /** the tamper input fired: keys erased */
   TAMPER: 6,
   /** the power-on self-tests ran; detail: passed, or which failed */
-  SELF_TEST: 7
+  SELF_TEST: 7,
+  /** an authenticated contact with the data center; detail: what it was, and the trusted time if it set one */
+  CONTACT: 8
 };
 
 export var LogEventName: { [code: number]: string } = {
@@ -25,7 +27,8 @@ export var LogEventName: { [code: number]: string } = {
   4: 'CHECKPOINT',
   5: 'FOLD',
   6: 'TAMPER',
-  7: 'SELF-TEST'
+  7: 'SELF-TEST',
+  8: 'CONTACT'
 };
 
 /** Entries the device keeps (the oldest go first). */

@@ -83,6 +83,8 @@ export interface SessionReport {
   confirmed: boolean;
   funds: { counter: number; amount: number; loaded: boolean } | null;
   config: Record<string, unknown> | null;
+  /** the trusted time the PSS set in the PSD, seconds since 1970 */
+  clock?: number;
   /** the key version the PSD holds after a rekey in this session */
   keyVersion?: number;
   /** what went wrong, when the session could not finish everything */

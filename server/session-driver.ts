@@ -161,15 +161,12 @@ export class PssSession {
     const end = sessionEnd(keys, false);
 
     // statistics: seal (or fetch the block awaiting confirmation), read it, verify, store, confirm
-    let x: Record<string, any>;
-    try {
-      x = yield* this.inner(end, Command.STATS_EXTRACT, {});
-    } catch (e) {
-      if (!(e instanceof SessionStop) || e.code !== 'PSD_' + ErrorCode.CLOCK_NOT_SET) throw e;
-      // the PSD lost its clock at a power-up: the PSS is a trusted clock, set it and retry
-      yield* this.inner(end, Command.CLOCK, { now: Date.now() });
-      x = yield* this.inner(end, Command.STATS_EXTRACT, {});
-    }
+    // the data center's time first, in every session: the PSD's trusted time, which bounds the
+    // clock its host may set and recovers one the host set wrong (firmware/ondemand/admin.ts)
+    const now = Date.now();
+    yield* this.inner(end, Command.CLOCK, { now });
+    this.report.clock = Math.floor(now / 1000);
+    const x: Record<string, any> = yield* this.inner(end, Command.STATS_EXTRACT, {});
     const seq = x.seq;
     if (!Number.isInteger(seq) || seq < 1) throw new SessionStop('SESSION', 'stats extract answered no block number');
     const headBytes = x.headBytes;

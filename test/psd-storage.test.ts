@@ -99,7 +99,8 @@ describe('PSD core: capacity, corruption, release after confirmation', () => {
   });
 
   it('refuses franking while a block awaits confirmation when the policy says so', async () => {
-    const board = memoryBoard({ pageBytes: 1024, pageCount: 4 });
+    // (4 pages of 1 KB no longer hold the reserve of two checkpoints of the larger state)
+    const board = memoryBoard({ pageBytes: 1024, pageCount: 6 });
     const d = new CoreDevice(board);
     const kms = new TestKms();
     await readyDevice(d, kms, 100_000);
@@ -165,6 +166,8 @@ describe('PSD core: the checkpoint state bound', () => {
     const u48 = 281474976710655;
     Object.assign(l, { ascending: u48, descending: u48, pieces: u32, fundsTotal: u48, fundsCounter: u32, txnCounter: u32, keyVersion: u32, tampered: true });
     Object.assign(l, { blockSeq: u32, blockFrom: u32, confirmedSeq: u32, confirmedDigest: '\xff'.repeat(32), releasedPieces: u32, releasedAmount: u48, lastFlushAt: u32, lastTime: u32 });
+    Object.assign(l, { elapsedAt: u32, contactElapsed: u32, contactClock: u32, trustedTime: u32, trustedElapsed: u32 });
+    Object.assign(l.config, { contactWarnS: 31536000, contactLockS: 31536000, clockBackS: 2592000, clockForwardS: 2592000 });
     Object.assign(l.batch, { txn: u32, pieces: u32, startedAt: u32 });
     Object.assign(l.last, { descending: u48, ascending: u48, firstPiece: u32, time: u32 });
     const state = JSON.stringify(snapshot(l));
@@ -172,3 +175,42 @@ describe('PSD core: the checkpoint state bound', () => {
     expect(state.length, 'the bound is not far off either').to.be.greaterThan(STATE_BYTES - 100);
   });
 });
+
+describe('PSD core: the STATUS answer bound', () => {
+  it('STATUS with every field at its largest fits one frame (1,012 payload bytes)', async () => {
+    const { MAX_PAYLOAD_BYTES } = await import('../protocol/frame.ts');
+    const board = memoryBoard({ pageBytes: 4096, pageCount: 8 });
+    // a board that reports its memory, in five digits
+    board.memory = () => ({ used: 99999, total: 99999 });
+    const d = new CoreDevice(board);
+    const kms = new TestKms(4294967295);
+    await readyDevice(d, kms, 281474976710655);
+    await d.call(Command.CONFIG, { flushPeriodS: 2592000, flushEveryPieces: 65535, lowStoragePct: 90, lockUntilConfirmed: true });
+    await d.call(Command.BATCH_START, { customer: 4294967295, mode: 'dynamic' });
+    const l: any = d.psd.ledger;
+    const u32 = 4294967295;
+    const u48 = 281474976710655;
+    Object.assign(l, { ascending: u48, descending: u48, pieces: u32, fundsCounter: u32, blockSeq: u32, confirmedSeq: u32, releasedPieces: u32, releasedAmount: u48 });
+    Object.assign(l, { elapsedAt: u32, contactElapsed: 0, contactClock: 1, trustedTime: u32 });
+    Object.assign(l.batch, { txn: u32, pieces: u32, startedAt: u32, customer: u32 });
+    l.sealed = { seq: u32, head: '', digest: '', seal: '' };
+    l.lock = { code: 29, detail: 'x'.repeat(500) };
+    d.psd.memoryPeak = 99999;
+    const front: any = d.psd.front.counters;
+    for (const k of Object.keys(front)) front[k] = u32;
+    const a = await d.request(Command.STATUS);
+    expect(a.ok, a.raw).to.equal(true);
+    expect(a.raw.length, a.raw).to.be.at.most(MAX_PAYLOAD_BYTES);
+    // what matters to an operator is all there; the diagnostics give way, and say so
+    expect(a.body.registers.ascending).to.equal(u48);
+    expect(a.body).to.include.keys('storage', 'batch', 'block', 'lock', 'contact');
+    expect(a.body.omitted).to.include('link');
+    // in an ordinary state nothing is left out
+    const fresh = new CoreDevice(memoryBoard({ pageBytes: 4096, pageCount: 8 }));
+    await readyDevice(fresh, new TestKms());
+    const f = await fresh.call(Command.STATUS);
+    expect(f.omitted).to.equal(undefined);
+    expect(f).to.include.keys('link', 'config');
+  });
+});
+

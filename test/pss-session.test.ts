@@ -211,7 +211,12 @@ describe('PSS secure session', function () {
   it('reads, verifies, stores and confirms the PSD\'s block; loads funds and sets parameters, in one session', async function () {
     psd.unsealed = sampleRecords(40, Array.from({ length: 30 }, (_, i) => 5000 + i)); // a head of 178 bytes: read in pages
     const relayed: number[] = [];
+    const t0 = Math.floor(Date.now() / 1000);
     const report = await runSession(pss, psd, { funds: 250000, config: { flushEveryPieces: 100 }, onRelay: (r) => relayed.push(r.type) });
+    // the data center's time, set first in every session (the PSD's trusted time)
+    expect(report.clock).to.be.within(t0, t0 + 30);
+    expect(psd.log[0]).to.equal(Command.CLOCK);
+    delete report.clock;
     expect(report).to.deep.equal({
       device: psd.device,
       block: { seq: 1, stored: true, records: 40 },
@@ -261,12 +266,12 @@ describe('PSS secure session', function () {
     expect(dc.pss.counts()).to.include({ blocks: 1, records: 10 });
   });
 
-  it('a PSD that lost its clock gets it from the PSS, then extracts', async function () {
+  it('a PSD that lost its clock gets it from the PSS before it extracts', async function () {
     psd.clockSet = false;
     psd.unsealed = sampleRecords(2);
     const report = await runSession(pss, psd);
     expect(report.block?.stored).to.equal(true);
-    expect(psd.log.slice(0, 3)).to.deep.equal([Command.STATS_EXTRACT, Command.CLOCK, Command.STATS_EXTRACT]);
+    expect(psd.log.slice(0, 2)).to.deep.equal([Command.CLOCK, Command.STATS_EXTRACT]);
   });
 
   describe('a tampering host changes nothing', function () {

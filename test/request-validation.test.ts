@@ -190,6 +190,9 @@ for (const target of ['core', 'image'] as const) {
     it('inside a secure session: a malformed inner request is refused with 5 and loads no funds', async () => {
       const pss = new PssEnd(kms);
       await pss.open(d);
+      // the first message that authenticates notes a contact with the data center (one
+      // journal entry), whatever it carries: the state is taken after it
+      expect((await pss.send(d, '[]')).error.code).to.equal(ErrorCode.BAD_PAYLOAD);
       const before = await state(d);
       const funds = kms.funds(2, 5000);
       const good = JSON.stringify({ type: Command.FUNDS, payload: funds });

@@ -18,5 +18,9 @@ export var Entry = {
   CONFIRM: 33,
   TAMPER: 34,
   FOLD: 35,
-  REKEY: 36
+  REKEY: 36,
+  /** an authenticated contact with the data center: u32 elapsed s | u32 clock s | u8 trusted */
+  CONTACT: 37,
+  /** the device's own running time, kept so power cycles cannot stop it: u32 elapsed s */
+  ELAPSED: 38
 };

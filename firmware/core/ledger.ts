@@ -26,11 +26,12 @@ import { withModule, STORE } from './modules.ts';
 /** Records per FLUSH/TABLE journal record: small strings, frugal with variables. */
 export var CHUNK_RECORDS = 32;
 export var FRANK_BYTES = 36;
-/** Upper bound of the JSON STATE record (the worst case measures 790 bytes: every number at
- * its maximum; test/psd-storage.test.ts checks it). Reserved twice in the flash. Measured:
- * 820 here lets a Bangle.js 2 reach a journal it cannot checkpoint out of on day 13 of the
- * capacity bench (850: day 84), so the slack stays. */
-export var STATE_BYTES = 850;
+/** Upper bound of the JSON STATE record (the worst case measures 899 bytes: every number at
+ * its maximum, the contact watchdog's five times and four rules included; test/psd-storage.test.ts
+ * checks it). Reserved twice in the flash. Measured before the contact fields (worst case 790):
+ * 820 here let a Bangle.js 2 reach a journal it could not checkpoint out of on day 13 of the
+ * capacity bench (850: day 84), so the slack of 50 stays. */
+export var STATE_BYTES = 950;
 /** ... and the signing key's hex where the board signs */
 var SIGN_KEY_STATE_BYTES = 140;
 
@@ -56,7 +57,21 @@ export interface Config {
    * through the PSD only to be sealed; the PSD seals them only if they sum to its register
    * movement. Switched only while the PSD holds no records and no block awaits confirmation. */
   recordsOnHost: boolean;
+  /** contact watchdog (set by the data center inside a session only): status warns after this
+   * long without an authenticated contact, seconds ... */
+  contactWarnS: number;
+  /** ... and franking is refused after this long, until the next contact */
+  contactLockS: number;
+  /** the host may set the clock at most this far back from the device's own time (the last
+   * trusted time plus the time the device has run since), seconds ... */
+  clockBackS: number;
+  /** ... and at most this far forward of it (forward dating) */
+  clockForwardS: number;
 }
+
+/** The device's running time is written to the journal this often, seconds; a power cycle
+ * counts as this much running time, so cutting the power can never stop the count. */
+export var ELAPSED_PERIOD_S = 3600;
 
 /** A block sealed and marked `sent`, awaiting confirmation. */
 export interface Sealed {
@@ -102,7 +117,9 @@ export interface Lock {
 }
 
 export function defaultConfig(): Config {
-  return { flushPeriodS: 86400, flushEveryPieces: 255, lowStoragePct: 20, lockUntilConfirmed: false, foldWhenFull: true, recordsOnHost: false };
+  // contact: the IBI era's 90 days warning / 120 days lock-out; clock: a day back for drift,
+  // a week forward for forward dating (README: the postal rules and whose practice each follows)
+  return { flushPeriodS: 86400, flushEveryPieces: 255, lowStoragePct: 20, lockUntilConfirmed: false, foldWhenFull: true, recordsOnHost: false, contactWarnS: 7776000, contactLockS: 10368000, clockBackS: 86400, clockForwardS: 604800 };
 }
 
 export class Ledger {
@@ -149,6 +166,19 @@ export class Ledger {
   rebootedByCommand = false;
   journal: Journal;
   formatted = false;
+  /** The device's own running time, seconds since provisioning: `elapsedAt` when the board's
+   * uptime read `elapsedUptime`; `elapsedSaved` is the last value in the journal. */
+  elapsedAt = 0;
+  elapsedUptime = 0;
+  elapsedSaved = 0;
+  /** the last authenticated contact with the data center: the running time then, and the
+   * clock then (the trusted time when the contact brought one; 0 when the clock was unset) */
+  contactElapsed = 0;
+  contactClock = 0;
+  /** the last trusted time the data center sent (seconds since 1970, 0: none yet), and the
+   * running time when it arrived */
+  trustedTime = 0;
+  trustedElapsed = 0;
   /** notes an event in the device log (firmware/core/psd.ts sets it; protocol/log.ts codes) */
   note: (code: number, detail: string) => void = function () {};
 
@@ -169,6 +199,13 @@ export class Ledger {
         this.deviceKey = p.deviceKey;
         this.kmsKey = p.kmsKey;
         this.signKey = fromHex(p.sk || '');
+        // the contact watchdog counts from provisioning
+        this.setElapsed(p.el || 0);
+        this.contactElapsed = p.el || 0;
+        this.contactClock = p.ck || 0;
+        break;
+      case Entry.ELAPSED:
+        this.setElapsed(readU32(d, 0));
         break;
       case Entry.FUNDS:
         var amount = readU48(d, 4);
@@ -347,6 +384,36 @@ export class Ledger {
     return this.clockOffsetMs ? Math.floor((this.board.uptime() * 1000 + this.clockOffsetMs) / 1000) : 0;
   }
 
+  setElapsed(at: number): void {
+    this.elapsedAt = this.elapsedSaved = at;
+    this.elapsedUptime = this.board.uptime();
+  }
+
+  /** The device's own running time now, seconds since provisioning. */
+  elapsed(): number {
+    return this.elapsedAt + Math.floor(this.board.uptime() - this.elapsedUptime);
+  }
+
+  /** Seconds since the last authenticated contact: by the device's running time, or by the
+   * clock if that says more (a clock the host set forward cannot hide it, nor set back). */
+  contactAge(): number {
+    var byRunning = this.elapsed() - this.contactElapsed;
+    var now = this.seconds();
+    var byClock = now && this.contactClock ? now - this.contactClock : 0;
+    return byRunning > byClock ? byRunning : byClock;
+  }
+
+  /** Franking stops when the data center has not been reached for too long. */
+  needContact(): void {
+    var age = this.contactAge();
+    if (age > this.config.contactLockS) fail(ErrorCode.CONTACT_OVERDUE, 'last contact ' + Math.floor(age / 3600) + ' h ago (limit ' + Math.floor(this.config.contactLockS / 3600) + ' h); upload or open a session');
+  }
+
+  /** Writes the running time to the journal when a period has passed (the minute tick). */
+  keepTime(): void {
+    if (this.device && !this.lock && this.elapsed() - this.elapsedSaved >= ELAPSED_PERIOD_S && this.room([4])) this.commit(Entry.ELAPSED, u32(this.elapsed()));
+  }
+
   needWritable(): void {
     if (this.lock) fail(this.lock.code, this.lock.detail);
   }
@@ -364,6 +431,7 @@ export class Ledger {
     this.needProvisioned();
     if (this.batch) fail(ErrorCode.BATCH_OPEN, 'transaction ' + this.batch.txn);
     var time = this.needClock();
+    this.needContact();
     var batch: Batch = { txn: this.txnCounter + 1, customer: b.customer, mode: b.mode, category: b.category, weight: b.weight, postage: b.postage, pieces: 0, startedAt: time };
     // the start record carries the registers, so the batch can be audited whatever follows
     var data = JSON.stringify(batch).slice(0, -1) + ',"ar":' + this.ascending + ',"dr":' + this.descending + ',"pc":' + this.pieces + '}';
@@ -393,6 +461,7 @@ export class Ledger {
     this.needWritable();
     this.needProvisioned();
     var time = this.needClock();
+    this.needContact();
     if (this.sealed && this.config.lockUntilConfirmed) fail(ErrorCode.PENDING_CONFIRMATION, 'block ' + this.sealed.seq + ' was extracted; upload it and confirm');
     var amount = f.count * f.postage;
     if (amount > this.descending) fail(ErrorCode.NO_FUNDS, 'needs ' + amount + ', descending register holds ' + this.descending);

@@ -26,6 +26,8 @@ export interface Psd {
   boardFlags: string[];
   /** the secure session's keys and counters (firmware/ondemand/session.ts), or null */
   session: any;
+  /** true while a request from inside the secure session is answered: the data center's own */
+  trusted: boolean;
   /** answers one request: the front calls it, and the session for its inner commands */
   dispatch(type: number, req: any): any;
   registers(): { ascending: number; descending: number; pieces: number; controlTotal: number };
@@ -59,6 +61,7 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
     front: null as any,
     boardFlags: board.resetInfo(),
     session: null,
+    trusted: false,
     memoryPeak: 0,
     resetCause: '',
     logEntries: [],
@@ -102,7 +105,11 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
   function frankAnswer(c: FrankCommit, repeated: boolean) {
     var indicia: string[] = [];
     for (var i = 0; i < c.count && i < INDICIA_PER_FRAME; i++) indicia.push(toHex(ledger.indicium(c, i)));
-    return { id: c.id, first: c.firstPiece + 1, count: c.count, amount: c.count * c.postage, repeated: repeated, registers: psd.registers(), indicia: indicia };
+    var a: any = { id: c.id, first: c.firstPiece + 1, count: c.count, amount: c.count * c.postage, repeated: repeated, registers: psd.registers(), indicia: indicia };
+    // past the warning threshold every answer says how long franking has left
+    var left = ledger.config.contactLockS - ledger.contactAge();
+    if (ledger.config.contactLockS - left > ledger.config.contactWarnS) a.contactLockInS = left;
+    return a;
   }
 
   function dispatch(type: number, req: any): any {
@@ -183,6 +190,7 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
   function tick() {
     try {
       ledger.maybeFlush();
+      ledger.keepTime();
     } catch (e) {}
     board.setTimer(tick, FLUSH_CHECK_MS);
   }

@@ -4,7 +4,8 @@
 import { Command, RECORDS_PER_FRAME } from '../../protocol/commands.ts';
 import { Entry } from '../core/entries.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
-import { toHex, u32, u48, MAX_U48 } from '../../protocol/bytes.ts';
+import { toHex, u32, u48, MAX_U48, asciiJson } from '../../protocol/bytes.ts';
+import { MAX_PAYLOAD_BYTES } from '../../protocol/frame.ts';
 import { MAX_U32 } from '../../protocol/records.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
 import { hmac, sameBytes } from '../../protocol/hmac.ts';
@@ -12,6 +13,7 @@ import { fail } from '../core/device.ts';
 import { integer, hexBytes } from '../core/args.ts';
 import { Ledger, Config, randomBytes, FRANK_BYTES } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
+import { contact } from './contact.ts';
 
 /** log entries per answer */
 var LOG_PAGE = 6;
@@ -22,6 +24,13 @@ function flag(req: any, current: any, name: string): boolean {
   if (v === undefined) return current[name];
   if (v !== true && v !== false) fail(ErrorCode.BAD_ARGUMENT, name + ' must be true or false');
   return v;
+}
+
+/** A setting only the data center may change (inside a session), or the current one. */
+function trustedSetting(psd: Psd, req: any, current: any, name: string, min: number, max: number): number {
+  if (req[name] === undefined) return current[name];
+  if (!psd.trusted) fail(ErrorCode.AUTH, name + ' is set by the data center, inside a session');
+  return integer(req[name], name, min, max);
 }
 
 function memoryNow(board: Psd['board'], psd: Psd) {
@@ -38,47 +47,7 @@ export function handle(psd: Psd, type: number, req: any): any {
   var build = psd.build;
   switch (type) {
     case Command.STATUS:
-      var st = storage(ledger);
-      return {
-        deviceId: ledger.device ? 'PSD-' + ledger.device : 'unprovisioned-' + board.serialNumber,
-        device: ledger.device,
-        board: build.board,
-        hardware: board.hardware,
-        interpreter: board.interpreter,
-        firmwareVersion: build.firmwareVersion,
-        buildHash: build.buildHash,
-        uptime: Math.floor(board.uptime() - psd.front.bootedAt),
-        resetCause: psd.resetCause,
-        clock: ledger.seconds(),
-        registers: psd.registers(),
-        fundsCounter: ledger.fundsCounter,
-        storage: {
-          used: st.used,
-          free: st.free,
-          total: st.total,
-          low: st.low,
-          pageBytes: board.flash.pageBytes,
-          pages: board.flash.pageCount,
-          records: st.records,
-          summaryRecords: ledger.flash.summaries(),
-          ramRecords: st.ramRecords,
-          recordCapacity: st.capacity
-        },
-        batch: psd.batchInfo(),
-        // the registers at the last confirmed block: what is not yet confirmed is the movement since
-        block: {
-          lastSealed: ledger.blockSeq,
-          awaitingConfirmation: ledger.sealed ? ledger.sealed.seq : 0,
-          lastConfirmed: ledger.confirmedSeq,
-          confirmedPieces: ledger.releasedPieces,
-          confirmedAscending: ledger.releasedAmount
-        },
-        config: ledger.config,
-        lock: ledger.lock,
-        // in use now (this module loaded, the answer being built), in all, and the peak so far
-        memory: memoryNow(board, psd),
-        link: psd.front.counters
-      };
+      return fitted(status(psd));
     case Command.REBOOT:
       noteReboot(ledger);
       // answer first: the reboot happens after the response left
@@ -87,7 +56,7 @@ export function handle(psd: Psd, type: number, req: any): any {
       }, 50);
       return { rebooting: true };
     case Command.CLOCK:
-      setClock(ledger, integer(req.now, 'now', 1, 8640000000000000));
+      setClock(psd, ledger, integer(req.now, 'now', 1, 8640000000000000));
       ledger.maybeFlush();
       return { clock: ledger.seconds() };
     case Command.PROVISION:
@@ -125,11 +94,78 @@ export function handle(psd: Psd, type: number, req: any): any {
         lowStoragePct: req.lowStoragePct === undefined ? c.lowStoragePct : integer(req.lowStoragePct, 'lowStoragePct', 1, 90),
         foldWhenFull: flag(req, c, 'foldWhenFull'),
         recordsOnHost: flag(req, c, 'recordsOnHost'),
-        lockUntilConfirmed: flag(req, c, 'lockUntilConfirmed')
+        lockUntilConfirmed: flag(req, c, 'lockUntilConfirmed'),
+        // the contact and clock rules are the data center's: only inside a session
+        contactWarnS: trustedSetting(psd, req, c, 'contactWarnS', 3600, 31536000),
+        contactLockS: trustedSetting(psd, req, c, 'contactLockS', 3600, 31536000),
+        clockBackS: trustedSetting(psd, req, c, 'clockBackS', 0, 2592000),
+        clockForwardS: trustedSetting(psd, req, c, 'clockForwardS', 0, 2592000)
       });
       return { config: ledger.config };
   }
   fail(ErrorCode.UNKNOWN_COMMAND, '0x' + type.toString(16));
+}
+
+/** The STATUS answer in full (see fitted). */
+function status(psd: Psd): any {
+  var ledger = psd.ledger;
+  var board = psd.board;
+  var build = psd.build;
+  var st = storage(ledger);
+  return {
+    deviceId: ledger.device ? 'PSD-' + ledger.device : 'unprovisioned-' + board.serialNumber,
+    device: ledger.device,
+    board: build.board,
+    hardware: board.hardware,
+    interpreter: board.interpreter,
+    firmwareVersion: build.firmwareVersion,
+    buildHash: build.buildHash,
+    uptime: Math.floor(board.uptime() - psd.front.bootedAt),
+    resetCause: psd.resetCause,
+    clock: ledger.seconds(),
+    registers: psd.registers(),
+    fundsCounter: ledger.fundsCounter,
+    storage: {
+      used: st.used,
+      free: st.free,
+      total: st.total,
+      low: st.low,
+      records: st.records,
+      summaryRecords: ledger.flash.summaries(),
+      ramRecords: st.ramRecords,
+      recordCapacity: st.capacity
+    },
+    batch: psd.batchInfo(),
+    // the registers at the last confirmed block: what is not yet confirmed is the movement since
+    block: {
+      lastSealed: ledger.blockSeq,
+      awaitingConfirmation: ledger.sealed ? ledger.sealed.seq : 0,
+      lastConfirmed: ledger.confirmedSeq,
+      confirmedPieces: ledger.releasedPieces,
+      confirmedAscending: ledger.releasedAmount
+    },
+    // the host's settings; the data center's contact and clock rules: CONFIG {} reads them
+    config: hostConfig(ledger.config),
+    // (a lock's detail may be an exception's message: cut to what a frame affords)
+    lock: ledger.lock ? { code: ledger.lock.code, detail: String(ledger.lock.detail).substr(0, 60) } : null,
+    contact: contactStatus(ledger),
+    // in use now (this module loaded, the answer being built), in all, and the peak so far
+    memory: memoryNow(board, psd),
+    link: psd.front.counters
+  };
+}
+
+/** Sections STATUS leaves out, in this order, when the whole would not fit a frame (with
+ * every number at its largest it would not): the link counters, then memory, then the
+ * settings (CONFIG {} reads them). `omitted` names what was left out. */
+var OPTIONAL = ['link', 'memory', 'config'];
+
+function fitted(a: any): any {
+  for (var i = 0; i < OPTIONAL.length && asciiJson(a).length > MAX_PAYLOAD_BYTES; i++) {
+    delete a[OPTIONAL[i]];
+    a.omitted = OPTIONAL.slice(0, i + 1);
+  }
+  return a;
 }
 
 function provision(L: Ledger, device: number, deviceKey: string, kmsKey: string): void {
@@ -139,7 +175,7 @@ function provision(L: Ledger, device: number, deviceKey: string, kmsKey: string)
   // certifies the public key
   var ed = L.board.ed25519;
   var sk = ed ? ed.keyPairFromSeed(randomBytes(L.board, 32)).secretKey : '';
-  var data = JSON.stringify({ device: device, deviceKey: deviceKey, kmsKey: kmsKey, sk: toHex(sk) });
+  var data = JSON.stringify({ device: device, deviceKey: deviceKey, kmsKey: kmsKey, sk: toHex(sk), el: L.elapsed(), ck: L.seconds() });
   L.needRoom([data.length]);
   L.commit(Entry.PROVISION, data);
 }
@@ -153,21 +189,50 @@ function loadFunds(L: Ledger, counter: number, amount: number, mac: string): voi
   if (L.descending + amount > MAX_U48 || L.fundsTotal + amount > MAX_U48) fail(ErrorCode.OVERFLOW);
   L.needRoom([10]);
   L.commit(Entry.FUNDS, u32(counter) + u48(amount));
+  contact(L, 0);
 }
 
 function configure(L: Ledger, c: Config): void {
+  // nothing changes (a read, or the same settings again): no flash written, answered even locked
+  var changed = false;
+  for (var k in c) if ((c as any)[k] !== (L.config as any)[k]) changed = true;
+  if (!changed) return;
   L.needWritable();
   // every piece so far must be in a confirmed block, wherever its records were kept
   if (c.recordsOnHost !== L.config.recordsOnHost && (L.flash.count || L.ram.count || L.sealed || L.pieces !== L.releasedPieces))
     fail(ErrorCode.BAD_ARGUMENT, 'recordsOnHost changes only when every piece is in a confirmed block');
+  if (c.contactWarnS > c.contactLockS) fail(ErrorCode.BAD_ARGUMENT, 'contactWarnS must not exceed contactLockS');
   var data = JSON.stringify(c);
   L.needRoom([data.length]);
   L.commit(Entry.CONFIG, data);
 }
 
-function setClock(L: Ledger, nowMs: number): void {
-  if (nowMs / 1000 < L.lastTime - 300) fail(ErrorCode.BAD_ARGUMENT, 'clock would go back before the journal (' + L.lastTime + ')');
+/** The host's clock is held to a window around the device's own time (the last trusted time
+ * plus the time the device has run since), and never before the last journal entry (no
+ * backdating); the data center's time, inside a session, is trusted and sets both. */
+function setClock(psd: Psd, L: Ledger, nowMs: number): void {
+  var now = Math.floor(nowMs / 1000);
+  if (!psd.trusted) {
+    if (now < L.lastTime - 300) fail(ErrorCode.CLOCK_REFUSED, now + ' is before the last journal entry ' + L.lastTime + ' (no backdating)');
+    if (L.trustedTime) {
+      var own = L.trustedTime + L.elapsed() - L.trustedElapsed;
+      if (now < own - L.config.clockBackS || now > own + L.config.clockForwardS)
+        fail(ErrorCode.CLOCK_REFUSED, now + ' is outside ' + (own - L.config.clockBackS) + '..' + (own + L.config.clockForwardS) + ' (the device time ' + own + '); a session with the data center sets it');
+    }
+  }
   L.clockOffsetMs = nowMs - L.board.uptime() * 1000;
+  if (psd.trusted) contact(L, now);
+}
+
+/** The contact watchdog as STATUS shows it. */
+function contactStatus(L: Ledger): any {
+  var age = L.contactAge();
+  var c = L.config;
+  return { state: !L.device ? 'unprovisioned' : age > c.contactLockS ? 'locked' : age > c.contactWarnS ? 'warning' : 'ok', ageS: age, trustedTime: L.trustedTime };
+}
+
+function hostConfig(c: Config): any {
+  return { flushPeriodS: c.flushPeriodS, flushEveryPieces: c.flushEveryPieces, lowStoragePct: c.lowStoragePct, lockUntilConfirmed: c.lockUntilConfirmed, foldWhenFull: c.foldWhenFull, recordsOnHost: c.recordsOnHost };
 }
 
 /** Notes a deliberate reboot, so the next boot can tell why it happened. */

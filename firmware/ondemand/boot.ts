@@ -4,11 +4,12 @@
 // known-answer tests of the crypto.
 import { Journal, JournalEntry, OpenResult, PageInfo, PAGE_HEADER_BYTES, RECORD_MARK, ERASED_WORD, CKPT_BEGIN, CKPT_END, CKPT_ABORT, TORN } from '../core/journal.ts';
 import { Entry } from '../core/entries.ts';
-import { Ledger, defaultConfig, decodeFrank } from '../core/ledger.ts';
+import { Ledger, defaultConfig, decodeFrank, ELAPSED_PERIOD_S } from '../core/ledger.ts';
 import { u16, u32, readU16, readU32, fromHex } from '../../protocol/bytes.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { cryptoSelfTest } from '../core/crypto/selftest.ts';
 import { applySeal, applyConfirm } from './sealing.ts';
+import { applyContact } from './contact.ts';
 
 export { cryptoSelfTest };
 
@@ -24,6 +25,7 @@ function replay(L: Ledger, e: JournalEntry): void {
   else if (e.type === Entry.FLUSH_ABORT) L.pendingChunks = [];
   else if (e.type === Entry.SEAL) applySeal(L, d);
   else if (e.type === Entry.CONFIRM) applyConfirm(L, readU32(d, 0));
+  else if (e.type === Entry.CONTACT) applyContact(L, d);
   else L.apply(e);
 }
 
@@ -65,6 +67,12 @@ export function boot(L: Ledger): void {
     L.lock = { code: ErrorCode.TAMPER, detail: '' };
     return;
   }
+  // The time since the last running-time entry is unknown: count a whole period, and write
+  // it down now, so that power cycles, however quick, only ever move the count on.
+  if (L.device) {
+    L.setElapsed(L.elapsedSaved + ELAPSED_PERIOD_S);
+    if (L.room([4])) L.commit(Entry.ELAPSED, u32(L.elapsedAt));
+  }
   var problem = inconsistency(L);
   if (problem) L.lock = { code: ErrorCode.INCONSISTENT, detail: problem };
 }
@@ -97,6 +105,8 @@ function reset(L: Ledger): void {
   L.flash.clear();
   L.ram.clear();
   L.pendingChunks = [];
+  L.setElapsed(0);
+  L.contactElapsed = L.contactClock = L.trustedTime = L.trustedElapsed = 0;
 }
 
 function restore(L: Ledger, s: any): void {
@@ -114,7 +124,17 @@ function restore(L: Ledger, s: any): void {
   L.keyVersion = s.kv || 0;
   var cf = s.cf;
   // (a journal from before the list form holds the object itself)
-  L.config = cf instanceof Array ? { flushPeriodS: cf[0], flushEveryPieces: cf[1], lowStoragePct: cf[2], lockUntilConfirmed: cf[3], foldWhenFull: cf[4], recordsOnHost: cf[5] } : cf;
+  var d = defaultConfig();
+  // (a journal from before the list form holds the object itself; one from before the contact
+  // rules, the defaults for them)
+  L.config = cf instanceof Array
+    ? { flushPeriodS: cf[0], flushEveryPieces: cf[1], lowStoragePct: cf[2], lockUntilConfirmed: cf[3], foldWhenFull: cf[4], recordsOnHost: cf[5], contactWarnS: cf[6] || d.contactWarnS, contactLockS: cf[7] || d.contactLockS, clockBackS: cf[8] === undefined ? d.clockBackS : cf[8], clockForwardS: cf[9] === undefined ? d.clockForwardS : cf[9] }
+    : cf;
+  L.setElapsed(s.el || 0);
+  L.contactElapsed = s.ce || 0;
+  L.contactClock = s.cc || 0;
+  L.trustedTime = s.tt || 0;
+  L.trustedElapsed = s.te || 0;
   L.batch = s.bt;
   L.last = s.ls ? decodeFrank(fromHex(s.ls)) : null;
   if (L.last) L.last.descending = s.ld;

@@ -13,6 +13,7 @@ import { integer, hexBytes } from '../core/args.ts';
 import { Ledger, Sealed } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 import { applySeal, applyConfirm } from './sealing.ts';
+import { contact } from './contact.ts';
 
 /** head bytes per answer: small enough to travel inside a session message too */
 var HEAD_PAGE = 128;
@@ -198,5 +199,6 @@ function confirm(L: Ledger, seq: number, mac: string): { seq: number; repeated: 
   L.needRoom([4]);
   L.journal.append(Entry.CONFIRM, u32(seq));
   applyConfirm(L, seq);
+  contact(L, 0);
   return { seq: seq, repeated: false };
 }

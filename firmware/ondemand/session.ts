@@ -12,6 +12,7 @@ import { boardAeadPrims } from '../core/crypto/prims.ts';
 import { fail, parseRequest } from '../core/device.ts';
 import { Ledger, randomBytes } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
+import { contact } from './contact.ts';
 
 /** Commands the PSS may send inside a session: statistics, funds and parameters; never
  * provisioning, a reboot or another session. (STATUS is too big for a session message; the
@@ -40,6 +41,11 @@ export function handle(psd: Psd, type: number, req: any): any {
   if (!opened) fail(ErrorCode.AUTH, 'session message does not authenticate (forged, replayed or out of order)');
   s.received = opened!.counter;
   var answer: any;
+  // the first message that authenticates is a contact with the data center
+  if (!s.contacted) {
+    contact(ledger, 0);
+    s.contacted = true;
+  }
   try {
     var inner = parseRequest(opened!.plaintext);
     var p = inner.payload === undefined ? {} : inner.payload;
@@ -51,12 +57,14 @@ export function handle(psd: Psd, type: number, req: any): any {
       answer = { ok: { keyVersion: ledger.keyVersion } };
     } else {
       if (!inner || INNER.indexOf(inner.type) < 0) fail(ErrorCode.UNKNOWN_COMMAND, 'not allowed in a session');
+      psd.trusted = true;
       answer = { ok: psd.dispatch(inner.type, p) || {} };
     }
   } catch (e) {
     var err: any = e;
     answer = { error: err && typeof err.code === 'number' ? { code: err.code, detail: err.detail } : { code: ErrorCode.INTERNAL, detail: String(err && err.message) } };
   }
+  psd.trusted = false;
   s.sent++;
   return { m: toHex(sealSessionMessage(prims!, s.keys, TO_SERVER, s.sent, randomBytes(board, 16), asciiJson(answer))) };
 }

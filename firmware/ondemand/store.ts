@@ -43,7 +43,13 @@ export function snapshot(L: Ledger): any {
     kv: L.keyVersion,
     // the configuration as a list: the state is rewritten at every checkpoint, and its size
     // is reserved twice in the flash
-    cf: [c.flushPeriodS, c.flushEveryPieces, c.lowStoragePct, c.lockUntilConfirmed, c.foldWhenFull, c.recordsOnHost],
+    cf: [c.flushPeriodS, c.flushEveryPieces, c.lowStoragePct, c.lockUntilConfirmed, c.foldWhenFull, c.recordsOnHost, c.contactWarnS, c.contactLockS, c.clockBackS, c.clockForwardS],
+    // the running time and the last contact (the contact watchdog)
+    el: L.elapsed(),
+    ce: L.contactElapsed,
+    cc: L.contactClock,
+    tt: L.trustedTime,
+    te: L.trustedElapsed,
     bt: L.batch,
     // the last commit in its 36-byte journal form: a third of its JSON
     ls: L.last ? toHex(encodeFrank(L.last)) : '',

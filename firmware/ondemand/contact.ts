@@ -1,0 +1,33 @@
+// An authenticated contact with the data center (a confirmation, a funds reset, a session),
+// as the on-demand modules that receive one note it and as boot replays it: the contact
+// watchdog (firmware/core/ledger.ts contactAge) counts from the last one. Not resident: no
+// piece needs it.
+import { Entry } from '../core/entries.ts';
+import { Ledger } from '../core/ledger.ts';
+import { u32, readU32 } from '../../protocol/bytes.ts';
+import { LogEvent } from '../../protocol/log.ts';
+
+/** Notes a contact, with the data center's time when it brought one (seconds since 1970; 0:
+ * none). Skipped when the journal has no room: the next contact after an upload notes it. */
+export function contact(L: Ledger, trusted: number): void {
+  if (!L.device || !L.room([9])) return;
+  var data = u32(L.elapsed()) + u32(trusted || L.seconds()) + String.fromCharCode(trusted ? 1 : 0);
+  L.journal.append(Entry.CONTACT, data);
+  applyContact(L, data);
+  L.note(LogEvent.CONTACT, trusted ? 'trusted time ' + trusted : 'authenticated');
+}
+
+/** CONTACT record: u32 running time s | u32 clock s | u8 1 when the clock is the data center's. */
+export function applyContact(L: Ledger, d: string): void {
+  var at = readU32(d, 0);
+  var clock = readU32(d, 4);
+  L.setElapsed(at);
+  L.contactElapsed = at;
+  L.contactClock = clock;
+  if (d.charCodeAt(8)) {
+    // the data center's time wins over a clock the host set wrong, franked or not
+    L.trustedTime = clock;
+    L.trustedElapsed = at;
+    if (L.lastTime > clock) L.lastTime = clock;
+  }
+}

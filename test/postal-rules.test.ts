@@ -1,0 +1,176 @@
+// The postal operator's rules on the PSD (issue 12): the contact watchdog (warning, then
+// lock-out, released by the next authenticated contact; power cycles and host clock changes
+// cannot extend it), and the clock window around the data center's trusted time (no
+// backdating, forward dating within a limit, a wrong clock recovered by a contact). On the TS
+// core and on the built image in the virtual board (test/real-postal-rules.test.ts: the binary).
+import { expect } from 'chai';
+import { Command } from '../protocol/commands.ts';
+import { ErrorCode } from '../protocol/errors.ts';
+import { CoreDevice, ImageDevice, TestKms, readyDevice, expectCode, type Device } from '../testkit/harness.ts';
+import { memoryBoard } from '../testkit/memory-board.ts';
+import { PssEnd } from '../testkit/pss-end.ts';
+
+const HOUR = 3600;
+const DAY = 86400;
+const T0 = Date.UTC(2026, 10, 24, 9);
+
+/** A device under test that can be power-cycled and whose time can be moved on. */
+interface Rig {
+  d: Device;
+  advance(seconds: number): void;
+  powerCycle(): void;
+  close(): void;
+}
+
+function coreRig(): Rig {
+  const board = memoryBoard({ pageBytes: 4096, pageCount: 8 });
+  const rig: Rig = {
+    d: new CoreDevice(board),
+    advance: (s) => {
+      board.clock.ms += s * 1000;
+      // the memory board's timers run on the host's clock, not this one: the minute tick
+      // that writes the running time down (firmware/core/psd.ts) runs here instead
+      (rig.d as CoreDevice).psd.ledger.keepTime();
+    },
+    powerCycle: () => {
+      rig.d = new CoreDevice(board);
+    },
+    close: () => {}
+  };
+  return rig;
+}
+
+function imageRig(board: string): Rig {
+  const d = new ImageDevice({ board });
+  return {
+    d,
+    advance: (s) => d.vb.advanceTime(s),
+    powerCycle: () => d.powerCycle(),
+    close: () => d.close()
+  };
+}
+
+/** One secure session, as the PSS opens it: the data center's time, then what the test asks. */
+async function session(d: Device, kms: TestKms, nowMs: number, inner: [number, object][] = []): Promise<any[]> {
+  const pss = new PssEnd(kms);
+  await pss.open(d);
+  const out = [await pss.call(d, Command.CLOCK, { now: nowMs })];
+  for (const [type, body] of inner) out.push(await pss.call(d, type, body));
+  return out;
+}
+
+let nextId = 1;
+const frank = (d: Device) => d.call(Command.FRANK, { id: nextId++, customer: 7, category: 1, weight: 20, postage: 85 });
+
+const rigs: [string, () => Rig][] = [
+  ['TS core', coreRig],
+  ['pico image', () => imageRig('pico')]
+];
+
+for (const [name, make] of rigs) {
+  describe(`postal rules: contact watchdog and trusted time (${name})`, function () {
+    this.timeout(60000);
+    let rig: Rig;
+    let kms: TestKms;
+    beforeEach(async () => {
+      rig = make();
+      kms = new TestKms();
+      await readyDevice(rig.d, kms, 1_000_000, T0);
+    });
+    afterEach(() => rig.close());
+
+    it('defaults to the IBI era: 90 days warning, 120 days lock-out; a week forward, a day back', async () => {
+      const s = await rig.d.call(Command.STATUS);
+      expect(s.contact).to.include({ state: 'ok', trustedTime: 0 });
+      // CONFIG without settings reads them, and writes nothing
+      const used = s.storage.used;
+      const c = await rig.d.call(Command.CONFIG, {});
+      expect(c.config).to.include({ contactWarnS: 90 * DAY, contactLockS: 120 * DAY, clockBackS: DAY, clockForwardS: 7 * DAY });
+      expect((await rig.d.call(Command.STATUS)).storage.used).to.equal(used);
+    });
+
+    it('warns, then locks franking at the threshold, across power cycles and host clock changes, until a contact', async () => {
+      // the data center sets IMI's 72 hours (48 h warning) inside a session
+      const [, cfg] = await session(rig.d, kms, T0, [[Command.CONFIG, { contactWarnS: 48 * HOUR, contactLockS: 72 * HOUR }]]);
+      expect(cfg.config).to.include({ contactWarnS: 48 * HOUR, contactLockS: 72 * HOUR });
+      // ... and the host cannot change them
+      await expectCode(rig.d.call(Command.CONFIG, { contactLockS: 365 * DAY }), ErrorCode.AUTH);
+      expect((await frank(rig.d)).contactLockInS).to.equal(undefined);
+
+      rig.advance(50 * HOUR);
+      const warned = await frank(rig.d);
+      expect(warned.contactLockInS).to.be.within(21 * HOUR, 22 * HOUR + 1);
+      expect((await rig.d.call(Command.STATUS)).contact.state).to.equal('warning');
+
+      rig.advance(23 * HOUR);
+      await expectCode(frank(rig.d), ErrorCode.CONTACT_OVERDUE);
+      await expectCode(rig.d.call(Command.BATCH_START, { customer: 7, mode: 'dynamic' }), ErrorCode.CONTACT_OVERDUE);
+      expect((await rig.d.call(Command.STATUS)).contact.state).to.equal('locked');
+
+      // a power cycle does not give the time back, nor does the host's clock set back (as far
+      // as the window and the last frank, 50 h, allow)
+      rig.powerCycle();
+      const own = T0 + 73 * HOUR * 1000;
+      await rig.d.call(Command.CLOCK, { now: T0 + 50 * HOUR * 1000 });
+      await expectCode(frank(rig.d), ErrorCode.CONTACT_OVERDUE);
+      const s = await rig.d.call(Command.STATUS);
+      expect(s.contact.state).to.equal('locked');
+      expect(s.contact.ageS).to.be.at.least(73 * HOUR);
+
+      // a contact releases it: a session (or a confirmation, or a funds reset)
+      await session(rig.d, kms, own);
+      expect((await rig.d.call(Command.STATUS)).contact).to.include({ state: 'ok' });
+      const after = await frank(rig.d);
+      expect(after.contactLockInS).to.equal(undefined);
+    });
+
+    it('a funds reset is a contact too', async () => {
+      await session(rig.d, kms, T0, [[Command.CONFIG, { contactWarnS: 2 * HOUR, contactLockS: 3 * HOUR }]]);
+      rig.advance(4 * HOUR);
+      await expectCode(frank(rig.d), ErrorCode.CONTACT_OVERDUE);
+      await rig.d.call(Command.FUNDS, kms.funds(2, 1000));
+      await frank(rig.d);
+    });
+
+    it('each power cycle moves the running time on by a period at least: cutting the power never stops the count', async () => {
+      // (the clock is not set after a power cycle: the contact's age is the running time's)
+      const before = (await rig.d.call(Command.STATUS)).contact.ageS;
+      for (let i = 0; i < 3; i++) rig.powerCycle();
+      const after = (await rig.d.call(Command.STATUS)).contact.ageS;
+      expect(after - before).to.be.at.least(3 * HOUR);
+    });
+
+    it('holds the host clock to a window of the trusted time: no backdating, a week forward, a day back', async () => {
+      await session(rig.d, kms, T0);
+      await frank(rig.d);
+      // before the last frank: refused (5 minutes of drift allowed)
+      await expectCode(rig.d.call(Command.CLOCK, { now: T0 - 2 * HOUR * 1000 }), ErrorCode.CLOCK_REFUSED);
+      await rig.d.call(Command.CLOCK, { now: T0 - 60_000 });
+      // forward dating within the window, not beyond it
+      await rig.d.call(Command.CLOCK, { now: T0 + 6 * DAY * 1000 });
+      await expectCode(rig.d.call(Command.CLOCK, { now: T0 + 8 * DAY * 1000 }), ErrorCode.CLOCK_REFUSED);
+      // the typo of the issue (2030) is refused outright once the device has a trusted time
+      await expectCode(rig.d.call(Command.CLOCK, { now: Date.UTC(2030, 0, 1) }), ErrorCode.CLOCK_REFUSED);
+      await frank(rig.d);
+    });
+
+    it('a wrong clock the host set before any trusted time is recovered by the next contact, not by wiping the device', async () => {
+      await frank(rig.d);
+      // no session yet: the device has no trusted time, and the typo is taken...
+      await rig.d.call(Command.CLOCK, { now: Date.UTC(2030, 0, 1) });
+      // ... but franking at it is refused (the clock says years since the last contact) ...
+      await expectCode(frank(rig.d), ErrorCode.CONTACT_OVERDUE);
+      // ... and the period flush it caused dated the journal 2030: the right time is backdating now
+      await expectCode(rig.d.call(Command.CLOCK, { now: T0 + 60_000 }), ErrorCode.CLOCK_REFUSED);
+      rig.powerCycle();
+      await expectCode(rig.d.call(Command.CLOCK, { now: T0 + 60_000 }), ErrorCode.CLOCK_REFUSED);
+      // the data center's time, in a session, puts it right
+      await session(rig.d, kms, T0 + 120_000);
+      const s = await rig.d.call(Command.STATUS);
+      expect(s.clock).to.be.within(T0 / 1000 + 119, T0 / 1000 + 125);
+      expect(s.contact.trustedTime).to.equal(T0 / 1000 + 120);
+      await frank(rig.d);
+      await rig.d.call(Command.CLOCK, { now: T0 + 180_000 });
+    });
+  });
+}
