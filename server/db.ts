@@ -1,7 +1,16 @@
 // The PSS database: native SQLite (better-sqlite3) in one file of the data directory, in WAL
 // mode with foreign keys enforced. Every change is one transaction (BEGIN IMMEDIATE ...
-// COMMIT, synchronous=FULL: committed means on disk before a confirmation leaves); an
-// upload is one change, so a block and its records are stored together or not at all.
+// COMMIT, then the write-ahead log fdatasync'd: committed means on disk before a
+// confirmation leaves); an upload is one change, so a block and its records are stored
+// together or not at all.
+//
+// Durability as synchronous=FULL, with the fsync where it costs least: the connection runs
+// synchronous=NORMAL (a commit appends to the WAL, no fsync) and the store fdatasyncs the WAL
+// file itself after each commit, before anything is confirmed. change() does that at once;
+// the uploads' group commit (changeGrouped) does it in libuv's thread pool, so the event loop
+// verifies and stores the next group while the disk syncs the last, and one fsync covers
+// every group committed before it started. (SQLite itself still syncs the WAL before a
+// checkpoint and the database after one.)
 //
 // More than one process may use a data directory (`pss serve` and an admin's `pss revoke`):
 // SQLite's own locking serialises writers (a writer waits up to BUSY_TIMEOUT_MS), and WAL
@@ -30,6 +39,11 @@ export interface Queryable {
 function bind(params: SqlValue[]): unknown[] {
   return params.map((v) => (v === undefined ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v));
 }
+
+// "INSERT INTO t(a, b) VALUES (?, ?)" (nothing after the values)
+const MULTI_INSERT = /^(\s*INSERT\s+INTO\s+[\w".]+\s*\([^)]*\))\s*VALUES\s*\([?,\s]*\)\s*;?\s*$/i;
+/** bound values in one SQLite statement: SQLITE_MAX_VARIABLE_NUMBER is 32766 since 3.32 */
+const MAX_VARIABLES = 32766;
 
 /** A better-sqlite3 connection with a statement cache: the common part of Store and snapshots. */
 export class SqliteDb implements Queryable {
@@ -77,10 +91,27 @@ export class SqliteDb implements Queryable {
     return this.statement(sql).get(...bind(params)) as T | undefined;
   }
 
-  /** One statement, prepared once, run for each row of values. */
+  /**
+   * One statement for rows of values. An INSERT of one row's values becomes one statement of
+   * many rows (a block's 50 records: one step into SQLite, not 50; prepared once per count).
+   */
   runMany(sql: string, rows: SqlValue[][]): void {
-    const st = this.statement(sql);
-    for (const r of rows) st.run(...bind(r));
+    const m = rows.length > 1 ? MULTI_INSERT.exec(sql) : null;
+    if (!m) {
+      const st = this.statement(sql);
+      for (const r of rows) st.run(...bind(r));
+      return;
+    }
+    const width = rows[0].length;
+    const per = Math.max(1, Math.floor(MAX_VARIABLES / width));
+    const tuple = '(' + Array(width).fill('?').join(', ') + ')';
+    for (let at = 0; at < rows.length; at += per) {
+      const chunk = rows.slice(at, at + per);
+      const st = this.statement(`${m[1]} VALUES ${Array(chunk.length).fill(tuple).join(', ')}`);
+      const values: unknown[] = [];
+      for (const r of chunk) for (const v of bind(r)) values.push(v);
+      st.run(...values);
+    }
   }
 
   exec(sql: string): void {
@@ -96,6 +127,7 @@ export class SqliteDb implements Queryable {
     this.statements.clear();
     if (this.db.open) this.db.close();
   }
+
 }
 
 /** An SQLite error as the PSS reports it: BUSY when another process holds the write lock, else STORAGE. */
@@ -170,7 +202,9 @@ export class SqliteStore extends SqliteDb implements PssStore {
       // make the file (and its -wal/-shm) 0600 before anything is in it
       for (const f of [file, file + '-wal', file + '-shm']) if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
+      // NORMAL + our own fdatasync of the WAL after each commit (above); FULL where not WAL
+      const wal = String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+      db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
       db.pragma('foreign_keys = ON');
     } catch (e) {
       throw new PssError('STORAGE', `${file} is not an SQLite database: ${(e as Error).message}`);
@@ -204,6 +238,13 @@ export class SqliteStore extends SqliteDb implements PssStore {
    */
   change<T>(fn: () => T): T {
     if (this.inChange) return fn();
+    const r = this.commitOnly(fn);
+    this.walSyncNow();
+    return r;
+  }
+
+  /** The transaction of change(), committed to the WAL but not yet synced. */
+  private commitOnly<T>(fn: () => T): T {
     this.inChange = true;
     try {
       return this.db.transaction(fn).immediate();
@@ -220,8 +261,9 @@ export class SqliteStore extends SqliteDb implements PssStore {
    * Group commit: fn runs in a transaction shared with the other changes queued in the same
    * turn of the event loop (uploads arriving on several connections), each inside a savepoint
    * of its own, so each is still all or nothing: one that throws is rolled back alone and its
-   * promise rejected. The promises settle after the one COMMIT (synchronous=FULL: one fsync
-   * for the group), so nothing is confirmed before it is on disk.
+   * promise rejected. The promises settle once the WAL holding the group's COMMIT is synced
+   * (walSynced: off the event loop, one fdatasync for all the groups committed meanwhile),
+   * so nothing is confirmed before it is on disk.
    */
   changeGrouped<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -234,7 +276,7 @@ export class SqliteStore extends SqliteDb implements PssStore {
     const batch = this.group.splice(0);
     const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
-      this.change(() => {
+      this.commitOnly(() => {
         for (const item of batch) {
           try {
             // a nested better-sqlite3 transaction is a savepoint: rolled back alone if it throws
@@ -248,11 +290,70 @@ export class SqliteStore extends SqliteDb implements PssStore {
       for (const item of batch) item.reject(e);
       return;
     }
-    batch.forEach((item, i) => {
-      const r = results[i];
-      if (r.ok) item.resolve(r.value);
-      else item.reject(r.error);
-    });
+    this.walSynced().then(
+      () =>
+        batch.forEach((item, i) => {
+          const r = results[i];
+          if (r.ok) item.resolve(r.value);
+          else item.reject(r.error);
+        }),
+      (e) => {
+        const err = new PssError('STORAGE', `${this.file}-wal: fdatasync failed: ${(e as Error).message}; the uploads are not confirmed`);
+        for (const item of batch) item.reject(err);
+      }
+    );
+  }
+
+  private walFd: number | null = null;
+  private syncing: Promise<void> | null = null;
+  private nextSync: Promise<void> | null = null;
+
+  /** The WAL file's descriptor (null: not in WAL mode, synchronous=FULL synced already). */
+  private wal(): number | null {
+    if (this.walFd === null && this.db.pragma('synchronous', { simple: true }) === 1) {
+      try {
+        this.walFd = fs.openSync(this.file + '-wal', 'r');
+      } catch {
+        return null; // nothing was ever written to it
+      }
+    }
+    return this.walFd;
+  }
+
+  private walSyncNow(): void {
+    const fd = this.wal();
+    if (fd !== null) fs.fdatasyncSync(fd);
+  }
+
+  /**
+   * Resolves once everything committed so far is on disk: an fdatasync of the WAL in the
+   * thread pool. One already under way may have started before our commit, so we wait for
+   * the next, which every commit until it starts shares.
+   */
+  private walSynced(): Promise<void> {
+    const fd = this.wal();
+    if (fd === null) return Promise.resolve();
+    if (!this.syncing) {
+      this.syncing = new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve()))).finally(() => {
+        this.syncing = null;
+      });
+      return this.syncing;
+    }
+    this.nextSync ??= this.syncing.then(
+      () => ((this.nextSync = null), this.walSynced()),
+      () => ((this.nextSync = null), this.walSynced())
+    );
+    return this.nextSync;
+  }
+
+  close(): void {
+    super.close();
+    const fd = this.walFd;
+    this.walFd = null;
+    if (fd === null) return;
+    // a sync under way keeps its descriptor until it is done
+    if (this.syncing) void this.syncing.catch(() => {}).then(() => fs.closeSync(fd));
+    else fs.closeSync(fd);
   }
 
   /** A consistent copy of the whole database in a new file (VACUUM INTO): backups, tests. */

@@ -114,8 +114,17 @@ export class Kms {
    * of provisioning; each rekey derives the next from the master key alone. */
   deviceKey(device: number, version?: number): string {
     const v = version ?? this.device(device)?.key_version ?? 0;
-    return hmacSha256(this.secrets.master, 'PSD-DEVICE-KEY' + u32(device) + (v ? u32(v) : ''));
+    // derived once per device and version (the ingest verifies and confirms every block with it)
+    const id = device * 65536 + v;
+    let key = this.deviceKeys.get(id);
+    if (key === undefined) {
+      if (this.deviceKeys.size >= 100_000) this.deviceKeys.clear();
+      this.deviceKeys.set(id, (key = hmacSha256(this.secrets.master, 'PSD-DEVICE-KEY' + u32(device) + (v ? u32(v) : ''))));
+    }
+    return key;
   }
+
+  private deviceKeys = new Map<number, string>();
 
   kmsKey(device: number, version?: number): string {
     const v = version ?? this.device(device)?.key_version ?? 0;

@@ -35,14 +35,16 @@ export class Pss {
   ) {}
 
   /** What verify.ts needs, read from this store (inside the caller's transaction). */
-  private context(): VerifyContext {
+  private context(): VerifyContext & { keyVersion?: number } {
     const store = this.store;
-    return {
+    const ctx: VerifyContext & { keyVersion?: number } = {
       device: (device) => {
-        const row = store.get<DeviceRow>('SELECT status, seal, public_key FROM devices WHERE device = ?', [device]);
+        const row = store.get<DeviceRow>('SELECT status, seal, public_key, key_version FROM devices WHERE device = ?', [device]);
+        ctx.keyVersion = row?.key_version;
         return row && { status: row.status, seal: row.seal, publicKey: row.public_key ? hexToString(row.public_key) : null };
       },
-      deviceKey: (device) => this.kms.deviceKey(device),
+      // the key version of the row just read: no second look-up of the device
+      deviceKey: (device) => this.kms.deviceKey(device, ctx.keyVersion),
       lastBlock: (device) =>
         store.get<PreviousBlock>('SELECT seq, to_time AS "to", ascending, pieces FROM blocks WHERE device = ? ORDER BY seq DESC LIMIT 1', [device]),
       storedDigest: (device, seq) => {
@@ -50,6 +52,7 @@ export class Pss {
         return row && hexToString(row.digest);
       }
     };
+    return ctx;
   }
 
   /** HMAC-SHA256(device key, "PSD-CONFIRM" || device || seq || digest), byte string. */
@@ -73,8 +76,10 @@ export class Pss {
     return this.outcome(await this.store.changeGrouped(() => this.verifyAndStore(raw, via)));
   }
 
-  private verifyAndStore(raw: string, via: Via): Verdict {
-    const v = verifyBlock(raw, this.context(), this.prims);
+  private verifyAndStore(raw: string, via: Via): Verdict & { keyVersion?: number } {
+    const ctx = this.context();
+    const v: Verdict & { keyVersion?: number } = verifyBlock(raw, ctx, this.prims);
+    v.keyVersion = ctx.keyVersion;
     if (!v.ok) {
       this.store.run('INSERT INTO rejections(at, device, seq, code, reason) VALUES (?, ?, ?, ?, ?)', [now(), v.device ?? null, v.seq ?? null, v.code, v.reason]);
       return v;
@@ -93,7 +98,7 @@ export class Pss {
     return v;
   }
 
-  private outcome(outcome: Verdict): UploadResult {
+  private outcome(outcome: Verdict & { keyVersion?: number }): UploadResult {
     if (!outcome.ok) throw new PssError(outcome.code, outcome.reason);
     const { device, seq } = outcome.block.header;
     return {
@@ -101,7 +106,8 @@ export class Pss {
       seq,
       stored: !outcome.repeat,
       digest: stringToHex(outcome.digest),
-      confirmation: stringToHex(this.confirmation(device, seq, outcome.digest)),
+      // under the key version the block was verified with, read in its transaction
+      confirmation: stringToHex(this.prims.hmacSha256(this.kms.deviceKey(device, outcome.keyVersion), confirmMessage(device, seq, outcome.digest))),
       recordCount: outcome.block.records.length
     };
   }
