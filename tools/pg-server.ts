@@ -13,8 +13,9 @@ import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 
 export interface PgServer {
-  /** postgres://user@127.0.0.1:port/ (append a database name) */
+  /** postgres://user@localhost:port/ */
   baseUrl: string;
+  /** the URL of a database on it (through its Unix socket) */
   url(database: string): string;
   port: number;
   dataDir: string;
@@ -99,7 +100,10 @@ export async function startPostgres(opts: { durable?: boolean; log?: (line: stri
     throw new Error(`pg_ctl start failed: ${(e as { stderr?: string }).stderr ?? (e as Error).message}\n${log}`);
   }
   opts.log?.(`PostgreSQL (${found.bin}) on 127.0.0.1:${port}, data ${dataDir}${user ? `, as user ${user.name}` : ''}`);
-  const baseUrl = `postgres://${dbUser}@127.0.0.1:${port}/`;
+  // through the socket in the folder: a round trip costs about half of one over TCP loopback
+  // on this lab's machines (tools/bench/pss.ts); 127.0.0.1:port listens too
+  const baseUrl = `postgres://${dbUser}@localhost:${port}/`;
+  const url = (db: string) => `${baseUrl}${db}?host=${encodeURIComponent(root)}`;
   let stopped = false;
   const stop = () => {
     if (stopped) return;
@@ -112,7 +116,7 @@ export async function startPostgres(opts: { durable?: boolean; log?: (line: stri
     fs.rmSync(root, { recursive: true, force: true });
   };
   process.once('exit', stop);
-  return { baseUrl, url: (db) => baseUrl + db, port, dataDir, stop };
+  return { baseUrl, url, port, dataDir, stop };
 }
 
 // `node --import tsx tools/pg-server.ts`: start one and print its URL until Ctrl-C (manual tests)

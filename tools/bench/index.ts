@@ -6,11 +6,11 @@ import { roundtrip } from './roundtrip.ts';
 import { franking } from './franking.ts';
 import { capacity } from './capacity.ts';
 import { crypto } from './crypto.ts';
-import { pss } from './pss.ts';
+import { pss, pssReport } from './pss.ts';
 import { memory } from './memory.ts';
 import type { Bench } from './common.ts';
 
-export const benches: Bench[] = [sizes, roundtrip, franking, capacity, crypto, pss, memory];
+export const benches: Bench[] = [sizes, roundtrip, franking, capacity, crypto, pss, pssReport, memory];
 
 async function main() {
   const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));

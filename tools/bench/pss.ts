@@ -1,10 +1,11 @@
 // PSS throughput: sealed blocks and their records verified, and verified + stored + made
-// durable (server/pss.ts: one SQLite transaction per upload, WAL, synchronous=FULL), per
-// second. Verification with the libraries the PSS uses (@noble/hashes HMAC and SHA-256,
-// tweetnacl Ed25519) beside node:crypto (OpenSSL); raw SQLite inserts of the same rows as the
-// ceiling; ingest over TCP with several uploaders at once (issue 11); `pss report` over many
-// records (PSS_BENCH_REPORT_RECORDS, default 10,000,000; 0 skips it).
-// `npm run bench -- pss`, or `node --import tsx tools/bench/pss.ts` on its own.
+// durable (server/pss.ts, server/db.ts: a transaction per upload or per group of uploads,
+// WAL synced before a confirmation leaves), per second. Verification with the libraries the
+// PSS uses beside the alternatives; raw inserts of the same rows as the ceiling; ingest over
+// TCP with several uploaders at once (issue 11), the uploaders in a process of their own
+// (pss-uploaders.ts), on SQLite and on PostgreSQL (a throwaway server, tools/pg-server.ts,
+// with fsync on). `npm run bench -- pss`; `npm run bench -- pss-report`: `pss report` over
+// 10 million records (PSS_BENCH_REPORT_RECORDS) on both backends.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,9 +16,10 @@ import { verifyBlock, noblePrimitives, nodeCryptoPrimitives, type SealPrimitives
 import { openDataCenter } from '../../server/datacenter.ts';
 import { startService } from '../../server/service.ts';
 import { SampleDevice, sampleRecords } from '../../server/sample-blocks.ts';
-import { Store } from '../../server/db.ts';
+import { openStore, type PssStore } from '../../server/db.ts';
+import { findPostgres, startPostgres, type PgServer } from '../pg-server.ts';
 import { stringToHex, toBytes } from '../../server/bytestrings.ts';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, spawn } from 'node:child_process';
 import { PssClient } from '../../kit/pss-client.ts';
 import { table, fmt, type Bench } from './common.ts';
 
@@ -50,22 +52,6 @@ function timeVerify(f: Fixture, prims: SealPrimitives): number {
   return (performance.now() - t0) / 1000;
 }
 
-async function timeStore(blocks: number, records: number): Promise<{ seconds: number; dbBytes: number }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pss-bench-'));
-  const dc = await openDataCenter(dir);
-  try {
-    const r = dc.kms.registerDevice('BENCH', 'pico');
-    const dev = new SampleDevice(r.device, { algorithm: 1, deviceKey: r.deviceKey }, 1e13);
-    const raws = Array.from({ length: blocks }, (_, i) => dev.nextBlock(sampleRecords(records, [1, 2, 3], i + 1)));
-    const t0 = performance.now();
-    for (const raw of raws) dc.pss.upload(raw);
-    return { seconds: (performance.now() - t0) / 1000, dbBytes: dc.store.fileBytes() };
-  } finally {
-    dc.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 async function timeTcp(blocks: number, records: number): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pss-bench-'));
   const dc = await openDataCenter(dir);
@@ -86,28 +72,31 @@ async function timeTcp(blocks: number, records: number): Promise<number> {
   }
 }
 
-/** The ceiling: the same rows (a block and its records) inserted with no verification, one transaction per block, as the PSS stores them. */
-async function timeRawInsert(blocks: number, records: number, synchronous: 'FULL' | 'NORMAL' = 'FULL'): Promise<number> {
+const INSERT_BLOCK =
+  'INSERT INTO blocks(device, seq, from_time, to_time, ascending, descending, pieces, previous_ascending, previous_pieces, funds_total, digest, raw, via, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const INSERT_RECORDS = 'INSERT INTO records(device, seq, customer, category, weight_band, postage, pieces, amount, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
+/**
+ * The ceiling: the same rows (a block and its records) inserted with no verification and no
+ * network, as the PSS stores them: one durable transaction per block (group 1), or `group`
+ * blocks per transaction and one sync (what the service's group commit does).
+ */
+async function timeRawInsert(blocks: number, records: number, group: number, db?: string): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pss-bench-raw-'));
-  const store = await Store.open(dir);
+  const store = await openStore(dir, db ?? 'sqlite');
   try {
     store.run("INSERT INTO devices(device, serial, board, seal, registered_at) VALUES (1, 'RAW', 'pico', 1, 0)");
-    store.run(`PRAGMA synchronous = ${synchronous}`);
     const recs = sampleRecords(records);
     const raw = toBytes('x'.repeat(60 + records * 24 + 32));
     const digest = stringToHex('d'.repeat(32));
+    const insert = (seq: number) => {
+      store.run(INSERT_BLOCK, [1, seq, seq, seq + 1, 0, 0, 0, 0, 0, 0, digest, raw, 'plain', seq]);
+      store.runMany(INSERT_RECORDS, recs.map((r) => [1, seq, r.customer, r.category, r.weightBand, r.postage, r.pieces, r.amount, r.weight]));
+    };
     const t0 = performance.now();
-    for (let seq = 1; seq <= blocks; seq++) {
-      store.change(() => {
-        store.run(
-          'INSERT INTO blocks(device, seq, from_time, to_time, ascending, descending, pieces, previous_ascending, previous_pieces, funds_total, digest, raw, via, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          [1, seq, seq, seq + 1, 0, 0, 0, 0, 0, 0, digest, raw, 'plain', seq]
-        );
-        store.runMany(
-          'INSERT INTO records(device, seq, customer, category, weight_band, postage, pieces, amount, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          recs.map((r) => [1, seq, r.customer, r.category, r.weightBand, r.postage, r.pieces, r.amount, r.weight])
-        );
-      });
+    for (let seq = 1; seq <= blocks; seq += group) {
+      if (group === 1) store.change(() => insert(seq));
+      else await Promise.all(Array.from({ length: Math.min(group, blocks - seq + 1) }, (_, i) => store.changeGrouped(() => insert(seq + i))));
     }
     return (performance.now() - t0) / 1000;
   } finally {
@@ -116,12 +105,14 @@ async function timeRawInsert(blocks: number, records: number, synchronous: 'FULL
   }
 }
 
-/** Blocks of `records` records from `uploaders` devices, each uploading its chain on its own connection at once. */
-async function timeIngest(uploaders: number, perUploader: number, records: number, seal: 'hmac' | 'ed25519'): Promise<number> {
+/**
+ * Blocks of `records` records from `uploaders` devices, each uploading its chain on its own
+ * connection at once, from a process of their own (pss-uploaders.ts).
+ */
+async function timeIngest(uploaders: number, perUploader: number, records: number, seal: 'hmac' | 'ed25519', db?: string): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pss-bench-ingest-'));
-  const dc = await openDataCenter(dir);
+  const dc = await openDataCenter(dir, undefined, undefined, db ?? 'sqlite');
   const service = await startService(dc, { port: 0 });
-  const clients: PssClient[] = [];
   try {
     const chains: string[][] = [];
     for (let u = 0; u < uploaders; u++) {
@@ -135,52 +126,65 @@ async function timeIngest(uploaders: number, perUploader: number, records: numbe
       }
       const dev = new SampleDevice(reg.device, key, 1e13);
       const recs = sampleRecords(records, [1, 2, 3], u + 1);
-      chains.push(Array.from({ length: perUploader }, () => dev.nextBlock(recs)));
-      clients.push(await PssClient.connect(`127.0.0.1:${service.port}`));
+      chains.push(Array.from({ length: perUploader }, () => stringToHex(dev.nextBlock(recs))));
     }
-    const t0 = performance.now();
-    await Promise.all(
-      clients.map(async (c, u) => {
-        for (const raw of chains[u]) await c.upload(raw);
-      })
-    );
-    const seconds = (performance.now() - t0) / 1000;
-    if (dc.pss.counts().blocks !== uploaders * perUploader) throw new Error('ingest bench: not every block was stored');
-    return seconds;
+    const file = path.join(dir, 'chains.json');
+    fs.writeFileSync(file, JSON.stringify(chains));
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'pss-uploaders.ts'), `127.0.0.1:${service.port}`, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    if (code !== 0) throw new Error('ingest uploaders failed: ' + err);
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { seconds: number; stored: number };
+    if (r.stored !== uploaders * perUploader || dc.pss.counts().blocks !== uploaders * perUploader) throw new Error('ingest bench: not every block was stored');
+    return r.seconds;
   } finally {
-    for (const c of clients) await c.close();
     await service.close();
     dc.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** `pss report --by customer,class` over n records (blocks of 1,000), in a child process: its time and peak memory. */
-export async function timeReport(n: number): Promise<{ fillSeconds: number; reportMs: number; maxRssMB: number; dbMB: number; rows: number }> {
+/**
+ * `pss report --by customer,class` over n records (blocks of 1,000; 100 customers, 10
+ * classes) in a child process: its time and peak memory. The rows are made by the database
+ * itself (a recursive CTE in SQLite, generate_series in PostgreSQL), 1,000 blocks a statement.
+ */
+export async function timeReport(n: number, db?: string): Promise<{ fillSeconds: number; reportMs: number; maxRssMB: number; dbMB: number; rows: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pss-bench-report-'));
   try {
-    const store = await Store.open(dir);
+    const store = await openStore(dir, db ?? 'sqlite');
+    const pg = store.kind === 'postgres';
     const t0 = performance.now();
     const per = 1000;
-    const recs = sampleRecords(per, Array.from({ length: 100 }, (_, i) => 5000 + i));
+    const blocks = Math.floor(n / per);
     store.run("INSERT INTO devices(device, serial, board, seal, registered_at) VALUES (1, 'REPORT', 'pico', 1, 0)");
-    store.run('PRAGMA synchronous = OFF');
-    for (let seq = 1; seq * per <= n; seq++) {
+    const record = (i: string, b: string) =>
+      `1, ${b}, 5000 + ${i} % 100, (${i} / 100) % 10, ${i} % 6, 50 + (${i} % 40) * 5, 1 + ${i} % 300, (1 + ${i} % 300) * (50 + (${i} % 40) * 5), (1 + ${i} % 300) * 20`;
+    const columns = 'device, seq, customer, category, weight_band, postage, pieces, amount, weight';
+    for (let lo = 1; lo <= blocks; lo += 1000) {
+      const hi = Math.min(blocks, lo + 999);
+      const blockRow = (b: string) => `1, ${b}, 1790000000 + ${b} * 600, 1790000600 + ${b} * 600, 0, 0, 0, 0, 0, 0, 'd', ${pg ? "'\\x00'::bytea" : "x'00'"}, 'plain', 0`;
       store.change(() => {
-        store.run(
-          'INSERT INTO blocks(device, seq, from_time, to_time, ascending, descending, pieces, previous_ascending, previous_pieces, funds_total, digest, raw, via, received_at) VALUES (?, ?, ?, ?, 0, 0, 0, 0, 0, 0, ?, ?, ?, ?)',
-          [1, seq, 1_790_000_000 + seq * 600, 1_790_000_000 + seq * 600 + 600, 'd', Buffer.alloc(1), 'plain', 0]
-        );
-        store.runMany(
-          'INSERT INTO records(device, seq, customer, category, weight_band, postage, pieces, amount, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          recs.map((r) => [1, seq, r.customer, r.category, r.weightBand, r.postage, r.pieces, r.amount, r.weight])
-        );
+        if (pg) {
+          store.run(`INSERT INTO blocks SELECT ${blockRow('b')} FROM generate_series(${lo}, ${hi}) b`);
+          store.run(`INSERT INTO records(${columns}) SELECT ${record('i', 'b')} FROM generate_series(${lo}, ${hi}) b CROSS JOIN generate_series(0, ${per - 1}) i`);
+        } else {
+          store.run(`WITH RECURSIVE s(b) AS (SELECT ${lo} UNION ALL SELECT b + 1 FROM s WHERE b < ${hi}) INSERT INTO blocks SELECT ${blockRow('b')} FROM s`);
+          store.run(
+            `WITH RECURSIVE s(b) AS (SELECT ${lo} UNION ALL SELECT b + 1 FROM s WHERE b < ${hi}), k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < ${per - 1}) INSERT INTO records(${columns}) SELECT ${record('i', 'b')} FROM s CROSS JOIN k`
+          );
+        }
       });
     }
+    if (pg) store.run('ANALYZE');
     const fillSeconds = (performance.now() - t0) / 1000;
+    const dbMB = (pg ? store.fileBytes() : fs.statSync(path.join(dir, 'pss.sqlite')).size + (fs.existsSync(path.join(dir, 'pss.sqlite-wal')) ? fs.statSync(path.join(dir, 'pss.sqlite-wal')).size : 0)) / 1048576;
     store.close();
-    const dbMB = fs.statSync(path.join(dir, 'pss.sqlite')).size / 1048576;
-    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'pss-report-child.ts'), dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const env = { ...process.env, PSS_DB: db ?? 'sqlite' };
+    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'pss-report-child.ts'), dir], { encoding: 'utf8', maxBuffer: 1 << 26, env });
     if (child.status !== 0) throw new Error('report child failed: ' + child.stderr);
     const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!);
     return { fillSeconds, reportMs: r.ms, maxRssMB: r.maxRssKB / 1024, dbMB, rows: r.rows };
@@ -189,79 +193,111 @@ export async function timeReport(n: number): Promise<{ fillSeconds: number; repo
   }
 }
 
+/** A throwaway PostgreSQL server with fsync on (as a deployment), or why there is none. */
+async function postgres(): Promise<{ server: PgServer } | { missing: string }> {
+  const found = findPostgres();
+  if ('missing' in found) return found;
+  try {
+    return { server: await startPostgres({ durable: true }) };
+  } catch (e) {
+    return { missing: (e as Error).message.split('\n')[0] };
+  }
+}
+
+const INGEST_HEADER = ['what', 'backend', 'how', 'records/block', 'blocks', 'blocks/s', 'records/s', 'µs/block'];
+
 export const pss: Bench = {
   id: 'pss',
-  title: 'PSS: sealed blocks verified, and verified + stored durably, per second',
+  title: 'PSS: sealed blocks verified, and verified + stored durably, per second (SQLite and PostgreSQL)',
   async run() {
     const rows: (string | number)[][] = [];
     const verifyCases: [string, 'hmac' | 'ed25519', number, number][] = [
-      ['hmac', 'hmac', 16, 2000],
-      ['hmac', 'hmac', 256, 400],
-      ['ed25519', 'ed25519', 16, 1000],
-      ['ed25519', 'ed25519', 256, 300]
+      ['hmac', 'hmac', 50, 2000],
+      ['ed25519', 'ed25519', 50, 1000]
     ];
     for (const [name, seal, records, n] of verifyCases) {
       const f = fixture(n, records, seal);
       for (const [lib, prims] of [
         [seal === 'hmac' ? '@noble/hashes' : 'tweetnacl + @noble/hashes', noblePrimitives],
-        ['node:crypto', nodePrimitives]
+        ['node:crypto (the PSS)', nodePrimitives]
       ] as [string, SealPrimitives][]) {
         const s = timeVerify(f, prims);
-        rows.push([`verify ${name}`, lib, records, n, fmt(n / s), fmt((n * records) / s), fmt((s * 1e6) / n)]);
+        rows.push([`verify ${name} only`, '-', lib, records, n, fmt(n / s), fmt((n * records) / s), fmt((s * 1e6) / n)]);
       }
-    }
-    for (const [records, n] of [
-      [16, 100],
-      [256, 100]
-    ]) {
-      const r = await timeStore(n, records);
-      rows.push(['verify + store + fsync', 'node:crypto + SQLite', records, n, fmt(n / r.seconds), fmt((n * records) / r.seconds), fmt((r.seconds * 1e6) / n)]);
-      rows.push(['  (database file at the end)', `${fmt(r.dbBytes / 1024)} KB`, '', '', '', '', '']);
     }
     const tcpN = 50;
     const tcp = await timeTcp(tcpN, 256);
-    rows.push(['upload over TCP (PssClient)', 'loopback, 14 frames each', 256, tcpN, fmt(tcpN / tcp), fmt((tcpN * 256) / tcp), fmt((tcp * 1e6) / tcpN)]);
-    // issue 11: ingest of 50-record blocks over TCP by several uploaders, beside raw SQLite inserts
-    const RAW_N = 2000;
-    const raw = await timeRawInsert(RAW_N, 50);
-    rows.push(['raw SQLite insert (ceiling)', 'better-sqlite3, 1 tx/block', 50, RAW_N, fmt(RAW_N / raw), fmt((RAW_N * 50) / raw), fmt((raw * 1e6) / RAW_N)]);
-    const rawNormal = await timeRawInsert(RAW_N, 50, 'NORMAL');
-    rows.push(['  same, synchronous=NORMAL', 'no fsync per commit (not used)', 50, RAW_N, fmt(RAW_N / rawNormal), fmt((RAW_N * 50) / rawNormal), fmt((rawNormal * 1e6) / RAW_N)]);
-    const UPLOADERS = Number(process.env.PSS_BENCH_UPLOADERS ?? 16);
-    for (const [seal, per] of [
-      ['hmac', 4000],
-      ['ed25519', 2400]
-    ] as const) {
-      const s = await timeIngest(UPLOADERS, Math.ceil(per / UPLOADERS), 50, seal);
-      const n = UPLOADERS * Math.ceil(per / UPLOADERS);
-      rows.push([`ingest over TCP, ${seal}`, `${UPLOADERS} uploaders, verify + store`, 50, n, fmt(n / s), fmt((n * 50) / s), fmt((s * 1e6) / n)]);
-      if (seal === 'hmac') rows.push(['  (share of raw SQLite insert)', `${fmt((100 * (n / s)) / (RAW_N / raw))} %`, '', '', '', '', '']);
+    rows.push(['upload over TCP, one client', 'SQLite', '1 PssClient, 14 frames each', 256, tcpN, fmt(tcpN / tcp), fmt((tcpN * 256) / tcp), fmt((tcp * 1e6) / tcpN)]);
+    const UPLOADERS = Number(process.env.PSS_BENCH_UPLOADERS ?? 32);
+    const GROUP = UPLOADERS;
+    const pgs = await postgres();
+    const backends: [string, string | undefined, number][] = [['SQLite', undefined, 1]];
+    if ('server' in pgs) backends.push(['PostgreSQL', pgs.server.url('pss_bench_{data}'), 0.25]);
+    try {
+      for (const [backend, db, scale] of backends) {
+        const RAW_N = Math.round(2000 * scale);
+        const raw1 = await timeRawInsert(RAW_N, 50, 1, db);
+        rows.push(['raw insert (ceiling)', backend, '1 transaction + sync per block', 50, RAW_N, fmt(RAW_N / raw1), fmt((RAW_N * 50) / raw1), fmt((raw1 * 1e6) / RAW_N)]);
+        const RAW_G = Math.round(8000 * scale);
+        const rawG = await timeRawInsert(RAW_G, 50, GROUP, db);
+        rows.push(['raw insert (ceiling)', backend, `${GROUP} blocks per transaction + sync`, 50, RAW_G, fmt(RAW_G / rawG), fmt((RAW_G * 50) / rawG), fmt((rawG * 1e6) / RAW_G)]);
+        for (const [seal, per] of [
+          ['hmac', 8000 * scale],
+          ['ed25519', 6000 * scale]
+        ] as const) {
+          const each = Math.ceil(per / UPLOADERS);
+          const s = await timeIngest(UPLOADERS, each, 50, seal, db);
+          const n = UPLOADERS * each;
+          rows.push([`ingest over TCP, ${seal}`, backend, `${UPLOADERS} uploaders at once, verify + store`, 50, n, fmt(n / s), fmt((n * 50) / s), fmt((s * 1e6) / n)]);
+          if (seal === 'hmac') rows.push(['  share of raw insert', backend, `${fmt((100 * (n / s)) / (RAW_N / raw1))} % of 1 tx/block, ${fmt((100 * (n / s)) / (RAW_G / rawG))} % of ${GROUP} per tx`, '', '', '', '', '']);
+        }
+      }
+    } finally {
+      if ('server' in pgs) pgs.server.stop();
     }
-    const text = [
-      table(['what', 'library', 'records/block', 'blocks', 'blocks/s', 'records/s', 'µs/block'], rows),
+    if ('missing' in pgs) rows.push(['PostgreSQL', 'not measured', pgs.missing, '', '', '', '', '']);
+    return [
+      table(INGEST_HEADER, rows),
       '',
-      'Verify: decode, digest chain (SHA-256 per 16 records), seal, plausibility; no database.',
-      'Store: one SQLite transaction per upload (block + records), WAL, synchronous=FULL: on disk',
-      'before the confirmation leaves. Ingest: each uploader its own device and connection; a',
-      '50-record block is 3 frames; the service commits the uploads that arrive in one turn of',
-      'the event loop together (one fsync, a savepoint each). Targets (issue 11): 10,000 HMAC',
-      'blocks/s and half the raw insert speed, 5,000 Ed25519 blocks/s. PostgreSQL: no backend yet.'
-    ];
-    const reportRecords = Number(process.env.PSS_BENCH_REPORT_RECORDS ?? 10_000_000);
-    if (reportRecords > 0) {
-      const r = await timeReport(reportRecords);
-      text.push(
-        '',
-        table(
-          ['pss report --by customer,class', 'records', 'database', 'filled in', 'report time', 'peak RSS (child)', 'rows'],
-          [['SQLite', fmt(reportRecords), `${fmt(r.dbMB)} MB`, `${fmt(r.fillSeconds, 1)} s`, `${fmt(r.reportMs)} ms`, `${fmt(r.maxRssMB)} MB`, r.rows]]
-        )
-      );
-    }
-    return text.join('\n');
+      `Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end (other work on the machine counts). Verify: decode, digest chain (SHA-256 per 16 records), seal,`,
+      'plausibility; no database. Store: a transaction per upload (block + records), made durable before the',
+      "confirmation leaves: SQLite's WAL fdatasync'd (server/db.ts), PostgreSQL's commit (fsync on). Ingest: each",
+      'uploader its own device and connection, all in one other process (tools/bench/pss-uploaders.ts); a',
+      '50-record block is 3 frames (3 round trips); the service commits the uploads of one turn of the event',
+      'loop together. Raw insert: the same rows, no verification, no network. PostgreSQL: a throwaway server',
+      '(tools/pg-server.ts) on this machine, over its Unix socket, fewer blocks. Targets (issue 11): 10,000',
+      'HMAC blocks/s and half the raw insert speed, 5,000 Ed25519 blocks/s.'
+    ].join('\n');
   }
 };
 
+/** `npm run bench -- pss-report`: `pss report` over 10 million records on both backends. */
+export const pssReport: Bench = {
+  id: 'pss-report',
+  title: 'PSS: pss report --by customer,class over many records (SQLite and PostgreSQL)',
+  async run() {
+    const n = Number(process.env.PSS_BENCH_REPORT_RECORDS ?? 10_000_000);
+    const rows: (string | number)[][] = [];
+    const add = (backend: string, r: Awaited<ReturnType<typeof timeReport>>) =>
+      rows.push([backend, fmt(n), `${fmt(r.dbMB)} MB`, `${fmt(r.fillSeconds, 1)} s`, `${fmt(r.reportMs / 1000, 1)} s`, `${fmt(r.maxRssMB)} MB`, r.rows]);
+    add('SQLite', await timeReport(n));
+    const pgs = await postgres();
+    if ('server' in pgs) {
+      try {
+        add('PostgreSQL', await timeReport(n, pgs.server.url('pss_report_{data}')));
+      } finally {
+        pgs.server.stop();
+      }
+    } else rows.push(['PostgreSQL', 'not measured', pgs.missing, '', '', '', '']);
+    return [
+      table(['backend', 'records', 'database', 'filled in', 'report time', 'peak RSS of pss report', 'rows'], rows),
+      '',
+      'Filled by the database itself (1,000 records per block, 100 customers, 10 classes); the report runs in a',
+      'process of its own (tools/bench/pss-report-child.ts) on a read snapshot. On PostgreSQL the grouping runs',
+      "in the server: the peak RSS is the pss process's, the server's work memory is PostgreSQL's own (work_mem)."
+    ].join('\n');
+  }
+};
 if (import.meta.url === `file://${process.argv[1]}`) {
   pss.run().then(
     (t) => console.log(t),
