@@ -1,5 +1,5 @@
 // Opens a data directory: the database, the KMS secrets, and the KMS and PSS over them.
-import { openStore, type Store } from './db.ts';
+import { openStore, databaseOf, type Store } from './db.ts';
 import { Kms } from './kms.ts';
 import { Pss } from './pss.ts';
 import { loadOrCreateSecrets, platformDataDir, type MasterKeySource } from './keyfiles.ts';
@@ -18,6 +18,7 @@ export interface DataCenter {
 
 /** `db`: a postgres:// URL (server/pg-store.ts); default --db / PSS_DB, else SQLite in the data folder. */
 export async function openDataCenter(dir: string = DEFAULT_DATA_DIR, prims?: SealPrimitives, keys?: MasterKeySource, db?: string): Promise<DataCenter> {
+  databaseOf(dir, db ?? process.env.PSS_DB); // a bad --db / PSS_DB is refused before anything is made
   const secrets = loadOrCreateSecrets(dir, keys);
   const store = await openStore(dir, db);
   const kms = new Kms(store, secrets);
