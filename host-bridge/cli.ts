@@ -137,6 +137,8 @@ export function formatStatus(s: any): string {
     ['descending', money(r.descending)],
     ['control total', money(r.controlTotal)],
     ['pieces', r.pieces],
+    ['zero-value pieces', r.zeroValuePieces ?? '-'],
+    ['test imprints', r.testImprints ?? '-'],
     ['storage', `${s.storage.used} B used, ${s.storage.free} B free of ${s.storage.total} B`],
     ['records', `${s.storage.records ?? '?'} in flash, ${s.storage.ramRecords ?? '?'} in RAM, capacity ${s.storage.recordCapacity ?? '?'}`],
     ['storage low', s.storage.low ? 'YES: upload and confirm the statistics' : 'no'],

@@ -175,6 +175,8 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
     .option('--category <n>', 'category (single or dynamic)', int(0, MAX_CATEGORIES - 1))
     .option('--weight <g>', 'weight in grams (single or dynamic)', int(1, MAX_WEIGHT_G))
     .option('--postage <minor>', 'postage in minor units (single or dynamic)', int(1, MAX_U32))
+    .option('--zero-value', 'a zero-value piece: postage 0, no funds moved, counted apart (own register, records of postage 0); not in batch mode')
+    .option('--test-imprint', 'a test imprint: marked TEST on the indicium, no funds moved, no statistics, counted in its own register; not in batch mode')
     .option('--count <n>', 'pieces to frank (batch mode)', int(1, MAX_U32))
     .option('--chunk <n>', `pieces per request (batch mode, at most ${MAX_PIECES_PER_FRANK})`, int(1, MAX_PIECES_PER_FRANK), 250)
     .option('--id <n>', 'request id to use (one request): resend the id a lost line left unanswered; the device answers from its commit and never charges twice', int(1, MAX_U32))
@@ -198,7 +200,11 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
       const result = await withDevice(cmd, async (c) => {
         const s = await c.request(Cmd.STATUS);
         const b = s.batch;
-        const perPiece = { category: o.category, weight: o.weight, postage: o.postage };
+        if (o.zeroValue && o.testImprint) throw badArg('--zero-value or --test-imprint, not both');
+        const kind = o.zeroValue ? 'zero' : o.testImprint ? 'test' : undefined;
+        if (kind && o.postage !== undefined) throw badArg(`--${o.zeroValue ? 'zero-value' : 'test-imprint'} pieces carry no postage: drop --postage`);
+        if (kind && b && b.mode === 'batch') throw badArg(`batch ${b.txn} is in batch mode: zero-value and test imprints are franked one at a time (end the batch first)`);
+        const perPiece = kind ? { category: o.category, weight: o.weight, kind } : { category: o.category, weight: o.weight, postage: o.postage };
         const missing = (names: string[]) => names.filter((n) => o[n] === undefined).map((n) => '--' + n);
         let bodies: { count: number; base: object }[];
         if (b && b.mode === 'batch') {
@@ -210,7 +216,7 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
         } else {
           if (o.count !== undefined && o.count !== 1) throw badArg(`--count is for a batch-mode batch; ${b ? 'this dynamic batch' : 'with no batch open, psd'} franks one piece per command`);
           if (b && o.customer !== undefined && o.customer !== b.customer) throw badArg(`batch ${b.txn} is for customer ${b.customer}`);
-          const m = missing(b ? ['category', 'weight', 'postage'] : ['customer', 'category', 'weight', 'postage']);
+          const m = missing((b ? ['category', 'weight', 'postage'] : ['customer', 'category', 'weight', 'postage']).filter((n) => !kind || n !== 'postage'));
           if (m.length) throw badArg(`${b ? 'a dynamic piece' : 'a single piece (no batch open)'} needs ${m.join(', ')}`, 'see psd frank --help');
           bodies = [{ count: 1, base: b ? perPiece : { customer: o.customer, ...perPiece } }];
         }
@@ -253,9 +259,9 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
             const body = b && b.mode === 'batch' ? { id, count: x.count } : { id, ...x.base };
             const a = await frankOnce(c, body, 4, () => retries++);
             if (a.id !== id) throw new PsdError(ErrorCode.INCONSISTENT, `answer for id ${a.id}, sent ${id}`);
-            if (hostRecords) {
+            if (hostRecords && kind !== 'test') {
               const p: any = b && b.mode === 'batch' ? b : { ...x.base, customer: b ? b.customer : o.customer };
-              hostRecords.add(p.customer, p.category, p.weight, p.postage, a.count);
+              hostRecords.add(p.customer, p.category, p.weight, p.postage ?? 0, a.count);
             }
             ids.push(id);
             inFlight = null;
@@ -293,6 +299,9 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
           replay: replayed > 0,
           ...(interrupted ? { interrupted: true, requested: total } : {}),
           first: pieces ? last.first + last.count - pieces : null,
+          ...(kind ? { kind: kind === 'zero' ? 'zero-value' : 'test imprint' } : {}),
+          // past the data center's warning threshold: seconds until franking locks
+          ...(last && last.contactLockInS !== undefined ? { contactLockInS: last.contactLockInS } : {}),
           registers: last ? last.registers : s.registers,
           ...(o.indicia || printDir ? { indicia } : {})
         };
@@ -304,7 +313,10 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
             ? ([['REPLAY', `request id ${result.ids[0]} was franked before: the device answered from that commit, nothing was charged now`]] as [string, unknown][])
             : []),
           ...(result.interrupted ? ([['INTERRUPTED', `${result.pieces} of ${result.requested} pieces franked (Ctrl-C); the other ${(result.requested ?? 0) - result.pieces} were not sent`]] as [string, unknown][]) : []),
-          [result.replay ? 'franked before' : 'franked', `${result.pieces} piece${result.pieces === 1 ? '' : 's'} (${result.mode}${result.txn ? `, batch ${result.txn}` : ''}, customer ${result.customer})`],
+          ...(result.contactLockInS !== undefined
+            ? ([['CONTACT', `no contact with the data center for too long: franking locks in ${(result.contactLockInS / 3600).toFixed(1)} h unless the statistics are uploaded (psd upload)`]] as [string, unknown][])
+            : []),
+          [result.replay ? 'franked before' : 'franked', `${result.pieces} ${result.kind ? result.kind + ' ' : ''}piece${result.pieces === 1 ? '' : 's'} (${result.mode}${result.txn ? `, batch ${result.txn}` : ''}, customer ${result.customer})`],
           ['amount', money(result.amount)],
           ['requests', `${result.requests}${result.retries ? ` (${result.retries} retried after a timeout)` : ''}`],
           ...registerPairs(result.registers)

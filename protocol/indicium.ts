@@ -1,7 +1,7 @@
 // The indicium: what is printed on each piece, authenticated by the PSD.
 //
 //   offset size  field
-//   0      1     layout version (1)
+//   0      1     layout version (1); | 0x80 on a test imprint (not postage: counted apart, never charged)
 //   1      4     device number
 //   5      2     date, days since 1970-01-01 (UTC)
 //   7      4     postage, minor units
@@ -16,6 +16,8 @@ import { u16, u32, u48, readU16, readU32, readU48 } from './bytes.ts';
 export var INDICIUM_VERSION = 1;
 export var INDICIUM_BODY_BYTES = 32;
 export var INDICIUM_MAC_BYTES = 8;
+/** set in the version byte of a test imprint */
+export var INDICIUM_TEST_FLAG = 0x80;
 export var INDICIUM_BYTES = INDICIUM_BODY_BYTES + INDICIUM_MAC_BYTES;
 
 export interface IndiciumFields {
@@ -27,15 +29,18 @@ export interface IndiciumFields {
   piece: number;
   category: number;
   customer: number;
+  /** a test imprint (postage 0, piece 0): marked in the version byte */
+  test?: boolean;
 }
 
 export function indiciumBody(f: IndiciumFields): string {
-  return String.fromCharCode(INDICIUM_VERSION) + u32(f.device) + u16(f.day) + u32(f.postage) + u48(f.ascending) + u48(f.descending) + u32(f.piece) + String.fromCharCode(f.category) + u32(f.customer);
+  return String.fromCharCode(f.test ? INDICIUM_VERSION | INDICIUM_TEST_FLAG : INDICIUM_VERSION) + u32(f.device) + u16(f.day) + u32(f.postage) + u48(f.ascending) + u48(f.descending) + u32(f.piece) + String.fromCharCode(f.category) + u32(f.customer);
 }
 
 export function parseIndicium(bytes: string): IndiciumFields & { version: number; mac: string } {
   return {
-    version: bytes.charCodeAt(0),
+    version: bytes.charCodeAt(0) & ~INDICIUM_TEST_FLAG,
+    test: (bytes.charCodeAt(0) & INDICIUM_TEST_FLAG) !== 0,
     device: readU32(bytes, 1),
     day: readU16(bytes, 5),
     postage: readU32(bytes, 7),

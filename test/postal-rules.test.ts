@@ -9,6 +9,9 @@ import { ErrorCode } from '../protocol/errors.ts';
 import { CoreDevice, ImageDevice, TestKms, readyDevice, expectCode, type Device } from '../testkit/harness.ts';
 import { memoryBoard } from '../testkit/memory-board.ts';
 import { PssEnd } from '../testkit/pss-end.ts';
+import { checkInvariants, listRecords } from '../testkit/invariants.ts';
+import { parseIndicium } from '../protocol/indicium.ts';
+import { fromHex } from '../protocol/bytes.ts';
 
 const HOUR = 3600;
 const DAY = 86400;
@@ -174,3 +177,52 @@ for (const [name, make] of rigs) {
     });
   });
 }
+
+for (const [name, make] of rigs) {
+  describe(`postal rules: zero-value pieces and test imprints (${name})`, function () {
+    this.timeout(60000);
+    let rig: Rig;
+    let kms: TestKms;
+    beforeEach(async () => {
+      rig = make();
+      kms = new TestKms();
+      await readyDevice(rig.d, kms, 10_000, T0);
+    });
+    afterEach(() => rig.close());
+
+    it('counts them apart, never moves funds, marks the test imprint, and keeps the counts across a power cycle', async () => {
+      const d = () => rig.d;
+      await frank(d());
+      const zero = await d().call(Command.FRANK, { id: nextId++, customer: 7, category: 1, weight: 20, kind: 'zero' });
+      expect(zero.amount).to.equal(0);
+      expect(zero.registers).to.include({ ascending: 85, descending: 10_000 - 85, pieces: 2 });
+      const z = parseIndicium(fromHex(zero.indicia[0]));
+      expect(z).to.include({ postage: 0, piece: 2, test: false, ascending: 85 });
+      const test = await d().call(Command.FRANK, { id: nextId++, customer: 7, category: 1, weight: 20, kind: 'test' });
+      expect(test).to.include({ test: true, amount: 0 });
+      expect(test.registers).to.include({ ascending: 85, pieces: 2 });
+      const t = parseIndicium(fromHex(test.indicia[0]));
+      expect(t).to.include({ version: 1, test: true, postage: 0, piece: 0 });
+      // a zero-value piece has no postage; a kind the device does not know is refused
+      await expectCode(d().call(Command.FRANK, { id: nextId++, customer: 7, category: 1, weight: 20, kind: 'zero', postage: 85 }), ErrorCode.BAD_ARGUMENT);
+      await expectCode(d().call(Command.FRANK, { id: nextId++, customer: 7, category: 1, weight: 20, kind: 'free' }), ErrorCode.BAD_ARGUMENT);
+      const check = async () => {
+        const s = await d().call(Command.STATUS);
+        expect(s.registers).to.include({ ascending: 85, pieces: 2, zeroValuePieces: 1, testImprints: 1 });
+        // the zero-value piece is a record of postage 0; the test imprint is no record
+        const records = [...(await listRecords(d(), 'flash')), ...(await listRecords(d(), 'ram'))];
+        expect(records.map((r: any) => [r.postage, r.pieces, r.amount]).sort()).to.deep.equal([[0, 1, 0], [85, 1, 85]]);
+        await checkInvariants(d(), 10_000);
+      };
+      await check();
+      await d().call(Command.STATS_FLUSH);
+      rig.powerCycle();
+      await check();
+      // in a batch-mode batch neither is taken
+      await d().call(Command.CLOCK, { now: T0 + 60_000 });
+      await d().call(Command.BATCH_START, { customer: 7, mode: 'batch', category: 1, weight: 20, postage: 85 });
+      await expectCode(d().call(Command.FRANK, { id: nextId++, count: 1, kind: 'test' }), ErrorCode.BAD_ARGUMENT);
+    });
+  });
+}
+

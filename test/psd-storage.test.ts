@@ -166,6 +166,7 @@ describe('PSD core: the checkpoint state bound', () => {
     const u48 = 281474976710655;
     Object.assign(l, { ascending: u48, descending: u48, pieces: u32, fundsTotal: u48, fundsCounter: u32, txnCounter: u32, keyVersion: u32, tampered: true });
     Object.assign(l, { blockSeq: u32, blockFrom: u32, confirmedSeq: u32, confirmedDigest: '\xff'.repeat(32), releasedPieces: u32, releasedAmount: u48, lastFlushAt: u32, lastTime: u32 });
+    Object.assign(l, { zeroPieces: u32, testPieces: u32 });
     Object.assign(l, { elapsedAt: u32, contactElapsed: u32, contactClock: u32, trustedTime: u32, trustedElapsed: u32 });
     Object.assign(l.config, { contactWarnS: 31536000, contactLockS: 31536000, clockBackS: 2592000, clockForwardS: 2592000 });
     Object.assign(l.batch, { txn: u32, pieces: u32, startedAt: u32 });
@@ -190,6 +191,7 @@ describe('PSD core: the STATUS answer bound', () => {
     const l: any = d.psd.ledger;
     const u32 = 4294967295;
     const u48 = 281474976710655;
+    Object.assign(l, { zeroPieces: u32, testPieces: u32 });
     Object.assign(l, { ascending: u48, descending: u48, pieces: u32, fundsCounter: u32, blockSeq: u32, confirmedSeq: u32, releasedPieces: u32, releasedAmount: u48 });
     Object.assign(l, { elapsedAt: u32, contactElapsed: 0, contactClock: 1, trustedTime: u32 });
     Object.assign(l.batch, { txn: u32, pieces: u32, startedAt: u32, customer: u32 });

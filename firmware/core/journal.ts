@@ -11,9 +11,11 @@
 //   CKPT_BEGIN and CKPT_END; once END is durable, pages older than BEGIN's page are dead
 //   and are erased only when the ring comes back to them. A power cut anywhere leaves
 //   either the old checkpoint or the new one complete.
-// - A power cut during a write leaves a torn record (its CRC fails) at the very end of
-//   the newest page. At boot the journal notes it (TORN record) and writes on in a fresh
-//   page; a CRC failure anywhere else is corruption, reported, never guessed around.
+// - A power cut during a write leaves a torn record at the very end of the newest page: any
+//   subset of its bits written (its CRC fails, its header may be garbage, words of it may
+//   still read erased). At boot the journal notes the torn span (TORN record: page, from,
+//   to) and writes on after it; a CRC failure anywhere else is corruption, reported, never
+//   guessed around.
 import { FlashRegion } from '../board.ts';
 import { u16, u32, readU16, readU32 } from '../../protocol/bytes.ts';
 
@@ -75,7 +77,11 @@ export class Journal {
   }
 
   startPage(index: number, seq: number) {
-    if (this.pageHeader(index) !== 0 || this.flash.read(index * this.flash.pageBytes + PAGE_HEADER_BYTES, 4) !== ERASED_WORD) this.erasePage(index);
+    // Always erased first: a page whose erase was cut can read blank at its start and still
+    // hold old bits further in (NOR flash erases in any order), and writing over them would
+    // corrupt every record there. A page comes round once per turn of the ring, when it
+    // needs the erase anyway, so this costs no wear in practice.
+    this.erasePage(index);
     var h = PAGE_MAGIC + u32(seq);
     this.flash.write(index * this.flash.pageBytes, h + u32(this.crc32(h)));
     this.pages.push({ index: index, seq: seq });

@@ -16,7 +16,7 @@ import { RecordTable } from './table.ts';
 import { hmac } from '../../protocol/hmac.ts';
 import { Board } from '../board.ts';
 import { u16, u32, u48, readU16, readU32, readU48, fromHex, MAX_U48 } from '../../protocol/bytes.ts';
-import { RECORD_BYTES, MAX_U32 } from '../../protocol/records.ts';
+import { RECORD_BYTES, RecordField, MAX_U32 } from '../../protocol/records.ts';
 import { indiciumBody, INDICIUM_MAC_BYTES } from '../../protocol/indicium.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { fail } from './device.ts';
@@ -109,6 +109,8 @@ export interface FrankCommit {
   descending: number;
   /** seconds since 1970 */
   time: number;
+  /** a test imprint: counted in testPieces only, moves no register and no record */
+  test: boolean;
 }
 
 export interface Lock {
@@ -126,6 +128,10 @@ export class Ledger {
   ascending = 0;
   descending = 0;
   pieces = 0;
+  /** pieces franked at zero value (counted in `pieces` and in records of postage 0 too), and
+   * test imprints (counted here only) */
+  zeroPieces = 0;
+  testPieces = 0;
   fundsTotal = 0;
   fundsCounter = 0;
   txnCounter = 0;
@@ -250,13 +256,17 @@ export class Ledger {
     // each FRANK record names the registers it started from: replay checks the chain
     if (f.ascending !== this.ascending || f.firstPiece !== this.pieces) throw new Error('FRANK record ' + f.id + ' does not follow the registers');
     f.descending = this.descending;
-    var amount = f.count * f.postage;
-    this.ascending += amount;
-    this.descending -= amount;
-    this.pieces += f.count;
-    if (!this.config.recordsOnHost) this.ram.add(f.customer, f.category, f.band, f.postage, f.count, amount, f.count * f.weight);
-    this.piecesSinceFlush += f.count;
-    if (this.batch) this.batch.pieces += f.count;
+    if (f.test) this.testPieces += f.count;
+    else {
+      var amount = f.count * f.postage;
+      this.ascending += amount;
+      this.descending -= amount;
+      this.pieces += f.count;
+      if (!f.postage) this.zeroPieces += f.count;
+      if (!this.config.recordsOnHost) this.ram.add(f.customer, f.category, f.band, f.postage, f.count, amount, f.count * f.weight);
+      this.piecesSinceFlush += f.count;
+      if (this.batch) this.batch.pieces += f.count;
+    }
     if (f.time > this.lastTime) this.lastTime = f.time;
     if (!this.lastFlushAt) this.lastFlushAt = f.time;
     if (!this.blockFrom) this.blockFrom = f.time;
@@ -270,8 +280,8 @@ export class Ledger {
     for (var i = 0; i < this.pendingChunks.length; i++) {
       var c = this.pendingChunks[i];
       for (var at = 0; at + RECORD_BYTES <= c.length; at += RECORD_BYTES) {
-        chunkPieces += readU32(c, at + 12);
-        chunkAmount += readU32(c, at + 16);
+        chunkPieces += readU32(c, at + RecordField.PIECES);
+        chunkAmount += readU32(c, at + RecordField.AMOUNT);
       }
     }
     // The summary must say exactly what the per-piece records said.
@@ -457,7 +467,7 @@ export class Ledger {
   }
 
   /** Checks and commits `count` pieces of one parameter set. */
-  frank(f: { id: number; customer: number; category: number; band: number; mode: number; weight: number; postage: number; count: number }): FrankCommit {
+  frank(f: { id: number; customer: number; category: number; band: number; mode: number; weight: number; postage: number; count: number; test: boolean }): FrankCommit {
     this.needWritable();
     this.needProvisioned();
     var time = this.needClock();
@@ -466,14 +476,15 @@ export class Ledger {
     var amount = f.count * f.postage;
     if (amount > this.descending) fail(ErrorCode.NO_FUNDS, 'needs ' + amount + ', descending register holds ' + this.descending);
     if (this.ascending + amount > MAX_U48 || this.pieces + f.count > MAX_U32) fail(ErrorCode.OVERFLOW);
+    // a test imprint takes no record: the tables need no room
     // a full RAM tier is flushed to make room, as the period or piece count would
-    if (!this.ram.canAdd(f.customer, f.category, f.band, f.postage, f.count, amount, f.count * f.weight) && this.ram.count && this.room([])) this.flush();
-    if (!this.ram.canAdd(f.customer, f.category, f.band, f.postage, f.count, amount, f.count * f.weight)) fail(ErrorCode.CATEGORY_LIMIT, 'record totals would overflow');
+    if (!f.test && !this.ram.canAdd(f.customer, f.category, f.band, f.postage, f.count, amount, f.count * f.weight) && this.ram.count && this.room([])) this.flush();
+    if (!f.test && !this.ram.canAdd(f.customer, f.category, f.band, f.postage, f.count, amount, f.count * f.weight)) fail(ErrorCode.CATEGORY_LIMIT, 'record totals would overflow');
     // the flash tier must be able to take this record at the next flush: fold records into
     // summary records if the configuration allows, else refuse
     // (RAM records of keys flash already has merge at the flush: flush first, then count again)
     // (the count first: the franking path scans the tables only when they are full)
-    while (this.flash.count + this.ram.count >= this.flash.capacity && this.ram.find(f.customer, f.category, f.band, f.postage) < 0 && this.flash.slot(f.customer, f.category, f.band, f.postage) < 0)
+    while (!f.test && this.flash.count + this.ram.count >= this.flash.capacity && this.ram.find(f.customer, f.category, f.band, f.postage) < 0 && this.flash.slot(f.customer, f.category, f.band, f.postage) < 0)
       if (!(this.ram.count && this.room(this.flushLengths()) && this.flush()) && !this.foldOne()) fail(ErrorCode.CATEGORY_LIMIT, 'upload and confirm the statistics to free records');
     var commit: FrankCommit = {
       id: f.id,
@@ -487,7 +498,8 @@ export class Ledger {
       firstPiece: this.pieces,
       ascending: this.ascending,
       descending: this.descending,
-      time: time
+      time: time,
+      test: f.test
     };
     if (!this.roomFolding([FRANK_BYTES])) fail(ErrorCode.STORAGE_FULL, 'upload and confirm the statistics to free it');
     this.commit(Entry.FRANK, encodeFrank(commit));
@@ -516,15 +528,18 @@ export class Ledger {
 
   /** The indicium of piece i (0-based) of a commit. */
   indicium(c: FrankCommit, i: number): string {
+    // a test imprint: marked, postage 0, piece 0, the registers as they stand
+    var n = c.test ? 0 : i + 1;
     var body = indiciumBody({
       device: this.device,
       day: Math.floor(c.time / 86400),
-      postage: c.postage,
-      ascending: c.ascending + (i + 1) * c.postage,
-      descending: c.descending - (i + 1) * c.postage,
-      piece: c.firstPiece + i + 1,
+      postage: c.test ? 0 : c.postage,
+      ascending: c.ascending + n * c.postage,
+      descending: c.descending - n * c.postage,
+      piece: c.test ? 0 : c.firstPiece + n,
       category: c.category,
-      customer: c.customer
+      customer: c.customer,
+      test: c.test
     });
     return body + hmac(this.board.sha256, this.deviceKey, body).substr(0, INDICIUM_MAC_BYTES);
   }
@@ -540,11 +555,11 @@ export function randomBytes(board: Board, n: number): string {
   return out.substr(0, n);
 }
 
-// FRANK record: id u32 | customer u32 | category u8 | band u8 | mode u8 | 0 | weight u32 |
+// FRANK record: id u32 | customer u32 | category u8 | band u8 | mode u8 | 1 test imprint, else 0 | weight u32 |
 // postage u32 | count u16 | piece counter before u32 | time u32 (seconds) | AR before u48.
 // The descending register before is not stored: replay knows it.
 export function encodeFrank(f: FrankCommit): string {
-  return u32(f.id) + u32(f.customer) + String.fromCharCode(f.category, f.band, f.mode, 0) + u32(f.weight) + u32(f.postage) + u16(f.count) + u32(f.firstPiece) + u32(f.time) + u48(f.ascending);
+  return u32(f.id) + u32(f.customer) + String.fromCharCode(f.category, f.band, f.mode, f.test ? 1 : 0) + u32(f.weight) + u32(f.postage) + u16(f.count) + u32(f.firstPiece) + u32(f.time) + u48(f.ascending);
 }
 
 export function decodeFrank(d: string): FrankCommit {
@@ -562,6 +577,7 @@ export function decodeFrank(d: string): FrankCommit {
     firstPiece: readU32(d, 22),
     time: readU32(d, 26),
     ascending: ascending,
-    descending: 0
+    descending: 0,
+    test: d.charCodeAt(11) === 1
   };
 }

@@ -105,7 +105,8 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
   function frankAnswer(c: FrankCommit, repeated: boolean) {
     var indicia: string[] = [];
     for (var i = 0; i < c.count && i < INDICIA_PER_FRAME; i++) indicia.push(toHex(ledger.indicium(c, i)));
-    var a: any = { id: c.id, first: c.firstPiece + 1, count: c.count, amount: c.count * c.postage, repeated: repeated, registers: psd.registers(), indicia: indicia };
+    var a: any = { id: c.id, first: c.firstPiece + 1, count: c.count, amount: c.test ? 0 : c.count * c.postage, repeated: repeated, registers: psd.registers(), indicia: indicia };
+    if (c.test) a.test = true;
     // past the warning threshold every answer says how long franking has left
     var left = ledger.config.contactLockS - ledger.contactAge();
     if (ledger.config.contactLockS - left > ledger.config.contactWarnS) a.contactLockInS = left;
@@ -126,8 +127,12 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
         var customer = b ? b.customer : integer(req.customer, 'customer', 1, MAX_U32);
         var category = mode === MODE_BATCH ? b!.category : integer(req.category, 'category', 0, MAX_CATEGORIES - 1);
         var weight = mode === MODE_BATCH ? b!.weight : integer(req.weight, 'weight', 1, MAX_WEIGHT_G);
-        var postage = mode === MODE_BATCH ? b!.postage : integer(req.postage, 'postage', 1, MAX_U32);
-        return frankAnswer(ledger.frank({ id: id, customer: customer, category: category, band: weightBand(weight), mode: mode, weight: weight, postage: postage, count: count }), false);
+        // a zero-value piece (postage 0, counted apart) or a test imprint (no postage, no record)
+        var kind = req.kind;
+        if (kind !== undefined && kind !== 'zero' && kind !== 'test') fail(ErrorCode.BAD_ARGUMENT, "kind must be 'zero' or 'test'");
+        if (kind !== undefined && mode === MODE_BATCH) fail(ErrorCode.BAD_ARGUMENT, 'zero-value and test imprints are not franked in batch mode');
+        var postage = mode === MODE_BATCH ? b!.postage : kind ? integer(req.postage === undefined ? 0 : req.postage, 'postage', 0, 0) : integer(req.postage, 'postage', 1, MAX_U32);
+        return frankAnswer(ledger.frank({ id: id, customer: customer, category: category, band: weightBand(weight), mode: mode, weight: weight, postage: postage, count: count, test: kind === 'test' }), false);
       case Command.INDICIA:
         var c = ledger.last;
         if (!c) fail(ErrorCode.BAD_ARGUMENT, 'nothing franked yet');

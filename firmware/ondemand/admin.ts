@@ -123,7 +123,7 @@ function status(psd: Psd): any {
     uptime: Math.floor(board.uptime() - psd.front.bootedAt),
     resetCause: psd.resetCause,
     clock: ledger.seconds(),
-    registers: psd.registers(),
+    registers: registers(psd),
     fundsCounter: ledger.fundsCounter,
     storage: {
       used: st.used,
@@ -153,6 +153,15 @@ function status(psd: Psd): any {
     memory: memoryNow(board, psd),
     link: psd.front.counters
   };
+}
+
+/** The registers with the zero-value and test imprint counts (STATUS only: a franking
+ * answer carries the postal registers alone). */
+function registers(psd: Psd): any {
+  var r: any = psd.registers();
+  r.zeroValuePieces = psd.ledger.zeroPieces;
+  r.testImprints = psd.ledger.testPieces;
+  return r;
 }
 
 /** Sections STATUS leaves out, in this order, when the whole would not fit a frame (with

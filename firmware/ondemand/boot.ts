@@ -90,7 +90,7 @@ export function inconsistency(L: Ledger): string | null {
 }
 
 function reset(L: Ledger): void {
-  L.ascending = L.descending = L.pieces = L.fundsTotal = L.fundsCounter = L.txnCounter = 0;
+  L.ascending = L.descending = L.pieces = L.zeroPieces = L.testPieces = L.fundsTotal = L.fundsCounter = L.txnCounter = 0;
   L.device = 0;
   L.deviceKey = L.kmsKey = L.signKey = '';
   L.tampered = false;
@@ -113,6 +113,8 @@ function restore(L: Ledger, s: any): void {
   L.ascending = s.ar;
   L.descending = s.dr;
   L.pieces = s.pc;
+  L.zeroPieces = s.zc || 0;
+  L.testPieces = s.tc || 0;
   L.fundsTotal = s.ft;
   L.fundsCounter = s.fc;
   L.txnCounter = s.tx;
@@ -151,15 +153,24 @@ function restore(L: Ledger, s: any): void {
 // ---- the journal -----------------------------------------------------------------------
 
 /** Reads one page's records. A record whose CRC fails is skipped by its length (or one
- * write unit when its header is unreadable) and reported in `bad`. */
+ * write unit when its header is unreadable) and reported in `bad`. The records end at the
+ * first erased word after which the whole page is erased: an erased word with bits written
+ * after it is part of a torn write (NOR flash programs a write's bits in any order). */
 function scanPage(j: Journal, index: number, out: { type: number; data: string; offset: number }[]): { end: number; bad: { offset: number; extent: number }[] } {
   var base = index * j.flash.pageBytes;
   var offset = PAGE_HEADER_BYTES;
   var limit = j.flash.pageBytes;
   var bad: { offset: number; extent: number }[] = [];
+  var written = -1;
   while (offset + 8 <= limit) {
     var head = j.flash.read(base + offset, 4);
-    if (head === ERASED_WORD) break;
+    if (head === ERASED_WORD) {
+      if (written < 0) written = lastWritten(j, base, offset);
+      if (written <= offset) break;
+      bad.push({ offset: offset, extent: j.flash.writeAlign });
+      offset += j.flash.writeAlign;
+      continue;
+    }
     var len = readU16(head, 0);
     var padded = j.paddedLength(len);
     var total = 4 + padded + 4;
@@ -176,12 +187,17 @@ function scanPage(j: Journal, index: number, out: { type: number; data: string; 
   return { end: offset, bad: bad };
 }
 
-/** Offset (within the page) just past the last byte that is not erased, searching back to `from`. */
+/** Offset (within the page) just past the last byte that is not erased, searching back to
+ * `from`. (Whole erased chunks are told by one string comparison: this reads the rest of
+ * every page at every boot.) */
 function lastWritten(j: Journal, base: number, from: number): number {
-  var chunk = 64;
+  var chunk = 128;
+  var erased = ERASED_WORD;
+  while (erased.length < chunk) erased += erased;
   for (var end = j.flash.pageBytes; end > from; end -= chunk) {
     var start = Math.max(from, end - chunk);
     var bytes = j.flash.read(base + start, end - start);
+    if (bytes === erased.substr(0, end - start)) continue;
     for (var i = bytes.length - 1; i >= 0; i--) if (bytes.charCodeAt(i) !== 0xff) return start + i + 1;
   }
   return from;
@@ -202,10 +218,11 @@ export function openJournal(j: Journal): OpenResult {
     return a.seq - b.seq;
   });
   // Walk pages newest to oldest until the newest complete checkpoint's BEGIN is found.
-  var tornNotes: { [key: string]: boolean } = {};
+  // torn spans noted by earlier boots: page sequence -> [from, to) offsets
+  var tornNotes: { [seq: string]: number[][] } = {};
   var problems: string[] = [];
   var collected: { page: PageInfo; records: { type: number; data: string; offset: number }[] }[] = [];
-  var headTorn: { offset: number; extent: number } | null = null;
+  var headTorn: { offset: number; end: number } | null = null;
   var headEnd = PAGE_HEADER_BYTES;
   var endSeen = false;
   var begin = -1;
@@ -218,15 +235,26 @@ export function openJournal(j: Journal): OpenResult {
     }
     var recs: { type: number; data: string; offset: number }[] = [];
     var scan = scanPage(j, page.index, recs);
-    for (var r = 0; r < recs.length; r++) if (recs[r].type === TORN) tornNotes[readU32(recs[r].data, 0) + ':' + readU16(recs[r].data, 4)] = true;
+    for (var r = 0; r < recs.length; r++)
+      if (recs[r].type === TORN) {
+        var note = recs[r].data;
+        var at = readU16(note, 4);
+        // (a note from before spans were noted names one spot)
+        (tornNotes[readU32(note, 0)] = tornNotes[readU32(note, 0)] || []).push([at, note.length >= 8 ? readU16(note, 6) : at + 1]);
+      }
     if (p === valid.length - 1) headEnd = scan.end;
+    var lastRecord = recs.length ? recs[recs.length - 1].offset : -1;
+    var spans = tornNotes[page.seq] || [];
     for (var b = 0; b < scan.bad.length; b++) {
       var spot = scan.bad[b];
-      if (tornNotes[page.seq + ':' + spot.offset]) continue;
-      // A cut write: the last thing in the newest page, with only erased flash after it.
-      var isTail = p === valid.length - 1 && b === scan.bad.length - 1 && (!recs.length || recs[recs.length - 1].offset < spot.offset);
-      if (isTail && lastWritten(j, page.index * j.flash.pageBytes, spot.offset) <= spot.offset + spot.extent) headTorn = spot;
-      else problems.push('corrupt record in page ' + page.seq + ' at ' + spot.offset);
+      var noted = false;
+      for (var t = 0; t < spans.length; t++) if (spot.offset >= spans[t][0] && spot.offset < spans[t][1]) noted = true;
+      if (noted) continue;
+      // A cut write: in the newest page, after its last good record, through the end of what
+      // is written (the scan ends only where the rest of the page is erased).
+      if (p === valid.length - 1 && spot.offset > lastRecord) {
+        if (!headTorn) headTorn = { offset: spot.offset, end: scan.end };
+      } else problems.push('corrupt record in page ' + page.seq + ' at ' + spot.offset);
     }
     collected.unshift({ page: page, records: recs });
     for (var k = recs.length - 1; k >= 0; k--) {
@@ -256,7 +284,7 @@ export function openJournal(j: Journal): OpenResult {
   if (headTorn && !problems.length) {
     // Note the cut write, so that later boots know these bytes were never acknowledged;
     // writing goes on after them (flash cannot be rewritten in place).
-    if (!tryAppend(j, TORN, u32(j.pages[j.pages.length - 1].seq) + u16(headTorn.offset))) problems.push('no room to note the torn record');
+    if (!tryAppend(j, TORN, u32(j.pages[j.pages.length - 1].seq) + u16(headTorn.offset) + u16(headTorn.end))) problems.push('no room to note the torn record');
   }
   if (!problems.length && openCheckpoint(entries) && !tryAppend(j, CKPT_ABORT, '')) problems.push('no room to close a cut checkpoint');
   entries = dropAborted(entries);

@@ -32,6 +32,8 @@ export function snapshot(L: Ledger): any {
     ar: L.ascending,
     dr: L.descending,
     pc: L.pieces,
+    zc: L.zeroPieces,
+    tc: L.testPieces,
     ft: L.fundsTotal,
     fc: L.fundsCounter,
     tx: L.txnCounter,

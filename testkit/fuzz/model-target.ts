@@ -104,8 +104,10 @@ export interface Dut {
 export type CorePlant = (board: ReturnType<typeof memoryBoard>) => void;
 
 export function coreDut(opts: { pageBytes?: number; pageCount?: number; capacity?: number; plant?: CorePlant } = {}): Dut {
-  // small pages, so that checkpoints, page changes and erases come within a few commands
-  let flash = new NorFlash({ pageBytes: opts.pageBytes ?? 1024, pageCount: opts.pageCount ?? 4 });
+  // small pages, so that checkpoints, page changes and erases come within a few commands (six:
+  // the reserve of two checkpoints of the state, 950 bytes each, and a flush must leave room
+  // for the sequences' records without folding them, which the model does not model)
+  let flash = new NorFlash({ pageBytes: opts.pageBytes ?? 1024, pageCount: opts.pageCount ?? 6 });
   const make = () => {
     const board = memoryBoard({ flash });
     opts.plant?.(board);
