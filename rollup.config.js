@@ -13,6 +13,8 @@ import { Command } from './protocol/commands.ts';
 import { ErrorCode } from './protocol/errors.ts';
 import { Entry } from './firmware/core/entries.ts';
 import { LogEvent } from './protocol/log.ts';
+import { BlockHead } from './protocol/block.ts';
+import { RecordField } from './protocol/records.ts';
 
 const buildInfoModule = path.resolve('firmware/build-info.ts');
 
@@ -34,18 +36,19 @@ function buildInfo(info) {
 }
 
 /**
- * `Command.X`, `ErrorCode.X` and `Entry.X` (journal record types, firmware/core/entries.ts)
- * become the numbers their tables define, in the image only: on
+ * `Command.X`, `ErrorCode.X`, `Entry.X` (journal record types, firmware/core/entries.ts),
+ * `LogEvent.X` and the field offsets `BlockHead.X` and `RecordField.X` (protocol/block.ts,
+ * records.ts) become the numbers their tables define, in the image only: on
  * Espruino each property of those objects costs variables for as long as the image runs
  * (about 120 in all), a literal costs nothing. protocol/ stays the one source of the values.
  */
 function inlineProtocolCodes() {
-  const tables = { Command, ErrorCode, Entry, LogEvent };
+  const tables = { Command, ErrorCode, Entry, LogEvent, BlockHead, RecordField };
   return {
     name: 'psd-inline-protocol-codes',
     transform(code, id) {
       if (!/\/(firmware|protocol)\/.*\.ts$/.test(id)) return null;
-      const out = code.replace(/\b(Command|ErrorCode|Entry|LogEvent)\.([A-Z][A-Z0-9_]*)\b/g, (m, table, name) => {
+      const out = code.replace(/\b(Command|ErrorCode|Entry|LogEvent|BlockHead|RecordField)\.([A-Z][A-Z0-9_]*)\b/g, (m, table, name) => {
         const v = tables[table][name];
         if (typeof v !== 'number') throw new Error(`${id}: ${m} is not defined in protocol/`);
         return String(v);

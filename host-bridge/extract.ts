@@ -5,6 +5,7 @@ import { sha256Bytes } from './store.ts';
 import { Command } from '../protocol/commands.ts';
 import { fromHex } from '../protocol/bytes.ts';
 import { decodeBlock, blockDigest, Block } from '../protocol/block.ts';
+import { RECORD_BYTES } from '../protocol/records.ts';
 
 /** One request to the PSD: PsdClient.request on the host, a test device's call in tests. */
 export type PsdCall = (type: number, body: object) => Promise<any>;
@@ -25,11 +26,11 @@ export async function extractBlock(call: PsdCall, onProgress?: (read: number, to
   const sealed = await call(Command.STATS_EXTRACT, {});
   let records = '';
   const total: number = sealed.recordCount;
-  while (records.length / 24 < total) {
-    const page = await call(Command.BLOCK_READ, { seq: sealed.seq, from: records.length / 24, count: recordsPerRead });
-    if (!page.records.length) throw new Error(`PSD returned no records at ${records.length / 24} of ${total}`);
+  while (records.length / RECORD_BYTES < total) {
+    const page = await call(Command.BLOCK_READ, { seq: sealed.seq, from: records.length / RECORD_BYTES, count: recordsPerRead });
+    if (!page.records.length) throw new Error(`PSD returned no records at ${records.length / RECORD_BYTES} of ${total}`);
     for (const hex of page.records) records += fromHex(hex);
-    onProgress?.(records.length / 24, total);
+    onProgress?.(records.length / RECORD_BYTES, total);
   }
   let head = '';
   while (head.length < sealed.headBytes) {

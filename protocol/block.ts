@@ -42,6 +42,27 @@ export var DIGEST_SEGMENT_RECORDS = 16;
 /** Most records in one block: the count is a u16, and no board holds more. */
 export var MAX_BLOCK_RECORDS = 65535;
 
+/**
+ * Where each field of the block header sits (byte offsets; encodeBlockHead writes them in this
+ * order). Code that reads one field of an encoded head without decoding it (the PSD: a decode
+ * costs variables) names it here; the firmware build puts each offset's number in its place.
+ */
+export var BlockHead = {
+  ALGORITHM: 4,
+  RECORD_COUNT: 6,
+  DEVICE: 8,
+  SEQ: 12,
+  FROM: 16,
+  TO: 20,
+  ASCENDING: 24,
+  DESCENDING: 30,
+  PIECES: 36,
+  PREVIOUS_ASCENDING: 40,
+  PREVIOUS_PIECES: 46,
+  FUNDS_TOTAL: 50,
+  CUSTOMER_COUNT: 56
+};
+
 export function sealBytes(algorithm: number): number {
   return algorithm === SEAL_ED25519 ? 64 : algorithm === SEAL_HMAC ? 32 : -1;
 }
@@ -87,23 +108,23 @@ export function encodeBlockHead(h: BlockHeader): string {
 export function decodeBlockHead(s: string): BlockHeader {
   if (s.length < BLOCK_HEADER_BYTES) throw new Error('block shorter than its header');
   if (s.substr(0, 4) !== BLOCK_MAGIC) throw new Error('not a statistics block (bad magic)');
-  var c = readU16(s, 56);
+  var c = readU16(s, BlockHead.CUSTOMER_COUNT);
   if (s.length < BLOCK_HEADER_BYTES + 4 * c) throw new Error('block shorter than its customer list');
   var customers: number[] = [];
   for (var i = 0; i < c; i++) customers.push(readU32(s, BLOCK_HEADER_BYTES + 4 * i));
   return {
-    algorithm: s.charCodeAt(4),
-    recordCount: readU16(s, 6),
-    device: readU32(s, 8),
-    seq: readU32(s, 12),
-    from: readU32(s, 16),
-    to: readU32(s, 20),
-    ascending: readU48(s, 24),
-    descending: readU48(s, 30),
-    pieces: readU32(s, 36),
-    previousAscending: readU48(s, 40),
-    previousPieces: readU32(s, 46),
-    fundsTotal: readU48(s, 50),
+    algorithm: s.charCodeAt(BlockHead.ALGORITHM),
+    recordCount: readU16(s, BlockHead.RECORD_COUNT),
+    device: readU32(s, BlockHead.DEVICE),
+    seq: readU32(s, BlockHead.SEQ),
+    from: readU32(s, BlockHead.FROM),
+    to: readU32(s, BlockHead.TO),
+    ascending: readU48(s, BlockHead.ASCENDING),
+    descending: readU48(s, BlockHead.DESCENDING),
+    pieces: readU32(s, BlockHead.PIECES),
+    previousAscending: readU48(s, BlockHead.PREVIOUS_ASCENDING),
+    previousPieces: readU32(s, BlockHead.PREVIOUS_PIECES),
+    fundsTotal: readU48(s, BlockHead.FUNDS_TOTAL),
     customers: customers
   };
 }

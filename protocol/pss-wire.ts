@@ -30,6 +30,8 @@
 //
 // SessionStep = {relay: {type, payload}} (send this to the PSD, return its answer with
 // session-next) or {done: true, report} when the PSS has finished.
+import { blockHeadBytes, sealBytes, SEAL_ED25519 } from './block.ts';
+import { RECORD_BYTES } from './records.ts';
 export const PssRequest = {
   HELLO: 0x40,
   REGISTER: 0x41,
@@ -60,8 +62,11 @@ export const DEFAULT_PSS_PORT = 7707;
 export const DEFAULT_PSS_HOST = '127.0.0.1';
 /** Hex characters of block per upload frame: a frame holds 1,012 payload bytes. */
 export const UPLOAD_HEX_PER_FRAME = 960;
-/** Largest block the PSS takes: 8,192 records (a Pico's flash holds ~1,300) plus head. */
-export const MAX_UPLOAD_BYTES = 58 + 4 * 1024 + 8192 * 24 + 64;
+/** Most records and customers in a block the PSS takes (a Pico's flash holds ~1,300 records). */
+export const MAX_UPLOAD_RECORDS = 8192;
+export const MAX_UPLOAD_CUSTOMERS = 1024;
+/** Largest block the PSS takes: its head with the customers, the records and the longer seal. */
+export const MAX_UPLOAD_BYTES = blockHeadBytes(MAX_UPLOAD_CUSTOMERS) + MAX_UPLOAD_RECORDS * RECORD_BYTES + sealBytes(SEAL_ED25519);
 
 export interface UploadAnswer {
   device: number;

@@ -48,15 +48,28 @@ export function encodeRecord(r: CumulativeRecord): string {
   return u32(r.customer) + String.fromCharCode(r.category, r.weightBand, 0, 0) + u32(r.postage) + u32(r.pieces) + u32(r.amount) + u32(r.weight);
 }
 
+/** Where each field of a record sits (byte offsets; encodeRecord writes them in this order):
+ * for code that reads one field without decoding the record. The firmware build puts each
+ * offset's number in its place. */
+export var RecordField = {
+  CUSTOMER: 0,
+  CATEGORY: 4,
+  WEIGHT_BAND: 5,
+  POSTAGE: 8,
+  PIECES: 12,
+  AMOUNT: 16,
+  WEIGHT: 20
+};
+
 export function decodeRecord(s: string, at: number): CumulativeRecord {
   return {
-    customer: readU32(s, at),
-    category: s.charCodeAt(at + 4),
-    weightBand: s.charCodeAt(at + 5),
-    postage: readU32(s, at + 8),
-    pieces: readU32(s, at + 12),
-    amount: readU32(s, at + 16),
-    weight: readU32(s, at + 20)
+    customer: readU32(s, at), // RecordField.CUSTOMER is 0
+    category: s.charCodeAt(at + RecordField.CATEGORY),
+    weightBand: s.charCodeAt(at + RecordField.WEIGHT_BAND),
+    postage: readU32(s, at + RecordField.POSTAGE),
+    pieces: readU32(s, at + RecordField.PIECES),
+    amount: readU32(s, at + RecordField.AMOUNT),
+    weight: readU32(s, at + RecordField.WEIGHT)
   };
 }
 

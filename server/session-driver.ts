@@ -13,6 +13,7 @@ import { Command, CommandName } from '../protocol/commands.ts';
 import { asciiJson } from '../protocol/bytes.ts';
 import { ErrorCode, errorText } from '../protocol/errors.ts';
 import { RECORD_BYTES } from '../protocol/records.ts';
+import { BLOCK_HEADER_BYTES, blockHeadBytes } from '../protocol/block.ts';
 import { sessionKeys, sessionEnd, sessionSend, sessionReceive, SESSION_NONCE_BYTES, type SessionEnd } from '../protocol/session.ts';
 import { nodeAeadPrims } from './crypto-prims.ts';
 import { sha256 } from './hashes.ts';
@@ -171,7 +172,7 @@ export class PssSession {
     if (!Number.isInteger(seq) || seq < 1) throw new SessionStop('SESSION', 'stats extract answered no block number');
     const headBytes = x.headBytes;
     const recordCount = x.recordCount;
-    if (!Number.isInteger(headBytes) || headBytes < 58 || headBytes > 58 + 4 * 65535) throw new SessionStop('SESSION', 'stats extract answered a bad head length');
+    if (!Number.isInteger(headBytes) || headBytes < BLOCK_HEADER_BYTES || headBytes > blockHeadBytes(0xffff /* the customer count is a u16 */)) throw new SessionStop('SESSION', 'stats extract answered a bad head length');
     if (!Number.isInteger(recordCount) || recordCount < 0 || recordCount > 65535) throw new SessionStop('SESSION', 'stats extract answered a bad record count');
     if (!isHex(x.seal, undefined, 64)) throw new SessionStop('SESSION', 'stats extract answered no seal');
     if (headBytes + recordCount * RECORD_BYTES + x.seal.length / 2 > MAX_UPLOAD_BYTES) throw new PssError('OVERSIZE', `block of ${recordCount} records is larger than the PSS takes (${MAX_UPLOAD_BYTES} bytes)`);

@@ -6,7 +6,7 @@ import { Entry } from '../core/entries.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { toHex, u32, readU16 } from '../../protocol/bytes.ts';
 import { RECORD_BYTES, MAX_U32, MAX_CATEGORIES, MIXED_BAND, WEIGHT_BANDS_G, decodeRecord } from '../../protocol/records.ts';
-import { encodeBlockHead, digestStart, digestSegment, sealMessage, confirmMessage, SEAL_HMAC, SEAL_ED25519, DIGEST_SEGMENT_RECORDS } from '../../protocol/block.ts';
+import { BlockHead, encodeBlockHead, digestStart, digestSegment, sealMessage, confirmMessage, SEAL_HMAC, SEAL_ED25519, DIGEST_SEGMENT_RECORDS } from '../../protocol/block.ts';
 import { hmac, sameBytes } from '../../protocol/hmac.ts';
 import { fail } from '../core/device.ts';
 import { integer, hexBytes } from '../core/args.ts';
@@ -20,7 +20,7 @@ var HEAD_PAGE = 128;
 
 // a block's head grows with its customers: it is read in pages, like the records
 function sealedInfo(x: Sealed) {
-  return { seq: x.seq, headBytes: x.head.length, recordCount: readU16(x.head, 6), digest: toHex(x.digest), seal: toHex(x.seal), state: 'sent' };
+  return { seq: x.seq, headBytes: x.head.length, recordCount: readU16(x.head, BlockHead.RECORD_COUNT), digest: toHex(x.digest), seal: toHex(x.seal), state: 'sent' };
 }
 
 /** Answers one request of the commands above (psd.ts routes them here). */

@@ -2,19 +2,19 @@
 // at replay in the boot module (shared by both, loaded with either: tools/build.ts).
 import { Ledger } from '../core/ledger.ts';
 import { readU16, readU32, readU48 } from '../../protocol/bytes.ts';
-import { blockHeadBytes } from '../../protocol/block.ts';
+import { blockHeadBytes, BlockHead } from '../../protocol/block.ts';
 
 /** A block sealed: all flash records so far are its records, frozen until confirmed.
  * (Also replayed inside a checkpoint, between the frozen and the open records.) */
 export function applySeal(L: Ledger, d: string): void {
-  var headLength = blockHeadBytes(readU16(d, 56));
+  var headLength = blockHeadBytes(readU16(d, BlockHead.CUSTOMER_COUNT));
   var head = d.substr(0, headLength);
-  var seq = readU32(head, 12);
-  if ((!L.config.recordsOnHost && readU16(head, 6) !== L.flash.count) || L.ram.count) throw new Error('sealed block ' + seq + ' does not hold the flash records');
+  var seq = readU32(head, BlockHead.SEQ);
+  if ((!L.config.recordsOnHost && readU16(head, BlockHead.RECORD_COUNT) !== L.flash.count) || L.ram.count) throw new Error('sealed block ' + seq + ' does not hold the flash records');
   L.flash.frozen = L.flash.count;
   L.sealed = { seq: seq, head: head, digest: d.substr(headLength, 32), seal: d.substr(headLength + 32) };
   L.blockSeq = seq;
-  L.blockFrom = readU32(head, 20);
+  L.blockFrom = readU32(head, BlockHead.TO);
 }
 
 /** The data center confirmed the sealed block: its records are freed. */
@@ -22,8 +22,8 @@ export function applyConfirm(L: Ledger, seq: number): void {
   var s = L.sealed;
   if (!s || s.seq !== seq) throw new Error('confirmation of block ' + seq + ' that is not awaiting one');
   // confirmed: everything up to the seal (the registers in its head)
-  L.releasedPieces = readU32(s.head, 36);
-  L.releasedAmount = readU48(s.head, 24);
+  L.releasedPieces = readU32(s.head, BlockHead.PIECES);
+  L.releasedAmount = readU48(s.head, BlockHead.ASCENDING);
   L.flash.dropFrozen();
   L.confirmedSeq = seq;
   L.confirmedDigest = s.digest;
