@@ -206,6 +206,8 @@ export class SqliteStore extends SqliteDb implements PssStore {
       const wal = String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
       db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
       db.pragma('foreign_keys = ON');
+      // 32 MB of page cache (default 2 MB): the ingest's index pages stay in memory (bench: +8 %)
+      db.pragma('cache_size = -32768');
     } catch (e) {
       throw new PssError('STORAGE', `${file} is not an SQLite database: ${(e as Error).message}`);
     }
