@@ -16,6 +16,8 @@ export interface SessionRun {
   config?: Record<string, unknown>;
   /** the KMS replaces the device's keys in the same session */
   rekey?: boolean;
+  /** the data center withdraws the device from service after its final block is confirmed */
+  withdraw?: boolean;
   /** called with each request relayed (for progress output) */
   onRelay?: (r: PsdRequest) => void;
 }
@@ -34,7 +36,7 @@ export async function runSession(pss: PssClient, psd: Pick<PsdClient, 'request'>
     if (!status.device) throw new PssClientError('NOT_PROVISIONED', `the PSD (${status.deviceId}) is not provisioned: run psd provision --kms first`);
     device = status.device as number;
   }
-  let step = await pss.sessionBegin(device, { funds: opts.funds, config: opts.config, rekey: opts.rekey });
+  let step = await pss.sessionBegin(device, { funds: opts.funds, config: opts.config, rekey: opts.rekey, ...(opts.withdraw ? { withdraw: true } : {}) });
   while (!step.done) {
     const relay = step.relay;
     opts.onRelay?.(relay);

@@ -89,20 +89,22 @@ export function addUploadCommand(program: Command, kit: CliKit) {
     .option('--session', 'secure session between PSD and PSS (key agreement + authenticated encryption)')
     .option('--funds <minor>', 'with --session: a funds reset to load in the same session', int(1, 2 ** 48 - 1))
     .option('--rekey', 'with --session: the KMS replaces the device and KMS keys in the same session (after the statistics are confirmed)')
+    .option('--withdraw', 'with --session: withdraw the PSD from service once its final block is confirmed: its keys are erased, it franks no more, and its unused descending register is credited back to its account (operator)')
     .option('--no-device', 'plain mode without a PSD attached: upload only, confirm later')
-    .option('--credentials <file>', 'with --funds or --rekey: an operator credential (pss credential issue); default PSS_CREDENTIALS')
+    .option('--credentials <file>', 'with --funds, --rekey or --withdraw: an operator credential (pss credential issue); default PSS_CREDENTIALS')
     .action(async (o, cmd: Command) => {
-      if ((o.funds !== undefined || o.rekey) && !o.session) throw new PsdError(ErrorCode.BAD_ARGUMENT, '--funds and --rekey ride on a --session upload', 'or use psd funds --kms');
+      if ((o.funds !== undefined || o.rekey || o.withdraw) && !o.session) throw new PsdError(ErrorCode.BAD_ARGUMENT, '--funds, --rekey and --withdraw ride on a --session upload', 'add --session');
+      if (o.withdraw && (o.funds !== undefined || o.rekey)) throw new PsdError(ErrorCode.BAD_ARGUMENT, '--withdraw takes no --funds or --rekey: the device leaves service');
       const store = new BlockStore(o.store);
       // a device's upload needs no secret; funds and rekeying are an operator's
-      const credential = o.funds !== undefined || o.rekey ? operatorCredential(o.credentials) : null;
+      const credential = o.funds !== undefined || o.rekey || o.withdraw ? operatorCredential(o.credentials) : null;
       const pss = await PssClient.connect(o.pss, { credential }).catch((e) => {
         throw pssError(e);
       });
       try {
         if (o.session) {
           const report = await kit.withDevice(cmd, async (c) => {
-            const r = await runSession(pss, c, { funds: o.funds, rekey: !!o.rekey });
+            const r = await runSession(pss, c, { funds: o.funds, rekey: !!o.rekey, withdraw: !!o.withdraw });
             // the PSS now holds the block the PSD sealed; the host's copy of it is confirmed too
             if (r.block && r.confirmed) {
               const copy = await store.get(r.device, r.block.seq).catch(() => undefined);
@@ -117,6 +119,9 @@ export function addUploadCommand(program: Command, kit: CliKit) {
               ['confirmed on the PSD', report.confirmed ? 'yes: its records are freed' : 'no'],
               ['keys', report.keyVersion !== undefined ? `replaced: key version ${report.keyVersion}` : 'unchanged'],
               ['funds', report.funds ? `${money(report.funds.amount)} (counter ${report.funds.counter}) ${report.funds.loaded ? 'loaded' : 'NOT loaded'}` : '-'],
+              ...(report.withdrawn
+                ? ([['withdrawn', `yes: keys erased, franking over; ${money(report.withdrawn.credited)} credited to ${report.withdrawn.account === null ? 'no account (the device has none)' : `account ${report.withdrawn.account}`}`]] as [string, unknown][])
+                : []),
               ...(report.error ? ([['stopped', `${report.error.code}: ${report.error.message}`]] as [string, unknown][]) : [])
             ])
           );

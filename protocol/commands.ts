@@ -27,6 +27,8 @@ export var Command = {
   PROVISION: 0x20,
   /** new device and KMS keys from the KMS: only inside a secure session */
   REKEY: 0x21,
+  /** withdrawal from service, asked by the data center: only inside a secure session */
+  WITHDRAW: 0x22,
   /** secure session with the PSS: key agreement, then encrypted inner commands */
   SESSION_OPEN: 0x30,
   SESSION: 0x31
@@ -54,6 +56,7 @@ export var CommandName: { [type: number]: string } = {
   0x1d: 'host seal end',
   0x20: 'provision',
   0x21: 'rekey',
+  0x22: 'withdraw',
   0x30: 'session open',
   0x31: 'session'
 };

@@ -30,6 +30,7 @@ export var ErrorCode = {
   BOOT_FAILED: 34,
   CONTACT_OVERDUE: 35,
   CLOCK_REFUSED: 36,
+  WITHDRAWN: 37,
   // host-side only (never sent by a device)
   NO_DEVICE: 100,
   NO_ANSWER: 101,
@@ -69,7 +70,8 @@ export var ErrorMessage: { [code: number]: string } = {
   33: 'no secure session',
   34: 'the firmware could not start on this board',
   35: 'contact with the data center overdue',
-  36: 'clock outside the window the data center allows'
+  36: 'clock outside the window the data center allows',
+  37: 'device withdrawn from service'
 };
 
 /** A device error as people read it: the code's message, then the device's detail. */

@@ -90,6 +90,9 @@ export interface SessionReport {
   config: Record<string, unknown> | null;
   /** the trusted time the PSS set in the PSD, seconds since 1970 */
   clock?: number;
+  /** the device withdrawn from service in this session: its registers at withdrawal and what
+   * its account was credited (the unused descending register) */
+  withdrawn?: { ascending: number; descending: number; pieces: number; account: number | null; credited: number };
   /** the key version the PSD holds after a rekey in this session */
   keyVersion?: number;
   /** what went wrong, when the session could not finish everything */

@@ -56,12 +56,12 @@ export class Connection {
   private authorise(type: number, body: Body): void {
     const who = this.events.who?.() ?? { role: 'operator', name: 'in-process' };
     const name = PssRequestName[type] ?? `0x${type.toString(16)}`;
-    const operatorOnly = OPERATOR_ONLY.has(type) || (type === PssRequest.SESSION_BEGIN && (body.funds !== undefined || body.rekey === true || body.config !== undefined));
+    const operatorOnly = OPERATOR_ONLY.has(type) || (type === PssRequest.SESSION_BEGIN && (body.funds !== undefined || body.rekey === true || body.config !== undefined || body.withdraw === true));
     let refusal: string | null = null;
     if (who.role === 'revoked') refusal = `the credential ${who.name} was revoked`;
     else if (type === PssRequest.REPORT && who.role !== 'auditor' && who.role !== 'operator') refusal = `report needs an auditor's or operator's credential over TLS (this connection has none: give PSS_CREDENTIALS)`;
     else if (operatorOnly && who.role !== 'operator')
-      refusal = `${name}${type === PssRequest.SESSION_BEGIN ? ' with funds, rekey or config' : ''} needs an operator credential over TLS (${who.role === 'device' ? 'this connection has none: give PSS_CREDENTIALS' : `this one is an ${who.role}'s`})`;
+      refusal = `${name}${type === PssRequest.SESSION_BEGIN ? ' with funds, rekey, config or withdrawal' : ''} needs an operator credential over TLS (${who.role === 'device' ? 'this connection has none: give PSS_CREDENTIALS' : `this one is an ${who.role}'s`})`;
     if (refusal) {
       this.log(`refused: ${name} from ${who.role} ${who.name}: not authorised`);
       throw new PssError('NOT_AUTHORISED', refusal);
@@ -99,7 +99,7 @@ export class Connection {
       case PssRequest.SESSION_BEGIN: {
         const d = device(body.device);
         const funds = body.funds === undefined ? undefined : int(body.funds, 'funds', 1, MAX_U48);
-        this.session = new PssSession(this.dc.pss, d, { funds, config: body.config as Record<string, unknown> | undefined, rekey: body.rekey === true, log: this.events.log });
+        this.session = new PssSession(this.dc.pss, d, { funds, config: body.config as Record<string, unknown> | undefined, rekey: body.rekey === true, withdraw: body.withdraw === true, log: this.events.log });
         this.log(`session: device ${d} begins`);
         return this.step(this.session.begin());
       }

@@ -298,20 +298,20 @@ export class Kms {
 
   /**
    * Withdraws a device from service: it is revoked, and its unused descending register, as
-   * its last block the PSS authenticated shows it, is credited back to its account. (The PSD
-   * side of a withdrawal, a final block sealed for it, comes with the postal-operator issue:
-   * until then upload the device's last block first.)
+   * its last block the PSS authenticated shows it, is credited back to its account, or, when
+   * the PSD itself withdrew inside a session (server/session-driver.ts), the descending register
+   * it reported there, authenticated by the session.
    */
-  withdraw(device: number): { device: number; account: number | null; credited: number; seq: number | null } {
+  withdraw(device: number, reported?: { descending: number }): { device: number; account: number | null; credited: number; seq: number | null } {
     return this.store.change(() => {
       const row = this.activeDevice(device);
       const last = this.store.get<{ seq: number; descending: number }>('SELECT seq, descending FROM blocks WHERE device = ? ORDER BY seq DESC LIMIT 1', [device]);
-      const credited = last?.descending ?? 0;
+      const credited = reported ? reported.descending : (last?.descending ?? 0);
       this.revoke(device);
       if (row.account !== null && credited > 0) {
         const a = this.account(row.account)!;
         this.store.run('UPDATE accounts SET balance = balance + ? WHERE account = ?', [credited, a.account]);
-        this.store.run('INSERT INTO ledger(account, at, kind, amount, balance, device, reference) VALUES (?, ?, ?, ?, ?, ?, ?)', [a.account, now(), 'withdrawal', credited, a.balance + credited, device, `descending register at block ${last!.seq}`]);
+        this.store.run('INSERT INTO ledger(account, at, kind, amount, balance, device, reference) VALUES (?, ?, ?, ?, ?, ?, ?)', [a.account, now(), 'withdrawal', credited, a.balance + credited, device, reported ? `descending register at the PSD's withdrawal (last block ${last?.seq ?? 'none'})` : `descending register at block ${last!.seq}`]);
       }
       return { device, account: row.account, credited: row.account === null ? 0 : credited, seq: last?.seq ?? null };
     });

@@ -38,6 +38,9 @@ export interface SessionOptions {
   config?: Record<string, unknown>;
   /** replace the device and KMS keys (after the statistics are confirmed, before funds) */
   rekey?: boolean;
+  /** withdraw the device from service once its final block is confirmed: its keys erased, its
+   * unused descending register credited back to its account (server/kms.ts withdraw) */
+  withdraw?: boolean;
 }
 
 /** An error inside the session: ends it, and says what the PSD or the PSS refused. */
@@ -197,6 +200,16 @@ export class PssSession {
     yield* this.inner(end, Command.CONFIRM, { seq: stored.seq, mac: stored.confirmation });
     this.report.confirmed = true;
 
+    if (this.opts.withdraw) {
+      if (this.opts.funds !== undefined || this.opts.rekey || this.opts.config !== undefined) throw new SessionStop('SESSION', 'a withdrawal takes no funds, rekey or config');
+      const w = yield* this.inner(end, Command.WITHDRAW, {});
+      const r = w.registers ?? {};
+      if (w.withdrawn !== true || !Number.isSafeInteger(r.descending) || r.descending < 0) throw new SessionStop('SESSION', 'the PSD did not say it withdrew, with its registers');
+      // the PSD's own descending register, authenticated by the session: credited back
+      const credit = this.pss.kms.withdraw(device, { descending: r.descending });
+      this.report.withdrawn = { ascending: r.ascending, descending: r.descending, pieces: r.pieces, account: credit.account, credited: credit.credited };
+      return;
+    }
     if (this.opts.rekey) {
       const k = this.pss.kms.rekey(device);
       const r = yield* this.inner(end, Command.REKEY, { version: k.version, deviceKey: stringToHex(k.deviceKey), kmsKey: stringToHex(k.kmsKey) });

@@ -209,4 +209,23 @@ describe('sealed statistics end to end: PSD image, host store, PSS over TCP', fu
     await checkInvariants(d, 210_000, { pieces: 126, amount: y.block.header.ascending });
     d.close();
   });
+
+  it('withdraws a device in a session: final block confirmed, keys erased on the PSD, its unused funds credited back to its account', async () => {
+    const { d, device } = await provisioned('pico');
+    await frankDay(d, 800);
+    const account = dc.kms.device(device)!.account!;
+    const before = dc.kms.account(account)!.balance;
+    const report = await runSession(pss, psdOf(d), { withdraw: true });
+    expect(report.error, JSON.stringify(report.error)).to.equal(undefined);
+    expect(report.confirmed).to.equal(true);
+    const s = await d.call(Command.STATUS);
+    expect(s.lock.code).to.equal(ErrorCode.WITHDRAWN);
+    expect(report.withdrawn).to.deep.equal({ ascending: s.registers.ascending, descending: s.registers.descending, pieces: s.registers.pieces, account, credited: s.registers.descending });
+    expect(s.registers.descending).to.equal(200_000 - 120 * 85 - (90 + 100 + 110 + 120 + 130));
+    expect(dc.kms.account(account)!.balance).to.equal(before + s.registers.descending);
+    expect(dc.kms.device(device)!.status).to.equal('revoked');
+    expect((await refusal(d.call(Command.FRANK, { id: 900, customer: 3001, category: 1, weight: 20, postage: 85 }))).code).to.equal(ErrorCode.WITHDRAWN);
+    d.close();
+  });
 });
+

@@ -12,6 +12,8 @@ import { PssEnd } from '../testkit/pss-end.ts';
 import { checkInvariants, listRecords } from '../testkit/invariants.ts';
 import { parseIndicium } from '../protocol/indicium.ts';
 import { fromHex } from '../protocol/bytes.ts';
+import { extractBlock } from '../host-bridge/extract.ts';
+import fs from 'node:fs';
 
 const HOUR = 3600;
 const DAY = 86400;
@@ -226,3 +228,57 @@ for (const [name, make] of rigs) {
   });
 }
 
+for (const [name, make] of rigs) {
+  describe(`postal rules: withdrawal from service (${name})`, function () {
+    this.timeout(60000);
+    let rig: Rig;
+    afterEach(() => rig.close());
+
+    it('only inside a session, only with every piece confirmed; then no key in flash, franking over, across power cycles', async () => {
+      rig = make();
+      const kms = new TestKms();
+      await readyDevice(rig.d, kms, 10_000, T0);
+      await frank(rig.d);
+      await frank(rig.d);
+      const flashNow = () => (rig.d instanceof ImageDevice ? fs.readFileSync(rig.d.flashFile) : Buffer.from((rig.d as CoreDevice).board.flashBytes));
+      // a key in flash in any form the journal writes it: bytes, hex, or inside JSON
+      // (Espruino's JSON.stringify writes every byte outside ASCII as \u00XX)
+      const SHORT: Record<number, string> = { 8: '\\b', 9: '\\t', 10: '\\n', 12: '\\f', 13: '\\r' };
+      const escaped = (key: Buffer, hex: (n: number) => string) =>
+        [...key].map((b) => (b === 0x22 ? '\\"' : b === 0x5c ? '\\\\' : b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : (SHORT[b] ?? '\\u00' + hex(b)))).join('');
+      const keyIn = (flash: Buffer, key: Buffer) =>
+        [
+          key.toString('latin1'),
+          key.toString('hex'),
+          JSON.stringify(key.toString('latin1')).slice(1, -1),
+          escaped(key, (b) => b.toString(16).padStart(2, '0')),
+          escaped(key, (b) => b.toString(16).padStart(2, '0').toUpperCase())
+        ].some((form) => flash.indexOf(Buffer.from(form, 'latin1')) >= 0);
+      // never on the host's word
+      await expectCode(rig.d.call(Command.WITHDRAW), ErrorCode.UNKNOWN_COMMAND);
+      const pss = new PssEnd(kms);
+      await pss.open(rig.d);
+      // not while pieces are unconfirmed: the final statistics go to the data center first
+      await expectCode(pss.call(rig.d, Command.WITHDRAW), ErrorCode.PENDING_CONFIRMATION);
+      const x = await extractBlock((t, b) => pss.call(rig.d, t, b), undefined, 4);
+      await pss.call(rig.d, Command.CONFIRM, kms.confirm(x.block.header.seq, x.digest));
+      // (the search finds them while the device is in service)
+      expect(keyIn(flashNow(), kms.deviceKey) && keyIn(flashNow(), kms.kmsKey), 'keys found in flash before').to.equal(true);
+      const w = await pss.call(rig.d, Command.WITHDRAW);
+      expect(w.withdrawn).to.equal(true);
+      // the descending register the data center credits back
+      expect(w.registers).to.include({ ascending: 170, descending: 10_000 - 170, pieces: 2 });
+      const check = async () => {
+        const s = await rig.d.call(Command.STATUS);
+        expect(s.lock).to.deep.equal({ code: ErrorCode.WITHDRAWN, detail: 'withdrawn from service' });
+        expect(s.registers).to.include({ descending: 10_000 - 170 });
+        await expectCode(frank(rig.d), ErrorCode.WITHDRAWN);
+        await expectCode(rig.d.call(Command.FUNDS, kms.funds(2, 100)), ErrorCode.WITHDRAWN);
+        for (const key of [kms.deviceKey, kms.kmsKey]) expect(keyIn(flashNow(), key), 'a key left in flash').to.equal(false);
+      };
+      await check();
+      rig.powerCycle();
+      await check();
+    });
+  });
+}

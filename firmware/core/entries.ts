@@ -22,5 +22,7 @@ export var Entry = {
   /** an authenticated contact with the data center: u32 elapsed s | u32 clock s | u8 trusted */
   CONTACT: 37,
   /** the device's own running time, kept so power cycles cannot stop it: u32 elapsed s */
-  ELAPSED: 38
+  ELAPSED: 38,
+  /** withdrawn from service (keys erased, franking over): JSON {ar, dr, pc} */
+  WITHDRAW: 39
 };

@@ -145,6 +145,8 @@ export class Ledger {
   signTested = false;
   /** the tamper input fired: keys erased, franking locked for good */
   tampered = false;
+  /** withdrawn from service: keys erased, franking over (firmware/ondemand/store.ts) */
+  withdrawn = false;
   config: Config = defaultConfig();
   batch: Batch | null = null;
   last: FrankCommit | null = null;

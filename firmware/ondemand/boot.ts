@@ -9,7 +9,7 @@ import { u16, u32, readU16, readU32, fromHex } from '../../protocol/bytes.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { cryptoSelfTest } from '../core/crypto/selftest.ts';
 import { applySeal, applyConfirm } from './sealing.ts';
-import { applyContact } from './contact.ts';
+import { applyContact, applyWithdraw } from './contact.ts';
 
 export { cryptoSelfTest };
 
@@ -26,6 +26,7 @@ function replay(L: Ledger, e: JournalEntry): void {
   else if (e.type === Entry.SEAL) applySeal(L, d);
   else if (e.type === Entry.CONFIRM) applyConfirm(L, readU32(d, 0));
   else if (e.type === Entry.CONTACT) applyContact(L, d);
+  else if (e.type === Entry.WITHDRAW) applyWithdraw(L);
   else L.apply(e);
 }
 
@@ -67,6 +68,10 @@ export function boot(L: Ledger): void {
     L.lock = { code: ErrorCode.TAMPER, detail: '' };
     return;
   }
+  if (L.withdrawn) {
+    L.lock = { code: ErrorCode.WITHDRAWN, detail: 'withdrawn from service' };
+    return;
+  }
   // The time since the last running-time entry is unknown: count a whole period, and write
   // it down now, so that power cycles, however quick, only ever move the count on.
   if (L.device) {
@@ -93,7 +98,7 @@ function reset(L: Ledger): void {
   L.ascending = L.descending = L.pieces = L.zeroPieces = L.testPieces = L.fundsTotal = L.fundsCounter = L.txnCounter = 0;
   L.device = 0;
   L.deviceKey = L.kmsKey = L.signKey = '';
-  L.tampered = false;
+  L.tampered = L.withdrawn = false;
   L.keyVersion = 0;
   L.config = defaultConfig();
   L.batch = L.last = null;
@@ -123,6 +128,7 @@ function restore(L: Ledger, s: any): void {
   L.kmsKey = fromHex(s.kk);
   L.signKey = fromHex(s.sk);
   L.tampered = s.tp;
+  L.withdrawn = !!s.wd;
   L.keyVersion = s.kv || 0;
   var cf = s.cf;
   // (a journal from before the list form holds the object itself)

@@ -1,11 +1,12 @@
-// An authenticated contact with the data center (a confirmation, a funds reset, a session),
-// as the on-demand modules that receive one note it and as boot replays it: the contact
-// watchdog (firmware/core/ledger.ts contactAge) counts from the last one. Not resident: no
-// piece needs it.
+// What the data center does to a PSD that boot replays too: an authenticated contact (a
+// confirmation, a funds reset, a session), from which the contact watchdog
+// (firmware/core/ledger.ts contactAge) counts, and the withdrawal from service. Not
+// resident: no piece needs it.
 import { Entry } from '../core/entries.ts';
 import { Ledger } from '../core/ledger.ts';
 import { u32, readU32 } from '../../protocol/bytes.ts';
 import { LogEvent } from '../../protocol/log.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
 
 /** Notes a contact, with the data center's time when it brought one (seconds since 1970; 0:
  * none). Skipped when the journal has no room: the next contact after an upload notes it. */
@@ -30,4 +31,11 @@ export function applyContact(L: Ledger, d: string): void {
     L.trustedElapsed = at;
     if (L.lastTime > clock) L.lastTime = clock;
   }
+}
+
+/** Withdrawn (firmware/ondemand/store.ts withdraw): keys gone, franking over, for good. */
+export function applyWithdraw(L: Ledger): void {
+  L.deviceKey = L.kmsKey = L.signKey = '';
+  L.withdrawn = true;
+  L.lock = { code: ErrorCode.WITHDRAWN, detail: 'withdrawn from service' };
 }

@@ -13,6 +13,7 @@ import { fail, parseRequest } from '../core/device.ts';
 import { Ledger, randomBytes } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 import { contact } from './contact.ts';
+import { withModule, STORE } from '../core/modules.ts';
 
 /** Commands the PSS may send inside a session: statistics, funds and parameters; never
  * provisioning, a reboot or another session. (STATUS is too big for a session message; the
@@ -50,7 +51,13 @@ export function handle(psd: Psd, type: number, req: any): any {
     var inner = parseRequest(opened!.plaintext);
     var p = inner.payload === undefined ? {} : inner.payload;
     if (!p || typeof p !== 'object' || p instanceof Array) fail(ErrorCode.BAD_PAYLOAD, 'payload must be an object');
-    if (inner.type === Command.REKEY) {
+    if (inner.type === Command.WITHDRAW) {
+      // only the data center takes a device out of service
+      withModule(board, STORE, function (m) {
+        m.withdraw(ledger);
+      });
+      answer = { ok: { withdrawn: true, registers: psd.registers() } };
+    } else if (inner.type === Command.REKEY) {
       // new keys only ever arrive encrypted and authenticated by the PSS
       if (!isHex(p.deviceKey, 32) || !isHex(p.kmsKey, 32) || typeof p.version !== 'number') fail(ErrorCode.BAD_ARGUMENT, 'rekey needs version, deviceKey and kmsKey');
       rekey(ledger, p.version, fromHex(p.deviceKey), fromHex(p.kmsKey));

@@ -9,6 +9,8 @@ import { RecordTable, WORDS } from '../core/table.ts';
 import { u32, toHex } from '../../protocol/bytes.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { LogEvent } from '../../protocol/log.ts';
+import { fail } from '../core/device.ts';
+import { applyWithdraw } from './contact.ts';
 
 /** The open (customer, category) of a table with the most records (at least two), or null. */
 function mostFragmented(t: RecordTable): { customer: number; category: number } | null {
@@ -42,6 +44,7 @@ export function snapshot(L: Ledger): any {
     kk: toHex(L.kmsKey),
     sk: toHex(L.signKey),
     tp: L.tampered,
+    wd: L.withdrawn,
     kv: L.keyVersion,
     // the configuration as a list: the state is rewritten at every checkpoint, and its size
     // is reserved twice in the flash
@@ -106,10 +109,32 @@ export function tamper(L: Ledger): void {
   L.lock = { code: ErrorCode.TAMPER, detail: '' };
   try {
     L.journal.append(Entry.TAMPER, '');
-    // a checkpoint on a page of its own (two if the ring must turn first), then every
-    // other page erased: no copy of a key stays in flash
-    checkpoint(L);
-    if (L.journal.nextPage()) checkpoint(L);
-    L.journal.eraseDead();
+    keysOutOfFlash(L);
   } catch (e) {}
 }
+
+/** A checkpoint on a page of its own (two if the ring must turn first), then every other
+ * page erased: no copy of a key stays in flash. */
+function keysOutOfFlash(L: Ledger): void {
+  checkpoint(L);
+  if (L.journal.nextPage()) checkpoint(L);
+  L.journal.eraseDead();
+}
+
+/** Withdrawal from service (the data center asks inside a session: firmware/ondemand/session.ts):
+ * every piece must be in a confirmed block; the keys are erased from RAM and flash, the
+ * registers stay for the final audit, and the device franks nothing any more. */
+export function withdraw(L: Ledger): void {
+  L.needWritable();
+  L.needProvisioned();
+  if (L.batch) fail(ErrorCode.BATCH_OPEN, 'end batch ' + L.batch.txn + ' first');
+  if (L.sealed) fail(ErrorCode.PENDING_CONFIRMATION, 'confirm block ' + L.sealed.seq + ' first');
+  if (L.flash.count || L.ram.count || L.pieces !== L.releasedPieces) fail(ErrorCode.PENDING_CONFIRMATION, 'upload and confirm the statistics first');
+  var data = JSON.stringify({ ar: L.ascending, dr: L.descending, pc: L.pieces });
+  L.needRoom([data.length]);
+  L.journal.append(Entry.WITHDRAW, data);
+  applyWithdraw(L);
+  L.note(LogEvent.LOCKED, 'withdrawn from service; keys erased');
+  keysOutOfFlash(L);
+}
+
