@@ -376,7 +376,7 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
   program
     .command('config')
     .description(
-      'show the device configuration, or change any of it: statistics flush period (--flush-period) and piece count (--flush-every), storage-low threshold (--low-storage), no franking while a block awaits confirmation (--lock-until-confirmed), fold records into summaries when full (--fold-when-full), records kept on the host (--records-on-host). Without options it only shows'
+      'show the device configuration, or change any of it: statistics flush period (--flush-period) and piece count (--flush-every), storage-low threshold (--low-storage), no franking while a block awaits confirmation (--lock-until-confirmed), fold records into summaries when full (--fold-when-full), records kept on the host (--records-on-host). Without options it only shows (with the data center\'s contact and clock rules, which only it sets, inside a session)'
     )
     .option('--flush-period <s>', 'flush statistics to flash at least this often, seconds (60..2592000)', int(60, 2592000))
     .option('--flush-every <pieces>', 'flush after this many pieces (1..65535)', int(1, 65535))
@@ -397,7 +397,15 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
           ['storage low below', `${k.lowStoragePct} % free`],
           ['lock until confirmed', k.lockUntilConfirmed ? 'on: no franking while a block awaits confirmation' : 'off'],
           ['fold when full', k.foldWhenFull ? 'on: summary records instead of refusing' : 'off: refuse with error 24'],
-          ['records on host', k.recordsOnHost ? 'on: the host keeps the records, the PSD seals them' : 'off: the PSD keeps the records']
+          ['records on host', k.recordsOnHost ? 'on: the host keeps the records, the PSD seals them' : 'off: the PSD keeps the records'],
+          // the data center's rules (set inside a session only)
+          ...(k.contactLockS !== undefined
+            ? ([
+                ['contact warning after', `${(k.contactWarnS / 86400).toFixed(1)} days (data center)`],
+                ['contact lock-out after', `${(k.contactLockS / 86400).toFixed(1)} days (data center)`],
+                ['host clock window', `${(k.clockBackS / 3600).toFixed(0)} h back, ${(k.clockForwardS / 86400).toFixed(1)} days forward (data center)`]
+              ] as [string, unknown][])
+            : [])
         ])
       );
     });
