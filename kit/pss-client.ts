@@ -9,9 +9,8 @@
 //   await pss.close();
 import net from 'node:net';
 import tls from 'node:tls';
-import crypto from 'node:crypto';
-import { FrameDecoder, encodeFrame, RESPONSE_FLAG, ERROR_TYPE, MAX_PAYLOAD_BYTES, type Frame } from '../protocol/frame.ts';
-import { crc32 } from '../protocol/crc32.ts';
+import { MAX_PAYLOAD_BYTES } from '../protocol/frame.ts';
+import { FrameExchange } from './exchange.ts';
 import { asciiJson } from '../protocol/bytes.ts';
 import { PssRequest, PssRequestName, DEFAULT_PSS_HOST, DEFAULT_PSS_PORT, UPLOAD_HEX_PER_FRAME, type UploadAnswer, type SessionStep } from '../protocol/pss-wire.ts';
 import { credentialFromEnv, type Credential } from './tls.ts';
@@ -84,19 +83,8 @@ export interface FundsReset {
   mac: string;
 }
 
-interface Pending {
-  seq: number;
-  type: number;
-  resolve: (v: any) => void;
-  reject: (e: Error) => void;
-  /** the PSS got our frame corrupted: send it again now (if tries remain) */
-  retransmit: () => void;
-}
-
 export class PssClient {
-  private seq = crypto.randomInt(1, 0xffff);
-  private decoder: FrameDecoder;
-  private pending: Pending | null = null;
+  private line: FrameExchange;
   private closed: PssClientError | null = null;
   readonly timeoutMs: number;
   readonly retries: number;
@@ -113,7 +101,14 @@ export class PssClient {
     this.address = `${target.host}:${target.port}`;
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.retries = opts.retries ?? 2;
-    this.decoder = new FrameDecoder(crc32, (f) => this.onFrame(f));
+    this.line = new FrameExchange({
+      write: (frame) => this.socket.write(frame),
+      noAnswer: (tries, ms) => new PssClientError('NO_ANSWER', `${this.requestName}: no answer from the PSS at ${this.address} (${tries} tries, ${ms} ms each)`),
+      notJson: () => new PssClientError('NOT_PSS', 'answer is not JSON'),
+      // BAD_FRAME: the PSS got our frame corrupted; send it again now
+      errorAnswer: (body) => (body.code === 'BAD_FRAME' ? 'retransmit' : new PssClientError(typeof body.code === 'string' ? body.code : 'ERROR', typeof body.message === 'string' ? body.message : 'error')),
+      wrongType: (got, sent) => new PssClientError('NOT_PSS', `answer type 0x${got.toString(16)} to 0x${sent.toString(16)}`)
+    });
     this.attach(socket);
   }
 
@@ -122,12 +117,12 @@ export class PssClient {
   private attach(socket: net.Socket) {
     this.socket = socket;
     this.lost = null;
-    this.decoder.reset();
-    socket.on('data', (b) => this.decoder.push(b.toString('latin1')));
+    this.line.reset();
+    socket.on('data', (b) => this.line.push(b.toString('latin1')));
     const lost = (why: string, code = 'LINE_LOST') => {
       if (this.socket !== socket) return;
       this.lost ??= new PssClientError(code, code === 'LINE_LOST' ? `connection to the PSS at ${this.address} ${why}` : why);
-      this.pending?.reject(this.lost);
+      this.line.fail(this.lost);
     };
     socket.on('close', () => lost('closed'));
     // the PSS refused our client certificate (unknown CA, expired) after the handshake
@@ -150,57 +145,20 @@ export class PssClient {
     }
   }
 
-  private onFrame(f: Frame) {
-    const p = this.pending;
-    if (!p || f.seq !== p.seq) return; // a late answer to an earlier try
-    let body: any;
-    try {
-      body = f.payload ? JSON.parse(f.payload) : {};
-    } catch {
-      return p.reject(new PssClientError('NOT_PSS', 'answer is not JSON'));
-    }
-    if (f.type === ERROR_TYPE && body.code === 'BAD_FRAME') return p.retransmit();
-    if (f.type === ERROR_TYPE) return p.reject(new PssClientError(typeof body.code === 'string' ? body.code : 'ERROR', typeof body.message === 'string' ? body.message : 'error'));
-    if (f.type !== (p.type | RESPONSE_FLAG)) return p.reject(new PssClientError('NOT_PSS', `answer type 0x${f.type.toString(16)} to 0x${p.type.toString(16)}`));
-    p.resolve(body);
-  }
-
   /** Sends one request and resolves with the PSS's answer body; rejects with a PssClientError. */
   async request<T = any>(type: number, body: object = {}): Promise<T> {
     if (this.closed) throw this.closed;
-    if (this.pending) throw new Error('one request at a time');
+    if (this.line.busy) throw new Error('one request at a time');
     // the PSS closes idle connections; a connection's upload parts and session go with it
     if (this.lost) this.attach(await connectOnce(this.target, this.opts.connectTimeoutMs ?? 3000, this.opts.credential));
     const payload = asciiJson(body);
     if (payload.length > MAX_PAYLOAD_BYTES) throw new PssClientError('OVERSIZE', `${payload.length} bytes of payload do not fit a frame`);
-    this.seq = (this.seq % 0xffff) + 1;
-    const seq = this.seq;
-    const frame = Buffer.from(encodeFrame(type, seq, payload, crc32), 'latin1');
-    const name = PssRequestName[type] ?? '0x' + type.toString(16);
-    try {
-      return await new Promise<T>((resolve, reject) => {
-        let tries = 0;
-        let timer: NodeJS.Timeout;
-        const giveUp = () => reject(new PssClientError('NO_ANSWER', `${name}: no answer from the PSS at ${this.address} (${tries} tries, ${this.timeoutMs} ms each)`));
-        const send = () => {
-          tries++;
-          clearTimeout(timer);
-          this.socket.write(frame);
-          timer = setTimeout(() => (tries <= this.retries ? send() : giveUp()), this.timeoutMs);
-        };
-        this.pending = {
-          seq,
-          type,
-          resolve: (v) => (clearTimeout(timer), resolve(v)),
-          reject: (e) => (clearTimeout(timer), reject(e)),
-          retransmit: () => (tries <= this.retries ? send() : (clearTimeout(timer), giveUp()))
-        };
-        send();
-      });
-    } finally {
-      this.pending = null;
-    }
+    this.requestName = PssRequestName[type] ?? '0x' + type.toString(16);
+    return this.line.request<T>(type, payload, { timeoutMs: this.timeoutMs, retries: this.retries });
   }
+
+  /** the request under way, for the no-answer message */
+  private requestName = '';
 
   hello(): Promise<Hello> {
     return this.request(PssRequest.HELLO);
@@ -231,7 +189,7 @@ export class PssClient {
     }
   }
 
-  sessionBegin(device: number, opts: { funds?: number; config?: Record<string, unknown>; rekey?: boolean } = {}): Promise<SessionStep> {
+  sessionBegin(device: number, opts: { funds?: number; config?: Record<string, unknown>; rekey?: boolean; withdraw?: boolean } = {}): Promise<SessionStep> {
     return this.request(PssRequest.SESSION_BEGIN, { device, ...opts });
   }
 
