@@ -21,20 +21,12 @@ import Database from 'better-sqlite3';
 import { SCHEMA_SQL, SCHEMA_VERSION, migrate } from './schema.ts';
 import { PssError } from '../protocol/pss-errors.ts';
 import { PgStore, isPostgresUrl, databaseUrlFor } from './pg-store.ts';
+import type { SqlValue, Queryable, PssStore, Row } from './store.ts';
+
+export type { SqlValue, Queryable, PssStore } from './store.ts';
 
 export const DB_FILE = 'pss.sqlite';
 const BUSY_TIMEOUT_MS = 5000;
-
-export type SqlValue = number | string | bigint | Buffer | Uint8Array | null | boolean | undefined;
-type Row = Record<string, unknown>;
-
-/** What reports, exports and the KMS/PSS need of a database: statements with bound values. */
-export interface Queryable {
-  all<T = Row>(sql: string, params?: SqlValue[]): T[];
-  get<T = Row>(sql: string, params?: SqlValue[]): T | undefined;
-  run(sql: string, params?: SqlValue[]): void;
-  close(): void;
-}
 
 function bind(params: SqlValue[]): unknown[] {
   return params.map((v) => (v === undefined ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v));
@@ -137,27 +129,6 @@ export function storageError(e: unknown, file: string): PssError {
   return new PssError('STORAGE', `${file}: ${(e as Error).message} (${code || 'error'}); nothing was changed`);
 }
 
-/**
- * What the KMS, the PSS, the commands and the service need of the database, whichever it is:
- * SQLite in the data folder (SqliteStore, the default) or PostgreSQL (server/pg-store.ts
- * PgStore, which says why this interface stays synchronous).
- */
-export interface PssStore extends Queryable {
-  readonly kind: 'sqlite' | 'postgres';
-  /** the data folder: keys, TLS, and the SQLite file when it is SQLite */
-  readonly dir: string;
-  /** where the data is, for messages: the SQLite file or the PostgreSQL URL without password */
-  readonly file: string;
-  runMany(sql: string, rows: SqlValue[][]): void;
-  exec(sql: string): void;
-  refresh(): void;
-  read<T>(fn: () => T): T;
-  change<T>(fn: () => T): T;
-  changeGrouped<T>(fn: () => T): Promise<T>;
-  snapshotTo(file: string): void;
-  restoreFrom(file: string): void;
-  fileBytes(): number;
-}
 
 /** The database of a data folder: --db / PSS_DB (postgres://...; `{data}` names one database per
  * data folder), else SQLite in the folder. 'sqlite' or empty means SQLite too. */

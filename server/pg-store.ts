@@ -23,7 +23,7 @@ import path from 'node:path';
 import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { PssError } from '../protocol/pss-errors.ts';
 import { SCHEMA_VERSION, pgSchemaSql } from './schema.ts';
-import type { PssStore, SqlValue } from './db.ts';
+import type { PssStore, SqlValue } from './store.ts';
 
 type Row = Record<string, unknown>;
 
