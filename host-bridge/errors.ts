@@ -7,7 +7,11 @@ const HINTS: { [code: number]: string } = {
   [ErrorCode.WRONG_DEVICE]: 'something answered, but not in the PSD protocol (an Espruino REPL or another device?)',
   [ErrorCode.PORT_BUSY]: 'another program holds the port (a terminal, the Espruino IDE, another psd)',
   [ErrorCode.LINE_LOST]: 'the device went away mid-command; reconnect and run `psd status` to see what it committed',
-  [ErrorCode.CRC]: 'the line corrupts frames: check the cable and baud rate'
+  [ErrorCode.CRC]: 'the line corrupts frames: check the cable and baud rate',
+  [ErrorCode.CONTACT_OVERDUE]: 'the PSD has not reached the data center for too long: `psd upload --session --pss <host:port>` (a contact) releases it; `psd status` shows how long',
+  [ErrorCode.CLOCK_REFUSED]: 'the host may set the clock only near the PSD\'s own time and never back before its last entry; `psd upload --session` sets it from the data center (a wrong clock is corrected there, never by wiping the device)',
+  [ErrorCode.WITHDRAWN]: 'this PSD was withdrawn from service at the data center: its keys are erased and it franks no more',
+  [ErrorCode.CLOCK_NOT_SET]: 'psd sets it from the host clock before franking; set it by hand with `psd clock`'
 };
 
 export class PsdError extends Error {
