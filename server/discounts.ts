@@ -13,11 +13,15 @@
 // - Settlement per customer: "discount" (paid back) or "credit" (for future franking).
 // - The period of a record is the period in which its block was sealed (blocks.to_time, UTC),
 //   as in server/report.ts.
+// - Zero-value pieces (records of postage 0 in a real weight band, server/report.ts
+//   ZERO_VALUE_SQL) never count: not toward a tier, not in the amount. Each line says how many
+//   it left out (`zeroValue`). A summary record (folded, postage 0, MIXED_BAND) counts as
+//   before: its pieces were charged, at mixed postage.
 import fs from 'node:fs';
 import type { Queryable as Database } from './db.ts';
 import { MAX_CATEGORIES } from '../protocol/records.ts';
 import { PssError } from '../protocol/pss-errors.ts';
-import { queryAll, whereClause, RECORDS_OF_BLOCKS, isoTime } from './report.ts';
+import { queryAll, whereClause, RECORDS_OF_BLOCKS, ZERO_VALUE_SQL, isoTime } from './report.ts';
 
 export const SETTLEMENTS = ['discount', 'credit'] as const;
 export type Settlement = (typeof SETTLEMENTS)[number];
@@ -57,8 +61,11 @@ export interface DiscountLine {
   period: string;
   rule: string;
   classes: number[];
+  /** pieces that count toward the tier: zero-value pieces left out */
   pieces: number;
   amount: number;
+  /** zero-value pieces of these classes in the period: not counted in pieces, tier or amount */
+  zeroValue: number;
   /** index of the tier reached in the rule's tiers; null below the first tier */
   tier: number | null;
   tierMinPieces: number | null;
@@ -73,6 +80,8 @@ export interface CustomerDiscounts {
   settlement: Settlement;
   pieces: number;
   amount: number;
+  /** zero-value pieces left out of every line */
+  zeroValue: number;
   discount: number;
   lines: DiscountLine[];
 }
@@ -84,7 +93,7 @@ export interface DiscountReport {
   to: string;
   rounding: 'floor';
   customers: CustomerDiscounts[];
-  totals: { pieces: number; amount: number; discount: number; paidBack: number; credited: number };
+  totals: { pieces: number; amount: number; zeroValue: number; discount: number; paidBack: number; credited: number };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -241,23 +250,29 @@ export function computeDiscounts(db: Database, config: DiscountConfig, period: P
   const ruleOfClass = new Map<number, DiscountRule>();
   for (const rule of config.rules) for (const c of rule.classes) ruleOfClass.set(c, rule);
 
-  // per customer and class, across every device: the customer's volume, whoever franked it
+  // per customer and class, across every device: the customer's volume, whoever franked it;
+  // zero-value pieces apart (their amount is 0 anyway: left out of the amount too, explicitly)
   const where = whereClause({ from: period.from, to: period.to, customers });
-  const sums = queryAll<{ customer: number; category: number; pieces: number; amount: number }>(
+  const sums = queryAll<{ customer: number; category: number; pieces: number; amount: number; zero_value: number }>(
     db,
-    `SELECT r.customer AS customer, r.category AS category, SUM(r.pieces) AS pieces, SUM(r.amount) AS amount ${RECORDS_OF_BLOCKS} ${where.sql} GROUP BY r.customer, r.category ORDER BY r.customer, r.category`,
+    `SELECT r.customer AS customer, r.category AS category,
+       SUM(CASE WHEN ${ZERO_VALUE_SQL} THEN 0 ELSE r.pieces END) AS pieces,
+       SUM(CASE WHEN ${ZERO_VALUE_SQL} THEN 0 ELSE r.amount END) AS amount,
+       SUM(CASE WHEN ${ZERO_VALUE_SQL} THEN r.pieces ELSE 0 END) AS zero_value
+     ${RECORDS_OF_BLOCKS} ${where.sql} GROUP BY r.customer, r.category ORDER BY r.customer, r.category`,
     where.params
   );
 
-  const volume = new Map<number, Map<DiscountRule, { pieces: number; amount: number }>>();
+  const volume = new Map<number, Map<DiscountRule, { pieces: number; amount: number; zeroValue: number }>>();
   for (const s of sums) {
     const rule = ruleOfClass.get(s.category);
     if (!rule) continue; // a class no rule covers earns no discount
     let perRule = volume.get(s.customer);
     if (!perRule) volume.set(s.customer, (perRule = new Map()));
-    const v = perRule.get(rule) ?? { pieces: 0, amount: 0 };
+    const v = perRule.get(rule) ?? { pieces: 0, amount: 0, zeroValue: 0 };
     v.pieces += s.pieces;
     v.amount += s.amount;
+    v.zeroValue += s.zero_value;
     perRule.set(rule, v);
   }
 
@@ -267,7 +282,7 @@ export function computeDiscounts(db: Database, config: DiscountConfig, period: P
     const lines = config.rules
       .filter((rule) => perRule.has(rule))
       .map((rule): DiscountLine => {
-        const { pieces, amount } = perRule.get(rule)!;
+        const { pieces, amount, zeroValue } = perRule.get(rule)!;
         const tier = tierReached(rule.tiers, pieces);
         const percent = tier === null ? 0 : rule.tiers[tier].percent;
         return {
@@ -277,6 +292,7 @@ export function computeDiscounts(db: Database, config: DiscountConfig, period: P
           classes: rule.classes,
           pieces,
           amount,
+          zeroValue,
           tier,
           tierMinPieces: tier === null ? null : rule.tiers[tier].minPieces,
           percent,
@@ -289,6 +305,7 @@ export function computeDiscounts(db: Database, config: DiscountConfig, period: P
       settlement,
       pieces: sum(lines, 'pieces'),
       amount: sum(lines, 'amount'),
+      zeroValue: sum(lines, 'zeroValue'),
       discount: sum(lines, 'discount'),
       lines
     });
@@ -305,7 +322,7 @@ export function computeDiscounts(db: Database, config: DiscountConfig, period: P
     to: isoTime(period.to),
     rounding: 'floor',
     customers: out,
-    totals: { pieces: sum(out, 'pieces'), amount: sum(out, 'amount'), discount, paidBack: discount - credited, credited }
+    totals: { pieces: sum(out, 'pieces'), amount: sum(out, 'amount'), zeroValue: sum(out, 'zeroValue'), discount, paidBack: discount - credited, credited }
   };
 }
 

@@ -10,7 +10,7 @@
 // expressions below, and every value is a bound parameter.
 import fs from 'node:fs';
 import path from 'node:path';
-import { WEIGHT_BANDS_G } from '../protocol/records.ts';
+import { WEIGHT_BANDS_G, MIXED_BAND } from '../protocol/records.ts';
 import { DB_FILE, queryAll, SqliteDb, databaseOf, type Queryable, type SqlValue } from './db.ts';
 import { openPgSnapshot } from './pg-store.ts';
 import { PssError } from '../protocol/pss-errors.ts';
@@ -30,8 +30,16 @@ export type GroupField = keyof typeof GROUP_FIELDS;
 /** `--by weight` means the weight band (the sum of grams is the `weight` column). */
 const GROUP_ALIASES: Record<string, GroupField> = { weight: 'weightBand', category: 'class', band: 'weightBand' };
 
+/** SQL: the record holds zero-value pieces (franked with postage 0, `psd frank --zero-value`):
+ * postage 0 in a real weight band. A summary record (folded) has postage 0 too, but its band
+ * is MIXED_BAND and its pieces were paid for (at mixed postage): it is not zero-value. */
+export const ZERO_VALUE_SQL = `(r.postage = 0 AND r.weight_band <> ${MIXED_BAND})`;
+
 export const METRICS = {
   pieces: 'SUM(r.pieces)',
+  // of those pieces, the zero-value ones (counted in the piece counter, never charged),
+  // reported apart (issue 12)
+  zeroValue: `SUM(CASE WHEN ${ZERO_VALUE_SQL} THEN r.pieces ELSE 0 END)`,
   amount: 'SUM(r.amount)',
   weight: 'SUM(r.weight)',
   // a block counts once in each group it has records in; the totals row counts it once
@@ -58,7 +66,10 @@ export interface ReportQuery {
 }
 
 export interface Totals {
+  /** every piece, zero-value ones included (as the PSD's piece counter) */
   pieces: number;
+  /** of `pieces`, those franked at zero value (records of postage 0 in a real weight band) */
+  zeroValue: number;
   amount: number;
   /** grams */
   weight: number;

@@ -146,7 +146,7 @@ describe('pss report | discounts | export (commander)', () => {
       [3001, 0, 251, 1],
       [3001, 2, 149, 1]
     ]);
-    expect(r.totals).to.deep.equal({ pieces: 1000, amount: 91665, weight: 21270, blocks: 2 });
+    expect(r.totals).to.deep.equal({ pieces: 1000, zeroValue: 0, amount: 91665, weight: 21270, blocks: 2 });
   });
 
   it('report: an aligned table with a totals row', async () => {
@@ -154,12 +154,12 @@ describe('pss report | discounts | export (commander)', () => {
     const lines = text.split('\n');
     expect(lines[0]).to.match(/^report by customer, weightBand; blocks sealed 2026-11-01T00:00:00Z/);
     const tableLines = lines.slice(1);
-    expect(tableLines[0]).to.match(/^customer\s+weight band\s+pieces\s+amount\s+weight g\s+blocks$/);
+    expect(tableLines[0]).to.match(/^customer\s+weight band\s+pieces\s+zero-value\s+amount\s+weight g\s+blocks$/);
     // right-aligned numbers: every line ends at the same column
     expect(new Set(tableLines.map((l) => l.length)).size).to.equal(1);
-    expect(tableLines.find((l) => l.trimStart().startsWith('3003') && l.includes('<=100 g'))).to.match(/\s5\s+10\.00\s+400\s+1$/);
+    expect(tableLines.find((l) => l.trimStart().startsWith('3003') && l.includes('<=100 g'))).to.match(/\s5\s+0\s+10\.00\s+400\s+1$/);
     expect(tableLines[tableLines.length - 2]).to.match(/^-+/);
-    expect(tableLines[tableLines.length - 1]).to.match(/^total\s+3104\s+3049\.55\s+138655\s+3$/);
+    expect(tableLines[tableLines.length - 1]).to.match(/^total\s+3104\s+0\s+3049\.55\s+138655\s+3$/);
   });
 
   it('discounts --json and the table per customer', async () => {

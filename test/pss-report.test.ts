@@ -12,6 +12,7 @@ import { reportCommand } from '../server/commands/report.ts';
 import { discountsCommand } from '../server/commands/discounts.ts';
 import { openDataCenter } from '../server/datacenter.ts';
 import { SampleDevice } from '../server/sample-blocks.ts';
+import { MIXED_BAND } from '../protocol/records.ts';
 import { buildProgram } from '../server/cli.ts';
 import { t, BLOCKS, RULES, makeDb, NOVEMBER, tmpDir, run, removeTmpDirs } from '../testkit/pss-report-fixtures.ts';
 
@@ -22,12 +23,13 @@ describe('PSS reports', () => {
     const r = runReport(makeDb(), { by: ['customer'], ...NOVEMBER });
     expect(r.rows).to.deep.equal([
       // 4711#2 (600 + 149) + 4712#1 (251): two mail houses, one customer
-      { customer: 3001, pieces: 600 + 149 + 251, amount: 600 * 85 + 149 * 155 + 251 * 70, weight: 600 * 18 + 149 * 45 + 251 * 15, blocks: 2 },
-      { customer: 3002, pieces: 999 + 1 + 60 + 40, amount: 999 * 85 + 1 * 85 + 60 * 490 + 40 * 699, weight: 999 * 18 + 18 + 60 * 400 + 40 * 1500, blocks: 3 },
-      { customer: 3003, pieces: 999 + 5, amount: 999 * 70 + 5 * 200, weight: 999 * 15 + 5 * 80, blocks: 1 }
+      { customer: 3001, pieces: 600 + 149 + 251, zeroValue: 0, amount: 600 * 85 + 149 * 155 + 251 * 70, weight: 600 * 18 + 149 * 45 + 251 * 15, blocks: 2 },
+      { customer: 3002, pieces: 999 + 1 + 60 + 40, zeroValue: 0, amount: 999 * 85 + 1 * 85 + 60 * 490 + 40 * 699, weight: 999 * 18 + 18 + 60 * 400 + 40 * 1500, blocks: 3 },
+      { customer: 3003, pieces: 999 + 5, zeroValue: 0, amount: 999 * 70 + 5 * 200, weight: 999 * 15 + 5 * 80, blocks: 1 }
     ]);
     expect(r.totals).to.deep.equal({
       pieces: 1000 + 1100 + 1004,
+      zeroValue: 0, // no record of postage 0
       amount: 91665 + 142360 + 70930,
       weight: 21270 + 102000 + 15385,
       blocks: 3 // 4711#2, 4711#3, 4712#1: a block counts once in the totals
@@ -102,7 +104,7 @@ describe('PSS discounts', () => {
       [3002, 1700 + 1577],
       [3003, 0]
     ]);
-    expect(d.totals).to.deep.equal({ pieces: 1000 + 1100 + 999, amount: 91665 + 85000 + 57360 + 69930, discount: 1833 + 3277, paidBack: 3277, credited: 1833 });
+    expect(d.totals).to.deep.equal({ pieces: 1000 + 1100 + 999, amount: 91665 + 85000 + 57360 + 69930, zeroValue: 0, discount: 1833 + 3277, paidBack: 3277, credited: 1833 });
     expect(d.rounding).to.equal('floor');
   });
 
@@ -200,5 +202,90 @@ describe('reports on blocks the PSS authenticated and stored', () => {
       [400, 1]
     ]);
     expect(buildProgram().commands.map((c) => c.name())).to.include.members(['report', 'discounts', 'export']);
+  });
+});
+
+describe('zero-value pieces, reported apart (issue 12)', () => {
+  // Blocks as PSDs seal them, uploaded and verified by the PSS: paid letters, zero-value
+  // pieces (postage 0 in a real weight band: `psd frank --zero-value`) and a summary record
+  // (folded: postage 0 too, but MIXED_BAND, and its pieces were paid for: not zero-value).
+  const letters = (customer: number, pieces: number) => ({ customer, category: 1, weightBand: 0, postage: 85, pieces, amount: pieces * 85, weight: pieces * 18 });
+  const zeroLetters = (customer: number, pieces: number) => ({ customer, category: 1, weightBand: 0, postage: 0, pieces, amount: 0, weight: pieces * 18 });
+  const zeroParcels = (customer: number, pieces: number) => ({ customer, category: 7, weightBand: 4, postage: 0, pieces, amount: 0, weight: pieces * 400 });
+  const summary = (customer: number, pieces: number) => ({ customer, category: 1, weightBand: MIXED_BAND, postage: 0, pieces, amount: pieces * 85, weight: pieces * 18 });
+  let dataDir: string;
+
+  before(async () => {
+    dataDir = tmpDir();
+    const dc = await openDataCenter(dataDir);
+    try {
+      const start = t('2026-11-02T00:00:00Z');
+      const [a, b] = ['LAB-ZERO-A', 'LAB-ZERO-B'].map((serial) => {
+        const reg = dc.kms.registerDevice(serial, 'pico');
+        return new SampleDevice(reg.device, { algorithm: 1, deviceKey: reg.deviceKey }, 100_000_000, start);
+      });
+      for (const raw of [
+        a.nextBlock([letters(6001, 990), zeroLetters(6001, 20), zeroParcels(6002, 3)]),
+        a.nextBlock([summary(6002, 1000), zeroLetters(6001, 5)]),
+        b.nextBlock([letters(6001, 5)])
+      ])
+        expect(dc.pss.upload(raw).stored).to.equal(true);
+    } finally {
+      dc.close();
+    }
+  });
+
+  it('pss report: a zeroValue metric per group and in the totals; pieces still count every piece', async () => {
+    const r = JSON.parse(await run(reportCommand, ['--by', 'customer', '--from', '2026-11-01', '--to', '2026-11-30', '--json', '--data', dataDir])) as Report;
+    expect(r.rows).to.deep.equal([
+      { customer: 6001, pieces: 990 + 20 + 5 + 5, zeroValue: 20 + 5, amount: (990 + 5) * 85, weight: (990 + 20 + 5 + 5) * 18, blocks: 3 },
+      // the summary record's 1000 pieces are paid ones: only the 3 parcels are zero-value
+      { customer: 6002, pieces: 3 + 1000, zeroValue: 3, amount: 1000 * 85, weight: 3 * 400 + 1000 * 18, blocks: 2 }
+    ]);
+    expect(r.totals).to.deep.equal({ pieces: 2023, zeroValue: 28, amount: 995 * 85 + 85000, weight: 18360 + 19200, blocks: 3 });
+
+    // by band and postage: three rows of postage 0, and only the real bands are zero-value
+    const byBand = JSON.parse(await run(reportCommand, ['--by', 'weight,postage', '--json', '--data', dataDir])) as Report;
+    expect(byBand.rows.map((x) => [x.weightBand, x.postage, x.pieces, x.zeroValue])).to.deep.equal([
+      [0, 0, 25, 25],
+      [0, 85, 995, 0],
+      [4, 0, 3, 3],
+      [MIXED_BAND, 0, 1000, 0]
+    ]);
+    // sortable like any metric
+    const sorted = JSON.parse(await run(reportCommand, ['--by', 'customer', '--sort', 'zeroValue:desc', '--json', '--data', dataDir])) as Report;
+    expect(sorted.rows.map((x) => [x.customer, x.zeroValue])).to.deep.equal([
+      [6001, 25],
+      [6002, 3]
+    ]);
+
+    const table = (await run(reportCommand, ['--by', 'customer', '--data', dataDir])).split('\n').slice(1);
+    expect(table[0]).to.match(/^customer\s+pieces\s+zero-value\s+amount\s+weight g\s+blocks$/);
+    expect(table.find((l) => l.trimStart().startsWith('6001'))).to.match(/^\s*6001\s+1020\s+25\s+845\.75\s+18360\s+3$/);
+    expect(table[table.length - 1]).to.match(/^total\s+2023\s+28\s+1695\.75\s+37560\s+3$/);
+  });
+
+  it('pss discounts: zero-value pieces count toward no tier and no amount; each line says how many it left out', async () => {
+    const d = JSON.parse(await run(discountsCommand, ['--period', '2026-11', '--json', '--data', dataDir])) as DiscountReport;
+    const lines = d.customers.flatMap((c) => c.lines.map((l) => [l.customer, l.rule, l.pieces, l.zeroValue, l.amount, l.tier, l.percent, l.discount]));
+    expect(lines).to.deep.equal([
+      // 995 paid letters: below the 1000 tier of the shipped rules. With its 25 zero-value
+      // letters counted it would be 1020 and earn 2% (floor(84575 * 2 / 100) = 1691): it earns 0
+      [6001, 'letters', 995, 25, 995 * 85, 0, 0, 0],
+      // the summary record is 1000 paid letters: the tier is reached
+      [6002, 'letters', 1000, 0, 85000, 1, 2, 1700],
+      // only zero-value parcels: nothing counts
+      [6002, 'parcels', 0, 3, 0, 0, 0, 0]
+    ]);
+    expect(d.customers.map((c) => [c.customer, c.pieces, c.zeroValue, c.discount])).to.deep.equal([
+      [6001, 995, 25, 0],
+      [6002, 1000, 3, 1700]
+    ]);
+    expect(d.totals).to.deep.equal({ pieces: 1995, amount: 995 * 85 + 85000, zeroValue: 28, discount: 1700, paidBack: 1700, credited: 0 });
+
+    const text = await run(discountsCommand, ['--period', '2026-11', '--data', dataDir]);
+    expect(text).to.include('customer 6001: discount paid back; 25 zero-value pieces not counted');
+    expect(text).to.match(/letters\s+0 1 2\s+995\s+845\.75\s+>=0\s+0%\s+0\.00/);
+    expect(text).to.include('all customers: 1995 pieces (28 zero-value pieces not counted), amount 1695.75, discounts 17.00');
   });
 });

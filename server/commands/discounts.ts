@@ -17,10 +17,12 @@ export function formatDiscounts(d: DiscountReport): string {
   for (const c of d.customers) {
     const rows = c.lines.map((l) => [l.rule, l.classes.join(' '), l.pieces, money(l.amount), l.tier === null ? 'none' : `>=${l.tierMinPieces}`, `${l.percent}%`, money(l.discount)]);
     rows.push(['total', '', c.pieces, money(c.amount), '', '', money(c.discount)]);
-    out.push('', `customer ${c.customer}: ${SETTLED_AS[c.settlement]}`, withTotalsLine(table(rows, ['rule', 'classes', 'pieces', 'amount', 'tier', 'percent', 'discount'])));
+    const zero = c.zeroValue ? `; ${c.zeroValue} zero-value pieces not counted` : '';
+    out.push('', `customer ${c.customer}: ${SETTLED_AS[c.settlement]}${zero}`, withTotalsLine(table(rows, ['rule', 'classes', 'pieces', 'amount', 'tier', 'percent', 'discount'])));
   }
   const t = d.totals;
-  out.push('', `all customers: ${t.pieces} pieces, amount ${money(t.amount)}, discounts ${money(t.discount)} (paid back ${money(t.paidBack)}, credited ${money(t.credited)})`);
+  const zero = t.zeroValue ? ` (${t.zeroValue} zero-value pieces not counted)` : '';
+  out.push('', `all customers: ${t.pieces} pieces${zero}, amount ${money(t.amount)}, discounts ${money(t.discount)} (paid back ${money(t.paidBack)}, credited ${money(t.credited)})`);
   return out.join('\n');
 }
 

@@ -63,9 +63,10 @@ function cell(field: GroupField, v: number | string | undefined): string {
 }
 
 export function formatReport(r: Report): string {
-  const header = [...r.by.map((f) => COLUMN_TITLES[f]), 'pieces', 'amount', 'weight g', 'blocks'];
-  const rows = r.rows.map((row) => [...r.by.map((f) => cell(f, row[f])), row.pieces, money(row.amount), row.weight, row.blocks]);
-  const totals = ['total', ...r.by.slice(1).map(() => ''), r.totals.pieces, money(r.totals.amount), r.totals.weight, r.totals.blocks];
+  // zero-value: of the pieces, those franked with postage 0 (never charged), shown apart
+  const header = [...r.by.map((f) => COLUMN_TITLES[f]), 'pieces', 'zero-value', 'amount', 'weight g', 'blocks'];
+  const rows = r.rows.map((row) => [...r.by.map((f) => cell(f, row[f])), row.pieces, row.zeroValue, money(row.amount), row.weight, row.blocks]);
+  const totals = ['total', ...r.by.slice(1).map(() => ''), r.totals.pieces, r.totals.zeroValue, money(r.totals.amount), r.totals.weight, r.totals.blocks];
   const span = r.from || r.to ? `blocks sealed ${r.from ?? 'any time'} .. before ${r.to ?? 'now'}` : 'all blocks';
   const title = `report by ${r.by.join(', ')}; ${span}; amounts in major units, weights in grams`;
   if (!rows.length) return `${title}\nno statistics match`;
@@ -75,7 +76,7 @@ export function formatReport(r: Report): string {
 export function reportCommand(io: CommandOutput = consoleOutput): Command {
   return new Command('report')
     .description(
-      'statistics grouped by any parameter field, with pieces, amount, weight and blocks per group and a totals row. ' +
+      'statistics grouped by any parameter field, with pieces (zero-value pieces also apart), amount, weight and blocks per group and a totals row. ' +
         'A block counts on the UTC day it was sealed (its to_time); --from and --to are whole days, both included'
     )
     .option('--by <fields>', 'group by these, comma-separated: customer, class, weight (band), postage, device, month, day', 'customer,class')
@@ -83,7 +84,7 @@ export function reportCommand(io: CommandOutput = consoleOutput): Command {
     .option('--to <YYYY-MM-DD>', 'last sealing day (UTC), included')
     .option('--customer <n[,n]>', 'only these customers (repeatable)', numberList('--customer'))
     .option('--device <n[,n]>', 'only these devices (repeatable)', numberList('--device'))
-    .option('--sort <field[:desc][,...]>', 'order by pieces, amount, weight (grams), blocks or a --by field (the band is weightBand); default: the --by fields ascending')
+    .option('--sort <field[:desc][,...]>', 'order by pieces, zeroValue, amount, weight (grams), blocks or a --by field (the band is weightBand); default: the --by fields ascending')
     .option('--json', 'machine-readable output')
     .option('--pss <host:port>', "ask a running PSS over TLS instead of reading its data directory (an auditor's or operator's credential: --credentials or PSS_CREDENTIALS)")
     .option('--credentials <file>', 'with --pss: the credential file (pss credential issue)')
