@@ -15,114 +15,14 @@ import { LogEvent } from '../../protocol/log.ts';
 import { RecordTable } from './table.ts';
 import { hmac } from '../../protocol/hmac.ts';
 import { Board } from '../board.ts';
-import { u16, u32, u48, readU16, readU32, readU48, fromHex, MAX_U48 } from '../../protocol/bytes.ts';
+import { u32, u48, readU32, readU48, fromHex, MAX_U48 } from '../../protocol/bytes.ts';
 import { RECORD_BYTES, RecordField, MAX_U32 } from '../../protocol/records.ts';
 import { indiciumBody, INDICIUM_MAC_BYTES } from '../../protocol/indicium.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { fail } from './device.ts';
 import { withModule, STORE } from './modules.ts';
-
-
-/** Records per FLUSH/TABLE journal record: small strings, frugal with variables. */
-export var CHUNK_RECORDS = 32;
-export var FRANK_BYTES = 36;
-/** Upper bound of the JSON STATE record (the worst case measures 899 bytes: every number at
- * its maximum, the contact watchdog's five times and four rules included; test/psd-storage.test.ts
- * checks it). Reserved twice in the flash. Measured before the contact fields (worst case 790):
- * 820 here let a Bangle.js 2 reach a journal it could not checkpoint out of on day 13 of the
- * capacity bench (850: day 84), so the slack of 50 stays. */
-export var STATE_BYTES = 950;
-/** ... and the signing key's hex where the board signs */
-var SIGN_KEY_STATE_BYTES = 140;
-
-export var MODE_SINGLE = 1;
-export var MODE_DYNAMIC = 2;
-export var MODE_BATCH = 3;
-
-export interface Config {
-  /** flush RAM records to flash at least this often, seconds */
-  flushPeriodS: number;
-  /** ... and every this many pieces */
-  flushEveryPieces: number;
-  /** storage-low flag below this percentage of free journal space */
-  lowStoragePct: number;
-  /** refuse franking while a sealed block awaits the data center's confirmation (the
-   * seed's lock-out after extraction) */
-  lockUntilConfirmed: boolean;
-  /** when the record table or the flash would fill, fold a customer's records of one
-   * category into a summary record (losing only their weight-band and postage breakdown)
-   * instead of refusing to frank */
-  foldWhenFull: boolean;
-  /** the seed's alternative (claim 10): the host keeps the cumulative records and they pass
-   * through the PSD only to be sealed; the PSD seals them only if they sum to its register
-   * movement. Switched only while the PSD holds no records and no block awaits confirmation. */
-  recordsOnHost: boolean;
-  /** contact watchdog (set by the data center inside a session only): status warns after this
-   * long without an authenticated contact, seconds ... */
-  contactWarnS: number;
-  /** ... and franking is refused after this long, until the next contact */
-  contactLockS: number;
-  /** the host may set the clock at most this far back from the device's own time (the last
-   * trusted time plus the time the device has run since), seconds ... */
-  clockBackS: number;
-  /** ... and at most this far forward of it (forward dating) */
-  clockForwardS: number;
-}
-
-/** The device's running time is written to the journal this often, seconds; a power cycle
- * counts as this much running time, so cutting the power can never stop the count. */
-export var ELAPSED_PERIOD_S = 3600;
-
-/** A block sealed and marked `sent`, awaiting confirmation. */
-export interface Sealed {
-  seq: number;
-  head: string;
-  digest: string;
-  seal: string;
-}
-
-export interface Batch {
-  txn: number;
-  customer: number;
-  mode: number;
-  category: number;
-  weight: number;
-  postage: number;
-  pieces: number;
-  startedAt: number;
-}
-
-/** The last FRANK commit: enough to answer its retransmission and regenerate its indicia. */
-export interface FrankCommit {
-  id: number;
-  customer: number;
-  category: number;
-  band: number;
-  mode: number;
-  weight: number;
-  postage: number;
-  count: number;
-  /** piece counter before this commit */
-  firstPiece: number;
-  /** registers before this commit */
-  ascending: number;
-  descending: number;
-  /** seconds since 1970 */
-  time: number;
-  /** a test imprint: counted in testPieces only, moves no register and no record */
-  test: boolean;
-}
-
-export interface Lock {
-  code: number;
-  detail: string;
-}
-
-export function defaultConfig(): Config {
-  // contact: the IBI era's 90 days warning / 120 days lock-out; clock: a day back for drift,
-  // a week forward for forward dating (README: the postal rules and whose practice each follows)
-  return { flushPeriodS: 86400, flushEveryPieces: 255, lowStoragePct: 20, lockUntilConfirmed: false, foldWhenFull: true, recordsOnHost: false, contactWarnS: 7776000, contactLockS: 10368000, clockBackS: 86400, clockForwardS: 604800 };
-}
+import { CHUNK_RECORDS, FRANK_BYTES, STATE_BYTES, SIGN_KEY_STATE_BYTES, type Config, ELAPSED_PERIOD_S, type Sealed, type Batch, type FrankCommit, type Lock, defaultConfig, encodeFrank, decodeFrank } from './ledger-entries.ts';
+export { CHUNK_RECORDS, FRANK_BYTES, STATE_BYTES, MODE_SINGLE, MODE_DYNAMIC, MODE_BATCH, type Config, ELAPSED_PERIOD_S, type Sealed, type Batch, type FrankCommit, type Lock, defaultConfig, encodeFrank, decodeFrank } from './ledger-entries.ts';
 
 export class Ledger {
   ascending = 0;
@@ -147,6 +47,8 @@ export class Ledger {
   tampered = false;
   /** withdrawn from service: keys erased, franking over (firmware/ondemand/store.ts) */
   withdrawn = false;
+  /** the rate tables held, oldest first (protocol/rates.ts encoding; firmware/ondemand/rates.ts) */
+  rates: string[] = [];
   config: Config = defaultConfig();
   batch: Batch | null = null;
   last: FrankCommit | null = null;
@@ -319,8 +221,10 @@ export class Ledger {
   checkpointLengths(): number[] {
     var s = this.sealed;
     var sealedRecords = s ? this.flash.frozen : 0;
+    var rates: number[] = [];
+    for (var i = 0; i < this.rates.length; i++) rates.push(this.rates[i].length);
     return [0, STATE_BYTES + (this.signKey ? SIGN_KEY_STATE_BYTES : 0)]
-      .concat(this.chunkLengths(sealedRecords), s ? [s.head.length + s.digest.length + s.seal.length] : [], this.chunkLengths(this.flash.count - sealedRecords + this.ram.count), [0]);
+      .concat(rates, this.chunkLengths(sealedRecords), s ? [s.head.length + s.digest.length + s.seal.length] : [], this.chunkLengths(this.flash.count - sealedRecords + this.ram.count), [0]);
   }
 
   /** What must always stay writable: a flush, and two checkpoints (a cut one wastes its
@@ -555,31 +459,4 @@ export function randomBytes(board: Board, n: number): string {
     out += String.fromCharCode(r & 0xff, (r >>> 8) & 0xff, (r >>> 16) & 0xff, (r >>> 24) & 0xff);
   }
   return out.substr(0, n);
-}
-
-// FRANK record: id u32 | customer u32 | category u8 | band u8 | mode u8 | 1 test imprint, else 0 | weight u32 |
-// postage u32 | count u16 | piece counter before u32 | time u32 (seconds) | AR before u48.
-// The descending register before is not stored: replay knows it.
-export function encodeFrank(f: FrankCommit): string {
-  return u32(f.id) + u32(f.customer) + String.fromCharCode(f.category, f.band, f.mode, f.test ? 1 : 0) + u32(f.weight) + u32(f.postage) + u16(f.count) + u32(f.firstPiece) + u32(f.time) + u48(f.ascending);
-}
-
-export function decodeFrank(d: string): FrankCommit {
-  var ascending = readU48(d, 30);
-  var count = readU16(d, 20);
-  return {
-    id: readU32(d, 0),
-    customer: readU32(d, 4),
-    category: d.charCodeAt(8),
-    band: d.charCodeAt(9),
-    mode: d.charCodeAt(10),
-    weight: readU32(d, 12),
-    postage: readU32(d, 16),
-    count: count,
-    firstPiece: readU32(d, 22),
-    time: readU32(d, 26),
-    ascending: ascending,
-    descending: 0,
-    test: d.charCodeAt(11) === 1
-  };
 }
