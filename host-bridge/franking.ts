@@ -147,10 +147,11 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
     .addOption(new Option('--mode <mode>', 'batch or dynamic').choices(['batch', 'dynamic']).makeOptionMandatory())
     .option('--category <n>', 'category (batch mode)', int(0, MAX_CATEGORIES - 1))
     .option('--weight <g>', 'weight per piece in grams (batch mode)', int(1, MAX_WEIGHT_G))
-    .option('--postage <minor>', 'postage per piece in minor units (batch mode)', int(1, MAX_U32))
+    .option('--postage <minor>', 'postage per piece in minor units (batch mode); optional where the rate table in force on the PSD lists the category (it must agree)', int(1, MAX_U32))
     .action(async (o, cmd: Command) => {
       const fixed = [o.category, o.weight, o.postage];
-      if (o.mode === 'batch' && fixed.some((v) => v === undefined)) throw badArg('mode batch needs --category, --weight and --postage', 'see psd batch start --help');
+      // (--postage may be left to the rate table in force on the PSD)
+      if (o.mode === 'batch' && [o.category, o.weight].some((v) => v === undefined)) throw badArg('mode batch needs --category and --weight (and --postage where no rate table lists it)', 'see psd batch start --help');
       if (o.mode === 'dynamic' && fixed.some((v) => v !== undefined)) throw badArg('mode dynamic takes category, weight and postage per piece (psd frank), not at batch start');
       const r = await withDevice(cmd, async (c) => {
         await syncClock(c);
@@ -174,7 +175,7 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
     .option('--customer <n>', 'customer number (single piece, no batch open)', int(1, MAX_U32))
     .option('--category <n>', 'category (single or dynamic)', int(0, MAX_CATEGORIES - 1))
     .option('--weight <g>', 'weight in grams (single or dynamic)', int(1, MAX_WEIGHT_G))
-    .option('--postage <minor>', 'postage in minor units (single or dynamic)', int(1, MAX_U32))
+    .option('--postage <minor>', 'postage in minor units (single or dynamic); optional where the rate table in force on the PSD lists the category (it must agree)', int(1, MAX_U32))
     .option('--zero-value', 'a zero-value piece: postage 0, no funds moved, counted apart (own register, records of postage 0); not in batch mode')
     .option('--test-imprint', 'a test imprint: marked TEST on the indicium, no funds moved, no statistics, counted in its own register; not in batch mode')
     .option('--count <n>', 'pieces to frank (batch mode)', int(1, MAX_U32))
@@ -216,7 +217,8 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
         } else {
           if (o.count !== undefined && o.count !== 1) throw badArg(`--count is for a batch-mode batch; ${b ? 'this dynamic batch' : 'with no batch open, psd'} franks one piece per command`);
           if (b && o.customer !== undefined && o.customer !== b.customer) throw badArg(`batch ${b.txn} is for customer ${b.customer}`);
-          const m = missing((b ? ['category', 'weight', 'postage'] : ['customer', 'category', 'weight', 'postage']).filter((n) => !kind || n !== 'postage'));
+          // --postage may be left to the rate table in force on the PSD: it says when it needs one
+          const m = missing(b ? ['category', 'weight'] : ['customer', 'category', 'weight']);
           if (m.length) throw badArg(`${b ? 'a dynamic piece' : 'a single piece (no batch open)'} needs ${m.join(', ')}`, 'see psd frank --help');
           bodies = [{ count: 1, base: b ? perPiece : { customer: o.customer, ...perPiece } }];
         }

@@ -29,6 +29,8 @@ export var Command = {
   REKEY: 0x21,
   /** withdrawal from service, asked by the data center: only inside a secure session */
   WITHDRAW: 0x22,
+  /** a rate table from the data center: only inside a secure session */
+  RATES: 0x23,
   /** secure session with the PSS: key agreement, then encrypted inner commands */
   SESSION_OPEN: 0x30,
   SESSION: 0x31
@@ -57,6 +59,7 @@ export var CommandName: { [type: number]: string } = {
   0x20: 'provision',
   0x21: 'rekey',
   0x22: 'withdraw',
+  0x23: 'rates',
   0x30: 'session open',
   0x31: 'session'
 };

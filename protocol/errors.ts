@@ -31,6 +31,7 @@ export var ErrorCode = {
   CONTACT_OVERDUE: 35,
   CLOCK_REFUSED: 36,
   WITHDRAWN: 37,
+  RATE_MISMATCH: 38,
   // host-side only (never sent by a device)
   NO_DEVICE: 100,
   NO_ANSWER: 101,
@@ -71,7 +72,8 @@ export var ErrorMessage: { [code: number]: string } = {
   34: 'the firmware could not start on this board',
   35: 'contact with the data center overdue',
   36: 'clock outside the window the data center allows',
-  37: 'device withdrawn from service'
+  37: 'device withdrawn from service',
+  38: 'postage differs from the rate table'
 };
 
 /** A device error as people read it: the code's message, then the device's detail. */

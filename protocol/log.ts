@@ -17,7 +17,9 @@ export var LogEvent = {
   /** the power-on self-tests ran; detail: passed, or which failed */
   SELF_TEST: 7,
   /** an authenticated contact with the data center; detail: what it was, and the trusted time if it set one */
-  CONTACT: 8
+  CONTACT: 8,
+  /** a rate table loaded; detail: its version and effective date */
+  RATES: 9
 };
 
 export var LogEventName: { [code: number]: string } = {
@@ -28,7 +30,8 @@ export var LogEventName: { [code: number]: string } = {
   5: 'FOLD',
   6: 'TAMPER',
   7: 'SELF-TEST',
-  8: 'CONTACT'
+  8: 'CONTACT',
+  9: 'RATES'
 };
 
 /** Entries the device keeps (the oldest go first). */

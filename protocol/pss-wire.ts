@@ -88,6 +88,8 @@ export interface SessionReport {
   confirmed: boolean;
   funds: { counter: number; amount: number; loaded: boolean } | null;
   config: Record<string, unknown> | null;
+  /** the rate tables the PSD took in this session (versions) */
+  rates?: number[];
   /** the trusted time the PSS set in the PSD, seconds since 1970 */
   clock?: number;
   /** the device withdrawn from service in this session: its registers at withdrawal and what

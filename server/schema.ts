@@ -102,6 +102,14 @@ CREATE TABLE IF NOT EXISTS ledger (
 );
 CREATE INDEX IF NOT EXISTS ledger_account ON ledger(account, entry);
 
+-- rate tables the operator added (server/rates.ts): sessions bring them to the PSDs
+CREATE TABLE IF NOT EXISTS rate_tables (
+  version INTEGER PRIMARY KEY,         -- rising, 1..65535
+  effective INTEGER NOT NULL,          -- seconds since 1970: the PSDs switch to it then
+  entries TEXT NOT NULL,               -- JSON [{category, band (255: any), postage}]
+  added_at INTEGER NOT NULL
+);
+
 -- who may make operator and auditor requests: client certificates of the lab CA (kit/tls.ts)
 CREATE TABLE IF NOT EXISTS credentials (
   serial TEXT PRIMARY KEY,             -- the certificate's serial number, hex as node:crypto prints it

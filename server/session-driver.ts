@@ -16,6 +16,8 @@ import { RECORD_BYTES } from '../protocol/records.ts';
 import { BLOCK_HEADER_BYTES, blockHeadBytes } from '../protocol/block.ts';
 import { sessionKeys, sessionEnd, sessionSend, sessionReceive, SESSION_NONCE_BYTES, type SessionEnd } from '../protocol/session.ts';
 import { nodeAeadPrims } from './crypto-prims.ts';
+import { tablesForSession } from './rates.ts';
+import { encodeRates } from '../protocol/rates.ts';
 import { sha256 } from './hashes.ts';
 import { isHex, hexToString, stringToHex } from './bytestrings.ts';
 import { PssError, isPssError } from '../protocol/pss-errors.ts';
@@ -200,6 +202,16 @@ export class PssSession {
     yield* this.inner(end, Command.CONFIRM, { seq: stored.seq, mac: stored.confirmation });
     this.report.confirmed = true;
 
+    // the rate tables: the one in force and any newer (the PSD keeps what it has; an older
+    // version than it holds it refuses as a replay, which is no error here)
+    for (const t of tablesForSession(this.pss.store, Math.floor(Date.now() / 1000))) {
+      try {
+        yield* this.inner(end, Command.RATES, { table: Buffer.from(encodeRates(t), 'latin1').toString('hex') });
+        (this.report.rates ??= []).push(t.version);
+      } catch (e) {
+        if (!(e instanceof SessionStop) || e.code !== 'PSD_' + ErrorCode.REPLAY) throw e;
+      }
+    }
     if (this.opts.withdraw) {
       if (this.opts.funds !== undefined || this.opts.rekey || this.opts.config !== undefined) throw new SessionStop('SESSION', 'a withdrawal takes no funds, rekey or config');
       const w = yield* this.inner(end, Command.WITHDRAW, {});

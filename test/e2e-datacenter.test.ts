@@ -227,5 +227,27 @@ describe('sealed statistics end to end: PSD image, host store, PSS over TCP', fu
     expect((await refusal(d.call(Command.FRANK, { id: 900, customer: 3001, category: 1, weight: 20, postage: 85 }))).code).to.equal(ErrorCode.WITHDRAWN);
     d.close();
   });
+
+  it('brings the PSD the rate tables in every session; the PSD prices pieces by the one in force', async () => {
+    const { addRateTable } = await import('../server/rates.ts');
+    const { ANY_BAND } = await import('../protocol/rates.ts');
+    const { d } = await provisioned('pico');
+    await frankDay(d, 1000);
+    const now = Math.floor(Date.now() / 1000);
+    addRateTable(dc.store, { version: 1, effective: now - 86400, entries: [{ category: 1, band: ANY_BAND, postage: 85 }] });
+    addRateTable(dc.store, { version: 2, effective: now + 30 * 86400, entries: [{ category: 1, band: ANY_BAND, postage: 95 }] });
+    const report = await runSession(pss, psdOf(d));
+    expect(report.error, JSON.stringify(report.error)).to.equal(undefined);
+    expect(report.rates).to.deep.equal([1, 2]);
+    const s = await d.call(Command.STATUS);
+    expect(s.rates).to.deep.equal({ inForce: 1, held: [[1, now - 86400], [2, now + 30 * 86400]] });
+    const a = await d.call(Command.FRANK, { id: 1100, customer: 3001, category: 1, weight: 20 });
+    expect(a.amount).to.equal(85);
+    expect((await refusal(d.call(Command.FRANK, { id: 1101, customer: 3001, category: 1, weight: 20, postage: 95 }))).code).to.equal(ErrorCode.RATE_MISMATCH);
+    // the next session brings them again: the PSD holds them already, nothing changes
+    expect((await runSession(pss, psdOf(d))).rates).to.deep.equal([1, 2]);
+    expect((await d.call(Command.STATUS)).rates.held).to.have.length(2);
+    d.close();
+  });
 });
 

@@ -142,6 +142,23 @@ describe('PSD core: folding records when the table fills', () => {
     expect(x.block.records.reduce((a, r) => a + r.amount, 0)).to.equal(x.block.header.ascending);
   });
 
+  it('never folds zero-value pieces: they stay in records of postage 0, and every summary holds a minor unit per piece', async () => {
+    const board = memoryBoard({ pageBytes: 2048, pageCount: 4 });
+    const d = new CoreDevice(board, 24);
+    await readyDevice(d, new TestKms(), 10_000_000);
+    // zero-value pieces of the same customer and categories, among the paid ones that fold
+    for (let i = 0; i < 3; i++) await d.call(Command.FRANK, { id: 9000 + i, customer: 9, category: i, weight: 10 + 300 * i, kind: 'zero' });
+    await dynamicDay(d, 1, 200);
+    for (let i = 0; i < 3; i++) await d.call(Command.FRANK, { id: 9100 + i, customer: 9, category: i, weight: 10 + 300 * i, kind: 'zero' });
+    await d.call(Command.STATS_FLUSH);
+    const s = await checkInvariants(d, 10_000_000);
+    expect(s.status.storage.summaryRecords).to.be.greaterThan(0);
+    const zero = s.records.filter((r) => r.postage === 0 && r.weightBand !== MIXED_BAND);
+    expect(zero.map((r) => [r.category, r.pieces, r.amount]).sort()).to.deep.equal([[0, 2, 0], [1, 2, 0], [2, 2, 0]]);
+    for (const r of s.records.filter((r) => r.weightBand === MIXED_BAND)) expect(r.amount, 'summary: a minor unit per piece at least').to.be.at.least(r.pieces);
+    expect(s.status.imprints.zeroValue).to.equal(6);
+  });
+
   it('refuses with CATEGORY_LIMIT instead when folding is switched off', async () => {
     const d = new CoreDevice(memoryBoard({ pageBytes: 2048, pageCount: 4 }), 24);
     await readyDevice(d, new TestKms(), 10_000_000);

@@ -24,5 +24,7 @@ export var Entry = {
   /** the device's own running time, kept so power cycles cannot stop it: u32 elapsed s */
   ELAPSED: 38,
   /** withdrawn from service (keys erased, franking over): JSON {ar, dr, pc} */
-  WITHDRAW: 39
+  WITHDRAW: 39,
+  /** a rate table (protocol/rates.ts encoding) */
+  RATES: 40
 };

@@ -12,6 +12,7 @@ import { integer } from './args.ts';
 import { withModule, BOOT, ADMIN, SEAL, SESSION } from './modules.ts';
 import { Ledger, FrankCommit, MODE_SINGLE, MODE_DYNAMIC, MODE_BATCH } from './ledger.ts';
 import { LogEvent, LOG_ENTRIES, LOG_DETAIL_CHARS } from '../../protocol/log.ts';
+import { tableInForce, listedPostage, rateVersion } from '../../protocol/rates.ts';
 
 var FLUSH_CHECK_MS = 60000;
 var MODE_NAMES = ['', 'single', 'dynamic', 'batch'];
@@ -102,6 +103,19 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
     });
   }
 
+  /** The postage of a piece: the rate table in force decides it for the categories it lists
+   * (a declared postage must agree), the host declares it for the others. */
+  function tariff(category: number, band: number, declared: any): number {
+    var table = tableInForce(ledger.rates, ledger.seconds());
+    var listed = table ? listedPostage(table, category, band) : -1;
+    if (listed < 0) {
+      if (declared === undefined) fail(ErrorCode.BAD_ARGUMENT, 'postage needed: category ' + category + ' is not in a rate table in force');
+      return integer(declared, 'postage', 1, MAX_U32);
+    }
+    if (declared !== undefined && declared !== listed) fail(ErrorCode.RATE_MISMATCH, 'category ' + category + ' band ' + band + ' costs ' + listed + ' under rate table ' + rateVersion(table) + ', not ' + declared);
+    return listed;
+  }
+
   function frankAnswer(c: FrankCommit, repeated: boolean) {
     var indicia: string[] = [];
     for (var i = 0; i < c.count && i < INDICIA_PER_FRAME; i++) indicia.push(toHex(ledger.indicium(c, i)));
@@ -131,7 +145,7 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
         var kind = req.kind;
         if (kind !== undefined && kind !== 'zero' && kind !== 'test') fail(ErrorCode.BAD_ARGUMENT, "kind must be 'zero' or 'test'");
         if (kind !== undefined && mode === MODE_BATCH) fail(ErrorCode.BAD_ARGUMENT, 'zero-value and test imprints are not franked in batch mode');
-        var postage = mode === MODE_BATCH ? b!.postage : kind ? integer(req.postage === undefined ? 0 : req.postage, 'postage', 0, 0) : integer(req.postage, 'postage', 1, MAX_U32);
+        var postage = kind ? integer(req.postage === undefined ? 0 : req.postage, 'postage', 0, 0) : tariff(category, weightBand(weight), mode === MODE_BATCH ? b!.postage : req.postage);
         return frankAnswer(ledger.frank({ id: id, customer: customer, category: category, band: weightBand(weight), mode: mode, weight: weight, postage: postage, count: count, test: kind === 'test' }), false);
       case Command.INDICIA:
         var c = ledger.last;
@@ -150,7 +164,7 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
           mode: batchMode,
           category: fixed ? integer(req.category, 'category', 0, MAX_CATEGORIES - 1) : 0,
           weight: fixed ? integer(req.weight, 'weight', 1, MAX_WEIGHT_G) : 0,
-          postage: fixed ? integer(req.postage, 'postage', 1, MAX_U32) : 0
+          postage: fixed ? tariff(req.category, weightBand(req.weight), req.postage) : 0
         });
         return { batch: psd.batchInfo(), registers: psd.registers(), txn: started.txn };
       case Command.BATCH_END:

@@ -37,10 +37,16 @@ export class RecordTable {
   }
 
   /** The record these pieces count in: their own, or their (customer, category)'s summary
-   * record once it was folded; -1 if a new record is needed. */
+   * record once it was folded (never for zero-value pieces: they stay apart, and a summary
+   * must hold at least a minor unit per piece); -1 if a new record is needed. */
   slot(customer: number, category: number, band: number, postage: number): number {
     var i = this.find(customer, category, band, postage);
-    return i < 0 ? this.find(customer, category, MIXED_BAND, 0) : i;
+    return i < 0 && postage ? this.find(customer, category, MIXED_BAND, 0) : i;
+  }
+
+  /** Whether record i is one of zero-value pieces (postage 0, a real weight band): never folded. */
+  zeroValue(i: number): boolean {
+    return this.words[i * WORDS + 2] === 0 && (this.words[i * WORDS + 1] & 0xff) !== MIXED_BAND;
   }
 
   /** Folds the open records of one (customer, category) into its summary record (the first
@@ -51,13 +57,13 @@ export class RecordTable {
     var sums = [0, 0, 0];
     var at;
     for (at = this.frozen * WORDS; at < this.count * WORDS; at += WORDS)
-      if (w[at] === customer && w[at + 1] >>> 8 === category) for (var s = 0; s < 3; s++) sums[s] += w[at + 3 + s];
+      if (w[at] === customer && w[at + 1] >>> 8 === category && !this.zeroValue(at / WORDS)) for (var s = 0; s < 3; s++) sums[s] += w[at + 3 + s];
     if (sums[0] > MAX_U32 || sums[1] > MAX_U32 || sums[2] > MAX_U32) return -1;
     if (dryRun) return 0;
     var first = -1;
     var to = this.frozen * WORDS;
     for (at = to; at < this.count * WORDS; at += WORDS) {
-      var match = w[at] === customer && w[at + 1] >>> 8 === category;
+      var match = w[at] === customer && w[at + 1] >>> 8 === category && !this.zeroValue(at / WORDS);
       if (match && first >= 0) continue;
       for (var k = 0; k < WORDS; k++) w[to + k] = w[at + k];
       if (match) {

@@ -14,6 +14,7 @@ import { integer, hexBytes } from '../core/args.ts';
 import { Ledger, Config, randomBytes, FRANK_BYTES } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 import { contact } from './contact.ts';
+import { rateVersion, rateEffective, tableInForce } from '../../protocol/rates.ts';
 
 /** log entries per answer */
 var LOG_PAGE = 6;
@@ -123,7 +124,9 @@ function status(psd: Psd): any {
     uptime: Math.floor(board.uptime() - psd.front.bootedAt),
     resetCause: psd.resetCause,
     clock: ledger.seconds(),
-    registers: registers(psd),
+    registers: psd.registers(),
+    // zero-value pieces (in the piece counter too) and test imprints (counted here only)
+    imprints: { zeroValue: ledger.zeroPieces, test: ledger.testPieces },
     fundsCounter: ledger.fundsCounter,
     storage: {
       used: st.used,
@@ -149,25 +152,19 @@ function status(psd: Psd): any {
     // (a lock's detail may be an exception's message: cut to what a frame affords)
     lock: ledger.lock ? { code: ledger.lock.code, detail: String(ledger.lock.detail).substr(0, 60) } : null,
     contact: contactStatus(ledger),
+    // the rate tables held (version, effective from) and the one in force (0: none)
+    rates: rateStatus(ledger),
     // in use now (this module loaded, the answer being built), in all, and the peak so far
     memory: memoryNow(board, psd),
     link: psd.front.counters
   };
 }
 
-/** The registers with the zero-value and test imprint counts (STATUS only: a franking
- * answer carries the postal registers alone). */
-function registers(psd: Psd): any {
-  var r: any = psd.registers();
-  r.zeroValuePieces = psd.ledger.zeroPieces;
-  r.testImprints = psd.ledger.testPieces;
-  return r;
-}
-
 /** Sections STATUS leaves out, in this order, when the whole would not fit a frame (with
- * every number at its largest it would not): the link counters, then memory, then the
- * settings (CONFIG {} reads them). `omitted` names what was left out. */
-var OPTIONAL = ['link', 'memory', 'config'];
+ * every number at its largest it would not): the link counters, memory, the settings (CONFIG
+ * {} reads them), the rate tables, the imprint counts and the board's descriptions.
+ * `omitted` names what was left out. */
+var OPTIONAL = ['link', 'memory', 'config', 'rates', 'imprints', 'resetCause', 'hardware', 'interpreter'];
 
 function fitted(a: any): any {
   for (var i = 0; i < OPTIONAL.length && asciiJson(a).length > MAX_PAYLOAD_BYTES; i++) {
@@ -231,6 +228,13 @@ function setClock(psd: Psd, L: Ledger, nowMs: number): void {
   }
   L.clockOffsetMs = nowMs - L.board.uptime() * 1000;
   if (psd.trusted) contact(L, now);
+}
+
+function rateStatus(L: Ledger): any {
+  var held: number[][] = [];
+  for (var i = 0; i < L.rates.length; i++) held.push([rateVersion(L.rates[i]), rateEffective(L.rates[i])]);
+  var t = tableInForce(L.rates, L.seconds());
+  return { inForce: t ? rateVersion(t) : 0, held: held };
 }
 
 /** The contact watchdog as STATUS shows it. */

@@ -10,6 +10,7 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { cryptoSelfTest } from '../core/crypto/selftest.ts';
 import { applySeal, applyConfirm } from './sealing.ts';
 import { applyContact, applyWithdraw } from './contact.ts';
+import { applyRates } from './rates.ts';
 
 export { cryptoSelfTest };
 
@@ -27,6 +28,7 @@ function replay(L: Ledger, e: JournalEntry): void {
   else if (e.type === Entry.CONFIRM) applyConfirm(L, readU32(d, 0));
   else if (e.type === Entry.CONTACT) applyContact(L, d);
   else if (e.type === Entry.WITHDRAW) applyWithdraw(L);
+  else if (e.type === Entry.RATES) applyRates(L, d);
   else L.apply(e);
 }
 
@@ -111,6 +113,7 @@ function reset(L: Ledger): void {
   L.ram.clear();
   L.pendingChunks = [];
   L.setElapsed(0);
+  L.rates = [];
   L.contactElapsed = L.contactClock = L.trustedTime = L.trustedElapsed = 0;
 }
 

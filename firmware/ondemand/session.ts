@@ -13,6 +13,8 @@ import { fail, parseRequest } from '../core/device.ts';
 import { Ledger, randomBytes } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 import { contact } from './contact.ts';
+import { loadRates } from './rates.ts';
+import { rateTableProblem, rateVersion } from '../../protocol/rates.ts';
 import { withModule, STORE } from '../core/modules.ts';
 
 /** Commands the PSS may send inside a session: statistics, funds and parameters; never
@@ -51,7 +53,13 @@ export function handle(psd: Psd, type: number, req: any): any {
     var inner = parseRequest(opened!.plaintext);
     var p = inner.payload === undefined ? {} : inner.payload;
     if (!p || typeof p !== 'object' || p instanceof Array) fail(ErrorCode.BAD_PAYLOAD, 'payload must be an object');
-    if (inner.type === Command.WITHDRAW) {
+    if (inner.type === Command.RATES) {
+      var table = isHex(p.table) ? fromHex(p.table) : '';
+      var problem = table ? rateTableProblem(table) : 'table must be hex';
+      if (problem) fail(ErrorCode.BAD_ARGUMENT, 'rate table: ' + problem);
+      loadRates(ledger, table);
+      answer = { ok: { version: rateVersion(table) } };
+    } else if (inner.type === Command.WITHDRAW) {
       // only the data center takes a device out of service
       withModule(board, STORE, function (m) {
         m.withdraw(ledger);

@@ -18,8 +18,10 @@ function mostFragmented(t: RecordTable): { customer: number; category: number } 
   var bestCount = 1;
   var w = t.words;
   for (var i = t.frozen; i < t.count; i++) {
+    // zero-value records are never folded (firmware/core/table.ts zeroValue)
+    if (t.zeroValue(i)) continue;
     var n = 0;
-    for (var j = t.frozen; j < t.count; j++) if (w[j * WORDS] === w[i * WORDS] && w[j * WORDS + 1] >>> 8 === w[i * WORDS + 1] >>> 8) n++;
+    for (var j = t.frozen; j < t.count; j++) if (w[j * WORDS] === w[i * WORDS] && w[j * WORDS + 1] >>> 8 === w[i * WORDS + 1] >>> 8 && !t.zeroValue(j)) n++;
     if (n > bestCount) {
       bestCount = n;
       best = { customer: w[i * WORDS], category: w[i * WORDS + 1] >>> 8 };
@@ -76,6 +78,7 @@ export function checkpoint(L: Ledger): void {
   if (L.ram.count) L.flush();
   L.journal.append(CKPT_BEGIN, '');
   L.journal.append(Entry.STATE, JSON.stringify(snapshot(L)));
+  for (var r = 0; r < L.rates.length; r++) L.journal.append(Entry.RATES, L.rates[r]);
   // sealed records, the seal, then the open records: replay freezes exactly the same ones
   var s = L.sealed;
   var frozen = L.flash.frozen;

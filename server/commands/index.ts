@@ -8,5 +8,6 @@ import { exportCommand } from './export.ts';
 import { initCommand, credentialCommand } from './credentials.ts';
 import { accountCommand, depositCommand, ledgerCommand, withdrawCommand } from './accounts.ts';
 import { migrateCommand } from './migrate.ts';
+import { ratesCommand } from './rates.ts';
 
-export const extraCommands: (() => Command)[] = [verifyIndiciumCommand, reportCommand, discountsCommand, exportCommand, accountCommand, depositCommand, ledgerCommand, withdrawCommand, initCommand, credentialCommand, migrateCommand];
+export const extraCommands: (() => Command)[] = [verifyIndiciumCommand, reportCommand, discountsCommand, exportCommand, accountCommand, depositCommand, ledgerCommand, withdrawCommand, initCommand, credentialCommand, migrateCommand, ratesCommand];
