@@ -95,6 +95,8 @@ function options(o: PrintOptions = {}): Required<PrintOptions> {
 /** The human-readable fields, in print order: [label, value]. */
 export function indiciumLines(f: IndiciumFields, currency = 'EUR'): [string, string][] {
   return [
+    // a test imprint says so first: it is not postage
+    ...(f.test ? ([['TEST', 'NOT POSTAGE']] as [string, string][]) : []),
     ['DEVICE', `PSD-${f.device}`],
     ['DATE', formatDay(f.day)],
     ['POSTAGE', `${money(f.postage)} ${currency}`],
@@ -324,7 +326,8 @@ export async function preparePrintDir(dir: string): Promise<string> {
 /** Writes <dir>/PSD-<device>-<piece>.png and .svg for one indicium (40-byte string). */
 export async function printIndicium(bytes: string, dir: string, opts: PrintOptions = {}): Promise<PrintedIndicium> {
   const f = parseIndicium(bytes);
-  const base = join(dir, `PSD-${f.device}-${f.piece}`);
+  // (test imprints all carry piece 0: named by their MAC instead, so none overwrites another)
+  const base = join(dir, f.test ? `PSD-${f.device}-TEST-${Buffer.from(bytes.substr(32, 4), 'latin1').toString('hex')}` : `PSD-${f.device}-${f.piece}`);
   const printed: PrintedIndicium = { device: f.device, piece: f.piece, png: base + '.png', svg: base + '.svg', ...printSizes(bytes, opts) };
   await writeAtomic(printed.png, await indiciumPng(bytes, opts));
   await writeAtomic(printed.svg, indiciumSvg(bytes, opts));

@@ -90,21 +90,24 @@ export function addUploadCommand(program: Command, kit: CliKit) {
     .option('--funds <minor>', 'with --session: a funds reset to load in the same session', int(1, 2 ** 48 - 1))
     .option('--rekey', 'with --session: the KMS replaces the device and KMS keys in the same session (after the statistics are confirmed)')
     .option('--withdraw', 'with --session: withdraw the PSD from service once its final block is confirmed: its keys are erased, it franks no more, and its unused descending register is credited back to its account (operator)')
+    .addOption(new Option('--contact-rules <profile>', 'with --session (operator): the contact watchdog the PSD keeps: ibi (90 days warning, 120 days lock-out) or imi (48 hours warning, 72 hours lock-out)').choices(['ibi', 'imi']))
     .option('--no-device', 'plain mode without a PSD attached: upload only, confirm later')
     .option('--credentials <file>', 'with --funds, --rekey or --withdraw: an operator credential (pss credential issue); default PSS_CREDENTIALS')
     .action(async (o, cmd: Command) => {
-      if ((o.funds !== undefined || o.rekey || o.withdraw) && !o.session) throw new PsdError(ErrorCode.BAD_ARGUMENT, '--funds, --rekey and --withdraw ride on a --session upload', 'add --session');
+      if ((o.funds !== undefined || o.rekey || o.withdraw || o.contactRules) && !o.session) throw new PsdError(ErrorCode.BAD_ARGUMENT, '--funds, --rekey and --withdraw ride on a --session upload', 'add --session');
       if (o.withdraw && (o.funds !== undefined || o.rekey)) throw new PsdError(ErrorCode.BAD_ARGUMENT, '--withdraw takes no --funds or --rekey: the device leaves service');
       const store = new BlockStore(o.store);
       // a device's upload needs no secret; funds and rekeying are an operator's
-      const credential = o.funds !== undefined || o.rekey || o.withdraw ? operatorCredential(o.credentials) : null;
+      const credential = o.funds !== undefined || o.rekey || o.withdraw || o.contactRules ? operatorCredential(o.credentials) : null;
+      // the contact rules of IBI-era meters (US, 90 / 120 days) and of today's US IMI (72 hours)
+      const contactRules = o.contactRules === 'imi' ? { contactWarnS: 48 * 3600, contactLockS: 72 * 3600 } : o.contactRules === 'ibi' ? { contactWarnS: 90 * 86400, contactLockS: 120 * 86400 } : undefined;
       const pss = await PssClient.connect(o.pss, { credential }).catch((e) => {
         throw pssError(e);
       });
       try {
         if (o.session) {
           const report = await kit.withDevice(cmd, async (c) => {
-            const r = await runSession(pss, c, { funds: o.funds, rekey: !!o.rekey, withdraw: !!o.withdraw });
+            const r = await runSession(pss, c, { funds: o.funds, rekey: !!o.rekey, withdraw: !!o.withdraw, config: contactRules });
             // the PSS now holds the block the PSD sealed; the host's copy of it is confirmed too
             if (r.block && r.confirmed) {
               const copy = await store.get(r.device, r.block.seq).catch(() => undefined);
@@ -117,7 +120,9 @@ export function addUploadCommand(program: Command, kit: CliKit) {
               ['device', `PSD-${report.device}`],
               ['block', report.block ? `#${report.block.seq}, ${report.block.records} records, ${report.block.stored ? 'stored' : 'already stored (repeat)'}` : 'none'],
               ['confirmed on the PSD', report.confirmed ? 'yes: its records are freed' : 'no'],
-              ['keys', report.keyVersion !== undefined ? `replaced: key version ${report.keyVersion}` : 'unchanged'],
+              ['keys', report.withdrawn ? 'erased (withdrawn)' : report.keyVersion !== undefined ? `replaced: key version ${report.keyVersion}` : 'unchanged'],
+              ...(report.clock ? ([['trusted time', new Date(report.clock * 1000).toISOString()]] as [string, unknown][]) : []),
+              ...(report.rates?.length ? ([['rate tables', report.rates.join(', ')]] as [string, unknown][]) : []),
               ['funds', report.funds ? `${money(report.funds.amount)} (counter ${report.funds.counter}) ${report.funds.loaded ? 'loaded' : 'NOT loaded'}` : '-'],
               ...(report.withdrawn
                 ? ([['withdrawn', `yes: keys erased, franking over; ${money(report.withdrawn.credited)} credited to ${report.withdrawn.account === null ? 'no account (the device has none)' : `account ${report.withdrawn.account}`}`]] as [string, unknown][])

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { PNG } from 'pngjs';
 import { indiciumBody, parseIndicium, type IndiciumFields } from '../protocol/indicium.ts';
 import { hmac } from '../protocol/hmac.ts';
-import { indiciumPng, indiciumSvg, printIndicium, printIndicia, preparePrintDir, formatDay } from '../host-bridge/print.ts';
+import { indiciumPng, indiciumSvg, printIndicium, printIndicia, preparePrintDir, formatDay, indiciumLines } from '../host-bridge/print.ts';
 import { readDataMatrix, UnreadableBarcode } from '../server/datamatrix.ts';
 import { verifyIndicium, verifyIndiciumWith } from '../server/indicium.ts';
 import { extraCommands } from '../server/commands/index.ts';
@@ -199,6 +199,21 @@ describe('indicia on paper: Data Matrix PNG/SVG, read back and verified', functi
     };
     expect(await failure(PNG.sync.write(blank))).to.match(/no readable Data Matrix symbol in the 120x80 PNG image/);
     expect(await failure(Buffer.from('not a png'))).to.match(/not an image this reader knows/);
+  });
+
+  it('a test imprint prints TEST, NOT POSTAGE first, under a name of its own, and verifies as a test imprint with exit 4', async () => {
+    const keyHex = Buffer.from(TEST_KEY, 'latin1').toString('hex');
+    const bytes = makeIndicium({ ...FIELDS, postage: 0, piece: 0, test: true });
+    expect(indiciumLines(parseIndicium(bytes))[0]).to.deep.equal(['TEST', 'NOT POSTAGE']);
+    const other = makeIndicium({ ...FIELDS, postage: 0, piece: 0, test: true, customer: 1002 });
+    const tdir = await preparePrintDir(join(dir, 'test-imprints'));
+    const a = await printIndicium(bytes, tdir);
+    const b = await printIndicium(other, tdir);
+    expect(a.png).to.match(/PSD-42-TEST-[0-9a-f]{8}\.png$/);
+    expect(a.png, 'two test imprints, two files').to.not.equal(b.png);
+    const r = await runVerify(dir, [a.png, '--device-key', keyHex]);
+    expect(r.code, r.stderr).to.equal(4);
+    expect(r.stdout).to.match(/^authentic TEST IMPRINT of PSD-42, MAC verified: NOT POSTAGE/);
   });
 
   it('pss verify-indicium: exit 0 on the printed PNG, 1 with the reason on a tampered one and a bad hex, 3 on an unreadable one', async () => {

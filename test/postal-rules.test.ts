@@ -273,7 +273,7 @@ for (const [name, make] of rigs) {
       expect(w.registers).to.include({ ascending: 170, descending: 10_000 - 170, pieces: 2 });
       const check = async () => {
         const s = await rig.d.call(Command.STATUS);
-        expect(s.lock).to.deep.equal({ code: ErrorCode.WITHDRAWN, detail: 'withdrawn from service' });
+        expect(s.lock).to.deep.equal({ code: ErrorCode.WITHDRAWN, detail: 'keys erased' });
         expect(s.registers).to.include({ descending: 10_000 - 170 });
         await expectCode(frank(rig.d), ErrorCode.WITHDRAWN);
         await expectCode(rig.d.call(Command.FUNDS, kms.funds(2, 100)), ErrorCode.WITHDRAWN);

@@ -322,7 +322,7 @@ export class Ledger {
   /** Franking stops when the data center has not been reached for too long. */
   needContact(): void {
     var age = this.contactAge();
-    if (age > this.config.contactLockS) fail(ErrorCode.CONTACT_OVERDUE, 'last contact ' + Math.floor(age / 3600) + ' h ago (limit ' + Math.floor(this.config.contactLockS / 3600) + ' h); upload or open a session');
+    if (age > this.config.contactLockS) fail(ErrorCode.CONTACT_OVERDUE, 'last contact ' + Math.floor(age / 8640) / 10 + ' days ago by the device\'s time and clock (limit ' + Math.floor(this.config.contactLockS / 8640) / 10 + ' days); a session with the data center releases it');
   }
 
   /** Writes the running time to the journal when a period has passed (the minute tick). */

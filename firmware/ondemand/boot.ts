@@ -71,7 +71,7 @@ export function boot(L: Ledger): void {
     return;
   }
   if (L.withdrawn) {
-    L.lock = { code: ErrorCode.WITHDRAWN, detail: 'withdrawn from service' };
+    L.lock = { code: ErrorCode.WITHDRAWN, detail: 'keys erased' };
     return;
   }
   // The time since the last running-time entry is unknown: count a whole period, and write

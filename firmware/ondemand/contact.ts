@@ -37,5 +37,5 @@ export function applyContact(L: Ledger, d: string): void {
 export function applyWithdraw(L: Ledger): void {
   L.deviceKey = L.kmsKey = L.signKey = '';
   L.withdrawn = true;
-  L.lock = { code: ErrorCode.WITHDRAWN, detail: 'withdrawn from service' };
+  L.lock = { code: ErrorCode.WITHDRAWN, detail: 'keys erased' };
 }

@@ -68,7 +68,7 @@ async function readInput(arg: string): Promise<{ source: string; bytes: string }
 
 function human(v: Verdict): string {
   const f = v.fields;
-  const lines = [v.ok ? `authentic: indicium of PSD-${f!.device}, MAC verified` : v.code === 'UNREADABLE' ? `UNREADABLE: ${v.reason} (nothing is known about its authenticity: scan it again)` : `NOT AUTHENTIC: ${v.reason}`];
+  const lines = [v.ok ? (f!.test ? `authentic TEST IMPRINT of PSD-${f!.device}, MAC verified: NOT POSTAGE` : `authentic: indicium of PSD-${f!.device}, MAC verified`) : v.code === 'UNREADABLE' ? `UNREADABLE: ${v.reason} (nothing is known about its authenticity: scan it again)` : `NOT AUTHENTIC: ${v.reason}`];
   if (f) {
     const pairs: [string, string | number][] = [
       ['device', `PSD-${f.device}`],
@@ -89,7 +89,7 @@ function human(v: Verdict): string {
 
 export function verifyIndiciumCommand(deps: VerifyIndiciumDeps = {}): Command {
   return new Command('verify-indicium')
-    .description('check an indicium: read the Data Matrix of a printed or scanned indicium (PNG, JPEG, TIFF, SVG; any rotation and scanner resolution), or take its 80 hex digits, and verify its MAC under the device key. Exit 0 when authentic, 1 NOT AUTHENTIC with the reason, 3 UNREADABLE when no symbol could be read')
+    .description('check an indicium: read the Data Matrix of a printed or scanned indicium (PNG, JPEG, TIFF, SVG; any rotation and scanner resolution), or take its 80 hex digits, and verify its MAC under the device key. Exit 0 when authentic, 1 NOT AUTHENTIC with the reason, 3 UNREADABLE when no symbol could be read, 4 an authentic TEST imprint (not postage)')
     .argument('<image|hex>', 'image of the indicium (a scan or psd frank --print\'s PNG/SVG), or the indicium as 80 hex digits')
     .option('--db <path>', 'KMS database (device keys derived from the master key)')
     .option('--master-key-file <f>', 'file holding the KMS master key')
@@ -120,5 +120,7 @@ export function verifyIndiciumCommand(deps: VerifyIndiciumDeps = {}): Command {
       if (json) console.log(JSON.stringify(verdict, null, 2));
       else (verdict.ok ? console.log : console.error)(human(verdict));
       if (!verdict.ok) process.exitCode = verdict.code === 'UNREADABLE' ? 3 : 1;
+      // authentic, but a test imprint: not postage
+      else if (verdict.fields?.test) process.exitCode = 4;
     });
 }
