@@ -225,7 +225,9 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
         if (o.id !== undefined && bodies.length > 1) throw badArg('--id sends one request: give --count at most --chunk');
         await syncClock(c);
         // records on the host (claim 10): each franked piece is counted here
-        const hostRecords = s.config?.recordsOnHost ? new HostRecords(o.store, s.device) : null;
+        // (a STATUS too large for a frame leaves the settings out: CONFIG {} reads them)
+        const recordsOnHost = (s.config ?? (await c.request(Cmd.CONFIG, {})).config).recordsOnHost;
+        const hostRecords = recordsOnHost ? new HostRecords(o.store, s.device) : null;
         const total = bodies.reduce((n, x) => n + x.count, 0);
         const bar =
           !json && process.stderr.isTTY && bodies.length > 1

@@ -18,6 +18,8 @@ import { keyValues, money, table } from '../kit/output.ts';
 /** Seals (or re-reads the block awaiting confirmation) and stores it durably on the host. */
 export async function extractToStore(client: PsdClient, store: BlockStore, port: string, showProgress = false) {
   const status = await client.request(Cmd.STATUS);
+  // (a STATUS too large for a frame leaves the settings out: CONFIG {} reads them)
+  if (!status.config) status.config = (await client.request(Cmd.CONFIG, {})).config;
   if (status.config?.recordsOnHost && !status.block.awaitingConfirmation) {
     // claim 10: the host's records pass through the PSD to be sealed, then leave the host's list
     const records = new HostRecords(store.dir, status.device);

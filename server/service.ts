@@ -128,22 +128,17 @@ export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise
     );
 
     // requests are answered one after the other, in order; an upload's answer waits for its
-    // group commit, and a retransmission of the request still being answered is not run again
+    // group commit. A retransmission is queued like any frame: by its turn the request it
+    // repeats has been answered, and it gets that answer again, never a second run (every
+    // frame gets its answer, as when uploads were answered at once)
     let queue: Promise<void> = Promise.resolve();
-    let inflight: { seq: number; crc: number } | null = null;
     function onFrame(f: Frame) {
       garbage = 0;
-      if (inflight && inflight.seq === f.seq && inflight.crc === f.crc) return;
       queue = queue.then(async () => {
         if (last && last.seq === f.seq && last.crc === f.crc) return send(last.bytes);
-        inflight = { seq: f.seq, crc: f.crc };
-        try {
-          const bytes = await answer(f);
-          last = { seq: f.seq, crc: f.crc, bytes };
-          send(bytes);
-        } finally {
-          inflight = null;
-        }
+        const bytes = await answer(f);
+        last = { seq: f.seq, crc: f.crc, bytes };
+        send(bytes);
       });
     }
 

@@ -126,7 +126,7 @@ function status(psd: Psd): any {
     clock: ledger.seconds(),
     registers: psd.registers(),
     // zero-value pieces (in the piece counter too) and test imprints (counted here only)
-    imprints: { zeroValue: ledger.zeroPieces, test: ledger.testPieces },
+    imprints: ledger.zeroPieces || ledger.testPieces ? { zeroValue: ledger.zeroPieces, test: ledger.testPieces } : undefined,
     fundsCounter: ledger.fundsCounter,
     storage: {
       used: st.used,
@@ -150,10 +150,10 @@ function status(psd: Psd): any {
     // the host's settings; the data center's contact and clock rules: CONFIG {} reads them
     config: hostConfig(ledger.config),
     // (a lock's detail may be an exception's message: cut to what a frame affords)
-    lock: ledger.lock ? { code: ledger.lock.code, detail: String(ledger.lock.detail).substr(0, 60) } : null,
+    lock: ledger.lock ? { code: ledger.lock.code, detail: String(ledger.lock.detail).substr(0, 80) } : null,
     contact: contactStatus(ledger),
     // the rate tables held (version, effective from) and the one in force (0: none)
-    rates: rateStatus(ledger),
+    rates: ledger.rates.length ? rateStatus(ledger) : undefined,
     // in use now (this module loaded, the answer being built), in all, and the peak so far
     memory: memoryNow(board, psd),
     link: psd.front.counters
@@ -164,7 +164,7 @@ function status(psd: Psd): any {
  * every number at its largest it would not): the link counters, memory, the settings (CONFIG
  * {} reads them), the rate tables, the imprint counts and the board's descriptions.
  * `omitted` names what was left out. */
-var OPTIONAL = ['link', 'memory', 'config', 'rates', 'imprints', 'resetCause', 'hardware', 'interpreter'];
+var OPTIONAL = ['link', 'memory', 'rates', 'imprints', 'resetCause', 'hardware', 'interpreter', 'config'];
 
 function fitted(a: any): any {
   for (var i = 0; i < OPTIONAL.length && asciiJson(a).length > MAX_PAYLOAD_BYTES; i++) {
@@ -241,7 +241,7 @@ function rateStatus(L: Ledger): any {
 function contactStatus(L: Ledger): any {
   var age = L.contactAge();
   var c = L.config;
-  return { state: !L.device ? 'unprovisioned' : age > c.contactLockS ? 'locked' : age > c.contactWarnS ? 'warning' : 'ok', ageS: age, trustedTime: L.trustedTime };
+  return { state: !L.device ? 'unprovisioned' : age > c.contactLockS ? 'locked' : age > c.contactWarnS ? 'warning' : 'ok', ageS: age, trustedTime: L.trustedTime || undefined };
 }
 
 function hostConfig(c: Config): any {

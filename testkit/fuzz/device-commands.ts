@@ -57,6 +57,8 @@ export const FIELDS: { [type: number]: { [name: string]: Spec } } = {
   [Command.HOST_SEAL_RECORDS]: { from: int(0, 65535), records: { kind: 'hexList', bytes: 24, maxLength: 16 } },
   [Command.HOST_SEAL_END]: {},
   [Command.REKEY]: { version: int(1, MAX_U32), deviceKey: hex(32), kmsKey: hex(32) },
+  [Command.WITHDRAW]: {},
+  [Command.RATES]: { table: { kind: 'hexAny' } },
   [Command.SESSION_OPEN]: { nonce: hex(16) },
   [Command.SESSION]: { m: { kind: 'hexAny' } }
 };
@@ -65,7 +67,7 @@ export const COMMAND_TYPES = Object.values(Command);
 
 /** Commands only accepted inside a secure session: the device has no handler for them
  * outside one, so they get UNKNOWN_COMMAND there. */
-export const SESSION_ONLY = new Set<number>([Command.REKEY]);
+export const SESSION_ONLY = new Set<number>([Command.REKEY, Command.WITHDRAW, Command.RATES]);
 
 /** Commands whose success never changes the device's state. */
 export const PURE = new Set<number>([Command.STATUS, Command.LOG, Command.ECHO, Command.STATS_LIST, Command.BLOCK_READ, Command.INDICIA]);
@@ -98,6 +100,8 @@ export const MAY_CHANGE: { [type: number]: Part[] } = {
   [Command.HOST_SEAL_END]: ['block', 'storage', 'records', 'lock'],
   // only inside a secure session: outside it, it must be refused
   [Command.REKEY]: [],
+  [Command.WITHDRAW]: [],
+  [Command.RATES]: [],
   // inner commands: extract, block read, confirm, funds, config, clock
   [Command.SESSION]: ['registers', 'funds', 'storage', 'records', 'block', 'config', 'clock']
 };
@@ -400,6 +404,10 @@ export function mustRefuse(type: number, r: any, f: Facts): string | null {
       return 'no message of the fuzzer authenticates';
     case Command.REKEY:
       return 'new keys are only taken inside a secure session';
+    case Command.WITHDRAW:
+      return 'only the data center withdraws a device, inside a secure session';
+    case Command.RATES:
+      return 'rate tables come only from the data center, inside a secure session';
   }
   return null;
 }
