@@ -98,7 +98,7 @@ describe('psd CLI: bad arguments, no port, a port that does not exist', function
       [['batch', 'start', '--customer', '1'], /required option '--mode <mode>' not specified/],
       [['batch', 'start', '--customer', '1', '--mode', 'sideways'], /'--mode <mode>' argument 'sideways' is invalid/],
       [['batch', 'start', '--customer', '0', '--mode', 'dynamic'], /'--customer <n>' argument '0' is invalid/],
-      [['batch', 'start', '--customer', '1', '--mode', 'batch'], /error 6: .*mode batch needs --category, --weight and --postage/],
+      [['batch', 'start', '--customer', '1', '--mode', 'batch'], /error 6: .*mode batch needs --category and --weight \(and --postage where no rate table lists it\)/],
       [['batch', 'nonsense'], /unknown command 'nonsense'/],
       [['frank', '--count', 'lots'], /'--count <n>' argument 'lots' is invalid/],
       [['frank', '--customer', '1', '--category', '500', '--weight', '20', '--postage', '85'], /'--category <n>' argument '500' is invalid/],
