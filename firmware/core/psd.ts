@@ -122,8 +122,8 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
     var a: any = { id: c.id, first: c.firstPiece + 1, count: c.count, amount: c.test ? 0 : c.count * c.postage, repeated: repeated, registers: psd.registers(), indicia: indicia };
     if (c.test) a.test = true;
     // past the warning threshold every answer says how long franking has left
-    var left = ledger.config.contactLockS - ledger.contactAge();
-    if (ledger.config.contactLockS - left > ledger.config.contactWarnS) a.contactLockInS = left;
+    var age = ledger.contactAge();
+    if (age > ledger.config.contactWarnS) a.contactLockInS = ledger.config.contactLockS - age;
     return a;
   }
 
