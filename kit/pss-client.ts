@@ -213,6 +213,35 @@ export class PssClient {
     return report;
   }
 
+  /**
+   * A period's signed export as an auditor or operator asks for it (server/export.ts): its
+   * summary and every file's bytes, a frame's page at a time. `progress` sees bytes received
+   * of bytes in all. Writes nothing: the caller writes and verifies the files.
+   */
+  async exportPeriod(q: { period: string; pssId?: string }, progress?: (received: number, total: number) => void): Promise<{ summary: any; files: { name: string; bytes: Buffer }[] }> {
+    const summary = await this.request(PssRequest.EXPORT, q);
+    const list = summary.files as { name: string; bytes: number }[];
+    const total = list.reduce((n, f) => n + f.bytes, 0);
+    let received = 0;
+    const files: { name: string; bytes: Buffer }[] = [];
+    for (let i = 0; i < list.length; i++) {
+      const parts: Buffer[] = [];
+      let offset: number | undefined = 0;
+      while (offset !== undefined) {
+        const page: { data: string; next?: number } = await this.request(PssRequest.EXPORT, { ...q, file: i, offset });
+        const part = Buffer.from(page.data, 'base64');
+        parts.push(part);
+        received += part.length;
+        progress?.(received, total);
+        offset = page.next;
+      }
+      const bytes = Buffer.concat(parts);
+      if (bytes.length !== list[i].bytes) throw new PssClientError('BAD_ANSWER', `export file ${list[i].name}: ${bytes.length} bytes received, ${list[i].bytes} announced`);
+      files.push({ name: list[i].name, bytes });
+    }
+    return { summary, files };
+  }
+
   status(device?: number): Promise<any> {
     return this.request(PssRequest.STATUS, device === undefined ? {} : { device });
   }

@@ -42,7 +42,9 @@ export const PssRequest = {
   SESSION_NEXT: 0x46,
   SESSION_END: 0x47,
   STATUS: 0x48,
-  REPORT: 0x49
+  REPORT: 0x49,
+  /** a period's signed export for the postal authority, a file page at a time (auditor or operator) */
+  EXPORT: 0x4f
 } as const;
 
 export const PssRequestName: { [type: number]: string } = {
@@ -55,7 +57,8 @@ export const PssRequestName: { [type: number]: string } = {
   0x46: 'session-next',
   0x47: 'session-end',
   0x48: 'status',
-  0x49: 'report'
+  0x49: 'report',
+  0x4f: 'export'
 };
 
 export const DEFAULT_PSS_PORT = 7707;

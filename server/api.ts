@@ -10,6 +10,8 @@ import { sealName, sealNumber } from './kms.ts';
 import { PssSession, type RelayAnswer } from './session-driver.ts';
 import { PssRequest, PssRequestName, MAX_UPLOAD_BYTES } from '../protocol/pss-wire.ts';
 import type { DataCenter } from './datacenter.ts';
+import { buildExport, type BuiltExport } from './export.ts';
+import { parsePeriod, loadDiscountConfig, DEFAULT_RULES_FILE } from './discounts.ts';
 
 export const SERVER_NAME = 'psd-lab pss';
 export const SERVER_VERSION = '0.1.0';
@@ -59,7 +61,7 @@ export class Connection {
     const operatorOnly = OPERATOR_ONLY.has(type) || (type === PssRequest.SESSION_BEGIN && (body.funds !== undefined || body.rekey === true || body.config !== undefined || body.withdraw === true));
     let refusal: string | null = null;
     if (who.role === 'revoked') refusal = `the credential ${who.name} was revoked`;
-    else if (type === PssRequest.REPORT && who.role !== 'auditor' && who.role !== 'operator') refusal = `report needs an auditor's or operator's credential over TLS (this connection has none: give PSS_CREDENTIALS)`;
+    else if ((type === PssRequest.REPORT || type === PssRequest.EXPORT) && who.role !== 'auditor' && who.role !== 'operator') refusal = `${name} needs an auditor's or operator's credential over TLS (this connection has none: give PSS_CREDENTIALS)`;
     else if (operatorOnly && who.role !== 'operator')
       refusal = `${name}${type === PssRequest.SESSION_BEGIN ? ' with funds, rekey, config or withdrawal' : ''} needs an operator credential over TLS (${who.role === 'device' ? 'this connection has none: give PSS_CREDENTIALS' : `this one is an ${who.role}'s`})`;
     if (refusal) {
@@ -130,6 +132,8 @@ export class Connection {
       }
       case PssRequest.REPORT:
         return this.reportPage(body);
+      case PssRequest.EXPORT:
+        return this.exportPage(body);
       default:
         throw new PssError('UNKNOWN_REQUEST', `unknown request type 0x${type.toString(16)}`);
     }
@@ -166,6 +170,38 @@ export class Connection {
     if (i < r.rows.length) page.next = i;
     if (!rows.length && i < r.rows.length) throw new PssError('INTERNAL', 'a report row does not fit a frame');
     if (offset === 0) this.log(`report: by ${by.join(',')} (${r.rows.length} rows)`);
+    return page;
+  }
+
+  private exportCache: { key: string; built: BuiltExport } | null = null;
+
+  /**
+   * A period's export (server/export.ts) for an auditor: without `file`, it is made (under the
+   * PSS's discount rules, `pss serve --rules`) and its summary and file list answered; with
+   * `file` (an index of that list) and `offset`, a page of that file's bytes in base64.
+   */
+  private exportPage(body: Body): Body {
+    if (typeof body.period !== 'string' || body.period.length > 16) throw new PssError('BAD_ARGUMENT', 'period must be a period such as 2026-11');
+    if (body.pssId !== undefined && (typeof body.pssId !== 'string' || body.pssId.length > 64)) throw new PssError('BAD_ARGUMENT', 'pssId must be a name of at most 64 characters');
+    const rules = (this.dc.rules ??= loadDiscountConfig(DEFAULT_RULES_FILE));
+    const period = parsePeriod(body.period, rules.period);
+    const key = JSON.stringify([body.period, body.pssId ?? null]);
+    if (body.file === undefined) {
+      const built = this.dc.store.read(() => buildExport(this.dc.store, { period, rules, dataDir: this.dc.dir, pssId: body.pssId as string | undefined }));
+      this.exportCache = { key, built };
+      this.log(`export: period ${period.label} (${built.blocks} blocks, ${built.records} records)`);
+      return { period: built.manifest.period, publicKey: built.publicKey, blocks: built.blocks, records: built.records, discount: built.discounts.totals.discount, customers: built.discounts.customers.length, files: built.files.map((f) => ({ name: f.name, bytes: f.bytes.length })) };
+    }
+    if (this.exportCache?.key !== key) throw new PssError('BAD_ARGUMENT', `no export of period ${body.period} was made on this connection: ask for it without file first`);
+    const files = this.exportCache.built.files;
+    const i = int(body.file, 'file', 0, files.length - 1);
+    const bytes = files[i].bytes;
+    const offset = body.offset === undefined ? 0 : int(body.offset, 'offset', 0, bytes.length);
+    // base64 of a multiple of 3 bytes; the page's other fields take well under 80 bytes
+    const chunk = Math.floor((MAX_PAYLOAD_BYTES - 80) / 4) * 3;
+    const end = Math.min(bytes.length, offset + chunk);
+    const page: Body = { file: i, offset, data: bytes.subarray(offset, end).toString('base64') };
+    if (end < bytes.length) page.next = end;
     return page;
   }
 

@@ -4,6 +4,7 @@ import { Kms } from './kms.ts';
 import { Pss } from './pss.ts';
 import { loadOrCreateSecrets, platformDataDir, type MasterKeySource } from './keyfiles.ts';
 import type { SealPrimitives } from './verify.ts';
+import type { DiscountConfig } from './discounts.ts';
 
 /** The platform's data directory (~/.local/share/psd-lab/pss on Linux), not the working folder. */
 export const DEFAULT_DATA_DIR = platformDataDir();
@@ -13,6 +14,8 @@ export interface DataCenter {
   store: Store;
   kms: Kms;
   pss: Pss;
+  /** the discount rules an export over TLS applies (`pss serve --rules`; default config/discounts.json) */
+  rules?: DiscountConfig;
   close(): void;
 }
 

@@ -18,10 +18,14 @@
 //   it left out (`zeroValue`). A summary record (folded, postage 0, MIXED_BAND) counts as
 //   before: its pieces were charged, at mixed postage.
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Queryable as Database } from './db.ts';
 import { MAX_CATEGORIES } from '../protocol/records.ts';
 import { PssError } from '../protocol/pss-errors.ts';
 import { queryAll, whereClause, RECORDS_OF_BLOCKS, ZERO_VALUE_SQL, isoTime } from './report.ts';
+
+/** The discount rules shipped with the project; `pss serve --rules` and the statistics commands' --rules replace them. */
+export const DEFAULT_RULES_FILE = fileURLToPath(new URL('../config/discounts.json', import.meta.url));
 
 export const SETTLEMENTS = ['discount', 'credit'] as const;
 export type Settlement = (typeof SETTLEMENTS)[number];

@@ -246,29 +246,32 @@ function ledgerCsv(db: Database, period: Period): string {
 // ---------------------------------------------------------------------------------------
 // Export and verification
 
-export function exportPeriod(db: Database, opts: ExportOptions): ExportResult {
+/** An export made in memory: the files in the order they are written (data files, public key,
+ * manifest, signature), so the PSS can hand it to an auditor over TLS as well as write it. */
+export interface BuiltExport {
+  files: { name: string; bytes: Buffer }[];
+  manifest: Manifest;
+  publicKey: string;
+  keyCreated: boolean;
+  blocks: number;
+  records: number;
+  discounts: DiscountReport;
+}
+
+/** Makes a period's export (statistics, discounts, funds ledger, manifest, signature); writes nothing but a new signing key. */
+export function buildExport(db: Database, opts: Omit<ExportOptions, 'outDir'>): BuiltExport {
   const key = loadOrCreateSigningKey(opts.dataDir);
-  const dir = path.resolve(opts.outDir);
-  // the export is handed out: it must never sit beside the signing key and the database
-  if (dir === path.resolve(opts.dataDir)) throw new PssError('BAD_ARGUMENT', `--out ${opts.outDir} is the data directory: export to a directory of its own`);
-  fs.mkdirSync(dir, { recursive: true });
   const { blocks, records } = statistics(db, opts.period);
   const discounts = computeDiscounts(db, opts.rules, opts.period);
-  const files: [string, string][] = [
+  const data: [string, string][] = [
     ['statistics.csv', statisticsCsv(blocks, records)],
     ['statistics.json', statisticsJson(opts.period, blocks, records)],
     ['discounts.csv', discountsCsv(discounts)],
     ['discounts.json', JSON.stringify(discounts, null, 2) + '\n'],
     ['funds-ledger.csv', ledgerCsv(db, opts.period)]
   ];
-  const listed: ManifestFile[] = [];
-  for (const [name, text] of files) {
-    const bytes = Buffer.from(text, 'utf8');
-    writeFileAtomic(dir, name, bytes);
-    listed.push({ name, bytes: bytes.length, sha256: sha256Hex(bytes) });
-  }
-  writeFileAtomic(dir, PUBLIC_KEY_FILE, key.publicKeyHex + '\n');
-  fsyncDir(dir);
+  const files = data.map(([name, text]) => ({ name, bytes: Buffer.from(text, 'utf8') }));
+  const listed: ManifestFile[] = files.map((f) => ({ name: f.name, bytes: f.bytes.length, sha256: sha256Hex(f.bytes) }));
   const manifest: Manifest = {
     format: EXPORT_FORMAT,
     pss: { id: opts.pssId ?? os.hostname(), signingKey: key.publicKeyHex },
@@ -280,10 +283,43 @@ export function exportPeriod(db: Database, opts: ExportOptions): ExportResult {
     files: listed
   };
   const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n', 'utf8');
-  writeFileAtomic(dir, MANIFEST_FILE, manifestBytes);
-  writeFileAtomic(dir, SIGNATURE_FILE, Buffer.from(signBytes(key.keyPair, manifestBytes)).toString('hex') + '\n');
+  files.push({ name: PUBLIC_KEY_FILE, bytes: Buffer.from(key.publicKeyHex + '\n', 'utf8') });
+  files.push({ name: MANIFEST_FILE, bytes: manifestBytes });
+  files.push({ name: SIGNATURE_FILE, bytes: Buffer.from(Buffer.from(signBytes(key.keyPair, manifestBytes)).toString('hex') + '\n', 'utf8') });
+  return { files, manifest, publicKey: key.publicKeyHex, keyCreated: key.created, blocks: blocks.length, records: records.length, discounts };
+}
+
+/** The names an export's files may have: what an auditor's client writes, and nothing else. */
+export function exportFileNames(): string[] {
+  return ['statistics.csv', 'statistics.json', 'discounts.csv', 'discounts.json', 'funds-ledger.csv', PUBLIC_KEY_FILE, MANIFEST_FILE, SIGNATURE_FILE];
+}
+
+/**
+ * Writes an export's files into `outDir` (made if missing) in their order, each atomically:
+ * data files first, the manifest and its signature last, so a crash part way leaves an export
+ * that fails verification. `dataDir`, when given, is refused as the target: an export is handed
+ * out and must never sit beside the signing key and the database.
+ */
+export function writeExport(outDir: string, files: { name: string; bytes: Uint8Array }[], dataDir?: string): string {
+  const dir = path.resolve(outDir);
+  if (dataDir !== undefined && dir === path.resolve(dataDir)) throw new PssError('BAD_ARGUMENT', `--out ${outDir} is the data directory: export to a directory of its own`);
+  const allowed = exportFileNames();
+  for (const f of files) if (!allowed.includes(f.name)) throw new PssError('BAD_ARGUMENT', `an export has no file named ${JSON.stringify(f.name)}`);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of files) {
+    if (f.name === MANIFEST_FILE) fsyncDir(dir);
+    writeFileAtomic(dir, f.name, f.bytes);
+  }
   fsyncDir(dir);
-  return { dir, manifest, publicKey: key.publicKeyHex, keyCreated: key.created, blocks: blocks.length, records: records.length, discounts };
+  return dir;
+}
+
+export function exportPeriod(db: Database, opts: ExportOptions): ExportResult {
+  // refused before the signing key or anything else is made
+  if (path.resolve(opts.outDir) === path.resolve(opts.dataDir)) throw new PssError('BAD_ARGUMENT', `--out ${opts.outDir} is the data directory: export to a directory of its own`);
+  const built = buildExport(db, opts);
+  const dir = writeExport(opts.outDir, built.files, opts.dataDir);
+  return { dir, manifest: built.manifest, publicKey: built.publicKey, keyCreated: built.keyCreated, blocks: built.blocks, records: built.records, discounts: built.discounts };
 }
 
 export interface ExportVerification {

@@ -1,7 +1,6 @@
 // `pss report`: the authenticated statistics grouped by any parameter field, filtered by the
 // blocks' sealing day and customer, sorted; an aligned table with a totals row, or --json.
 // Also the options and printing the other PSS statistics commands share.
-import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { table, money } from '../../kit/output.ts';
 import { PssError, PssErrorCode, type PssErrorCodeName } from '../../protocol/pss-errors.ts';
@@ -17,7 +16,8 @@ export interface CommandOutput {
 
 export const consoleOutput: CommandOutput = { out: (text) => console.log(text) };
 
-export const DEFAULT_RULES_FILE = fileURLToPath(new URL('../../config/discounts.json', import.meta.url));
+/** the discount rules shipped with the project (server/discounts.ts) */
+export { DEFAULT_RULES_FILE } from '../discounts.ts';
 
 /** --data on the subcommand too, so the command also runs on its own (tests, scripts). */
 export function dataOption(): Option {

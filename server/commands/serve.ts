@@ -7,6 +7,7 @@ import { startService, DEFAULT_IDLE_MS } from '../service.ts';
 import { DEFAULT_PSS_HOST, DEFAULT_PSS_PORT } from '../../protocol/pss-wire.ts';
 import { stringToHex } from '../bytestrings.ts';
 import { dataDir, positiveInt } from './common.ts';
+import { loadDiscountConfig, DEFAULT_RULES_FILE } from '../discounts.ts';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -15,9 +16,12 @@ export function serveCommand(): Command {
     .option('--host <address>', 'address to listen on', DEFAULT_PSS_HOST)
     .option('--idle <ms>', 'close a connection silent this long', String(DEFAULT_IDLE_MS))
     .option('--quiet', 'no log lines')
+    .option('--rules <file>', 'discount rules (JSON) for exports auditors ask for over TLS (pss export --pss)', DEFAULT_RULES_FILE)
     .action(async (o, cmd: Command) => {
       const dir = dataDir(cmd);
+      const rules = loadDiscountConfig(o.rules); // a bad rules file is refused before the service starts
       const dc = await openDataCenter(dir);
+      dc.rules = rules;
       const log = o.quiet ? undefined : (line: string) => console.error(`${new Date().toISOString()} ${line}`);
       const service = await startService(dc, { host: o.host, port: positiveInt(o.port, '--port', 0, 65535), idleMs: positiveInt(o.idle, '--idle', 1, 86400000), log });
       console.log(`pss: serving on ${service.host}:${service.port}, data ${dir}, CA public key ${stringToHex(dc.kms.caPublicKey)}`);
