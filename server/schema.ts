@@ -110,6 +110,14 @@ CREATE TABLE IF NOT EXISTS rate_tables (
   added_at INTEGER NOT NULL
 );
 
+-- PSS: every trusted time a session gave a PSD (seconds): a block may start at one of them,
+-- before the previous block's end, when it set back a clock the host had set forward
+CREATE TABLE IF NOT EXISTS trusted_times (
+  device INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (device, at)
+);
+
 -- who may make operator and auditor requests: client certificates of the lab CA (kit/tls.ts)
 CREATE TABLE IF NOT EXISTS credentials (
   serial TEXT PRIMARY KEY,             -- the certificate's serial number, hex as node:crypto prints it

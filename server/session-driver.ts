@@ -170,6 +170,7 @@ export class PssSession {
     // the data center's time first, in every session: the PSD's trusted time, which bounds the
     // clock its host may set and recovers one the host set wrong (firmware/ondemand/admin.ts)
     const now = Date.now();
+    this.pss.noteTrustedTime(device, Math.floor(now / 1000));
     yield* this.inner(end, Command.CLOCK, { now });
     this.report.clock = Math.floor(now / 1000);
     const x: Record<string, any> = yield* this.inner(end, Command.STATS_EXTRACT, {});
