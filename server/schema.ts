@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS devices (
   seal INTEGER NOT NULL,               -- 1 = HMAC-SHA256, 2 = Ed25519 (protocol/block.ts)
   public_key TEXT,                     -- hex, Ed25519 boards only
   certificate TEXT,                    -- hex, KMS CA signature over the public key
-  status TEXT NOT NULL DEFAULT 'active', -- 'active' | 'revoked'
+  status TEXT NOT NULL DEFAULT 'active', -- 'active' | 'revoked' | 'withdrawing' (refund pending: server/kms.ts withdraw)
   funds_counter INTEGER NOT NULL DEFAULT 0,
   key_version INTEGER NOT NULL DEFAULT 0,   -- device and KMS keys in use (rekeyed in a session)
   pending_key_version INTEGER,              -- sent to the PSD, not yet known to have arrived

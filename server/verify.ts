@@ -92,7 +92,8 @@ export function verifyBlock(raw: string, ctx: VerifyContext, prims: SealPrimitiv
 
   const device = ctx.device(h.device);
   if (!device) return reject('UNKNOWN_DEVICE', `device ${h.device} is not registered`);
-  if (device.status !== 'active') return reject('REVOKED', `device ${h.device} was revoked`);
+  // a device whose withdrawal is pending still brings its final statistics
+  if (device.status !== 'active' && device.status !== 'withdrawing') return reject('REVOKED', `device ${h.device} was revoked`);
   if (h.algorithm !== device.seal) return reject('WRONG_ALGORITHM', `block sealed with algorithm ${h.algorithm}, device ${h.device} is registered with ${device.seal}`);
 
   const digest = blockDigest(prims.sha256, block.head, block.recordBytes);
