@@ -97,6 +97,12 @@ function now(): number {
   return Math.floor(Date.now() / 1000);
 }
 
+/** A device's MAC key of a key version (byte string): HMAC-SHA256(master, "PSD-DEVICE-KEY" ||
+ * u32 device [|| u32 version, from version 1 on]). */
+export function deriveDeviceKey(master: string, device: number, version: number): string {
+  return hmacSha256(master, 'PSD-DEVICE-KEY' + u32(device) + (version ? u32(version) : ''));
+}
+
 function checkDevice(device: unknown): number {
   if (typeof device !== 'number' || !Number.isInteger(device) || device < 1 || device > MAX_U32) throw new PssError('BAD_ARGUMENT', 'device must be an integer 1..4294967295');
   return device;
@@ -121,7 +127,7 @@ export class Kms {
     let key = this.deviceKeys.get(id);
     if (key === undefined) {
       if (this.deviceKeys.size >= 100_000) this.deviceKeys.clear();
-      this.deviceKeys.set(id, (key = hmacSha256(this.secrets.master, 'PSD-DEVICE-KEY' + u32(device) + (v ? u32(v) : ''))));
+      this.deviceKeys.set(id, (key = deriveDeviceKey(this.secrets.master, device, v)));
     }
     return key;
   }
