@@ -283,7 +283,7 @@ function configureAll(cmd: Command, json: boolean) {
  * machine output goes, and on stderr as before; argument errors included (code 6). */
 function reportError(err: PsdError, json: boolean) {
   if (json) {
-    const text = JSON.stringify({ error: err.toJSON() });
+    const text = JSON.stringify(err.result === undefined ? { error: err.toJSON() } : { error: err.toJSON(), result: err.result });
     console.log(text);
     console.error(text);
   } else console.error(`psd: error ${err.code}: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`);

@@ -17,6 +17,9 @@ const HINTS: { [code: number]: string } = {
 export class PsdError extends Error {
   /** the data center's own code, when the PSS refused (protocol/pss-errors.ts) */
   pssCode?: string;
+  /** what the command did before it failed (a session's report): with --json it goes in the
+   * same document as the error, `{"error": ..., "result": ...}`, so a run prints one */
+  result?: unknown;
   constructor(public code: number, detail?: string, public hint: string | undefined = HINTS[code]) {
     super((ErrorMessage[code] ?? HostErrorMessage[code] ?? PSS_REFUSAL_MESSAGE[code] ?? 'error ' + code) + (detail ? ': ' + detail : ''));
   }

@@ -109,30 +109,37 @@ export function addUploadCommand(program: Command, kit: CliKit) {
           const report = await kit.withDevice(cmd, async (c) => {
             const r = await runSession(pss, c, { funds: o.funds, rekey: !!o.rekey, withdraw: !!o.withdraw, config: contactRules });
             // the PSS now holds the block the PSD sealed; the host's copy of it is confirmed too
-            if (r.block && r.confirmed) {
-              const copy = await store.get(r.device, r.block.seq).catch(() => undefined);
-              if (copy) await store.markConfirmed(r.device, r.block.seq);
-            }
+            if (r.block && r.confirmed)
+              for (const b of [...(r.earlierBlocks ?? []), r.block]) {
+                const copy = await store.get(r.device, b.seq).catch(() => undefined);
+                if (copy) await store.markConfirmed(r.device, b.seq);
+              }
             return r;
           });
-          kit.print(cmd, report, () =>
-            keyValues([
-              ['device', `PSD-${report.device}`],
-              ['block', report.block ? `#${report.block.seq}, ${report.block.records} records, ${report.block.stored ? 'stored' : 'already stored (repeat)'}` : 'none'],
-              ['confirmed on the PSD', report.confirmed ? 'yes: its records are freed' : 'no'],
-              ['keys', report.withdrawn ? 'erased (withdrawn)' : report.keyVersion !== undefined ? `replaced: key version ${report.keyVersion}` : 'unchanged'],
-              ...(report.clock ? ([['trusted time', new Date(report.clock * 1000).toISOString()]] as [string, unknown][]) : []),
-              ...(report.rates?.length ? ([['rate tables', report.rates.join(', ')]] as [string, unknown][]) : []),
-              ['funds', report.funds ? `${money(report.funds.amount)} (counter ${report.funds.counter}) ${report.funds.loaded ? 'loaded' : 'NOT loaded'}` : '-'],
-              ...(report.withdrawn
-                ? ([['withdrawn', `yes: keys erased, franking over; ${money(report.withdrawn.credited)} credited to ${report.withdrawn.account === null ? 'no account (the device has none)' : `account ${report.withdrawn.account}`}`]] as [string, unknown][])
-                : []),
-              ...(report.error ? ([['stopped', `${report.error.code}: ${report.error.message}`]] as [string, unknown][]) : [])
-            ])
-          );
+          // --json: one document a run; a session that stopped is the error's, with the report in it
+          if (!(report.error && kit.json(cmd))) {
+            kit.print(cmd, report, () =>
+              keyValues([
+                ['device', `PSD-${report.device}`],
+                ...(report.earlierBlocks ?? []).map((b) => ['block', `#${b.seq}, ${b.records} records, ${b.stored ? 'stored' : 'already stored (repeat)'} (sealed before this session)`] as [string, unknown]),
+                ['block', report.block ? `#${report.block.seq}, ${report.block.records} records, ${report.block.stored ? 'stored' : 'already stored (repeat)'}` : 'none'],
+                ['confirmed on the PSD', report.confirmed ? 'yes: its records are freed' : 'no'],
+                ['keys', report.withdrawn ? 'erased (withdrawn)' : report.keyVersion !== undefined ? `replaced: key version ${report.keyVersion}` : 'unchanged'],
+                ...(report.clock ? ([['trusted time', new Date(report.clock * 1000).toISOString()]] as [string, unknown][]) : []),
+                ...(report.rates?.length ? ([['rate tables', report.rates.join(', ')]] as [string, unknown][]) : []),
+                ['funds', report.funds ? `${money(report.funds.amount)} (counter ${report.funds.counter}) ${report.funds.loaded ? 'loaded' : 'NOT loaded'}` : '-'],
+                ...(report.withdrawn
+                  ? ([['withdrawn', `yes: keys erased, franking over; ${money(report.withdrawn.credited)} credited to ${report.withdrawn.account === null ? 'no account (the device has none)' : `account ${report.withdrawn.account}`}`]] as [string, unknown][])
+                  : []),
+                ...(report.error ? ([['stopped', `${report.error.code}: ${report.error.message}`]] as [string, unknown][]) : [])
+              ])
+            );
+          }
           if (report.error) {
-            const err = pssError(report.error);
-            throw err instanceof PsdError ? err : new PsdError(ErrorCode.INTERNAL, `session stopped: ${report.error.message}`);
+            const failed = pssError(report.error);
+            const err = failed instanceof PsdError ? failed : new PsdError(ErrorCode.INTERNAL, `session stopped: ${report.error.message}`);
+            err.result = report;
+            throw err;
           }
           return;
         }
@@ -175,7 +182,8 @@ export async function provisionFromKms(c: PsdClient, pssAddress: string, boardSe
   });
   try {
     const reg = await pss.register(s.deviceId.replace(/^unprovisioned-/, ''), s.board, boardSeal);
-    const r = await c.request(Cmd.PROVISION, { device: reg.device, deviceKey: reg.deviceKey, kmsKey: reg.kmsKey });
+    // the KMS's time with the keys: the PSD's first trusted time (its clock window from now on)
+    const r = await c.request(Cmd.PROVISION, { device: reg.device, deviceKey: reg.deviceKey, kmsKey: reg.kmsKey, ...(Number.isSafeInteger(reg.now) ? { now: reg.now } : {}) });
     const certificate = r.publicKey ? await pss.certify(reg.device, r.publicKey) : null;
     return { device: r.device, seal: r.seal, publicKey: r.publicKey, certified: !!certificate };
   } catch (e) {

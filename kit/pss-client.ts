@@ -73,6 +73,8 @@ export interface Registration {
   /** hex: for `psd provision` only, never to be printed or stored on the host */
   deviceKey: string;
   kmsKey: string;
+  /** the data center's time, ms since 1970: the PSD's first trusted time (PROVISION now) */
+  now: number;
 }
 
 export interface FundsReset {

@@ -12,8 +12,9 @@
 //
 //   type  request          payload -> answer
 //   0x40  hello            {} -> {server, version, protocol, caPublicKey}
-//   0x41  register         {serial, board, seal?, account?} -> {device, seal, deviceKey, kmsKey}
-//                          (the same serial gets its existing device and keys back)
+//   0x41  register         {serial, board, seal?, account?} -> {device, seal, deviceKey, kmsKey, now}
+//                          (the same serial gets its existing device and keys back; now: the
+//                          data center's time in ms, the PSD's first trusted time)
 //   0x42  certify          {device, publicKey} -> {device, certificate}
 //   0x43  funds            {device, amount} -> {device, counter, amount, mac}  (paid from the
 //                          device's account: NO_ACCOUNT, BALANCE beyond its balance)
@@ -88,6 +89,9 @@ export interface PsdRequest {
 export interface SessionReport {
   device: number;
   block: { seq: number; stored: boolean; records: number } | null;
+  /** blocks stored and confirmed before `block` in this session: a withdrawal's block sealed
+   * before the session, when pieces were franked after it (their block is `block`) */
+  earlierBlocks?: { seq: number; stored: boolean; records: number }[];
   confirmed: boolean;
   funds: { counter: number; amount: number; loaded: boolean } | null;
   config: Record<string, unknown> | null;

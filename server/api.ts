@@ -81,7 +81,11 @@ export class Connection {
         const account = body.account === undefined ? undefined : int(body.account, 'account', 1, MAX_U48);
         const r = this.dc.kms.registerDevice(body.serial as string, body.board as string, seal, account);
         this.log(`register: serial ${body.serial} (${body.board}) is device ${r.device}`);
-        return { device: r.device, seal: sealName(r.seal), deviceKey: stringToHex(r.deviceKey), kmsKey: stringToHex(r.kmsKey) };
+        // the data center's time goes with the keys: the PSD's first trusted time, so its host
+        // clock is held to a window from provisioning on (firmware/ondemand/admin.ts)
+        const now = Date.now();
+        this.dc.pss.noteTrustedTime(r.device, Math.floor(now / 1000));
+        return { device: r.device, seal: sealName(r.seal), deviceKey: stringToHex(r.deviceKey), kmsKey: stringToHex(r.kmsKey), now };
       }
       case PssRequest.CERTIFY: {
         const d = device(body.device);

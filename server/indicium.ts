@@ -57,8 +57,9 @@ export function verifyIndicium(bytes: string, deviceKey: string): IndiciumCheck 
   return { ok: true, fields, reason: '' };
 }
 
-/** Finds a device's 32-byte key (byte string), or null/undefined when the device is unknown. */
-export type DeviceKeyLookup = (device: number) => string | null | undefined | Promise<string | null | undefined>;
+/** Finds a device's 32-byte key (byte string), or the keys it has held (newest first), or
+ * null/undefined when the device is unknown. */
+export type DeviceKeyLookup = (device: number) => string | string[] | null | undefined | Promise<string | string[] | null | undefined>;
 
 /** Verifies an indicium under the key of the device it names, as the KMS looks it up
  * (e.g. derived from the master key). */
@@ -68,5 +69,13 @@ export async function verifyIndiciumWith(bytes: string, lookup: DeviceKeyLookup)
   const fields = indiciumFields(bytes);
   const key = await lookup(fields.device);
   if (key === null || key === undefined) return reject('UNKNOWN_DEVICE', `PSD-${fields.device} is not a device this data center knows`, fields);
-  return verifyIndicium(bytes, key);
+  // a device rekeyed since: its earlier indicia are under an earlier key
+  const keys = typeof key === 'string' ? [key] : key;
+  let first: IndiciumCheck | null = null;
+  for (const k of keys) {
+    const check = verifyIndicium(bytes, k);
+    if (check.ok) return check;
+    first ??= check;
+  }
+  return first ?? reject('UNKNOWN_DEVICE', `PSD-${fields.device} has no key at this data center`, fields);
 }

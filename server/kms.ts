@@ -23,7 +23,9 @@ export interface DeviceRow {
   seal: number;
   public_key: string | null;
   certificate: string | null;
-  status: 'active' | 'revoked';
+  /** 'withdrawing': withdrawn at the data center, its refund pending until the PSD's own final
+   * figures arrive (a session with it); it may still upload and hold a session, nothing else */
+  status: 'active' | 'revoked' | 'withdrawing';
   funds_counter: number;
   key_version: number;
   pending_key_version: number | null;
@@ -95,6 +97,12 @@ function now(): number {
   return Math.floor(Date.now() / 1000);
 }
 
+/** A device's MAC key of a key version (byte string): HMAC-SHA256(master, "PSD-DEVICE-KEY" ||
+ * u32 device [|| u32 version, from version 1 on]). */
+export function deriveDeviceKey(master: string, device: number, version: number): string {
+  return hmacSha256(master, 'PSD-DEVICE-KEY' + u32(device) + (version ? u32(version) : ''));
+}
+
 function checkDevice(device: unknown): number {
   if (typeof device !== 'number' || !Number.isInteger(device) || device < 1 || device > MAX_U32) throw new PssError('BAD_ARGUMENT', 'device must be an integer 1..4294967295');
   return device;
@@ -119,7 +127,7 @@ export class Kms {
     let key = this.deviceKeys.get(id);
     if (key === undefined) {
       if (this.deviceKeys.size >= 100_000) this.deviceKeys.clear();
-      this.deviceKeys.set(id, (key = hmacSha256(this.secrets.master, 'PSD-DEVICE-KEY' + u32(device) + (v ? u32(v) : ''))));
+      this.deviceKeys.set(id, (key = deriveDeviceKey(this.secrets.master, device, v)));
     }
     return key;
   }
@@ -155,12 +163,22 @@ export class Kms {
     return this.store.read(() => this.store.get<DeviceRow>('SELECT * FROM devices WHERE device = ?', [device]));
   }
 
-  /** The device's row or an UNKNOWN_DEVICE / REVOKED error. */
+  /** The device's row or an UNKNOWN_DEVICE / REVOKED error (also while its withdrawal is
+   * pending: no funds, keys or parameters for a device leaving service). */
   activeDevice(device: number): DeviceRow {
     const row = this.device(checkDevice(device));
     if (!row) throw new PssError('UNKNOWN_DEVICE', `device ${device} is not registered`);
+    if (row.status === 'withdrawing') throw new PssError('REVOKED', `device ${device} is being withdrawn (refund pending): connect it and run psd upload --session --withdraw`);
     if (row.status !== 'active') throw new PssError('REVOKED', `device ${device} was revoked`);
     return row;
+  }
+
+  /** The device's row for a session or an upload: active, or withdrawing (its final figures
+   * are still to come); else UNKNOWN_DEVICE / REVOKED. */
+  reachableDevice(device: number): DeviceRow {
+    const row = this.device(checkDevice(device));
+    if (row?.status === 'withdrawing') return row;
+    return this.activeDevice(device);
   }
 
   devices(): DeviceRow[] {
@@ -297,23 +315,30 @@ export class Kms {
   }
 
   /**
-   * Withdraws a device from service: it is revoked, and its unused descending register, as
-   * its last block the PSS authenticated shows it, is credited back to its account, or, when
-   * the PSD itself withdrew inside a session (server/session-driver.ts), the descending register
-   * it reported there, authenticated by the session.
+   * Withdraws a device from service. Only the PSD's own final figures say what postage is left:
+   * when the PSD itself withdrew inside a session (server/session-driver.ts, `reported`: the
+   * descending register it answered, authenticated by the session, after which it franks
+   * nothing), that register is credited back to its account and the device revoked. Without
+   * the PSD the device is marked 'withdrawing' with its refund pending (credited 0): the
+   * descending register of its last block is no final figure (it may have franked since), so
+   * nothing is credited until a session with the PSD withdraws it.
    */
-  withdraw(device: number, reported?: { descending: number }): { device: number; account: number | null; credited: number; seq: number | null } {
+  withdraw(device: number, reported?: { descending: number }): { device: number; account: number | null; credited: number; pending: boolean; seq: number | null; lastDescending: number | null } {
     return this.store.change(() => {
-      const row = this.activeDevice(device);
+      const row = reported ? this.reachableDevice(device) : this.activeDevice(device);
       const last = this.store.get<{ seq: number; descending: number }>('SELECT seq, descending FROM blocks WHERE device = ? ORDER BY seq DESC LIMIT 1', [device]);
-      const credited = reported ? reported.descending : (last?.descending ?? 0);
+      if (!reported) {
+        this.store.run("UPDATE devices SET status = 'withdrawing' WHERE device = ?", [device]);
+        return { device, account: row.account, credited: 0, pending: true, seq: last?.seq ?? null, lastDescending: last?.descending ?? null };
+      }
+      const credited = reported.descending;
       this.revoke(device);
       if (row.account !== null && credited > 0) {
         const a = this.account(row.account)!;
         this.store.run('UPDATE accounts SET balance = balance + ? WHERE account = ?', [credited, a.account]);
-        this.store.run('INSERT INTO ledger(account, at, kind, amount, balance, device, reference) VALUES (?, ?, ?, ?, ?, ?, ?)', [a.account, now(), 'withdrawal', credited, a.balance + credited, device, reported ? `descending register at the PSD's withdrawal (last block ${last?.seq ?? 'none'})` : `descending register at block ${last!.seq}`]);
+        this.store.run('INSERT INTO ledger(account, at, kind, amount, balance, device, reference) VALUES (?, ?, ?, ?, ?, ?, ?)', [a.account, now(), 'withdrawal', credited, a.balance + credited, device, `descending register at the PSD's withdrawal (last block ${last?.seq ?? 'none'})`]);
       }
-      return { device, account: row.account, credited: row.account === null ? 0 : credited, seq: last?.seq ?? null };
+      return { device, account: row.account, credited: row.account === null ? 0 : credited, pending: false, seq: last?.seq ?? null, lastDescending: last?.descending ?? null };
     });
   }
 

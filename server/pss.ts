@@ -50,7 +50,8 @@ export class Pss {
       storedDigest: (device, seq) => {
         const row = store.get<{ digest: string }>('SELECT digest FROM blocks WHERE device = ? AND seq = ?', [device, seq]);
         return row && hexToString(row.digest);
-      }
+      },
+      trustedTimeGiven: (device, at) => !!store.get('SELECT 1 AS given FROM trusted_times WHERE device = ? AND at = ?', [device, at])
     };
     return ctx;
   }
@@ -110,6 +111,12 @@ export class Pss {
       confirmation: stringToHex(this.prims.hmacSha256(this.kms.deviceKey(device, outcome.keyVersion), confirmMessage(device, seq, outcome.digest))),
       recordCount: outcome.block.records.length
     };
+  }
+
+  /** Notes a trusted time (seconds) a session is about to give the device: written before it
+   * leaves, so a block the device starts there is never refused for it. */
+  noteTrustedTime(device: number, at: number): void {
+    this.store.change(() => this.store.run('INSERT INTO trusted_times(device, at) VALUES (?, ?) ON CONFLICT DO NOTHING', [device, at]));
   }
 
   /** The last stored sequence number of a device (0: none yet). */

@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS devices (
   seal INTEGER NOT NULL,               -- 1 = HMAC-SHA256, 2 = Ed25519 (protocol/block.ts)
   public_key TEXT,                     -- hex, Ed25519 boards only
   certificate TEXT,                    -- hex, KMS CA signature over the public key
-  status TEXT NOT NULL DEFAULT 'active', -- 'active' | 'revoked'
+  status TEXT NOT NULL DEFAULT 'active', -- 'active' | 'revoked' | 'withdrawing' (refund pending: server/kms.ts withdraw)
   funds_counter INTEGER NOT NULL DEFAULT 0,
   key_version INTEGER NOT NULL DEFAULT 0,   -- device and KMS keys in use (rekeyed in a session)
   pending_key_version INTEGER,              -- sent to the PSD, not yet known to have arrived
@@ -108,6 +108,14 @@ CREATE TABLE IF NOT EXISTS rate_tables (
   effective INTEGER NOT NULL,          -- seconds since 1970: the PSDs switch to it then
   entries TEXT NOT NULL,               -- JSON [{category, band (255: any), postage}]
   added_at INTEGER NOT NULL
+);
+
+-- PSS: every trusted time a session gave a PSD (seconds): a block may start at one of them,
+-- before the previous block's end, when it set back a clock the host had set forward
+CREATE TABLE IF NOT EXISTS trusted_times (
+  device INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (device, at)
 );
 
 -- who may make operator and auditor requests: client certificates of the lab CA (kit/tls.ts)

@@ -13,7 +13,7 @@ import { Command, CommandName } from '../protocol/commands.ts';
 import { asciiJson } from '../protocol/bytes.ts';
 import { ErrorCode, errorText } from '../protocol/errors.ts';
 import { RECORD_BYTES } from '../protocol/records.ts';
-import { BLOCK_HEADER_BYTES, blockHeadBytes } from '../protocol/block.ts';
+import { BLOCK_HEADER_BYTES, blockHeadBytes, decodeBlockHead } from '../protocol/block.ts';
 import { sessionKeys, sessionEnd, sessionSend, sessionReceive, SESSION_NONCE_BYTES, type SessionEnd } from '../protocol/session.ts';
 import { nodeAeadPrims } from './crypto-prims.ts';
 import { tablesForSession } from './rates.ts';
@@ -78,7 +78,14 @@ export class PssSession {
     readonly device: number,
     private opts: SessionOptions = {}
   ) {
-    pss.kms.activeDevice(device); // UNKNOWN_DEVICE / REVOKED before anything is relayed
+    // UNKNOWN_DEVICE / REVOKED before anything is relayed; a device whose withdrawal is pending
+    // (pss withdraw without it) is reached only to withdraw it: its final figures settle the refund
+    const row = pss.kms.reachableDevice(device);
+    if (row.status === 'withdrawing') {
+      if (opts.funds !== undefined || opts.rekey || opts.config !== undefined)
+        throw new PssError('REVOKED', `device ${device} is being withdrawn (refund pending): a session with it withdraws it (psd upload --session --withdraw), nothing else`);
+      this.opts = { ...opts, withdraw: true };
+    }
     if (opts.funds !== undefined && (!Number.isInteger(opts.funds) || opts.funds < 1)) throw new PssError('BAD_ARGUMENT', 'funds must be a positive integer amount');
     if (opts.config !== undefined && (!opts.config || typeof opts.config !== 'object' || Array.isArray(opts.config))) throw new PssError('BAD_ARGUMENT', 'config must be an object');
     this.report = { device, block: null, confirmed: false, funds: null, config: null };
@@ -156,7 +163,7 @@ export class PssSession {
       shared = Buffer.from(nacl.scalarMult(eph.secretKey, Buffer.from(opened.x25519, 'hex'))).toString('latin1');
     }
     // the PSD says which keys it holds: a rekey whose answer was lost is completed here
-    const row = this.pss.kms.activeDevice(device);
+    const row = this.pss.kms.reachableDevice(device);
     const version = opened.keyVersion ?? 0;
     if (version !== row.key_version) {
       if (version !== row.pending_key_version) throw new SessionStop('SESSION', `the PSD holds key version ${version}, the KMS knows ${row.key_version}`);
@@ -170,37 +177,47 @@ export class PssSession {
     // the data center's time first, in every session: the PSD's trusted time, which bounds the
     // clock its host may set and recovers one the host set wrong (firmware/ondemand/admin.ts)
     const now = Date.now();
+    this.pss.noteTrustedTime(device, Math.floor(now / 1000));
     yield* this.inner(end, Command.CLOCK, { now });
     this.report.clock = Math.floor(now / 1000);
-    const x: Record<string, any> = yield* this.inner(end, Command.STATS_EXTRACT, {});
-    const seq = x.seq;
-    if (!Number.isInteger(seq) || seq < 1) throw new SessionStop('SESSION', 'stats extract answered no block number');
-    const headBytes = x.headBytes;
-    const recordCount = x.recordCount;
-    if (!Number.isInteger(headBytes) || headBytes < BLOCK_HEADER_BYTES || headBytes > blockHeadBytes(0xffff /* the customer count is a u16 */)) throw new SessionStop('SESSION', 'stats extract answered a bad head length');
-    if (!Number.isInteger(recordCount) || recordCount < 0 || recordCount > 65535) throw new SessionStop('SESSION', 'stats extract answered a bad record count');
-    if (!isHex(x.seal, undefined, 64)) throw new SessionStop('SESSION', 'stats extract answered no seal');
-    if (headBytes + recordCount * RECORD_BYTES + x.seal.length / 2 > MAX_UPLOAD_BYTES) throw new PssError('OVERSIZE', `block of ${recordCount} records is larger than the PSS takes (${MAX_UPLOAD_BYTES} bytes)`);
-    let head = isHex(x.head) ? hexToString(x.head) : '';
-    while (head.length < headBytes) {
-      const page = yield* this.inner(end, Command.BLOCK_READ, { seq, headFrom: head.length });
-      if (!isHex(page.head) || page.head.length === 0) throw new SessionStop('SESSION', 'block read answered no head bytes');
-      head += hexToString(page.head);
+    // a withdrawal settles on every piece: when the block was sealed before this session and
+    // pieces were franked after it, their block is sealed and stored in this session too (a
+    // second round), so one run withdraws
+    for (let round = 1; ; round++) {
+      const x: Record<string, any> = yield* this.inner(end, Command.STATS_EXTRACT, {});
+      const seq = x.seq;
+      if (!Number.isInteger(seq) || seq < 1) throw new SessionStop('SESSION', 'stats extract answered no block number');
+      const headBytes = x.headBytes;
+      const recordCount = x.recordCount;
+      if (!Number.isInteger(headBytes) || headBytes < BLOCK_HEADER_BYTES || headBytes > blockHeadBytes(0xffff /* the customer count is a u16 */)) throw new SessionStop('SESSION', 'stats extract answered a bad head length');
+      if (!Number.isInteger(recordCount) || recordCount < 0 || recordCount > 65535) throw new SessionStop('SESSION', 'stats extract answered a bad record count');
+      if (!isHex(x.seal, undefined, 64)) throw new SessionStop('SESSION', 'stats extract answered no seal');
+      if (headBytes + recordCount * RECORD_BYTES + x.seal.length / 2 > MAX_UPLOAD_BYTES) throw new PssError('OVERSIZE', `block of ${recordCount} records is larger than the PSS takes (${MAX_UPLOAD_BYTES} bytes)`);
+      let head = isHex(x.head) ? hexToString(x.head) : '';
+      while (head.length < headBytes) {
+        const page = yield* this.inner(end, Command.BLOCK_READ, { seq, headFrom: head.length });
+        if (!isHex(page.head) || page.head.length === 0) throw new SessionStop('SESSION', 'block read answered no head bytes');
+        head += hexToString(page.head);
+      }
+      let records = '';
+      while (records.length < recordCount * RECORD_BYTES) {
+        const from = records.length / RECORD_BYTES;
+        const page = yield* this.inner(end, Command.BLOCK_READ, { seq, from, count: Math.min(SESSION_RECORDS_PER_READ, recordCount - from) });
+        if (!Array.isArray(page.records) || page.records.length === 0 || !page.records.every((r: unknown) => isHex(r, RECORD_BYTES)))
+          throw new SessionStop('SESSION', `block read from record ${from} answered no records`);
+        if (page.from !== undefined && page.from !== from) throw new SessionStop('SESSION', `block read from record ${from} answered records from ${page.from}`);
+        records += page.records.map((r: string) => hexToString(r)).join('');
+      }
+      const raw = head.substr(0, headBytes) + records.substr(0, recordCount * RECORD_BYTES) + hexToString(x.seal);
+      const stored = this.pss.upload(raw, 'session'); // throws the rejection: no confirmation, no funds
+      this.report.block = { seq: stored.seq, stored: stored.stored, records: stored.recordCount };
+      const confirmed = yield* this.inner(end, Command.CONFIRM, { seq: stored.seq, mac: stored.confirmation });
+      this.report.confirmed = true;
+      const sealed = decodeBlockHead(head.substr(0, headBytes));
+      const registers = confirmed.registers ?? {};
+      if (!this.opts.withdraw || round > 1 || (registers.pieces === sealed.pieces && registers.ascending === sealed.ascending)) break;
+      (this.report.earlierBlocks ??= []).push(this.report.block!);
     }
-    let records = '';
-    while (records.length < recordCount * RECORD_BYTES) {
-      const from = records.length / RECORD_BYTES;
-      const page = yield* this.inner(end, Command.BLOCK_READ, { seq, from, count: Math.min(SESSION_RECORDS_PER_READ, recordCount - from) });
-      if (!Array.isArray(page.records) || page.records.length === 0 || !page.records.every((r: unknown) => isHex(r, RECORD_BYTES)))
-        throw new SessionStop('SESSION', `block read from record ${from} answered no records`);
-      if (page.from !== undefined && page.from !== from) throw new SessionStop('SESSION', `block read from record ${from} answered records from ${page.from}`);
-      records += page.records.map((r: string) => hexToString(r)).join('');
-    }
-    const raw = head.substr(0, headBytes) + records.substr(0, recordCount * RECORD_BYTES) + hexToString(x.seal);
-    const stored = this.pss.upload(raw, 'session'); // throws the rejection: no confirmation, no funds
-    this.report.block = { seq: stored.seq, stored: stored.stored, records: stored.recordCount };
-    yield* this.inner(end, Command.CONFIRM, { seq: stored.seq, mac: stored.confirmation });
-    this.report.confirmed = true;
 
     // the rate tables: the one in force and any newer (the PSD keeps what it has; an older
     // version than it holds it refuses as a replay, which is no error here)

@@ -34,6 +34,10 @@ export interface VerifyContext {
   lastBlock(device: number): PreviousBlock | undefined;
   /** digest (byte string) of the stored block `seq` of the device */
   storedDigest(device: number, seq: number): string | undefined;
+  /** whether the data center gave the device this trusted time (seconds) in a session: a
+   * block may start there, before the previous block's end (the clock set back; see
+   * implausible). Absent: no block may start before the previous one ended. */
+  trustedTimeGiven?(device: number, at: number): boolean;
 }
 
 /** The primitives, swappable for the benchmark's alternatives (node:crypto). */
@@ -88,7 +92,8 @@ export function verifyBlock(raw: string, ctx: VerifyContext, prims: SealPrimitiv
 
   const device = ctx.device(h.device);
   if (!device) return reject('UNKNOWN_DEVICE', `device ${h.device} is not registered`);
-  if (device.status !== 'active') return reject('REVOKED', `device ${h.device} was revoked`);
+  // a device whose withdrawal is pending still brings its final statistics
+  if (device.status !== 'active' && device.status !== 'withdrawing') return reject('REVOKED', `device ${h.device} was revoked`);
   if (h.algorithm !== device.seal) return reject('WRONG_ALGORITHM', `block sealed with algorithm ${h.algorithm}, device ${h.device} is registered with ${device.seal}`);
 
   const digest = blockDigest(prims.sha256, block.head, block.recordBytes);
@@ -110,19 +115,27 @@ export function verifyBlock(raw: string, ctx: VerifyContext, prims: SealPrimitiv
   }
   if (h.seq > lastSeq + 1) return reject('GAP', `block ${h.seq} follows block ${lastSeq}: blocks ${lastSeq + 1}..${h.seq - 1} are missing`);
 
-  const why = implausible(block, last);
+  const why = implausible(block, last, ctx.trustedTimeGiven && ((at) => ctx.trustedTimeGiven!(h.device, at)));
   if (why) return reject('IMPLAUSIBLE', why);
   return { ok: true, repeat: false, block, digest };
 }
 
-/** The first reason the block does not add up, or '' when it does. */
-export function implausible(block: Block, previous: PreviousBlock | undefined): string {
+/**
+ * The first reason the block does not add up, or '' when it does. Times continue: a block
+ * starts where the previous one ended, or earlier only at a trusted time the data center gave
+ * the device (`trustedTimeGiven`, seconds): a clock the host had set forward, then set back by
+ * the data center, starts the next block there (firmware/ondemand/contact.ts). A later start
+ * is a gap in time, always refused.
+ */
+export function implausible(block: Block, previous: PreviousBlock | undefined, trustedTimeGiven?: (at: number) => boolean): string {
   const h = block.header;
   const prevAscending = previous ? previous.ascending : 0;
   const prevPieces = previous ? previous.pieces : 0;
   if (h.previousAscending !== prevAscending || h.previousPieces !== prevPieces)
     return `previous registers (AR ${h.previousAscending}, pieces ${h.previousPieces}) differ from the ${previous ? 'stored block ' + previous.seq : 'start'} (AR ${prevAscending}, pieces ${prevPieces})`;
-  if (previous && h.from !== previous.to) return `from ${h.from} is not the previous block's to ${previous.to}`;
+  if (previous && h.from > previous.to) return `from ${h.from} is after the previous block's to ${previous.to}: a gap in time`;
+  if (previous && h.from < previous.to && !trustedTimeGiven?.(h.from))
+    return `from ${h.from} is before the previous block's to ${previous.to}, and no trusted time the data center gave the device`;
   if (h.to < h.from) return `to ${h.to} is before from ${h.from}`;
   if (h.ascending + h.descending !== h.fundsTotal) return `AR ${h.ascending} + DR ${h.descending} != funds loaded ${h.fundsTotal}`;
   if (h.pieces < h.previousPieces || h.ascending < h.previousAscending) return 'registers moved backwards';

@@ -228,6 +228,50 @@ describe('sealed statistics end to end: PSD image, host store, PSS over TCP', fu
     d.close();
   });
 
+  it('withdraws in one session when pieces were franked after a block extracted earlier: both blocks stored, every piece settled', async () => {
+    const { d, device } = await provisioned('pico');
+    await frankDay(d, 820);
+    const extracted = await d.call(Command.STATS_EXTRACT);
+    await d.call(Command.FRANK, { id: 830, customer: 3001, category: 1, weight: 20, postage: 85 });
+    const account = dc.kms.device(device)!.account!;
+    const before = dc.kms.account(account)!.balance;
+    const report = await runSession(pss, psdOf(d), { withdraw: true });
+    expect(report.error, JSON.stringify(report.error)).to.equal(undefined);
+    expect(report.earlierBlocks).to.deep.equal([{ seq: extracted.seq, stored: true, records: extracted.recordCount }]);
+    expect(report.block).to.deep.equal({ seq: extracted.seq + 1, stored: true, records: 1 });
+    const s = await d.call(Command.STATUS);
+    expect(s.lock.code).to.equal(ErrorCode.WITHDRAWN);
+    expect(s.block.confirmedPieces).to.equal(s.registers.pieces);
+    expect(report.withdrawn!.credited).to.equal(s.registers.descending);
+    expect(dc.kms.account(account)!.balance).to.equal(before + s.registers.descending);
+    d.close();
+  });
+
+  it("withdrawn at the data center without the PSD: nothing credited until the PSD's final figures; its next session withdraws it and credits what it really has left", async () => {
+    const { d, device } = await provisioned('pico');
+    await frankDay(d, 810);
+    const account = dc.kms.device(device)!.account!;
+    const first = await runSession(pss, psdOf(d));
+    expect(first.error, JSON.stringify(first.error)).to.equal(undefined);
+    const before = dc.kms.account(account)!.balance;
+    const w = dc.kms.withdraw(device);
+    expect(w).to.include({ credited: 0, pending: true });
+    expect(dc.kms.account(account)!.balance).to.equal(before);
+    // the PSD franks on meanwhile (it does not know yet): postage the last block's register still counted
+    await d.call(Command.FRANK, { id: 990, customer: 3001, category: 1, weight: 20, postage: 85 });
+    // funds are refused for it, and a session for anything but its withdrawal
+    expect(await runSession(pss, psdOf(d), { funds: 1000 }).then((r) => r.error?.code, (e) => e.code)).to.equal('REVOKED');
+    const report = await runSession(pss, psdOf(d));
+    expect(report.error, JSON.stringify(report.error)).to.equal(undefined);
+    const s = await d.call(Command.STATUS);
+    expect(s.lock.code).to.equal(ErrorCode.WITHDRAWN);
+    expect(report.withdrawn).to.deep.equal({ ascending: s.registers.ascending, descending: s.registers.descending, pieces: s.registers.pieces, account, credited: s.registers.descending });
+    expect(w.lastDescending! - s.registers.descending, 'the piece franked after the last block is not refunded').to.equal(85);
+    expect(dc.kms.account(account)!.balance).to.equal(before + s.registers.descending);
+    expect(dc.kms.device(device)!.status).to.equal('revoked');
+    d.close();
+  });
+
   it('brings the PSD the rate tables in every session; the PSD prices pieces by the one in force', async () => {
     const { addRateTable } = await import('../server/rates.ts');
     const { ANY_BAND } = await import('../protocol/rates.ts');

@@ -342,3 +342,66 @@ describe('psd frank --print against the virtual board, then pss verify-indicium'
     expect(r.stdout).to.not.match(/indicia:/); // hex only with --indicia
   });
 });
+
+describe('pss verify-indicium with the KMS of a data directory: --data, PSS_DATA, --db, as every pss command', function () {
+  this.timeout(60000);
+  let dir: string;
+  let other: string;
+  let device: number;
+  let hexV0: string;
+  let hexV1: string;
+  const withoutPss = (e: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(e).filter(([k]) => !/^PSS_/.test(k)));
+  const pss = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [join(ROOT, 'bin/pss.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...withoutPss(process.env), ...env } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  before(async () => {
+    const { openDataCenter } = await import('../server/datacenter.ts');
+    dir = mkdtempSync(join(tmpdir(), 'pss-verify-kms-'));
+    other = mkdtempSync(join(tmpdir(), 'pss-verify-other-'));
+    const dc = await openDataCenter(join(dir, 'pss'));
+    device = dc.kms.registerDevice('VERIFY-1', 'pico').device;
+    hexV0 = Buffer.from(makeIndicium({ ...FIELDS, device }, dc.kms.deviceKey(device)), 'latin1').toString('hex');
+    // rekeyed since: later indicia under key version 1, the earlier ones stay authentic
+    dc.kms.rekeyDone(device, dc.kms.rekey(device).version);
+    hexV1 = Buffer.from(makeIndicium({ ...FIELDS, device, piece: 601 }, dc.kms.deviceKey(device)), 'latin1').toString('hex');
+    dc.close();
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(other, { recursive: true, force: true });
+  });
+
+  it('finds the device key through --data (on the command or on pss), PSS_DATA, or --db <pss.sqlite>, before and after a rekey', async () => {
+    const data = join(dir, 'pss');
+    for (const [args, env] of [
+      [['verify-indicium', hexV0, '--data', data], {}],
+      [['--data', data, 'verify-indicium', hexV1], {}],
+      [['verify-indicium', hexV1], { PSS_DATA: data }],
+      [['verify-indicium', hexV0, '--db', join(data, 'pss.sqlite')], {}],
+      [['verify-indicium', hexV1, '--db', 'sqlite', '--data', data], {}]
+    ] as [string[], NodeJS.ProcessEnv][]) {
+      const r = await pss([...args, '--json'], env);
+      expect(r.code, `pss ${args.join(' ')}: ${r.stderr}`).to.equal(0);
+      expect(JSON.parse(r.stdout)).to.include({ ok: true });
+    }
+    // a device that data directory does not know, a folder with no registry, a --db that is neither
+    const unknown = Buffer.from(makeIndicium({ ...FIELDS, device: device + 1 }), 'latin1').toString('hex');
+    const u = await pss(['verify-indicium', unknown, '--data', data]);
+    expect(u.code).to.equal(1);
+    expect(u.stderr).to.match(/NOT AUTHENTIC: PSD-\d+ is not a device this data center knows/);
+    const none = await pss(['verify-indicium', hexV0, '--data', other]);
+    expect(none.code).to.equal(2);
+    expect(none.stderr).to.match(/kms-master\.key does not exist: --data \(or PSS_DATA\)/);
+    const bad = await pss(['verify-indicium', hexV0, '--db', join(other, 'nothing.sqlite')]);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.match(/no such database file/);
+  });
+});

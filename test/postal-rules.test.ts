@@ -162,6 +162,53 @@ for (const [name, make] of rigs) {
       await frank(rig.d);
     });
 
+    it('provisioned through the KMS, the device has a trusted time from the start: the clock window holds before any session', async () => {
+      // a second device, provisioned as psd provision --kms does it: the KMS's time with the keys
+      rig.close();
+      rig = make();
+      const k = new TestKms(4712);
+      await expectCode(rig.d.call(Command.PROVISION, { ...k.provisionBody(), now: 'soon' }), ErrorCode.BAD_ARGUMENT);
+      expect((await rig.d.call(Command.STATUS)).device, 'a bad time provisions nothing').to.equal(0);
+      await rig.d.call(Command.PROVISION, { ...k.provisionBody(), now: T0 });
+      const s = await rig.d.call(Command.STATUS);
+      expect(s.contact).to.include({ state: 'ok', trustedTime: T0 / 1000 });
+      expect(s.clock).to.be.within(T0 / 1000, T0 / 1000 + 2);
+      // the typo is refused before any session, and after a power cycle
+      await expectCode(rig.d.call(Command.CLOCK, { now: Date.UTC(2030, 0, 1) }), ErrorCode.CLOCK_REFUSED);
+      rig.powerCycle();
+      await expectCode(rig.d.call(Command.CLOCK, { now: Date.UTC(2030, 0, 1) }), ErrorCode.CLOCK_REFUSED);
+      await expectCode(rig.d.call(Command.CLOCK, { now: T0 + 8 * DAY * 1000 }), ErrorCode.CLOCK_REFUSED);
+      await rig.d.call(Command.CLOCK, { now: T0 + 6 * DAY * 1000 });
+      await rig.d.call(Command.FUNDS, k.funds(1, 1000));
+      await frank(rig.d);
+    });
+
+    it('a forward-dated block does not pin the next one: after the trusted time sets the clock back, the next block starts there, a power cycle between', async () => {
+      await session(rig.d, kms, T0);
+      await frank(rig.d);
+      // forward dating: 6 days ahead, a block sealed then ends there
+      const ahead = T0 / 1000 + 6 * DAY;
+      await rig.d.call(Command.CLOCK, { now: ahead * 1000 });
+      await frank(rig.d);
+      const pss = new PssEnd(kms);
+      await pss.open(rig.d);
+      const x1 = await extractBlock((t, b) => rig.d.call(t, b));
+      expect(x1.block.header.to).to.equal(ahead);
+      await frank(rig.d);
+      // the next contact: the data center's time sets the clock back; the block awaiting confirmation is confirmed as it is
+      const back = T0 / 1000 + HOUR;
+      await session(rig.d, kms, back * 1000);
+      await rig.d.call(Command.CONFIRM, kms.confirm(x1.block.header.seq, x1.digest));
+      rig.powerCycle();
+      await rig.d.call(Command.CLOCK, { now: (back + 60) * 1000 });
+      await frank(rig.d);
+      const x2 = await extractBlock((t, b) => rig.d.call(t, b));
+      // it starts at the trusted time and ends by the clock: not pinned 6 days ahead
+      expect(x2.block.header).to.include({ from: back, to: back + 60 });
+      expect(x2.block.header.pieces - x2.block.header.previousPieces).to.equal(2);
+      await checkInvariants(rig.d, 1_000_000, { pieces: 2, amount: 170 });
+    });
+
     it('a wrong clock the host set before any trusted time is recovered by the next contact, not by wiping the device', async () => {
       await frank(rig.d);
       // no session yet: the device has no trusted time, and the typo is taken...

@@ -99,7 +99,7 @@ describe('customer accounts: balances, deposits, the funds ledger', function () 
     expect(dc.kms.ledger()).to.deep.equal([]);
   });
 
-  it('withdrawing a device credits its unused descending register (its last authenticated block) back', () => {
+  it("withdrawing a device without it credits nothing: its refund waits for the PSD's own final figures, not its last block's", () => {
     const reg = dc.kms.registerDevice('ACC-W', 'pico');
     const a = dc.kms.createAccount('A').account;
     dc.kms.assignAccount(reg.device, a);
@@ -109,11 +109,23 @@ describe('customer accounts: balances, deposits, the funds ledger', function () 
     const recs = [{ customer: 1, category: 1, weightBand: 0, postage: 85, pieces: 100, amount: 8500, weight: 1800 }];
     dc.pss.upload(dev.nextBlock(recs));
     const w = dc.kms.withdraw(reg.device);
-    expect(w).to.deep.equal({ device: reg.device, account: a, credited: 100_000 - 8500, seq: 1 });
-    expect(dc.kms.account(a)!.balance).to.equal(100_000 - 8500);
-    expect(dc.kms.device(reg.device)!.status).to.equal('revoked');
-    expect(dc.kms.ledger().at(-1)).to.include({ kind: 'withdrawal', amount: 91_500, device: reg.device });
+    // the last block says 91,500 left, but the PSD may have franked since: nothing credited yet
+    expect(w).to.deep.equal({ device: reg.device, account: a, credited: 0, pending: true, seq: 1, lastDescending: 100_000 - 8500 });
+    expect(dc.kms.account(a)!.balance).to.equal(0);
+    expect(dc.kms.device(reg.device)!.status).to.equal('withdrawing');
+    expect(dc.kms.ledger().at(-1)).to.include({ kind: 'funds' });
+    // no funds, no second withdrawal from the data center's side ...
+    expect(code(() => dc.kms.fundsReset(reg.device, 10))).to.equal('REVOKED');
     expect(code(() => dc.kms.withdraw(reg.device))).to.equal('REVOKED');
+    // ... but its statistics still come in: 200 more pieces franked since
+    dc.pss.upload(dev.nextBlock([{ customer: 1, category: 1, weightBand: 0, postage: 85, pieces: 200, amount: 17_000, weight: 3600 }]));
+    // the PSD's own final figures (its withdrawal answer in a session): credited, revoked
+    const final = dc.kms.withdraw(reg.device, { descending: dev.descending });
+    expect(final).to.include({ credited: 100_000 - 25_500, pending: false, seq: 2 });
+    expect(dc.kms.account(a)!.balance).to.equal(100_000 - 25_500);
+    expect(dc.kms.device(reg.device)!.status).to.equal('revoked');
+    expect(dc.kms.ledger().at(-1)).to.include({ kind: 'withdrawal', amount: 74_500, device: reg.device });
+    expect(code(() => dc.kms.withdraw(reg.device, { descending: 1 }))).to.equal('REVOKED');
   });
 
   it('over TCP: funds beyond the balance are refused as BALANCE, without an account as NO_ACCOUNT', async () => {

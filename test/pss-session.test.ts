@@ -403,6 +403,50 @@ describe('PSS secure session', function () {
       });
     }
 
+    it('a clock the host set forward: the blocks after the next session start at its trusted time and are dated by it, none pinned ahead, none lost', async function () {
+      const reg = await pss.register('CORE-FORWARD', 'pico');
+      const d = new CoreDevice(memoryBoard());
+      const call = coreClient(d);
+      await call(Command.PROVISION, { device: reg.device, deviceKey: reg.deviceKey, kmsKey: reg.kmsKey });
+      // forward dating: the host set the clock 6 days ahead (a week is allowed)
+      const ahead = Date.now() + 6 * 86400_000;
+      await call(Command.CLOCK, { now: ahead });
+      payingAccount(dc, reg.device);
+      const f = await pss.funds(reg.device, 100_000);
+      await call(Command.FUNDS, { counter: f.counter, amount: f.amount, mac: f.mac });
+      const piece = (id: number) => call(Command.FRANK, { id, customer: 1001, category: 1, weight: 18, postage: 85 });
+      await piece(1);
+      // a block sealed then ends 6 days ahead, and awaits its upload
+      await call(Command.STATS_EXTRACT);
+      await piece(2);
+      const blocks = () => dc.store.all<{ seq: number; from_time: number; to_time: number; pieces: number }>('SELECT seq, from_time, to_time, pieces FROM blocks WHERE device = ? ORDER BY seq', [reg.device]);
+      const first = await runSession(pss, { request: call });
+      expect(first.error).to.equal(undefined);
+      expect(first.block).to.deep.equal({ seq: 1, stored: true, records: 1 });
+      expect(blocks()[0].to_time).to.be.at.least(Math.floor(ahead / 1000));
+      // the session's trusted time set the clock back
+      expect((await call(Command.STATUS)).clock).to.be.within(first.clock!, first.clock! + 2);
+      await piece(3);
+      const second = await runSession(pss, { request: call });
+      expect(second.error).to.equal(undefined);
+      expect(second.block).to.deep.equal({ seq: 2, stored: true, records: 1 });
+      await piece(4);
+      const third = await runSession(pss, { request: call });
+      expect(third.error, 'the block after it chains on as ever').to.equal(undefined);
+      const b = blocks();
+      expect(b.map((x) => x.seq)).to.deep.equal([1, 2, 3]);
+      // block 2 starts at the first session's trusted time and ends at the second's, not 6 days ahead
+      expect(b[1].from_time).to.equal(first.clock);
+      expect(b[1].to_time).to.be.within(second.clock!, second.clock! + 2);
+      expect(b[2].from_time).to.equal(b[1].to_time);
+      expect(b[2].to_time).to.be.below(Math.floor(Date.now() / 1000) + 3);
+      // every piece is in a stored block
+      expect(b[2].pieces).to.equal(4);
+      const rows = dc.store.all<{ pieces: number }>('SELECT SUM(pieces) AS pieces FROM records WHERE device = ?', [reg.device]);
+      expect(rows[0].pieces).to.equal(4);
+      expect((await call(Command.STATUS)).storage.records).to.equal(0);
+    });
+
     it('a PSD whose Ed25519 key the KMS never certified: its block is refused, nothing confirmed', async function () {
       const reg = await pss.register('CORE-NOCERT', 'esp32');
       const d = new CoreDevice(memoryBoard({ ed25519: true }));

@@ -282,6 +282,18 @@ describe('PSS block verification', function () {
       expect(expectRejected(dc, block2({ from: dev.time + 1 }), 'IMPLAUSIBLE').message).to.match(/from/);
       expect(expectRejected(dc, block2({ to: dev.time - 1 }), 'IMPLAUSIBLE').message).to.match(/before/);
     });
+    it('a block that starts before the previous one ended: only at a trusted time the data center gave the device (a forward-dated clock set back)', function () {
+      const back = dev.time - 5 * 86400;
+      expect(expectRejected(dc, block2({ from: back, to: back + 60 }), 'IMPLAUSIBLE').message).to.match(/before the previous block's to .* no trusted time/);
+      // another device's trusted time, or another time of this one, does not count
+      dc.pss.noteTrustedTime(hmacDevice + 1, back);
+      dc.pss.noteTrustedTime(hmacDevice, back + 1);
+      expectRejected(dc, block2({ from: back, to: back + 60 }), 'IMPLAUSIBLE');
+      dc.pss.noteTrustedTime(hmacDevice, back);
+      expect(dc.pss.upload(block2({ from: back, to: back + 60 })).seq).to.equal(2);
+      // a gap after it is still a gap
+      expect(expectRejected(dc, sealBlock({ device: hmacDevice, seq: 3, from: back + 61, to: back + 120, ascending: dev.ascending + amount, descending: dev.descending - amount, pieces: dev.pieces + pieces, previousAscending: dev.ascending + amount, previousPieces: dev.pieces + pieces, fundsTotal: dev.fundsTotal }, [], key()), 'IMPLAUSIBLE').message).to.match(/gap in time/);
+    });
     it('a record whose amount is not pieces x postage, or whose weight does not fit its band', function () {
       const bad = records.map((r, i) => (i === 2 ? { ...r, amount: r.amount + 1 } : r));
       expectRejected(dc, block2({ ascending: dev.ascending + amount + 1, descending: dev.descending - amount - 1 }, bad), 'IMPLAUSIBLE');

@@ -61,7 +61,13 @@ export function handle(psd: Psd, type: number, req: any): any {
       ledger.maybeFlush();
       return { clock: ledger.seconds() };
     case Command.PROVISION:
+      // now (ms): the KMS's time, given with the keys: the first trusted time (lab: none)
+      var at = req.now === undefined ? 0 : integer(req.now, 'now', 1, 8640000000000000);
       provision(ledger, integer(req.device, 'device', 1, MAX_U32), hexBytes(req.deviceKey, 'deviceKey', 32), hexBytes(req.kmsKey, 'kmsKey', 32));
+      if (at) {
+        ledger.clockOffsetMs = at - board.uptime() * 1000;
+        contact(ledger, Math.floor(at / 1000));
+      }
       // the public half of the device's signing key, for the KMS to certify
       return { device: ledger.device, seal: ledger.signKey ? 'ed25519' : 'hmac', publicKey: ledger.signKey ? toHex(ledger.signKey.substr(32)) : null };
     case Command.FUNDS:

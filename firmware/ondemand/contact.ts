@@ -26,10 +26,15 @@ export function applyContact(L: Ledger, d: string): void {
   L.contactElapsed = at;
   L.contactClock = clock;
   if (d.charCodeAt(8)) {
-    // the data center's time wins over a clock the host set wrong, franked or not
+    // the data center's time wins over a clock the host set wrong, franked or not; what was
+    // dated ahead of it (forward dating) ends here: the next block starts at this time, not
+    // at a forward-dated block's end (the PSS takes that start: it gave this time), and the
+    // flush period counts from it
     L.trustedTime = clock;
     L.trustedElapsed = at;
     if (L.lastTime > clock) L.lastTime = clock;
+    if (L.blockFrom > clock) L.blockFrom = clock;
+    if (L.lastFlushAt > clock) L.lastFlushAt = clock;
   }
 }
 

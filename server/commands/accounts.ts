@@ -104,13 +104,23 @@ export function ledgerCommand(): Command {
 
 export function withdrawCommand(): Command {
   return new Command('withdraw')
-    .description("withdraw a device from service: revoked, its unused descending register (as its last authenticated block shows) credited back to its account")
+    .description(
+      "withdraw a device without it (lost, broken, not at hand): marked withdrawing, no funds, keys or parameters from now on, its refund PENDING until the PSD's own final figures arrive (connect it: psd upload --session --withdraw credits its unused descending register and erases its keys). With the PSD at hand, use that alone."
+    )
     .argument('<device>', 'device (PSD-4711 or 4711)')
     .option('--json', 'machine-readable output')
     .action((device: string, _o, cmd: Command) =>
       withDc(cmd, (dc) => {
         const r = dc.kms.withdraw(deviceNumber(device));
-        console.log(json(cmd) ? JSON.stringify(r) : `device ${r.device} withdrawn: ${r.account === null ? 'no account to credit' : `${money(r.credited)} credited to account ${r.account}`}${r.seq === null ? ' (no block uploaded)' : ` (descending register at block ${r.seq})`}`);
+        console.log(
+          json(cmd)
+            ? JSON.stringify(r)
+            : [
+                `device ${r.device} withdrawn at the data center: refund PENDING, nothing credited yet`,
+                `  the PSD still holds its keys and may frank until its contact lock-out: its last block${r.seq === null ? ' (none uploaded yet)' : ` (${r.seq}, descending register ${money(r.lastDescending!)})`} is no final figure`,
+                `  connect it and run psd upload --session --withdraw: its final figures are credited to ${r.account === null ? 'no account (the device has none)' : `account ${r.account}`} and its keys erased`
+              ].join('\n')
+        );
       })
     );
 }

@@ -4,14 +4,40 @@
 // Exit 0 when authentic; 1 NOT AUTHENTIC with the reason (bad MAC, wrong length, unknown
 // version, unknown device); 3 UNREADABLE (no symbol could be read: nothing is said about
 // authenticity); 2 on a usage error.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { verifyIndicium, verifyIndiciumWith, DEVICE_KEY_BYTES, type DeviceKeyLookup, type IndiciumCheck } from '../indicium.ts';
 import { readDataMatrix, UnreadableBarcode } from '../datamatrix.ts';
+import { isPostgresUrl } from '../pg-store.ts';
+import { dataDir } from './common.ts';
+import { dataOption } from './report.ts';
 
-/** How the KMS finds device keys (derived from its master key), given --db and
- * --master-key-file. The pss CLI passes it once the KMS exists; until then --device-key. */
-export type KmsKeyLookupFactory = (opts: { db?: string; masterKeyFile?: string }) => DeviceKeyLookup | Promise<DeviceKeyLookup>;
+/** How the KMS finds device keys (derived from its master key): the data directory (its
+ * master key file and registry), the database (--db / PSS_DB: a postgres:// URL or 'sqlite';
+ * undefined: PSS_DB) and --master-key-file. server/kms-lookup.ts. */
+export type KmsKeyLookupFactory = (opts: { dir: string; db?: string; masterKeyFile?: string }) => DeviceKeyLookup | Promise<DeviceKeyLookup>;
+
+/**
+ * Where the registry is, as every pss command finds it: --data (here or on pss), else PSS_DATA,
+ * else the platform's data directory; --db (here or on pss) a postgres:// URL or 'sqlite', or,
+ * as before, the path of a data directory's pss.sqlite (then that directory, unless --data).
+ */
+function registryOf(cmd: Command): { dir: string; db?: string } {
+  const o = cmd.optsWithGlobals() as { data?: string; db?: string };
+  // the pss program's own --db takes the value wherever it stands, and puts it in PSS_DB
+  const db = o.db ?? (process.env.PSS_DB || undefined);
+  if (db === undefined || db === 'sqlite' || isPostgresUrl(db)) return { dir: dataDir(cmd), db };
+  let file = false;
+  try {
+    file = statSync(db).isFile();
+  } catch {
+    file = false;
+  }
+  if (!file && !/\.sqlite$/i.test(db)) throw new Error(`--db must be a postgres:// URL, 'sqlite', or the path of a data directory's pss.sqlite, not '${db}'`);
+  if (!file) throw new Error(`--db ${db}: no such database file`);
+  return { dir: o.data !== undefined ? dataDir(cmd) : path.dirname(path.resolve(db)), db: 'sqlite' };
+}
 
 export interface VerifyIndiciumDeps {
   kmsKeyLookup?: KmsKeyLookupFactory;
@@ -91,9 +117,10 @@ export function verifyIndiciumCommand(deps: VerifyIndiciumDeps = {}): Command {
   return new Command('verify-indicium')
     .description('check an indicium: read the Data Matrix of a printed or scanned indicium (PNG, JPEG, TIFF, SVG; any rotation and scanner resolution), or take its 80 hex digits, and verify its MAC under the device key. Exit 0 when authentic, 1 NOT AUTHENTIC with the reason, 3 UNREADABLE when no symbol could be read, 4 an authentic TEST imprint (not postage)')
     .argument('<image|hex>', 'image of the indicium (a scan or psd frank --print\'s PNG/SVG), or the indicium as 80 hex digits')
-    .option('--db <path>', 'KMS database (device keys derived from the master key)')
-    .option('--master-key-file <f>', 'file holding the KMS master key')
-    .addOption(new Option('--device-key <hex>', `the device's key, ${DEVICE_KEY_BYTES} bytes hex (instead of asking the KMS)`).argParser(keyHex).conflicts(['db', 'masterKeyFile']))
+    .addOption(dataOption())
+    .option('--db <url|file>', "the KMS's database: postgres://... or 'sqlite' (default PSS_DB, else SQLite in the data directory), or the path of a data directory's pss.sqlite")
+    .option('--master-key-file <f>', 'file holding the KMS master key (default: the data directory\'s, or PSS_MASTER_KEY_FILE / PSS_MASTER_KEY)')
+    .addOption(new Option('--device-key <hex>', `the device's key, ${DEVICE_KEY_BYTES} bytes hex (instead of the KMS's)`).argParser(keyHex).conflicts(['data', 'db', 'masterKeyFile']))
     .option('--json', 'machine-readable output')
     .action(async (arg: string, o, cmd: Command) => {
       const json = Boolean(cmd.optsWithGlobals().json);
@@ -102,10 +129,11 @@ export function verifyIndiciumCommand(deps: VerifyIndiciumDeps = {}): Command {
         const { source, bytes } = await readInput(arg);
         let check: IndiciumCheck;
         if (o.deviceKey) check = verifyIndicium(bytes, Buffer.from(o.deviceKey, 'hex').toString('latin1'));
-        else if (o.db !== undefined || o.masterKeyFile !== undefined) {
-          if (!deps.kmsKeyLookup) throw new Error('device keys from the KMS (--db, --master-key-file) are not available in this build: give --device-key <hex>');
-          check = await verifyIndiciumWith(bytes, await deps.kmsKeyLookup({ db: o.db, masterKeyFile: o.masterKeyFile }));
-        } else throw new Error('no key to check the MAC with: give --device-key <hex>, or --db and --master-key-file for the KMS');
+        else {
+          // the KMS's keys, from the data directory (and database) every pss command uses
+          if (!deps.kmsKeyLookup) throw new Error('device keys from the KMS (--data, --db, --master-key-file) are not available in this build: give --device-key <hex>');
+          check = await verifyIndiciumWith(bytes, await deps.kmsKeyLookup({ ...registryOf(cmd), masterKeyFile: o.masterKeyFile }));
+        }
         verdict = { ...check, source, input: arg, ...(check.fields ? { date: dateOf(check.fields.day) } : {}) };
       } catch (e: any) {
         if (!(e instanceof Unreadable)) {
