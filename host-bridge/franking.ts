@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { Command as Cmd, MAX_PIECES_PER_FRANK } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
+import type { FrankAnswer, FrankRequest } from '../protocol/bodies.ts';
 import { fundsMessage } from '../protocol/auth.ts';
 import { fromHex } from '../protocol/bytes.ts';
 import { decodeRecord, MIXED_BAND, WEIGHT_BANDS_G, MAX_WEIGHT_G, MAX_CATEGORIES, MAX_U32, type CumulativeRecord } from '../protocol/records.ts';
@@ -51,7 +52,7 @@ function isLost(e: any): boolean {
 
 /** One FRANK request; on a timeout or a lost line it sends the SAME id again (the device
  * never charges twice for an id: it answers a repeated id from the commit it made). */
-async function frankOnce(client: PsdClient, body: object, attempts: number, onRetry: (e: Error) => void): Promise<any> {
+async function frankOnce(client: PsdClient, body: FrankRequest, attempts: number, onRetry: (e: Error) => void): Promise<FrankAnswer> {
   for (let i = 1; ; i++) {
     try {
       return await client.request(Cmd.FRANK, body);
@@ -62,7 +63,7 @@ async function frankOnce(client: PsdClient, body: object, attempts: number, onRe
   }
 }
 
-async function fetchIndicia(client: PsdClient, answer: any): Promise<string[]> {
+async function fetchIndicia(client: PsdClient, answer: FrankAnswer): Promise<string[]> {
   const out: string[] = answer.indicia.slice();
   while (out.length < answer.count) {
     const r = await client.request(Cmd.INDICIA, { from: answer.first + out.length });
@@ -106,7 +107,7 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
       print(cmd, r, () =>
         keyValues([
           ['provisioned', `PSD-${r.device}`],
-          ['seal', r.seal === 'ed25519' ? `Ed25519 (public key ${r.publicKey}${r.certified ? ', certified by the KMS' : ''})` : 'HMAC-SHA256 under the device key'],
+          ['seal', r.seal === 'ed25519' ? `Ed25519 (public key ${r.publicKey}${'certified' in r && r.certified ? ', certified by the KMS' : ''})` : 'HMAC-SHA256 under the device key'],
           ['next', lab ? 'psd funds --amount <minor> --kms-key <hex>' : 'psd funds --kms <host:port> --amount <minor>']
         ])
       );
