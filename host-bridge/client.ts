@@ -7,6 +7,7 @@ import { FrameExchange } from '../kit/exchange.ts';
 import { asciiJson } from '../protocol/bytes.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { CommandName } from '../protocol/commands.ts';
+import type { AnswerOf, RequestOf } from '../protocol/bodies.ts';
 import { PsdError, deviceError } from './errors.ts';
 import type { Link } from './link.ts';
 
@@ -95,15 +96,16 @@ export class PsdClient {
     });
   }
 
-  /** Sends one command and resolves with the device's answer body. */
-  async request<T = any>(type: number, body: object = {}, opts: ClientOptions = {}): Promise<T> {
+  /** Sends one command and resolves with the device's answer body (the request and answer
+   * bodies of each command: protocol/bodies.ts). */
+  async request<T extends number>(type: T, body: RequestOf<T> = {} as RequestOf<T>, opts: ClientOptions = {}): Promise<AnswerOf<T>> {
     if (this.closed) throw this.closed;
     if (this.line.busy) throw new Error('one request at a time');
     const payload = asciiJson(body);
     if (payload.length > MAX_PAYLOAD_BYTES) throw new PsdError(ErrorCode.OVERSIZE, `${payload.length} bytes of payload`);
     this.stats.requests++;
     this.sending = { type, name: CommandName[type] ?? '0x' + type.toString(16), payload };
-    return this.line.request<T>(type, payload, { timeoutMs: opts.timeoutMs ?? this.timeoutMs, retries: opts.retries ?? this.retries });
+    return this.line.request<AnswerOf<T>>(type, payload, { timeoutMs: opts.timeoutMs ?? this.timeoutMs, retries: opts.retries ?? this.retries });
   }
 
   close() {

@@ -5,14 +5,14 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { Command as Cmd, MAX_PIECES_PER_FRANK } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
+import type { Registers } from '../protocol/bodies.ts';
 import { fundsMessage } from '../protocol/auth.ts';
 import { fromHex } from '../protocol/bytes.ts';
 import { decodeRecord, MIXED_BAND, WEIGHT_BANDS_G, MAX_WEIGHT_G, MAX_CATEGORIES, MAX_U32, type CumulativeRecord } from '../protocol/records.ts';
 import { PsdError } from './errors.ts';
-import type { PsdClient } from './client.ts';
 import { table, keyValues, money } from '../kit/output.ts';
 import { addStatisticsCommands } from './statistics.ts';
-import { HostRecords } from './host-records.ts';
+import { runFranking, syncClock, type FrankRunParams } from './frank-run.ts';
 import { defaultStoreDir } from './store.ts';
 import { addUploadCommand, provisionFromKms, fundsFromKms } from './upload.ts';
 import { int, deviceNumber, formatClock, bandLabel, type CliKit } from './cli-kit.ts';
@@ -30,46 +30,13 @@ function badArg(msg: string, hint?: string): PsdError {
   return new PsdError(ErrorCode.BAD_ARGUMENT, msg, hint);
 }
 
-/** The device refuses to frank or open a batch until the host set its clock; it restarts at each power-up. */
-export async function syncClock(client: PsdClient, nowMs = Date.now()): Promise<number> {
-  const r = await client.request(Cmd.CLOCK, { now: nowMs });
-  return r.clock;
-}
-
-function registerPairs(r: any): [string, unknown][] {
+function registerPairs(r: Registers): [string, unknown][] {
   return [
     ['ascending', money(r.ascending)],
     ['descending', money(r.descending)],
     ['control total', money(r.controlTotal)],
     ['pieces', r.pieces]
   ];
-}
-
-function isLost(e: any): boolean {
-  return e instanceof PsdError && (e.code === ErrorCode.NO_ANSWER || e.code === ErrorCode.LINE_LOST);
-}
-
-/** One FRANK request; on a timeout or a lost line it sends the SAME id again (the device
- * never charges twice for an id: it answers a repeated id from the commit it made). */
-async function frankOnce(client: PsdClient, body: object, attempts: number, onRetry: (e: Error) => void): Promise<any> {
-  for (let i = 1; ; i++) {
-    try {
-      return await client.request(Cmd.FRANK, body);
-    } catch (e) {
-      if (!isLost(e) || i >= attempts) throw e;
-      onRetry(e as Error);
-    }
-  }
-}
-
-async function fetchIndicia(client: PsdClient, answer: any): Promise<string[]> {
-  const out: string[] = answer.indicia.slice();
-  while (out.length < answer.count) {
-    const r = await client.request(Cmd.INDICIA, { from: answer.first + out.length });
-    if (r.id !== answer.id || !r.indicia.length) throw new PsdError(ErrorCode.INCONSISTENT, `indicia for ${answer.id} not available (device answered for ${r.id})`);
-    out.push(...r.indicia);
-  }
-  return out.slice(0, answer.count);
 }
 
 export function addFrankingCommands(program: Command, kit: CliKit) {
@@ -106,7 +73,7 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
       print(cmd, r, () =>
         keyValues([
           ['provisioned', `PSD-${r.device}`],
-          ['seal', r.seal === 'ed25519' ? `Ed25519 (public key ${r.publicKey}${r.certified ? ', certified by the KMS' : ''})` : 'HMAC-SHA256 under the device key'],
+          ['seal', r.seal === 'ed25519' ? `Ed25519 (public key ${r.publicKey}${'certified' in r && r.certified ? ', certified by the KMS' : ''})` : 'HMAC-SHA256 under the device key'],
           ['next', lab ? 'psd funds --amount <minor> --kms-key <hex>' : 'psd funds --kms <host:port> --amount <minor>']
         ])
       );
@@ -198,117 +165,58 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
       // --print: checked before franking, so a bad directory fails before any piece is charged
       const printer = o.print === undefined ? null : await import('./print.ts');
       const printDir = printer ? await printer.preparePrintDir(o.print) : null;
+      if (o.zeroValue && o.testImprint) throw badArg('--zero-value or --test-imprint, not both');
+      const kind = o.zeroValue ? 'zero' : o.testImprint ? 'test' : undefined;
+      const params: FrankRunParams = {
+        customer: o.customer,
+        category: o.category,
+        weight: o.weight,
+        postage: o.postage,
+        kind,
+        count: o.count,
+        chunk: o.chunk,
+        id: o.id,
+        indicia: !!(o.indicia || printDir),
+        store: o.store
+      };
       const result = await withDevice(cmd, async (c) => {
-        const s = await c.request(Cmd.STATUS);
-        const b = s.batch;
-        if (o.zeroValue && o.testImprint) throw badArg('--zero-value or --test-imprint, not both');
-        const kind = o.zeroValue ? 'zero' : o.testImprint ? 'test' : undefined;
-        if (kind && o.postage !== undefined) throw badArg(`--${o.zeroValue ? 'zero-value' : 'test-imprint'} pieces carry no postage: drop --postage`);
-        if (kind && b && b.mode === 'batch') throw badArg(`batch ${b.txn} is in batch mode: zero-value and test imprints are franked one at a time (end the batch first)`);
-        const perPiece = kind ? { category: o.category, weight: o.weight, kind } : { category: o.category, weight: o.weight, postage: o.postage };
-        const missing = (names: string[]) => names.filter((n) => o[n] === undefined).map((n) => '--' + n);
-        let bodies: { count: number; base: object }[];
-        if (b && b.mode === 'batch') {
-          if (o.customer !== undefined || o.category !== undefined || o.weight !== undefined || o.postage !== undefined)
-            throw badArg(`batch ${b.txn} (customer ${b.customer}) is in batch mode: its category, weight and postage are fixed; give only --count`);
-          const count = o.count ?? 1;
-          bodies = [];
-          for (let left = count; left > 0; left -= o.chunk) bodies.push({ count: Math.min(o.chunk, left), base: {} });
-        } else {
-          if (o.count !== undefined && o.count !== 1) throw badArg(`--count is for a batch-mode batch; ${b ? 'this dynamic batch' : 'with no batch open, psd'} franks one piece per command`);
-          if (b && o.customer !== undefined && o.customer !== b.customer) throw badArg(`batch ${b.txn} is for customer ${b.customer}`);
-          // --postage may be left to the rate table in force on the PSD: it says when it needs one
-          const m = missing(b ? ['category', 'weight'] : ['customer', 'category', 'weight']);
-          if (m.length) throw badArg(`${b ? 'a dynamic piece' : 'a single piece (no batch open)'} needs ${m.join(', ')}`, 'see psd frank --help');
-          bodies = [{ count: 1, base: b ? perPiece : { customer: o.customer, ...perPiece } }];
-        }
-        if (o.id !== undefined && bodies.length > 1) throw badArg('--id sends one request: give --count at most --chunk');
-        await syncClock(c);
-        // records on the host (claim 10): each franked piece is counted here
-        // (a STATUS too large for a frame leaves the settings out: CONFIG {} reads them)
-        const recordsOnHost = (s.config ?? (await c.request(Cmd.CONFIG, {})).config).recordsOnHost;
-        const hostRecords = recordsOnHost ? new HostRecords(o.store, s.device) : null;
-        const total = bodies.reduce((n, x) => n + x.count, 0);
-        const bar =
-          !json && process.stderr.isTTY && bodies.length > 1
-            ? new cliProgress.SingleBar({ stream: process.stderr, format: 'franking [{bar}] {value}/{total} pieces | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic)
-            : null;
-        bar?.start(total, 0);
+        let bar: cliProgress.SingleBar | null = null;
+        let batchMode = false;
         let pieces = 0;
-        let amount = 0;
-        let retries = 0;
-        let last: any = null;
         let inFlight: { id: number; count: number } | null = null;
-        const ids: number[] = [];
-        const indicia: string[] = [];
-        let replayed = 0;
         // Ctrl-C: the request on the line is answered first (the device may have committed it),
         // then no more are sent and the result says how far it got; a second Ctrl-C leaves at once
         let interrupted = false;
         const onInt = () => {
           if (interrupted) {
-            process.stderr.write(`\npsd frank: stopped at once: ${pieces} piece${pieces === 1 ? '' : 's'} franked and acknowledged${inFlight ? `, request id ${inFlight.id} (${inFlight.count} pieces) unanswered: \`psd frank --id ${inFlight.id}${b && b.mode === 'batch' ? ` --count ${inFlight.count}` : ''}\` settles it` : ''}\n`);
+            process.stderr.write(`\npsd frank: stopped at once: ${pieces} piece${pieces === 1 ? '' : 's'} franked and acknowledged${inFlight ? `, request id ${inFlight.id} (${inFlight.count} pieces) unanswered: \`psd frank --id ${inFlight.id}${batchMode ? ` --count ${inFlight.count}` : ''}\` settles it` : ''}\n`);
             process.exit(130);
           }
           interrupted = true;
           bar?.stop();
           process.stderr.write(`\npsd frank: interrupted: finishing the request on the line, then stopping (Ctrl-C again to leave at once)\n`);
         };
-        process.on('SIGINT', onInt);
         try {
-          for (const x of bodies) {
-            if (interrupted) break;
-            const id = o.id ?? crypto.randomInt(1, 2 ** 32 - 1);
-            inFlight = { id, count: x.count };
-            const body = b && b.mode === 'batch' ? { id, count: x.count } : { id, ...x.base };
-            const a = await frankOnce(c, body, 4, () => retries++);
-            if (a.id !== id) throw new PsdError(ErrorCode.INCONSISTENT, `answer for id ${a.id}, sent ${id}`);
-            if (hostRecords && kind !== 'test') {
-              const p: any = b && b.mode === 'batch' ? b : { ...x.base, customer: b ? b.customer : o.customer };
-              hostRecords.add(p.customer, p.category, p.weight, p.postage ?? 0, a.count);
-            }
-            ids.push(id);
-            inFlight = null;
-            if (a.repeated) replayed++;
-            pieces += a.count;
-            amount += a.amount;
-            last = a;
-            if (o.indicia || printDir) indicia.push(...(await fetchIndicia(c, a)));
-            bar?.update(pieces);
-          }
-        } catch (e) {
-          // say exactly what is known: what the device acknowledged, and the one request whose
-          // fate is open (the device committed it or not; resending its id never charges twice)
-          if (!isLost(e) || !inFlight) throw e;
-          const err = e as PsdError;
-          throw new PsdError(
-            err.code,
-            `${err.message.replace(/^[^:]*: /, '')}; ${pieces} piece${pieces === 1 ? '' : 's'} franked and acknowledged before it, request id ${inFlight.id} (${inFlight.count} piece${inFlight.count === 1 ? '' : 's'}) unanswered`,
-            `reconnect, then \`psd frank --id ${inFlight.id}${b && b.mode === 'batch' ? ` --count ${inFlight.count}` : ' <same piece options>'}\` answers from the device's commit if it was made (never charged twice), or franks it now; \`psd status\` shows the piece counter`
-          );
+          return await runFranking(c, params, {
+            start: ({ total, requests, mode }) => {
+              batchMode = mode === 'batch';
+              if (!json && process.stderr.isTTY && requests > 1) {
+                bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'franking [{bar}] {value}/{total} pieces | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic);
+                bar.start(total, 0);
+              }
+              process.on('SIGINT', onInt);
+            },
+            inFlight: (r) => (inFlight = r),
+            progress: (n) => {
+              pieces = n;
+              bar?.update(n);
+            },
+            stopping: () => interrupted
+          });
         } finally {
           process.off('SIGINT', onInt);
-          bar?.stop();
+          (bar as cliProgress.SingleBar | null)?.stop();
         }
-        return {
-          mode: b ? b.mode : 'single',
-          customer: b ? b.customer : o.customer,
-          txn: b ? b.txn : null,
-          pieces,
-          amount,
-          requests: ids.length,
-          ids,
-          retries,
-          // the device answered from a commit it had made before (a --id resend): nothing new was charged
-          replay: replayed > 0,
-          ...(interrupted ? { interrupted: true, requested: total } : {}),
-          first: pieces ? last.first + last.count - pieces : null,
-          ...(kind ? { kind: kind === 'zero' ? 'zero-value' : 'test imprint' } : {}),
-          // past the data center's warning threshold: seconds until franking locks
-          ...(last && last.contactLockInS !== undefined ? { contactLockInS: last.contactLockInS } : {}),
-          registers: last ? last.registers : s.registers,
-          ...(o.indicia || printDir ? { indicia } : {})
-        };
       });
       const printed = printer && printDir ? await printer.printIndicia(result.indicia!, printDir, { dpi: o.dpi, moduleMm: o.moduleMm, currency: o.currency }) : null;
       print(cmd, printed ? { ...result, printed } : result, () => {

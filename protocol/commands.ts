@@ -34,7 +34,7 @@ export var Command = {
   /** secure session with the PSS: key agreement, then encrypted inner commands */
   SESSION_OPEN: 0x30,
   SESSION: 0x31
-};
+} as const;
 
 export var CommandName: { [type: number]: string } = {
   0x01: 'status',

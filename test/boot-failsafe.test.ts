@@ -69,8 +69,8 @@ describe('boot: a PSD that cannot start says why on its data port', () => {
         ex = await exposeBoard(rb, {});
         c = new PsdClient(await openLink(ex.tcpUrl!), { timeoutMs: 3000 });
         const s = await c.request(Command.STATUS);
-        expect(s.lock.code).to.equal(ErrorCode.BOOT_FAILED);
-        expect(s.lock.detail).to.contain('0x38000').and.to.contain('Flash.getFree');
+        expect(s.lock!.code).to.equal(ErrorCode.BOOT_FAILED);
+        expect(s.lock!.detail).to.contain('0x38000').and.to.contain('Flash.getFree');
         const k = crypto.randomBytes(32).toString('hex');
         const err = await c.request(Command.PROVISION, { device: 5, deviceKey: k, kmsKey: k }).catch((e) => e);
         expect(err).to.be.instanceOf(PsdError);

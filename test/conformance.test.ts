@@ -55,7 +55,7 @@ for (const kind of targetKinds()) describe(`conformance: a PSD through its data 
     expect(r.controlTotal).to.equal(r.ascending + r.descending);
     let pieces = s.block.confirmedPieces;
     let amount = s.block.confirmedAscending;
-    for (const tier of ['flash', 'ram']) {
+    for (const tier of ['flash', 'ram'] as const) {
       for (let from = 0; ; ) {
         const page = await c.request(Command.STATS_LIST, { tier, from });
         for (const h of page.records) {
@@ -113,7 +113,8 @@ for (const kind of targetKinds()) describe(`conformance: a PSD through its data 
     it('echoes, refuses unknown commands and bad arguments with codes', async () => {
       expect((await c.request(Command.ECHO, { data: 'conformance' })).data).to.equal('conformance');
       expect(await code(c.request(0x7e, {}))).to.equal(ErrorCode.UNKNOWN_COMMAND);
-      expect(await code(c.request(Command.ECHO, { data: 5 }))).to.equal(ErrorCode.BAD_ARGUMENT);
+      // a body of the wrong shape, on purpose: sent as an untyped command
+      expect(await code(c.request(Command.ECHO as number, { data: 5 }))).to.equal(ErrorCode.BAD_ARGUMENT);
     });
     it('drops a corrupted frame and still answers the next one', async () => {
       const link = (c as any).link;

@@ -73,7 +73,7 @@ describe('end to end: psd CLI and host bridge against the PSD', function () {
       expect(e.data).to.equal('hello \u00e9 PSD');
       // an error answer has a code and a message
       let err: any = null;
-      await client.request(Command.ECHO, { data: 42 }).catch((x) => (err = x));
+      await client.request(Command.ECHO as number, { data: 42 }).catch((x) => (err = x));
       expect(err).to.be.an('error');
       expect(err.code).to.equal(ErrorCode.BAD_ARGUMENT);
       expect(err.message).to.match(/bad argument/);

@@ -5,15 +5,16 @@
 //                                    real-interpreter runner, image facts, output, PSS client)
 //   2  host-bridge/, server/         the two products on a PC
 //   3  testkit/                      harness, memory board, fuzz framework and targets
-//   4  tools/                        build, bench, fuzz runner, fidelity, profile check
+//      bin/                          the psd and pss launchers (JavaScript), over layer 2
+//   4  tools/, rollup.config.js      build, bench, fuzz runner, fidelity, profile check
 //   5  test/                        the suites
 //
 // A file may import from its own folder and from the folders its folder lists below; nothing
 // imports upwards, the two folders of one layer do not import each other (except that kit/ may
 // read the firmware's build facts: its runners boot the image), and no files import each other
-// in a loop. No TypeScript source file is over 500 lines, test vectors excepted (the virtual
-// board's two in-context scripts, kit/vboard/runtime.js and espruino.js, are single closures
-// evaluated inside the sandbox and are not counted).
+// in a loop. No source file, TypeScript or JavaScript (the virtual board's in-context scripts
+// and the build configuration included), is over 500 lines, test vectors excepted; generated
+// output (dist/) is not source.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,20 +33,30 @@ const MAY_IMPORT: Record<string, string[]> = {
   server: ['kit', 'firmware', 'protocol', 'board-defs'],
   testkit: ['host-bridge', 'server', 'kit', 'firmware', 'protocol', 'board-defs'],
   tools: ['testkit', 'host-bridge', 'server', 'kit', 'firmware', 'protocol', 'board-defs', 'rollup.config.js'],
-  test: ['tools', 'testkit', 'host-bridge', 'server', 'kit', 'firmware', 'protocol', 'board-defs', 'rollup.config.js']
+  test: ['tools', 'testkit', 'host-bridge', 'server', 'kit', 'firmware', 'protocol', 'board-defs', 'rollup.config.js'],
+  bin: ['host-bridge', 'server', 'kit', 'firmware', 'protocol', 'board-defs'],
+  // the build configuration is part of the build tooling (it reads tools/reserved-names.js)
+  'rollup.config.js': ['tools', 'testkit', 'host-bridge', 'server', 'kit', 'firmware', 'protocol', 'board-defs']
 };
+/** source files at the repository's root, each its own entry of MAY_IMPORT */
+const ROOT_FILES = ['rollup.config.js'];
 const FOLDERS = Object.keys(MAY_IMPORT);
 
 /** Longest a source file may be, in lines. */
 const MAX_LINES = 500;
 /** Test vectors: data, not code, exempt from MAX_LINES. */
 const VECTOR_FILES = new Set<string>(['testkit/crypto-rfc-vectors.ts']);
+/** generated output, not source (no source folder should hold any, but the rule says so) */
+const GENERATED = /(^|\/)(dist|node_modules)(\/|$)/;
+/** a source file's name: TypeScript or JavaScript, declarations excepted */
+const SOURCE = /\.(ts|mts|cts|js|mjs|cjs)$/;
 
 function sources(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(join(ROOT, dir))) {
     const rel = join(dir, name);
+    if (GENERATED.test(rel)) continue;
     if (statSync(join(ROOT, rel)).isDirectory()) sources(rel, out);
-    else if (/\.(ts|js|mjs)$/.test(name) && !/\.d\.ts$/.test(name)) out.push(rel);
+    else if (SOURCE.test(name) && !/\.d\.[mc]?ts$/.test(name)) out.push(rel);
   }
   return out;
 }
@@ -53,7 +64,7 @@ function sources(dir: string, out: string[] = []): string[] {
 /** Relative module specifiers of a file: import/export ... from, import x = require(), import(), require(). */
 function specifiers(file: string): { spec: string; line: number }[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
-  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, /\.ts$/.test(file) ? ts.ScriptKind.TS : ts.ScriptKind.JS);
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, /\.[mc]?ts$/.test(file) ? ts.ScriptKind.TS : ts.ScriptKind.JS);
   const found: { spec: string; line: number }[] = [];
   const add = (node: ts.Node | undefined) => {
     if (node && ts.isStringLiteralLike(node)) found.push({ spec: node.text, line: sf.getLineAndCharacterOfPosition(node.getStart()).line + 1 });
@@ -72,7 +83,17 @@ function specifiers(file: string): { spec: string; line: number }[] {
 
 const folderOf = (file: string) => file.split('/')[0];
 
-const files = FOLDERS.filter((d) => MAY_IMPORT[d] && statExists(d)).flatMap((d) => sources(d));
+const files = [
+  ...FOLDERS.filter((d) => !ROOT_FILES.includes(d) && statExists(d)).flatMap((d) => sources(d)),
+  ...ROOT_FILES.filter((f) => fileExists(f))
+];
+function fileExists(f: string): boolean {
+  try {
+    return statSync(join(ROOT, f)).isFile();
+  } catch {
+    return false;
+  }
+}
 function statExists(d: string): boolean {
   try {
     return statSync(join(ROOT, d)).isDirectory();
@@ -93,6 +114,10 @@ describe('layers: the import graph (issue 14)', () => {
   it('finds the source folders and their imports', () => {
     expect(files.length).to.be.greaterThan(100);
     for (const d of FOLDERS) expect(files.some((f) => folderOf(f) === d), d).to.equal(true);
+    // JavaScript sources are in the graph too: the launchers, the build configuration and the
+    // virtual board's in-context scripts
+    for (const f of ['bin/psd.js', 'rollup.config.js', 'kit/vboard/runtime.js', 'kit/vboard/espruino.js']) expect(files, f).to.include(f);
+    expect(graph.get('bin/psd.js')!.map((e) => e.target)).to.include('host-bridge/cli.ts');
   });
 
   it('no import runs from a lower layer to a higher one, nor across the folders of one layer', () => {
@@ -152,9 +177,9 @@ describe('layers: the import graph (issue 14)', () => {
     expect(loops.map((l) => l.join(' <-> ')), loops.map((l) => l.join(' <-> ')).join('\n')).to.deep.equal([]);
   });
 
-  it(`no TypeScript source file is over ${MAX_LINES} lines (test vectors excepted)`, () => {
+  it(`no source file, TypeScript or JavaScript, is over ${MAX_LINES} lines (test vectors excepted)`, () => {
     const long = files
-      .filter((f) => /\.ts$/.test(f) && !VECTOR_FILES.has(f))
+      .filter((f) => !VECTOR_FILES.has(f))
       .map((f) => ({ f, lines: readFileSync(join(ROOT, f), 'utf8').split('\n').length - 1 }))
       .filter((x) => x.lines > MAX_LINES)
       .map((x) => `${x.f}: ${x.lines} lines`);

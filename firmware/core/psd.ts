@@ -13,6 +13,7 @@ import { withModule, BOOT, ADMIN, SEAL, SESSION } from './modules.ts';
 import { Ledger, FrankCommit, MODE_SINGLE, MODE_DYNAMIC, MODE_BATCH } from './ledger.ts';
 import { LogEvent, LOG_ENTRIES, LOG_DETAIL_CHARS } from '../../protocol/log.ts';
 import { tableInForce, listedPostage, rateVersion } from '../../protocol/rates.ts';
+import type { AnyRequest, Received } from '../../protocol/bodies.ts';
 
 var FLUSH_CHECK_MS = 60000;
 var MODE_NAMES = ['', 'single', 'dynamic', 'batch'];
@@ -30,7 +31,7 @@ export interface Psd {
   /** true while a request from inside the secure session is answered: the data center's own */
   trusted: boolean;
   /** answers one request: the front calls it, and the session for its inner commands */
-  dispatch(type: number, req: any): any;
+  dispatch(type: number, req: Received<AnyRequest>): any;
   registers(): { ascending: number; descending: number; pieces: number; controlTotal: number };
   /** the most interpreter variables in use seen since boot, sampled at the end of every
    * sealing, block-read and session request and of STATUS (the answer built, the module
@@ -127,7 +128,7 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
     return a;
   }
 
-  function dispatch(type: number, req: any): any {
+  function dispatch(type: number, req: Received<AnyRequest>): any {
     switch (type) {
       case Command.FRANK:
         var id = integer(req.id, 'id', 1, MAX_U32);
@@ -191,7 +192,7 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
   psd.dispatch = dispatch;
 
   // a refusal is noted in the device log before it goes out
-  function answer(type: number, req: any): any {
+  function answer(type: number, req: Received<AnyRequest>): any {
     try {
       return dispatch(type, req);
     } catch (e) {

@@ -15,12 +15,13 @@ import { Ledger, Config, randomBytes, FRANK_BYTES } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 import { contact } from './contact.ts';
 import { rateVersion, rateEffective, tableInForce } from '../../protocol/rates.ts';
+import type { AdminRequest, ConfigRequest, Received } from '../../protocol/bodies.ts';
 
 /** log entries per answer */
 var LOG_PAGE = 6;
 
 /** A true/false setting of the request, or the current one when it is absent. */
-function flag(req: any, current: any, name: string): boolean {
+function flag(req: Received<ConfigRequest>, current: Config, name: 'lockUntilConfirmed' | 'foldWhenFull' | 'recordsOnHost'): boolean {
   var v = req[name];
   if (v === undefined) return current[name];
   if (v !== true && v !== false) fail(ErrorCode.BAD_ARGUMENT, name + ' must be true or false');
@@ -28,7 +29,7 @@ function flag(req: any, current: any, name: string): boolean {
 }
 
 /** A setting only the data center may change (inside a session), or the current one. */
-function trustedSetting(psd: Psd, req: any, current: any, name: string, min: number, max: number): number {
+function trustedSetting(psd: Psd, req: Received<ConfigRequest>, current: Config, name: 'contactWarnS' | 'contactLockS' | 'clockBackS' | 'clockForwardS', min: number, max: number): number {
   if (req[name] === undefined) return current[name];
   if (!psd.trusted) fail(ErrorCode.AUTH, name + ' is set by the data center, inside a session');
   return integer(req[name], name, min, max);
@@ -42,7 +43,7 @@ function memoryNow(board: Psd['board'], psd: Psd) {
 }
 
 /** Answers one request of the commands above (psd.ts routes them here). */
-export function handle(psd: Psd, type: number, req: any): any {
+export function handle(psd: Psd, type: number, req: Received<AdminRequest>): any {
   var ledger = psd.ledger;
   var board = psd.board;
   var build = psd.build;

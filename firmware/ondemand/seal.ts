@@ -14,6 +14,7 @@ import { Ledger, Sealed } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 import { applySeal, applyConfirm } from './sealing.ts';
 import { contact } from './contact.ts';
+import type { Received, SealRequest } from '../../protocol/bodies.ts';
 
 /** head bytes per answer: small enough to travel inside a session message too */
 var HEAD_PAGE = 128;
@@ -24,7 +25,7 @@ function sealedInfo(x: Sealed) {
 }
 
 /** Answers one request of the commands above (psd.ts routes them here). */
-export function handle(psd: Psd, type: number, req: any): any {
+export function handle(psd: Psd, type: number, req: Received<SealRequest>): any {
   var ledger = psd.ledger;
   switch (type) {
     case Command.STATS_EXTRACT:

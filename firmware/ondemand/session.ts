@@ -16,6 +16,7 @@ import { contact } from './contact.ts';
 import { loadRates } from './rates.ts';
 import { rateTableProblem, rateVersion } from '../../protocol/rates.ts';
 import { withModule, STORE } from '../core/modules.ts';
+import type { Received, SessionOnlyRequest, SessionRequests } from '../../protocol/bodies.ts';
 
 /** Commands the PSS may send inside a session: statistics, funds and parameters; never
  * provisioning, a reboot or another session. (STATUS is too big for a session message; the
@@ -23,7 +24,7 @@ import { withModule, STORE } from '../core/modules.ts';
 var INNER = [Command.STATS_EXTRACT, Command.BLOCK_READ, Command.CONFIRM, Command.FUNDS, Command.CONFIG, Command.CLOCK];
 
 /** Answers SESSION_OPEN and SESSION (psd.ts routes them here). */
-export function handle(psd: Psd, type: number, req: any): any {
+export function handle(psd: Psd, type: number, req: Received<SessionRequests>): any {
   var board = psd.board;
   var ledger = psd.ledger;
   var prims = boardAeadPrims(board);
@@ -51,7 +52,7 @@ export function handle(psd: Psd, type: number, req: any): any {
   }
   try {
     var inner = parseRequest(opened!.plaintext);
-    var p = inner.payload === undefined ? {} : inner.payload;
+    var p: Received<SessionOnlyRequest> = inner.payload === undefined ? {} : inner.payload;
     if (!p || typeof p !== 'object' || p instanceof Array) fail(ErrorCode.BAD_PAYLOAD, 'payload must be an object');
     if (inner.type === Command.RATES) {
       var table = isHex(p.table) ? fromHex(p.table) : '';

@@ -19,16 +19,33 @@ import { BoardNatives } from './natives.ts';
 import type { BoardMemory, Life, Runtime } from './state.ts';
 
 let runtimeSource: string | null = null;
+/**
+ * The runtime's files as one script (the memory model counts one script of the board's own):
+ * an object of the main function (`runtime`) and the parts it calls, each by its name.
+ */
 function runtimeSrc(): string {
-  if (!runtimeSource) runtimeSource = readFileSync(new URL('./runtime.js', import.meta.url), 'utf8');
+  if (!runtimeSource) {
+    const read = (f: string) => readFileSync(new URL(`./${f}`, import.meta.url), 'utf8');
+    runtimeSource = `({\n${Object.entries(RUNTIME_PARTS).map(([name, f]) => `${name}:\n${read(f)}`).join(',\n')}\n})`;
+  }
   return runtimeSource;
 }
+/** the runtime's files: runtime.js calls the parts by these names */
+const RUNTIME_PARTS = { runtime: 'runtime.js', devices: 'runtime-devices.js', modules: 'runtime-modules.js', builtins: 'runtime-builtins.js' };
+type RuntimeFactory = (native: object, cfgJson: string, lib: object, parts: object) => Runtime;
 let libSource: string | null = null;
-/** Espruino's own conversions (number text, JSON, print, sort), evaluated in the context first */
+/**
+ * Espruino's own conversions (number text, JSON, print, sort), evaluated in the context first:
+ * its three files as one script (the memory model counts one script of the board's own), an
+ * array of the three parts that libParts() calls in order.
+ */
 function libSrc(): string {
-  if (!libSource) libSource = readFileSync(new URL('./espruino.js', import.meta.url), 'utf8');
+  if (!libSource) libSource = `[${LIB_PARTS.map((f) => readFileSync(new URL(f, import.meta.url), 'utf8')).join(',\n')}]`;
   return libSource;
 }
+/** the Espruino library's parts, in order: each builds on what the one before returned */
+const LIB_PARTS = ['./espruino.js', './espruino-json.js', './espruino-parse.js'];
+type LibPart = (built?: object) => object;
 let stripSource: string | null = null;
 
 /** What jsiInit prints when it loads no saved code (the Linux build running a file). */
@@ -155,9 +172,10 @@ export class VirtualBoard extends BoardNatives {
       },
       strip: stripSource
     };
-    const lib = (new vm.Script(libSrc(), { filename: 'vboard-espruino.js' }).runInContext(ctx) as () => object)();
-    const factory = new vm.Script(runtimeSrc(), { filename: 'vboard-runtime.js' }).runInContext(ctx) as (n: object, c: string, lib: object) => Runtime;
-    life.rt = factory(this.makeNative(life), JSON.stringify(cfg), lib);
+    // the first part makes the library's object, each later one adds to it, the last returns it
+    const lib = (new vm.Script(libSrc(), { filename: 'vboard-espruino.js' }).runInContext(ctx) as LibPart[]).reduce<object | undefined>((built, part) => part(built), undefined)!;
+    const parts = new vm.Script(runtimeSrc(), { filename: 'vboard-runtime.js' }).runInContext(ctx) as { runtime: RuntimeFactory };
+    life.rt = parts.runtime(this.makeNative(life), JSON.stringify(cfg), lib, parts);
     life.builtins = this.snapshot(life.global);
 
     // 'file': jsiInit prints the banner and a new line before the file runs (targets/linux/main.c)

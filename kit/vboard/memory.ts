@@ -48,7 +48,7 @@ export class MemoryModel extends MemoryScopes {
     }
   }
 
-  /** timers, watches and modules, which the runtime keeps in its closure */
+  /** timers, watches and modules, which the runtime keeps in its closure (timers) and in `shared` */
   protected registries(w: Walk): void {
     if (!this.inspectorOk) return;
     this.findHostScripts();
@@ -70,7 +70,9 @@ export class MemoryModel extends MemoryScopes {
         }
       }
     }
-    const watches = vars.watchCbs as Record<string, { fn: unknown }> | undefined;
+    // watches and modules sit in the object the runtime's parts share (runtime.js `shared`)
+    const shared = (isRef(vars.shared) ? vars.shared : {}) as Record<string, unknown>;
+    const watches = shared.watchCbs as Record<string, { fn: unknown }> | undefined;
     if (isRef(watches)) {
       for (const id of Object.keys(watches)) {
         const wa = watches[id];
@@ -81,8 +83,8 @@ export class MemoryModel extends MemoryScopes {
         this.add(w, this.value(w, wa.fn, false), kind);
       }
     }
-    const modules = vars.modules as Record<string, unknown> | undefined;
-    const jsModules = (vars.jsModules ?? {}) as Record<string, boolean>;
+    const modules = shared.modules as Record<string, unknown> | undefined;
+    const jsModules = (shared.jsModules ?? {}) as Record<string, boolean>;
     if (isRef(modules)) {
       for (const k of Object.keys(modules)) {
         const m = modules[k];

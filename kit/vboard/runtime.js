@@ -1,10 +1,15 @@
-// Espruino API layer that runs INSIDE the virtual board's node:vm context.
-// It is evaluated once per power-up as a function expression and called with
-// (native, cfgJson). `native` is a host object of host functions; it stays in this
-// closure and is never reachable from the image. Host functions only receive and return
+// Espruino API layer that runs INSIDE the virtual board's node:vm context, in four files that
+// board.ts evaluates as one script: this one (intrinsics, binary data, events, uncaught errors
+// and Promise, JSON, time and timers, the entry points, the strip of what Espruino lacks) and
+// the parts it calls, runtime-devices.js (serial devices, console, pins and watches, E, other
+// globals), runtime-modules.js (require: Flash, Storage, crypto, Storage modules) and
+// runtime-builtins.js (Espruino's own versions of standard functions and errors).
+// It is evaluated once per power-up and called with (native, cfgJson, ES, parts). `native` is a
+// host object of host functions; it stays in these closures (and in `shared`, which only the
+// parts see) and is never reachable from the image. Host functions only receive and return
 // primitives (binary strings: one char = one byte) or objects of this context.
 // The function returns the entry points the host uses to deliver events.
-(function (native, cfgJson, ES) {
+(function (native, cfgJson, ES, parts) {
   'use strict';
   var G = globalThis;
   var cfg = JSON.parse(cfgJson);
@@ -33,6 +38,7 @@
   var OSyntaxError = SyntaxError;
   var TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
 
+  var ORegExp = RegExp;
   function hide(obj, name, value) {
     defProp(obj, name, { value: value, writable: true, configurable: true, enumerable: false });
   }
@@ -272,166 +278,12 @@
   G.clearInterval = function () { return clearT('Interval', arguments); };
   G.changeInterval = function (id, ms) { native.timerChange(+id, +ms || 0); };
 
-  // ---- serial devices ----
-  var devName = new WM();
-  function Serial() { throw new OError('Serial objects are built in'); }
-  var devices = {};
-  var rxBuf = {};
-  Serial.prototype.setup = function (baud, opts) { native.setup(devName.get(this), +baud || 9600); };
-  Serial.prototype.write = function () {
-    var s = '';
-    for (var i = 0; i < arguments.length; i++) s += toBin(arguments[i]);
-    if (s.length) native.out(devName.get(this), s);
-  };
-  Serial.prototype.print = function (s) { native.out(devName.get(this), asString(s)); };
-  Serial.prototype.println = function (s) { native.out(devName.get(this), asString(s) + '\r\n'); };
-  Serial.prototype.setConsole = function (force) { native.setConsole(devName.get(this)); };
-  Serial.prototype.available = function () { var b = rxBuf[devName.get(this)]; return b ? b.length : 0; };
-  Serial.prototype.read = function (n) {
-    var nm = devName.get(this), b = rxBuf[nm] || '';
-    if (n === undefined || n < 0 || n > b.length) n = b.length;
-    rxBuf[nm] = b.substr(n);
-    return b.substr(0, n);
-  };
-  Serial.prototype.inject = function () {
-    var s = '';
-    for (var i = 0; i < arguments.length; i++) s += toBin(arguments[i]);
-    native.inject(devName.get(this), s);
-  };
-  G.Serial = Serial;
-  // A device object exists once the code names it (jsiGetClassNameFromDevice finds it in the
-  // root scope); bytes that arrive for a device nobody has named yet are dropped.
-  var touched = {};
-  cfg.devices.forEach(function (n) {
-    var d = OObject.create(Serial.prototype);
-    devName.set(d, n);
-    devices[n] = d;
-    defProp(G, n, {
-      configurable: true, enumerable: true,
-      get: function () { touched[n] = true; return d; },
-      set: function (v) { defProp(G, n, { value: v, writable: true, configurable: true, enumerable: true }); }
-    });
-  });
 
+  // jswrap_date_parse gives 0 for text it cannot read (V8: NaN)
+  function dateParse(s) { var t = Oparse(asString(s)); return t === t ? t : 0; }
 
-  // ---- console ----
-  function logArgs(args) {
-    var parts = [];
-    for (var i = 0; i < args.length; i++) parts.push(typeof args[i] === 'string' ? args[i] : ES.printValue(args[i]));
-    consolePrint(crlf(parts.join(' ') + '\n'));
-  }
-  G.print = function () { logArgs(arguments); };
-  var con = {};
-  ['log', 'debug', 'info', 'warn', 'error'].forEach(function (n) { con[n] = function () { logArgs(arguments); }; });
-  con.trace = function () { logArgs(arguments); };
-  G.console = con;
-
-  // ---- pins ----
-  var pins = {};
-  function Pin(name) {
-    if (!(this instanceof Pin)) return pinObj(String(name));
-    devName.set(this, String(name));
-  }
-  function pinObj(name) { if (!pins[name]) pins[name] = new Pin(name); return pins[name]; }
-  function pinName(p) {
-    if (p instanceof Pin) return devName.get(p);
-    if (typeof p === 'string') return p;
-    if (typeof p === 'number') return 'D' + p;
-    throw new OError('Invalid pin!');
-  }
-  Pin.prototype.read = function () { return !!native.pinRead(devName.get(this)); };
-  Pin.prototype.write = function (v) { native.pinWrite(devName.get(this), v ? 1 : 0); };
-  Pin.prototype.set = function () { native.pinWrite(devName.get(this), 1); };
-  Pin.prototype.reset = function () { native.pinWrite(devName.get(this), 0); };
-  Pin.prototype.toggle = function () { var v = !native.pinRead(devName.get(this)); native.pinWrite(devName.get(this), v ? 1 : 0); return v; };
-  Pin.prototype.mode = function (m) { native.pinMode(devName.get(this), String(m)); };
-  Pin.prototype.getMode = function () { return native.pinGetMode(devName.get(this)); };
-  Pin.prototype.getInfo = function () { return { port: devName.get(this).charAt(0), num: parseInt(devName.get(this).substr(1), 10) || 0 }; };
-  Pin.prototype.toString = function () { return devName.get(this); };
-  G.Pin = Pin;
-  cfg.pins.forEach(function (n) { G[n] = pinObj(n); });
-  G.digitalRead = function (p) {
-    if (OArray.isArray(p)) { var v = 0; for (var i = 0; i < p.length; i++) v = (v << 1) | native.pinRead(pinName(p[i])); return v; }
-    return native.pinRead(pinName(p));
-  };
-  G.digitalWrite = function (p, val) {
-    if (OArray.isArray(p)) { for (var i = p.length - 1; i >= 0; i--) { native.pinWrite(pinName(p[i]), val & 1); val >>= 1; } return; }
-    native.pinWrite(pinName(p), val ? 1 : 0);
-  };
-  G.pinMode = function (p, mode) { native.pinMode(pinName(p), mode === undefined ? 'auto' : String(mode)); };
-  G.getPinMode = function (p) { return native.pinGetMode(pinName(p)); };
-  var watchCbs = {};
-  G.setWatch = function (fn, pin, opts) {
-    if (typeof fn !== 'function' && typeof fn !== 'string') throw new OError('Function or String not supplied!');
-    var repeat = false, edge = 'both', debounce = 0;
-    if (typeof opts === 'boolean') repeat = opts;
-    else if (opts && typeof opts === 'object') {
-      repeat = !!opts.repeat;
-      if (opts.edge !== undefined) edge = opts.edge === 1 || opts.edge === 'rising' ? 'rising' : opts.edge === -1 || opts.edge === 'falling' ? 'falling' : 'both';
-      if (opts.debounce !== undefined) debounce = +opts.debounce || 0;
-    }
-    var id = native.watchAdd(pinName(pin), edge, repeat ? 1 : 0, debounce);
-    watchCbs[id] = { fn: fn, pin: pinObj(pinName(pin)) };
-    return id;
-  };
-  G.clearWatch = function (id) {
-    if (arguments.length === 0) { watchCbs = {}; native.watchClear(-1); return; }
-    if (id === undefined || id === null) return;
-    if (!hasOwn(watchCbs, id)) throw new OError('Unknown Watch ' + id);
-    delete watchCbs[id];
-    native.watchClear(+id);
-  };
-
-  // ---- E ----
-  var E = asFunctionObject({});
-  E.hwRand = function () { return native.hwRand(); };
-  E.CRC32 = function (data) { return native.crc32(toBin(data)); };
-  E.getErrorFlags = function () { var s = native.errorFlags(); return s ? s.split(',') : []; };
-  E.toString = function () {
-    var s = '';
-    for (var i = 0; i < arguments.length; i++) s += toBin(arguments[i]);
-    return s;
-  };
-  E.toUint8Array = function () {
-    var s = '';
-    for (var i = 0; i < arguments.length; i++) s += toBin(arguments[i]);
-    return binToU8(s);
-  };
-  E.toArrayBuffer = function (s) { return binToAB(toBin(s)); };
-  E.getSizeOf = function (v, depth) { return native.sizeOf(v); };
-  E.reboot = function () { native.reboot(); };
-  E.kickWatchdog = function () {};
-  E.enableWatchdog = function () {};
-  E.getTemperature = function () { return 25; };
-  E.getAnalogVRef = function () { return 3.3; };
-  E.setTimeZone = function () {};
-  E.setDeepSleep = function () {};
-  E.setSleepIndicator = function () {};
-  // jswrap_espruino_setConsole: a Serial object or a device name; null = no console
-  E.setConsole = function (dev, opts) {
-    var n = dev === null ? 'null' : typeof dev === 'string' ? (cfg.devices.indexOf(dev) >= 0 ? dev : '') : (dev && typeof dev === 'object' && devName.get(dev)) || '';
-    if (!n) throw new OError('Unknown device type "undefined"');
-    native.setConsole(n);
-  };
-  E.getConsole = function () { var c = native.getConsole(); return c || null; };
-  E.toJS = function (v) {
-    var F = ES.FLAGS;
-    return ES.getJSON(v, F.DROP_QUOTES | F.NO_UNDEFINED | F.ARRAYBUFFER_AS_ARRAY | F.ALLOW_TOJSON, null);
-  };
-  E.sum = function (arr) { var s = 0; for (var i = 0; i < arr.length; i++) s += +arr[i]; return s; };
-  E.variance = function (arr, mean) { var s = 0; for (var i = 0; i < arr.length; i++) { var d = arr[i] - mean; s += d * d; } return s / arr.length; };
-  E.HSBtoRGB = function (h, s, b) {
-    var i = Math.floor(h * 6), f = h * 6 - i, p = b * (1 - s), q = b * (1 - f * s), t = b * (1 - (1 - f) * s), r, g, bl;
-    switch (((i % 6) + 6) % 6) { case 0: r = b; g = t; bl = p; break; case 1: r = q; g = b; bl = p; break; case 2: r = p; g = b; bl = t; break;
-      case 3: r = p; g = q; bl = b; break; case 4: r = t; g = p; bl = b; break; default: r = b; g = p; bl = q; }
-    return (Math.round(bl * 255) << 16) | (Math.round(g * 255) << 8) | Math.round(r * 255);
-  };
-  G.E = E;
-
-  // ---- misc globals ----
-  G.global = G;
-  G.getSerial = function () { return native.getSerial(); };
-  // jswrap_btoa / jswrap_atob: strings iterate their bytes (UTF-8 ones encoded)
+  // ---- helpers the parts share ----
+  /** the type name Espruino's messages give a value ("Expecting String, got Array") */
   function typeName(v) {
     if (v === null) return 'null';
     if (OArray.isArray(v)) return 'Array';
@@ -455,231 +307,6 @@
     }
     return r;
   }
-  G.btoa = function (s) {
-    if (typeof s === 'string') return native.btoa(strBytes(s));
-    if (OArray.isArray(s) || isView(s) || s instanceof OAB) return native.btoa(toBin(s));
-    throw new OError('Expecting String or Array, got ' + typeName(s));
-  };
-  var B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  G.atob = function (s) {
-    if (typeof s !== 'string') throw new OError('Expecting String, got ' + typeName(s));
-    s = strBytes(s);
-    var ws = ' \t\n\r\v\f', chars = [], i;
-    for (i = 0; i < s.length; i++) if (ws.indexOf(s.charAt(i)) < 0) chars.push(s.charAt(i));
-    var outLen = Math.floor(chars.length * 3 / 4);
-    if (chars[chars.length - 1] === '=') outLen--;
-    if (chars[chars.length - 2] === '=') outLen--;
-    var out = [], k = 0;
-    while (k < chars.length) {
-      var triple = 0, valid = 0;
-      for (i = 0; i < 4; i++) {
-        if (k < chars.length) {
-          var sextet = B64.indexOf(chars[k++]);
-          if (sextet >= 0) { triple |= sextet << ((3 - i) * 6); valid = i; }
-        }
-      }
-      if (valid > 0) out.push((triple >> 16) & 255);
-      if (valid > 1) out.push((triple >> 8) & 255);
-      if (valid > 2) out.push(triple & 255);
-    }
-    var r = '';
-    for (i = 0; i < Math.max(outLen, 0); i++) r += fromCC(i < out.length ? out[i] : 0);
-    return r;
-  };
-  // jswrap_encodeURIComponent: bytes, with its signed-char quirk above 127
-  G.encodeURIComponent = function (v) {
-    var s = strBytes(asString(v)), r = '';
-    for (var i = 0; i < s.length; i++) {
-      var c = s.charCodeAt(i);
-      if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || '_-.!~*\'()'.indexOf(s.charAt(i)) >= 0) { r += s.charAt(i); continue; }
-      var u = c >= 128 ? (0xFFFFFF00 | c) >>> 0 : c, d = Math.floor(u / 16);
-      r += '%' + fromCC(((d > 9 ? 65 + d - 10 : 48 + d) % 4294967296) & 255);
-      d = u & 15;
-      r += fromCC(d > 9 ? 65 + d - 10 : 48 + d);
-    }
-    return r;
-  };
-  G.peek8 = G.peek16 = G.peek32 = function () { return 0; };
-  G.poke8 = G.poke16 = G.poke32 = function () {};
-  G.echo = function (on) { native.echo(on ? 1 : 0); };
-  G.reset = function () { native.reboot(); };
-  G.load = function () { native.reboot(); };
-  G.save = function () {};
-  G.analogRead = function () { return 0; };
-  G.analogWrite = function () {};
-
-  var env = cfg.env;
-  G.process = {
-    version: cfg.version,
-    env: env,
-    memory: function (gc) { return OJSONparse(native.memory()); }
-  };
-
-  // ---- modules ----
-  var modules = {};
-  // modules written in JavaScript (Storage files), by name: they cost what their objects cost
-  var jsModules = {};
-  // the image's own Storage modules, registered by the boot script (board.ts bootSource)
-  var imageModules = {};
-  function mkFlash() {
-    return {
-      getPage: function (addr) { var s = native.flashGetPage(+addr); return s ? OJSONparse(s) : undefined; },
-      getFree: function () { return OJSONparse(native.flashGetFree()); },
-      // jswrap_flash_erasePage takes an integer address only
-      erasePage: function (addr) {
-        if (typeof addr !== 'number' || !ES.isInt32(addr)) throw new OError('Address should be an integer, got ' + typeName(addr));
-        native.flashErase(addr);
-      },
-      write: function (data, addr) {
-        if (data === undefined) throw new OError('Data is not defined');
-        var d = toBin(data);
-        if (d.length) native.flashWrite(d, ES.cInt(+addr));
-      },
-      read: function (length, addr) {
-        length = length | 0;
-        if (length <= 0) return undefined;
-        return binToU8(native.flashRead(length, +addr));
-      }
-    };
-  }
-  function mkStorage() {
-    function name(n) { return String(n); }
-    return {
-      // jswrap_storage_write: an object is written as its JSON; anything else as its bytes
-      write: function (n, data, offset, size) {
-        if (data && typeof data === 'object' && !OArray.isArray(data) && !isView(data) && !(data instanceof OAB) && typeof data.count !== 'number')
-          return !!native.stWrite(name(n), ES.stringify(data), -1, -1);
-        return !!native.stWrite(name(n), typeof data === 'string' ? strBytes(data) : toBin(data),
-          offset === undefined ? -1 : +offset, size === undefined ? -1 : +size);
-      },
-      // jswrap_storage_writeJSON: unquoted names where they are identifiers, \x escapes kept
-      writeJSON: function (n, data) {
-        var F = ES.FLAGS;
-        return !!native.stWrite(name(n), strBytes(ES.getJSON(data, F.DROP_QUOTES | F.IGNORE_FUNCTIONS | F.NO_UNDEFINED | F.ARRAYBUFFER_AS_ARRAY | F.NO_NAN | F.ALLOW_TOJSON, null)), -1, -1);
-      },
-      read: function (n, offset, length) {
-        var s = native.stRead(name(n), offset === undefined ? 0 : +offset, length === undefined ? -1 : +length);
-        return s === null ? undefined : s;
-      },
-      readJSON: function (n, noExceptions) {
-        var s = native.stRead(name(n), 0, -1);
-        if (s === null) return undefined;
-        try { return ES.parse(s, true); } catch (e) { if (noExceptions) return undefined; throw e; }
-      },
-      readArrayBuffer: function (n) {
-        var s = native.stRead(name(n), 0, -1);
-        return s === null ? undefined : binToAB(s);
-      },
-      erase: function (n) { native.stErase(name(n)); },
-      eraseAll: function () { native.stEraseAll(); },
-      list: function (re) {
-        var all = OJSONparse(native.stList());
-        if (re === undefined) return all;
-        return all.filter(function (n) { return re instanceof RegExp ? re.test(n) : n.indexOf(String(re)) >= 0; });
-      },
-      getFree: function () { return native.stFree(); },
-      getStats: function () { return OJSONparse(native.stStats()); },
-      compact: function () {}
-    };
-  }
-  function mkCrypto() {
-    var c = {}, algos = cfg.crypto;
-    ['SHA1', 'SHA224', 'SHA256', 'SHA384', 'SHA512'].forEach(function (a) {
-      if (algos.indexOf(a) >= 0) c[a] = function (msg) { return binToAB(native.sha(a, toBin(msg))); };
-    });
-    if (algos.indexOf('PBKDF2') >= 0) {
-      c.PBKDF2 = function (pass, salt, opts) {
-        var keySize = 4, iter = 1, hasher = 'SHA1';
-        if (opts && typeof opts === 'object') {
-          keySize = opts.keySize | 0; if (keySize <= 0) keySize = 4;
-          iter = opts.iterations | 0; if (iter < 1) iter = 1;
-          if (opts.hasher !== undefined) hasher = String(opts.hasher);
-        }
-        return binToAB(native.pbkdf2(toBin(pass), toBin(salt), keySize * 4, iter, hasher));
-      };
-    }
-    var hasAES = algos.indexOf('AES') >= 0, hasCCM = algos.indexOf('AES-CCM') >= 0;
-    if (hasAES || hasCCM) {
-      var AES = {};
-      if (hasAES) {
-        var crypt = function (enc) {
-          return function (msg, key, opts) {
-            var iv = '', mode = 'CBC';
-            if (opts && typeof opts === 'object') {
-              if (opts.iv !== undefined) iv = toBin(opts.iv);
-              if (opts.mode !== undefined) mode = String(opts.mode);
-            }
-            var r = native.aes(enc ? 1 : 0, toBin(msg), toBin(key), iv, mode);
-            if (r.charCodeAt(0) === 256) { consolePrint('ERROR: ' + r.substr(1) + '\r\n'); return undefined; }
-            return binToAB(r);
-          };
-        };
-        AES.encrypt = crypt(true);
-        AES.decrypt = crypt(false);
-      }
-      if (hasCCM) {
-        AES.ccmEncrypt = function (msg, key, iv, tagLen) {
-          var r = OJSONparse(native.ccm(1, toBin(msg), toBin(key), toBin(iv), tagLen === undefined ? 16 : +tagLen, ''));
-          return { data: binToAB(native.atob(r.data)), tag: binToAB(native.atob(r.tag)) };
-        };
-        AES.ccmDecrypt = function (msg, key, iv, tag) {
-          var r = OJSONparse(native.ccm(0, toBin(msg), toBin(key), toBin(iv), 0, toBin(tag)));
-          return binToAB(native.atob(r.data));
-        };
-      }
-      c.AES = asFunctionObject(AES);
-    }
-    return c;
-  }
-  G.require = function (n) {
-    n = String(n);
-    if (hasOwn(modules, n)) return modules[n];
-    var m;
-    if (n === 'Flash') m = mkFlash();
-    else if (n === 'Storage') m = mkStorage();
-    else if (n === 'crypto' && cfg.crypto.length) m = mkCrypto();
-    else {
-      // jswrap_require: a Storage file of that name is evaluated as a module
-      // (jspEvaluateModule: its own scope with exports and module; exports is what it gives)
-      var fn = n.length <= 28 && hasOwn(imageModules, n) ? imageModules[n] : null;
-      if (!fn) {
-        var code = n.length <= 28 ? native.stRead(n, 0, -1) : null;
-        if (code === null || code === undefined) throw new OError('Module "' + n + '" not found');
-        fn = native.evalModule(n, code);
-      }
-      var scope = {};
-      scope.exports = {};
-      scope.module = scope;
-      fn(scope.exports, scope);
-      modules[n] = scope.exports;
-      jsModules[n] = true;
-      return scope.exports;
-    }
-    m = asFunctionObject(m);
-    modules[n] = m;
-    return m;
-  };
-  defProp(G, '\u0275vbModule', { value: function (n, fn) { imageModules[n] = fn; } });
-  // jswrap_modules.c: the module cache
-  G.Modules = asFunctionObject({
-    getCached: function () { return OObject.keys(modules); },
-    removeCached: function (n) {
-      if (typeof n !== 'string') throw new OError('First argument must be String');
-      if (!hasOwn(modules, n)) throw new OError('Module "' + n + '" not found');
-      delete modules[n];
-      delete jsModules[n];
-    },
-    addCached: function (n, code) {
-      n = String(n);
-      var scope = {};
-      scope.exports = {};
-      scope.module = scope;
-      native.evalModule(n, String(code))(scope.exports, scope);
-      modules[n] = scope.exports;
-      jsModules[n] = true;
-    }
-  });
-
   // Espruino's built-in objects answer typeof with "function"
   function asFunctionObject(o) {
     var f = ({ f: function () { throw new OTypeError('Not a function'); } }).f;
@@ -689,16 +316,32 @@
     for (var i = 0; i < names.length; i++) defProp(f, names[i], OObject.getOwnPropertyDescriptor(o, names[i]));
     return f;
   }
-  G.JSON = asFunctionObject(JSON);
-  G.Math = asFunctionObject(Math);
-  G.console = asFunctionObject(G.console);
-  G.process = asFunctionObject(G.process);
-  // process.env is made afresh on each read (CONSOLE is the console now)
-  defProp(G.process, 'env', { enumerable: true, configurable: true, get: function () {
-    var e = {}, k;
-    for (k in cfg.env) e[k] = k === 'CONSOLE' ? (native.getConsole() || null) : cfg.env[k];
-    return e;
-  } });
+
+  // ---- what the parts share: intrinsics, helpers, devices and the registries ----
+  var devName = new WM(); // a serial device or pin -> its name
+  var devices = {}; // serial devices by name
+  var rxBuf = {}; // bytes received for a device with no 'data' listener, by device name
+  var touched = {}; // devices the code has named (only they receive bytes; runtime-devices.js)
+  var shared = {
+    G: G, cfg: cfg, native: native, ES: ES, OP: OP, hasOwn: hasOwn, defProp: defProp,
+    isView: isView, proxyNames: proxyNames, RConstruct: RConstruct, PProxy: PProxy, ODate: ODate,
+    OJSONparse: OJSONparse, fromCC: fromCC, OError: OError, OTypeError: OTypeError, OU8: OU8,
+    OAB: OAB, OArray: OArray, OObject: OObject, OSyntaxError: OSyntaxError,
+    TypedArrayProto: TypedArrayProto, hide: hide, slice: slice, toBin: toBin, binToU8: binToU8,
+    binToAB: binToAB, asString: asString, crlf: crlf, consolePrint: consolePrint,
+    typeName: typeName, strBytes: strBytes, asFunctionObject: asFunctionObject,
+    devName: devName, devices: devices, rxBuf: rxBuf, touched: touched,
+    /** the watches' callbacks by watch id (runtime-devices.js setWatch; the memory model reads it) */
+    watchCbs: {},
+    /** the E object (runtime-devices.js) */
+    E: null,
+    /** the module cache by name (the memory model reads it) */
+    modules: {},
+    /** modules written in JavaScript (Storage files), by name: they cost what their objects cost */
+    jsModules: {}
+  };
+  parts.devices(shared);
+  parts.modules(shared);
 
   // ---- entry points for the host ----
   function runCb(fn, args) {
@@ -722,14 +365,14 @@
       drain();
     },
     watch: function (id, state, time, lastTime, keep) {
-      var w = watchCbs[id];
+      var w = shared.watchCbs[id];
       if (!w) return;
-      if (!keep) delete watchCbs[id];
+      if (!keep) delete shared.watchCbs[id];
       runCb(w.fn, [{ state: !!state, time: time, lastTime: lastTime, pin: w.pin }]);
       drain();
     },
     init: function () {
-      try { E.emit('init'); } catch (e) { uncaught(e); }
+      try { shared.E.emit('init'); } catch (e) { uncaught(e); }
       drain();
     },
     // returns 1 when the line is an incomplete statement (REPL continues it)
@@ -748,242 +391,9 @@
     uncaught: uncaught
   };
 
-  // ---- Espruino's own versions of standard functions (kit/vboard/espruino.js has the ports) ----
-  // Only explicit calls can be redirected: V8 still converts numbers itself for `'' + x`,
-  // templates and join, and parses source number literals itself.
-  var NP = Number.prototype, SP = String.prototype, OString = String, ONumber = Number;
-  var Osplit = SP.split, Oreplace = SP.replace, OreplaceAll = SP.replaceAll, ORegExp = RegExp;
-  hide(NP, 'toString', function (radix) {
-    var v = ONumber(this), r = radix === undefined ? 10 : ES.cInt(+radix);
-    if (r < 2 || r > 36) r = 10;
-    return ES.numStr(v, r);
-  });
-  hide(NP, 'toFixed', function (d) { return ES.toFixed(ONumber(this), d === undefined ? 0 : ES.cInt(+d)); });
-  proxyNames.set(OString, 'String');
-  proxyNames.set(ONumber, 'Number');
-  G.String = new PProxy(OString, { apply: function (t, self, args) { return args.length ? asString(args[0]) : ''; } });
-  // jswrap_number_constructor: no trimming, integer strings keep 64-bit arithmetic
-  function toNumber(v) {
-    if (typeof v === 'number') return v;
-    if (v === null || v === false) return 0;
-    if (v === true) return 1;
-    if (typeof v === 'string') return ES.strToNumber(v);
-    return NaN;
-  }
-  G.Number = new PProxy(ONumber, { apply: function (t, self, args) {
-    if (!args.length) return 0;
-    var v = args[0];
-    if (OArray.isArray(v)) {
-      if (v.length === 0) return 0;
-      if (v.length === 1) return v[0] === '' ? 0 : typeof v[0] === 'boolean' ? NaN : toNumber(v[0]);
-      return NaN;
-    }
-    if (v === undefined || (typeof v === 'object' && v !== null) || typeof v === 'function') return NaN;
-    return toNumber(v);
-  } });
-  G.parseInt = function (v, radix) { return ES.parseInt(v, radix); };
-  G.parseFloat = function (v) { return ES.parseFloat(v); };
-  // Espruino strings hold bytes: fromCharCode keeps the low byte; case maps ASCII only
-  String.fromCharCode = function () {
-    var r = '';
-    for (var i = 0; i < arguments.length; i++) { var n = +arguments[i]; r += fromCC((n === n && isFinite(n) ? ES.cInt(n) : 0) & 255); }
-    return r;
-  };
-  var Oupper = SP.toUpperCase, Olower = SP.toLowerCase;
-  hide(SP, 'toUpperCase', function () { return Oreplace.call(OString(this), /[a-z]+/g, function (m) { return Oupper.call(m); }); });
-  hide(SP, 'toLowerCase', function () { return Oreplace.call(OString(this), /[A-Z]+/g, function (m) { return Olower.call(m); }); });
-  // split ignores a limit; replace with a string finds text only (no $ patterns, a function is
-  // inserted as its text); with a RegExp both stay V8's (the build limits regular expressions)
-  hide(SP, 'split', function (sep) { return sep instanceof ORegExp ? Osplit.apply(this, arguments) : Osplit.call(this, sep); });
-  function replaceText(all) {
-    return function (pat, rep) {
-      if (pat instanceof ORegExp) return (all ? OreplaceAll : Oreplace).apply(this, arguments);
-      var str = OString(this), sub = asString(pat), ns = asString(rep), idx = str.indexOf(sub), guard = 0;
-      while (idx >= 0 && guard++ < 1e6) {
-        str = str.substring(0, idx) + ns + str.substring(idx + sub.length);
-        idx = all ? str.indexOf(sub, idx + ns.length) : -1;
-        if (all && !sub.length) idx = idx < str.length ? idx + 1 : -1;
-      }
-      return str;
-    };
-  }
-  hide(SP, 'replace', replaceText(false));
-  hide(SP, 'replaceAll', replaceText(true));
-  // Object.prototype.toString is jsvAsString of the value
-  var objToString = function () { return this === undefined || this === null ? OString(this) : asString(this); };
-  hide(OP, 'toString', function () {
-    if (this === undefined || this === null) return OString(this);
-    if (typeof this === 'object' && !OArray.isArray(this)) return '[object Object]';
-    return asString(this);
-  });
-  ES.hooks.globalName = function (c) {
-    if (proxyNames.has(c)) return proxyNames.get(c);
-    var names = OObject.getOwnPropertyNames(G);
-    for (var i = 0; i < names.length; i++) { var d = OObject.getOwnPropertyDescriptor(G, names[i]); if (d && d.value === c) return names[i]; }
-    return null;
-  };
-  ES.hooks.deviceName = function (o) { return devName.get(o) || null; };
-  // jswrap_math_round / jswrap_math_pow
-  var Oexp = Math.exp, Olog = Math.log;
-  Math.round = function (x) {
-    x = +x;
-    if (!isFinite(x) || (x === 0 && 1 / x < 0)) return x;
-    x += x < 0 ? -0.5 : 0.5;
-    var i = x < 0 ? -Math.floor(-x) : Math.floor(x);
-    if (i === 0 && x < 0) return -0;
-    return i;
-  };
-  Math.pow = function (x, y) {
-    x = +x; y = +y;
-    var yi = ES.cInt(y), p;
-    if (yi >= 0 && yi < 10 && yi === y) {
-      if (yi === 0) return 1;
-      p = x;
-      while (yi > 1) { p *= x; yi--; }
-      return p;
-    }
-    if (x < 0 && y % 1 === 0) return y % 2 === 0 ? Oexp(Olog(-x) * y) : -Oexp(Olog(-x) * y);
-    if (x !== 0 || 0 >= y) return Oexp(Olog(x) * y);
-    return 0;
-  };
-  // jswrap_array_sort: Espruino's quicksort (not stable; default order compares text)
-  function sortWith(self, cmp, typed) {
-    if (cmp !== undefined && typeof cmp !== 'function') throw new OError('Expecting compare function, got ' + typeName(cmp));
-    if (typed && cmp === undefined) cmp = function (a, b) { return a - b; };
-    var vals = [], n = self.length, i;
-    for (i = 0; i < n; i++) if (typed || i in self) vals.push(self[i]);
-    ES.sortValues(vals, cmp);
-    for (i = 0; i < vals.length; i++) self[i] = vals[i];
-    if (!typed) for (i = vals.length; i < n; i++) delete self[i];
-    return self;
-  }
-  hide(OArray.prototype, 'sort', function (cmp) { return sortWith(this, cmp, false); });
-  hide(TypedArrayProto, 'sort', function (cmp) { return sortWith(this, cmp, true); });
-  // jswrap_arraybufferview_set: copies what fits, never throws for length
-  hide(TypedArrayProto, 'set', function (arr, offset) {
-    if (!(typeof arr === 'string' || OArray.isArray(arr) || isView(arr) || arr instanceof OAB)) throw new OError('First argument must be Array, not ' + typeName(arr));
-    var src = typeof arr === 'string' ? binToU8(strBytes(arr)) : arr instanceof OAB ? new OU8(arr) : arr;
-    var vals = [], i;
-    for (i = 0; i < src.length; i++) vals.push(src[i]);
-    offset = offset === undefined ? 0 : ES.cInt(+offset);
-    for (i = 0; i < vals.length && offset + i < this.length; i++) if (offset + i >= 0) this[offset + i] = vals[i];
-  });
-  // DataView reads and writes past the end: missing bytes read as 0, writes are dropped
-  ['Int8', 'Uint8', 'Int16', 'Uint16', 'Int32', 'Uint32', 'Float32', 'Float64'].forEach(function (ty) {
-    var get = DataView.prototype['get' + ty], set = DataView.prototype['set' + ty], size = ty.replace(/[A-Za-z]+/, '') / 8;
-    hide(DataView.prototype, 'get' + ty, function (off, le) {
-      off = ES.cInt(+off || 0);
-      if (off >= 0 && off + size <= this.byteLength) return get.call(this, off, le);
-      var tmp = new OU8(size), own = new OU8(this.buffer, this.byteOffset, this.byteLength);
-      for (var i = 0; i < size; i++) tmp[i] = off + i >= 0 && off + i < own.length ? own[off + i] : 0;
-      return get.call(new DataView(tmp.buffer), 0, le);
-    });
-    hide(DataView.prototype, 'set' + ty, function (off, v, le) {
-      off = ES.cInt(+off || 0);
-      if (off >= 0 && off + size <= this.byteLength) return set.call(this, off, v, le);
-      var tmp = new DataView(new OAB(size)), own = new OU8(this.buffer, this.byteOffset, this.byteLength);
-      set.call(tmp, 0, v, le);
-      for (var i = 0; i < size; i++) if (off + i >= 0 && off + i < own.length) own[off + i] = tmp.getUint8(i);
-    });
-  });
-  // jswrap_date_toString: "Tue Nov 14 2023 22:13:20 GMT+0000" (the day not padded; UTC)
-  var DAYS = 'Sun Mon Tue Wed Thu Fri Sat'.split(' '), MONTHS = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
-  function pad2(n) { return (n < 10 ? '0' : '') + n; }
-  var DPr = ODate.prototype, dGet = {};
-  ['Day', 'Month', 'Date', 'FullYear', 'Hours', 'Minutes', 'Seconds'].forEach(function (k) { dGet[k] = DPr['getUTC' + k]; });
-  hide(DPr, 'toString', function () {
-    var t = this.getTime(), self = this;
-    if (t !== t) return 'Invalid Date';
-    function g(k) { return dGet[k].call(self); }
-    return DAYS[g('Day')] + ' ' + MONTHS[g('Month')] + ' ' + g('Date') + ' ' + g('FullYear') + ' ' +
-      pad2(g('Hours')) + ':' + pad2(g('Minutes')) + ':' + pad2(g('Seconds')) + ' GMT+0000';
-  });
-  // jswrap_date_parse gives 0 for text it cannot read (V8: NaN)
-  function dateParse(s) { var t = Oparse(asString(s)); return t === t ? t : 0; }
 
-  // kit/vboard/transform.ts turns `x.length = v` into a call of this (sloppy, like Espruino):
-  // an array's length is read-only there
-  var sloppySet = Function('x', 'v', 'x.length = v; return v;');
-  defProp(G, '\u0275vbSetLength', { value: function (x, v) {
-    if (OArray.isArray(x)) throw new G.TypeError('Assignment to a constant');
-    return sloppySet(x, v);
-  }, writable: false, enumerable: false, configurable: false });
-  // Object.defineProperty: Espruino has no non-enumerable properties, and a descriptor's
-  // writable / configurable default to true
-  var OdefineProperty = OObject.defineProperty;
-  function espDesc(d) {
-    var r = {}, k;
-    for (k in d) r[k] = d[k];
-    if (!('get' in r) && !('set' in r) && !('writable' in r)) r.writable = true;
-    if (!('configurable' in r)) r.configurable = true;
-    r.enumerable = true;
-    return r;
-  }
-  OObject.defineProperty = function (o, k, d) { return OdefineProperty(o, k, d && typeof d === 'object' ? espDesc(d) : d); };
-  OObject.defineProperties = function (o, ds) { for (var k in ds) OObject.defineProperty(o, k, ds[k]); return o; };
-  // Functions print as Espruino keeps them: `function (a,b) {body}`
-  hide(Function.prototype, 'toString', function () { return ES.fnText(this); });
-  // jswrap_typedarray_constructor: a length, an array, a typed array or an ArrayBuffer only
-  ['Uint8Array', 'Int8Array', 'Uint16Array', 'Int16Array', 'Uint32Array', 'Int32Array', 'Float32Array', 'Float64Array', 'Uint8ClampedArray'].forEach(function (name) {
-    var T = G[name];
-    proxyNames.set(T, name);
-    G[name] = new PProxy(T, { construct: function (t, args, nt) {
-      var a = args[0];
-      if (typeof a === 'boolean') args = [+a];
-      else if (typeof a === 'number') {
-        if (a < 0) throw new OError('Invalid length for ArrayBuffer');
-        args = [a === a ? Math.floor(a) : 0];
-      } else if (!(OArray.isArray(a) || isView(a) || a instanceof OAB)) throw new OError('Unsupported first argument of type ' + typeName(a));
-      return RConstruct(t, args, nt);
-    } });
-  });
-  // Errors as Espruino makes them: own message, type and stack; an object that only inherits
-  // from Error.prototype (Object.create) converts to text as a plain object does. Espruino's
-  // TypeError does not inherit from Error (and what the engine throws for `null.x` is an
-  // Error there), so TypeError gets a prototype of its own.
-  var errProtos = [OTypeError.prototype];
-  var typeErrorProto = OObject.create(OP);
-  hide(typeErrorProto, 'toString', function () { return 'TypeError' + (this.message ? ': ' + this.message : ''); });
-  ['Error', 'TypeError', 'SyntaxError', 'ReferenceError'].forEach(function (name) {
-    var C = G[name], proto = name === 'TypeError' ? typeErrorProto : C.prototype;
-    errProtos.push(proto);
-    function make(t, args) {
-      var e = RConstruct(t, args, t);
-      if (name === 'TypeError') OObject.setPrototypeOf(e, typeErrorProto);
-      delete e.stack;
-      if (args.length) defProp(e, 'message', { value: asString(args[0]), writable: true, enumerable: true, configurable: true });
-      defProp(e, 'type', { value: name, writable: true, enumerable: true, configurable: true });
-      defProp(e, 'stack', { value: '', writable: true, enumerable: true, configurable: true });
-      return e;
-    }
-    var P;
-    if (name === 'TypeError') {
-      // a plain function, so that its prototype can be one of its own
-      P = function TypeError(message) { return make(C, slice(arguments)); };
-      P.prototype = typeErrorProto;
-      hide(typeErrorProto, 'constructor', P);
-    } else {
-      P = new PProxy(C, { construct: function (t, args) { return make(t, args); }, apply: function (t, self, args) { return make(t, args); } });
-      proxyNames.set(C, name);
-    }
-    G[name] = P;
-  });
-  // SyntaxError and ReferenceError (also those the engine throws) do not inherit from Error
-  // either; a TypeError the engine throws (`null.x`) stands for Espruino's plain Error
-  [[OSyntaxError, 'SyntaxError'], [ReferenceError, 'ReferenceError']].forEach(function (x) {
-    OObject.setPrototypeOf(x[0].prototype, OP);
-    hide(x[0].prototype, 'toString', function () { return x[1] + (this.message ? ': ' + this.message : ''); });
-  });
-  [OTypeError, OSyntaxError, ReferenceError].forEach(function (C) { delete C.prototype.name; });
-  var OerrToString = OError.prototype.toString;
-  var errToString = function () {
-    if (errProtos.indexOf(OObject.getPrototypeOf(this)) < 0) return '[object Object]';
-    return OerrToString.call(this);
-  };
-  hide(OError.prototype, 'toString', errToString);
-  ES.hooks.isDefaultToString = function (v, ts) {
-    return ts === OP.toString || (ts === errToString && errProtos.indexOf(OObject.getPrototypeOf(v)) < 0);
-  };
+  // ---- Espruino's own versions of standard functions and errors (runtime-builtins.js) ----
+  parts.builtins(shared);
 
   // ---- finally: remove what the real interpreter does not have ----
   Oeval(cfg.strip);

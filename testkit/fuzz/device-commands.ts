@@ -2,7 +2,7 @@
 // do with them: which requests it must refuse whatever else happens (the oracle), and which
 // parts of its state a command it answered with success may change.
 //
-// The field rules mirror the handlers' documented arguments (firmware/core/psd.ts). The MACs
+// The field rules are the firmware's own, from protocol/bodies.ts (REQUEST_FIELDS). The MACs
 // of authentic FUNDS and CONFIRM requests are placeholders in the generated text, filled in
 // at run time from the scenario's keys and block digests (see materialize), so a case stays
 // the same input when fast-check replays or shrinks it.
@@ -10,60 +10,43 @@ import fc from 'fast-check';
 import { createHmac } from 'node:crypto';
 import { Command } from '../../protocol/commands.ts';
 import { MAX_U48 } from '../../protocol/bytes.ts';
-import { MAX_U32, MAX_CATEGORIES, MAX_WEIGHT_G } from '../../protocol/records.ts';
+import { MAX_U32 } from '../../protocol/records.ts';
+import { REQUEST_FIELDS, type FieldSpec } from '../../protocol/bodies.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
 import { confirmMessage } from '../../protocol/block.ts';
 
-type Spec =
-  | { kind: 'int'; min: number; max: number }
-  | { kind: 'hex'; bytes: number }
-  | { kind: 'hexAny' }
-  | { kind: 'enum'; values: string[] }
-  | { kind: 'bool' }
-  | { kind: 'string' }
-  | { kind: 'intList'; min: number; max: number; maxLength: number }
-  | { kind: 'hexList'; bytes: number; maxLength: number };
+type Spec = FieldSpec;
 
 const int = (min: number, max: number): Spec => ({ kind: 'int', min, max });
 const hex = (bytes: number): Spec => ({ kind: 'hex', bytes });
 
-/** Arguments each command reads (none for STATUS, REBOOT, BATCH_END, STATS_FLUSH, STATS_EXTRACT). */
-export const FIELDS: { [type: number]: { [name: string]: Spec } } = {
-  [Command.STATUS]: {},
-  [Command.ECHO]: { data: { kind: 'string' } },
-  [Command.REBOOT]: {},
-  [Command.CLOCK]: { now: int(1, 8640000000000000) },
-  [Command.PROVISION]: { device: int(1, MAX_U32), deviceKey: hex(32), kmsKey: hex(32) },
-  [Command.FUNDS]: { counter: int(1, MAX_U32), amount: int(1, MAX_U48), mac: hex(32) },
-  [Command.BATCH_START]: { mode: { kind: 'enum', values: ['batch', 'dynamic'] }, customer: int(1, MAX_U32), category: int(0, MAX_CATEGORIES - 1), weight: int(1, MAX_WEIGHT_G), postage: int(1, MAX_U32) },
-  [Command.BATCH_END]: {},
-  [Command.FRANK]: { id: int(1, MAX_U32), count: int(1, 1000), customer: int(1, MAX_U32), category: int(0, MAX_CATEGORIES - 1), weight: int(1, MAX_WEIGHT_G), postage: int(1, MAX_U32) },
-  [Command.STATS_FLUSH]: {},
-  [Command.STATS_LIST]: { tier: { kind: 'enum', values: ['ram', 'flash'] }, from: int(0, MAX_U32) },
-  [Command.LOG]: { from: int(0, MAX_U32) },
-  [Command.CONFIG]: {
-    flushPeriodS: int(60, 2592000),
-    flushEveryPieces: int(1, 65535),
-    lowStoragePct: int(1, 90),
-    lockUntilConfirmed: { kind: 'bool' },
-    foldWhenFull: { kind: 'bool' },
-    recordsOnHost: { kind: 'bool' }
-  },
-  [Command.INDICIA]: { from: int(1, MAX_U32), count: int(1, 8) },
-  [Command.STATS_EXTRACT]: {},
-  [Command.BLOCK_READ]: { seq: int(1, 3), headFrom: int(0, 200), from: int(0, 64), count: int(1, 16) },
-  [Command.CONFIRM]: { seq: int(1, 3), mac: hex(32) },
-  [Command.HOST_SEAL_BEGIN]: { records: int(0, 65535), customers: { kind: 'intList', min: 1, max: MAX_U32, maxLength: 200 } },
-  [Command.HOST_SEAL_RECORDS]: { from: int(0, 65535), records: { kind: 'hexList', bytes: 24, maxLength: 16 } },
-  [Command.HOST_SEAL_END]: {},
-  [Command.REKEY]: { version: int(1, MAX_U32), deviceKey: hex(32), kmsKey: hex(32) },
-  [Command.WITHDRAW]: {},
-  [Command.RATES]: { table: { kind: 'hexAny' } },
-  [Command.SESSION_OPEN]: { nonce: hex(16) },
-  [Command.SESSION]: { m: { kind: 'hexAny' } }
+/**
+ * Ranges narrowed to where this fuzzer's scenarios have something to find: their blocks are
+ * numbered 1..3 and short. The firmware accepts the wider ranges of REQUEST_FIELDS.
+ */
+const SCENARIO_RANGES: { [type: number]: { [name: string]: Spec } } = {
+  [Command.BLOCK_READ]: { seq: int(1, 3), headFrom: int(0, 200), from: int(0, 64) },
+  [Command.CONFIRM]: { seq: int(1, 3) }
 };
 
-export const COMMAND_TYPES = Object.values(Command);
+/**
+ * The fields the fuzzer sends with each command: the firmware's own (protocol/bodies.ts
+ * REQUEST_FIELDS), the scenarios' ranges where narrower, and none of the settings the
+ * firmware takes only inside a secure session (the fuzzer holds no session keys: they would
+ * only ever be refused).
+ */
+export const FIELDS: { [type: number]: { [name: string]: Spec } } = Object.fromEntries(
+  Object.entries(REQUEST_FIELDS).map(([type, fields]) => [
+    type,
+    Object.fromEntries(
+      Object.entries(fields)
+        .filter(([, spec]) => !spec.session)
+        .map(([name, spec]) => [name, SCENARIO_RANGES[Number(type)]?.[name] ?? spec])
+    )
+  ])
+);
+
+export const COMMAND_TYPES: number[] = Object.values(Command);
 
 /** Commands only accepted inside a secure session: the device has no handler for them
  * outside one, so they get UNKNOWN_COMMAND there. */
@@ -308,7 +291,8 @@ export function mustRefuse(type: number, r: any, f: Facts): string | null {
     if (s.kind === 'hex') return isHex(v, s.bytes) ? null : `${name} is not ${s.bytes} bytes of hex`;
     return null;
   };
-  const spec = FIELDS[type];
+  // the firmware's own ranges, not the scenarios' narrower ones
+  const spec = REQUEST_FIELDS[type];
   const need = (...names: string[]) => {
     for (const n of names) {
       const why = bad(n, spec[n]);
@@ -348,17 +332,23 @@ export function mustRefuse(type: number, r: any, f: Facts): string | null {
       if (whyId) return whyId;
       if (r.id === f.lastFrankId) return null; // the retransmission of the last commit: answered again, changes nothing
       const batchMode = f.batch?.mode === 'batch';
+      // a zero-value piece or a test imprint: postage 0 or none, never in batch mode
+      const kind = r.kind;
+      if (kind !== undefined && kind !== 'zero' && kind !== 'test') return 'kind is neither zero nor test';
+      if (kind !== undefined && batchMode) return 'zero-value and test imprints are not franked in batch mode';
+      if (kind !== undefined && r.postage !== undefined && r.postage !== 0) return 'a zero-value piece or test imprint has no postage';
       if (batchMode) {
-        if (r.count !== undefined && !isInt(r.count, 1, 1000)) return 'count is not an integer 1..1000';
+        const count = spec.count as { min: number; max: number };
+        if (r.count !== undefined && !isInt(r.count, count.min, count.max)) return `count is not an integer ${count.min}..${count.max}`;
       } else {
         if (r.count !== undefined && r.count !== 1) return 'count other than 1 outside batch mode';
-        const why = (f.batch ? null : need('customer')) || need('category', 'weight', 'postage');
+        const why = (f.batch ? null : need('customer')) || need('category', 'weight') || (kind === undefined ? need('postage') : null);
         if (why) return why;
       }
       if (!f.provisioned) return 'not provisioned';
       if (!f.clockSet) return 'clock not set';
       if (f.sealedSeq && f.lockUntilConfirmed) return 'a block awaits confirmation and the config locks franking until then';
-      if (!batchMode && r.postage > f.descending) return 'not enough funds';
+      if (!batchMode && kind === undefined && r.postage > f.descending) return 'not enough funds';
       return null;
     }
     case Command.STATS_LIST:
@@ -378,6 +368,7 @@ export function mustRefuse(type: number, r: any, f: Facts): string | null {
     case Command.CONFIG:
       for (const n of Object.keys(spec)) {
         if (r[n] === undefined) continue;
+        if (spec[n].session) return `${n} is set by the data center, inside a session`;
         if (spec[n].kind === 'bool' ? r[n] !== true && r[n] !== false : bad(n, spec[n])) return `${n} is invalid`;
       }
       if (r.recordsOnHost !== undefined && r.recordsOnHost !== f.recordsOnHost && f.holdsRecords) return 'recordsOnHost changes only with no records on the PSD';
