@@ -152,7 +152,8 @@ export class Kms {
   /** The PSD holds key version `version` (it said so): from now on the KMS and PSS use it. */
   rekeyDone(device: number, version: number): void {
     this.store.change(() => {
-      const row = this.activeDevice(device);
+      // a rekey begun before a withdrawal may still be confirmed by the PSD (the KMS must know the key it holds)
+      const row = this.reachableDevice(device);
       if (version !== row.key_version && version !== row.pending_key_version) throw new PssError('SESSION', `device ${device} reports key version ${version}, the KMS knows ${row.key_version}`);
       this.store.run('UPDATE devices SET key_version = ?, pending_key_version = NULL WHERE device = ?', [version, device]);
     });
@@ -345,6 +346,21 @@ export class Kms {
   /** Notes that a session saw the PSD accept the reset. */
   fundsLoaded(device: number, counter: number): void {
     this.store.change(() => this.store.run('UPDATE funds_resets SET loaded = 1 WHERE device = ? AND counter = ?', [device, counter]));
+  }
+
+  /**
+   * `pss revoke` by an operator. A device being withdrawn has its refund pending: revoking it
+   * forfeits that refund for good (no session will credit its descending register), so it is
+   * refused (BAD_ARGUMENT) unless `forfeitRefund` says the operator means it.
+   */
+  revokeByOperator(device: number, forfeitRefund = false): DeviceRow & { refundForfeited: boolean } {
+    return this.store.change(() => {
+      const row = this.device(checkDevice(device));
+      const withdrawing = row?.status === 'withdrawing';
+      if (withdrawing && !forfeitRefund)
+        throw new PssError('BAD_ARGUMENT', `device ${device} is being withdrawn with its refund pending: connect it and run psd upload --session --withdraw to credit its descending register, or give --forfeit-refund to revoke it with no refund`);
+      return { ...this.revoke(device), refundForfeited: withdrawing };
+    });
   }
 
   revoke(device: number): DeviceRow {

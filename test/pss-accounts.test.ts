@@ -128,6 +128,25 @@ describe('customer accounts: balances, deposits, the funds ledger', function () 
     expect(code(() => dc.kms.withdraw(reg.device, { descending: 1 }))).to.equal('REVOKED');
   });
 
+  it('an operator revoking a device whose withdrawal refund is pending must say it forfeits the refund', () => {
+    const reg = dc.kms.registerDevice('ACC-WR', 'pico');
+    const a = dc.kms.createAccount('B').account;
+    dc.kms.assignAccount(reg.device, a);
+    dc.kms.deposit(a, 5_000);
+    dc.kms.fundsReset(reg.device, 5_000);
+    const next = dc.kms.rekey(reg.device).version; // begun before the withdrawal: the PSD may still confirm it
+    dc.kms.withdraw(reg.device);
+    dc.kms.rekeyDone(reg.device, next);
+    expect(dc.kms.device(reg.device)).to.include({ status: 'withdrawing', key_version: next });
+    expect(code(() => dc.kms.revokeByOperator(reg.device))).to.equal('BAD_ARGUMENT');
+    expect(dc.kms.device(reg.device)!.status).to.equal('withdrawing');
+    expect(dc.kms.revokeByOperator(reg.device, true)).to.include({ status: 'revoked', refundForfeited: true });
+    expect(dc.kms.account(a)!.balance).to.equal(0);
+    // an active device needs no such word
+    const other = dc.kms.registerDevice('ACC-WR2', 'pico');
+    expect(dc.kms.revokeByOperator(other.device)).to.include({ status: 'revoked', refundForfeited: false });
+  });
+
   it('over TCP: funds beyond the balance are refused as BALANCE, without an account as NO_ACCOUNT', async () => {
     const service = await startService(dc, { port: 0 });
     const c = await operatorClient(dc, service.port);

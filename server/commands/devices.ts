@@ -89,13 +89,14 @@ export function revokeCommand(): Command {
   return new Command('revoke')
     .description('revoke a device: its uploads, sessions and funds resets are refused from now on')
     .argument('<device>', 'device (PSD-4711 or 4711)')
+    .option('--forfeit-refund', 'revoke a device being withdrawn (pss withdraw without the PSD) although its refund is still pending: it will never be credited')
     .option('--json', 'machine-readable output')
-    .action(async (device: string, _o, cmd: Command) => {
+    .action(async (device: string, o, cmd: Command) => {
       const dc = await openDataCenter(dataDir(cmd));
       try {
-        const row = dc.kms.revoke(deviceNumber(device));
-        if (json(cmd)) console.log(JSON.stringify({ device: row.device, status: row.status, revokedAt: iso(row.revoked_at) }));
-        else console.log(`device ${row.device} revoked at ${iso(row.revoked_at)}`);
+        const row = dc.kms.revokeByOperator(deviceNumber(device), o.forfeitRefund === true);
+        if (json(cmd)) console.log(JSON.stringify({ device: row.device, status: row.status, revokedAt: iso(row.revoked_at), refundForfeited: row.refundForfeited }));
+        else console.log(`device ${row.device} revoked at ${iso(row.revoked_at)}${row.refundForfeited ? ' (its pending withdrawal refund is forfeited: nothing will be credited)' : ''}`);
       } finally {
         dc.close();
       }
