@@ -26,6 +26,24 @@ export interface UploadResult {
   note?: string;
 }
 
+/** Has the PSD make a new audit (protocol/audit.ts) and reads it, a page at a time: the sealed
+ * audit as a byte string. */
+export async function readAudit(psd: PsdClient): Promise<string> {
+  const first = await psd.request(Cmd.AUDIT, {});
+  let raw = Buffer.from(String(first.data), 'hex').toString('latin1');
+  while (raw.length < first.bytes) {
+    const page = await psd.request(Cmd.AUDIT, { seq: first.seq, from: raw.length });
+    if (typeof page.data !== 'string' || !page.data.length) throw new PsdError(ErrorCode.INTERNAL, `audit ${first.seq}: no bytes from ${raw.length} on`);
+    raw += Buffer.from(page.data, 'hex').toString('latin1');
+  }
+  return raw;
+}
+
+/** The audit line of a plain upload. */
+function auditText(a: { seq: number; stored: boolean; flags: { kind: string; detail: string }[]; events: number }): string {
+  return `audit #${a.seq} ${a.stored ? 'stored' : 'already stored'}, ${a.events} new events; ${a.flags.length ? 'FLAGGED: ' + a.flags.map((f) => `${f.kind}: ${f.detail}`).join('; ') : 'continuity holds'}`;
+}
+
 /**
  * Uploads every good pending block of the store; confirms on the PSD when one is connected.
  * A block the PSS refuses (not registered, revoked, replay, gap, bad seal ...) is reported
@@ -127,6 +145,7 @@ export function addUploadCommand(program: Command, kit: CliKit) {
               ...(report.withdrawn
                 ? ([['withdrawn', `yes: keys erased, franking over; ${money(report.withdrawn.credited)} credited to ${report.withdrawn.account === null ? 'no account (the device has none)' : `account ${report.withdrawn.account}`}`]] as [string, unknown][])
                 : []),
+              ...(report.audit ? ([['audit', auditText(report.audit)]] as [string, unknown][]) : []),
               ...(report.error ? ([['stopped', `${report.error.code}: ${report.error.message}`]] as [string, unknown][]) : [])
             ])
           );
@@ -136,7 +155,20 @@ export function addUploadCommand(program: Command, kit: CliKit) {
           }
           return;
         }
-        const results = o.device ? await kit.withDevice(cmd, (c) => uploadStored(store, pss, c)) : await uploadStored(store, pss, null);
+        // with the PSD at hand, every contact also carries its audit (after the confirmations,
+        // so the audit shows them); an audit that cannot go now shows later as a gap in the numbers
+        let auditLine = '';
+        const results = o.device
+          ? await kit.withDevice(cmd, async (c) => {
+              const r = await uploadStored(store, pss, c);
+              try {
+                auditLine = auditText(await pss.audit(await readAudit(c)));
+              } catch (e) {
+                auditLine = `audit not uploaded: ${(e as Error).message}`;
+              }
+              return r;
+            })
+          : await uploadStored(store, pss, null);
         kit.print(cmd, results, () =>
           results.length
             ? table(
@@ -145,6 +177,7 @@ export function addUploadCommand(program: Command, kit: CliKit) {
               )
             : 'nothing to upload: the host store has no pending blocks (psd stats extract makes one)'
         );
+        if (auditLine && !kit.json(cmd)) console.log(auditLine);
         const failed = results.filter((r) => r.outcome === 'refused' || r.outcome === 'not sent');
         const unconfirmed = results.filter((r) => o.device && (r.outcome === 'stored' || r.outcome === 'repeat') && !r.confirmed);
         if (failed.length || unconfirmed.length) {
