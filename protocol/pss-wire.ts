@@ -110,7 +110,8 @@ export interface SessionReport {
   /** the key version the PSD holds after a rekey in this session */
   keyVersion?: number;
   /** the device audit of this contact (protocol/audit.ts), as the PSS stored it: the breaks in
-   * continuity it flagged, and the coded events it brought that the PSS did not have */
+   * continuity it flagged, and the coded events it brought that the PSS did not have; absent
+   * when the PSD's image has no AUDIT command (from before it) */
   audit?: AuditAnswer;
   /** what went wrong, when the session could not finish everything */
   error?: { code: string; message: string };

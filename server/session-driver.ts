@@ -248,7 +248,14 @@ export class PssSession {
 
   /** Reads a new audit from the PSD, a page at a time, and has the PSS verify, check and store it. */
   private *audit(end: SessionEnd): Generator<PsdRequest, void, RelayAnswer> {
-    const first = yield* this.inner(end, Command.AUDIT, {});
+    let first: Record<string, any>;
+    try {
+      first = yield* this.inner(end, Command.AUDIT, {});
+    } catch (e) {
+      // an image from before the audit: the session's other work stands; the PSS has no audit
+      if (e instanceof SessionStop && e.code === 'PSD_' + ErrorCode.UNKNOWN_COMMAND) return;
+      throw e;
+    }
     const seq = first.seq;
     const bytes = first.bytes;
     if (!Number.isInteger(seq) || seq < 1 || !Number.isInteger(bytes) || bytes < 1 || bytes > MAX_AUDIT_BYTES || !isHex(first.data)) throw new SessionStop('SESSION', 'audit answered no audit');
