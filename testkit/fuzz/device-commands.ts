@@ -59,6 +59,7 @@ export const FIELDS: { [type: number]: { [name: string]: Spec } } = {
   [Command.REKEY]: { version: int(1, MAX_U32), deviceKey: hex(32), kmsKey: hex(32) },
   [Command.WITHDRAW]: {},
   [Command.RATES]: { table: { kind: 'hexAny' } },
+  [Command.AUDIT]: { seq: int(1, 3), from: int(0, 500) },
   [Command.SESSION_OPEN]: { nonce: hex(16) },
   [Command.SESSION]: { m: { kind: 'hexAny' } }
 };
@@ -102,6 +103,8 @@ export const MAY_CHANGE: { [type: number]: Part[] } = {
   [Command.REKEY]: [],
   [Command.WITHDRAW]: [],
   [Command.RATES]: [],
+  // a new audit: its number in the journal (and a checkpoint when a page fills)
+  [Command.AUDIT]: ['storage'],
   // inner commands: extract, block read, confirm, funds, config, clock
   [Command.SESSION]: ['registers', 'funds', 'storage', 'records', 'block', 'config', 'clock']
 };
