@@ -125,20 +125,20 @@ export function recordAudit(store: PssStore, kms: Kms, prims: SealPrimitives, ra
   const flags = continuity(store, a, previous);
   const at = now();
   store.run(
-    'INSERT INTO audits(device, seq, time, elapsed, ascending, descending, funds_total, funds_counter, pieces, zero_pieces, test_pieces, block_seq, confirmed_seq, contact_clock, contact_age, key_version, rate_version, build_hash, event_count, counters, raw, via, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO audits(device, seq, clock, elapsed, ascending, descending, funds_total, funds_counter, pieces, zero_pieces, test_pieces, block_seq, confirmed_seq, contact_clock, contact_age, key_version, rate_version, build_hash, event_count, counters, raw, via, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     [a.device, a.seq, a.time, a.elapsed, a.ascending, a.descending, a.fundsTotal, a.fundsCounter, a.pieces, a.zeroPieces, a.testPieces, a.blockSeq, a.confirmedSeq, a.contactClock, a.contactAgeS, a.keyVersion, a.rateVersion, a.buildHash, a.eventCount, JSON.stringify(a.counters), toBytes(raw), via, at]
   );
   const known = Number(store.get<{ n: number | null }>('SELECT MAX(number) AS n FROM audit_events WHERE device = ?', [a.device])!.n ?? 0);
   const fresh = a.events.filter((e) => e.number > known);
-  store.runMany('INSERT INTO audit_events(device, number, code, time, detail, audit_seq) VALUES (?, ?, ?, ?, ?, ?)', fresh.map((e) => [a.device, e.number, e.code, e.time, e.detail, a.seq]));
+  store.runMany('INSERT INTO audit_events(device, number, code, clock, detail, audit_seq) VALUES (?, ?, ?, ?, ?, ?)', fresh.map((e) => [a.device, e.number, e.code, e.time, e.detail, a.seq]));
   store.runMany('INSERT INTO audit_flags(device, seq, kind, detail, at) VALUES (?, ?, ?, ?, ?)', flags.map((f) => [a.device, a.seq, f.kind, f.detail, at]));
   return { device: a.device, seq: a.seq, stored: true, flags, newEvents: fresh.length };
 }
 
 /** Rows for `pss events`: a device's coded events, oldest first (all devices without one). */
 export function listEvents(store: PssStore, device?: number): { device: number; number: number; code: number; name: string; time: number; detail: number; auditSeq: number }[] {
-  const rows = store.all<Row>(`SELECT device, number, code, time, detail, audit_seq FROM audit_events${device === undefined ? '' : ' WHERE device = ?'} ORDER BY device, number`, device === undefined ? [] : [device]);
-  return rows.map((r) => ({ device: Number(r.device), number: Number(r.number), code: Number(r.code), name: AuditEventName[Number(r.code)] ?? 'code ' + r.code, time: Number(r.time), detail: Number(r.detail), auditSeq: Number(r.audit_seq) }));
+  const rows = store.all<Row>(`SELECT device, number, code, clock, detail, audit_seq FROM audit_events${device === undefined ? '' : ' WHERE device = ?'} ORDER BY device, number`, device === undefined ? [] : [device]);
+  return rows.map((r) => ({ device: Number(r.device), number: Number(r.number), code: Number(r.code), name: AuditEventName[Number(r.code)] ?? 'code ' + r.code, time: Number(r.clock), detail: Number(r.detail), auditSeq: Number(r.audit_seq) }));
 }
 
 export interface AuditListing {
@@ -175,7 +175,7 @@ export function listAudits(store: PssStore, device?: number): AuditListing[] {
     return {
       device: Number(r.device),
       seq: Number(r.seq),
-      time: Number(r.time),
+      time: Number(r.clock),
       via: String(r.via),
       ascending: Number(r.ascending),
       descending: Number(r.descending),

@@ -114,7 +114,7 @@ CREATE TABLE IF NOT EXISTS rate_tables (
 CREATE TABLE IF NOT EXISTS audits (
   device INTEGER NOT NULL,
   seq INTEGER NOT NULL,                -- the audit's number: 1, 2, 3... per device
-  time INTEGER NOT NULL,               -- the device's clock then (0: not set)
+  clock INTEGER NOT NULL,              -- the device's clock then (0: not set)
   elapsed INTEGER NOT NULL,            -- the device's running time, seconds
   ascending INTEGER NOT NULL,
   descending INTEGER NOT NULL,
@@ -143,7 +143,7 @@ CREATE TABLE IF NOT EXISTS audit_events (
   device INTEGER NOT NULL,
   number INTEGER NOT NULL,             -- the device's own numbering: 1 for its first event
   code INTEGER NOT NULL,
-  time INTEGER NOT NULL,               -- the device's clock (0: not set)
+  clock INTEGER NOT NULL,              -- the device's clock (0: not set)
   detail INTEGER NOT NULL,
   audit_seq INTEGER NOT NULL,          -- the audit that brought it
   PRIMARY KEY (device, number)
