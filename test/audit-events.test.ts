@@ -22,7 +22,8 @@ import { openDataCenter, type DataCenter } from '../server/datacenter.ts';
 import { PssSession, type RelayAnswer } from '../server/session-driver.ts';
 import { listEvents } from '../server/audits.ts';
 import { payingAccount } from '../testkit/pss-account.ts';
-import { startTarget, targetKinds, targetTitle, sayRealSkipped, ROOT, type Target } from '../testkit/target.ts';
+import { startTarget, targetKinds, targetTitle, sayRealSkipped, runCli, ROOT, type Target } from '../testkit/target.ts';
+import { startService } from '../server/service.ts';
 import type { SessionReport } from '../protocol/pss-wire.ts';
 
 const run = promisify(execFile);
@@ -173,6 +174,25 @@ for (const kind of targetKinds()) {
       expect(text).to.match(/FLAGGED/);
       expect(text).to.match(/audit-gap/);
       dc = await openDataCenter(path.join(dir, 'pss'));
+    });
+
+    it('psd upload with the PSD attached carries its audit to the PSS over TCP', async () => {
+      await provision();
+      await session({ funds: 10_000 });
+      await frank(2);
+      const service = await startService(dc, { port: 0, idleMs: 10000 });
+      await c.close();
+      try {
+        const r = await runCli(['--port', t.port, 'upload', '--pss', `127.0.0.1:${service.port}`, '--store', path.join(dir, 'store')], { timeoutMs: 60000 });
+        expect(r.code, r.stderr).to.equal(0);
+        expect(r.stdout).to.match(/nothing to upload/);
+        expect(r.stdout).to.match(/audit #2 stored, \d+ new events; continuity holds/);
+      } finally {
+        await service.close();
+      }
+      const stored = dc.pss.store.all<any>('SELECT seq, via FROM audits WHERE device = ? ORDER BY seq', [device]);
+      expect(stored.map((a) => [Number(a.seq), a.via])).to.deep.equal([[1, 'session'], [2, 'plain']]);
+      await connect();
     });
 
     it('AUDIT needs a provisioned device and reads on only the audit it made', async () => {
