@@ -43,8 +43,8 @@ export interface Psd {
   /** notes an event in the device log */
   log(code: number, detail: string): void;
   batchInfo(): any;
-  /** the last audit made (sealed, protocol/audit.ts), kept for reading on page by page; set by
-   * firmware/ondemand/audit.ts, absent until then */
+  /** the audit being read (sealed, protocol/audit.ts), page by page: set by
+   * firmware/ondemand/audit.ts, absent before the first and once read to the end */
   audit?: string;
 }
 

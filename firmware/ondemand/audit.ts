@@ -26,7 +26,10 @@ export function handle(psd: Psd, type: number, req: any): any {
   if (req.seq === undefined) a = psd.audit = makeAudit(psd);
   else if (!a || readU32(a, 6) !== integer(req.seq, 'seq', 1, MAX_U32)) fail(ErrorCode.NO_BLOCK, a ? 'audit ' + readU32(a, 6) + ' is the last one made' : 'no audit made since boot');
   var from = integer(req.from === undefined ? 0 : req.from, 'from', 0, a!.length);
-  return { seq: readU32(a!, 6), bytes: a!.length, from: from, data: toHex(a!.substr(from, AUDIT_PAGE)) };
+  var answer = { seq: readU32(a!, 6), bytes: a!.length, from: from, data: toHex(a!.substr(from, AUDIT_PAGE)) };
+  // read to the end: its variables are free again (a lost answer is repeated by the frame layer)
+  if (from + AUDIT_PAGE >= a!.length) delete psd.audit;
+  return answer;
 }
 
 function makeAudit(psd: Psd): string {
