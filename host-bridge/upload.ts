@@ -2,7 +2,8 @@
 // confirmation back to the PSD. Plain mode uploads the stored blocks (claim 5); --session
 // lets the PSS read the block from the PSD itself through a secure session the host only
 // relays (claim 4), optionally loading funds in the same session (claim 9). Either way the
-// PSD frees its records only when the confirmation authenticates.
+// PSD frees its records only when the confirmation authenticates. With the PSD attached,
+// every upload also carries the PSD's sealed audit (protocol/audit.ts) to the PSS.
 import { Command, Option } from 'commander';
 import { Command as Cmd } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
@@ -100,7 +101,7 @@ export function addUploadCommand(program: Command, kit: CliKit) {
   program
     .command('upload')
     .description(
-      'carry sealed statistics to the PSS and its confirmation back to the PSD: the blocks in the host store (plain sealed blocks), or --session: the PSS reads the block from the PSD through a secure session this host only relays, and may load funds in the same session'
+      'carry sealed statistics to the PSS and its confirmation back to the PSD: the blocks in the host store (plain sealed blocks), or --session: the PSS reads the block from the PSD through a secure session this host only relays, and may load funds in the same session. With the PSD attached, its sealed audit goes to the PSS too (pss audits shows it)'
     )
     .addOption(new Option('--pss <host:port>', 'the PSS').env('PSS_ADDRESS').default('127.0.0.1:7707'))
     .addOption(new Option('--store <dir>', 'host store of sealed blocks').env('PSD_STORE').default(defaultStoreDir()))

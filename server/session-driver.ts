@@ -3,6 +3,8 @@
 // Inside the session the PSS reads the outstanding sealed block, verifies and stores it
 // exactly like a plain upload (server/pss.ts), confirms it to the PSD, and then, if asked,
 // loads a funds reset and sets parameters: one session, one round of the seed's claim 9.
+// Last, the PSD's sealed audit (protocol/audit.ts; before a withdrawal, while it holds its
+// keys), which the PSS checks against the previous one (server/audits.ts).
 //
 // Inner requests are ordinary PSD commands sealed in SESSION {m}; the PSD answers
 // {m} sealing {ok: body} or {error: {code, message}} (firmware/core/session-handlers.ts).
