@@ -15,8 +15,7 @@ import { Ledger, Config, randomBytes, FRANK_BYTES } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 import { contact } from './contact.ts';
 import { event } from './events.ts';
-import { AuditEvent } from '../../protocol/audit.ts';
-import { CLOCK_EVENT_S } from '../../protocol/audit.ts';
+import { AuditEvent, CLOCK_EVENT_S } from '../../protocol/audit.ts';
 import { rateVersion, rateEffective, tableInForce } from '../../protocol/rates.ts';
 
 /** log entries per answer */
