@@ -15,6 +15,7 @@ import { Entry } from './firmware/core/entries.ts';
 import { LogEvent } from './protocol/log.ts';
 import { BlockHead } from './protocol/block.ts';
 import { RecordField } from './protocol/records.ts';
+import { AuditEvent } from './protocol/audit.ts';
 
 const buildInfoModule = path.resolve('firmware/build-info.ts');
 
@@ -37,18 +38,18 @@ function buildInfo(info) {
 
 /**
  * `Command.X`, `ErrorCode.X`, `Entry.X` (journal record types, firmware/core/entries.ts),
- * `LogEvent.X` and the field offsets `BlockHead.X` and `RecordField.X` (protocol/block.ts,
+ * `LogEvent.X`, `AuditEvent.X` (protocol/audit.ts) and the field offsets `BlockHead.X` and `RecordField.X` (protocol/block.ts,
  * records.ts) become the numbers their tables define, in the image only: on
  * Espruino each property of those objects costs variables for as long as the image runs
  * (about 120 in all), a literal costs nothing. protocol/ stays the one source of the values.
  */
 function inlineProtocolCodes() {
-  const tables = { Command, ErrorCode, Entry, LogEvent, BlockHead, RecordField };
+  const tables = { Command, ErrorCode, Entry, LogEvent, BlockHead, RecordField, AuditEvent };
   return {
     name: 'psd-inline-protocol-codes',
     transform(code, id) {
       if (!/\/(firmware|protocol)\/.*\.ts$/.test(id)) return null;
-      const out = code.replace(/\b(Command|ErrorCode|Entry|LogEvent|BlockHead|RecordField)\.([A-Z][A-Z0-9_]*)\b/g, (m, table, name) => {
+      const out = code.replace(/\b(Command|ErrorCode|Entry|LogEvent|BlockHead|RecordField|AuditEvent)\.([A-Z][A-Z0-9_]*)\b/g, (m, table, name) => {
         const v = tables[table][name];
         if (typeof v !== 'number') throw new Error(`${id}: ${m} is not defined in protocol/`);
         return String(v);
@@ -97,7 +98,8 @@ export function onDemandEntries(info) {
     'psd.boot': 'firmware/ondemand/boot.ts',
     'psd.store': 'firmware/ondemand/store.ts',
     'psd.seal': 'firmware/ondemand/seal.ts',
-    'psd.admin': 'firmware/ondemand/admin.ts'
+    'psd.admin': 'firmware/ondemand/admin.ts',
+    'psd.audit': 'firmware/ondemand/audit.ts'
   };
   if (info.nativeCrypto.indexOf('AES') >= 0) entries['psd.session'] = 'firmware/ondemand/session.ts';
   return entries;

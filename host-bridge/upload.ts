@@ -2,7 +2,8 @@
 // confirmation back to the PSD. Plain mode uploads the stored blocks (claim 5); --session
 // lets the PSS read the block from the PSD itself through a secure session the host only
 // relays (claim 4), optionally loading funds in the same session (claim 9). Either way the
-// PSD frees its records only when the confirmation authenticates.
+// PSD frees its records only when the confirmation authenticates. With the PSD attached,
+// every upload also carries the PSD's sealed audit (protocol/audit.ts) to the PSS.
 import { Command, Option } from 'commander';
 import { Command as Cmd } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
@@ -24,6 +25,24 @@ export interface UploadResult {
   /** the refusal: the host's number, the PSS's code and its message */
   error?: { code: number; pssCode?: string; message: string };
   note?: string;
+}
+
+/** Has the PSD make a new audit (protocol/audit.ts) and reads it, a page at a time: the sealed
+ * audit as a byte string. */
+export async function readAudit(psd: PsdClient): Promise<string> {
+  const first = await psd.request(Cmd.AUDIT, {});
+  let raw = Buffer.from(String(first.data), 'hex').toString('latin1');
+  while (raw.length < first.bytes) {
+    const page = await psd.request(Cmd.AUDIT, { seq: first.seq, from: raw.length });
+    if (typeof page.data !== 'string' || !page.data.length) throw new PsdError(ErrorCode.INTERNAL, `audit ${first.seq}: no bytes from ${raw.length} on`);
+    raw += Buffer.from(page.data, 'hex').toString('latin1');
+  }
+  return raw;
+}
+
+/** The audit line of a plain upload. */
+function auditText(a: { seq: number; stored: boolean; flags: { kind: string; detail: string }[]; events: number }): string {
+  return `audit #${a.seq} ${a.stored ? 'stored' : 'already stored'}, ${a.events} new events; ${a.flags.length ? 'FLAGGED: ' + a.flags.map((f) => `${f.kind}: ${f.detail}`).join('; ') : 'continuity holds'}`;
 }
 
 /**
@@ -82,7 +101,7 @@ export function addUploadCommand(program: Command, kit: CliKit) {
   program
     .command('upload')
     .description(
-      'carry sealed statistics to the PSS and its confirmation back to the PSD: the blocks in the host store (plain sealed blocks), or --session: the PSS reads the block from the PSD through a secure session this host only relays, and may load funds in the same session'
+      'carry sealed statistics to the PSS and its confirmation back to the PSD: the blocks in the host store (plain sealed blocks), or --session: the PSS reads the block from the PSD through a secure session this host only relays, and may load funds in the same session. With the PSD attached, its sealed audit goes to the PSS too (pss audits shows it)'
     )
     .addOption(new Option('--pss <host:port>', 'the PSS').env('PSS_ADDRESS').default('127.0.0.1:7707'))
     .addOption(new Option('--store <dir>', 'host store of sealed blocks').env('PSD_STORE').default(defaultStoreDir()))
@@ -131,6 +150,7 @@ export function addUploadCommand(program: Command, kit: CliKit) {
                 ...(report.withdrawn
                   ? ([['withdrawn', `yes: keys erased, franking over; ${money(report.withdrawn.credited)} credited to ${report.withdrawn.account === null ? 'no account (the device has none)' : `account ${report.withdrawn.account}`}`]] as [string, unknown][])
                   : []),
+                ...(report.audit ? ([['audit', auditText(report.audit)]] as [string, unknown][]) : []),
                 ...(report.error ? ([['stopped', `${report.error.code}: ${report.error.message}`]] as [string, unknown][]) : [])
               ])
             );
@@ -143,7 +163,20 @@ export function addUploadCommand(program: Command, kit: CliKit) {
           }
           return;
         }
-        const results = o.device ? await kit.withDevice(cmd, (c) => uploadStored(store, pss, c)) : await uploadStored(store, pss, null);
+        // with the PSD at hand, every contact also carries its audit (after the confirmations,
+        // so the audit shows them); an audit that cannot go now shows later as a gap in the numbers
+        let auditLine = '';
+        const results = o.device
+          ? await kit.withDevice(cmd, async (c) => {
+              const r = await uploadStored(store, pss, c);
+              try {
+                auditLine = auditText(await pss.audit(await readAudit(c)));
+              } catch (e) {
+                auditLine = `audit not uploaded: ${(e as Error).message}`;
+              }
+              return r;
+            })
+          : await uploadStored(store, pss, null);
         kit.print(cmd, results, () =>
           results.length
             ? table(
@@ -152,6 +185,7 @@ export function addUploadCommand(program: Command, kit: CliKit) {
               )
             : 'nothing to upload: the host store has no pending blocks (psd stats extract makes one)'
         );
+        if (auditLine && !kit.json(cmd)) console.log(auditLine);
         const failed = results.filter((r) => r.outcome === 'refused' || r.outcome === 'not sent');
         const unconfirmed = results.filter((r) => o.device && (r.outcome === 'stored' || r.outcome === 'repeat') && !r.confirmed);
         if (failed.length || unconfirmed.length) {

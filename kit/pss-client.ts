@@ -12,7 +12,7 @@ import tls from 'node:tls';
 import { MAX_PAYLOAD_BYTES } from '../protocol/frame.ts';
 import { FrameExchange } from './exchange.ts';
 import { asciiJson } from '../protocol/bytes.ts';
-import { PssRequest, PssRequestName, DEFAULT_PSS_HOST, DEFAULT_PSS_PORT, UPLOAD_HEX_PER_FRAME, type UploadAnswer, type SessionStep } from '../protocol/pss-wire.ts';
+import { PssRequest, PssRequestName, DEFAULT_PSS_HOST, DEFAULT_PSS_PORT, UPLOAD_HEX_PER_FRAME, type UploadAnswer, type SessionStep, type AuditAnswer } from '../protocol/pss-wire.ts';
 import { credentialFromEnv, type Credential } from './tls.ts';
 
 export type { Credential };
@@ -189,6 +189,12 @@ export class PssClient {
       if (at + UPLOAD_HEX_PER_FRAME >= hex.length) return this.request(PssRequest.UPLOAD, { hex: part });
       await this.request(PssRequest.UPLOAD, { hex: part, more: true });
     }
+  }
+
+  /** Hands the PSS one sealed device audit (byte string, protocol/audit.ts): it answers the
+   * continuity flags it stored with it. */
+  audit(raw: string): Promise<AuditAnswer & { device: number }> {
+    return this.request(PssRequest.AUDIT, { hex: Buffer.from(raw, 'latin1').toString('hex') });
   }
 
   sessionBegin(device: number, opts: { funds?: number; config?: Record<string, unknown>; rekey?: boolean; withdraw?: boolean } = {}): Promise<SessionStep> {

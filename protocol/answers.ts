@@ -198,6 +198,15 @@ export interface HostSealBeginAnswer {
 export interface HostSealRecordsAnswer {
   received: number;
 }
+/** AUDIT: a page of the sealed audit (protocol/audit.ts) */
+export interface AuditAnswer {
+  seq: number;
+  /** the whole sealed audit's length in bytes */
+  bytes: number;
+  from: number;
+  /** hex: bytes from `from`, up to AUDIT_PAGE */
+  data: string;
+}
 export interface SessionOpenAnswer {
   device: number;
   /** 16 bytes, hex: the device's nonce */

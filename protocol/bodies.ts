@@ -10,8 +10,8 @@
 import { Command, INDICIA_PER_FRAME, RECORDS_PER_FRAME, MAX_PIECES_PER_FRANK } from './commands.ts';
 import { MAX_U48 } from './bytes.ts';
 import { MAX_U32, MAX_CATEGORIES, MAX_WEIGHT_G, RECORD_BYTES } from './records.ts';
-import type { Registers, BatchInfo, DeviceConfig, HostConfig, StatusAnswer, EchoAnswer, RebootAnswer, ClockAnswer, LogEntry, LogAnswer, ProvisionAnswer, FundsAnswer, BatchStartAnswer, BatchEndAnswer, FrankAnswer, StatsFlushAnswer, StatsListAnswer, ConfigAnswer, IndiciaAnswer, SealedAnswer, BlockReadAnswer, ConfirmAnswer, HostSealBeginAnswer, HostSealRecordsAnswer, SessionOpenAnswer, SessionAnswer } from './answers.ts';
-export type { Registers, BatchInfo, DeviceConfig, HostConfig, StatusAnswer, EchoAnswer, RebootAnswer, ClockAnswer, LogEntry, LogAnswer, ProvisionAnswer, FundsAnswer, BatchStartAnswer, BatchEndAnswer, FrankAnswer, StatsFlushAnswer, StatsListAnswer, ConfigAnswer, IndiciaAnswer, SealedAnswer, BlockReadAnswer, ConfirmAnswer, HostSealBeginAnswer, HostSealRecordsAnswer, SessionOpenAnswer, SessionAnswer } from './answers.ts';
+import type { Registers, BatchInfo, DeviceConfig, HostConfig, StatusAnswer, EchoAnswer, RebootAnswer, ClockAnswer, LogEntry, LogAnswer, ProvisionAnswer, FundsAnswer, BatchStartAnswer, BatchEndAnswer, FrankAnswer, StatsFlushAnswer, StatsListAnswer, ConfigAnswer, IndiciaAnswer, SealedAnswer, BlockReadAnswer, ConfirmAnswer, HostSealBeginAnswer, HostSealRecordsAnswer, SessionOpenAnswer, SessionAnswer, AuditAnswer } from './answers.ts';
+export type { AuditAnswer, Registers, BatchInfo, DeviceConfig, HostConfig, StatusAnswer, EchoAnswer, RebootAnswer, ClockAnswer, LogEntry, LogAnswer, ProvisionAnswer, FundsAnswer, BatchStartAnswer, BatchEndAnswer, FrankAnswer, StatsFlushAnswer, StatsListAnswer, ConfigAnswer, IndiciaAnswer, SealedAnswer, BlockReadAnswer, ConfirmAnswer, HostSealBeginAnswer, HostSealRecordsAnswer, SessionOpenAnswer, SessionAnswer } from './answers.ts';
 
 // ---- the field table ---------------------------------------------------------------------
 
@@ -56,7 +56,7 @@ export const REQUEST_FIELDS: { readonly [type: number]: { readonly [name: string
   [Command.REBOOT]: {},
   [Command.CLOCK]: { now: int(1, 8640000000000000) } satisfies FieldsOf<ClockRequest>,
   [Command.LOG]: { from: int(0, MAX_U32, { optional: true }) } satisfies FieldsOf<LogRequest>,
-  [Command.PROVISION]: { device: int(1, MAX_U32), deviceKey: hex(32), kmsKey: hex(32) } satisfies FieldsOf<ProvisionRequest>,
+  [Command.PROVISION]: { device: int(1, MAX_U32), deviceKey: hex(32), kmsKey: hex(32), now: int(1, 8640000000000000, { optional: true }) } satisfies FieldsOf<ProvisionRequest>,
   [Command.FUNDS]: { counter: int(1, MAX_U32), amount: int(1, MAX_U48), mac: hex(32) } satisfies FieldsOf<FundsRequest>,
   [Command.BATCH_START]: {
     mode: { kind: 'enum', values: ['batch', 'dynamic'] },
@@ -107,6 +107,7 @@ export const REQUEST_FIELDS: { readonly [type: number]: { readonly [name: string
   [Command.REKEY]: { version: int(1, MAX_U32), deviceKey: hex(32), kmsKey: hex(32) } satisfies FieldsOf<RekeyRequest>,
   [Command.WITHDRAW]: {},
   [Command.RATES]: { table: { kind: 'hexAny' } } satisfies FieldsOf<RatesRequest>,
+  [Command.AUDIT]: { seq: int(1, MAX_U32, { optional: true }), from: int(0, 65535, { optional: true }) } satisfies FieldsOf<AuditRequest>,
   [Command.SESSION_OPEN]: { nonce: hex(16) } satisfies FieldsOf<SessionOpenRequest>,
   [Command.SESSION]: { m: { kind: 'hexAny' } } satisfies FieldsOf<SessionRequest>
 };
@@ -133,6 +134,14 @@ export interface ProvisionRequest {
   deviceKey: string;
   /** 32 bytes, hex: the key the KMS authenticates funds resets under */
   kmsKey: string;
+  /** the KMS's time, ms since the epoch: the device's first trusted time (optional) */
+  now?: number;
+}
+export interface AuditRequest {
+  /** without it: make a new audit; with it: read on in that audit (the last one made) */
+  seq?: number;
+  /** byte offset to read from (default 0) */
+  from?: number;
 }
 export interface FundsRequest {
   /** the funds counter: the device's own plus one */
@@ -268,6 +277,7 @@ export interface Bodies {
   [Command.HOST_SEAL_BEGIN]: { request: HostSealBeginRequest; answer: HostSealBeginAnswer };
   [Command.HOST_SEAL_RECORDS]: { request: HostSealRecordsRequest; answer: HostSealRecordsAnswer };
   [Command.HOST_SEAL_END]: { request: StatusRequest; answer: SealedAnswer };
+  [Command.AUDIT]: { request: AuditRequest; answer: AuditAnswer };
   [Command.SESSION_OPEN]: { request: SessionOpenRequest; answer: SessionOpenAnswer };
   [Command.SESSION]: { request: SessionRequest; answer: SessionAnswer };
 }

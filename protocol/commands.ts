@@ -31,6 +31,8 @@ export var Command = {
   WITHDRAW: 0x22,
   /** a rate table from the data center: only inside a secure session */
   RATES: 0x23,
+  /** the device audit (protocol/audit.ts): {} makes a new one, {seq, from} reads it on */
+  AUDIT: 0x24,
   /** secure session with the PSS: key agreement, then encrypted inner commands */
   SESSION_OPEN: 0x30,
   SESSION: 0x31
@@ -60,6 +62,7 @@ export var CommandName: { [type: number]: string } = {
   0x21: 'rekey',
   0x22: 'withdraw',
   0x23: 'rates',
+  0x24: 'audit',
   0x30: 'session open',
   0x31: 'session'
 };

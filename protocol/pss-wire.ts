@@ -28,6 +28,11 @@
 //   0x49  report           {by, from?, to?, customers?, devices?, sort?, offset?} ->
 //                          {by, from, to, totals, rows (as many as fit a frame), next?}:
 //                          an auditor's or operator's (TLS); ask again with offset = next
+//   0x4a  audit            {hex} -> {device, seq, stored, flags, events}: a device audit
+//                          (protocol/audit.ts) read from the PSD outside a session; a device's
+//   0x4f  export           {period, pssId?} -> {period, publicKey, blocks, records, discount,
+//                          customers, files: [{name, bytes}]}; then {period, file, offset} ->
+//                          {file, offset, data (base64), next?}: an auditor's or operator's (TLS)
 //
 // SessionStep = {relay: {type, payload}} (send this to the PSD, return its answer with
 // session-next) or {done: true, report} when the PSS has finished.
@@ -45,7 +50,8 @@ export const PssRequest = {
   STATUS: 0x48,
   REPORT: 0x49,
   /** a period's signed export for the postal authority, a file page at a time (auditor or operator) */
-  EXPORT: 0x4f
+  EXPORT: 0x4f,
+  AUDIT: 0x4a
 } as const;
 
 export const PssRequestName: { [type: number]: string } = {
@@ -59,7 +65,8 @@ export const PssRequestName: { [type: number]: string } = {
   0x47: 'session-end',
   0x48: 'status',
   0x49: 'report',
-  0x4f: 'export'
+  0x4f: 'export',
+  0x4a: 'audit'
 };
 
 export const DEFAULT_PSS_PORT = 7707;
@@ -79,6 +86,14 @@ export interface UploadAnswer {
   stored: boolean;
   digest: string;
   confirmation: string;
+}
+
+export interface AuditAnswer {
+  seq: number;
+  /** false: the PSS had this very audit already */
+  stored: boolean;
+  flags: { kind: string; detail: string }[];
+  events: number;
 }
 
 export interface PsdRequest {
@@ -104,6 +119,10 @@ export interface SessionReport {
   withdrawn?: { ascending: number; descending: number; pieces: number; account: number | null; credited: number };
   /** the key version the PSD holds after a rekey in this session */
   keyVersion?: number;
+  /** the device audit of this contact (protocol/audit.ts), as the PSS stored it: the breaks in
+   * continuity it flagged, and the coded events it brought that the PSS did not have; absent
+   * when the PSD's image has no AUDIT command (from before it) */
+  audit?: AuditAnswer;
   /** what went wrong, when the session could not finish everything */
   error?: { code: string; message: string };
 }

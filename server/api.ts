@@ -9,6 +9,7 @@ import { PssError } from '../protocol/pss-errors.ts';
 import { sealName, sealNumber } from './kms.ts';
 import { PssSession, type RelayAnswer } from './session-driver.ts';
 import { PssRequest, PssRequestName, MAX_UPLOAD_BYTES } from '../protocol/pss-wire.ts';
+import { MAX_AUDIT_BYTES } from '../protocol/audit.ts';
 import type { DataCenter } from './datacenter.ts';
 import { buildExport, type BuiltExport } from './export.ts';
 import { parsePeriod, loadDiscountConfig, DEFAULT_RULES_FILE } from './discounts.ts';
@@ -138,6 +139,12 @@ export class Connection {
         return this.reportPage(body);
       case PssRequest.EXPORT:
         return this.exportPage(body);
+      case PssRequest.AUDIT: {
+        if (!isHex(body.hex) || (body.hex as string).length > 2 * MAX_AUDIT_BYTES) throw new PssError('BAD_ARGUMENT', `hex must be a sealed audit of at most ${MAX_AUDIT_BYTES} bytes`);
+        const r = this.dc.pss.audit(hexToString(body.hex as string), 'plain');
+        this.log(`audit: device ${r.device} audit ${r.seq} ${r.stored ? 'stored' : 'repeat'}${r.flags.length ? ', flagged: ' + r.flags.map((f) => f.kind).join(', ') : ''}`);
+        return { device: r.device, seq: r.seq, stored: r.stored, flags: r.flags, events: r.newEvents };
+      }
       default:
         throw new PssError('UNKNOWN_REQUEST', `unknown request type 0x${type.toString(16)}`);
     }

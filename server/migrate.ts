@@ -10,7 +10,7 @@ import { migrate as migrateSqliteSchema } from './schema.ts';
 import { PssError } from '../protocol/pss-errors.ts';
 
 /** Parents before children (foreign keys are checked at every statement). */
-const TABLE_ORDER = ['meta', 'accounts', 'devices', 'blocks', 'records', 'funds_resets', 'ledger', 'rejections', 'credentials', 'rate_tables', 'trusted_times'];
+const TABLE_ORDER = ['meta', 'accounts', 'devices', 'blocks', 'records', 'funds_resets', 'ledger', 'rejections', 'credentials', 'rate_tables', 'trusted_times', 'audits', 'audit_events', 'audit_flags'];
 const BATCH_ROWS = 5000;
 
 export interface MigrationReport {

@@ -10,6 +10,7 @@ import { verifyBlock, nodeCryptoPrimitives, type VerifyContext, type SealPrimiti
 import type { Store } from './db.ts';
 import type { Kms, DeviceRow } from './kms.ts';
 import type { UploadAnswer } from '../protocol/pss-wire.ts';
+import { recordAudit, type AuditOutcome } from './audits.ts';
 
 export type Via = 'plain' | 'session';
 
@@ -117,6 +118,16 @@ export class Pss {
    * leaves, so a block the device starts there is never refused for it. */
   noteTrustedTime(device: number, at: number): void {
     this.store.change(() => this.store.run('INSERT INTO trusted_times(device, at) VALUES (?, ?) ON CONFLICT DO NOTHING', [device, at]));
+  }
+
+  /**
+   * Verifies, checks and stores one sealed device audit (byte string, protocol/audit.ts):
+   * its continuity flags come back (and are stored); throws a PssError for a refusal.
+   */
+  audit(raw: string, via: Via = 'plain'): AuditOutcome {
+    const r = this.store.change(() => recordAudit(this.store, this.kms, this.prims, raw, via));
+    if ('refused' in r) throw r.refused;
+    return r;
   }
 
   /** The last stored sequence number of a device (0: none yet). */

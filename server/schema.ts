@@ -118,6 +118,54 @@ CREATE TABLE IF NOT EXISTS trusted_times (
   PRIMARY KEY (device, at)
 );
 
+-- PSS: the device audits of every contact (protocol/audit.ts), sealed by the PSD (server/audits.ts)
+CREATE TABLE IF NOT EXISTS audits (
+  device INTEGER NOT NULL,
+  seq INTEGER NOT NULL,                -- the audit's number: 1, 2, 3... per device
+  clock INTEGER NOT NULL,              -- the device's clock then (0: not set)
+  elapsed INTEGER NOT NULL,            -- the device's running time, seconds
+  ascending INTEGER NOT NULL,
+  descending INTEGER NOT NULL,
+  funds_total INTEGER NOT NULL,
+  funds_counter INTEGER NOT NULL,
+  pieces INTEGER NOT NULL,
+  zero_pieces INTEGER NOT NULL,
+  test_pieces INTEGER NOT NULL,
+  block_seq INTEGER NOT NULL,          -- the last block the device sealed
+  confirmed_seq INTEGER NOT NULL,      -- ... and the last it saw confirmed
+  contact_clock INTEGER NOT NULL,
+  contact_age INTEGER NOT NULL,        -- seconds since the contact before this one
+  key_version INTEGER NOT NULL,
+  rate_version INTEGER NOT NULL,
+  build_hash TEXT NOT NULL,
+  event_count INTEGER NOT NULL,        -- events the device ever noted
+  counters TEXT NOT NULL,              -- JSON list: events per code (1, 2, ...), never reset
+  raw BLOB NOT NULL,                   -- the sealed audit as received
+  via TEXT NOT NULL,                   -- 'session' | 'plain'
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (device, seq)
+);
+
+-- PSS: the coded events the audits carried (protocol/audit.ts AuditEvent), once each
+CREATE TABLE IF NOT EXISTS audit_events (
+  device INTEGER NOT NULL,
+  number INTEGER NOT NULL,             -- the device's own numbering: 1 for its first event
+  code INTEGER NOT NULL,
+  clock INTEGER NOT NULL,              -- the device's clock (0: not set)
+  detail INTEGER NOT NULL,
+  audit_seq INTEGER NOT NULL,          -- the audit that brought it
+  PRIMARY KEY (device, number)
+);
+
+-- PSS: breaks in an audit's continuity (server/audits.ts), shown, never dropped
+CREATE TABLE IF NOT EXISTS audit_flags (
+  device INTEGER NOT NULL,
+  seq INTEGER NOT NULL,                -- the audit that showed it
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+
 -- who may make operator and auditor requests: client certificates of the lab CA (kit/tls.ts)
 CREATE TABLE IF NOT EXISTS credentials (
   serial TEXT PRIMARY KEY,             -- the certificate's serial number, hex as node:crypto prints it

@@ -3,6 +3,8 @@
 // Inside the session the PSS reads the outstanding sealed block, verifies and stores it
 // exactly like a plain upload (server/pss.ts), confirms it to the PSD, and then, if asked,
 // loads a funds reset and sets parameters: one session, one round of the seed's claim 9.
+// Last, the PSD's sealed audit (protocol/audit.ts; before a withdrawal, while it holds its
+// keys), which the PSS checks against the previous one (server/audits.ts).
 //
 // Inner requests are ordinary PSD commands sealed in SESSION {m}; the PSD answers
 // {m} sealing {ok: body} or {error: {code, message}} (firmware/core/session-handlers.ts).
@@ -18,6 +20,7 @@ import { sessionKeys, sessionEnd, sessionSend, sessionReceive, SESSION_NONCE_BYT
 import { nodeAeadPrims } from './crypto-prims.ts';
 import { tablesForSession } from './rates.ts';
 import { encodeRates } from '../protocol/rates.ts';
+import { MAX_AUDIT_BYTES } from '../protocol/audit.ts';
 import { sha256 } from './hashes.ts';
 import { isHex, hexToString, stringToHex } from './bytestrings.ts';
 import { PssError, isPssError } from '../protocol/pss-errors.ts';
@@ -231,6 +234,8 @@ export class PssSession {
     }
     if (this.opts.withdraw) {
       if (this.opts.funds !== undefined || this.opts.rekey || this.opts.config !== undefined) throw new SessionStop('SESSION', 'a withdrawal takes no funds, rekey or config');
+      // the final audit, while the PSD still holds its keys
+      yield* this.audit(end);
       const w = yield* this.inner(end, Command.WITHDRAW, {});
       const r = w.registers ?? {};
       if (w.withdrawn !== true || !Number.isSafeInteger(r.descending) || r.descending < 0) throw new SessionStop('SESSION', 'the PSD did not say it withdrew, with its registers');
@@ -256,5 +261,30 @@ export class PssSession {
       const c = yield* this.inner(end, Command.CONFIG, this.opts.config);
       this.report.config = c.config ?? c;
     }
+    // every contact carries the device's audit: last, so it shows what this session did
+    yield* this.audit(end);
+  }
+
+  /** Reads a new audit from the PSD, a page at a time, and has the PSS verify, check and store it. */
+  private *audit(end: SessionEnd): Generator<PsdRequest, void, RelayAnswer> {
+    let first: Record<string, any>;
+    try {
+      first = yield* this.inner(end, Command.AUDIT, {});
+    } catch (e) {
+      // an image from before the audit: the session's other work stands; the PSS has no audit
+      if (e instanceof SessionStop && e.code === 'PSD_' + ErrorCode.UNKNOWN_COMMAND) return;
+      throw e;
+    }
+    const seq = first.seq;
+    const bytes = first.bytes;
+    if (!Number.isInteger(seq) || seq < 1 || !Number.isInteger(bytes) || bytes < 1 || bytes > MAX_AUDIT_BYTES || !isHex(first.data)) throw new SessionStop('SESSION', 'audit answered no audit');
+    let raw = hexToString(first.data);
+    while (raw.length < bytes) {
+      const page = yield* this.inner(end, Command.AUDIT, { seq, from: raw.length });
+      if (!isHex(page.data) || page.from !== raw.length) throw new SessionStop('SESSION', `audit ${seq} read from byte ${raw.length} answered no bytes`);
+      raw += hexToString(page.data);
+    }
+    const r = this.pss.audit(raw.substr(0, bytes), 'session');
+    this.report.audit = { seq: r.seq, stored: r.stored, flags: r.flags, events: r.newEvents };
   }
 }

@@ -12,6 +12,7 @@ import { PssEnd } from '../testkit/pss-end.ts';
 import { checkInvariants, listRecords } from '../testkit/invariants.ts';
 import { parseIndicium } from '../protocol/indicium.ts';
 import { fromHex } from '../protocol/bytes.ts';
+import { decodeAudit, AuditEvent } from '../protocol/audit.ts';
 import { extractBlock } from '../host-bridge/extract.ts';
 import fs from 'node:fs';
 import { encodeRates, ANY_BAND, type RateTable } from '../protocol/rates.ts';
@@ -130,6 +131,13 @@ for (const [name, make] of rigs) {
       expect((await rig.d.call(Command.STATUS)).contact).to.include({ state: 'ok' });
       const after = await frank(rig.d);
       expect(after.contactLockInS).to.equal(undefined);
+      // the release is a coded event in the device's audit (protocol/audit.ts)
+      const audit = await rig.d.call(Command.AUDIT, {});
+      let raw = fromHex(audit.data);
+      while (raw.length < audit.bytes) raw += fromHex((await rig.d.call(Command.AUDIT, { seq: audit.seq, from: raw.length })).data);
+      const unlock = decodeAudit(raw).audit.events.filter((e) => e.code === AuditEvent.UNLOCK);
+      expect(unlock.length).to.equal(1);
+      expect(unlock[0].detail).to.be.at.least(73);
     });
 
     it('a funds reset is a contact too', async () => {

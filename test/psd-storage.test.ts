@@ -39,7 +39,9 @@ describe('PSD core: capacity, corruption, release after confirmation', () => {
   });
 
   it('locks with a code instead of guessing when the journal is corrupt', async () => {
-    const board = memoryBoard({ pageBytes: 1024, pageCount: 4 });
+    // (five pages: two checkpoints, each a page-filling state record and the event ring of the
+    // audit after it, no longer fit in four 1 KB pages beside the funds reset)
+    const board = memoryBoard({ pageBytes: 1024, pageCount: 5 });
     const d = new CoreDevice(board);
     const kms = new TestKms();
     await readyDevice(d, kms, 100_000);

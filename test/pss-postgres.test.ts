@@ -34,6 +34,7 @@ const SUITE = [
   'test/pss-refusals.test.ts',
   'test/pss-keys-at-rest.test.ts',
   'test/pss-cli-json.test.ts',
+  'test/pss-audits.test.ts',
   'test/e2e-datacenter.test.ts'
 ];
 

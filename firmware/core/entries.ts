@@ -26,5 +26,11 @@ export var Entry = {
   /** withdrawn from service (keys erased, franking over): JSON {ar, dr, pc} */
   WITHDRAW: 39,
   /** a rate table (protocol/rates.ts encoding) */
-  RATES: 40
+  RATES: 40,
+  /** a coded event (protocol/audit.ts): u8 code | u32 clock s | u32 detail */
+  EVENT: 41,
+  /** the event state at a checkpoint (protocol/audit.ts EVENT_STATE_HEAD, then the ring) */
+  EVENTS: 42,
+  /** an audit made: u32 audit sequence number */
+  AUDIT: 43
 };

@@ -49,6 +49,9 @@ export class Ledger {
   withdrawn = false;
   /** the rate tables held, oldest first (protocol/rates.ts encoding; firmware/ondemand/rates.ts) */
   rates: string[] = [];
+  /** the coded events and the audit number (protocol/audit.ts EVENT_STATE_HEAD, then the ring
+   * of the newest events; firmware/ondemand/events.ts), '' until the first event */
+  events = '';
   config: Config = defaultConfig();
   batch: Batch | null = null;
   last: FrankCommit | null = null;
@@ -223,6 +226,7 @@ export class Ledger {
     var sealedRecords = s ? this.flash.frozen : 0;
     var rates: number[] = [];
     for (var i = 0; i < this.rates.length; i++) rates.push(this.rates[i].length);
+    if (this.events) rates.push(this.events.length);
     return [0, STATE_BYTES + (this.signKey ? SIGN_KEY_STATE_BYTES : 0)]
       .concat(rates, this.chunkLengths(sealedRecords), s ? [s.head.length + s.digest.length + s.seal.length] : [], this.chunkLengths(this.flash.count - sealedRecords + this.ram.count), [0]);
   }

@@ -11,6 +11,7 @@ export var STORE = 'psd.store';
 export var SEAL = 'psd.seal';
 export var ADMIN = 'psd.admin';
 export var SESSION = 'psd.session';
+export var AUDIT = 'psd.audit';
 
 /** Runs fn with the module loaded, and drops the module after, whatever fn does. */
 export function withModule(board: Board, name: string, fn: (module: any) => any): any {

@@ -9,7 +9,7 @@ import { toHex } from '../../protocol/bytes.ts';
 import { MAX_CATEGORIES, MAX_WEIGHT_G, MAX_U32, weightBand } from '../../protocol/records.ts';
 import { startFront, fail, DeviceFront } from './device.ts';
 import { integer } from './args.ts';
-import { withModule, BOOT, ADMIN, SEAL, SESSION } from './modules.ts';
+import { withModule, BOOT, ADMIN, SEAL, SESSION, AUDIT } from './modules.ts';
 import { Ledger, FrankCommit, MODE_SINGLE, MODE_DYNAMIC, MODE_BATCH } from './ledger.ts';
 import { LogEvent, LOG_ENTRIES, LOG_DETAIL_CHARS } from '../../protocol/log.ts';
 import { tableInForce, listedPostage, rateVersion } from '../../protocol/rates.ts';
@@ -44,12 +44,16 @@ export interface Psd {
   /** notes an event in the device log */
   log(code: number, detail: string): void;
   batchInfo(): any;
+  /** the audit being read (sealed, protocol/audit.ts), page by page: set by
+   * firmware/ondemand/audit.ts, absent before the first and once read to the end */
+  audit?: string;
 }
 
 /** The on-demand module that answers a command, or '' when it is resident or unknown. */
 function moduleFor(type: number): string {
   if (type === Command.STATUS || type === Command.LOG || type === Command.REBOOT || type === Command.CLOCK || type === Command.PROVISION || type === Command.FUNDS || type === Command.CONFIG || type === Command.STATS_FLUSH || type === Command.STATS_LIST) return ADMIN;
   if (type >= Command.STATS_EXTRACT && type <= Command.HOST_SEAL_END) return SEAL;
+  if (type === Command.AUDIT) return AUDIT;
   if (type === Command.SESSION_OPEN || type === Command.SESSION) return SESSION;
   return '';
 }
@@ -91,6 +95,7 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
     // power-on known-answer tests of the crypto this image uses
     var selfTest = m.cryptoSelfTest(board);
     if (selfTest && !ledger.lock) ledger.lock = { code: ErrorCode.SELF_TEST, detail: selfTest };
+    m.noteSelfTest(ledger, selfTest);
     psd.resetCause = (ledger.rebootedByCommand ? ['reboot command'] : ledger.formatted ? ['first boot'] : ['power-on or reset']).concat(psd.boardFlags).join(', ');
     psd.log(LogEvent.BOOT, psd.resetCause);
     psd.log(LogEvent.SELF_TEST, selfTest ? selfTest + ' failed' : 'passed');

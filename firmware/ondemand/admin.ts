@@ -14,6 +14,8 @@ import { integer, hexBytes } from '../core/args.ts';
 import { Ledger, Config, randomBytes, FRANK_BYTES } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 import { contact } from './contact.ts';
+import { event } from './events.ts';
+import { AuditEvent, CLOCK_EVENT_S } from '../../protocol/audit.ts';
 import { rateVersion, rateEffective, tableInForce } from '../../protocol/rates.ts';
 import type { AdminRequest, ConfigRequest, Received } from '../../protocol/bodies.ts';
 
@@ -202,6 +204,7 @@ function loadFunds(L: Ledger, counter: number, amount: number, mac: string): voi
   if (L.descending + amount > MAX_U48 || L.fundsTotal + amount > MAX_U48) fail(ErrorCode.OVERFLOW);
   L.needRoom([10]);
   L.commit(Entry.FUNDS, u32(counter) + u48(amount));
+  event(L, AuditEvent.FUNDS, counter);
   contact(L, 0);
 }
 
@@ -233,7 +236,10 @@ function setClock(psd: Psd, L: Ledger, nowMs: number): void {
         fail(ErrorCode.CLOCK_REFUSED, now + ' is outside ' + (own - L.config.clockBackS) + '..' + (own + L.config.clockForwardS) + ' (the device time ' + own + '); a session with the data center sets it');
     }
   }
+  // a move beyond drift is an event: the device's clock, else its own time since the last trusted time
+  var before = L.seconds() || (L.trustedTime ? L.trustedTime + L.elapsed() - L.trustedElapsed : 0);
   L.clockOffsetMs = nowMs - L.board.uptime() * 1000;
+  if (before && (now - before > CLOCK_EVENT_S || before - now > CLOCK_EVENT_S)) event(L, psd.trusted ? AuditEvent.TRUSTED_TIME : AuditEvent.CLOCK, now - before);
   if (psd.trusted) contact(L, now);
 }
 

@@ -11,8 +11,15 @@ import { cryptoSelfTest } from '../core/crypto/selftest.ts';
 import { applySeal, applyConfirm } from './sealing.ts';
 import { applyContact, applyWithdraw } from './contact.ts';
 import { applyRates } from './rates.ts';
+import { event, applyEvent, applyAudit } from './events.ts';
+import { AuditEvent } from '../../protocol/audit.ts';
 
 export { cryptoSelfTest };
+
+/** The power-on self-tests' result as a coded event, on a device whose journal is sound. */
+export function noteSelfTest(L: Ledger, failed: string): void {
+  if (!L.lock || L.lock.code === ErrorCode.SELF_TEST) event(L, AuditEvent.SELF_TEST, failed ? 1 : 0);
+}
 
 /** One journal entry at replay: a checkpoint's state and table, flush chunks, a block's seal and
  * confirmation here (code the resident core does not carry), every other one as the ledger
@@ -29,6 +36,9 @@ function replay(L: Ledger, e: JournalEntry): void {
   else if (e.type === Entry.CONTACT) applyContact(L, d);
   else if (e.type === Entry.WITHDRAW) applyWithdraw(L);
   else if (e.type === Entry.RATES) applyRates(L, d);
+  else if (e.type === Entry.EVENT) applyEvent(L, d);
+  else if (e.type === Entry.EVENTS) L.events = d;
+  else if (e.type === Entry.AUDIT) applyAudit(L, d);
   else L.apply(e);
 }
 
@@ -114,6 +124,7 @@ function reset(L: Ledger): void {
   L.pendingChunks = [];
   L.setElapsed(0);
   L.rates = [];
+  L.events = '';
   L.contactElapsed = L.contactClock = L.trustedTime = L.trustedElapsed = 0;
 }
 

@@ -7,11 +7,16 @@ import { Ledger } from '../core/ledger.ts';
 import { u32, readU32 } from '../../protocol/bytes.ts';
 import { LogEvent } from '../../protocol/log.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
+import { event } from './events.ts';
+import { AuditEvent } from '../../protocol/audit.ts';
 
 /** Notes a contact, with the data center's time when it brought one (seconds since 1970; 0:
  * none). Skipped when the journal has no room: the next contact after an upload notes it. */
 export function contact(L: Ledger, trusted: number): void {
   if (!L.device || !L.room([9])) return;
+  // a contact after the lock-out threshold releases it: an event
+  var age = L.contactAge();
+  if (age > L.config.contactLockS) event(L, AuditEvent.UNLOCK, Math.floor(age / 3600));
   var data = u32(L.elapsed()) + u32(trusted || L.seconds()) + String.fromCharCode(trusted ? 1 : 0);
   L.journal.append(Entry.CONTACT, data);
   applyContact(L, data);

@@ -8,6 +8,8 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { LogEvent } from '../../protocol/log.ts';
 import { rateVersion, rateEffective } from '../../protocol/rates.ts';
 import { fail } from '../core/device.ts';
+import { event } from './events.ts';
+import { AuditEvent } from '../../protocol/audit.ts';
 
 /** Tables a PSD keeps. */
 var HELD = 3;
@@ -24,6 +26,7 @@ export function loadRates(L: Ledger, t: string): void {
   L.needRoom([t.length]);
   L.journal.append(Entry.RATES, t);
   applyRates(L, t);
+  event(L, AuditEvent.RATES, rateVersion(t));
   L.note(LogEvent.RATES, 'version ' + rateVersion(t) + ' from ' + rateEffective(t));
 }
 

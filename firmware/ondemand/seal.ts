@@ -15,6 +15,8 @@ import type { Psd } from '../core/psd.ts';
 import { applySeal, applyConfirm } from './sealing.ts';
 import { contact } from './contact.ts';
 import type { Received, SealRequest } from '../../protocol/bodies.ts';
+import { event } from './events.ts';
+import { AuditEvent } from '../../protocol/audit.ts';
 
 /** head bytes per answer: small enough to travel inside a session message too */
 var HEAD_PAGE = 128;
@@ -200,6 +202,7 @@ function confirm(L: Ledger, seq: number, mac: string): { seq: number; repeated: 
   L.needRoom([4]);
   L.journal.append(Entry.CONFIRM, u32(seq));
   applyConfirm(L, seq);
+  event(L, AuditEvent.UPLOAD, seq);
   contact(L, 0);
   return { seq: seq, repeated: false };
 }

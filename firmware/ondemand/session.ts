@@ -14,6 +14,8 @@ import { Ledger, randomBytes } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 import { contact } from './contact.ts';
 import { loadRates } from './rates.ts';
+import { event } from './events.ts';
+import { AuditEvent } from '../../protocol/audit.ts';
 import { rateTableProblem, rateVersion } from '../../protocol/rates.ts';
 import { withModule, STORE } from '../core/modules.ts';
 import type { Received, SessionOnlyRequest, SessionRequests } from '../../protocol/bodies.ts';
@@ -21,7 +23,7 @@ import type { Received, SessionOnlyRequest, SessionRequests } from '../../protoc
 /** Commands the PSS may send inside a session: statistics, funds and parameters; never
  * provisioning, a reboot or another session. (STATUS is too big for a session message; the
  * block, confirmation and funds answers carry the registers.) */
-var INNER = [Command.STATS_EXTRACT, Command.BLOCK_READ, Command.CONFIRM, Command.FUNDS, Command.CONFIG, Command.CLOCK];
+var INNER = [Command.STATS_EXTRACT, Command.BLOCK_READ, Command.CONFIRM, Command.FUNDS, Command.CONFIG, Command.CLOCK, Command.AUDIT];
 
 /** Answers SESSION_OPEN and SESSION (psd.ts routes them here). */
 export function handle(psd: Psd, type: number, req: Received<SessionRequests>): any {
@@ -96,4 +98,5 @@ function rekey(L: Ledger, version: number, deviceKey: string, kmsKey: string): v
   var data = JSON.stringify({ v: version, dk: toHex(deviceKey), kk: toHex(kmsKey) });
   L.needRoom([data.length]);
   L.commit(Entry.REKEY, data);
+  event(L, AuditEvent.REKEY, version);
 }

@@ -11,6 +11,8 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { LogEvent } from '../../protocol/log.ts';
 import { fail } from '../core/device.ts';
 import { applyWithdraw } from './contact.ts';
+import { event } from './events.ts';
+import { AuditEvent } from '../../protocol/audit.ts';
 
 /** The open (customer, category) of a table with the most records (at least two), or null. */
 function mostFragmented(t: RecordTable): { customer: number; category: number } | null {
@@ -79,6 +81,7 @@ export function checkpoint(L: Ledger): void {
   L.journal.append(CKPT_BEGIN, '');
   L.journal.append(Entry.STATE, JSON.stringify(snapshot(L)));
   for (var r = 0; r < L.rates.length; r++) L.journal.append(Entry.RATES, L.rates[r]);
+  if (L.events) L.journal.append(Entry.EVENTS, L.events);
   // sealed records, the seal, then the open records: replay freezes exactly the same ones
   var s = L.sealed;
   var frozen = L.flash.frozen;
@@ -112,6 +115,7 @@ export function tamper(L: Ledger): void {
   L.lock = { code: ErrorCode.TAMPER, detail: '' };
   try {
     L.journal.append(Entry.TAMPER, '');
+    event(L, AuditEvent.TAMPER, 0);
     keysOutOfFlash(L);
   } catch (e) {}
 }
@@ -138,6 +142,7 @@ export function withdraw(L: Ledger): void {
   L.journal.append(Entry.WITHDRAW, data);
   applyWithdraw(L);
   L.note(LogEvent.LOCKED, 'withdrawn from service; keys erased');
+  event(L, AuditEvent.WITHDRAW, 0);
   keysOutOfFlash(L);
 }
 

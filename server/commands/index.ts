@@ -9,5 +9,6 @@ import { initCommand, credentialCommand } from './credentials.ts';
 import { accountCommand, depositCommand, ledgerCommand, withdrawCommand } from './accounts.ts';
 import { migrateCommand } from './migrate.ts';
 import { ratesCommand } from './rates.ts';
+import { auditsCommand, eventsCommand } from './audits.ts';
 
-export const extraCommands: (() => Command)[] = [verifyIndiciumCommand, reportCommand, discountsCommand, exportCommand, accountCommand, depositCommand, ledgerCommand, withdrawCommand, initCommand, credentialCommand, migrateCommand, ratesCommand];
+export const extraCommands: (() => Command)[] = [verifyIndiciumCommand, reportCommand, discountsCommand, exportCommand, accountCommand, depositCommand, ledgerCommand, withdrawCommand, initCommand, credentialCommand, migrateCommand, ratesCommand, auditsCommand, eventsCommand];

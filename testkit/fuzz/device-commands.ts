@@ -26,7 +26,8 @@ const hex = (bytes: number): Spec => ({ kind: 'hex', bytes });
  */
 const SCENARIO_RANGES: { [type: number]: { [name: string]: Spec } } = {
   [Command.BLOCK_READ]: { seq: int(1, 3), headFrom: int(0, 200), from: int(0, 64) },
-  [Command.CONFIRM]: { seq: int(1, 3) }
+  [Command.CONFIRM]: { seq: int(1, 3) },
+  [Command.AUDIT]: { seq: int(1, 3), from: int(0, 500) }
 };
 
 /**
@@ -85,6 +86,8 @@ export const MAY_CHANGE: { [type: number]: Part[] } = {
   [Command.REKEY]: [],
   [Command.WITHDRAW]: [],
   [Command.RATES]: [],
+  // a new audit: its number in the journal (and a checkpoint when a page fills)
+  [Command.AUDIT]: ['storage'],
   // inner commands: extract, block read, confirm, funds, config, clock
   [Command.SESSION]: ['registers', 'funds', 'storage', 'records', 'block', 'config', 'clock']
 };
