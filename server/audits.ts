@@ -102,7 +102,8 @@ export function recordAudit(store: PssStore, kms: Kms, prims: SealPrimitives, ra
   const a = decoded.audit;
   const row = store.get<DeviceRow>('SELECT status, seal, public_key, key_version, pending_key_version FROM devices WHERE device = ?', [a.device]);
   if (!row) return reject(store, 'UNKNOWN_DEVICE', `device ${a.device} is not registered`, a.device, a.seq);
-  if (row.status !== 'active') return reject(store, 'REVOKED', `device ${a.device} was revoked`, a.device, a.seq);
+  // a device being withdrawn still reports: its final audit comes with the session that withdraws it
+  if (row.status !== 'active' && row.status !== 'withdrawing') return reject(store, 'REVOKED', `device ${a.device} was revoked`, a.device, a.seq);
   if (a.algorithm !== Number(row.seal)) return reject(store, 'WRONG_ALGORITHM', `audit sealed with algorithm ${a.algorithm}, device ${a.device} is registered with ${row.seal}`, a.device, a.seq);
   const message = auditMessage(decoded.body);
   if (a.algorithm === SEAL_HMAC) {
