@@ -2,11 +2,12 @@
 // verifies it (server/verify.ts), stores it with its records in one transaction, and returns
 // the confirmation the PSD checks before it frees the records. A rejection is recorded in
 // the rejections table and changes nothing else.
-import { confirmMessage } from '../protocol/block.ts';
+import { confirmMessage, decodeBlockHead, SEAL_HMAC, SEAL_ED25519, type BlockHeader } from '../protocol/block.ts';
 import { hexToString, stringToHex, toBytes } from './bytestrings.ts';
 import { hmacSha256 } from './hashes.ts';
 import { PssError } from '../protocol/pss-errors.ts';
-import { verifyBlock, nodeCryptoPrimitives, type VerifyContext, type SealPrimitives, type PreviousBlock, type Verdict } from './verify.ts';
+import { verifyBlock, nodeCryptoPrimitives, type VerifyContext, type SealPrimitives, type PreviousBlock, type Verdict, type SealCheck } from './verify.ts';
+import { SealPool, sealThreads } from './seal-pool.ts';
 import type { Store } from './db.ts';
 import type { Kms, DeviceRow } from './kms.ts';
 import type { UploadAnswer } from '../protocol/pss-wire.ts';
@@ -22,6 +23,9 @@ export interface StoredBlock {
 export interface UploadResult extends UploadAnswer {
   recordCount: number;
 }
+
+/** Uploads under way at once from which the PSS checks seals in worker threads. */
+const POOL_START_UPLOADS = 16;
 
 function now(): number {
   return Math.floor(Date.now() / 1000);
@@ -70,15 +74,61 @@ export class Pss {
 
   /**
    * The same, committed together with the other uploads of this turn of the event loop (one
-   * fsync for them all; each still all or nothing): what the TCP service uses.
+   * fsync for them all; each still all or nothing): what the TCP service uses. The uploads
+   * join their group in the order of the calls. Once uploads arrive faster than they are
+   * stored, their seals are checked ahead in worker threads (server/seal-pool.ts).
    */
   async uploadGrouped(raw: string, via: Via = 'plain'): Promise<UploadResult> {
-    return this.outcome(await this.store.changeGrouped(() => this.verifyAndStore(raw, via)));
+    this.grouped++;
+    try {
+      if (!this.pool && this.grouped >= POOL_START_UPLOADS && this.prims === nodeCryptoPrimitives) {
+        const threads = this.threads ?? sealThreads();
+        if (threads > 0) this.pool = new SealPool(threads);
+      }
+      const pre = this.pool ? await this.pool.check(raw, this.sealKeyOf(raw)) : null;
+      return this.outcome(await this.store.changeGrouped(() => this.verifyAndStore(raw, via, pre ?? undefined)));
+    } finally {
+      this.grouped--;
+    }
   }
 
-  private verifyAndStore(raw: string, via: Via): Verdict & { keyVersion?: number } {
+  /** uploads under way in uploadGrouped */
+  private grouped = 0;
+  private pool: SealPool | null = null;
+  /** threads of the seal pool (undefined: sealThreads(), from PSS_VERIFY_THREADS or the cores) */
+  threads: number | undefined;
+
+  /**
+   * The key a block's seal is checked under, read ahead of its transaction (the HMAC device
+   * key or the Ed25519 public key), or null when its head does not say whose it is.
+   */
+  private sealKeyOf(raw: string): string | null {
+    let h: BlockHeader;
+    try {
+      h = decodeBlockHead(raw);
+    } catch {
+      return null;
+    }
+    const row = this.store.get<DeviceRow>('SELECT status, seal, public_key, key_version FROM devices WHERE device = ?', [h.device]);
+    if (!row || row.seal !== h.algorithm) return null;
+    if (h.algorithm === SEAL_HMAC) return this.kms.deviceKey(h.device, row.key_version);
+    return h.algorithm === SEAL_ED25519 && row.public_key ? hexToString(row.public_key) : null;
+  }
+
+  /** threads of the seal pool started (0: seals are checked on the event loop) */
+  get sealThreadsRunning(): number {
+    return this.pool?.threads ?? 0;
+  }
+
+  /** Stops the seal pool's threads (the data center closes). */
+  close(): void {
+    this.pool?.close();
+    this.pool = null;
+  }
+
+  private verifyAndStore(raw: string, via: Via, pre?: SealCheck): Verdict & { keyVersion?: number } {
     const ctx = this.context();
-    const v: Verdict & { keyVersion?: number } = verifyBlock(raw, ctx, this.prims);
+    const v: Verdict & { keyVersion?: number } = verifyBlock(raw, ctx, this.prims, pre);
     v.keyVersion = ctx.keyVersion;
     if (!v.ok) {
       this.store.run('INSERT INTO rejections(at, device, seq, code, reason) VALUES (?, ?, ?, ?, ?)', [now(), v.device ?? null, v.seq ?? null, v.code, v.reason]);

@@ -28,6 +28,7 @@ const SUITE = [
   'test/pss-accounts.test.ts',
   'test/pss-verify.test.ts',
   'test/pss-tcp.test.ts',
+  'test/pss-pipeline.test.ts',
   'test/pss-session.test.ts',
   'test/pss-report.test.ts',
   'test/pss-roles.test.ts',
