@@ -26,6 +26,8 @@ export interface UploadResult extends UploadAnswer {
 
 /** Uploads under way at once from which the PSS checks seals in worker threads. */
 const POOL_START_UPLOADS = 16;
+/** How long a device's seal key read ahead of the transaction is reused for the next blocks. */
+const SEAL_KEY_HINT_MS = 1000;
 
 function now(): number {
   return Math.floor(Date.now() / 1000);
@@ -109,11 +111,20 @@ export class Pss {
     } catch {
       return null;
     }
+    // a hint, kept a second (a round trip less per block on PostgreSQL): verifyBlock checks
+    // the seal again when the key in the upload's transaction is another
+    const t = Date.now();
+    const known = this.sealKeys.get(h.device);
+    if (known && known.seal === h.algorithm && t - known.at < SEAL_KEY_HINT_MS) return known.key;
     const row = this.store.get<DeviceRow>('SELECT status, seal, public_key, key_version FROM devices WHERE device = ?', [h.device]);
     if (!row || row.seal !== h.algorithm) return null;
-    if (h.algorithm === SEAL_HMAC) return this.kms.deviceKey(h.device, row.key_version);
-    return h.algorithm === SEAL_ED25519 && row.public_key ? hexToString(row.public_key) : null;
+    const key = h.algorithm === SEAL_HMAC ? this.kms.deviceKey(h.device, row.key_version) : h.algorithm === SEAL_ED25519 && row.public_key ? hexToString(row.public_key) : null;
+    if (this.sealKeys.size >= 100_000) this.sealKeys.clear();
+    if (key !== null) this.sealKeys.set(h.device, { at: t, seal: row.seal, key });
+    return key;
   }
+
+  private sealKeys = new Map<number, { at: number; seal: number; key: string }>();
 
   /** threads of the seal pool started (0: seals are checked on the event loop) */
   get sealThreadsRunning(): number {
