@@ -83,7 +83,7 @@ export class Pss {
   async uploadGrouped(raw: string, via: Via = 'plain'): Promise<UploadResult> {
     this.grouped++;
     try {
-      if (!this.pool && this.grouped >= POOL_START_UPLOADS && this.prims === nodeCryptoPrimitives) {
+      if (!this.pool && (this.threads !== undefined || this.grouped >= POOL_START_UPLOADS) && this.prims === nodeCryptoPrimitives) {
         const threads = this.threads ?? sealThreads();
         if (threads > 0) this.pool = new SealPool(threads);
       }
@@ -97,7 +97,8 @@ export class Pss {
   /** uploads under way in uploadGrouped */
   private grouped = 0;
   private pool: SealPool | null = null;
-  /** threads of the seal pool (undefined: sealThreads(), from PSS_VERIFY_THREADS or the cores) */
+  /** threads of the seal pool: set, it starts at the first grouped upload (0: never); undefined:
+   * sealThreads() (PSS_VERIFY_THREADS or the cores), once POOL_START_UPLOADS are under way */
   threads: number | undefined;
 
   /**
