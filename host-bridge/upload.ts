@@ -9,6 +9,7 @@ import { Command as Cmd } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { BlockStore, defaultStoreDir } from './store.ts';
 import { PssClient, credentialFromEnv } from '../kit/pss-client.ts';
+import type { UploadAnswer } from '../protocol/pss-wire.ts';
 import { runSession } from './session-relay.ts';
 import { PsdError, pssError, EXIT_PARTLY_DONE } from './errors.ts';
 import type { PsdClient } from './client.ts';
@@ -54,23 +55,25 @@ function auditText(a: { seq: number; stored: boolean; flags: { kind: string; det
 export async function uploadStored(store: BlockStore, pss: PssClient, psd: PsdClient | null): Promise<UploadResult[]> {
   const out: UploadResult[] = [];
   let unreachable: PsdError | null = null;
-  for (const b of await store.pending()) {
+  const pending = await store.pending();
+  // every block's frames go out pipelined (not a round trip each); the answers come in order
+  const outcomes: { answer?: UploadAnswer; error?: unknown }[] = await pss.uploadMany(pending.map((b) => b.bytes)).catch((e: unknown) => pending.map(() => ({ error: e })));
+  for (const [i, b] of pending.entries()) {
     const h = b.block.header;
     if (unreachable) {
       out.push({ device: h.device, seq: h.seq, outcome: 'not sent', stored: false, confirmed: false, error: { code: unreachable.code, message: unreachable.message } });
       continue;
     }
-    let answer;
-    try {
-      answer = await pss.upload(b.bytes);
-    } catch (e) {
-      const err = pssError(e);
-      if (!(err instanceof PsdError)) throw e;
+    const o = outcomes[i];
+    if (o.error) {
+      const err = pssError(o.error);
+      if (!(err instanceof PsdError)) throw o.error;
       const r: UploadResult = { device: h.device, seq: h.seq, outcome: err.pssCode ? 'refused' : 'not sent', stored: false, confirmed: false, error: { code: err.code, ...(err.pssCode ? { pssCode: err.pssCode } : {}), message: err.message } };
       if (!err.pssCode) unreachable = err;
       out.push(r);
       continue;
     }
+    const answer = o.answer!;
     await store.markUploaded(h.device, h.seq);
     const r: UploadResult = { device: h.device, seq: h.seq, outcome: answer.stored ? 'stored' : 'repeat', stored: answer.stored, confirmed: false };
     if (psd) {

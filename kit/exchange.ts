@@ -1,5 +1,6 @@
-// One request at a time over a framed line, shared by the host's PSD client
-// (host-bridge/client.ts, a serial port) and the PSS client (kit/pss-client.ts, TCP): a frame
+// Requests over a framed line, shared by the host's PSD client (host-bridge/client.ts, a
+// serial port: one request at a time) and the PSS client (kit/pss-client.ts, TCP: uploads
+// pipelined, many frames in flight, each matched to its answer by sequence number): a frame
 // out with the next sequence number, exactly one matching frame back. On silence it sends the
 // same frame again (same sequence number, which the other end answers from its stored answer
 // without executing the request twice), and at once when the other end reports the frame
@@ -42,7 +43,8 @@ interface Pending {
 export class FrameExchange {
   private seq = crypto.randomInt(1, 0xffff);
   private decoder: FrameDecoder;
-  private pending: Pending | null = null;
+  /** requests waiting for their answers, by sequence number */
+  private pending = new Map<number, Pending>();
 
   constructor(private hooks: ExchangeHooks) {
     this.decoder = new FrameDecoder(crc32, (f) => this.onFrame(f));
@@ -60,18 +62,23 @@ export class FrameExchange {
 
   /** true while a request waits for its answer */
   get busy(): boolean {
-    return this.pending !== null;
+    return this.pending.size > 0;
   }
 
-  /** The line is gone: the waiting request fails with `e`. */
+  /** requests sent and not yet answered */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** The line is gone: every waiting request fails with `e`. */
   fail(e: Error): void {
-    this.pending?.reject(e);
+    for (const p of [...this.pending.values()]) p.reject(e);
   }
 
   private onFrame(f: Frame) {
     this.hooks.heard?.(f);
-    const p = this.pending;
-    if (!p || f.seq !== p.seq) return; // a late answer to an earlier try: already handled
+    const p = this.pending.get(f.seq);
+    if (!p) return; // a late answer to an earlier try: already handled
     let body: any;
     try {
       body = f.payload ? JSON.parse(f.payload) : {};
@@ -86,10 +93,15 @@ export class FrameExchange {
     p.resolve(body);
   }
 
-  /** Sends one request (its payload already encoded) and resolves with the answer body. */
-  async request<T = any>(type: number, payload: string, tries: ExchangeTries): Promise<T> {
-    if (this.pending) throw new Error('one request at a time');
-    this.seq = (this.seq % 0xffff) + 1;
+  /**
+   * Sends one request (its payload already encoded) and resolves with the answer body.
+   * `pipelined`: sent while others still wait for their answers (the PSS over TCP answers
+   * frames in order and keeps its recent answers for retransmissions); else one at a time.
+   */
+  async request<T = any>(type: number, payload: string, tries: ExchangeTries & { pipelined?: boolean }): Promise<T> {
+    if (this.pending.size && !tries.pipelined) throw new Error('one request at a time');
+    do this.seq = (this.seq % 0xffff) + 1;
+    while (this.pending.has(this.seq));
     const seq = this.seq;
     const frame = Buffer.from(encodeFrame(type, seq, payload, crc32), 'latin1');
     try {
@@ -106,7 +118,7 @@ export class FrameExchange {
           this.hooks.write(frame, sent > 1, seq);
           timer = setTimeout(() => (sent <= tries.retries ? send() : giveUp()), tries.timeoutMs);
         };
-        this.pending = {
+        this.pending.set(seq, {
           seq,
           type,
           resolve: (v) => {
@@ -118,11 +130,11 @@ export class FrameExchange {
             reject(e);
           },
           retransmit: () => (sent <= tries.retries ? send() : giveUp())
-        };
+        });
         send();
       });
     } finally {
-      this.pending = null;
+      this.pending.delete(seq);
     }
   }
 }

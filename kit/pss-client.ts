@@ -59,6 +59,14 @@ export function parsePssAddress(text: string | undefined): PssAddress {
   return { host: (m[1] || DEFAULT_PSS_HOST).replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
+/** Frames an uploadMany keeps in flight: a 50-record block is 3 frames. */
+export const DEFAULT_UPLOAD_WINDOW = 48;
+/** Errors of the way to the PSS, not of a block: the blocks after them are not sent. */
+const TRANSPORT_ERRORS = new Set(['NO_PSS', 'NO_ANSWER', 'LINE_LOST', 'NOT_PSS']);
+
+/** What became of one block of an uploadMany: the PSS's answer, or the error. */
+export type UploadOutcome = { answer: UploadAnswer; error?: undefined } | { error: PssClientError; answer?: undefined };
+
 export interface Hello {
   server: string;
   version: string;
@@ -151,12 +159,20 @@ export class PssClient {
   async request<T = any>(type: number, body: object = {}): Promise<T> {
     if (this.closed) throw this.closed;
     if (this.line.busy) throw new Error('one request at a time');
-    // the PSS closes idle connections; a connection's upload parts and session go with it
+    await this.reconnectIfLost();
+    return this.send<T>(type, body, false);
+  }
+
+  /** the PSS closes idle connections; a connection's upload parts and session go with it */
+  private async reconnectIfLost(): Promise<void> {
     if (this.lost) this.attach(await connectOnce(this.target, this.opts.connectTimeoutMs ?? 3000, this.opts.credential));
+  }
+
+  private send<T>(type: number, body: object, pipelined: boolean): Promise<T> {
     const payload = asciiJson(body);
-    if (payload.length > MAX_PAYLOAD_BYTES) throw new PssClientError('OVERSIZE', `${payload.length} bytes of payload do not fit a frame`);
+    if (payload.length > MAX_PAYLOAD_BYTES) return Promise.reject(new PssClientError('OVERSIZE', `${payload.length} bytes of payload do not fit a frame`));
     this.requestName = PssRequestName[type] ?? '0x' + type.toString(16);
-    return this.line.request<T>(type, payload, { timeoutMs: this.timeoutMs, retries: this.retries });
+    return this.line.request<T>(type, payload, { timeoutMs: this.timeoutMs, retries: this.retries, pipelined });
   }
 
   /** the request under way, for the no-answer message */
@@ -195,6 +211,60 @@ export class PssClient {
    * continuity flags it stored with it. */
   audit(raw: string): Promise<AuditAnswer & { device: number }> {
     return this.request(PssRequest.AUDIT, { hex: Buffer.from(raw, 'latin1').toString('hex') });
+  }
+
+  /**
+   * Uploads many sealed blocks (byte strings) pipelined: their frames go out back to back, at
+   * most `window` waiting for answers at a time, instead of one round trip each; the PSS
+   * answers them in order, each block once it is durably stored (uploads on several
+   * connections share its group commits). Resolves with one outcome per block, in order:
+   * its answer, or the PSS's refusal (or the transport's error) as a PssClientError. Once the
+   * connection is lost or the PSS stops answering, the blocks not yet answered get that error.
+   */
+  async uploadMany(blocks: string[], window = DEFAULT_UPLOAD_WINDOW): Promise<UploadOutcome[]> {
+    if (this.closed) throw this.closed;
+    if (this.line.busy) throw new Error('one request at a time');
+    await this.reconnectIfLost();
+    const outcomes: Promise<UploadOutcome>[] = [];
+    // the frames sent and not yet answered, oldest first (the PSS answers in order)
+    const inFlight: Promise<unknown>[] = [];
+    // set by the first error of the way (not of a block): nothing more is sent
+    const line: { broken: PssClientError | null } = { broken: null };
+    const transport = (e: unknown) => {
+      const err = e instanceof PssClientError ? e : new PssClientError('LINE_LOST', String((e as Error)?.message ?? e));
+      if (TRANSPORT_ERRORS.has(err.code)) line.broken ??= err;
+      return err;
+    };
+    for (const block of blocks) {
+      const hex = Buffer.from(block, 'latin1').toString('hex');
+      const parts: Promise<UploadAnswer>[] = [];
+      let sentAll = false;
+      for (let at = 0; !line.broken; at += UPLOAD_HEX_PER_FRAME) {
+        while (inFlight.length >= window) await inFlight.shift();
+        if (line.broken) break;
+        const last = at + UPLOAD_HEX_PER_FRAME >= hex.length;
+        const part = hex.substr(at, UPLOAD_HEX_PER_FRAME);
+        const answer = this.send<UploadAnswer>(PssRequest.UPLOAD, last ? { hex: part } : { hex: part, more: true }, true);
+        const settled = answer.catch(transport);
+        parts.push(answer);
+        inFlight.push(settled);
+        sentAll = last;
+        if (last) break;
+      }
+      const unsent = line.broken;
+      outcomes.push(
+        !sentAll && unsent
+          ? Promise.all(parts).then(
+              () => ({ error: unsent }),
+              (e) => ({ error: transport(e) })
+            )
+          : Promise.all(parts).then(
+              (answers) => ({ answer: answers[answers.length - 1] }),
+              (e) => ({ error: transport(e) })
+            )
+      );
+    }
+    return Promise.all(outcomes);
   }
 
   sessionBegin(device: number, opts: { funds?: number; config?: Record<string, unknown>; rekey?: boolean; withdraw?: boolean } = {}): Promise<SessionStep> {

@@ -3,7 +3,10 @@
 // code is a protocol/pss-errors.ts string). Shared by server/service.ts and kit/pss-client.ts.
 //
 // A retransmitted frame (same sequence number and CRC) is answered from the stored answer
-// and never executed twice, as on the serial line.
+// and never executed twice, as on the serial line. Uploads may be pipelined: a client sends
+// many frames without waiting; the PSS answers every frame in order and keeps a connection's
+// last 256 answers for retransmissions (kit/pss-client.ts uploadMany keeps at most 48 in
+// flight). Any other request is run after the answers to the frames before it.
 //
 // Roles (server/api.ts, kit/tls.ts): plain frames are a device's and need no secret
 // (hello, status, upload, sessions without funds, rekey or config); register, certify, funds

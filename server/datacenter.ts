@@ -26,5 +26,14 @@ export async function openDataCenter(dir: string = DEFAULT_DATA_DIR, prims?: Sea
   const store = await openStore(dir, db);
   const kms = new Kms(store, secrets);
   const pss = new Pss(store, kms, prims);
-  return { dir, store, kms, pss, close: () => store.close() };
+  return {
+    dir,
+    store,
+    kms,
+    pss,
+    close: () => {
+      pss.close();
+      store.close();
+    }
+  };
 }

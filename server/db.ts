@@ -28,8 +28,13 @@ export type { SqlValue, Queryable, PssStore } from './store.ts';
 export const DB_FILE = 'pss.sqlite';
 const BUSY_TIMEOUT_MS = 5000;
 
+function bound(v: SqlValue): unknown {
+  if (v === null || typeof v === 'number' || typeof v === 'string') return v;
+  return v === undefined ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v;
+}
+
 function bind(params: SqlValue[]): unknown[] {
-  return params.map((v) => (v === undefined ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v));
+  return params.map(bound);
 }
 
 // "INSERT INTO t(a, b) VALUES (?, ?)" (nothing after the values)
@@ -52,6 +57,7 @@ export class SqliteDb implements Queryable {
   /** Forgets the prepared statements (a schema change, ATTACH/DETACH). */
   protected statementsReset(): void {
     this.statements.clear();
+    this.insertShapes.clear();
   }
 
   protected statement(sql: string): Database.Statement {
@@ -88,23 +94,42 @@ export class SqliteDb implements Queryable {
    * many rows (a block's 50 records: one step into SQLite, not 50; prepared once per count).
    */
   runMany(sql: string, rows: SqlValue[][]): void {
-    const m = rows.length > 1 ? MULTI_INSERT.exec(sql) : null;
-    if (!m) {
+    let shape = this.insertShapes.get(sql);
+    if (shape === undefined) {
+      const m = MULTI_INSERT.exec(sql);
+      shape = m ? { head: m[1], statements: new Map() } : null;
+      if (this.insertShapes.size > 200) this.insertShapes.clear();
+      this.insertShapes.set(sql, shape);
+    }
+    if (!shape || rows.length < 2) {
       const st = this.statement(sql);
       for (const r of rows) st.run(...bind(r));
       return;
     }
     const width = rows[0].length;
     const per = Math.max(1, Math.floor(MAX_VARIABLES / width));
-    const tuple = '(' + Array(width).fill('?').join(', ') + ')';
     for (let at = 0; at < rows.length; at += per) {
-      const chunk = rows.slice(at, at + per);
-      const st = this.statement(`${m[1]} VALUES ${Array(chunk.length).fill(tuple).join(', ')}`);
-      const values: unknown[] = [];
-      for (const r of chunk) for (const v of bind(r)) values.push(v);
-      st.run(...values);
+      const count = Math.min(per, rows.length - at);
+      // the statement of `count` rows, prepared once per shape and count (not looked up by its text)
+      let st = shape.statements.get(count);
+      if (!st) {
+        const tuple = '(' + Array(width).fill('?').join(', ') + ')';
+        st = this.db.prepare(`${shape.head} VALUES ${Array(count).fill(tuple).join(', ')}`);
+        if (shape.statements.size > 64) shape.statements.clear();
+        shape.statements.set(count, st);
+      }
+      const values: unknown[] = new Array(count * width);
+      let k = 0;
+      for (let r = at; r < at + count; r++) {
+        const row = rows[r];
+        for (let c = 0; c < width; c++) values[k++] = bound(row[c]);
+      }
+      st.run(values);
     }
   }
+
+  /** INSERT statements runMany makes multi-row: the part before VALUES, and a statement per row count */
+  private insertShapes = new Map<string, { head: string; statements: Map<number, Database.Statement> } | null>();
 
   exec(sql: string): void {
     this.db.exec(sql);
@@ -117,6 +142,7 @@ export class SqliteDb implements Queryable {
 
   close(): void {
     this.statements.clear();
+    this.insertShapes.clear();
     if (this.db.open) this.db.close();
   }
 
@@ -151,6 +177,8 @@ export async function openStore(dir: string, db?: string): Promise<PssStore> {
 export type Store = PssStore;
 /** Store.open(dir): the store of a data folder, SQLite or PostgreSQL as configured. */
 export const Store = { open: openStore };
+
+type GroupResult = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 export class SqliteStore extends SqliteDb implements PssStore {
   readonly kind = 'sqlite' as const;
@@ -247,21 +275,29 @@ export class SqliteStore extends SqliteDb implements PssStore {
 
   private commitGroup(): void {
     const batch = this.group.splice(0);
-    const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    let results: GroupResult[];
     try {
-      this.commitOnly(() => {
-        for (const item of batch) {
-          try {
-            // a nested better-sqlite3 transaction is a savepoint: rolled back alone if it throws
-            results.push({ ok: true, value: this.db.transaction(item.fn)() });
-          } catch (error) {
-            results.push({ ok: false, error: error instanceof Database.SqliteError ? storageError(error, this.file) : error });
-          }
-        }
-      });
-    } catch (e) {
-      for (const item of batch) item.reject(e);
-      return;
+      // optimistic: the whole group without savepoints (two statements less per upload: an
+      // upload refused for its block records the refusal and returns, only a failing
+      // statement throws); if one throws, the group is rolled back and run again with a
+      // savepoint for each, so that only that one fails
+      results = this.commitOnly(() => batch.map((item): GroupResult => ({ ok: true, value: item.fn() })));
+    } catch {
+      try {
+        results = this.commitOnly(() =>
+          batch.map((item): GroupResult => {
+            try {
+              // a nested better-sqlite3 transaction is a savepoint: rolled back alone if it throws
+              return { ok: true, value: this.db.transaction(item.fn)() };
+            } catch (error) {
+              return { ok: false, error: error instanceof Database.SqliteError ? storageError(error, this.file) : error };
+            }
+          })
+        );
+      } catch (e) {
+        for (const item of batch) item.reject(e);
+        return;
+      }
     }
     this.walSynced().then(
       () =>

@@ -2,11 +2,12 @@
 // verifies it (server/verify.ts), stores it with its records in one transaction, and returns
 // the confirmation the PSD checks before it frees the records. A rejection is recorded in
 // the rejections table and changes nothing else.
-import { confirmMessage } from '../protocol/block.ts';
+import { confirmMessage, decodeBlockHead, SEAL_HMAC, SEAL_ED25519, type BlockHeader } from '../protocol/block.ts';
 import { hexToString, stringToHex, toBytes } from './bytestrings.ts';
 import { hmacSha256 } from './hashes.ts';
 import { PssError } from '../protocol/pss-errors.ts';
-import { verifyBlock, nodeCryptoPrimitives, type VerifyContext, type SealPrimitives, type PreviousBlock, type Verdict } from './verify.ts';
+import { verifyBlock, nodeCryptoPrimitives, type VerifyContext, type SealPrimitives, type PreviousBlock, type Verdict, type SealCheck } from './verify.ts';
+import { SealPool, sealThreads } from './seal-pool.ts';
 import type { Store } from './db.ts';
 import type { Kms, DeviceRow } from './kms.ts';
 import type { UploadAnswer } from '../protocol/pss-wire.ts';
@@ -23,6 +24,11 @@ export interface StoredBlock {
 export interface UploadResult extends UploadAnswer {
   recordCount: number;
 }
+
+/** Uploads under way at once from which the PSS checks seals in worker threads. */
+const POOL_START_UPLOADS = 16;
+/** How long a device's seal key read ahead of the transaction is reused for the next blocks. */
+const SEAL_KEY_HINT_MS = 1000;
 
 function now(): number {
   return Math.floor(Date.now() / 1000);
@@ -72,15 +78,71 @@ export class Pss {
 
   /**
    * The same, committed together with the other uploads of this turn of the event loop (one
-   * fsync for them all; each still all or nothing): what the TCP service uses.
+   * fsync for them all; each still all or nothing): what the TCP service uses. The uploads
+   * join their group in the order of the calls. Once uploads arrive faster than they are
+   * stored, their seals are checked ahead in worker threads (server/seal-pool.ts).
    */
   async uploadGrouped(raw: string, via: Via = 'plain'): Promise<UploadResult> {
-    return this.outcome(await this.store.changeGrouped(() => this.verifyAndStore(raw, via)));
+    this.grouped++;
+    try {
+      if (!this.pool && (this.threads !== undefined || this.grouped >= POOL_START_UPLOADS) && this.prims === nodeCryptoPrimitives) {
+        const threads = this.threads ?? sealThreads();
+        if (threads > 0) this.pool = new SealPool(threads);
+      }
+      const pre = this.pool ? await this.pool.check(raw, this.sealKeyOf(raw)) : null;
+      return this.outcome(await this.store.changeGrouped(() => this.verifyAndStore(raw, via, pre ?? undefined)));
+    } finally {
+      this.grouped--;
+    }
   }
 
-  private verifyAndStore(raw: string, via: Via): Verdict & { keyVersion?: number } {
+  /** uploads under way in uploadGrouped */
+  private grouped = 0;
+  private pool: SealPool | null = null;
+  /** threads of the seal pool: set, it starts at the first grouped upload (0: never); undefined:
+   * sealThreads() (PSS_VERIFY_THREADS or the cores), once POOL_START_UPLOADS are under way */
+  threads: number | undefined;
+
+  /**
+   * The key a block's seal is checked under, read ahead of its transaction (the HMAC device
+   * key or the Ed25519 public key), or null when its head does not say whose it is.
+   */
+  private sealKeyOf(raw: string): string | null {
+    let h: BlockHeader;
+    try {
+      h = decodeBlockHead(raw);
+    } catch {
+      return null;
+    }
+    // a hint, kept a second (a round trip less per block on PostgreSQL): verifyBlock checks
+    // the seal again when the key in the upload's transaction is another
+    const t = Date.now();
+    const known = this.sealKeys.get(h.device);
+    if (known && known.seal === h.algorithm && t - known.at < SEAL_KEY_HINT_MS) return known.key;
+    const row = this.store.get<DeviceRow>('SELECT status, seal, public_key, key_version FROM devices WHERE device = ?', [h.device]);
+    if (!row || row.seal !== h.algorithm) return null;
+    const key = h.algorithm === SEAL_HMAC ? this.kms.deviceKey(h.device, row.key_version) : h.algorithm === SEAL_ED25519 && row.public_key ? hexToString(row.public_key) : null;
+    if (this.sealKeys.size >= 100_000) this.sealKeys.clear();
+    if (key !== null) this.sealKeys.set(h.device, { at: t, seal: row.seal, key });
+    return key;
+  }
+
+  private sealKeys = new Map<number, { at: number; seal: number; key: string }>();
+
+  /** threads of the seal pool started (0: seals are checked on the event loop) */
+  get sealThreadsRunning(): number {
+    return this.pool?.threads ?? 0;
+  }
+
+  /** Stops the seal pool's threads (the data center closes). */
+  close(): void {
+    this.pool?.close();
+    this.pool = null;
+  }
+
+  private verifyAndStore(raw: string, via: Via, pre?: SealCheck): Verdict & { keyVersion?: number } {
     const ctx = this.context();
-    const v: Verdict & { keyVersion?: number } = verifyBlock(raw, ctx, this.prims);
+    const v: Verdict & { keyVersion?: number } = verifyBlock(raw, ctx, this.prims, pre);
     v.keyVersion = ctx.keyVersion;
     if (!v.ok) {
       this.store.run('INSERT INTO rejections(at, device, seq, code, reason) VALUES (?, ?, ?, ?, ?)', [now(), v.device ?? null, v.seq ?? null, v.code, v.reason]);

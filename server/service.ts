@@ -12,7 +12,7 @@ import { PssError, type PssErrorCodeName } from '../protocol/pss-errors.ts';
 import { Connection, type ApiEvents, type Who } from './api.ts';
 import { ensureTls, type TlsFiles } from '../kit/tls.ts';
 import { roleOf } from './credentials.ts';
-import { PssRequestName, DEFAULT_PSS_HOST, DEFAULT_PSS_PORT } from '../protocol/pss-wire.ts';
+import { PssRequest, PssRequestName, DEFAULT_PSS_HOST, DEFAULT_PSS_PORT } from '../protocol/pss-wire.ts';
 import type { DataCenter } from './datacenter.ts';
 
 export interface ServiceOptions extends ApiEvents {
@@ -40,6 +40,9 @@ export interface Service {
 export const DEFAULT_IDLE_MS = 60000;
 export const DEFAULT_FRAME_GAP_MS = 1000;
 const DEFAULT_MAX_GARBAGE = 4096;
+/** Answers kept per connection for retransmissions: more than a client keeps in flight (DEFAULT_UPLOAD_WINDOW). */
+const RECENT_ANSWERS = 256;
+const noop = () => {};
 
 export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise<Service> {
   const idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
@@ -113,8 +116,19 @@ export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise
       if (gapTimer) clearTimeout(gapTimer);
     });
 
+    // the answers that settle together (a group commit's) leave in one write, not one each
+    let corked = false;
     const send = (bytes: Buffer) => {
-      if (!socket.destroyed) socket.write(bytes);
+      if (socket.destroyed) return;
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        setImmediate(() => {
+          corked = false;
+          socket.uncork();
+        });
+      }
+      socket.write(bytes);
     };
     const errorFrame = (seq: number, code: PssErrorCodeName, message: string) => Buffer.from(encodeFrame(ERROR_TYPE, seq, asciiJson({ code, message }), crc32), 'latin1');
 
@@ -127,22 +141,33 @@ export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise
       }
     );
 
-    // requests are answered one after the other, in order; an upload's answer waits for its
-    // group commit. A retransmission is queued like any frame: by its turn the request it
-    // repeats has been answered, and it gets that answer again, never a second run (every
-    // frame gets its answer, as when uploads were answered at once)
-    let queue: Promise<void> = Promise.resolve();
+    // Requests are answered in order. Uploads are pipelined: a client may send many frames
+    // without waiting (kit/pss-client.ts uploadMany); each upload frame runs as soon as the
+    // frames before it have run (its block joins the next group commit) and is answered once
+    // the answers before it have gone and its block is durably stored. Any other request runs
+    // only after every earlier answer has gone (what it reads or changes follows them). The
+    // answers of the last RECENT_ANSWERS frames are kept: a retransmitted frame (same sequence
+    // number and CRC) gets the answer of the frame it repeats, in its turn, never a second
+    // run, also while that answer still waits for its group commit.
+    const recent = new Map<number, { crc: number; answer: Promise<Buffer> }>();
+    let answered: Promise<unknown> = Promise.resolve();
+    let runNext: Promise<unknown> = Promise.resolve();
     function onFrame(f: Frame) {
       garbage = 0;
-      queue = queue.then(async () => {
-        if (last && last.seq === f.seq && last.crc === f.crc) return send(last.bytes);
-        const bytes = await answer(f);
-        last = { seq: f.seq, crc: f.crc, bytes };
-        send(bytes);
-      });
+      const seen = recent.get(f.seq);
+      let answer: Promise<Buffer>;
+      if (seen && seen.crc === f.crc) answer = seen.answer;
+      else {
+        if (f.type === PssRequest.UPLOAD) answer = runNext.then(() => answerOf(f));
+        else runNext = (answer = answered.then(() => answerOf(f))).then(noop, noop);
+        recent.delete(f.seq);
+        recent.set(f.seq, { crc: f.crc, answer });
+        if (recent.size > RECENT_ANSWERS) recent.delete(recent.keys().next().value!);
+      }
+      answered = answered.then(() => answer).then(send, noop);
     }
 
-    async function answer(f: Frame): Promise<Buffer> {
+    async function answerOf(f: Frame): Promise<Buffer> {
       let type = f.type | RESPONSE_FLAG;
       let payload: string;
       try {

@@ -59,8 +59,8 @@ const nodeEdKeys = new Map<string, nodeCrypto.KeyObject>();
  * imported once and kept (a few hundred bytes per device).
  */
 export const nodeCryptoPrimitives: SealPrimitives = {
-  sha256: (s) => nodeCrypto.createHash('sha256').update(latin1(s)).digest().toString('latin1'),
-  hmacSha256: (k, m) => nodeCrypto.createHmac('sha256', latin1(k)).update(latin1(m)).digest().toString('latin1'),
+  sha256: (s) => nodeCrypto.createHash('sha256').update(s, 'latin1').digest('binary'),
+  hmacSha256: (k, m) => nodeCrypto.createHmac('sha256', latin1(k)).update(m, 'latin1').digest('binary'),
   ed25519Verify(publicKey, message, signature) {
     if (publicKey.length !== 32 || signature.length !== 64) return false;
     let key = nodeEdKeys.get(publicKey);
@@ -80,7 +80,29 @@ export type Verdict =
   | { ok: true; repeat: boolean; block: Block; digest: string }
   | { ok: false; code: PssErrorCodeName; reason: string; device?: number; seq?: number };
 
-export function verifyBlock(raw: string, ctx: VerifyContext, prims: SealPrimitives = noblePrimitives): Verdict {
+/** A block's digest and whether its seal holds under `key` (the HMAC device key or the Ed25519 public key, byte strings). */
+export interface SealCheck {
+  algorithm: number;
+  key: string;
+  digest: string;
+  sealOk: boolean;
+}
+
+/** The digest chain and the seal of a decoded block under a key: the costly part of verifyBlock. */
+export function checkSeal(block: Block, key: string, prims: SealPrimitives): SealCheck {
+  const algorithm = block.header.algorithm;
+  const digest = blockDigest(prims.sha256, block.head, block.recordBytes);
+  const message = sealMessage(digest);
+  const sealOk = algorithm === SEAL_HMAC ? sameBytes(prims.hmacSha256(key, message), block.seal) : algorithm === SEAL_ED25519 ? prims.ed25519Verify(key, message, block.seal) : false;
+  return { algorithm, key, digest, sealOk };
+}
+
+/**
+ * Verifies a sealed block (byte string) against what the context says of its device and the
+ * stored blocks. `pre`: its seal already checked (checkSeal, in a worker thread); used only
+ * when it was checked under the key the device has now, else the seal is checked again here.
+ */
+export function verifyBlock(raw: string, ctx: VerifyContext, prims: SealPrimitives = noblePrimitives, pre?: SealCheck): Verdict {
   let block: Block;
   try {
     block = decodeBlock(raw);
@@ -96,14 +118,13 @@ export function verifyBlock(raw: string, ctx: VerifyContext, prims: SealPrimitiv
   if (device.status !== 'active' && device.status !== 'withdrawing') return reject('REVOKED', `device ${h.device} was revoked`);
   if (h.algorithm !== device.seal) return reject('WRONG_ALGORITHM', `block sealed with algorithm ${h.algorithm}, device ${h.device} is registered with ${device.seal}`);
 
-  const digest = blockDigest(prims.sha256, block.head, block.recordBytes);
-  const message = sealMessage(digest);
-  if (h.algorithm === SEAL_HMAC) {
-    if (!sameBytes(prims.hmacSha256(ctx.deviceKey(h.device), message), block.seal)) return reject('BAD_SEAL', 'HMAC seal does not match the block under the device key');
-  } else if (h.algorithm === SEAL_ED25519) {
-    if (!device.publicKey) return reject('NO_CERTIFICATE', `device ${h.device} has no certified public key`);
-    if (!prims.ed25519Verify(device.publicKey, message, block.seal)) return reject('BAD_SEAL', "Ed25519 seal does not verify under the device's certified key");
-  }
+  if (h.algorithm === SEAL_ED25519 && !device.publicKey) return reject('NO_CERTIFICATE', `device ${h.device} has no certified public key`);
+  const key = h.algorithm === SEAL_HMAC ? ctx.deviceKey(h.device) : device.publicKey!;
+  // checked in a worker thread already (server/seal-pool.ts) under this very key, or here
+  const checked = pre && pre.algorithm === h.algorithm && pre.key === key ? pre : checkSeal(block, key, prims);
+  const digest = checked.digest;
+  if (!checked.sealOk)
+    return reject('BAD_SEAL', h.algorithm === SEAL_HMAC ? 'HMAC seal does not match the block under the device key' : "Ed25519 seal does not verify under the device's certified key");
 
   const last = ctx.lastBlock(h.device);
   const lastSeq = last ? last.seq : 0;

@@ -28,6 +28,7 @@ const SUITE = [
   'test/pss-accounts.test.ts',
   'test/pss-verify.test.ts',
   'test/pss-tcp.test.ts',
+  'test/pss-pipeline.test.ts',
   'test/pss-session.test.ts',
   'test/pss-report.test.ts',
   'test/pss-roles.test.ts',
@@ -35,6 +36,7 @@ const SUITE = [
   'test/pss-keys-at-rest.test.ts',
   'test/pss-cli-json.test.ts',
   'test/pss-audits.test.ts',
+  'test/pss-export-tls.test.ts',
   'test/e2e-datacenter.test.ts'
 ];
 
@@ -57,7 +59,10 @@ describe('PSS on PostgreSQL', function () {
     server = await startPostgres();
   });
 
-  after(() => {
+  after(function () {
+    // removing the throwaway cluster (a database per test folder, over a hundred) waits on the
+    // disk, which other work on a shared machine can make slow
+    this.timeout(5 * 60 * 1000);
     server?.stop();
     for (const d of made) fs.rmSync(d, { recursive: true, force: true });
   });

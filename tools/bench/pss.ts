@@ -206,6 +206,13 @@ async function postgres(): Promise<{ server: PgServer } | { missing: string }> {
 
 const INGEST_HEADER = ['what', 'backend', 'how', 'records/block', 'blocks', 'blocks/s', 'records/s', 'µs/block'];
 
+/** The best (shortest) of `runs` timings: other work on the machine only ever slows a run down. */
+async function best(runs: number, time: () => Promise<number>): Promise<number> {
+  let s = Infinity;
+  for (let i = 0; i < runs; i++) s = Math.min(s, await time());
+  return s;
+}
+
 export const pss: Bench = {
   id: 'pss',
   title: 'PSS: sealed blocks verified, and verified + stored durably, per second (SQLite and PostgreSQL)',
@@ -229,44 +236,64 @@ export const pss: Bench = {
     const tcp = await timeTcp(tcpN, 256);
     rows.push(['upload over TCP, one client', 'SQLite', '1 PssClient, 14 frames each', 256, tcpN, fmt(tcpN / tcp), fmt((tcpN * 256) / tcp), fmt((tcp * 1e6) / tcpN)]);
     const UPLOADERS = Number(process.env.PSS_BENCH_UPLOADERS ?? 32);
-    const GROUP = UPLOADERS;
+    const RUNS = Math.max(1, Number(process.env.PSS_BENCH_RUNS ?? 3));
     const pgs = await postgres();
     const backends: [string, string | undefined, number][] = [['SQLite', undefined, 1]];
     if ('server' in pgs) backends.push(['PostgreSQL', pgs.server.url('pss_bench_{data}'), 0.25]);
+    // backend -> what -> blocks/s, for the summary against the targets
+    const rates: Record<string, Record<string, number>> = {};
     try {
       for (const [backend, db, scale] of backends) {
+        const rate = (rates[backend] = {} as Record<string, number>);
         const RAW_N = Math.round(2000 * scale);
-        const raw1 = await timeRawInsert(RAW_N, 50, 1, db);
+        const raw1 = await best(RUNS, () => timeRawInsert(RAW_N, 50, 1, db));
         rows.push(['raw insert (ceiling)', backend, '1 transaction + sync per block', 50, RAW_N, fmt(RAW_N / raw1), fmt((RAW_N * 50) / raw1), fmt((raw1 * 1e6) / RAW_N)]);
-        const RAW_G = Math.round(8000 * scale);
-        const rawG = await timeRawInsert(RAW_G, 50, GROUP, db);
-        rows.push(['raw insert (ceiling)', backend, `${GROUP} blocks per transaction + sync`, 50, RAW_G, fmt(RAW_G / rawG), fmt((RAW_G * 50) / rawG), fmt((rawG * 1e6) / RAW_G)]);
+        rate.raw = RAW_N / raw1;
+        for (const group of [32, 256]) {
+          const RAW_G = Math.round(8192 * scale);
+          const rawG = await best(RUNS, () => timeRawInsert(RAW_G, 50, group, db));
+          rows.push(['raw insert (ceiling)', backend, `${group} blocks per transaction + sync`, 50, RAW_G, fmt(RAW_G / rawG), fmt((RAW_G * 50) / rawG), fmt((rawG * 1e6) / RAW_G)]);
+          rate.raw = Math.max(rate.raw, RAW_G / rawG);
+        }
         for (const [seal, per] of [
           ['hmac', 8000 * scale],
           ['ed25519', 6000 * scale]
         ] as const) {
           const each = Math.ceil(per / UPLOADERS);
-          const s = await timeIngest(UPLOADERS, each, 50, seal, db);
           const n = UPLOADERS * each;
-          rows.push([`ingest over TCP, ${seal}`, backend, `${UPLOADERS} uploaders at once, verify + store`, 50, n, fmt(n / s), fmt((n * 50) / s), fmt((s * 1e6) / n)]);
-          if (seal === 'hmac') rows.push(['  share of raw insert', backend, `${fmt((100 * (n / s)) / (RAW_N / raw1))} % of 1 tx/block, ${fmt((100 * (n / s)) / (RAW_G / rawG))} % of ${GROUP} per tx`, '', '', '', '', '']);
+          const s = await best(RUNS, () => timeIngest(UPLOADERS, each, 50, seal, db));
+          rows.push([`ingest over TCP, ${seal}`, backend, `${UPLOADERS} uploaders at once, pipelined, verify + store`, 50, n, fmt(n / s), fmt((n * 50) / s), fmt((s * 1e6) / n)]);
+          rate[seal] = n / s;
         }
       }
     } finally {
       if ('server' in pgs) pgs.server.stop();
     }
     if ('missing' in pgs) rows.push(['PostgreSQL', 'not measured', pgs.missing, '', '', '', '', '']);
+    const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    const summary: (string | number)[][] = [];
+    for (const [backend, r] of Object.entries(rates)) {
+      const sqlite = backend === 'SQLite';
+      summary.push([`${backend} HMAC ingest`, fmt(r.hmac), sqlite ? '10,000' : '-', sqlite ? met(r.hmac >= 10000) : '']);
+      summary.push([`${backend} HMAC ingest / best raw insert`, `${fmt((100 * r.hmac) / r.raw)} %`, sqlite ? '50 %' : '-', sqlite ? met(r.hmac >= r.raw / 2) : '']);
+      summary.push([`${backend} Ed25519 ingest`, fmt(r.ed25519), sqlite ? '5,000' : '-', sqlite ? met(r.ed25519 >= 5000) : '']);
+      summary.push([`${backend} raw insert, best of the three ways`, fmt(r.raw), '-', '']);
+    }
     return [
       table(INGEST_HEADER, rows),
       '',
-      `Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end (other work on the machine counts). Verify: decode, digest chain (SHA-256 per 16 records), seal,`,
-      'plausibility; no database. Store: a transaction per upload (block + records), made durable before the',
-      "confirmation leaves: SQLite's WAL fdatasync'd (server/db.ts), PostgreSQL's commit (fsync on). Ingest: each",
-      'uploader its own device and connection, all in one other process (tools/bench/pss-uploaders.ts); a',
-      '50-record block is 3 frames (3 round trips); the service commits the uploads of one turn of the event',
-      'loop together. Raw insert: the same rows, no verification, no network. PostgreSQL: a throwaway server',
-      '(tools/pg-server.ts) on this machine, over its Unix socket, fewer blocks. Targets (issue 11): 10,000',
-      'HMAC blocks/s and half the raw insert speed, 5,000 Ed25519 blocks/s.'
+      table(['blocks/s of 50 records (issue 11)', 'measured', 'target', ''], summary),
+      '',
+      `Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end (other work on the machine counts;`,
+      `each raw and ingest figure is the best of ${RUNS} runs, PSS_BENCH_RUNS). Verify: decode, digest chain (SHA-256 per 16 records), seal,`,
+      'plausibility; no database. Store: one transaction per group of uploads (block + records, each all or',
+      "nothing), made durable before the confirmations leave: SQLite's WAL fdatasync'd (server/db.ts), PostgreSQL's",
+      'commit (fsync on). Ingest: each uploader its own device and connection, all in one other process',
+      '(tools/bench/pss-uploaders.ts), each sending its chain pipelined (PssClient.uploadMany, as `psd upload` does:',
+      'a 50-record block is 3 frames, up to 48 frames in flight); the service commits what arrived in one turn of the',
+      'event loop together and, with uploads crowding in, checks seals in a worker thread (server/seal-pool.ts).',
+      'Raw insert: the same rows, no verification, no network. PostgreSQL: a throwaway server (tools/pg-server.ts)',
+      'on this machine, over its Unix socket, a quarter of the blocks.'
     ].join('\n');
   }
 };
