@@ -7,12 +7,13 @@ import { Command as Cmd, MAX_PIECES_PER_FRANK } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { fundsMessage } from '../protocol/auth.ts';
 import { fromHex } from '../protocol/bytes.ts';
-import { decodeRecord, MIXED_BAND, WEIGHT_BANDS_G, MAX_WEIGHT_G, MAX_CATEGORIES, MAX_U32, type CumulativeRecord } from '../protocol/records.ts';
+import { decodeRecord, weightBand, MIXED_BAND, WEIGHT_BANDS_G, MAX_WEIGHT_G, MAX_CATEGORIES, MAX_U32, type CumulativeRecord } from '../protocol/records.ts';
 import { PsdError } from './errors.ts';
 import type { PsdClient } from './client.ts';
 import { table, keyValues, money } from '../kit/output.ts';
 import { addStatisticsCommands } from './statistics.ts';
 import { HostRecords } from './host-records.ts';
+import { PieceLog } from './pieces.ts';
 import { defaultStoreDir } from './store.ts';
 import { addUploadCommand, provisionFromKms, fundsFromKms } from './upload.ts';
 import { int, deviceNumber, formatClock, bandLabel, type CliKit } from './cli-kit.ts';
@@ -225,9 +226,12 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
         if (o.id !== undefined && bodies.length > 1) throw badArg('--id sends one request: give --count at most --chunk');
         await syncClock(c);
         // records on the host (claim 10): each franked piece is counted here
-        // (a STATUS too large for a frame leaves the settings out: CONFIG {} reads them)
-        const recordsOnHost = (s.config ?? (await c.request(Cmd.CONFIG, {})).config).recordsOnHost;
-        const hostRecords = recordsOnHost ? new HostRecords(o.store, s.device) : null;
+        // (STATUS carries only some settings, and none when too large for a frame: CONFIG {} reads them all)
+        const settings = (await c.request(Cmd.CONFIG, {})).config;
+        const hostRecords = settings.recordsOnHost ? new HostRecords(o.store, s.device) : null;
+        // per-piece data: every indicium is kept in the host store, to be uploaded with its block
+        const pieceLog = settings.perPiece && kind !== 'test' ? new PieceLog(o.store, s.device) : null;
+        const band = weightBand(b && b.mode === 'batch' ? b.weight : o.weight);
         const total = bodies.reduce((n, x) => n + x.count, 0);
         const bar =
           !json && process.stderr.isTTY && bodies.length > 1
@@ -273,7 +277,11 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
             pieces += a.count;
             amount += a.amount;
             last = a;
-            if (o.indicia || printDir) indicia.push(...(await fetchIndicia(c, a)));
+            if (o.indicia || printDir || pieceLog) {
+              const got = await fetchIndicia(c, a);
+              pieceLog?.append(band, got);
+              if (o.indicia || printDir) indicia.push(...got);
+            }
             bar?.update(pieces);
           }
         } catch (e) {
@@ -380,18 +388,19 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
   program
     .command('config')
     .description(
-      'show the device configuration, or change any of it: statistics flush period (--flush-period) and piece count (--flush-every), storage-low threshold (--low-storage), no franking while a block awaits confirmation (--lock-until-confirmed), fold records into summaries when full (--fold-when-full), records kept on the host (--records-on-host). Without options it only shows (with the data center\'s contact and clock rules, which only it sets, inside a session)'
+      'show the device configuration, or change any of it: statistics flush period (--flush-period) and piece count (--flush-every), storage-low threshold (--low-storage), no franking while a block awaits confirmation (--lock-until-confirmed), fold records into summaries when full (--fold-when-full), records kept on the host (--records-on-host), per-piece data (--per-piece). Without options it only shows (with the data center\'s contact and clock rules, which only it sets, inside a session)'
     )
     .option('--flush-period <s>', 'flush statistics to flash at least this often, seconds (60..2592000)', int(60, 2592000))
     .option('--flush-every <pieces>', 'flush after this many pieces (1..65535)', int(1, 65535))
     .option('--low-storage <pct>', 'report storage low below this percentage free (1..90)', int(1, 90))
     .addOption(new Option('--lock-until-confirmed <on|off>', 'refuse franking while an extracted block awaits the data center\'s confirmation').choices(['on', 'off']))
     .addOption(new Option('--records-on-host <on|off>', 'keep the cumulative records on the host; the PSD seals them only if they sum to its register movement (only with no records on the PSD)').choices(['on', 'off']))
+    .addOption(new Option('--per-piece <on|off>', 'per-piece data (US IMI, Royal Mail Mailmark): the PSD chains every indicium into its next block, psd frank keeps each in the host store and psd upload sends the list with the block for the PSS to check (switches only before the first piece after a seal)').choices(['on', 'off']))
     .addOption(new Option('--fold-when-full <on|off>', 'when records would not fit, fold a customer\'s records of one category into a summary record instead of refusing to frank').choices(['on', 'off']))
     .action(async (o, cmd: Command) => {
       const onOff = (v?: string) => (v === undefined ? undefined : v === 'on');
       const r = await withDevice(cmd, (c) =>
-        c.request(Cmd.CONFIG, { flushPeriodS: o.flushPeriod, flushEveryPieces: o.flushEvery, lowStoragePct: o.lowStorage, lockUntilConfirmed: onOff(o.lockUntilConfirmed), foldWhenFull: onOff(o.foldWhenFull), recordsOnHost: onOff(o.recordsOnHost) })
+        c.request(Cmd.CONFIG, { flushPeriodS: o.flushPeriod, flushEveryPieces: o.flushEvery, lowStoragePct: o.lowStorage, lockUntilConfirmed: onOff(o.lockUntilConfirmed), foldWhenFull: onOff(o.foldWhenFull), recordsOnHost: onOff(o.recordsOnHost), perPiece: onOff(o.perPiece) })
       );
       const k = r.config;
       print(cmd, r, () =>
@@ -402,6 +411,7 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
           ['lock until confirmed', k.lockUntilConfirmed ? 'on: no franking while a block awaits confirmation' : 'off'],
           ['fold when full', k.foldWhenFull ? 'on: summary records instead of refusing' : 'off: refuse with error 24'],
           ['records on host', k.recordsOnHost ? 'on: the host keeps the records, the PSD seals them' : 'off: the PSD keeps the records'],
+          ['per-piece data', k.perPiece ? 'on: every indicium chained into the block, the host keeps and uploads the list' : 'off'],
           // the data center's rules (set inside a session only)
           ...(k.contactLockS !== undefined
             ? ([

@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { Command as Cmd } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { BlockStore, defaultStoreDir } from './store.ts';
+import { PieceLog } from './pieces.ts';
 import { PssClient, credentialFromEnv } from '../kit/pss-client.ts';
 import { runSession } from './session-relay.ts';
 import { PsdError, pssError, EXIT_PARTLY_DONE } from './errors.ts';
@@ -42,7 +43,10 @@ export async function uploadStored(store: BlockStore, pss: PssClient, psd: PsdCl
       continue;
     }
     let answer;
+    // per-piece data: the block's list of pieces from the host store goes first
+    const pieceLog = h.chain !== undefined ? new PieceLog(store.dir, h.device) : null;
     try {
+      if (pieceLog) await pss.sendPieces(PieceLog.encode(pieceLog.since(h.previousPieces, h.pieces)));
       answer = await pss.upload(b.bytes);
     } catch (e) {
       const err = pssError(e);
@@ -65,6 +69,7 @@ export async function uploadStored(store: BlockStore, pss: PssClient, psd: PsdCl
         else r.note = e instanceof Error ? e.message : String(e);
       }
       if (r.confirmed) await store.markConfirmed(h.device, h.seq, answer.digest);
+      if (r.confirmed) pieceLog?.dropThrough(h.pieces);
     } else r.note = 'no PSD connected: confirm later with `psd upload` while the PSD is attached';
     out.push(r);
   }
@@ -107,7 +112,14 @@ export function addUploadCommand(program: Command, kit: CliKit) {
       try {
         if (o.session) {
           const report = await kit.withDevice(cmd, async (c) => {
+            // per-piece data: the pieces not yet in a confirmed block go first (the PSS takes the
+            // block's), and those of the confirmed block leave the host store after
+            const status = await c.request(Cmd.STATUS);
+            const perPiece = status.device && (await c.request(Cmd.CONFIG, {})).config.perPiece;
+            const pieceLog = perPiece ? new PieceLog(store.dir, status.device) : null;
+            if (pieceLog) await pss.sendPieces(PieceLog.encode(pieceLog.since(status.block.confirmedPieces)));
             const r = await runSession(pss, c, { funds: o.funds, rekey: !!o.rekey, withdraw: !!o.withdraw, config: contactRules });
+            if (pieceLog && r.confirmed) pieceLog.dropThrough((await c.request(Cmd.STATUS)).block.confirmedPieces);
             // the PSS now holds the block the PSD sealed; the host's copy of it is confirmed too
             if (r.block && r.confirmed) {
               const copy = await store.get(r.device, r.block.seq).catch(() => undefined);

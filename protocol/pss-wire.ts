@@ -24,13 +24,16 @@
 //                          or {error: {code, message}} when the PSD refused -> SessionStep
 //   0x47  session-end      {} -> {ended}
 //   0x48  status           {} -> {devices, blocks, records, rejections, lastBlocks?}
+//   0x4a  pieces           {hex, more?} -> {received}: the list of the next block's pieces
+//                          (server/pieces.ts), in parts; the next upload or session on this
+//                          connection takes it (a device with per-piece data needs it)
 //   0x49  report           {by, from?, to?, customers?, devices?, sort?, offset?} ->
 //                          {by, from, to, totals, rows (as many as fit a frame), next?}:
 //                          an auditor's or operator's (TLS); ask again with offset = next
 //
 // SessionStep = {relay: {type, payload}} (send this to the PSD, return its answer with
 // session-next) or {done: true, report} when the PSS has finished.
-import { blockHeadBytes, sealBytes, SEAL_ED25519 } from './block.ts';
+import { blockHeadBytes, sealBytes, SEAL_ED25519, BLOCK_RATES, BLOCK_CHAIN } from './block.ts';
 import { RECORD_BYTES } from './records.ts';
 export const PssRequest = {
   HELLO: 0x40,
@@ -42,7 +45,8 @@ export const PssRequest = {
   SESSION_NEXT: 0x46,
   SESSION_END: 0x47,
   STATUS: 0x48,
-  REPORT: 0x49
+  REPORT: 0x49,
+  PIECES: 0x4a
 } as const;
 
 export const PssRequestName: { [type: number]: string } = {
@@ -55,7 +59,8 @@ export const PssRequestName: { [type: number]: string } = {
   0x46: 'session-next',
   0x47: 'session-end',
   0x48: 'status',
-  0x49: 'report'
+  0x49: 'report',
+  0x4a: 'pieces'
 };
 
 export const DEFAULT_PSS_PORT = 7707;
@@ -65,8 +70,10 @@ export const UPLOAD_HEX_PER_FRAME = 960;
 /** Most records and customers in a block the PSS takes (a Pico's flash holds ~1,300 records). */
 export const MAX_UPLOAD_RECORDS = 8192;
 export const MAX_UPLOAD_CUSTOMERS = 1024;
+/** Largest list of pieces the PSS takes with a block: 250,000 pieces of up to 62 bytes. */
+export const MAX_PIECE_LIST_BYTES = 250_000 * 64;
 /** Largest block the PSS takes: its head with the customers, the records and the longer seal. */
-export const MAX_UPLOAD_BYTES = blockHeadBytes(MAX_UPLOAD_CUSTOMERS) + MAX_UPLOAD_RECORDS * RECORD_BYTES + sealBytes(SEAL_ED25519);
+export const MAX_UPLOAD_BYTES = blockHeadBytes(MAX_UPLOAD_CUSTOMERS, BLOCK_RATES | BLOCK_CHAIN) + MAX_UPLOAD_RECORDS * RECORD_BYTES + sealBytes(SEAL_ED25519);
 
 export interface UploadAnswer {
   device: number;

@@ -64,21 +64,22 @@ export class Pss {
    * Verifies and stores one sealed block (byte string). Resolves with the confirmation (also
    * for a repeat of a block already stored); throws a PssError with the rejection's code.
    */
-  upload(raw: string, via: Via = 'plain'): UploadResult {
-    return this.outcome(this.store.change(() => this.verifyAndStore(raw, via)));
+  upload(raw: string, via: Via = 'plain', pieces?: string): UploadResult {
+    return this.outcome(this.store.change(() => this.verifyAndStore(raw, via, pieces)));
   }
 
   /**
    * The same, committed together with the other uploads of this turn of the event loop (one
    * fsync for them all; each still all or nothing): what the TCP service uses.
    */
-  async uploadGrouped(raw: string, via: Via = 'plain'): Promise<UploadResult> {
-    return this.outcome(await this.store.changeGrouped(() => this.verifyAndStore(raw, via)));
+  async uploadGrouped(raw: string, via: Via = 'plain', pieces?: string): Promise<UploadResult> {
+    return this.outcome(await this.store.changeGrouped(() => this.verifyAndStore(raw, via, pieces)));
   }
 
-  private verifyAndStore(raw: string, via: Via): Verdict & { keyVersion?: number } {
+  /** `pieces`: the host's list of the block's pieces (server/pieces.ts), for a per-piece device. */
+  private verifyAndStore(raw: string, via: Via, pieces?: string): Verdict & { keyVersion?: number } {
     const ctx = this.context();
-    const v: Verdict & { keyVersion?: number } = verifyBlock(raw, ctx, this.prims);
+    const v: Verdict & { keyVersion?: number } = verifyBlock(raw, ctx, this.prims, pieces);
     v.keyVersion = ctx.keyVersion;
     if (!v.ok) {
       this.store.run('INSERT INTO rejections(at, device, seq, code, reason) VALUES (?, ?, ?, ?, ?)', [now(), v.device ?? null, v.seq ?? null, v.code, v.reason]);

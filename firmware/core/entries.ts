@@ -26,5 +26,8 @@ export var Entry = {
   /** withdrawn from service (keys erased, franking over): JSON {ar, dr, pc} */
   WITHDRAW: 39,
   /** a rate table (protocol/rates.ts encoding) */
-  RATES: 40
+  RATES: 40,
+  /** in a checkpoint, after the records: the pieces since the last seal, the rate-table
+   * versions that priced them (u16 oldest | u16 newest) and the per-piece chain (32 bytes, or none) */
+  CHAIN: 41
 };

@@ -6,7 +6,7 @@ import { Entry } from '../core/entries.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { toHex, u32, readU16 } from '../../protocol/bytes.ts';
 import { RECORD_BYTES, MAX_U32, MAX_CATEGORIES, MIXED_BAND, WEIGHT_BANDS_G, decodeRecord } from '../../protocol/records.ts';
-import { BlockHead, encodeBlockHead, digestStart, digestSegment, sealMessage, confirmMessage, SEAL_HMAC, SEAL_ED25519, DIGEST_SEGMENT_RECORDS } from '../../protocol/block.ts';
+import { BlockHead, encodeBlockHead, digestStart, digestSegment, sealMessage, confirmMessage, pieceChainStart, SEAL_HMAC, SEAL_ED25519, DIGEST_SEGMENT_RECORDS } from '../../protocol/block.ts';
 import { hmac, sameBytes } from '../../protocol/hmac.ts';
 import { fail } from '../core/device.ts';
 import { integer, hexBytes } from '../core/args.ts';
@@ -69,10 +69,12 @@ export function handle(psd: Psd, type: number, req: any): any {
   fail(ErrorCode.UNKNOWN_COMMAND, '0x' + type.toString(16));
 }
 
-/** The header of the next block: the registers now, and since the last confirmed block. */
+/** The header of the next block: the registers now, and since the last confirmed block; the
+ * rate-table versions of its pieces, and their chain when the per-piece option is on (it was
+ * on for all of them: it switches only between blocks). */
 function nextBlockHeader(L: Ledger, time: number, recordCount: number, customers: number[]) {
   var from = L.blockFrom || time;
-  return {
+  var h: any = {
     algorithm: L.signKey ? SEAL_ED25519 : SEAL_HMAC,
     recordCount: recordCount,
     device: L.device,
@@ -85,8 +87,15 @@ function nextBlockHeader(L: Ledger, time: number, recordCount: number, customers
     previousAscending: L.releasedAmount,
     previousPieces: L.releasedPieces,
     fundsTotal: L.fundsTotal,
-    customers: customers
+    customers: customers,
+    rateOldest: L.rateOldest,
+    rateNewest: L.rateNewest
   };
+  if (L.config.perPiece) {
+    h.chainPieces = L.pieces - L.releasedPieces;
+    h.chain = L.chain || pieceChainStart(L.board.sha256, L.device, L.blockSeq + 1);
+  }
+  return h;
 }
 
 function beginHostSeal(L: Ledger, recordCount: number, customers: number[]): void {
