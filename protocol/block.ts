@@ -43,6 +43,8 @@
 // and the block number, so the PSS can check the host's list of the block's pieces:
 //   c0 = SHA256("PSD-PIECES" || device u32 || seq u32)
 //   ci = SHA256(c(i-1) || weight band u8 || indicium bytes)   for each piece (not test imprints)
+// (protocol/piece-chain.ts: the resident franking path computes it, so it lives apart from
+// this file, which the on-demand sealing code carries)
 // Seal: HMAC-SHA256(device key, "PSD-SEAL" || d), or Ed25519 over "PSD-SEAL" || d.
 // Confirmation (PSS -> PSD): HMAC-SHA256(device key, "PSD-CONFIRM" || device || seq || d).
 import { u16, u32, u48, readU16, readU32, readU48 } from './bytes.ts';
@@ -182,16 +184,6 @@ export function decodeBlockHead(s: string): BlockHeader {
 export function blockHeadBytes(customerCount: number, flags?: number): number {
   var f = flags || 0;
   return BLOCK_HEADER_BYTES + 4 * customerCount + (f & BLOCK_RATES ? RATES_EXTENSION_BYTES : 0) + (f & BLOCK_CHAIN ? CHAIN_EXTENSION_BYTES : 0);
-}
-
-/** The per-piece chain's start for block `seq` of `device` (see the layout above). */
-export function pieceChainStart(sha256: (b: string) => string, device: number, seq: number): string {
-  return sha256('PSD-PIECES' + u32(device) + u32(seq));
-}
-
-/** One piece into the chain: its weight band and its indicium's bytes. */
-export function pieceChainStep(sha256: (b: string) => string, chain: string, band: number, indicium: string): string {
-  return sha256(chain + String.fromCharCode(band) + indicium);
 }
 
 /** The hash chain over head and records, fed a segment at a time. */

@@ -6,7 +6,8 @@
 //
 // The list (what `psd` uploads, PssRequest.PIECES): one entry per piece, in franking order,
 //   weight band u8 | indicium length u8 | indicium bytes (protocol/indicium.ts)
-import { pieceChainStart, pieceChainStep, type Block } from '../protocol/block.ts';
+import { type Block } from '../protocol/block.ts';
+import { pieceChainStart, pieceChainStep } from '../protocol/piece-chain.ts';
 import { parseIndicium } from '../protocol/indicium.ts';
 import { MIXED_BAND, WEIGHT_BANDS_G } from '../protocol/records.ts';
 import { hmacSha256, sameBytes } from './hashes.ts';

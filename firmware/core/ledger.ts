@@ -18,7 +18,6 @@ import { Board } from '../board.ts';
 import { u32, u48, readU32, readU48, fromHex, MAX_U48 } from '../../protocol/bytes.ts';
 import { RECORD_BYTES, RecordField, MAX_U32 } from '../../protocol/records.ts';
 import { indiciumBody, INDICIUM_MAC_BYTES } from '../../protocol/indicium.ts';
-import { pieceChainStart, pieceChainStep } from '../../protocol/block.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { fail } from './device.ts';
 import { withModule, STORE } from './modules.ts';
@@ -422,11 +421,12 @@ export class Ledger {
       chain: ''
     };
     // per-piece data: each indicium into the chain the next block carries, journaled with
-    // the pieces (a power cut keeps both or neither)
+    // the pieces (a power cut keeps both or neither). protocol/piece-chain.ts defines the chain;
+    // written out here, its two functions would cost the resident core some 12 variables
     if (this.config.perPiece && !f.test) {
       var sha = this.board.sha256;
-      var chain = this.chain || pieceChainStart(sha, this.device, this.blockSeq + 1);
-      for (var i = 0; i < f.count; i++) chain = pieceChainStep(sha, chain, f.band, this.indicium(commit, i));
+      var chain = this.chain || sha('PSD-PIECES' + u32(this.device) + u32(this.blockSeq + 1));
+      for (var i = 0; i < f.count; i++) chain = sha(chain + String.fromCharCode(f.band) + this.indicium(commit, i));
       commit.chain = chain;
     }
     var data = encodeFrank(commit);
