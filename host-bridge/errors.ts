@@ -58,7 +58,12 @@ export const PssRefusal: { [pssCode: string]: { code: number; message: string; h
   BAD_ARGUMENT: { code: 124, message: 'the data center refused an argument' },
   STORAGE: { code: 125, message: 'the data center could not store it (nothing changed)', hint: 'try again later' },
   BUSY: { code: 126, message: 'the data center is busy', hint: 'try again' },
-  OTHER: { code: 127, message: 'refused by the data center' }
+  OTHER: { code: 127, message: 'refused by the data center' },
+  PIECES: {
+    code: 128,
+    message: "the host's list of the block's pieces does not match the block (a piece dropped, added or altered)",
+    hint: 'the PSD chains every indicium into its block (per-piece data): upload from the host store that received the pieces (psd store pieces <device> <seq> shows its list); do not edit it'
+  }
 };
 
 const PSS_REFUSAL_MESSAGE: { [code: number]: string } = {};

@@ -5,10 +5,12 @@
 import crypto from 'node:crypto';
 import { Command as Cmd } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
+import { weightBand } from '../protocol/records.ts';
 import type { FrankAnswer, FrankRequest, Registers } from '../protocol/bodies.ts';
 import { PsdError } from './errors.ts';
 import type { PsdClient } from './client.ts';
 import { HostRecords } from './host-records.ts';
+import { PieceLog } from './pieces.ts';
 
 /** The device refuses to frank or open a batch until the host set its clock; it restarts at each power-up. */
 export async function syncClock(client: PsdClient, nowMs = Date.now()): Promise<number> {
@@ -154,10 +156,13 @@ export async function runFranking(client: PsdClient, p: FrankRunParams, reporter
   }
   if (p.id !== undefined && bodies.length > 1) throw badArg('--id sends one request: give --count at most --chunk');
   await syncClock(client, p.nowMs);
+  // the settings: STATUS shows only some (none when too large for a frame), CONFIG {} all
+  const settings = (await client.request(Cmd.CONFIG, {})).config;
   // records on the host (claim 10): each franked piece is counted here
-  // (a STATUS too large for a frame leaves the settings out: CONFIG {} reads them)
-  const recordsOnHost = (s.config ?? (await client.request(Cmd.CONFIG, {})).config).recordsOnHost;
-  const hostRecords = recordsOnHost ? new HostRecords(p.store, s.device) : null;
+  const hostRecords = settings.recordsOnHost ? new HostRecords(p.store, s.device) : null;
+  // per-piece data: every indicium is kept in the host store, to be uploaded with its block
+  const pieceLog = settings.perPiece && kind !== 'test' ? new PieceLog(p.store, s.device) : null;
+  const band = weightBand((b && b.mode === 'batch' ? b.weight : p.weight) ?? 0);
   const total = bodies.reduce((n, x) => n + x.count, 0);
   const mode = b ? b.mode : 'single';
   const attempts = p.attempts ?? 4;
@@ -197,7 +202,11 @@ export async function runFranking(client: PsdClient, p: FrankRunParams, reporter
       pieces += a.count;
       amount += a.amount;
       last = a;
-      if (p.indicia) indicia.push(...(await fetchIndicia(client, a)));
+      if (p.indicia || pieceLog) {
+        const got = await fetchIndicia(client, a);
+        pieceLog?.append(band, got);
+        if (p.indicia) indicia.push(...got);
+      }
       reporter.progress?.(pieces);
     }
     // a stop asked while the last request was on the line still marks the run interrupted

@@ -8,7 +8,7 @@ import { ErrorCode } from '../protocol/errors.ts';
 import type { Registers } from '../protocol/bodies.ts';
 import { fundsMessage } from '../protocol/auth.ts';
 import { fromHex } from '../protocol/bytes.ts';
-import { decodeRecord, MIXED_BAND, WEIGHT_BANDS_G, MAX_WEIGHT_G, MAX_CATEGORIES, MAX_U32, type CumulativeRecord } from '../protocol/records.ts';
+import { decodeRecord, weightBand, MIXED_BAND, WEIGHT_BANDS_G, MAX_WEIGHT_G, MAX_CATEGORIES, MAX_U32, type CumulativeRecord } from '../protocol/records.ts';
 import { PsdError } from './errors.ts';
 import { table, keyValues, money } from '../kit/output.ts';
 import { addStatisticsCommands } from './statistics.ts';
@@ -288,18 +288,19 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
   program
     .command('config')
     .description(
-      'show the device configuration, or change any of it: statistics flush period (--flush-period) and piece count (--flush-every), storage-low threshold (--low-storage), no franking while a block awaits confirmation (--lock-until-confirmed), fold records into summaries when full (--fold-when-full), records kept on the host (--records-on-host). Without options it only shows (with the data center\'s contact and clock rules, which only it sets, inside a session)'
+      'show the device configuration, or change any of it: statistics flush period (--flush-period) and piece count (--flush-every), storage-low threshold (--low-storage), no franking while a block awaits confirmation (--lock-until-confirmed), fold records into summaries when full (--fold-when-full), records kept on the host (--records-on-host), per-piece data (--per-piece). Without options it only shows (with the data center\'s contact and clock rules, which only it sets, inside a session)'
     )
     .option('--flush-period <s>', 'flush statistics to flash at least this often, seconds (60..2592000)', int(60, 2592000))
     .option('--flush-every <pieces>', 'flush after this many pieces (1..65535)', int(1, 65535))
     .option('--low-storage <pct>', 'report storage low below this percentage free (1..90)', int(1, 90))
     .addOption(new Option('--lock-until-confirmed <on|off>', 'refuse franking while an extracted block awaits the data center\'s confirmation').choices(['on', 'off']))
     .addOption(new Option('--records-on-host <on|off>', 'keep the cumulative records on the host; the PSD seals them only if they sum to its register movement (only with no records on the PSD)').choices(['on', 'off']))
+    .addOption(new Option('--per-piece <on|off>', 'per-piece data (US IMI, Royal Mail Mailmark): the PSD chains every indicium into its next block, psd frank keeps each in the host store and psd upload sends the list with the block for the PSS to check (switches only before the first piece after a seal)').choices(['on', 'off']))
     .addOption(new Option('--fold-when-full <on|off>', 'when records would not fit, fold a customer\'s records of one category into a summary record instead of refusing to frank').choices(['on', 'off']))
     .action(async (o, cmd: Command) => {
       const onOff = (v?: string) => (v === undefined ? undefined : v === 'on');
       const r = await withDevice(cmd, (c) =>
-        c.request(Cmd.CONFIG, { flushPeriodS: o.flushPeriod, flushEveryPieces: o.flushEvery, lowStoragePct: o.lowStorage, lockUntilConfirmed: onOff(o.lockUntilConfirmed), foldWhenFull: onOff(o.foldWhenFull), recordsOnHost: onOff(o.recordsOnHost) })
+        c.request(Cmd.CONFIG, { flushPeriodS: o.flushPeriod, flushEveryPieces: o.flushEvery, lowStoragePct: o.lowStorage, lockUntilConfirmed: onOff(o.lockUntilConfirmed), foldWhenFull: onOff(o.foldWhenFull), recordsOnHost: onOff(o.recordsOnHost), perPiece: onOff(o.perPiece) })
       );
       const k = r.config;
       print(cmd, r, () =>
@@ -310,6 +311,7 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
           ['lock until confirmed', k.lockUntilConfirmed ? 'on: no franking while a block awaits confirmation' : 'off'],
           ['fold when full', k.foldWhenFull ? 'on: summary records instead of refusing' : 'off: refuse with error 24'],
           ['records on host', k.recordsOnHost ? 'on: the host keeps the records, the PSD seals them' : 'off: the PSD keeps the records'],
+          ['per-piece data', k.perPiece ? 'on: every indicium chained into the block, the host keeps and uploads the list' : 'off'],
           // the data center's rules (set inside a session only)
           ...(k.contactLockS !== undefined
             ? ([

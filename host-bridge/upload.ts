@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import { Command as Cmd } from '../protocol/commands.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { BlockStore, defaultStoreDir } from './store.ts';
+import { PieceLog } from './pieces.ts';
 import { PssClient, credentialFromEnv } from '../kit/pss-client.ts';
 import type { UploadAnswer } from '../protocol/pss-wire.ts';
 import { runSession } from './session-relay.ts';
@@ -56,15 +57,29 @@ export async function uploadStored(store: BlockStore, pss: PssClient, psd: PsdCl
   const out: UploadResult[] = [];
   let unreachable: PsdError | null = null;
   const pending = await store.pending();
-  // every block's frames go out pipelined (not a round trip each); the answers come in order
-  const outcomes: { answer?: UploadAnswer; error?: unknown }[] = await pss.uploadMany(pending.map((b) => b.bytes)).catch((e: unknown) => pending.map(() => ({ error: e })));
+  // every block's frames go out pipelined (not a round trip each); the answers come in order.
+  // A per-piece block needs its list of pieces sent just before it on the connection, so a store
+  // holding one uploads block by block.
+  const perPiece = pending.some((b) => b.block.header.chain !== undefined);
+  const outcomes: { answer?: UploadAnswer; error?: unknown }[] | null = perPiece ? null : await pss.uploadMany(pending.map((b) => b.bytes)).catch((e: unknown) => pending.map(() => ({ error: e })));
   for (const [i, b] of pending.entries()) {
     const h = b.block.header;
     if (unreachable) {
       out.push({ device: h.device, seq: h.seq, outcome: 'not sent', stored: false, confirmed: false, error: { code: unreachable.code, message: unreachable.message } });
       continue;
     }
-    const o = outcomes[i];
+    // per-piece data: the block's list of pieces from the host store goes first
+    const pieceLog = h.chain !== undefined ? new PieceLog(store.dir, h.device) : null;
+    let o: { answer?: UploadAnswer; error?: unknown };
+    if (outcomes) o = outcomes[i];
+    else {
+      try {
+        if (pieceLog) await pss.sendPieces(PieceLog.encode(pieceLog.since(h.previousPieces, h.pieces)));
+        o = { answer: await pss.upload(b.bytes) };
+      } catch (e) {
+        o = { error: e };
+      }
+    }
     if (o.error) {
       const err = pssError(o.error);
       if (!(err instanceof PsdError)) throw o.error;
@@ -87,6 +102,7 @@ export async function uploadStored(store: BlockStore, pss: PssClient, psd: PsdCl
         else r.note = e instanceof Error ? e.message : String(e);
       }
       if (r.confirmed) await store.markConfirmed(h.device, h.seq, answer.digest);
+      if (r.confirmed) pieceLog?.dropThrough(h.pieces);
     } else r.note = 'no PSD connected: confirm later with `psd upload` while the PSD is attached';
     out.push(r);
   }
@@ -129,7 +145,14 @@ export function addUploadCommand(program: Command, kit: CliKit) {
       try {
         if (o.session) {
           const report = await kit.withDevice(cmd, async (c) => {
+            // per-piece data: the pieces not yet in a confirmed block go first (the PSS takes the
+            // block's), and those of the confirmed block leave the host store after
+            const status = await c.request(Cmd.STATUS);
+            const perPiece = status.device && (await c.request(Cmd.CONFIG, {})).config.perPiece;
+            const pieceLog = perPiece ? new PieceLog(store.dir, status.device) : null;
+            if (pieceLog) await pss.sendPieces(PieceLog.encode(pieceLog.since(status.block.confirmedPieces)));
             const r = await runSession(pss, c, { funds: o.funds, rekey: !!o.rekey, withdraw: !!o.withdraw, config: contactRules });
+            if (pieceLog && r.confirmed) pieceLog.dropThrough((await c.request(Cmd.STATUS)).block.confirmedPieces);
             // the PSS now holds the block the PSD sealed; the host's copy of it is confirmed too
             if (r.block && r.confirmed)
               for (const b of [...(r.earlierBlocks ?? []), r.block]) {

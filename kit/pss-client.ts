@@ -197,6 +197,20 @@ export class PssClient {
     return this.request(PssRequest.FUNDS, { device, amount });
   }
 
+  /** Sends the list of the pieces of the next block (server/pieces.ts encoding, byte string) for
+   * a device with per-piece data; the next upload or session on this connection takes it. */
+  async sendPieces(list: string): Promise<void> {
+    const hex = Buffer.from(list, 'latin1').toString('hex');
+    for (let at = 0; ; at += UPLOAD_HEX_PER_FRAME) {
+      const part = hex.substr(at, UPLOAD_HEX_PER_FRAME);
+      if (at + UPLOAD_HEX_PER_FRAME >= hex.length) {
+        await this.request(PssRequest.PIECES, { hex: part });
+        return;
+      }
+      await this.request(PssRequest.PIECES, { hex: part, more: true });
+    }
+  }
+
   /** Uploads one sealed block (byte string), in as many frames as it needs. */
   async upload(block: string): Promise<UploadAnswer> {
     const hex = Buffer.from(block, 'latin1').toString('hex');

@@ -34,8 +34,10 @@ export interface DeviceConfig {
   contactLockS: number;
   clockBackS: number;
   clockForwardS: number;
+  /** per-piece data: every indicium chained into the next sealed block (psd config --per-piece) */
+  perPiece: boolean;
 }
-/** The host's settings as STATUS shows them. */
+/** The host's settings as STATUS shows them (perPiece only in CONFIG's answer). */
 export type HostConfig = Pick<DeviceConfig, 'flushPeriodS' | 'flushEveryPieces' | 'lowStoragePct' | 'lockUntilConfirmed' | 'foldWhenFull' | 'recordsOnHost'>;
 
 export interface StatusAnswer {

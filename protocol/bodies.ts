@@ -84,6 +84,7 @@ export const REQUEST_FIELDS: { readonly [type: number]: { readonly [name: string
     lockUntilConfirmed: optional({ kind: 'bool' }),
     foldWhenFull: optional({ kind: 'bool' }),
     recordsOnHost: optional({ kind: 'bool' }),
+    perPiece: optional({ kind: 'bool' }),
     contactWarnS: int(3600, 31536000, { optional: true, session: true }),
     contactLockS: int(3600, 31536000, { optional: true, session: true }),
     clockBackS: int(0, 2592000, { optional: true, session: true }),
@@ -196,6 +197,8 @@ export interface ConfigRequest {
   lockUntilConfirmed?: boolean;
   foldWhenFull?: boolean;
   recordsOnHost?: boolean;
+  /** per-piece data: chain every indicium into the next sealed block (only before the first piece after a seal) */
+  perPiece?: boolean;
   /** the data center's contact and clock rules, seconds: only inside a secure session */
   contactWarnS?: number;
   contactLockS?: number;

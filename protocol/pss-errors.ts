@@ -28,6 +28,9 @@ export const PssErrorCode = {
   REPLAY: 'REPLAY',
   /** a block number beyond the next expected one */
   GAP: 'GAP',
+  /** per-piece data: the host's list of a block's pieces is missing, or does not give the
+   * block's chain or its records (a piece dropped, added or altered) */
+  PIECES: 'PIECES',
   /** a device already certified with another public key */
   CERTIFIED: 'CERTIFIED',
   /** the secure session: out of order, failed, or the PSD refused */

@@ -32,14 +32,17 @@
 //                          {by, from, to, totals, rows (as many as fit a frame), next?}:
 //                          an auditor's or operator's (TLS); ask again with offset = next
 //   0x4a  audit            {hex} -> {device, seq, stored, flags, events}: a device audit
-//                          (protocol/audit.ts) read from the PSD outside a session; a device's
+//                          (protocol/audit.ts) read from the PSD outside a session (no credential)
+//   0x4b  pieces           {hex, more?} -> {received}: the list of the next block's pieces
+//                          (server/pieces.ts), in parts; the next upload or session on this
+//                          connection takes it (a device with per-piece data needs it)
 //   0x4f  export           {period, pssId?} -> {period, publicKey, blocks, records, discount,
 //                          customers, files: [{name, bytes}]}; then {period, file, offset} ->
 //                          {file, offset, data (base64), next?}: an auditor's or operator's (TLS)
 //
 // SessionStep = {relay: {type, payload}} (send this to the PSD, return its answer with
 // session-next) or {done: true, report} when the PSS has finished.
-import { blockHeadBytes, sealBytes, SEAL_ED25519 } from './block.ts';
+import { blockHeadBytes, sealBytes, SEAL_ED25519, BLOCK_RATES, BLOCK_CHAIN } from './block.ts';
 import { RECORD_BYTES } from './records.ts';
 export const PssRequest = {
   HELLO: 0x40,
@@ -54,7 +57,8 @@ export const PssRequest = {
   REPORT: 0x49,
   /** a period's signed export for the postal authority, a file page at a time (auditor or operator) */
   EXPORT: 0x4f,
-  AUDIT: 0x4a
+  AUDIT: 0x4a,
+  PIECES: 0x4b
 } as const;
 
 export const PssRequestName: { [type: number]: string } = {
@@ -69,7 +73,8 @@ export const PssRequestName: { [type: number]: string } = {
   0x48: 'status',
   0x49: 'report',
   0x4f: 'export',
-  0x4a: 'audit'
+  0x4a: 'audit',
+  0x4b: 'pieces'
 };
 
 export const DEFAULT_PSS_PORT = 7707;
@@ -79,8 +84,10 @@ export const UPLOAD_HEX_PER_FRAME = 960;
 /** Most records and customers in a block the PSS takes (a Pico's flash holds ~1,300 records). */
 export const MAX_UPLOAD_RECORDS = 8192;
 export const MAX_UPLOAD_CUSTOMERS = 1024;
+/** Largest list of pieces the PSS takes with a block: 250,000 pieces of up to 62 bytes. */
+export const MAX_PIECE_LIST_BYTES = 250_000 * 64;
 /** Largest block the PSS takes: its head with the customers, the records and the longer seal. */
-export const MAX_UPLOAD_BYTES = blockHeadBytes(MAX_UPLOAD_CUSTOMERS) + MAX_UPLOAD_RECORDS * RECORD_BYTES + sealBytes(SEAL_ED25519);
+export const MAX_UPLOAD_BYTES = blockHeadBytes(MAX_UPLOAD_CUSTOMERS, BLOCK_RATES | BLOCK_CHAIN) + MAX_UPLOAD_RECORDS * RECORD_BYTES + sealBytes(SEAL_ED25519);
 
 export interface UploadAnswer {
   device: number;

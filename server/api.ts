@@ -8,7 +8,7 @@ import { isHex, hexToString, stringToHex } from './bytestrings.ts';
 import { PssError } from '../protocol/pss-errors.ts';
 import { sealName, sealNumber } from './kms.ts';
 import { PssSession, type RelayAnswer } from './session-driver.ts';
-import { PssRequest, PssRequestName, MAX_UPLOAD_BYTES } from '../protocol/pss-wire.ts';
+import { PssRequest, PssRequestName, MAX_UPLOAD_BYTES, MAX_PIECE_LIST_BYTES } from '../protocol/pss-wire.ts';
 import { MAX_AUDIT_BYTES } from '../protocol/audit.ts';
 import type { DataCenter } from './datacenter.ts';
 import { buildExport, type BuiltExport } from './export.ts';
@@ -44,6 +44,9 @@ function device(v: unknown): number {
 
 export class Connection {
   private upload = '';
+  /** the list of the next block's pieces (per-piece data): parts received, and the whole */
+  private piecesPart = '';
+  private pieces: string | undefined;
   private session: PssSession | null = null;
 
   constructor(
@@ -103,10 +106,14 @@ export class Connection {
       }
       case PssRequest.UPLOAD:
         return this.uploadPart(body);
+      case PssRequest.PIECES:
+        return this.piecesPartOf(body);
       case PssRequest.SESSION_BEGIN: {
         const d = device(body.device);
         const funds = body.funds === undefined ? undefined : int(body.funds, 'funds', 1, MAX_U48);
-        this.session = new PssSession(this.dc.pss, d, { funds, config: body.config as Record<string, unknown> | undefined, rekey: body.rekey === true, withdraw: body.withdraw === true, log: this.events.log });
+        const pieces = this.pieces;
+        this.pieces = undefined;
+        this.session = new PssSession(this.dc.pss, d, { funds, config: body.config as Record<string, unknown> | undefined, rekey: body.rekey === true, withdraw: body.withdraw === true, log: this.events.log, pieces });
         this.log(`session: device ${d} begins`);
         return this.step(this.session.begin());
       }
@@ -224,6 +231,23 @@ export class Connection {
     return s as unknown as Body;
   }
 
+  /** The list of the next block's pieces, in parts; the last part (no `more`) completes it. */
+  private piecesPartOf(body: Body): Body {
+    if (typeof body.hex !== 'string' || !isHex(body.hex)) {
+      this.piecesPart = '';
+      throw new PssError('BAD_ARGUMENT', 'hex must be the list of pieces (or its next part) as hex');
+    }
+    if (this.piecesPart.length + body.hex.length / 2 > MAX_PIECE_LIST_BYTES) {
+      this.piecesPart = '';
+      throw new PssError('OVERSIZE', `list of pieces longer than ${MAX_PIECE_LIST_BYTES} bytes`);
+    }
+    this.piecesPart += hexToString(body.hex);
+    if (body.more === true) return { received: this.piecesPart.length };
+    this.pieces = this.piecesPart;
+    this.piecesPart = '';
+    return { received: this.pieces.length };
+  }
+
   /** A block arrives in parts of at most a frame each; the last part (no `more`) is verified. */
   private uploadPart(body: Body): Body | Promise<Body> {
     if (typeof body.hex !== 'string' || !isHex(body.hex)) {
@@ -238,7 +262,9 @@ export class Connection {
     if (body.more === true) return { received: this.upload.length };
     const raw = this.upload;
     this.upload = '';
-    return this.dc.pss.uploadGrouped(raw, 'plain').then(
+    const pieces = this.pieces;
+    this.pieces = undefined;
+    return this.dc.pss.uploadGrouped(raw, 'plain', pieces).then(
       (r) => {
         this.log(`upload: device ${r.device} block ${r.seq} ${r.stored ? 'stored' : 'repeat, confirmed again'} (${r.recordCount} records)`);
         return { device: r.device, seq: r.seq, stored: r.stored, digest: r.digest, confirmation: r.confirmation };

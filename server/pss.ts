@@ -72,8 +72,8 @@ export class Pss {
    * Verifies and stores one sealed block (byte string). Resolves with the confirmation (also
    * for a repeat of a block already stored); throws a PssError with the rejection's code.
    */
-  upload(raw: string, via: Via = 'plain'): UploadResult {
-    return this.outcome(this.store.change(() => this.verifyAndStore(raw, via)));
+  upload(raw: string, via: Via = 'plain', pieces?: string): UploadResult {
+    return this.outcome(this.store.change(() => this.verifyAndStore(raw, via, undefined, pieces)));
   }
 
   /**
@@ -82,7 +82,8 @@ export class Pss {
    * join their group in the order of the calls. Once uploads arrive faster than they are
    * stored, their seals are checked ahead in worker threads (server/seal-pool.ts).
    */
-  async uploadGrouped(raw: string, via: Via = 'plain'): Promise<UploadResult> {
+  /** `pieces`: the host's list of the block's pieces (server/pieces.ts), for a per-piece device. */
+  async uploadGrouped(raw: string, via: Via = 'plain', pieces?: string): Promise<UploadResult> {
     this.grouped++;
     try {
       if (!this.pool && (this.threads !== undefined || this.grouped >= POOL_START_UPLOADS) && this.prims === nodeCryptoPrimitives) {
@@ -90,7 +91,7 @@ export class Pss {
         if (threads > 0) this.pool = new SealPool(threads);
       }
       const pre = this.pool ? await this.pool.check(raw, this.sealKeyOf(raw)) : null;
-      return this.outcome(await this.store.changeGrouped(() => this.verifyAndStore(raw, via, pre ?? undefined)));
+      return this.outcome(await this.store.changeGrouped(() => this.verifyAndStore(raw, via, pre ?? undefined, pieces)));
     } finally {
       this.grouped--;
     }
@@ -140,9 +141,9 @@ export class Pss {
     this.pool = null;
   }
 
-  private verifyAndStore(raw: string, via: Via, pre?: SealCheck): Verdict & { keyVersion?: number } {
+  private verifyAndStore(raw: string, via: Via, pre?: SealCheck, pieces?: string): Verdict & { keyVersion?: number } {
     const ctx = this.context();
-    const v: Verdict & { keyVersion?: number } = verifyBlock(raw, ctx, this.prims, pre);
+    const v: Verdict & { keyVersion?: number } = verifyBlock(raw, ctx, this.prims, pre, pieces);
     v.keyVersion = ctx.keyVersion;
     if (!v.ok) {
       this.store.run('INSERT INTO rejections(at, device, seq, code, reason) VALUES (?, ?, ?, ?, ?)', [now(), v.device ?? null, v.seq ?? null, v.code, v.reason]);

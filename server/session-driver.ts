@@ -15,7 +15,7 @@ import { Command, CommandName } from '../protocol/commands.ts';
 import { asciiJson } from '../protocol/bytes.ts';
 import { ErrorCode, errorText } from '../protocol/errors.ts';
 import { RECORD_BYTES } from '../protocol/records.ts';
-import { BLOCK_HEADER_BYTES, blockHeadBytes, decodeBlockHead } from '../protocol/block.ts';
+import { BLOCK_HEADER_BYTES, BLOCK_RATES, BLOCK_CHAIN, blockHeadBytes, decodeBlockHead } from '../protocol/block.ts';
 import { sessionKeys, sessionEnd, sessionSend, sessionReceive, SESSION_NONCE_BYTES, type SessionEnd } from '../protocol/session.ts';
 import { nodeAeadPrims } from './crypto-prims.ts';
 import { tablesForSession } from './rates.ts';
@@ -46,6 +46,9 @@ export interface SessionOptions {
   /** withdraw the device from service once its final block is confirmed: its keys erased, its
    * unused descending register credited back to its account (server/kms.ts withdraw) */
   withdraw?: boolean;
+  /** the host's list of the pieces of the block the PSD seals (server/pieces.ts), for a
+   * device with per-piece data */
+  pieces?: string;
 }
 
 /** An error inside the session: ends it, and says what the PSD or the PSS refused. */
@@ -192,7 +195,7 @@ export class PssSession {
       if (!Number.isInteger(seq) || seq < 1) throw new SessionStop('SESSION', 'stats extract answered no block number');
       const headBytes = x.headBytes;
       const recordCount = x.recordCount;
-      if (!Number.isInteger(headBytes) || headBytes < BLOCK_HEADER_BYTES || headBytes > blockHeadBytes(0xffff /* the customer count is a u16 */)) throw new SessionStop('SESSION', 'stats extract answered a bad head length');
+      if (!Number.isInteger(headBytes) || headBytes < BLOCK_HEADER_BYTES || headBytes > blockHeadBytes(0xffff /* the customer count is a u16 */, BLOCK_RATES | BLOCK_CHAIN)) throw new SessionStop('SESSION', 'stats extract answered a bad head length');
       if (!Number.isInteger(recordCount) || recordCount < 0 || recordCount > 65535) throw new SessionStop('SESSION', 'stats extract answered a bad record count');
       if (!isHex(x.seal, undefined, 64)) throw new SessionStop('SESSION', 'stats extract answered no seal');
       if (headBytes + recordCount * RECORD_BYTES + x.seal.length / 2 > MAX_UPLOAD_BYTES) throw new PssError('OVERSIZE', `block of ${recordCount} records is larger than the PSS takes (${MAX_UPLOAD_BYTES} bytes)`);
@@ -212,7 +215,7 @@ export class PssSession {
         records += page.records.map((r: string) => hexToString(r)).join('');
       }
       const raw = head.substr(0, headBytes) + records.substr(0, recordCount * RECORD_BYTES) + hexToString(x.seal);
-      const stored = this.pss.upload(raw, 'session'); // throws the rejection: no confirmation, no funds
+      const stored = this.pss.upload(raw, 'session', this.opts.pieces); // throws the rejection: no confirmation, no funds
       this.report.block = { seq: stored.seq, stored: stored.stored, records: stored.recordCount };
       const confirmed = yield* this.inner(end, Command.CONFIRM, { seq: stored.seq, mac: stored.confirmation });
       this.report.confirmed = true;

@@ -4,13 +4,15 @@
 //
 // Order: decode -> device known and active -> seal algorithm is the device's -> digest ->
 // seal -> repeat/replay/gap against the stored sequence -> plausibility against the previous
-// block. The seal is checked before anything is compared with stored blocks, so nothing
-// unauthenticated can even be called a repeat.
+// block -> the per-piece list against the block's chain and records (server/pieces.ts), for a
+// device with that option. The seal is checked before anything is compared with stored blocks,
+// so nothing unauthenticated can even be called a repeat.
 import nodeCrypto from 'node:crypto';
 import { decodeBlock, blockDigest, sealMessage, SEAL_HMAC, SEAL_ED25519, type Block } from '../protocol/block.ts';
 import { MAX_CATEGORIES, WEIGHT_BANDS_G, MAX_WEIGHT_G, MIXED_BAND } from '../protocol/records.ts';
 import { sha256 as defaultSha256, hmacSha256 as defaultHmac, ed25519Verify as defaultEd25519, sameBytes } from './hashes.ts';
 import type { PssErrorCodeName } from '../protocol/pss-errors.ts';
+import { decodePieceList, pieceListProblem } from './pieces.ts';
 
 export interface DeviceFacts {
   status: string;
@@ -101,8 +103,10 @@ export function checkSeal(block: Block, key: string, prims: SealPrimitives): Sea
  * Verifies a sealed block (byte string) against what the context says of its device and the
  * stored blocks. `pre`: its seal already checked (checkSeal, in a worker thread); used only
  * when it was checked under the key the device has now, else the seal is checked again here.
+ * `pieces`: the host's list of the block's pieces (server/pieces.ts encoding), which a block
+ * with a per-piece chain needs; ignored for other blocks.
  */
-export function verifyBlock(raw: string, ctx: VerifyContext, prims: SealPrimitives = noblePrimitives, pre?: SealCheck): Verdict {
+export function verifyBlock(raw: string, ctx: VerifyContext, prims: SealPrimitives = noblePrimitives, pre?: SealCheck, pieces?: string): Verdict {
   let block: Block;
   try {
     block = decodeBlock(raw);
@@ -138,6 +142,16 @@ export function verifyBlock(raw: string, ctx: VerifyContext, prims: SealPrimitiv
 
   const why = implausible(block, last, ctx.trustedTimeGiven && ((at) => ctx.trustedTimeGiven!(h.device, at)));
   if (why) return reject('IMPLAUSIBLE', why);
+  if (h.chain !== undefined) {
+    if (pieces === undefined) return reject('PIECES', `device ${h.device} keeps per-piece data: block ${h.seq} needs the list of its ${h.chainPieces} pieces (psd upload sends it from the host store)`);
+    let problem: string;
+    try {
+      problem = pieceListProblem(block, decodePieceList(pieces), prims.sha256, ctx.deviceKey(h.device));
+    } catch (e) {
+      problem = (e as Error).message;
+    }
+    if (problem) return reject('PIECES', `block ${h.seq}: ${problem}`);
+  }
   return { ok: true, repeat: false, block, digest };
 }
 
@@ -160,6 +174,7 @@ export function implausible(block: Block, previous: PreviousBlock | undefined, t
   if (h.to < h.from) return `to ${h.to} is before from ${h.from}`;
   if (h.ascending + h.descending !== h.fundsTotal) return `AR ${h.ascending} + DR ${h.descending} != funds loaded ${h.fundsTotal}`;
   if (h.pieces < h.previousPieces || h.ascending < h.previousAscending) return 'registers moved backwards';
+  if (h.rateNewest !== undefined && (!h.rateOldest || h.rateOldest > h.rateNewest)) return `rate-table versions ${h.rateOldest}..${h.rateNewest} are not a range`;
 
   let pieces = 0;
   let amount = 0;

@@ -32,5 +32,8 @@ export var Entry = {
   /** the event state at a checkpoint (protocol/audit.ts EVENT_STATE_HEAD, then the ring) */
   EVENTS: 42,
   /** an audit made: u32 audit sequence number */
-  AUDIT: 43
+  AUDIT: 43,
+  /** in a checkpoint, after the records: the pieces since the last seal, the rate-table
+   * versions that priced them (u16 oldest | u16 newest) and the per-piece chain (32 bytes, or none) */
+  CHAIN: 44
 };

@@ -47,6 +47,10 @@ export interface Config {
   clockBackS: number;
   /** ... and at most this far forward of it (forward dating) */
   clockForwardS: number;
+  /** per-piece data (US IMI, Royal Mail Mailmark): every piece's indicium goes into a chain
+   * the next sealed block carries, so the PSS can check the host's list of pieces. Switched
+   * only while no piece was franked since the last seal. */
+  perPiece: boolean;
 }
 
 /** The device's running time is written to the journal this often, seconds; a power cycle
@@ -91,6 +95,10 @@ export interface FrankCommit {
   time: number;
   /** a test imprint: counted in testPieces only, moves no register and no record */
   test: boolean;
+  /** the rate-table version that priced these pieces (0: the host declared the postage) */
+  rate: number;
+  /** the per-piece chain after these pieces (32 bytes), '' when the option is off */
+  chain: string;
 }
 
 export interface Lock {
@@ -101,14 +109,16 @@ export interface Lock {
 export function defaultConfig(): Config {
   // contact: the IBI era's 90 days warning / 120 days lock-out; clock: a day back for drift,
   // a week forward for forward dating (README: the postal rules and whose practice each follows)
-  return { flushPeriodS: 86400, flushEveryPieces: 255, lowStoragePct: 20, lockUntilConfirmed: false, foldWhenFull: true, recordsOnHost: false, contactWarnS: 7776000, contactLockS: 10368000, clockBackS: 86400, clockForwardS: 604800 };
+  return { flushPeriodS: 86400, flushEveryPieces: 255, lowStoragePct: 20, lockUntilConfirmed: false, foldWhenFull: true, recordsOnHost: false, contactWarnS: 7776000, contactLockS: 10368000, clockBackS: 86400, clockForwardS: 604800, perPiece: false };
 }
 
 // FRANK record: id u32 | customer u32 | category u8 | band u8 | mode u8 | 1 test imprint, else 0 | weight u32 |
 // postage u32 | count u16 | piece counter before u32 | time u32 (seconds) | AR before u48.
-// The descending register before is not stored: replay knows it.
+// The descending register before is not stored: replay knows it. Then, only when there is one
+// (FRANK_BYTES alone otherwise): rate-table version u16 | per-piece chain after (32 bytes, if on).
 export function encodeFrank(f: FrankCommit): string {
-  return u32(f.id) + u32(f.customer) + String.fromCharCode(f.category, f.band, f.mode, f.test ? 1 : 0) + u32(f.weight) + u32(f.postage) + u16(f.count) + u32(f.firstPiece) + u32(f.time) + u48(f.ascending);
+  var out = u32(f.id) + u32(f.customer) + String.fromCharCode(f.category, f.band, f.mode, f.test ? 1 : 0) + u32(f.weight) + u32(f.postage) + u16(f.count) + u32(f.firstPiece) + u32(f.time) + u48(f.ascending);
+  return f.rate || f.chain ? out + u16(f.rate) + f.chain : out;
 }
 
 export function decodeFrank(d: string): FrankCommit {
@@ -127,6 +137,8 @@ export function decodeFrank(d: string): FrankCommit {
     time: readU32(d, 26),
     ascending: ascending,
     descending: 0,
-    test: d.charCodeAt(11) === 1
+    test: d.charCodeAt(11) === 1,
+    rate: d.length > FRANK_BYTES ? readU16(d, FRANK_BYTES) : 0,
+    chain: d.substr(FRANK_BYTES + 2)
   };
 }

@@ -68,6 +68,12 @@ export class Ledger {
   blockSeq = 0;
   blockFrom = 0;
   sealed: Sealed | null = null;
+  /** the pieces franked since the last seal (the next block's): the rate-table versions that
+   * priced them, oldest and newest (0: none), and the per-piece chain over them ('': not
+   * started, or the option is off) */
+  rateOldest = 0;
+  rateNewest = 0;
+  chain = '';
   /** the last confirmed block, so a repeated confirmation (its answer was lost) is answered */
   confirmedSeq = 0;
   confirmedDigest = '';
@@ -174,6 +180,11 @@ export class Ledger {
       this.piecesSinceFlush += f.count;
       if (this.batch) this.batch.pieces += f.count;
     }
+    if (f.rate) {
+      if (!this.rateOldest || f.rate < this.rateOldest) this.rateOldest = f.rate;
+      if (f.rate > this.rateNewest) this.rateNewest = f.rate;
+    }
+    if (f.chain) this.chain = f.chain;
     if (f.time > this.lastTime) this.lastTime = f.time;
     if (!this.lastFlushAt) this.lastFlushAt = f.time;
     if (!this.blockFrom) this.blockFrom = f.time;
@@ -228,7 +239,7 @@ export class Ledger {
     for (var i = 0; i < this.rates.length; i++) rates.push(this.rates[i].length);
     if (this.events) rates.push(this.events.length);
     return [0, STATE_BYTES + (this.signKey ? SIGN_KEY_STATE_BYTES : 0)]
-      .concat(rates, this.chunkLengths(sealedRecords), s ? [s.head.length + s.digest.length + s.seal.length] : [], this.chunkLengths(this.flash.count - sealedRecords + this.ram.count), [0]);
+      .concat(rates, this.chunkLengths(sealedRecords), s ? [s.head.length + s.digest.length + s.seal.length] : [], this.chunkLengths(this.flash.count - sealedRecords + this.ram.count), this.config.perPiece || this.rates.length ? [36, 0] : [0]);
   }
 
   /** What must always stay writable: a flush, and two checkpoints (a cut one wastes its
@@ -377,7 +388,7 @@ export class Ledger {
   }
 
   /** Checks and commits `count` pieces of one parameter set. */
-  frank(f: { id: number; customer: number; category: number; band: number; mode: number; weight: number; postage: number; count: number; test: boolean }): FrankCommit {
+  frank(f: { id: number; customer: number; category: number; band: number; mode: number; weight: number; postage: number; count: number; test: boolean; rate: number }): FrankCommit {
     this.needWritable();
     this.needProvisioned();
     var time = this.needClock();
@@ -409,10 +420,22 @@ export class Ledger {
       ascending: this.ascending,
       descending: this.descending,
       time: time,
-      test: f.test
+      test: f.test,
+      rate: f.test ? 0 : f.rate,
+      chain: ''
     };
-    if (!this.roomFolding([FRANK_BYTES])) fail(ErrorCode.STORAGE_FULL, 'upload and confirm the statistics to free it');
-    this.commit(Entry.FRANK, encodeFrank(commit));
+    // per-piece data: each indicium into the chain the next block carries, journaled with
+    // the pieces (a power cut keeps both or neither). protocol/piece-chain.ts defines the chain;
+    // written out here, its two functions would cost the resident core some 12 variables
+    if (this.config.perPiece && !f.test) {
+      var sha = this.board.sha256;
+      var chain = this.chain || sha('PSD-PIECES' + u32(this.device) + u32(this.blockSeq + 1));
+      for (var i = 0; i < f.count; i++) chain = sha(chain + String.fromCharCode(f.band) + this.indicium(commit, i));
+      commit.chain = chain;
+    }
+    var data = encodeFrank(commit);
+    if (!this.roomFolding([data.length])) fail(ErrorCode.STORAGE_FULL, 'upload and confirm the statistics to free it');
+    this.commit(Entry.FRANK, data);
     this.maybeFlush();
     return commit;
   }

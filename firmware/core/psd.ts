@@ -111,9 +111,12 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
 
   /** The postage of a piece: the rate table in force decides it for the categories it lists
    * (a declared postage must agree), the host declares it for the others. */
+  var priced = 0;
   function tariff(category: number, band: number, declared: any): number {
     var table = tableInForce(ledger.rates, ledger.seconds());
     var listed = table ? listedPostage(table, category, band) : -1;
+    // the version that priced it (0: declared by the host), for the block's statistics
+    priced = listed < 0 ? 0 : rateVersion(table);
     if (listed < 0) {
       if (declared === undefined) fail(ErrorCode.BAD_ARGUMENT, 'postage needed: category ' + category + ' is not in a rate table in force');
       return integer(declared, 'postage', 1, MAX_U32);
@@ -151,8 +154,9 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
         var kind = req.kind;
         if (kind !== undefined && kind !== 'zero' && kind !== 'test') fail(ErrorCode.BAD_ARGUMENT, "kind must be 'zero' or 'test'");
         if (kind !== undefined && mode === MODE_BATCH) fail(ErrorCode.BAD_ARGUMENT, 'zero-value and test imprints are not franked in batch mode');
+        priced = 0;
         var postage = kind ? integer(req.postage === undefined ? 0 : req.postage, 'postage', 0, 0) : tariff(category, weightBand(weight), mode === MODE_BATCH ? b!.postage : req.postage);
-        return frankAnswer(ledger.frank({ id: id, customer: customer, category: category, band: weightBand(weight), mode: mode, weight: weight, postage: postage, count: count, test: kind === 'test' }), false);
+        return frankAnswer(ledger.frank({ id: id, customer: customer, category: category, band: weightBand(weight), mode: mode, weight: weight, postage: postage, count: count, test: kind === 'test', rate: priced }), false);
       case Command.INDICIA:
         var c = ledger.last;
         if (!c) fail(ErrorCode.BAD_ARGUMENT, 'nothing franked yet');

@@ -4,7 +4,8 @@
 import { Command, RECORDS_PER_FRAME } from '../../protocol/commands.ts';
 import { Entry } from '../core/entries.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
-import { toHex, u32, u48, MAX_U48, asciiJson } from '../../protocol/bytes.ts';
+import { toHex, u32, u48, readU32, MAX_U48, asciiJson } from '../../protocol/bytes.ts';
+import { BlockHead } from '../../protocol/block.ts';
 import { MAX_PAYLOAD_BYTES } from '../../protocol/frame.ts';
 import { MAX_U32 } from '../../protocol/records.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
@@ -23,7 +24,7 @@ import type { AdminRequest, ConfigRequest, Received } from '../../protocol/bodie
 var LOG_PAGE = 6;
 
 /** A true/false setting of the request, or the current one when it is absent. */
-function flag(req: Received<ConfigRequest>, current: Config, name: 'lockUntilConfirmed' | 'foldWhenFull' | 'recordsOnHost'): boolean {
+function flag(req: Received<ConfigRequest>, current: Config, name: 'lockUntilConfirmed' | 'foldWhenFull' | 'recordsOnHost' | 'perPiece'): boolean {
   var v = req[name];
   if (v === undefined) return current[name];
   if (v !== true && v !== false) fail(ErrorCode.BAD_ARGUMENT, name + ' must be true or false');
@@ -105,6 +106,7 @@ export function handle(psd: Psd, type: number, req: Received<AdminRequest>): any
         foldWhenFull: flag(req, c, 'foldWhenFull'),
         recordsOnHost: flag(req, c, 'recordsOnHost'),
         lockUntilConfirmed: flag(req, c, 'lockUntilConfirmed'),
+        perPiece: flag(req, c, 'perPiece'),
         // the contact and clock rules are the data center's: only inside a session
         contactWarnS: trustedSetting(psd, req, c, 'contactWarnS', 3600, 31536000),
         contactLockS: trustedSetting(psd, req, c, 'contactLockS', 3600, 31536000),
@@ -217,6 +219,9 @@ function configure(L: Ledger, c: Config): void {
   // every piece so far must be in a confirmed block, wherever its records were kept
   if (c.recordsOnHost !== L.config.recordsOnHost && (L.flash.count || L.ram.count || L.sealed || L.pieces !== L.releasedPieces))
     fail(ErrorCode.BAD_ARGUMENT, 'recordsOnHost changes only when every piece is in a confirmed block');
+  // a block's chain covers all its pieces or there is none: the option switches between blocks
+  if (c.perPiece !== L.config.perPiece && L.pieces !== (L.sealed ? readU32(L.sealed.head, BlockHead.PIECES) : L.releasedPieces))
+    fail(ErrorCode.BAD_ARGUMENT, 'perPiece changes only before the first piece after a seal: extract the statistics first');
   if (c.contactWarnS > c.contactLockS) fail(ErrorCode.BAD_ARGUMENT, 'contactWarnS must not exceed contactLockS');
   var data = JSON.stringify(c);
   L.needRoom([data.length]);

@@ -39,6 +39,11 @@ function replay(L: Ledger, e: JournalEntry): void {
   else if (e.type === Entry.EVENT) applyEvent(L, d);
   else if (e.type === Entry.EVENTS) L.events = d;
   else if (e.type === Entry.AUDIT) applyAudit(L, d);
+  else if (e.type === Entry.CHAIN) {
+    L.rateOldest = readU16(d, 0);
+    L.rateNewest = readU16(d, 2);
+    L.chain = d.substr(4);
+  }
   else L.apply(e);
 }
 
@@ -119,6 +124,8 @@ function reset(L: Ledger): void {
   L.blockSeq = L.blockFrom = L.confirmedSeq = 0;
   L.sealed = null;
   L.confirmedDigest = '';
+  L.rateOldest = L.rateNewest = 0;
+  L.chain = '';
   L.flash.clear();
   L.ram.clear();
   L.pendingChunks = [];
@@ -150,7 +157,7 @@ function restore(L: Ledger, s: any): void {
   // (a journal from before the list form holds the object itself; one from before the contact
   // rules, the defaults for them)
   L.config = cf instanceof Array
-    ? { flushPeriodS: cf[0], flushEveryPieces: cf[1], lowStoragePct: cf[2], lockUntilConfirmed: cf[3], foldWhenFull: cf[4], recordsOnHost: cf[5], contactWarnS: cf[6] || d.contactWarnS, contactLockS: cf[7] || d.contactLockS, clockBackS: cf[8] === undefined ? d.clockBackS : cf[8], clockForwardS: cf[9] === undefined ? d.clockForwardS : cf[9] }
+    ? { flushPeriodS: cf[0], flushEveryPieces: cf[1], lowStoragePct: cf[2], lockUntilConfirmed: cf[3], foldWhenFull: cf[4], recordsOnHost: cf[5], contactWarnS: cf[6] || d.contactWarnS, contactLockS: cf[7] || d.contactLockS, clockBackS: cf[8] === undefined ? d.clockBackS : cf[8], clockForwardS: cf[9] === undefined ? d.clockForwardS : cf[9], perPiece: !!cf[10] }
     : cf;
   L.setElapsed(s.el || 0);
   L.contactElapsed = s.ce || 0;

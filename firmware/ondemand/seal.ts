@@ -8,6 +8,7 @@ import { toHex, u32, readU16 } from '../../protocol/bytes.ts';
 import { RECORD_BYTES, MAX_U32, MAX_CATEGORIES, MIXED_BAND, WEIGHT_BANDS_G, decodeRecord } from '../../protocol/records.ts';
 import { BlockHead, encodeBlockHead, digestStart, digestSegment, sealMessage, confirmMessage, SEAL_HMAC, SEAL_ED25519, DIGEST_SEGMENT_RECORDS } from '../../protocol/block.ts';
 import { hmac, sameBytes } from '../../protocol/hmac.ts';
+import { pieceChainStart } from '../../protocol/piece-chain.ts';
 import { fail } from '../core/device.ts';
 import { integer, hexBytes } from '../core/args.ts';
 import { Ledger, Sealed } from '../core/ledger.ts';
@@ -72,10 +73,12 @@ export function handle(psd: Psd, type: number, req: Received<SealRequest>): any 
   fail(ErrorCode.UNKNOWN_COMMAND, '0x' + type.toString(16));
 }
 
-/** The header of the next block: the registers now, and since the last confirmed block. */
+/** The header of the next block: the registers now, and since the last confirmed block; the
+ * rate-table versions of its pieces, and their chain when the per-piece option is on (it was
+ * on for all of them: it switches only between blocks). */
 function nextBlockHeader(L: Ledger, time: number, recordCount: number, customers: number[]) {
   var from = L.blockFrom || time;
-  return {
+  var h: any = {
     algorithm: L.signKey ? SEAL_ED25519 : SEAL_HMAC,
     recordCount: recordCount,
     device: L.device,
@@ -88,8 +91,15 @@ function nextBlockHeader(L: Ledger, time: number, recordCount: number, customers
     previousAscending: L.releasedAmount,
     previousPieces: L.releasedPieces,
     fundsTotal: L.fundsTotal,
-    customers: customers
+    customers: customers,
+    rateOldest: L.rateOldest,
+    rateNewest: L.rateNewest
   };
+  if (L.config.perPiece) {
+    h.chainPieces = L.pieces - L.releasedPieces;
+    h.chain = L.chain || pieceChainStart(L.board.sha256, L.device, L.blockSeq + 1);
+  }
+  return h;
 }
 
 function beginHostSeal(L: Ledger, recordCount: number, customers: number[]): void {

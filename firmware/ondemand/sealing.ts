@@ -7,7 +7,7 @@ import { blockHeadBytes, BlockHead } from '../../protocol/block.ts';
 /** A block sealed: all flash records so far are its records, frozen until confirmed.
  * (Also replayed inside a checkpoint, between the frozen and the open records.) */
 export function applySeal(L: Ledger, d: string): void {
-  var headLength = blockHeadBytes(readU16(d, BlockHead.CUSTOMER_COUNT));
+  var headLength = blockHeadBytes(readU16(d, BlockHead.CUSTOMER_COUNT), d.charCodeAt(BlockHead.FLAGS));
   var head = d.substr(0, headLength);
   var seq = readU32(head, BlockHead.SEQ);
   if ((!L.config.recordsOnHost && readU16(head, BlockHead.RECORD_COUNT) !== L.flash.count) || L.ram.count) throw new Error('sealed block ' + seq + ' does not hold the flash records');
@@ -15,6 +15,9 @@ export function applySeal(L: Ledger, d: string): void {
   L.sealed = { seq: seq, head: head, digest: d.substr(headLength, 32), seal: d.substr(headLength + 32) };
   L.blockSeq = seq;
   L.blockFrom = readU32(head, BlockHead.TO);
+  // the next block's pieces start afresh (a checkpoint's CHAIN entry, after its SEAL, restores them)
+  L.rateOldest = L.rateNewest = 0;
+  L.chain = '';
 }
 
 /** The data center confirmed the sealed block: its records are freed. */

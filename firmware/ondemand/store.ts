@@ -4,9 +4,9 @@
 // erases the keys from flash. Rare by nature, so their code is loaded only then.
 import { CKPT_BEGIN, CKPT_END } from '../core/journal.ts';
 import { Entry } from '../core/entries.ts';
-import { Ledger, encodeFrank, CHUNK_RECORDS } from '../core/ledger.ts';
+import { Ledger, encodeFrank, CHUNK_RECORDS, FRANK_BYTES } from '../core/ledger.ts';
 import { RecordTable, WORDS } from '../core/table.ts';
-import { u32, toHex } from '../../protocol/bytes.ts';
+import { u16, u32, toHex } from '../../protocol/bytes.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { LogEvent } from '../../protocol/log.ts';
 import { fail } from '../core/device.ts';
@@ -52,7 +52,7 @@ export function snapshot(L: Ledger): any {
     kv: L.keyVersion,
     // the configuration as a list: the state is rewritten at every checkpoint, and its size
     // is reserved twice in the flash
-    cf: [c.flushPeriodS, c.flushEveryPieces, c.lowStoragePct, c.lockUntilConfirmed, c.foldWhenFull, c.recordsOnHost, c.contactWarnS, c.contactLockS, c.clockBackS, c.clockForwardS],
+    cf: [c.flushPeriodS, c.flushEveryPieces, c.lowStoragePct, c.lockUntilConfirmed, c.foldWhenFull, c.recordsOnHost, c.contactWarnS, c.contactLockS, c.clockBackS, c.clockForwardS, c.perPiece],
     // the running time and the last contact (the contact watchdog)
     el: L.elapsed(),
     ce: L.contactElapsed,
@@ -60,8 +60,9 @@ export function snapshot(L: Ledger): any {
     tt: L.trustedTime,
     te: L.trustedElapsed,
     bt: L.batch,
-    // the last commit in its 36-byte journal form: a third of its JSON
-    ls: L.last ? toHex(encodeFrank(L.last)) : '',
+    // the last commit in its 36-byte journal form: a third of its JSON (without its rate
+    // version and chain: the CHAIN entry keeps those)
+    ls: L.last ? toHex(encodeFrank(L.last).substr(0, FRANK_BYTES)) : '',
     ld: L.last ? L.last.descending : 0,
     lf: L.lastFlushAt,
     lt: L.lastTime,
@@ -88,6 +89,8 @@ export function checkpoint(L: Ledger): void {
   appendTable(L, 0, frozen);
   if (s) L.journal.append(Entry.SEAL, s.head + s.digest + s.seal);
   appendTable(L, frozen, L.flash.count);
+  // after the SEAL, which starts the next block's afresh
+  if (L.rateNewest || L.chain) L.journal.append(Entry.CHAIN, u16(L.rateOldest) + u16(L.rateNewest) + L.chain);
   L.journal.append(CKPT_END, '');
 }
 

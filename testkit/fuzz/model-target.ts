@@ -32,6 +32,8 @@ export type Step = { cmd: ModelCommand | { t: 'powerCycle' }; cut: Cut | null };
 
 export interface ModelCase {
   steps: Step[];
+  /** per-piece data on from the start */
+  perPiece?: boolean;
 }
 
 const T0 = Date.UTC(2026, 10, 24, 9);
@@ -70,11 +72,11 @@ const cut: fc.Arbitrary<Cut | null> = fc.option(
 export function modelArbitrary(maxSteps = 30): fc.Arbitrary<ModelCase> {
   // funds first (cut or not), so that most franking is paid for
   const funds = fc.record({ cmd: fc.record({ t: fc.constant('funds' as const), amount: fc.integer({ min: 5000, max: 50000 }) }), cut });
-  return fc.record({ steps: fc.tuple(funds, fc.array(fc.record({ cmd: command, cut }), { minLength: 1, maxLength: maxSteps })).map(([f, rest]) => [f, ...rest]) });
+  return fc.record({ steps: fc.tuple(funds, fc.array(fc.record({ cmd: command, cut }), { minLength: 1, maxLength: maxSteps })).map(([f, rest]) => [f, ...rest]), perPiece: fc.boolean() });
 }
 
 export function showCase(c: ModelCase): string {
-  return c.steps
+  return (c.perPiece ? 'per-piece data on\n' : '') + c.steps
     .map((s, i) => {
       const { t, ...args } = s.cmd as any;
       const a = Object.keys(args).length ? ' ' + JSON.stringify(args) : '';
@@ -242,6 +244,9 @@ export async function runModelCase(makeDut: () => Dut, c: ModelCase, stats: Mode
   try {
     await dut.device.call(Command.PROVISION, kms.provisionBody());
     await boot();
+    // per-piece data on: every FRANK record carries the chain, and checkpoints its CHAIN entry,
+    // through every cut (a chain that replays wrong locks the device, which the model refuses)
+    if (c.perPiece) await dut.device.call(Command.CONFIG, { perPiece: true });
     for (const s of c.steps) {
       const cmd = s.cmd;
       if (cmd.t === 'powerCycle') {
