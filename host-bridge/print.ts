@@ -24,7 +24,7 @@ import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import bwipjs from 'bwip-js';
 import { PNG } from 'pngjs';
-import { parseIndicium, INDICIUM_BYTES, type IndiciumFields } from '../protocol/indicium.ts';
+import { parseIndicium, indiciumVersion, indiciumBytesOf, INDICIUM_BYTES, type IndiciumFields } from '../protocol/indicium.ts';
 import { fromHex } from '../protocol/bytes.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { PsdError } from './errors.ts';
@@ -71,9 +71,11 @@ export interface PrintedIndicium {
   labelMm: { png: [number, number]; svg: [number, number] };
 }
 
-/** 80 hex digits (the wire form) to the 40-byte string, with a clear error otherwise. */
+/** An indicium's hex (the wire form: 84 digits, 80 for a layout-1 indicium) to its byte string, with a clear error otherwise. */
 export function indiciumFromHex(hex: string): string {
-  if (!new RegExp(`^[0-9a-fA-F]{${INDICIUM_BYTES * 2}}$`).test(hex)) throw new PsdError(ErrorCode.BAD_ARGUMENT, `an indicium is ${INDICIUM_BYTES} bytes (${INDICIUM_BYTES * 2} hex digits), got ${JSON.stringify(hex.slice(0, 100))}`);
+  const size = /^[0-9a-fA-F]{2,}$/.test(hex) ? indiciumBytesOf(indiciumVersion(fromHex(hex.slice(0, 2)))) : -1;
+  if (size < 0 || hex.length !== size * 2 || !/^[0-9a-fA-F]*$/.test(hex))
+    throw new PsdError(ErrorCode.BAD_ARGUMENT, `an indicium is ${size < 0 ? INDICIUM_BYTES : size} bytes (${(size < 0 ? INDICIUM_BYTES : size) * 2} hex digits), got ${JSON.stringify(hex.slice(0, 100))}`);
   return fromHex(hex);
 }
 
@@ -104,13 +106,16 @@ export function indiciumLines(f: IndiciumFields, currency = 'EUR'): [string, str
     ['AR', `${money(f.ascending)} ${currency}`],
     ['DR', `${money(f.descending)} ${currency}`],
     ['CATEGORY', String(f.category)],
+    // the rate-table version travels in the symbol only (pss verify-indicium shows it): a
+    // ninth text line beside the symbol made a tilted, blurred scan of the label unreadable
     ['CUSTOMER', String(f.customer)]
   ];
 }
 
-/** The symbol's modules (ECC 200, the 40 bytes as Base 256): rows of 0/1. */
+/** The symbol's modules (ECC 200, the indicium's bytes as Base 256): rows of 0/1. */
 function symbolMatrix(bytes: string): { n: number; dark: (x: number, y: number) => boolean } {
-  if (bytes.length !== INDICIUM_BYTES) throw new PsdError(ErrorCode.BAD_ARGUMENT, `an indicium is ${INDICIUM_BYTES} bytes, got ${bytes.length}`);
+  const size = bytes.length ? indiciumBytesOf(indiciumVersion(bytes)) : INDICIUM_BYTES;
+  if (bytes.length !== size) throw new PsdError(ErrorCode.BAD_ARGUMENT, `an indicium is ${size < 0 ? INDICIUM_BYTES : size} bytes, got ${bytes.length}`);
   const r = (bwipjs as any).raw({ bcid: 'datamatrix', text: bytes, binarytext: true })[0] as { pixs: number[]; pixx: number; pixy: number };
   if (r.pixx !== r.pixy) throw new Error(`bwip-js made a ${r.pixx}x${r.pixy} symbol; an indicium's is square`);
   return { n: r.pixx, dark: (x, y) => r.pixs[y * r.pixx + x] === 1 };
@@ -323,7 +328,7 @@ export async function preparePrintDir(dir: string): Promise<string> {
   return abs;
 }
 
-/** Writes <dir>/PSD-<device>-<piece>.png and .svg for one indicium (40-byte string). */
+/** Writes <dir>/PSD-<device>-<piece>.png and .svg for one indicium (byte string). */
 export async function printIndicium(bytes: string, dir: string, opts: PrintOptions = {}): Promise<PrintedIndicium> {
   const f = parseIndicium(bytes);
   // (test imprints all carry piece 0: named by their MAC instead, so none overwrites another)

@@ -67,7 +67,7 @@ export var CommandName: { [type: number]: string } = {
   0x31: 'session'
 };
 
-/** Most indicia one answer carries (each is 80 hex chars; a frame holds 1,012 payload bytes). */
+/** Most indicia one answer carries (each is 84 hex chars; a frame holds 1,012 payload bytes). */
 export var INDICIA_PER_FRAME = 8;
 /** Most records one `stats list` answer carries (48 hex chars each). */
 export var RECORDS_PER_FRAME = 16;

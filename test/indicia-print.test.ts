@@ -98,7 +98,7 @@ describe('indicia on paper: Data Matrix PNG/SVG, read back and verified', functi
     expect(formatDay(Date.UTC(2026, 1, 28) / 86400000 + 1)).to.equal('2026-03-01');
   });
 
-  it('prints PNG and SVG under PSD-<device>-<piece>; the PNG reads back to the same 40 bytes and every field', async () => {
+  it('prints PNG and SVG under PSD-<device>-<piece>; the PNG reads back to the same 42 bytes and every field', async () => {
     const bytes = makeIndicium(FIELDS);
     const p = await printIndicium(bytes, dir);
     expect(p.png).to.equal(join(dir, 'PSD-42-600.png'));
@@ -108,7 +108,8 @@ describe('indicia on paper: Data Matrix PNG/SVG, read back and verified', functi
     expect(Buffer.from(read, 'latin1').toString('hex')).to.equal(Buffer.from(bytes, 'latin1').toString('hex'));
     const f = parseIndicium(read);
     for (const k of Object.keys(FIELDS) as (keyof IndiciumFields)[]) expect(f[k], k).to.equal(FIELDS[k]);
-    expect(f.version).to.equal(1);
+    expect(f.version).to.equal(2);
+    expect(f.rateVersion).to.equal(0);
     const check = verifyIndicium(read, TEST_KEY);
     expect(check, check.reason).to.include({ ok: true, reason: '' });
     // a white quiet zone all round
@@ -173,10 +174,23 @@ describe('indicia on paper: Data Matrix PNG/SVG, read back and verified', functi
 
   it('wrong length, unknown version, wrong key size and unknown device are named', async () => {
     const bytes = makeIndicium(FIELDS);
-    expect(verifyIndicium(bytes.slice(0, 39), TEST_KEY)).to.include({ ok: false, code: 'WRONG_LENGTH', fields: null });
-    expect(verifyIndicium(bytes + '\x00', TEST_KEY).reason).to.match(/40 bytes, this is 41/);
-    const v2 = '\x02' + bytes.slice(1);
-    expect(verifyIndicium(v2, TEST_KEY)).to.include({ ok: false, code: 'UNKNOWN_VERSION' });
+    expect(verifyIndicium(bytes.slice(0, 41), TEST_KEY)).to.include({ ok: false, code: 'WRONG_LENGTH', fields: null });
+    expect(verifyIndicium(bytes + '\x00', TEST_KEY).reason).to.match(/42 bytes \(40 in older layouts\), this is 43/);
+    const v3 = '\x03' + bytes.slice(1);
+    expect(verifyIndicium(v3, TEST_KEY)).to.include({ ok: false, code: 'UNKNOWN_VERSION' });
+    // layout 1 (40 bytes, no rate-table version, the MAC over 32 bytes) is still read and verified
+    const v1Body = '\x01' + bytes.slice(1, 32);
+    const v1 = v1Body + crypto.createHmac('sha256', Buffer.from(TEST_KEY, 'latin1')).update(Buffer.from(v1Body, 'latin1')).digest().subarray(0, 8).toString('latin1');
+    const old = verifyIndicium(v1, TEST_KEY);
+    expect(old, old.reason).to.include({ ok: true });
+    expect(old.fields).to.include({ version: 1, piece: FIELDS.piece, customer: FIELDS.customer });
+    expect(old.fields!.rateVersion).to.equal(undefined);
+    expect(verifyIndicium(v1 + '\x00\x00', TEST_KEY).reason).to.match(/a layout-1 indicium is 40 bytes, this is 42/);
+    // the rate-table version is inside the MAC
+    const priced = makeIndicium({ ...FIELDS, rateVersion: 7 });
+    expect(verifyIndicium(priced, TEST_KEY).fields!.rateVersion).to.equal(7);
+    const repriced = priced.slice(0, 33) + '\x08' + priced.slice(34);
+    expect(verifyIndicium(repriced, TEST_KEY)).to.include({ ok: false, code: 'BAD_MAC' });
     expect(verifyIndicium(bytes, Buffer.from(TEST_KEY, 'latin1').toString('hex')).code).to.equal('BAD_KEY'); // hex given where bytes are due
     const lookup = (device: number) => (device === 42 ? TEST_KEY : null);
     expect((await verifyIndiciumWith(bytes, lookup)).ok).to.equal(true);
@@ -249,7 +263,7 @@ describe('indicia on paper: Data Matrix PNG/SVG, read back and verified', functi
     expect((await runVerify(dir, [hex, '--device-key', keyHex])).code).to.equal(0);
     const short = await runVerify(dir, [hex.slice(2), '--device-key', keyHex]);
     expect(short.code).to.equal(1);
-    expect(short.stderr).to.match(/40 bytes, this is 39/);
+    expect(short.stderr).to.match(/42 bytes \(40 in older layouts\), this is 41/);
     const noKey = await runVerify(dir, [hex]);
     expect(noKey.code).to.equal(2);
     expect(noKey.stderr).to.match(/--device-key/);

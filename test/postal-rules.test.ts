@@ -262,7 +262,7 @@ for (const [name, make] of rigs) {
       expect(test).to.include({ test: true, amount: 0 });
       expect(test.registers).to.include({ ascending: 85, pieces: 2 });
       const t = parseIndicium(fromHex(test.indicia[0]));
-      expect(t).to.include({ version: 1, test: true, postage: 0, piece: 0 });
+      expect(t).to.include({ version: 2, test: true, postage: 0, piece: 0 });
       // a zero-value piece has no postage; a kind the device does not know is refused
       await expectCode(d().call(Command.FRANK, { id: nextId++, customer: 7, category: 1, weight: 20, kind: 'zero', postage: 85 }), ErrorCode.BAD_ARGUMENT);
       await expectCode(d().call(Command.FRANK, { id: nextId++, customer: 7, category: 1, weight: 20, kind: 'free' }), ErrorCode.BAD_ARGUMENT);
@@ -369,13 +369,18 @@ for (const [name, make] of rigs) {
       expect((await rig.d.call(Command.STATUS)).rates).to.deep.equal({ inForce: 1, held: [[1, v1.effective], [2, v2.effective]] });
 
       const piece = (body: object) => rig.d.call(Command.FRANK, { id: nextId++, customer: 7, weight: 20, ...body });
-      expect((await piece({ category: 1 })).amount).to.equal(85);
+      const priced = await piece({ category: 1 });
+      expect(priced.amount).to.equal(85);
+      // the indicium says which table priced the piece (inside its MAC)
+      expect(parseIndicium(fromHex(priced.indicia[0])).rateVersion).to.equal(1);
       expect((await piece({ category: 1, postage: 85 })).amount).to.equal(85);
       await expectCode(piece({ category: 1, postage: 90 }), ErrorCode.RATE_MISMATCH);
       expect((await piece({ category: 2 })).amount).to.equal(150);
       // a category the table does not list is manual: the host declares its postage
       await expectCode(piece({ category: 5 }), ErrorCode.BAD_ARGUMENT);
-      expect((await piece({ category: 5, postage: 70 })).amount).to.equal(70);
+      const declared = await piece({ category: 5, postage: 70 });
+      expect(declared.amount).to.equal(70);
+      expect(parseIndicium(fromHex(declared.indicia[0])).rateVersion, 'declared by the host').to.equal(0);
       // a batch takes its postage from the table too
       const started = await rig.d.call(Command.BATCH_START, { customer: 7, mode: 'batch', category: 1, weight: 20 });
       expect(started.batch.postage).to.equal(85);
@@ -384,7 +389,9 @@ for (const [name, make] of rigs) {
 
       // the effective date of version 2: the price changes by itself, across a power cycle
       rig.advance(DAY);
-      expect((await piece({ category: 1 })).amount).to.equal(95);
+      const repriced = await piece({ category: 1 });
+      expect(repriced.amount).to.equal(95);
+      expect(parseIndicium(fromHex(repriced.indicia[0])).rateVersion).to.equal(2);
       await expectCode(piece({ category: 1, postage: 85 }), ErrorCode.RATE_MISMATCH);
       rig.powerCycle();
       await rig.d.call(Command.CLOCK, { now: T0 + (DAY + 120) * 1000 });

@@ -472,7 +472,8 @@ export class Ledger {
       piece: c.test ? 0 : c.firstPiece + n,
       category: c.category,
       customer: c.customer,
-      test: c.test
+      test: c.test,
+      rateVersion: c.rate
     });
     return body + hmac(this.board.sha256, this.deviceKey, body).substr(0, INDICIUM_MAC_BYTES);
   }

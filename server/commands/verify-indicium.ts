@@ -1,6 +1,6 @@
 // `pss verify-indicium <image|hex>`: is this indicium authentic? Reads the Data Matrix of a
 // scanned or printed indicium (PNG, JPEG, TIFF, SVG..., any rotation, any scanner resolution)
-// or takes its 80 hex digits, shows the fields and checks the MAC under the device's key.
+// or takes its hex digits (84; 80 for a layout-1 indicium), shows the fields and checks the MAC under the device's key.
 // Exit 0 when authentic; 1 NOT AUTHENTIC with the reason (bad MAC, wrong length, unknown
 // version, unknown device); 3 UNREADABLE (no symbol could be read: nothing is said about
 // authenticity); 2 on a usage error.
@@ -105,6 +105,7 @@ function human(v: Verdict): string {
       ['DR', money(f.descending)],
       ['category', f.category],
       ['customer', f.customer],
+      ...(f.rateVersion === undefined ? [] : ([['rates', f.rateVersion ? `table ${f.rateVersion}` : 'declared by the host (no table)']] as [string, string][])),
       ['version', f.version],
       ['MAC', f.mac]
     ];
@@ -115,8 +116,8 @@ function human(v: Verdict): string {
 
 export function verifyIndiciumCommand(deps: VerifyIndiciumDeps = {}): Command {
   return new Command('verify-indicium')
-    .description('check an indicium: read the Data Matrix of a printed or scanned indicium (PNG, JPEG, TIFF, SVG; any rotation and scanner resolution), or take its 80 hex digits, and verify its MAC under the device key. Exit 0 when authentic, 1 NOT AUTHENTIC with the reason, 3 UNREADABLE when no symbol could be read, 4 an authentic TEST imprint (not postage)')
-    .argument('<image|hex>', 'image of the indicium (a scan or psd frank --print\'s PNG/SVG), or the indicium as 80 hex digits')
+    .description('check an indicium: read the Data Matrix of a printed or scanned indicium (PNG, JPEG, TIFF, SVG; any rotation and scanner resolution), or take its hex digits (84, or 80 for a layout-1 indicium), and verify its MAC under the device key. Exit 0 when authentic, 1 NOT AUTHENTIC with the reason, 3 UNREADABLE when no symbol could be read, 4 an authentic TEST imprint (not postage)')
+    .argument('<image|hex>', 'image of the indicium (a scan or psd frank --print\'s PNG/SVG), or the indicium as hex digits (84, or 80 for a layout-1 indicium)')
     .addOption(dataOption())
     .option('--db <url|file>', "the KMS's database: postgres://... or 'sqlite' (default PSS_DB, else SQLite in the data directory), or the path of a data directory's pss.sqlite")
     .option('--master-key-file <f>', 'file holding the KMS master key (default: the data directory\'s, or PSS_MASTER_KEY_FILE / PSS_MASTER_KEY)')
