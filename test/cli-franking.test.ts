@@ -94,7 +94,7 @@ describe('psd CLI: provisioning, funds, batches, franking, statistics', function
     const f = await ok(['frank', '--count', '20', '--chunk', '15', '--indicia']);
     expect(f.indicia).to.have.length(20);
     expect(new Set(f.indicia).size).to.equal(20);
-    for (const h of f.indicia) expect(h).to.match(/^[0-9a-f]{80}$/);
+    for (const h of f.indicia) expect(h).to.match(/^[0-9a-f]{84}$/);
     await ok(['batch', 'end']);
   });
 

@@ -6,6 +6,7 @@
 // with fresh lab keys and prints them), or already provisioned with lab keys given in
 // PSD_DEVICE_KEY and PSD_KMS_KEY (hex). The suite moves funds and seals and confirms blocks,
 // so never point it at a device in service.
+import { parseIndicium, INDICIUM_BYTES, INDICIUM_BODY_BYTES } from '../protocol/indicium.ts';
 import { expect } from 'chai';
 import nodeCrypto from 'node:crypto';
 import { openLink } from '../host-bridge/link.ts';
@@ -140,7 +141,10 @@ for (const kind of targetKinds()) describe(`conformance: a PSD through its data 
       const single = await c.request(Command.FRANK, { id: id(), customer: 11, category: 1, weight: 20, postage: 85 });
       expect(single.indicia).to.have.length(1);
       const ind = fromHex(single.indicia[0]);
-      expect(toHex(ind.slice(32))).to.equal(hmacHex(deviceKey, ind.slice(0, 32)).slice(0, 16));
+      // layout 2: 34 bytes of body (the rate-table version last: 0, the postage declared), an 8-byte MAC
+      expect(ind.length).to.equal(INDICIUM_BYTES);
+      expect(parseIndicium(ind)).to.include({ version: 2, rateVersion: 0, postage: 85, customer: 11 });
+      expect(toHex(ind.slice(INDICIUM_BODY_BYTES))).to.equal(hmacHex(deviceKey, ind.slice(0, INDICIUM_BODY_BYTES)).slice(0, 16));
       await c.request(Command.BATCH_START, { customer: 12, mode: 'batch', category: 2, weight: 40, postage: 95 });
       const batchId = id();
       const batch = await c.request(Command.FRANK, { id: batchId, count: 50 });
