@@ -66,7 +66,7 @@ sayRealSkipped();
     expect(one.mode).to.equal('single');
     expect(one.pieces).to.equal(1);
     expect(one.indicia).to.have.length(1);
-    expect(one.indicia[0]).to.match(/^[0-9a-f]{80}$/); // the 40-byte indicium, MAC included
+    expect(one.indicia[0]).to.match(/^[0-9a-f]{84}$/); // the 42-byte indicium, MAC included
     await psd(['batch', 'start', '--customer', '1002', '--mode', 'dynamic']);
     await psd(['frank', '--category', '1', '--weight', '45', '--postage', '155']);
     await psd(['frank', '--category', '2', '--weight', '480', '--postage', '270']);
