@@ -91,8 +91,9 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
     .addOption(new Option('--kms-key <hex64>', 'LAB/TEST: compute the MAC with this KMS key instead of asking the KMS').argParser(hex(32)).conflicts(['mac', 'counter']))
     .action(async (o, cmd: Command) => {
       if (!o.kms && !o.kmsKey && (o.counter === undefined || o.mac === undefined)) throw badArg('give --kms <host:port>, or --counter and --mac (from the KMS), or --kms-key (lab/test)', 'see psd funds --help');
+      let auditLine = '';
       const r = await withDevice(cmd, async (c) => {
-        if (o.kms) return fundsFromKms(c, o.kms, o.amount);
+        if (o.kms) return fundsFromKms(c, o.kms, o.amount, (line) => (auditLine = line));
         let counter = o.counter;
         let mac = o.mac;
         if (o.kmsKey) {
@@ -103,7 +104,7 @@ export function addFrankingCommands(program: Command, kit: CliKit) {
         }
         return c.request(Cmd.FUNDS, { counter, amount: o.amount, mac });
       });
-      print(cmd, r, () => keyValues([['funds counter', r.fundsCounter], ...registerPairs(r.registers)]));
+      print(cmd, auditLine ? { ...r, audit: auditLine } : r, () => keyValues([['funds counter', r.fundsCounter], ...registerPairs(r.registers), ...(auditLine ? ([['audit', auditLine]] as [string, unknown][]) : [])]));
     });
 
   const batch = program.command('batch').description('open and close batches of franking for one customer');

@@ -254,7 +254,13 @@ export async function provisionFromKms(c: PsdClient, pssAddress: string, boardSe
 }
 
 /** `psd funds --kms`: a funds reset issued by the KMS for this device, loaded at once. */
-export async function fundsFromKms(c: PsdClient, pssAddress: string, amount: number) {
+/**
+ * A funds reset through the KMS, loaded into the PSD: the PSD's FUNDS answer. A funds reset is a
+ * contact, so the PSD's sealed audit then goes to the PSS on the same connection; `onAudit`
+ * hears the line to show (the audit's outcome, or why it could not go: the next audit then
+ * shows a gap). The funds reset stands either way.
+ */
+export async function fundsFromKms(c: PsdClient, pssAddress: string, amount: number, onAudit?: (line: string) => void) {
   const s = await c.request(Cmd.STATUS);
   if (!s.device) throw new PsdError(ErrorCode.NOT_PROVISIONED, undefined, 'psd provision --kms first');
   const pss = await PssClient.connect(pssAddress, { credential: operatorCredential() }).catch((e) => {
@@ -262,7 +268,13 @@ export async function fundsFromKms(c: PsdClient, pssAddress: string, amount: num
   });
   try {
     const reset = await pss.funds(s.device, amount);
-    return await c.request(Cmd.FUNDS, { counter: reset.counter, amount: reset.amount, mac: reset.mac });
+    const loaded = await c.request(Cmd.FUNDS, { counter: reset.counter, amount: reset.amount, mac: reset.mac });
+    try {
+      onAudit?.(auditText(await pss.audit(await readAudit(c))));
+    } catch (e) {
+      onAudit?.(`audit not uploaded: ${(e as Error).message}`);
+    }
+    return loaded;
   } catch (e) {
     throw pssError(e);
   } finally {

@@ -61,7 +61,11 @@ describe('psd and pss CLI: trusted time from provisioning, withdrawal in one run
     expect(typo.code).to.not.equal(0);
     expect(JSON.parse(typo.stdout).error.code).to.equal(36);
     payingAccount(dc, device);
-    await ok(['funds', '--kms', env.PSS_ADDRESS!, '--amount', '100000']);
+    // a funds reset is a contact: the PSD's sealed audit goes to the PSS with it
+    const funded = await ok(['funds', '--kms', env.PSS_ADDRESS!, '--amount', '100000']);
+    expect(funded.audit).to.match(/^audit #1 stored, \d+ new events; continuity holds$/);
+    const audits = dc.store.all<{ seq: number; funds_counter: number; descending: number }>('SELECT seq, funds_counter, descending FROM audits WHERE device = ?', [device]);
+    expect(audits).to.deep.equal([{ seq: 1, funds_counter: 1, descending: 100000 }]);
   });
 
   it('a withdrawal the PSD refuses (a batch open) prints one JSON document: the error, with the session report', async () => {
