@@ -22,19 +22,39 @@ export interface BatchInfo {
   /** seconds since the epoch, the device's clock */
   startedAt: number;
 }
-/** The device's settings as CONFIG answers them (the data center's rules included). */
+/** The device's settings as CONFIG answers them (the data center's rules included); the
+ * firmware keeps them in this shape (firmware/core/ledger-entries.ts Config). */
 export interface DeviceConfig {
+  /** flush RAM records to flash at least this often, seconds */
   flushPeriodS: number;
+  /** ... and every this many pieces */
   flushEveryPieces: number;
+  /** storage-low flag below this percentage of free journal space */
   lowStoragePct: number;
+  /** refuse franking while a sealed block awaits the data center's confirmation (the
+   * seed's lock-out after extraction) */
   lockUntilConfirmed: boolean;
+  /** when the record table or the flash would fill, fold a customer's records of one
+   * category into a summary record (losing only their weight-band and postage breakdown)
+   * instead of refusing to frank */
   foldWhenFull: boolean;
+  /** the seed's alternative (claim 10): the host keeps the cumulative records and they pass
+   * through the PSD only to be sealed; the PSD seals them only if they sum to its register
+   * movement. Switched only while the PSD holds no records and no block awaits confirmation. */
   recordsOnHost: boolean;
+  /** contact watchdog (set by the data center inside a session only): status warns after this
+   * long without an authenticated contact, seconds ... */
   contactWarnS: number;
+  /** ... and franking is refused after this long, until the next contact */
   contactLockS: number;
+  /** the host may set the clock at most this far back from the device's own time (the last
+   * trusted time plus the time the device has run since), seconds ... */
   clockBackS: number;
+  /** ... and at most this far forward of it (forward dating) */
   clockForwardS: number;
-  /** per-piece data: every indicium chained into the next sealed block (psd config --per-piece) */
+  /** per-piece data (US IMI, Royal Mail Mailmark): every piece's indicium goes into a chain
+   * the next sealed block carries, so the PSS can check the host's list of pieces. Switched
+   * only while no piece was franked since the last seal. */
   perPiece: boolean;
 }
 /** The host's settings as STATUS shows them (perPiece only in CONFIG's answer). */

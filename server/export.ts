@@ -248,15 +248,7 @@ function ledgerCsv(db: Database, period: Period): string {
 
 /** An export made in memory: the files in the order they are written (data files, public key,
  * manifest, signature), so the PSS can hand it to an auditor over TLS as well as write it. */
-export interface BuiltExport {
-  files: { name: string; bytes: Buffer }[];
-  manifest: Manifest;
-  publicKey: string;
-  keyCreated: boolean;
-  blocks: number;
-  records: number;
-  discounts: DiscountReport;
-}
+export type BuiltExport = Omit<ExportResult, 'dir'> & { files: { name: string; bytes: Buffer }[] };
 
 /** Makes a period's export (statistics, discounts, funds ledger, manifest, signature); writes nothing but a new signing key. */
 export function buildExport(db: Database, opts: Omit<ExportOptions, 'outDir'>): BuiltExport {
@@ -297,12 +289,10 @@ export function exportFileNames(): string[] {
 /**
  * Writes an export's files into `outDir` (made if missing) in their order, each atomically:
  * data files first, the manifest and its signature last, so a crash part way leaves an export
- * that fails verification. `dataDir`, when given, is refused as the target: an export is handed
- * out and must never sit beside the signing key and the database.
+ * that fails verification. Only the names an export has are written (exportFileNames).
  */
-export function writeExport(outDir: string, files: { name: string; bytes: Uint8Array }[], dataDir?: string): string {
+export function writeExport(outDir: string, files: { name: string; bytes: Uint8Array }[]): string {
   const dir = path.resolve(outDir);
-  if (dataDir !== undefined && dir === path.resolve(dataDir)) throw new PssError('BAD_ARGUMENT', `--out ${outDir} is the data directory: export to a directory of its own`);
   const allowed = exportFileNames();
   for (const f of files) if (!allowed.includes(f.name)) throw new PssError('BAD_ARGUMENT', `an export has no file named ${JSON.stringify(f.name)}`);
   fs.mkdirSync(dir, { recursive: true });
@@ -317,9 +307,8 @@ export function writeExport(outDir: string, files: { name: string; bytes: Uint8A
 export function exportPeriod(db: Database, opts: ExportOptions): ExportResult {
   // refused before the signing key or anything else is made
   if (path.resolve(opts.outDir) === path.resolve(opts.dataDir)) throw new PssError('BAD_ARGUMENT', `--out ${opts.outDir} is the data directory: export to a directory of its own`);
-  const built = buildExport(db, opts);
-  const dir = writeExport(opts.outDir, built.files, opts.dataDir);
-  return { dir, manifest: built.manifest, publicKey: built.publicKey, keyCreated: built.keyCreated, blocks: built.blocks, records: built.records, discounts: built.discounts };
+  const { files, ...built } = buildExport(db, opts);
+  return { dir: writeExport(opts.outDir, files), ...built };
 }
 
 export interface ExportVerification {

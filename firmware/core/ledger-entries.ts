@@ -1,6 +1,7 @@
 // The ledger's entry types and layouts (firmware/core/ledger.ts): journal chunk and record
 // sizes, the franking modes, configuration, sealed block, batch, franking commit and lock, and
 // the FRANK record's encoding.
+import type { DeviceConfig } from '../../protocol/answers.ts';
 import { u16, u32, u48, readU16, readU32, readU48 } from '../../protocol/bytes.ts';
 
 /** Records per FLUSH/TABLE journal record: small strings, frugal with variables. */
@@ -19,39 +20,8 @@ export var MODE_SINGLE = 1;
 export var MODE_DYNAMIC = 2;
 export var MODE_BATCH = 3;
 
-export interface Config {
-  /** flush RAM records to flash at least this often, seconds */
-  flushPeriodS: number;
-  /** ... and every this many pieces */
-  flushEveryPieces: number;
-  /** storage-low flag below this percentage of free journal space */
-  lowStoragePct: number;
-  /** refuse franking while a sealed block awaits the data center's confirmation (the
-   * seed's lock-out after extraction) */
-  lockUntilConfirmed: boolean;
-  /** when the record table or the flash would fill, fold a customer's records of one
-   * category into a summary record (losing only their weight-band and postage breakdown)
-   * instead of refusing to frank */
-  foldWhenFull: boolean;
-  /** the seed's alternative (claim 10): the host keeps the cumulative records and they pass
-   * through the PSD only to be sealed; the PSD seals them only if they sum to its register
-   * movement. Switched only while the PSD holds no records and no block awaits confirmation. */
-  recordsOnHost: boolean;
-  /** contact watchdog (set by the data center inside a session only): status warns after this
-   * long without an authenticated contact, seconds ... */
-  contactWarnS: number;
-  /** ... and franking is refused after this long, until the next contact */
-  contactLockS: number;
-  /** the host may set the clock at most this far back from the device's own time (the last
-   * trusted time plus the time the device has run since), seconds ... */
-  clockBackS: number;
-  /** ... and at most this far forward of it (forward dating) */
-  clockForwardS: number;
-  /** per-piece data (US IMI, Royal Mail Mailmark): every piece's indicium goes into a chain
-   * the next sealed block carries, so the PSS can check the host's list of pieces. Switched
-   * only while no piece was franked since the last seal. */
-  perPiece: boolean;
-}
+/** The device's settings (protocol/answers.ts DeviceConfig: CONFIG answers them as they are). */
+export type Config = DeviceConfig;
 
 /** The device's running time is written to the journal this often, seconds; a power cycle
  * counts as this much running time, so cutting the power can never stop the count. */

@@ -12,12 +12,12 @@ import { MAX_U32 } from '../../protocol/records.ts';
 import { SEAL_HMAC, SEAL_ED25519 } from '../../protocol/block.ts';
 import { encodeAuditBody, auditMessage, AUDIT_PAGE, EVENT_CODES, EVENT_STATE_HEAD } from '../../protocol/audit.ts';
 import { tableInForce, rateVersion } from '../../protocol/rates.ts';
-import { hmac } from '../../protocol/hmac.ts';
 import { fail } from '../core/device.ts';
 import { integer } from '../core/args.ts';
 import { Ledger } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 import { applyAudit } from './events.ts';
+import { sealWithDeviceKey } from './sealing.ts';
 
 /** Answers AUDIT (psd.ts routes it here): {seq, bytes, from, data (hex)}. */
 export function handle(psd: Psd, type: number, req: any): any {
@@ -73,21 +73,6 @@ function makeAudit(psd: Psd): string {
   L.needRoom([data.length]);
   L.journal.append(Entry.AUDIT, data);
   applyAudit(L, data);
-  return body + sealAudit(L, auditMessage(body));
+  return body + sealWithDeviceKey(L, auditMessage(body));
 }
 
-/** HMAC under the device key, or Ed25519 where the board signs (its known-answer test first,
- * once per boot), as a block's seal (firmware/ondemand/seal.ts). */
-function sealAudit(L: Ledger, message: string): string {
-  var ed = L.board.ed25519;
-  if (!L.signKey || !ed) return hmac(L.board.sha256, L.deviceKey, message);
-  if (!L.signTested) {
-    var failed = ed.selfTest();
-    if (failed) {
-      L.lock = { code: ErrorCode.SELF_TEST, detail: failed };
-      fail(ErrorCode.SELF_TEST, failed);
-    }
-    L.signTested = true;
-  }
-  return ed.sign(message, L.signKey);
-}

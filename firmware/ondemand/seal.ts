@@ -13,7 +13,7 @@ import { fail } from '../core/device.ts';
 import { integer, hexBytes } from '../core/args.ts';
 import { Ledger, Sealed } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
-import { applySeal, applyConfirm } from './sealing.ts';
+import { applySeal, applyConfirm, sealWithDeviceKey } from './sealing.ts';
 import { contact } from './contact.ts';
 import type { Received, SealRequest } from '../../protocol/bodies.ts';
 import { event } from './events.ts';
@@ -176,28 +176,13 @@ function extract(L: Ledger): { sealed: Sealed; fresh: boolean } {
 
 /** Seals a block (head and digest made) and marks it sent: the journal's Entry.SEAL record. */
 function commitSeal(L: Ledger, head: string, digest: string): Sealed {
-  var data = head + digest + sealDigest(L, digest);
+  var data = head + digest + sealWithDeviceKey(L, sealMessage(digest));
   L.needRoom([data.length]);
   L.journal.append(Entry.SEAL, data);
   applySeal(L, data);
   return L.sealed!;
 }
 
-/** HMAC under the device key, or an Ed25519 signature where the board signs (after its
- * known-answer test, once per boot: it takes seconds on a board). */
-function sealDigest(L: Ledger, digest: string): string {
-  var ed = L.board.ed25519;
-  if (!L.signKey || !ed) return hmac(L.board.sha256, L.deviceKey, sealMessage(digest));
-  if (!L.signTested) {
-    var failed = ed.selfTest();
-    if (failed) {
-      L.lock = { code: ErrorCode.SELF_TEST, detail: failed };
-      fail(ErrorCode.SELF_TEST, failed);
-    }
-    L.signTested = true;
-  }
-  return ed.sign(sealMessage(digest), L.signKey);
-}
 
 /** The delete-after-confirmation path: frees the sealed block's records once the data
  * center's confirmation of exactly that block authenticates. A repeated confirmation of

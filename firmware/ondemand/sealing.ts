@@ -1,6 +1,9 @@
 // A block's seal and its confirmation as the ledger applies them: live in the seal module,
 // at replay in the boot module (shared by both, loaded with either: tools/build.ts).
 import { Ledger } from '../core/ledger.ts';
+import { hmac } from '../../protocol/hmac.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import { fail } from '../core/device.ts';
 import { readU16, readU32, readU48 } from '../../protocol/bytes.ts';
 import { blockHeadBytes, BlockHead } from '../../protocol/block.ts';
 
@@ -31,4 +34,21 @@ export function applyConfirm(L: Ledger, seq: number): void {
   L.confirmedSeq = seq;
   L.confirmedDigest = s.digest;
   L.sealed = null;
+}
+
+/** HMAC-SHA256 of `message` under the device key, or an Ed25519 signature where the board
+ * signs (after its known-answer test, once per boot: it takes seconds on a board). The seal of
+ * a block (seal.ts) and of an audit (audit.ts), each over its own domain's message. */
+export function sealWithDeviceKey(L: Ledger, message: string): string {
+  var ed = L.board.ed25519;
+  if (!L.signKey || !ed) return hmac(L.board.sha256, L.deviceKey, message);
+  if (!L.signTested) {
+    var failed = ed.selfTest();
+    if (failed) {
+      L.lock = { code: ErrorCode.SELF_TEST, detail: failed };
+      fail(ErrorCode.SELF_TEST, failed);
+    }
+    L.signTested = true;
+  }
+  return ed.sign(message, L.signKey);
 }
