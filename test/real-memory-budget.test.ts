@@ -10,27 +10,15 @@
 // in KNOWN_OVER is known not to meet one yet (figures measured 2026-11-30 below); its test
 // fails as soon as it does meet it, so the list cannot go stale.
 import { expect } from 'chai';
-import nodeCrypto from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { openLink } from '../host-bridge/link.ts';
-import { PsdClient } from '../host-bridge/client.ts';
-import { extractBlock } from '../host-bridge/extract.ts';
-import { Command } from '../protocol/commands.ts';
-import { ErrorCode } from '../protocol/errors.ts';
-import { PsdError } from '../host-bridge/errors.ts';
-import { WEIGHT_BANDS_G } from '../protocol/records.ts';
 import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../kit/real/binary.ts';
 import { realMemory } from '../tools/real/memory.ts';
 import { imageModules } from '../kit/flash/image.ts';
-import { TestKms } from '../testkit/harness.ts';
-import { startTarget, hasSocat } from '../testkit/target.ts';
+import { hasSocat } from '../testkit/target.ts';
+import { peakDay } from '../tools/real/peak-day.ts';
 
 const AFTER_BOOT = 0.4;
-/** Distinct records the linux build's 32 KB of statistics flash takes here and still seals
- * (two checkpoints reserved): fewer than a Pico's table of 364, so the Pico's peak is
- * measured with this many (not a full table: see the issue 10 note). */
-const LINUX_FLASH_RECORDS = 96;
 const PEAK = 0.75;
 /** `${profile}:${what}` known over its budget, with what was measured (2026-11-30). */
 const KNOWN_OVER: Record<string, string> = {
@@ -74,49 +62,16 @@ for (const c of CASES) {
 
     it(`at the peak of a day that fills the record table and extracts it whole: at most ${100 * PEAK} %`, async function () {
       if (!hasSocat()) this.skip();
-      const t = await startTarget({ kind: 'real', memory: c.memory, imagePath: image });
-      const client = new PsdClient(await openLink(t.port), { timeoutMs: 20000, retries: 1 });
-      try {
-        const call = (type: number, body: object = {}) => client.request(type, body);
-        const kms = new TestKms(nodeCrypto.randomInt(100000, 999999));
-        await call(Command.PROVISION, kms.provisionBody());
-        await call(Command.CLOCK, { now: Date.now() });
-        await call(Command.FUNDS, kms.funds(1, 100_000_000));
-        const capacity: number = (await call(Command.STATUS)).storage.recordCapacity;
-        // one record per piece (distinct customer, category and weight band) until the table
-        // is full, or until the linux build's 32 KB of statistics flash is (STORAGE_FULL: it
-        // keeps every piece's journal record until a flush, and two checkpoints writable)
-        let franked = 0;
-        // flushed often, and stopped while the flash still has room to seal
-        await call(Command.CONFIG, { flushEveryPieces: 16 });
-        try {
-          for (; franked < Math.min(capacity, LINUX_FLASH_RECORDS); franked++) {
-            if (franked % 16 === 15 && (await call(Command.STATUS)).storage.low) break;
-            await call(Command.FRANK, { id: franked + 1, customer: 1 + (franked % 7), category: Math.floor(franked / 7) % 120, weight: WEIGHT_BANDS_G[Math.floor(franked / 840) % WEIGHT_BANDS_G.length], postage: 85 });
-          }
-        } catch (e) {
-          const err = e as PsdError;
-          if (err.code === ErrorCode.STORAGE_FULL) {
-            // the journal is full: the records so far are the table this flash holds
-          } else if (KNOWN_OVER[`${c.profile}:peak`]) {
-            // out of variables before the table is full: the interpreter's allocation fails
-            // (an internal error from the image), the known shortfall of this profile
-            console.log(`      ${c.profile}:peak: the interpreter ran out of variables after ${franked} of ${capacity} records (${err.message})`);
-            return;
-          } else throw e;
-        }
-        expect(franked, 'records franked').to.be.greaterThan(0);
-        const x = await extractBlock(call);
-        expect(x.block.records.length).to.equal(franked);
-        await call(Command.CONFIRM, kms.confirm(x.block.header.seq, x.digest));
-        const s = await call(Command.STATUS);
-        expect(s.lock).to.equal(null);
-        console.log(`      ${c.profile}: ${franked} of ${capacity} records franked, extracted, read and confirmed`);
-        judge(`${c.profile}:peak`, s.memory.peak, s.memory.total, PEAK);
-      } finally {
-        await client.close();
-        await t.close();
+      const day = await peakDay(c.memory, image);
+      if (day.outOfVariables !== null) {
+        // out of variables before the table is full: the interpreter's allocation fails (an
+        // internal error from the image), the known shortfall of this profile
+        if (!KNOWN_OVER[`${c.profile}:peak`]) throw new Error(`${c.profile}: franking failed after ${day.franked} records: ${day.outOfVariables}`);
+        console.log(`      ${c.profile}:peak: the interpreter ran out of variables after ${day.franked} of ${day.capacity} records (${day.outOfVariables})`);
+        return;
       }
+      console.log(`      ${c.profile}: ${day.franked} of ${day.capacity} records franked, extracted, read and confirmed`);
+      judge(`${c.profile}:peak`, day.peak!, day.total!, PEAK);
     });
   });
 }

@@ -67,7 +67,7 @@ function postage(cat: number, grams: number) {
   return 60 + (cat % 12) * 15 + weightBand(grams) * 40;
 }
 
-interface Run {
+export interface Run {
   board: BoardDef;
   scenario: string;
   pieces: number;
@@ -78,10 +78,12 @@ interface Run {
   recordsDay1: number;
   capacity: number;
   erasesPerPage: number[];
+  /** bytes the image wrote to its statistics flash (first-boot format excluded) */
+  bytesWritten: number;
   ms: number;
 }
 
-async function simulate(board: BoardDef, dir: string, scenario: (typeof SCENARIOS)[number]): Promise<Run> {
+export async function simulate(board: BoardDef, dir: string, scenario: (typeof SCENARIOS)[number]): Promise<Run> {
   const category = scenario.category;
   const d = new ImageDevice({ board: board.id, flashFile: join(dir, board.id + scenario.name.replace(/\W/g, '') + '.flash') });
   const rnd = prng(0x5eed);
@@ -91,12 +93,13 @@ async function simulate(board: BoardDef, dir: string, scenario: (typeof SCENARIO
     now += s * 1000;
   };
   let id = 1;
-  const run: Run = { board, scenario: scenario.name, pieces: 0, days: 0, stoppedBy: 'time budget', recordsPerDay: [], usedDay1: 0, recordsDay1: 0, capacity: 0, erasesPerPage: [], ms: 0 };
+  const run: Run = { board, scenario: scenario.name, pieces: 0, days: 0, stoppedBy: 'time budget', recordsPerDay: [], usedDay1: 0, recordsDay1: 0, capacity: 0, erasesPerPage: [], bytesWritten: 0, ms: 0 };
   const t0 = performance.now();
   try {
     const kms = new TestKms();
     await readyDevice(d, kms, 1e13, now);
     const base = d.vb.flashStats().erasesPerPage.slice(); // first-boot format erases are not wear of the workload
+    const baseBytes = d.vb.flashStats().bytesWritten;
     for (let day = 0; day < (scenario.uploadDaily ? GOAL_DAYS : MAX_DAYS); day++) {
       if (performance.now() - t0 > BUDGET_MS) break;
       await d.call(Command.CLOCK, { now }); // the host sets the clock each morning
@@ -147,6 +150,7 @@ async function simulate(board: BoardDef, dir: string, scenario: (typeof SCENARIO
     if (run.days >= MAX_DAYS) run.stoppedBy = `${MAX_DAYS}-day cap`;
     if (scenario.uploadDaily && run.days >= GOAL_DAYS) run.stoppedBy = `${GOAL_DAYS} days done`;
     run.erasesPerPage = d.vb.flashStats().erasesPerPage.map((e, i) => e - (base[i] ?? 0));
+    run.bytesWritten = d.vb.flashStats().bytesWritten - baseBytes;
   } finally {
     d.close();
   }
@@ -155,13 +159,26 @@ async function simulate(board: BoardDef, dir: string, scenario: (typeof SCENARIO
 }
 
 /** days until the records reach capacity, from the growth over the last measured days */
-function extrapolateDays(r: Run): number {
+export function extrapolateDays(r: Run): number {
   const n = r.recordsPerDay.length;
   const last = r.recordsPerDay[n - 1];
   const window = Math.min(7, n - 1);
   const growth = window > 0 ? (last - r.recordsPerDay[n - 1 - window]) / window : last;
   if (growth <= 0) return Infinity;
   return n + (r.capacity - last) / growth;
+}
+
+/** What a run shows: the days the statistics held (measured, or extrapolated when the run
+ * stopped first; Infinity when the records stopped growing) and the wear: erases per page per
+ * day of pieces (mean and the most-erased page) and the years to the board's erase cycles. */
+export function verdict(r: Run): { full: boolean; okDays: number; meanPerDay: number; maxPerDay: number; years: number; simDays: number } {
+  const full = r.stoppedBy.startsWith('STORAGE_FULL') || r.stoppedBy.startsWith('CATEGORY_LIMIT');
+  const okDays = full ? r.days : extrapolateDays(r);
+  const maxE = Math.max(...r.erasesPerPage);
+  const meanE = r.erasesPerPage.reduce((a, b) => a + b, 0) / r.erasesPerPage.length;
+  const simDays = r.pieces / 5000;
+  const maxPerDay = simDays ? maxE / simDays : 0;
+  return { full, okDays, meanPerDay: simDays ? meanE / simDays : 0, maxPerDay, years: maxPerDay ? r.board.flash.eraseCycles / maxPerDay / 365 : Infinity, simDays };
 }
 
 export const capacity: Bench = {
@@ -197,14 +214,8 @@ export const capacity: Bench = {
       ];
     });
     const rows2 = runs.map((r) => {
-      const full = r.stoppedBy.startsWith('STORAGE_FULL') || r.stoppedBy.startsWith('CATEGORY_LIMIT');
-      const ext = full ? r.days : extrapolateDays(r);
-      const maxE = Math.max(...r.erasesPerPage);
-      const meanE = r.erasesPerPage.reduce((a, b) => a + b, 0) / r.erasesPerPage.length;
-      const simDays = r.pieces / 5000;
-      const perDay = simDays ? maxE / simDays : 0;
-      const years = perDay ? r.board.flash.eraseCycles / perDay / 365 : Infinity;
-      const okDays = full ? r.days : ext;
+      const { full, okDays, meanPerDay, maxPerDay: perDay, years, simDays } = verdict(r);
+      const ext = okDays;
       return [
         r.board.id,
         r.scenario,
@@ -213,7 +224,7 @@ export const capacity: Bench = {
         fmt(r.recordsPerDay[r.recordsPerDay.length - 1] ?? 0),
         r.stoppedBy === `${GOAL_DAYS} days done` ? `>= ${GOAL_DAYS} (measured)` : full ? `${fmt(r.days)} (measured)` : ext === Infinity ? `> ${fmt(r.days)} (no growth)` : `~${fmt(ext)} (extrapolated)`,
         `${okDays >= GOAL_DAYS ? 'ok' : 'SHORT'} (>= ${GOAL_DAYS})`,
-        fmt(simDays ? meanE / simDays : 0, 2),
+        fmt(meanPerDay, 2),
         fmt(perDay, 2),
         years === Infinity ? 'no erases' : fmt(years, 1),
         fmt(r.ms / 1000, 1)
