@@ -1,0 +1,100 @@
+// Espruino's pretokenisation of the image's Storage files (kit/flash/pretokenise.ts), measured:
+// each file's bytes plain and pretokenised, and on the real interpreter (ESPRUINO_BIN, the
+// 5,100- and 2,630-variable builds) the variables in use after boot and after a working day of
+// franking, and the time the firmware spends handling that day's frames. Builds both variants
+// of the images it needs into a temporary folder. Timings are printed, never asserted.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getBoard, type BoardDef } from '../../board-defs/index.ts';
+import { buildBoard, imageName, type BuiltImage } from '../build.ts';
+import { imageModules, storageBytes } from '../../kit/flash/image.ts';
+import { findEspruino, type EspruinoMemory } from '../../kit/real/binary.ts';
+import { frankingWorkload, realMemory } from '../real/memory.ts';
+import { table, fmt, type Bench } from './common.ts';
+
+/** the image every board of a profile shares, and the linux images of the fixed-variable builds */
+const IMAGES: { board: string; profile?: string; memory?: EspruinoMemory }[] = [{ board: 'pico' }, { board: 'esp32' }, { board: 'linux', profile: 'pico', memory: '5100' }, { board: 'linux', profile: 'puckjs', memory: '2630' }];
+
+const pct = (plain: number, tok: number) => `${tok <= plain ? '' : '+'}${fmt((100 * (tok - plain)) / plain, 1)} %`;
+
+/** Put before the image: times the data port's listener (Espruino queues what Serial1.emit
+ * hands it, so the time is taken inside the listener), ms in all, written to `out` after each call. */
+function listenerTimer(out: string): string {
+  return (
+    `var __T=0,__N=0,__on=Serial1.on;Serial1.on=function(e,f){__on.call(Serial1,e,e!="data"?f:function(d){var t=getTime();f(d);__T+=getTime()-t;__N++;` +
+    `require("fs").writeFileSync(${JSON.stringify(out)},JSON.stringify({ms:__T*1000,frames:__N}));});};\n`
+  );
+}
+
+interface RealFigures {
+  boot: number;
+  franking: number;
+  total: number;
+  ms: number;
+  frames: number;
+}
+
+async function measure(binary: string, image: BuiltImage, dir: string): Promise<RealFigures> {
+  const code = readFileSync(image.file, 'latin1');
+  const modules = imageModules(image.file);
+  const boot = await realMemory(binary, code, { modules });
+  const busy = await realMemory(binary, code + frankingWorkload(), { modules });
+  const timeFile = join(dir, `time-${Date.now()}.json`);
+  await realMemory(binary, listenerTimer(timeFile) + code + frankingWorkload(), { modules });
+  const t = JSON.parse(readFileSync(timeFile, 'utf8')) as { ms: number; frames: number };
+  return { boot: boot.usage, franking: busy.usage, total: boot.total, ms: t.ms, frames: t.frames };
+}
+
+export const pretokenised: Bench = {
+  id: 'pretokenise',
+  title: "Espruino's pretokenisation of the Storage files: bytes, variables and franking time, plain vs pretokenised",
+  async run() {
+    const dir = mkdtempSync(join(tmpdir(), 'psd-bench-pretok-'));
+    const out: string[] = [];
+    try {
+      const built: { plain: BuiltImage; tok: BuiltImage; memory?: EspruinoMemory }[] = [];
+      for (const i of IMAGES) {
+        const board = getBoard(i.board);
+        const profile: BoardDef | undefined = i.profile ? getBoard(i.profile) : undefined;
+        const plain = await buildBoard(board, { outDir: join(dir, 'plain'), profile, plain: true });
+        const tok = await buildBoard(board, { outDir: join(dir, 'tok'), profile });
+        built.push({ plain, tok, memory: i.memory });
+      }
+      const rows: (string | number)[][] = [];
+      for (const { plain, tok } of built.slice(0, 2)) {
+        const name = imageName(plain.board, plain.profile);
+        const files: [string, string, string][] = [['.bootcde', readFileSync(plain.file, 'latin1'), readFileSync(tok.file, 'latin1')], ...Object.keys(plain.modules).map((n): [string, string, string] => [n, plain.modules[n], tok.modules[n]])];
+        for (const [n, p, t] of files) rows.push([name, n, fmt(p.length), fmt(t.length), pct(p.length, t.length)]);
+        const sp = storageBytes(files.map((f) => f[1]));
+        const st = storageBytes(files.map((f) => f[2]));
+        rows.push([name, 'in Storage (32-byte headers, 4-byte padding)', fmt(sp), fmt(st), pct(sp, st)]);
+      }
+      out.push(table(['image', 'Storage file', 'plain B', 'pretokenised B', 'change'], rows), '');
+
+      const real: (string | number)[][] = [];
+      for (const { plain, tok, memory } of built) {
+        if (!memory) continue;
+        const binary = findEspruino(memory);
+        const name = imageName(plain.board, plain.profile);
+        if (!binary) {
+          real.push([name, memory, 'no interpreter (ESPRUINO_BIN)', '', '', '', '', '']);
+          continue;
+        }
+        const p = await measure(binary, plain, dir);
+        const t = await measure(binary, tok, dir);
+        real.push([name, `${memory} variables`, fmt(p.boot), fmt(t.boot), fmt(p.franking), fmt(t.franking), fmt(p.ms / p.frames, 2), fmt(t.ms / t.frames, 2)]);
+      }
+      out.push(
+        table(['image', 'interpreter', 'after boot plain', 'pretokenised', 'after franking plain', 'pretokenised', 'ms/frame plain', 'pretokenised'], real),
+        '',
+        'Variables: process.memory().usage on Espruino 2v29 for Linux, the image booted from Storage (tools/real/memory.ts);',
+        '"after franking": after the frames of frankingWorkload (provisioning, funds, 40 + 50-piece batch + 6 + 20 pieces, a flush).',
+        'ms/frame: time inside the data port handler per frame of that day, on this machine (a rough comparison: the CPU is shared).'
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return out.join('\n');
+  }
+};
