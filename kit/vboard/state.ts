@@ -14,7 +14,7 @@ import { modulesFile } from '../flash/image.ts';
 import { detokenise, isPretokenised } from '../flash/pretokenise.ts';
 
 /** The source the sandbox runs for code a board stores: pretokenised code read back to plain. */
-function plainSource(code: string): string {
+export function plainSource(code: string): string {
   return isPretokenised(code) ? detokenise(code) : code;
 }
 import type { MemoryModel } from './memory.ts';
