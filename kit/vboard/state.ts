@@ -163,6 +163,8 @@ export abstract class BoardState extends EventEmitter {
   dead = false;
   running = false;
   protected image: string;
+  /** the image was given pretokenised, as the build stores it */
+  protected pretokenised: boolean;
   protected imageName: string;
   protected modules: Record<string, string>;
   protected opts: VirtualBoardOptions;
@@ -178,7 +180,9 @@ export abstract class BoardState extends EventEmitter {
     if (opts.image === undefined && !opts.imagePath) throw new Error('VirtualBoard: image or imagePath required');
     // a built image is pretokenised (kit/flash/pretokenise.ts); the sandbox runs it as the plain
     // source Espruino's lexer reads in its bytes
-    this.image = plainSource(opts.image !== undefined ? opts.image : readFileSync(opts.imagePath!, 'latin1'));
+    const image = opts.image !== undefined ? opts.image : readFileSync(opts.imagePath!, 'latin1');
+    this.pretokenised = isPretokenised(image);
+    this.image = plainSource(image);
     this.imageName = opts.imagePath || `${opts.board.id}-image.js`;
     this.flash = new FlashSim(opts.board.flash, opts.flashFile);
     this.storage = new StorageSim(opts.storageFile || `${opts.flashFile}.storage.json`, opts.storageBytes ?? (opts.board as { storageBytes?: number }).storageBytes ?? 32768);
