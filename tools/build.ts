@@ -1,7 +1,8 @@
-// `npm run build [-- --board <id>] [--serial-path <dev>] [--quiet]`
+// `npm run build [-- --board <id>] [--serial-path <dev>] [--plain] [--quiet]`
 // Builds dist/firmware/<board>.js (boot code) and <board>.modules.json (the Storage modules:
 // resident core, on-demand modules) for every board (or one), checks each file against the
-// measured Espruino 2v29 profile, and prints the size table against each board's budget.
+// measured Espruino 2v29 profile, pretokenises it for Storage (kit/flash/pretokenise.ts; not
+// with --plain), and prints the size table of the stored bytes against each board's budget.
 // Exits non-zero when an image breaks the profile or its budget.
 import fs from 'node:fs';
 import path from 'node:path';
