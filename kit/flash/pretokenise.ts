@@ -58,9 +58,12 @@ function tokeniser(): Tokeniser {
 }
 
 /**
- * `code` pretokenised for Espruino 2v29. Throws when the code has a `\u` escape of a character
- * 0x80-0xFF in a string: Espruino's Unicode builds (Linux, Bangle.js) make such a literal a
- * UTF-8 string, while the tokeniser's raw string keeps the single byte.
+ * `code` (ASCII source) pretokenised for Espruino 2v29: one character per byte. Throws when
+ * - the code is not ASCII (its bytes 0x80 and above would be read as tokens);
+ * - it has a `\u` escape of a character 0x80-0xFF (Espruino's Unicode builds, Linux and
+ *   Bangle.js, make such a literal a UTF-8 string; the tokeniser's raw string keeps one byte);
+ * - the result, read back as Espruino's lexer reads it (detokenise), is not the same program
+ *   (acorn's token stream): a flaw of the tokeniser, e.g. `a - -b` written as `a--b`.
  */
 export function pretokenise(code: string): string {
   if (/\\u00[89a-fA-F][0-9a-fA-F]/.test(code)) throw new Error('pretokenise: a \\u escape of a character 0x80-0xFF would change meaning on Unicode builds; use \\x');
