@@ -138,13 +138,15 @@ describe('psd flash: firmware images onto an Espruino board (stand-in on a pty)'
       const dir = mkdtempSync(join(tmpdir(), 'psd-flash-img-'));
       dirs.push(dir);
       // the same image with another build hash: the build's hash rule, recomputed for one changed byte
-      const src = readFileSync(image, 'utf8');
+      const src = readFileSync(image, 'latin1');
       const h = imageBuildHash(image);
-      // another build: the same files with another firmware version, hashed as the build hashes
-      const files = new Map([...imageFiles(image)].map(([n, c]) => [n, c.split(h).join('@@BUILD_HASH@@').replace('firmwareVersion:"', 'firmwareVersion:"x')]));
+      // another build: the same files with another firmware version of the same length (the
+      // files are pretokenised: a string is its length and its bytes), hashed as the build hashes
+      const version = readImage(image).firmwareVersion!;
+      const files = new Map([...imageFiles(image)].map(([n, c]) => [n, c.split(h).join('@@BUILD_HASH@@').replace(version, version.replace(/\d/, (d) => String((+d + 1) % 10)))]));
       const h2 = imageHash(files);
       const other = new Map([...files].map(([n, c]) => [n, c.split('@@BUILD_HASH@@').join(h2)]));
-      writeFileSync(join(dir, 'other.js'), other.get('boot')!);
+      writeFileSync(join(dir, 'other.js'), other.get('boot')!, 'latin1');
       writeFileSync(modulesFile(join(dir, 'other.js')), JSON.stringify(Object.fromEntries([...other].filter(([n]) => n !== 'boot'))));
       const r = await runCli(['--port', s.ptyPath, '--json', 'flash', '--board', 'wifi', '--image', join(dir, 'other.js'), '--over-budget'], { timeoutMs: 60000 });
       expect(r.code).to.equal(1);
@@ -264,8 +266,9 @@ describe('flash image reading', () => {
     try {
       const f = join(dir, 'edited.js');
       // the build info is in the resident core, one of the image's Storage modules
-      writeFileSync(f, readFileSync(imageFile('wifi'), 'utf8'));
-      writeFileSync(modulesFile(f), readFileSync(modulesFile(imageFile('wifi')), 'utf8').replace('firmwareVersion:\\"', 'firmwareVersion:\\"9'));
+      const version = readImage(imageFile('wifi')).firmwareVersion!;
+      writeFileSync(f, readFileSync(imageFile('wifi')));
+      writeFileSync(modulesFile(f), readFileSync(modulesFile(imageFile('wifi')), 'utf8').replace(version, version.replace(/\d/, (d) => String((+d + 1) % 10))));
       expect(() => readImage(f)).to.throw(ImageError, 'no valid build hash');
       expect(() => readImage(join(dir, 'missing.js'))).to.throw(ImageError, 'npm run build');
     } finally {

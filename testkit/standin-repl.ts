@@ -24,7 +24,8 @@ const NO_BOOT_MARK = '.standin-noboot';
 
 /**
  * Espruino's boot step, as an ES5 "image" for the VirtualBoard: runs `.bootcde` in global
- * scope (indirect eval, as Espruino runs saved code at top level) unless reset() asked not to.
+ * scope (indirect eval, as Espruino runs saved code at top level) unless reset() asked not to;
+ * pretokenised code read back to source first (the virtual board's hidden \u0275vbSource).
  */
 export const BOOT_STUB = `(function () {
   var S = require("Storage");
@@ -32,7 +33,7 @@ export const BOOT_STUB = `(function () {
   if (skip) S.erase(${JSON.stringify(NO_BOOT_MARK)});
   reset = function () { S.write(${JSON.stringify(NO_BOOT_MARK)}, "1"); load(); };
   var code = skip ? undefined : S.read(".bootcde");
-  if (code !== undefined) (0, eval)(code);
+  if (code !== undefined) (0, eval)(\u0275vbSource(code));
 })();
 `;
 

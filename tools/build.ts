@@ -1,7 +1,8 @@
-// `npm run build [-- --board <id>] [--serial-path <dev>] [--quiet]`
+// `npm run build [-- --board <id>] [--serial-path <dev>] [--plain] [--quiet]`
 // Builds dist/firmware/<board>.js (boot code) and <board>.modules.json (the Storage modules:
 // resident core, on-demand modules) for every board (or one), checks each file against the
-// measured Espruino 2v29 profile, and prints the size table against each board's budget.
+// measured Espruino 2v29 profile, pretokenises it for Storage (kit/flash/pretokenise.ts; not
+// with --plain), and prints the size table of the stored bytes against each board's budget.
 // Exits non-zero when an image breaks the profile or its budget.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { firmwareConfig, terserOptions, CORE_CHUNK } from '../rollup.config.js';
 import { loadBoards, getBoard, type BoardDef } from '../board-defs/index.ts';
 import { checkImage } from './profile/check.ts';
 import { imageHash, modulesFile, storageBytes } from '../kit/flash/image.ts';
+import { pretokenise } from '../kit/flash/pretokenise.ts';
 import { buildInfoFor, HASH_PLACEHOLDER } from '../kit/build-info.ts';
 
 /** Where the linux image opens Serial1 unless told otherwise: a path relative to the
@@ -45,7 +47,7 @@ export { modulesFile, storageBytes, STORAGE_FILE_HEADER_BYTES } from '../kit/fla
 
 /** Bundles, minifies, hashes, checks and writes one board's image: the boot code as
  * <out>/<name>.js and its Storage modules as <out>/<name>.modules.json. */
-export async function buildBoard(board: BoardDef, opts: { serialPath?: string | null; outDir?: string; profile?: BoardDef } = {}): Promise<BuiltImage> {
+export async function buildBoard(board: BoardDef, opts: { serialPath?: string | null; outDir?: string; profile?: BoardDef; plain?: boolean } = {}): Promise<BuiltImage> {
   const serialPath = opts.serialPath !== undefined ? opts.serialPath : board.id === 'linux' ? LINUX_SERIAL_PATH : null;
   const profile = opts.profile ?? board;
   const info = buildInfoFor(board, serialPath, profile);
@@ -73,19 +75,22 @@ export async function buildBoard(board: BoardDef, opts: { serialPath?: string | 
     const r = await minify(chunks.get(name)!, { ...(terserOptions() as any), nameCache });
     minified.set(name, r.code!);
   }
+  // What Storage holds: each file pretokenised (unless --plain), one byte per character
+  const stored = opts.plain ? minified : pretokeniseFiles(minified);
   // The hash names the image's content, so `psd status` tells exactly which build runs.
-  const buildHash = imageHash(minified);
+  const buildHash = imageHash(stored);
   const errors: string[] = [];
   const modules: Record<string, string> = {};
   let boot = '';
   let residentBytes = 0;
   let onDemandBytes = 0;
   for (const name of order) {
-    const code = minified.get(name)!.split(HASH_PLACEHOLDER).join(buildHash);
+    const plain = minified.get(name)!.split(HASH_PLACEHOLDER).join(buildHash);
+    const code = stored.get(name)!.split(HASH_PLACEHOLDER).join(buildHash);
     // a module runs in the scope Espruino's require gives it (exports, module: jspEvaluateModule)
-    const check = checkImage(name === 'boot' ? code : '(function(exports,module){' + code + '\n})', { nativeCrypto: board.nativeCrypto });
+    const check = checkImage(name === 'boot' ? plain : '(function(exports,module){' + plain + '\n})', { nativeCrypto: board.nativeCrypto });
     for (const e of check.errors) errors.push(`${name}: ${e.rule}: ${e.message}${e.line ? ` (line ${e.line}:${e.column})` : ''}`);
-    const bytes = Buffer.byteLength(code);
+    const bytes = Buffer.byteLength(code, 'latin1');
     if (name === 'boot') boot = code;
     else modules[name] = code;
     if (name === 'boot' || name === CORE_CHUNK) residentBytes += bytes;
@@ -94,9 +99,25 @@ export async function buildBoard(board: BoardDef, opts: { serialPath?: string | 
   const outDir = opts.outDir ?? DIST;
   fs.mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, imageName(board, profile) + '.js');
-  fs.writeFileSync(file, boot);
+  fs.writeFileSync(file, boot, 'latin1');
   fs.writeFileSync(modulesFile(file), JSON.stringify(modules, null, 1) + '\n');
   return { board, profile, file, bytes: residentBytes + onDemandBytes, residentBytes, onDemandBytes, modules, buildHash, errors };
+}
+
+/** Every file pretokenised (kit/flash/pretokenise.ts). The build hash's placeholder, a string
+ * literal, becomes a raw string whose length byte already says 12, the hash's length, so that
+ * putting the hash in its place (and back: findBuildHash) keeps the file valid. */
+function pretokeniseFiles(files: Map<string, string>): Map<string, string> {
+  const raw = (n: number) => '\xd1' + String.fromCharCode(n) + HASH_PLACEHOLDER;
+  const hashBytes = 12;
+  const out = new Map<string, string>();
+  for (const [name, code] of files) {
+    const t = pretokenise(code);
+    const literals = t.split(raw(HASH_PLACEHOLDER.length)).length - 1;
+    if (literals !== t.split(HASH_PLACEHOLDER).length - 1) throw new Error(`${name}: the build hash placeholder must be a whole string literal`);
+    out.set(name, t.split(raw(HASH_PLACEHOLDER.length)).join(raw(hashBytes)));
+  }
+  return out;
 }
 
 /** dist/firmware/<board>.js, or <board>-<profile>.js for a linux image with another board's profile */
@@ -134,6 +155,7 @@ async function main() {
     .option('--serial-path <device>', 'linux board: device path Serial1 opens (default psd.pty in the working folder, the link kit/real/runner.ts makes)')
     .option('--profile <id>', 'linux board: build with this board\'s features, code split and table sizes (dist/firmware/linux-<id>.js); default: the linux image and linux-' + LINUX_PROFILES.join(', linux-'))
     .option('--out <dir>', 'write the images here instead of dist/firmware/')
+    .option('--plain', 'store the files as plain minified source, not pretokenised (for comparison)')
     .option('--quiet', 'print only failures')
     .parse();
   const opts = cli.opts();
@@ -143,11 +165,11 @@ async function main() {
   for (const board of boards) {
     const serialPath = board.id === 'linux' ? opts.serialPath ?? LINUX_SERIAL_PATH : null;
     if (opts.profile) {
-      images.push(await buildBoard(board, { serialPath, outDir: opts.out, profile: getBoard(opts.profile) }));
+      images.push(await buildBoard(board, { serialPath, outDir: opts.out, profile: getBoard(opts.profile), plain: opts.plain }));
       continue;
     }
-    images.push(await buildBoard(board, { serialPath, outDir: opts.out }));
-    if (board.id === 'linux') for (const p of LINUX_PROFILES) images.push(await buildBoard(board, { serialPath, outDir: opts.out, profile: getBoard(p) }));
+    images.push(await buildBoard(board, { serialPath, outDir: opts.out, plain: opts.plain }));
+    if (board.id === 'linux') for (const p of LINUX_PROFILES) images.push(await buildBoard(board, { serialPath, outDir: opts.out, profile: getBoard(p), plain: opts.plain }));
   }
   const failed = images.filter((i) => i.errors.length);
   if (!opts.quiet || failed.length) console.log(sizeTable(images));

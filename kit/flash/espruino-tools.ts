@@ -124,7 +124,7 @@ export async function openEspruinoSession(port: string, opts: SessionOptions): P
     E.Config.SET_TIME_ON_WRITE = false; // the PSD's clock is set by the host over the protocol
     E.Config.COMPILATION = false; // online compiler: not used by our image
     E.Config.MINIFICATION_LEVEL = ''; // the image is minified by the build already
-    E.Config.PRETOKENISE = 0; // store the image byte for byte, so it can be verified
+    E.Config.PRETOKENISE = 0; // the build pretokenised the image already: store it byte for byte, so it can be verified
     E.Config.SAVE_ON_SEND = 1; // "Direct to Flash (execute code at boot)": Storage file .bootcde
     E.Config.LOAD_STORAGE_FILE = 0; // no load() after the upload: we verify first, then load()
     E.Config.RESET_BEFORE_SEND = false; // the flasher resets the board itself, before erasing

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 
 /** What tools/build.ts hashes in place of the hash (see buildBoard there). */
 import { HASH_PLACEHOLDER } from '../build-info.ts';
+import { detokenise, isPretokenised } from './pretokenise.ts';
 
 export interface FirmwareImage {
   /** the boot code's file (dist/firmware/<board>.js) */
@@ -13,7 +14,8 @@ export interface FirmwareImage {
   /** the boot code (Storage .bootcde) */
   code: string;
   /** every Storage file of the image, the boot code first as `.bootcde`, then the resident
-   * core and the on-demand modules (<board>.modules.json beside the boot code) */
+   * core and the on-demand modules (<board>.modules.json beside the boot code); pretokenised
+   * (kit/flash/pretokenise.ts): one character per byte, write them as latin1 */
   files: { name: string; code: string }[];
   /** all files' bytes */
   bytes: number;
@@ -90,7 +92,8 @@ export function readImage(file: string): FirmwareImage {
   if (!buildHash) throw new ImageError(`${file} carries no valid build hash: it is not an image \`npm run build\` made, or it was edited afterwards`);
   // The build info object rollup inlines: {board:"pico",firmwareVersion:"0.1.0",buildHash:"<h>",...}
   const files = [...byName].map(([name, c]) => ({ name: name === 'boot' ? BOOT_FILE : name, code: c }));
-  const info = new RegExp(`board:"([^"]*)",(?:profile:"[^"]*",)?firmwareVersion:"([^"]*)",buildHash:"${buildHash}"`).exec(files.map((f) => f.code).join('\n'));
+  const text = files.map((f) => (isPretokenised(f.code) ? detokenise(f.code) : f.code)).join('\n');
+  const info = new RegExp(`board:"([^"]*)",(?:profile:"[^"]*",)?firmwareVersion:"([^"]*)",buildHash:"${buildHash}"`).exec(text);
   return {
     file,
     code,

@@ -303,6 +303,7 @@ export class VirtualBoard extends BoardNatives {
         // the source V8 runs (functions are matched with it by text and position)
         image: this.bootSource(),
         codeInRam: this.opts.boot === 'file',
+        pretokenised: this.pretokenised,
         runtime: l.rt ?? {},
         layout: varLayout(this.board.espruinoBoard, this.board.variables),
         timers: () => [...l.timers].map(([id, t]) => ({ id, interval: t.interval > 0 }))

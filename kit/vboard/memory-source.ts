@@ -1,6 +1,7 @@
 // What the image's source says, for the memory model (memory.ts): every function, its
 // parameters and locals, as Espruino keeps them in a scope.
 import * as acorn from 'acorn';
+import { pretokenise } from '../flash/pretokenise.ts';
 
 // ------------------------------------------------------------------ what the source says
 
@@ -20,6 +21,8 @@ export interface StaticFn {
   depth: number;
   /** characters of its body (its code, when it is kept in RAM rather than in flash) */
   codeChars: number;
+  /** that body's text */
+  code: string;
   /** innermost first */
   parents: StaticFn[];
   /** its source text (what Function.prototype.toString gives) */
@@ -84,12 +87,12 @@ export function analyseSource(source: string): SourceInfo {
     else if (p.type === 'ObjectPattern') for (const pr of p.properties) patternNames(pr.value ?? pr.argument, into);
   };
   // the code Espruino keeps: first to last token of the body (after a leading `return`)
-  const codeChars = (body: AnyNode) => {
-    if (body.type !== 'BlockStatement') return body.end - body.start;
+  const codeText = (body: AnyNode) => {
+    if (body.type !== 'BlockStatement') return source.slice(body.start, body.end);
     const st = body.body as AnyNode[];
-    if (!st.length) return 0;
+    if (!st.length) return '';
     const first = st[0].type === 'ReturnStatement' ? (st[0].argument ?? st[0]) : st[0];
-    return st[st.length - 1].end - (first === st[0] && st[0].type === 'ReturnStatement' ? st[0].end : first.start);
+    return source.slice(first === st[0] && st[0].type === 'ReturnStatement' ? st[0].end : first.start, st[st.length - 1].end);
   };
   const LOOPS = new Set(['ForStatement', 'ForInStatement', 'ForOfStatement', 'WhileStatement', 'DoWhileStatement']);
   const visit = (node: AnyNode | null, fn: StaticFn | null, parents: StaticFn[], parent: AnyNode | null = null, loop = false) => {
@@ -108,7 +111,8 @@ export function analyseSource(source: string): SourceInfo {
         locals: new Map(),
         usesArguments: false,
         depth: parents.length,
-        codeChars: codeChars(body),
+        code: codeText(body),
+        codeChars: codeText(body).length,
         parents,
         text: source.slice(node.start, node.end),
         once: !loop && !!parent && parent.type === 'CallExpression' && parent.callee === node && parents.every((p) => p.once),
@@ -159,4 +163,19 @@ export function analyseSource(source: string): SourceInfo {
   for (const n of used) if (!declared.has(n)) info.globals.add(n);
   staticCache.set(source, info);
   return info;
+}
+
+const tokenisedBytes = new WeakMap<StaticFn, number>();
+/** bytes of a function's code pretokenised (its plain length where the tokeniser refuses it) */
+export function pretokenisedBytes(f: StaticFn): number {
+  let n = tokenisedBytes.get(f);
+  if (n === undefined) {
+    try {
+      n = pretokenise(f.code).length;
+    } catch {
+      n = f.codeChars;
+    }
+    tokenisedBytes.set(f, n);
+  }
+  return n;
 }

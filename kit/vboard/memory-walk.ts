@@ -1,6 +1,6 @@
 // The memory model's costs and its walk over what the image reaches (memory.ts).
 import { type VarLayout } from './memory-layout.ts';
-import { type StaticFn, type SourceInfo, analyseSource } from './memory-source.ts';
+import { type StaticFn, type SourceInfo, analyseSource, pretokenisedBytes } from './memory-source.ts';
 import { type ScopeEntry, connect } from './memory-inspector.ts';
 
 // ------------------------------------------------------------------ the model
@@ -15,6 +15,9 @@ export interface MemoryHost {
   image: string;
   /** the image's code was copied into RAM (`espruino file.js`), not kept in flash */
   codeInRam?: boolean;
+  /** the image is stored pretokenised (kit/flash/pretokenise.ts): code copied into RAM is its
+   * pretokenised bytes, not the source `image` gives back */
+  pretokenised?: boolean;
   /** the runtime's entry points (functions of the runtime, whose closure holds its registries) */
   runtime: object;
   layout: VarLayout;
@@ -202,7 +205,7 @@ export abstract class MemoryWalk {
   protected staticFnVars(f: StaticFn): number {
     let n = 1;
     for (const p of f.params) n += this.nameVars('\xff' + p);
-    if (!f.empty) n += 1 + (this.host.codeInRam ? this.strVars(f.codeChars) : 1) + this.scopeRefVars(f.depth);
+    if (!f.empty) n += 1 + (this.host.codeInRam ? this.strVars(this.host.pretokenised ? pretokenisedBytes(f) : f.codeChars) : 1) + this.scopeRefVars(f.depth);
     if (f.internalName) n += 1 + this.strVars(f.internalName.length);
     return n;
   }

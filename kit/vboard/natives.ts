@@ -7,7 +7,7 @@ import { FlashError, PowerCutError } from './flash.ts';
 import { StorageError } from './storage.ts';
 import type { MemoryModel } from './memory.ts';
 import { BoardConsole } from './console.ts';
-import { bin, bytes, moduleSource, type BoardMemory, type Life, type Watch } from './state.ts';
+import { bin, bytes, moduleSource, plainSource, type BoardMemory, type Life, type Watch } from './state.ts';
 
 export abstract class BoardNatives extends BoardConsole {
   abstract powerCycle(): this;
@@ -153,6 +153,7 @@ export abstract class BoardNatives extends BoardConsole {
       stWrite: wrap((name: string, data: string, offset: number, size: number) =>
         storeCall(() => this.storage.write(name, bytes(data), offset, size))),
       // jspEvaluateModule: a Storage file run in a scope of its own with exports and module
+      plainSource: wrap((code: string) => plainSource(code)),
       evalModule: wrap((name: string, code: string) => new vm.Script(moduleSource(code), { filename: name }).runInContext(l.ctx) as (e: object, m: object) => void),
       stRead: wrap((name: string, offset: number, length: number) => {
         const b = this.storage.read(name, offset, length);

@@ -154,6 +154,9 @@
     return m;
   };
   defProp(G, '\u0275vbModule', { value: function (n, fn) { imageModules[n] = fn; } });
+  // code as Espruino's lexer reads it: pretokenised bytes back to source (for what evaluates a
+  // Storage file outside require, e.g. the flasher tests' stand-in booting .bootcde)
+  defProp(G, '\u0275vbSource', { value: function (code) { return native.plainSource(String(code)); } });
   // jswrap_modules.c: the module cache
   G.Modules = asFunctionObject({
     getCached: function () { return OObject.keys(modules); },

@@ -11,6 +11,12 @@ import { FlashSim, type PowerCut } from './flash.ts';
 import { StorageSim } from './storage.ts';
 import { transformImage } from './transform.ts';
 import { modulesFile } from '../flash/image.ts';
+import { detokenise, isPretokenised } from '../flash/pretokenise.ts';
+
+/** The source the sandbox runs for code a board stores: pretokenised code read back to plain. */
+export function plainSource(code: string): string {
+  return isPretokenised(code) ? detokenise(code) : code;
+}
 import type { MemoryModel } from './memory.ts';
 
 /** The board facts the virtual board needs (structurally compatible with board-defs' BoardDef). */
@@ -146,7 +152,7 @@ export function bytes(s: string): Buffer {
 
 /** A Storage module's code as the virtual board runs it: a function of (exports, module). */
 export function moduleSource(code: string): string {
-  return '(function(exports,module){' + transformImage(code) + '\n})';
+  return '(function(exports,module){' + transformImage(plainSource(code)) + '\n})';
 }
 
 export abstract class BoardState extends EventEmitter {
@@ -157,6 +163,8 @@ export abstract class BoardState extends EventEmitter {
   dead = false;
   running = false;
   protected image: string;
+  /** the image was given pretokenised, as the build stores it */
+  protected pretokenised: boolean;
   protected imageName: string;
   protected modules: Record<string, string>;
   protected opts: VirtualBoardOptions;
@@ -170,12 +178,17 @@ export abstract class BoardState extends EventEmitter {
     this.opts = opts;
     this.board = opts.board;
     if (opts.image === undefined && !opts.imagePath) throw new Error('VirtualBoard: image or imagePath required');
-    this.image = opts.image !== undefined ? opts.image : readFileSync(opts.imagePath!, 'utf8');
+    // a built image is pretokenised (kit/flash/pretokenise.ts); the sandbox runs it as the plain
+    // source Espruino's lexer reads in its bytes
+    const image = opts.image !== undefined ? opts.image : readFileSync(opts.imagePath!, 'latin1');
+    this.pretokenised = isPretokenised(image);
+    this.image = plainSource(image);
     this.imageName = opts.imagePath || `${opts.board.id}-image.js`;
     this.flash = new FlashSim(opts.board.flash, opts.flashFile);
     this.storage = new StorageSim(opts.storageFile || `${opts.flashFile}.storage.json`, opts.storageBytes ?? (opts.board as { storageBytes?: number }).storageBytes ?? 32768);
     const sidecar = opts.imagePath ? modulesFile(opts.imagePath) : '';
-    this.modules = opts.modules ?? (sidecar && existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as Record<string, string>) : {});
+    const modules = opts.modules ?? (sidecar && existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as Record<string, string>) : {});
+    this.modules = Object.fromEntries(Object.entries(modules).map(([n, c]) => [n, plainSource(c)]));
 
     if (opts.powerCut) this.flash.armPowerCut(opts.powerCut);
     const b = opts.board;

@@ -102,7 +102,7 @@ export function deviceTarget(opts: DeviceTargetOptions = {}): FuzzTarget<DeviceC
     },
     async open() {
       // one image for the whole run, even if dist/ is rebuilt meanwhile
-      const image = opts.image ?? readFileSync(imagePath(boardId), 'utf8');
+      const image = opts.image ?? readFileSync(imagePath(boardId), 'latin1');
       // a command added to protocol/commands.ts but not yet to device-commands.ts is still
       // fuzzed, with random fields, no refusal oracle, and no state change allowed on success
       const unmodelled = COMMAND_TYPES.filter((t) => !(t in MAY_CHANGE) || !(t in FIELDS));

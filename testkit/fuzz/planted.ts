@@ -50,7 +50,7 @@ function prelude(kind: Failure): string {
 
 /** The built Pico image with a bug of this kind planted in front of it. */
 export function plantedImage(kind: Failure, boardId = 'pico'): string {
-  return prelude(kind) + readFileSync(imagePath(boardId), 'utf8');
+  return prelude(kind) + readFileSync(imagePath(boardId), 'latin1');
 }
 
 /** A CRC that ignores a frame's last payload byte: a decoder using it accepts corrupted frames. */

@@ -9,9 +9,10 @@ import { crypto } from './crypto.ts';
 import { pss, pssReport } from './pss.ts';
 import { memory } from './memory.ts';
 import { boards } from './boards.ts';
+import { pretokenised } from './pretokenise.ts';
 import type { Bench } from './common.ts';
 
-export const benches: Bench[] = [sizes, roundtrip, franking, capacity, crypto, pss, pssReport, memory, boards];
+export const benches: Bench[] = [sizes, roundtrip, franking, capacity, crypto, pss, pssReport, memory, pretokenised, boards];
 
 async function main() {
   const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { checkImage, type CheckOptions } from './check.ts';
+import { detokenise, isPretokenised } from '../../kit/flash/pretokenise.ts';
 
 function usage(msg?: string): never {
   if (msg) console.error(msg);
@@ -35,6 +36,12 @@ if (!file) usage('missing <file.js>');
 let code: string;
 try {
   code = readFileSync(file, 'utf8');
+  // a built image is pretokenised (kit/flash/pretokenise.ts), bytes that are no UTF-8: check
+  // the source Espruino reads in them
+  if (code.includes('\ufffd')) {
+    const bytes = readFileSync(file, 'latin1');
+    if (isPretokenised(bytes)) code = detokenise(bytes);
+  }
 } catch (e: any) {
   console.error(`cannot read ${file}: ${e.message}`);
   process.exit(2);

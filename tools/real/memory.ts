@@ -58,7 +58,7 @@ export async function realMemory(binary: string, code: string, o: RealMemoryOpti
   const dir = mkdtempSync(join(tmpdir(), 'espruino-mem-'));
   try {
     const program = code + realDump(o.afterMs ?? 300);
-    writeFileSync(join(dir, 'program.js'), program);
+    writeFileSync(join(dir, 'program.js'), program, 'latin1');
     const args: string[] = [];
     const modules = Object.entries(o.modules ?? {});
     modules.forEach(([, m], i) => writeFileSync(join(dir, `module-${i}.bin`), m, 'latin1'));
