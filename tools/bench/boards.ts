@@ -80,9 +80,14 @@ export const boards: Bench = {
         }
 
         // capacity and wear with one upload a day
-        const verdicts = [];
-        for (const sc of SCENARIOS.filter((s) => s.uploadDaily)) verdicts.push(verdict(await simulate(b, dir, sc)));
-        const years = Math.min(...verdicts.map((v) => v.years));
+        const held: string[] = [];
+        let years = Infinity;
+        for (const sc of SCENARIOS.filter((s) => s.uploadDaily)) {
+          const run = await simulate(b, dir, sc);
+          const v = verdict(run);
+          held.push(v.full ? run.stoppedBy : days(v.okDays));
+          years = Math.min(years, v.years);
+        }
         rows.push([
           b.id,
           fmt(resident),
@@ -92,7 +97,7 @@ export const boards: Bench = {
           stats,
           afterBoot,
           peak,
-          verdicts.map((v) => days(v.okDays)).join(' / '),
+          held.join(' / '),
           years === Infinity ? 'no erases' : fmt(years, 1)
         ]);
       }
