@@ -3,16 +3,20 @@
 // statistics listing and flush, reboot.
 import { Command, RECORDS_PER_FRAME } from '../../protocol/commands.ts';
 import { Entry } from '../core/entries.ts';
+import { freeBytes, totalBytes } from './pages.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { toHex, u32, u48, readU32, MAX_U48, asciiJson } from '../../protocol/bytes.ts';
 import { BlockHead } from '../../protocol/block.ts';
 import { MAX_PAYLOAD_BYTES } from '../../protocol/frame.ts';
-import { MAX_U32 } from '../../protocol/records.ts';
+import { MAX_U32, MIXED_BAND } from '../../protocol/records.ts';
+import { RecordTable, WORDS } from '../core/table.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
 import { hmac, sameBytes } from '../../protocol/hmac.ts';
 import { fail } from '../core/device.ts';
 import { integer, hexBytes } from '../core/args.ts';
-import { Ledger, Config, randomBytes, FRANK_BYTES } from '../core/ledger.ts';
+import { Ledger, Config, FRANK_BYTES } from '../core/ledger.ts';
+import { randomBytes } from './random.ts';
+import { batchInfo } from './batches.ts';
 import type { Psd } from '../core/psd.ts';
 import { contact } from './contact.ts';
 import { event } from './events.ts';
@@ -145,11 +149,11 @@ function status(psd: Psd): any {
       total: st.total,
       low: st.low,
       records: st.records,
-      summaryRecords: ledger.flash.summaries(),
+      summaryRecords: summaries(ledger.flash),
       ramRecords: st.ramRecords,
       recordCapacity: st.capacity
     },
-    batch: psd.batchInfo(),
+    batch: batchInfo(ledger),
     // the registers at the last confirmed block: what is not yet confirmed is the movement since
     block: {
       lastSealed: ledger.blockSeq,
@@ -271,9 +275,16 @@ function noteReboot(L: Ledger): void {
   if (!L.lock && L.room([0])) L.journal.append(Entry.REBOOT, '');
 }
 
+/** How many records of a table are summary records (folded). */
+function summaries(t: RecordTable): number {
+  var n = 0;
+  for (var at = 1; at < t.count * WORDS; at += WORDS) if ((t.words[at] & 0xff) === MIXED_BAND) n++;
+  return n;
+}
+
 function storage(L: Ledger): { used: number; free: number; total: number; low: boolean; records: number; ramRecords: number; capacity: number } {
-  var total = L.journal.totalBytes();
-  var free = L.journal.freeBytes();
+  var total = totalBytes(L.journal);
+  var free = freeBytes(L.journal);
   var records = L.flash.count;
   var low = (100 * free) / total < L.config.lowStoragePct || L.flash.count + L.ram.count >= L.flash.capacity * 0.9 || !L.journal.fits(L.reserve().concat([FRANK_BYTES * 8]));
   return { used: total - free, free: free, total: total, low: low, records: records, ramRecords: L.ram.count, capacity: L.flash.capacity };

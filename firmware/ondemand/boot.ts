@@ -4,6 +4,7 @@
 // known-answer tests of the crypto.
 import { Journal, JournalEntry, OpenResult, PageInfo, PAGE_HEADER_BYTES, RECORD_MARK, ERASED_WORD, CKPT_BEGIN, CKPT_END, CKPT_ABORT, TORN } from '../core/journal.ts';
 import { Entry } from '../core/entries.ts';
+import { pageHeader } from './pages.ts';
 import { Ledger, defaultConfig, decodeFrank, ELAPSED_PERIOD_S } from '../core/ledger.ts';
 import { u16, u32, readU16, readU32, fromHex } from '../../protocol/bytes.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
@@ -199,7 +200,7 @@ function scanPage(j: Journal, index: number, out: { type: number; data: string; 
       continue;
     }
     var len = readU16(head, 0);
-    var padded = j.paddedLength(len);
+    var padded = j.recordBytes(len) - 8;
     var total = 4 + padded + 4;
     var plausible = head.charCodeAt(3) === RECORD_MARK && offset + total <= limit;
     if (!plausible || j.crc32(j.flash.read(base + offset, 4 + len)) !== readU32(j.flash.read(base + offset + 4 + padded, 4), 0)) {
@@ -236,7 +237,7 @@ export function openJournal(j: Journal): OpenResult {
   var valid: PageInfo[] = [];
   var blank = 0;
   for (var i = 0; i < count; i++) {
-    var seq = j.pageHeader(i);
+    var seq = pageHeader(j, i);
     if (seq > 0) valid.push({ index: i, seq: seq });
     else if (seq === 0 && j.flash.read(i * j.flash.pageBytes + PAGE_HEADER_BYTES, 4) === ERASED_WORD) blank++;
   }
@@ -349,7 +350,7 @@ function dropAborted(entries: JournalEntry[]): JournalEntry[] {
 }
 
 function format(j: Journal, allBlank: boolean): OpenResult {
-  for (var i = 0; i < j.flash.pageCount; i++) if (!allBlank || j.pageHeader(i) !== 0) j.erasePage(i);
+  for (var i = 0; i < j.flash.pageCount; i++) if (!allBlank || pageHeader(j, i) !== 0) j.flash.erase(i);
   j.pages = [];
   j.startPage(0, 1);
   j.append(CKPT_BEGIN, '');
