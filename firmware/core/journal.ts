@@ -54,8 +54,12 @@ export interface OpenResult {
 }
 
 export class Journal {
-  /** live pages, oldest first; the last one is the head being written */
-  pages: PageInfo[] = [];
+  /** The pages in use, oldest first, the last one the head being written: the ring index of
+   * each, one character per page (a string: a list of page objects cost some 5 interpreter
+   * variables a page, 160 on a full ring), and the sequence number of the first (each next
+   * page's is one more: boot refuses a gap). */
+  pageIndex = '';
+  firstSeq = 0;
   headOffset = 0;
   maxRecordBytes: number;
 
@@ -71,7 +75,9 @@ export class Journal {
     this.flash.erase(index);
     var h = PAGE_MAGIC + u32(seq);
     this.flash.write(index * this.flash.pageBytes, h + u32(this.crc32(h)));
-    this.pages.push({ index: index, seq: seq });
+    if (!this.pageIndex) this.firstSeq = seq;
+    else if (seq !== this.firstSeq + this.pageIndex.length) throw new Error('page ' + seq + ' does not follow page ' + (this.firstSeq + this.pageIndex.length - 1));
+    this.pageIndex += String.fromCharCode(index);
     this.headOffset = PAGE_HEADER_BYTES;
   }
 
@@ -87,9 +93,9 @@ export class Journal {
 
   /** Next page in the ring if it holds nothing live, else -1. */
   nextFreePage(): number {
-    var head = this.pages[this.pages.length - 1];
-    var next = (head.index + 1) % this.flash.pageCount;
-    for (var i = 0; i < this.pages.length - 1; i++) if (this.pages[i].index === next && this.pages[i].seq >= this.liveStartSeq) return -1;
+    var pages = this.pageIndex;
+    var next = (pages.charCodeAt(pages.length - 1) + 1) % this.flash.pageCount;
+    for (var i = 0; i < pages.length - 1; i++) if (pages.charCodeAt(i) === next && this.firstSeq + i >= this.liveStartSeq) return -1;
     return next;
   }
 
@@ -100,18 +106,21 @@ export class Journal {
     if (this.headOffset + size > this.flash.pageBytes) {
       var next = this.nextFreePage();
       if (next < 0) throw new Error("journal full");
-      var seq = this.pages[this.pages.length - 1].seq + 1;
-      var live: PageInfo[] = [];
-      for (var i = 0; i < this.pages.length; i++) if (this.pages[i].seq >= this.liveStartSeq) live.push(this.pages[i]);
-      this.pages = live;
-      this.startPage(next, seq);
+      // the pages before the live start hold nothing live any more: forget them
+      var dead = this.liveStartSeq - this.firstSeq;
+      if (dead > 0) {
+        this.pageIndex = this.pageIndex.substr(dead);
+        this.firstSeq += dead;
+      }
+      this.startPage(next, this.firstSeq + this.pageIndex.length);
     }
-    var head = this.pages[this.pages.length - 1];
+    var headIndex = this.pageIndex.charCodeAt(this.pageIndex.length - 1);
+    var headSeq = this.firstSeq + this.pageIndex.length - 1;
     var headerAndData = u16(data.length) + String.fromCharCode(type, RECORD_MARK) + data;
     var r = headerAndData.length % this.flash.writeAlign;
     var body = r ? headerAndData + '\xff\xff\xff\xff\xff\xff\xff\xff'.substr(0, this.flash.writeAlign - r) : headerAndData;
-    this.flash.write(head.index * this.flash.pageBytes + this.headOffset, body + u32(this.crc32(headerAndData)));
-    if (type === CKPT_BEGIN) this.pendingLiveStart = head.seq;
+    this.flash.write(headIndex * this.flash.pageBytes + this.headOffset, body + u32(this.crc32(headerAndData)));
+    if (type === CKPT_BEGIN) this.pendingLiveStart = headSeq;
     if (type === CKPT_END) this.liveStartSeq = this.pendingLiveStart;
     this.headOffset += size;
   }
@@ -121,9 +130,7 @@ export class Journal {
   /** Whether records of these data lengths, appended in order, fit before the ring comes
    * back to live data (records never span pages, so free bytes alone do not tell). */
   fits(dataLengths: number[]): boolean {
-    var live = 0;
-    for (var i = 0; i < this.pages.length; i++) if (this.pages[i].seq >= this.liveStartSeq) live++;
-    var freePages = this.flash.pageCount - live;
+    var freePages = this.flash.pageCount - this.pageIndex.length + Math.max(0, this.liveStartSeq - this.firstSeq);
     var room = this.flash.pageBytes - this.headOffset;
     for (var r = 0; r < dataLengths.length; r++) {
       var size = this.recordBytes(dataLengths[r]);

@@ -142,10 +142,54 @@ export class Ledger {
         this.batch = null;
         break;
       case Entry.FRANK:
-        this.applyFrank(decodeFrank(d));
+        var f = decodeFrank(d);
+        // each FRANK record names the registers it started from: replay checks the chain
+        if (f.ascending !== this.ascending || f.firstPiece !== this.pieces) throw new Error('FRANK record ' + f.id + ' does not follow the registers');
+        f.descending = this.descending;
+        if (f.test) this.testPieces += f.count;
+        else {
+          var amount = f.count * f.postage;
+          this.ascending += amount;
+          this.descending -= amount;
+          this.pieces += f.count;
+          if (!f.postage) this.zeroPieces += f.count;
+          if (!this.config.recordsOnHost) this.ram.add(f.customer, f.category, f.band, f.postage, f.count, amount, f.count * f.weight);
+          this.piecesSinceFlush += f.count;
+          if (this.batch) this.batch.pieces += f.count;
+        }
+        if (f.rate) {
+          if (!this.rateOldest || f.rate < this.rateOldest) this.rateOldest = f.rate;
+          if (f.rate > this.rateNewest) this.rateNewest = f.rate;
+        }
+        if (f.chain) this.chain = f.chain;
+        if (f.time > this.lastTime) this.lastTime = f.time;
+        if (!this.lastFlushAt) this.lastFlushAt = f.time;
+        if (!this.blockFrom) this.blockFrom = f.time;
+        this.last = f;
         break;
       case Entry.FLUSH_END:
-        this.applyFlush(readU32(d, 0), readU48(d, 4), readU32(d, 10));
+        // the RAM records, written out as FLUSH chunks before this entry, join the flash tier
+        var pieces = readU32(d, 0);
+        var flushed = readU48(d, 4);
+        var time = readU32(d, 10);
+        var r = this.ram.totals();
+        var chunkPieces = 0;
+        var chunkAmount = 0;
+        for (var i = 0; i < this.pendingChunks.length; i++) {
+          var c = this.pendingChunks[i];
+          for (var at = 0; at + RECORD_BYTES <= c.length; at += RECORD_BYTES) {
+            chunkPieces += readU32(c, at + RecordField.PIECES);
+            chunkAmount += readU32(c, at + RecordField.AMOUNT);
+          }
+        }
+        // The summary must say exactly what the per-piece records said.
+        if (chunkPieces !== r.pieces || chunkAmount !== r.amount || pieces !== r.pieces || flushed !== r.amount) throw new Error('flush summary does not match the franked pieces');
+        for (var m = 0; m < this.pendingChunks.length; m++) this.flash.addEncoded(this.pendingChunks[m]);
+        this.pendingChunks = [];
+        this.ram.clear();
+        this.piecesSinceFlush = 0;
+        this.lastFlushAt = time;
+        if (time > this.lastTime) this.lastTime = time;
         break;
       case Entry.CONFIG:
         this.config = JSON.parse(d);
@@ -164,53 +208,6 @@ export class Ledger {
         if (this.flash.fold(readU32(d, 0), d.charCodeAt(4)) < 0) throw new Error('fold would overflow a record');
         break;
     }
-  }
-
-  applyFrank(f: FrankCommit): void {
-    // each FRANK record names the registers it started from: replay checks the chain
-    if (f.ascending !== this.ascending || f.firstPiece !== this.pieces) throw new Error('FRANK record ' + f.id + ' does not follow the registers');
-    f.descending = this.descending;
-    if (f.test) this.testPieces += f.count;
-    else {
-      var amount = f.count * f.postage;
-      this.ascending += amount;
-      this.descending -= amount;
-      this.pieces += f.count;
-      if (!f.postage) this.zeroPieces += f.count;
-      if (!this.config.recordsOnHost) this.ram.add(f.customer, f.category, f.band, f.postage, f.count, amount, f.count * f.weight);
-      this.piecesSinceFlush += f.count;
-      if (this.batch) this.batch.pieces += f.count;
-    }
-    if (f.rate) {
-      if (!this.rateOldest || f.rate < this.rateOldest) this.rateOldest = f.rate;
-      if (f.rate > this.rateNewest) this.rateNewest = f.rate;
-    }
-    if (f.chain) this.chain = f.chain;
-    if (f.time > this.lastTime) this.lastTime = f.time;
-    if (!this.lastFlushAt) this.lastFlushAt = f.time;
-    if (!this.blockFrom) this.blockFrom = f.time;
-    this.last = f;
-  }
-
-  applyFlush(pieces: number, amount: number, time: number): void {
-    var r = this.ram.totals();
-    var chunkPieces = 0;
-    var chunkAmount = 0;
-    for (var i = 0; i < this.pendingChunks.length; i++) {
-      var c = this.pendingChunks[i];
-      for (var at = 0; at + RECORD_BYTES <= c.length; at += RECORD_BYTES) {
-        chunkPieces += readU32(c, at + RecordField.PIECES);
-        chunkAmount += readU32(c, at + RecordField.AMOUNT);
-      }
-    }
-    // The summary must say exactly what the per-piece records said.
-    if (chunkPieces !== r.pieces || chunkAmount !== r.amount || pieces !== r.pieces || amount !== r.amount) throw new Error('flush summary does not match the franked pieces');
-    for (var k = 0; k < this.pendingChunks.length; k++) this.flash.addEncoded(this.pendingChunks[k]);
-    this.pendingChunks = [];
-    this.ram.clear();
-    this.piecesSinceFlush = 0;
-    this.lastFlushAt = time;
-    if (time > this.lastTime) this.lastTime = time;
   }
 
   // ---- writing ------------------------------------------------------------------------

@@ -38,8 +38,10 @@ export interface Psd {
   memoryPeak: number;
   /** why the device started, as STATUS and the log say it */
   resetCause: string;
-  /** the device log (protocol/log.ts): [seq, uptime s, clock s, code, detail], oldest first */
-  logEntries: any[];
+  /** the device log (protocol/log.ts), oldest first: each entry the JSON text of [seq,
+   * uptime s, clock s, code, detail] (text: an array of five costs some 13 interpreter
+   * variables, its text about 7; 16 entries are kept) */
+  logEntries: string[];
   /** notes an event in the device log */
   log(code: number, detail: string): void;
   /** the postage of a piece (category, weight band, declared postage or undefined): the
@@ -76,7 +78,7 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
     logEntries: [],
     log: function (code, detail) {
       var entries = psd.logEntries;
-      entries.push([(entries.length ? entries[entries.length - 1][0] : 0) + 1, Math.floor(board.uptime()), ledger.seconds(), code, String(detail).substr(0, LOG_DETAIL_CHARS)]);
+      entries.push(JSON.stringify([(entries.length ? JSON.parse(entries[entries.length - 1])[0] : 0) + 1, Math.floor(board.uptime()), ledger.seconds(), code, String(detail).substr(0, LOG_DETAIL_CHARS)]));
       if (entries.length > LOG_ENTRIES) entries.shift();
     },
     // set below, once the function exists: Espruino does not hoist function declarations

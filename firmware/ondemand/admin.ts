@@ -13,7 +13,8 @@ import { RecordTable, WORDS } from '../core/table.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
 import { hmac, sameBytes } from '../../protocol/hmac.ts';
 import { fail } from '../core/device.ts';
-import { integer, hexBytes } from '../core/args.ts';
+import { integer } from '../core/args.ts';
+import { hexBytes } from './hexarg.ts';
 import { Ledger, Config, FRANK_BYTES } from '../core/ledger.ts';
 import { randomBytes } from './random.ts';
 import { batchInfo } from './batches.ts';
@@ -97,9 +98,11 @@ export function handle(psd: Psd, type: number, req: Received<AdminRequest>): any
       var after = integer(req.from === undefined ? 0 : req.from, 'from', 0, MAX_U32);
       var list: any[] = [];
       var all = psd.logEntries;
-      for (var e = 0; e < all.length && list.length < LOG_PAGE; e++)
-        if (all[e][0] >= after) list.push({ seq: all[e][0], uptime: all[e][1], clock: all[e][2], code: all[e][3], detail: all[e][4] });
-      var last = all.length ? all[all.length - 1][0] : 0;
+      for (var e = 0; e < all.length && list.length < LOG_PAGE; e++) {
+        var entry = JSON.parse(all[e]);
+        if (entry[0] >= after) list.push({ seq: entry[0], uptime: entry[1], clock: entry[2], code: entry[3], detail: entry[4] });
+      }
+      var last = all.length ? JSON.parse(all[all.length - 1])[0] : 0;
       return { entries: list, next: list.length ? list[list.length - 1].seq + 1 : Math.max(after, last + 1), last: last };
     case Command.CONFIG:
       var c = ledger.config;

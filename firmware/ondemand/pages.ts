@@ -2,7 +2,7 @@
 // reading page headers at boot, closing a page and erasing dead ones at a checkpoint or a
 // tamper, the free space STATUS reports. Free functions of the journal, loaded with the
 // on-demand modules that call them.
-import { Journal, PageInfo, PAGE_HEADER_BYTES, PAGE_MAGIC, ERASED_WORD } from '../core/journal.ts';
+import { Journal, PAGE_HEADER_BYTES, PAGE_MAGIC, ERASED_WORD } from '../core/journal.ts';
 import { readU32 } from '../../protocol/bytes.ts';
 
 /** A page's sequence number, 0 if it is blank, -1 if its header is not a journal page's. */
@@ -16,28 +16,23 @@ export function pageHeader(j: Journal, index: number): number {
 export function nextPage(j: Journal): boolean {
   var next = j.nextFreePage();
   if (next < 0) return false;
-  j.startPage(next, j.pages[j.pages.length - 1].seq + 1);
+  j.startPage(next, j.firstSeq + j.pageIndex.length);
   return true;
 }
 
 /** Erases every page that holds nothing live, so what they held (keys, after a tamper)
  * is gone from flash and not merely dead. */
 export function eraseDead(j: Journal): void {
-  var live: PageInfo[] = [];
-  for (var i = 0; i < j.pages.length; i++) if (j.pages[i].seq >= j.liveStartSeq) live.push(j.pages[i]);
-  for (var p = 0; p < j.flash.pageCount; p++) {
-    var isLive = false;
-    for (var k = 0; k < live.length; k++) if (live[k].index === p) isLive = true;
-    if (!isLive) j.flash.erase(p);
-  }
-  j.pages = live;
+  var dead = Math.max(0, j.liveStartSeq - j.firstSeq);
+  var live = j.pageIndex.substr(dead);
+  for (var p = 0; p < j.flash.pageCount; p++) if (live.indexOf(String.fromCharCode(p)) < 0) j.flash.erase(p);
+  j.pageIndex = live;
+  j.firstSeq += dead;
 }
 
 /** Bytes still writable before the ring comes back to live data. */
 export function freeBytes(j: Journal): number {
-  var live = 0;
-  for (var i = 0; i < j.pages.length; i++) if (j.pages[i].seq >= j.liveStartSeq) live++;
-  var freePages = j.flash.pageCount - live;
+  var freePages = j.flash.pageCount - j.pageIndex.length + Math.max(0, j.liveStartSeq - j.firstSeq);
   return freePages * (j.flash.pageBytes - PAGE_HEADER_BYTES) + (j.flash.pageBytes - j.headOffset);
 }
 

@@ -11,7 +11,8 @@ import { BlockHead, encodeBlockHead, digestStart, digestSegment, sealMessage, co
 import { hmac, sameBytes } from '../../protocol/hmac.ts';
 import { pieceChainStart } from '../../protocol/piece-chain.ts';
 import { fail } from '../core/device.ts';
-import { integer, hexBytes } from '../core/args.ts';
+import { integer } from '../core/args.ts';
+import { hexBytes } from './hexarg.ts';
 import { Ledger, Sealed } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 import { applySeal, applyConfirm, sealWithDeviceKey } from './sealing.ts';

@@ -8,9 +8,10 @@ import { capacity } from './capacity.ts';
 import { crypto } from './crypto.ts';
 import { pss, pssReport } from './pss.ts';
 import { memory } from './memory.ts';
+import { memoryCore } from './memory-core.ts';
 import type { Bench } from './common.ts';
 
-export const benches: Bench[] = [sizes, roundtrip, franking, capacity, crypto, pss, pssReport, memory];
+export const benches: Bench[] = [sizes, roundtrip, franking, capacity, crypto, pss, pssReport, memory, memoryCore];
 
 async function main() {
   const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
