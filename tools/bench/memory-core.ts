@@ -125,7 +125,7 @@ export const memoryCore: Bench = {
         [`after a day of ${DAY_RECORDS} distinct records franked, batches, a flush (idle)`, fmt(b.day), '+' + fmt(b.day - started), pct(b.day)],
         ['  and psd.seal (the extraction) loaded on top', fmt(b.daySeal), '+' + fmt(b.daySeal - b.day), pct(b.daySeal)]
       ];
-      out.push(`${p.profile} profile on the ${fmt(p.variables)}-variable build (budgets: after boot ${fmt(0.4 * p.variables)}, peak ${fmt(0.75 * p.variables)})`);
+      out.push(`${p.profile} profile on the ${fmt(p.variables)}-variable build (budgets: after boot ${fmt(Math.floor(0.4 * p.variables))}, peak ${fmt(Math.floor(0.75 * p.variables))})`);
       out.push(table(['stage', 'variables in use', 'step', 'of all'], rows));
       out.push('');
     }
