@@ -1,6 +1,7 @@
-// The PSD application: the protocol front dispatching to the ledger. Franking and batches are
-// answered here (resident); the rest is answered by on-demand modules (firmware/ondemand/,
-// loaded from Storage for the request and dropped after): see firmware/core/modules.ts.
+// The PSD application: the protocol front dispatching to the ledger. Franking and indicia are
+// answered here (resident); the rest, opening and closing batches included, is answered by
+// on-demand modules (firmware/ondemand/, loaded from Storage for the request and dropped
+// after): see firmware/core/modules.ts.
 import { Board } from '../board.ts';
 import { BuildInfo, HAS_AES } from '../build-info.ts';
 import { Command, INDICIA_PER_FRAME, MAX_PIECES_PER_FRANK } from '../../protocol/commands.ts';
