@@ -16,6 +16,7 @@ import { LogEvent } from './protocol/log.ts';
 import { BlockHead } from './protocol/block.ts';
 import { RecordField } from './protocol/records.ts';
 import { AuditEvent } from './protocol/audit.ts';
+import { StoreOp } from './firmware/core/modules.ts';
 
 const buildInfoModule = path.resolve('firmware/build-info.ts');
 
@@ -38,18 +39,18 @@ function buildInfo(info) {
 
 /**
  * `Command.X`, `ErrorCode.X`, `Entry.X` (journal record types, firmware/core/entries.ts),
- * `LogEvent.X`, `AuditEvent.X` (protocol/audit.ts) and the field offsets `BlockHead.X` and `RecordField.X` (protocol/block.ts,
+ * `LogEvent.X`, `AuditEvent.X` (protocol/audit.ts), `StoreOp.X` (firmware/core/modules.ts) and the field offsets `BlockHead.X` and `RecordField.X` (protocol/block.ts,
  * records.ts) become the numbers their tables define, in the image only: on
  * Espruino each property of those objects costs variables for as long as the image runs
  * (about 120 in all), a literal costs nothing. protocol/ stays the one source of the values.
  */
 function inlineProtocolCodes() {
-  const tables = { Command, ErrorCode, Entry, LogEvent, BlockHead, RecordField, AuditEvent };
+  const tables = { Command, ErrorCode, Entry, LogEvent, BlockHead, RecordField, AuditEvent, StoreOp };
   return {
     name: 'psd-inline-protocol-codes',
     transform(code, id) {
       if (!/\/(firmware|protocol)\/.*\.ts$/.test(id)) return null;
-      const out = code.replace(/\b(Command|ErrorCode|Entry|LogEvent|BlockHead|RecordField|AuditEvent)\.([A-Z][A-Z0-9_]*)\b/g, (m, table, name) => {
+      const out = code.replace(/\b(Command|ErrorCode|Entry|LogEvent|BlockHead|RecordField|AuditEvent|StoreOp)\.([A-Z][A-Z0-9_]*)\b/g, (m, table, name) => {
         const v = tables[table][name];
         if (typeof v !== 'number') throw new Error(`${id}: ${m} is not defined in protocol/`);
         return String(v);
@@ -99,7 +100,8 @@ export function onDemandEntries(info) {
     'psd.store': 'firmware/ondemand/store.ts',
     'psd.seal': 'firmware/ondemand/seal.ts',
     'psd.admin': 'firmware/ondemand/admin.ts',
-    'psd.audit': 'firmware/ondemand/audit.ts'
+    'psd.audit': 'firmware/ondemand/audit.ts',
+    'psd.batch': 'firmware/ondemand/batch.ts'
   };
   if (info.nativeCrypto.indexOf('AES') >= 0) entries['psd.session'] = 'firmware/ondemand/session.ts';
   return entries;
@@ -146,6 +148,9 @@ export function firmwareConfig(info) {
       esModule: false,
       generatedCode: 'es5',
       freeze: false,
+      // the core's exports (what on-demand modules take from it) get short names: each one is a
+      // property of the core's exports object, and a long name costs more variables
+      minifyInternalExports: true,
       entryFileNames: '[name].js',
       // code shared by on-demand modules only: loaded with them, dropped with them (psd.x*)
       chunkFileNames: (c) => (c.name === CORE_CHUNK ? '[name].js' : SHARED_PREFIX + '[name].js'),
@@ -184,7 +189,7 @@ export function scriptConfig(info, { minify = true } = {}) {
 export function terserOptions() {
   return {
     ecma: 5,
-    compress: { passes: 2, unsafe: false },
+    compress: { passes: 2, unsafe: false, toplevel: true },
     // internal property names too; tools/reserved-names.js says which names must stay
     // `undeclared`: also names read off undeclared globals, so a Storage module's
     // `exports.x` gets the same name as its users' `core.x` (Espruino's own names are reserved)

@@ -13,8 +13,10 @@ export interface FlashRegion {
   erase(page: number): void;
   /** what is wrong with the region on this board ('' when nothing): the image's layout
    * checked against what the interpreter reports (Flash.getFree, Flash.getPage), before
-   * anything reads or writes it (an address outside the flash kills the Linux build) */
-  problem?(): string;
+   * anything reads or writes it (an address outside the flash kills the Linux build); found
+   * once when the board is bound (a string, not a method: each function object costs
+   * interpreter variables for as long as the image runs) */
+  problem?: string;
 }
 
 export interface SerialLine {
@@ -37,8 +39,6 @@ export interface Board {
   serialNumber: string;
   serial: SerialLine;
   flash: FlashRegion;
-  /** milliseconds since 1970 as the board's clock tells */
-  now(): number;
   /** seconds since boot */
   uptime(): number;
   random32(): number;
@@ -61,7 +61,7 @@ export interface Board {
    * where the board cannot tell */
   memory(): { used: number; total: number } | null;
   /** what the board says about the last reset (error flags, reset reason); empty if it says nothing */
-  resetInfo(): string[];
+  resetFlags: string[];
   reboot(): void;
   /** an on-demand module's exports (firmware/core/modules.ts): Espruino's require of the
    * Storage file of that name; throws when the file is missing */

@@ -17,6 +17,7 @@ import { extractBlock } from '../host-bridge/extract.ts';
 import fs from 'node:fs';
 import { encodeRates, ANY_BAND, type RateTable } from '../protocol/rates.ts';
 import { weightBand } from '../protocol/records.ts';
+import { StoreOp } from '../firmware/core/modules.ts';
 
 const HOUR = 3600;
 const DAY = 86400;
@@ -402,7 +403,7 @@ for (const [name, make] of rigs) {
       await checkInvariants(rig.d, 100_000);
       if (rig.d instanceof CoreDevice) {
         // a checkpoint rewrites the tables: after it (and the pages behind it gone) they are still there
-        rig.d.psd.ledger.checkpoint();
+        rig.d.psd.ledger.store(StoreOp.CHECKPOINT);
         rig.powerCycle();
         expect((await rig.d.call(Command.STATUS)).rates.held).to.deep.equal([[1, v1.effective], [2, v2.effective]]);
       }

@@ -69,7 +69,6 @@ export function memoryBoard(opts: { pageBytes?: number; pageCount?: number; sha2
       return m;
     },
     unload() {},
-    now: () => clock.ms,
     uptime: () => (clock.ms - bootMs) / 1000,
     random32: () => nodeCrypto.randomBytes(4).readUInt32BE(0),
     crc32,
@@ -78,7 +77,7 @@ export function memoryBoard(opts: { pageBytes?: number; pageCount?: number; sha2
     ed25519: opts.ed25519 ? { keyPairFromSeed: ed25519KeyPair, sign: ed25519Sign, selfTest: ed25519SelfTest } : null,
     tamper: null,
     memory: () => null,
-    resetInfo: () => [],
+    resetFlags: [],
     reboot() {
       board.reboots++;
     },

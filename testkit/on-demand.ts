@@ -6,6 +6,7 @@ import * as seal from '../firmware/ondemand/seal.ts';
 import * as admin from '../firmware/ondemand/admin.ts';
 import * as session from '../firmware/ondemand/session.ts';
 import * as audit from '../firmware/ondemand/audit.ts';
-import { BOOT, STORE, SEAL, ADMIN, SESSION, AUDIT } from '../firmware/core/modules.ts';
+import * as batch from '../firmware/ondemand/batch.ts';
+import { BOOT, STORE, SEAL, ADMIN, SESSION, AUDIT, BATCH } from '../firmware/core/modules.ts';
 
-export const ON_DEMAND: Record<string, unknown> = { [BOOT]: boot, [STORE]: store, [SEAL]: seal, [ADMIN]: admin, [SESSION]: session, [AUDIT]: audit };
+export const ON_DEMAND: Record<string, unknown> = { [BOOT]: boot, [STORE]: store, [SEAL]: seal, [ADMIN]: admin, [SESSION]: session, [AUDIT]: audit, [BATCH]: batch };

@@ -61,7 +61,8 @@ export async function buildBoard(board: BoardDef, opts: { serialPath?: string | 
     const name = c.fileName.replace(/\.js$/, '');
     if (name.length > 28) throw new Error(`${c.fileName}: a Storage file name has at most 28 characters`);
     // Espruino's require() takes the Storage file's name
-    let code = c.code.replace(/require\('\.\/([\w.]+)\.js'\)/g, (_, n) => `require(${JSON.stringify(n)})`);
+    // (a shared chunk is named after its module: firmware/ondemand/x-y.ts makes psd.xx-y)
+    let code = c.code.replace(/require\('\.\/([\w.-]+)\.js'\)/g, (_, n) => `require(${JSON.stringify(n)})`);
     // the boot code runs in the global scope: its names must not become globals
     if (name === 'boot') code = '(function(){' + code + '})();';
     chunks.set(name, code);

@@ -72,18 +72,15 @@ export function startFront(board: Board, build: BuildInfo, dispatch: Dispatch, k
     return frame;
   }
 
-  function errorBody(e: any): DeviceError {
-    if (e && typeof e.code === 'number') return deviceError(e.code, e.detail);
-    return deviceError(ErrorCode.INTERNAL, e && e.message ? e.message : String(e));
-  }
-
   function execute(f: Frame): { type: number; body: any } {
     if (f.version !== PROTOCOL_VERSION) return { type: ERROR_TYPE, body: deviceError(ErrorCode.VERSION, 'device speaks ' + PROTOCOL_VERSION) };
     if (knows && !knows(f.type)) return { type: ERROR_TYPE, body: deviceError(ErrorCode.UNKNOWN_COMMAND, '0x' + f.type.toString(16)) };
     try {
       return { type: f.type | RESPONSE_FLAG, body: dispatch(f.type, f.payload.length ? parseRequest(f.payload) : {}) || {} };
     } catch (e) {
-      return { type: ERROR_TYPE, body: errorBody(e) };
+      var err: any = e;
+      // a refusal keeps its code; anything else thrown is an internal error
+      return { type: ERROR_TYPE, body: err && typeof err.code === 'number' ? deviceError(err.code, err.detail) : deviceError(ErrorCode.INTERNAL, err && err.message ? err.message : String(err)) };
     }
   }
 

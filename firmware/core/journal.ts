@@ -1,4 +1,6 @@
-// The flash store: an append-only journal over a ring of erase pages.
+// The flash store: an append-only journal over a ring of erase pages. Resident: what an
+// append needs; opening it is in firmware/ondemand/boot.ts, the rest in
+// firmware/ondemand/pages.ts (each method here costs interpreter variables always).
 //
 // Page:   magic 'PJ' | format 1 | 0xFF | page sequence u32 | CRC-32 of the 8 bytes before
 // Record: length u16 | type u8 | 0x5A | data, padded with 0xFF to the write unit | CRC-32
@@ -51,14 +53,13 @@ export interface OpenResult {
   formatted: boolean;
 }
 
-function pad(bytes: string, align: number): string {
-  var r = bytes.length % align;
-  return r ? bytes + '\xff\xff\xff\xff\xff\xff\xff\xff'.substr(0, align - r) : bytes;
-}
-
 export class Journal {
-  /** live pages, oldest first; the last one is the head being written */
-  pages: PageInfo[] = [];
+  /** The pages in use, oldest first, the last one the head being written: the ring index of
+   * each, one character per page (a string: a list of page objects cost some 5 interpreter
+   * variables a page, 160 on a full ring), and the sequence number of the first (each next
+   * page's is one more: boot refuses a gap). */
+  pageIndex = '';
+  firstSeq = 0;
   headOffset = 0;
   maxRecordBytes: number;
 
@@ -66,47 +67,35 @@ export class Journal {
     this.maxRecordBytes = flash.pageBytes - PAGE_HEADER_BYTES - 8;
   }
 
-  pageHeader(index: number): number {
-    var h = this.flash.read(index * this.flash.pageBytes, PAGE_HEADER_BYTES);
-    if (h.substr(0, 4) !== PAGE_MAGIC || this.crc32(h.substr(0, 8)) !== readU32(h, 8)) return h === ERASED_WORD + ERASED_WORD + ERASED_WORD ? 0 : -1;
-    return readU32(h, 4);
-  }
-
-  erasePage(index: number) {
-    this.flash.erase(index);
-  }
-
   startPage(index: number, seq: number) {
     // Always erased first: a page whose erase was cut can read blank at its start and still
     // hold old bits further in (NOR flash erases in any order), and writing over them would
     // corrupt every record there. A page comes round once per turn of the ring, when it
     // needs the erase anyway, so this costs no wear in practice.
-    this.erasePage(index);
+    this.flash.erase(index);
     var h = PAGE_MAGIC + u32(seq);
     this.flash.write(index * this.flash.pageBytes, h + u32(this.crc32(h)));
-    this.pages.push({ index: index, seq: seq });
+    if (!this.pageIndex) this.firstSeq = seq;
+    else if (seq !== this.firstSeq + this.pageIndex.length) throw new Error('page ' + seq + ' does not follow page ' + (this.firstSeq + this.pageIndex.length - 1));
+    this.pageIndex += String.fromCharCode(index);
     this.headOffset = PAGE_HEADER_BYTES;
   }
 
-  /** Data length rounded up so that header + data fill whole write units. */
-  paddedLength(dataLength: number): number {
-    var align = this.flash.writeAlign;
-    return Math.ceil((4 + dataLength) / align) * align - 4;
-  }
-
-  /** Bytes a record of this data length takes in flash. */
+  /** Bytes a record of this data length takes in flash: header, data padded so that header
+   * and data fill whole write units, CRC. */
   recordBytes(dataLength: number): number {
-    return 4 + this.paddedLength(dataLength) + 4;
+    var align = this.flash.writeAlign;
+    return Math.ceil((4 + dataLength) / align) * align + 4;
   }
 
   /** The first live page: pages before it (in ring order) may be erased. */
   liveStartSeq = 0;
 
   /** Next page in the ring if it holds nothing live, else -1. */
-  private nextFreePage(): number {
-    var head = this.pages[this.pages.length - 1];
-    var next = (head.index + 1) % this.flash.pageCount;
-    for (var i = 0; i < this.pages.length - 1; i++) if (this.pages[i].index === next && this.pages[i].seq >= this.liveStartSeq) return -1;
+  nextFreePage(): number {
+    var pages = this.pageIndex;
+    var next = (pages.charCodeAt(pages.length - 1) + 1) % this.flash.pageCount;
+    for (var i = 0; i < pages.length - 1; i++) if (pages.charCodeAt(i) === next && this.firstSeq + i >= this.liveStartSeq) return -1;
     return next;
   }
 
@@ -117,58 +106,31 @@ export class Journal {
     if (this.headOffset + size > this.flash.pageBytes) {
       var next = this.nextFreePage();
       if (next < 0) throw new Error("journal full");
-      var seq = this.pages[this.pages.length - 1].seq + 1;
-      var live: PageInfo[] = [];
-      for (var i = 0; i < this.pages.length; i++) if (this.pages[i].seq >= this.liveStartSeq) live.push(this.pages[i]);
-      this.pages = live;
-      this.startPage(next, seq);
+      // the pages before the live start hold nothing live any more: forget them
+      var dead = this.liveStartSeq - this.firstSeq;
+      if (dead > 0) {
+        this.pageIndex = this.pageIndex.substr(dead);
+        this.firstSeq += dead;
+      }
+      this.startPage(next, this.firstSeq + this.pageIndex.length);
     }
-    var head = this.pages[this.pages.length - 1];
+    var headIndex = this.pageIndex.charCodeAt(this.pageIndex.length - 1);
+    var headSeq = this.firstSeq + this.pageIndex.length - 1;
     var headerAndData = u16(data.length) + String.fromCharCode(type, RECORD_MARK) + data;
-    var body = pad(headerAndData, this.flash.writeAlign);
-    this.flash.write(head.index * this.flash.pageBytes + this.headOffset, body + u32(this.crc32(headerAndData)));
-    if (type === CKPT_BEGIN) this.pendingLiveStart = head.seq;
+    var r = headerAndData.length % this.flash.writeAlign;
+    var body = r ? headerAndData + '\xff\xff\xff\xff\xff\xff\xff\xff'.substr(0, this.flash.writeAlign - r) : headerAndData;
+    this.flash.write(headIndex * this.flash.pageBytes + this.headOffset, body + u32(this.crc32(headerAndData)));
+    if (type === CKPT_BEGIN) this.pendingLiveStart = headSeq;
     if (type === CKPT_END) this.liveStartSeq = this.pendingLiveStart;
     this.headOffset += size;
   }
 
   pendingLiveStart = 0;
 
-  /** Closes the head page: the next record starts a fresh one. False when no page is free. */
-  nextPage(): boolean {
-    var next = this.nextFreePage();
-    if (next < 0) return false;
-    this.startPage(next, this.pages[this.pages.length - 1].seq + 1);
-    return true;
-  }
-
-  /** Erases every page that holds nothing live, so what they held (keys, after a tamper)
-   * is gone from flash and not merely dead. */
-  eraseDead(): void {
-    var live: PageInfo[] = [];
-    for (var i = 0; i < this.pages.length; i++) if (this.pages[i].seq >= this.liveStartSeq) live.push(this.pages[i]);
-    for (var p = 0; p < this.flash.pageCount; p++) {
-      var isLive = false;
-      for (var j = 0; j < live.length; j++) if (live[j].index === p) isLive = true;
-      if (!isLive) this.erasePage(p);
-    }
-    this.pages = live;
-  }
-
-  /** Bytes still writable before the ring comes back to live data. */
-  freeBytes(): number {
-    var live = 0;
-    for (var i = 0; i < this.pages.length; i++) if (this.pages[i].seq >= this.liveStartSeq) live++;
-    var freePages = this.flash.pageCount - live;
-    return freePages * (this.flash.pageBytes - PAGE_HEADER_BYTES) + (this.flash.pageBytes - this.headOffset);
-  }
-
   /** Whether records of these data lengths, appended in order, fit before the ring comes
    * back to live data (records never span pages, so free bytes alone do not tell). */
   fits(dataLengths: number[]): boolean {
-    var live = 0;
-    for (var i = 0; i < this.pages.length; i++) if (this.pages[i].seq >= this.liveStartSeq) live++;
-    var freePages = this.flash.pageCount - live;
+    var freePages = this.flash.pageCount - this.pageIndex.length + Math.max(0, this.liveStartSeq - this.firstSeq);
     var room = this.flash.pageBytes - this.headOffset;
     for (var r = 0; r < dataLengths.length; r++) {
       var size = this.recordBytes(dataLengths[r]);
@@ -180,9 +142,5 @@ export class Journal {
       room -= size;
     }
     return true;
-  }
-
-  totalBytes(): number {
-    return this.flash.pageCount * (this.flash.pageBytes - PAGE_HEADER_BYTES);
   }
 }

@@ -20,9 +20,9 @@ import { RECORD_BYTES, RecordField, MAX_U32 } from '../../protocol/records.ts';
 import { indiciumBody, INDICIUM_MAC_BYTES } from '../../protocol/indicium.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { fail } from './device.ts';
-import { withModule, STORE } from './modules.ts';
+import { withModule, STORE, StoreOp } from './modules.ts';
 import { CHUNK_RECORDS, FRANK_BYTES, STATE_BYTES, SIGN_KEY_STATE_BYTES, type Config, ELAPSED_PERIOD_S, type Sealed, type Batch, type FrankCommit, type Lock, defaultConfig, encodeFrank, decodeFrank } from './ledger-entries.ts';
-export { CHUNK_RECORDS, FRANK_BYTES, STATE_BYTES, MODE_SINGLE, MODE_DYNAMIC, MODE_BATCH, type Config, ELAPSED_PERIOD_S, type Sealed, type Batch, type FrankCommit, type Lock, defaultConfig, encodeFrank, decodeFrank } from './ledger-entries.ts';
+export { CHUNK_RECORDS, FRANK_BYTES, STATE_BYTES, MODE_SINGLE, MODE_DYNAMIC, MODE_BATCH, MODE_NAMES, type Config, ELAPSED_PERIOD_S, type Sealed, type Batch, type FrankCommit, type Lock, defaultConfig, encodeFrank, decodeFrank } from './ledger-entries.ts';
 
 export class Ledger {
   ascending = 0;
@@ -142,10 +142,54 @@ export class Ledger {
         this.batch = null;
         break;
       case Entry.FRANK:
-        this.applyFrank(decodeFrank(d));
+        var f = decodeFrank(d);
+        // each FRANK record names the registers it started from: replay checks the chain
+        if (f.ascending !== this.ascending || f.firstPiece !== this.pieces) throw new Error('FRANK record ' + f.id + ' does not follow the registers');
+        f.descending = this.descending;
+        if (f.test) this.testPieces += f.count;
+        else {
+          var amount = f.count * f.postage;
+          this.ascending += amount;
+          this.descending -= amount;
+          this.pieces += f.count;
+          if (!f.postage) this.zeroPieces += f.count;
+          if (!this.config.recordsOnHost) this.ram.add(f.customer, f.category, f.band, f.postage, f.count, amount, f.count * f.weight);
+          this.piecesSinceFlush += f.count;
+          if (this.batch) this.batch.pieces += f.count;
+        }
+        if (f.rate) {
+          if (!this.rateOldest || f.rate < this.rateOldest) this.rateOldest = f.rate;
+          if (f.rate > this.rateNewest) this.rateNewest = f.rate;
+        }
+        if (f.chain) this.chain = f.chain;
+        if (f.time > this.lastTime) this.lastTime = f.time;
+        if (!this.lastFlushAt) this.lastFlushAt = f.time;
+        if (!this.blockFrom) this.blockFrom = f.time;
+        this.last = f;
         break;
       case Entry.FLUSH_END:
-        this.applyFlush(readU32(d, 0), readU48(d, 4), readU32(d, 10));
+        // the RAM records, written out as FLUSH chunks before this entry, join the flash tier
+        var pieces = readU32(d, 0);
+        var flushed = readU48(d, 4);
+        var time = readU32(d, 10);
+        var r = this.ram.totals();
+        var chunkPieces = 0;
+        var chunkAmount = 0;
+        for (var i = 0; i < this.pendingChunks.length; i++) {
+          var c = this.pendingChunks[i];
+          for (var at = 0; at + RECORD_BYTES <= c.length; at += RECORD_BYTES) {
+            chunkPieces += readU32(c, at + RecordField.PIECES);
+            chunkAmount += readU32(c, at + RecordField.AMOUNT);
+          }
+        }
+        // The summary must say exactly what the per-piece records said.
+        if (chunkPieces !== r.pieces || chunkAmount !== r.amount || pieces !== r.pieces || flushed !== r.amount) throw new Error('flush summary does not match the franked pieces');
+        for (var m = 0; m < this.pendingChunks.length; m++) this.flash.addEncoded(this.pendingChunks[m]);
+        this.pendingChunks = [];
+        this.ram.clear();
+        this.piecesSinceFlush = 0;
+        this.lastFlushAt = time;
+        if (time > this.lastTime) this.lastTime = time;
         break;
       case Entry.CONFIG:
         this.config = JSON.parse(d);
@@ -157,59 +201,13 @@ export class Ledger {
         this.kmsKey = fromHex(k.kk);
         break;
       case Entry.TAMPER:
-        this.eraseKeys();
+        this.deviceKey = this.kmsKey = this.signKey = '';
+        this.tampered = true;
         break;
       case Entry.FOLD:
         if (this.flash.fold(readU32(d, 0), d.charCodeAt(4)) < 0) throw new Error('fold would overflow a record');
         break;
     }
-  }
-
-  applyFrank(f: FrankCommit): void {
-    // each FRANK record names the registers it started from: replay checks the chain
-    if (f.ascending !== this.ascending || f.firstPiece !== this.pieces) throw new Error('FRANK record ' + f.id + ' does not follow the registers');
-    f.descending = this.descending;
-    if (f.test) this.testPieces += f.count;
-    else {
-      var amount = f.count * f.postage;
-      this.ascending += amount;
-      this.descending -= amount;
-      this.pieces += f.count;
-      if (!f.postage) this.zeroPieces += f.count;
-      if (!this.config.recordsOnHost) this.ram.add(f.customer, f.category, f.band, f.postage, f.count, amount, f.count * f.weight);
-      this.piecesSinceFlush += f.count;
-      if (this.batch) this.batch.pieces += f.count;
-    }
-    if (f.rate) {
-      if (!this.rateOldest || f.rate < this.rateOldest) this.rateOldest = f.rate;
-      if (f.rate > this.rateNewest) this.rateNewest = f.rate;
-    }
-    if (f.chain) this.chain = f.chain;
-    if (f.time > this.lastTime) this.lastTime = f.time;
-    if (!this.lastFlushAt) this.lastFlushAt = f.time;
-    if (!this.blockFrom) this.blockFrom = f.time;
-    this.last = f;
-  }
-
-  applyFlush(pieces: number, amount: number, time: number): void {
-    var r = this.ram.totals();
-    var chunkPieces = 0;
-    var chunkAmount = 0;
-    for (var i = 0; i < this.pendingChunks.length; i++) {
-      var c = this.pendingChunks[i];
-      for (var at = 0; at + RECORD_BYTES <= c.length; at += RECORD_BYTES) {
-        chunkPieces += readU32(c, at + RecordField.PIECES);
-        chunkAmount += readU32(c, at + RecordField.AMOUNT);
-      }
-    }
-    // The summary must say exactly what the per-piece records said.
-    if (chunkPieces !== r.pieces || chunkAmount !== r.amount || pieces !== r.pieces || amount !== r.amount) throw new Error('flush summary does not match the franked pieces');
-    for (var k = 0; k < this.pendingChunks.length; k++) this.flash.addEncoded(this.pendingChunks[k]);
-    this.pendingChunks = [];
-    this.ram.clear();
-    this.piecesSinceFlush = 0;
-    this.lastFlushAt = time;
-    if (time > this.lastTime) this.lastTime = time;
   }
 
   // ---- writing ------------------------------------------------------------------------
@@ -252,43 +250,27 @@ export class Ledger {
   /** Makes room for records of these lengths, checkpointing if needed; false if full. */
   room(lengths: number[]): boolean {
     if (this.journal.fits(lengths.concat(this.reserve()))) return true;
-    this.checkpoint();
+    this.store(StoreOp.CHECKPOINT);
     return this.journal.fits(lengths.concat(this.reserve()));
   }
 
-  /** Writes the whole live state anew so the pages behind it can be reclaimed (the code is
-   * in the on-demand store module: it runs once a page fills). */
-  checkpoint(): void {
-    var L = this;
-    withModule(this.board, STORE, function (m) {
-      m.checkpoint(L);
-    });
-  }
-
-  /** Folds the most fragmented open (customer, category) into one summary record, if the
-   * configuration allows it; false when there is nothing to fold. */
-  foldOne(): boolean {
+  /** Runs one of the on-demand store module's operations (modules.ts StoreOp) on the ledger:
+   * CHECKPOINT writes the whole live state anew so the pages behind it can be reclaimed;
+   * FOLD folds the most fragmented open (customer, category) into one summary record if the
+   * configuration allows it (false when there is nothing to fold); TAMPER erases the keys and
+   * locks franking for good. One method for the three: each costs interpreter variables. */
+  store(op: number): any {
     var L = this;
     return withModule(this.board, STORE, function (m) {
-      return m.foldOne(L);
+      return m.run(L, op);
     });
-  }
-
-  /** The tamper input fired: keys erased, franking locked for good (firmware/ondemand/store.ts). */
-  tamper(): void {
-    var L = this;
-    if (!this.tampered) this.note(LogEvent.TAMPER, 'keys erased, franking locked');
-    if (!this.tampered)
-      withModule(this.board, STORE, function (m) {
-        m.tamper(L);
-      });
   }
 
   /** room(), and when a checkpoint alone cannot make it, smaller checkpoints by folding. */
   roomFolding(lengths: number[]): boolean {
     if (this.room(lengths)) return true;
     var folded = false;
-    while (!this.journal.fits(lengths.concat(this.reserve())) && this.foldOne()) folded = true;
+    while (!this.journal.fits(lengths.concat(this.reserve())) && this.store(StoreOp.FOLD)) folded = true;
     return folded && this.room(lengths);
   }
 
@@ -357,30 +339,6 @@ export class Ledger {
     if (!this.room(lengths)) fail(ErrorCode.STORAGE_FULL, 'upload and confirm the statistics to free it');
   }
 
-  startBatch(b: { customer: number; mode: number; category: number; weight: number; postage: number }): Batch {
-    this.needWritable();
-    this.needProvisioned();
-    if (this.batch) fail(ErrorCode.BATCH_OPEN, 'transaction ' + this.batch.txn);
-    var time = this.needClock();
-    this.needContact();
-    var batch: Batch = { txn: this.txnCounter + 1, customer: b.customer, mode: b.mode, category: b.category, weight: b.weight, postage: b.postage, pieces: 0, startedAt: time };
-    // the start record carries the registers, so the batch can be audited whatever follows
-    var data = JSON.stringify(batch).slice(0, -1) + ',"ar":' + this.ascending + ',"dr":' + this.descending + ',"pc":' + this.pieces + '}';
-    this.needRoom([data.length]);
-    this.commit(Entry.BATCH_START, data);
-    return this.batch!;
-  }
-
-  endBatch(): { batch: Batch; flushed: number } {
-    this.needWritable();
-    if (!this.batch) fail(ErrorCode.NO_BATCH);
-    var batch = this.batch!;
-    var data = JSON.stringify({ txn: batch.txn, pieces: batch.pieces, t: this.seconds() });
-    this.needRoom([data.length]);
-    this.commit(Entry.BATCH_END, data);
-    return { batch: batch, flushed: this.flush() };
-  }
-
   needClock(): number {
     var t = this.seconds();
     if (!t) fail(ErrorCode.CLOCK_NOT_SET, 'the host sets it with the clock command');
@@ -406,7 +364,7 @@ export class Ledger {
     // (RAM records of keys flash already has merge at the flush: flush first, then count again)
     // (the count first: the franking path scans the tables only when they are full)
     while (!f.test && this.flash.count + this.ram.count >= this.flash.capacity && this.ram.find(f.customer, f.category, f.band, f.postage) < 0 && this.flash.slot(f.customer, f.category, f.band, f.postage) < 0)
-      if (!(this.ram.count && this.room(this.flushLengths()) && this.flush()) && !this.foldOne()) fail(ErrorCode.CATEGORY_LIMIT, 'upload and confirm the statistics to free records');
+      if (!(this.ram.count && this.room(this.flushLengths()) && this.flush()) && !this.store(StoreOp.FOLD)) fail(ErrorCode.CATEGORY_LIMIT, 'upload and confirm the statistics to free records');
     var commit: FrankCommit = {
       id: f.id,
       customer: f.customer,
@@ -454,11 +412,6 @@ export class Ledger {
   /** Host records being sealed (claim 10), firmware/ondemand/seal.ts: fed a page at a time, digested a segment at a time. */
   hostSeal: { header: any; head: string; digest: string; received: number; segment: string; pieces: number; amount: number; seen: number[] } | null = null;
 
-  eraseKeys(): void {
-    this.deviceKey = this.kmsKey = this.signKey = '';
-    this.tampered = true;
-  }
-
   /** The indicium of piece i (0-based) of a commit. */
   indicium(c: FrankCommit, i: number): string {
     // a test imprint: marked, postage 0, piece 0, the registers as they stand
@@ -478,13 +431,4 @@ export class Ledger {
     return body + hmac(this.board.sha256, this.deviceKey, body).substr(0, INDICIUM_MAC_BYTES);
   }
 
-}
-
-export function randomBytes(board: Board, n: number): string {
-  var out = '';
-  while (out.length < n) {
-    var r = board.random32();
-    out += String.fromCharCode(r & 0xff, (r >>> 8) & 0xff, (r >>> 16) & 0xff, (r >>> 24) & 0xff);
-  }
-  return out.substr(0, n);
 }

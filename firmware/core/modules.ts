@@ -12,6 +12,11 @@ export var SEAL = 'psd.seal';
 export var ADMIN = 'psd.admin';
 export var SESSION = 'psd.session';
 export var AUDIT = 'psd.audit';
+export var BATCH = 'psd.batch';
+
+/** Operations of the store module (firmware/ondemand/store.ts run, through Ledger.store): in the
+ * image they become literals (rollup.config.js), so the table costs no variables. */
+export var StoreOp = { CHECKPOINT: 1, FOLD: 2, TAMPER: 3 };
 
 /** Runs fn with the module loaded, and drops the module after, whatever fn does. */
 export function withModule(board: Board, name: string, fn: (module: any) => any): any {

@@ -1,6 +1,7 @@
-// The PSD application: the protocol front dispatching to the ledger. Franking and batches are
-// answered here (resident); the rest is answered by on-demand modules (firmware/ondemand/,
-// loaded from Storage for the request and dropped after): see firmware/core/modules.ts.
+// The PSD application: the protocol front dispatching to the ledger. Franking and indicia are
+// answered here (resident); the rest, opening and closing batches included, is answered by
+// on-demand modules (firmware/ondemand/, loaded from Storage for the request and dropped
+// after): see firmware/core/modules.ts.
 import { Board } from '../board.ts';
 import { BuildInfo, HAS_AES } from '../build-info.ts';
 import { Command, INDICIA_PER_FRAME, MAX_PIECES_PER_FRANK } from '../../protocol/commands.ts';
@@ -9,14 +10,13 @@ import { toHex } from '../../protocol/bytes.ts';
 import { MAX_CATEGORIES, MAX_WEIGHT_G, MAX_U32, weightBand } from '../../protocol/records.ts';
 import { startFront, fail, DeviceFront } from './device.ts';
 import { integer } from './args.ts';
-import { withModule, BOOT, ADMIN, SEAL, SESSION, AUDIT } from './modules.ts';
-import { Ledger, FrankCommit, MODE_SINGLE, MODE_DYNAMIC, MODE_BATCH } from './ledger.ts';
+import { withModule, BOOT, ADMIN, SEAL, SESSION, AUDIT, BATCH, StoreOp } from './modules.ts';
+import { Ledger, FrankCommit, MODE_SINGLE, MODE_BATCH, MODE_NAMES } from './ledger.ts';
 import { LogEvent, LOG_ENTRIES, LOG_DETAIL_CHARS } from '../../protocol/log.ts';
 import { tableInForce, listedPostage, rateVersion } from '../../protocol/rates.ts';
 import type { AnyRequest, Received } from '../../protocol/bodies.ts';
 
 var FLUSH_CHECK_MS = 60000;
-var MODE_NAMES = ['', 'single', 'dynamic', 'batch'];
 
 /** The running PSD, as the on-demand modules see it. */
 export interface Psd {
@@ -39,11 +39,16 @@ export interface Psd {
   memoryPeak: number;
   /** why the device started, as STATUS and the log say it */
   resetCause: string;
-  /** the device log (protocol/log.ts): [seq, uptime s, clock s, code, detail], oldest first */
-  logEntries: any[];
+  /** the device log (protocol/log.ts), oldest first: each entry the JSON text of [seq,
+   * uptime s, clock s, code, detail] (text: an array of five costs some 13 interpreter
+   * variables, its text about 7; 16 entries are kept) */
+  logEntries: string[];
   /** notes an event in the device log */
   log(code: number, detail: string): void;
-  batchInfo(): any;
+  /** the postage of a piece (category, weight band, declared postage or undefined): the
+   * rate table in force decides it for the categories it lists, the host declares it for the
+   * others; refuses a declared postage that disagrees */
+  tariff(category: number, band: number, declared: any): number;
   /** the audit being read (sealed, protocol/audit.ts), page by page: set by
    * firmware/ondemand/audit.ts, absent before the first and once read to the end */
   audit?: string;
@@ -54,6 +59,7 @@ function moduleFor(type: number): string {
   if (type === Command.STATUS || type === Command.LOG || type === Command.REBOOT || type === Command.CLOCK || type === Command.PROVISION || type === Command.FUNDS || type === Command.CONFIG || type === Command.STATS_FLUSH || type === Command.STATS_LIST) return ADMIN;
   if (type >= Command.STATS_EXTRACT && type <= Command.HOST_SEAL_END) return SEAL;
   if (type === Command.AUDIT) return AUDIT;
+  if (type === Command.BATCH_START || type === Command.BATCH_END) return BATCH;
   if (type === Command.SESSION_OPEN || type === Command.SESSION) return SESSION;
   return '';
 }
@@ -65,7 +71,7 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
     build: build,
     ledger: ledger,
     front: null as any,
-    boardFlags: board.resetInfo(),
+    boardFlags: board.resetFlags,
     session: null,
     trusted: false,
     memoryPeak: 0,
@@ -73,7 +79,7 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
     logEntries: [],
     log: function (code, detail) {
       var entries = psd.logEntries;
-      entries.push([(entries.length ? entries[entries.length - 1][0] : 0) + 1, Math.floor(board.uptime()), ledger.seconds(), code, String(detail).substr(0, LOG_DETAIL_CHARS)]);
+      entries.push(JSON.stringify([(entries.length ? JSON.parse(entries[entries.length - 1])[0] : 0) + 1, Math.floor(board.uptime()), ledger.seconds(), code, String(detail).substr(0, LOG_DETAIL_CHARS)]));
       if (entries.length > LOG_ENTRIES) entries.shift();
     },
     // set below, once the function exists: Espruino does not hoist function declarations
@@ -81,13 +87,10 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
     registers: function () {
       return { ascending: ledger.ascending, descending: ledger.descending, pieces: ledger.pieces, controlTotal: ledger.ascending + ledger.descending };
     },
-    batchInfo: function () {
-      var b = ledger.batch;
-      return b ? { txn: b.txn, customer: b.customer, mode: MODE_NAMES[b.mode], category: b.category, weight: b.weight, postage: b.postage, pieces: b.pieces, startedAt: b.startedAt } : null;
-    }
+    tariff: null as any
   };
   ledger.note = psd.log;
-  var layout = board.flash.problem ? board.flash.problem() : '';
+  var layout = board.flash.problem || '';
   withModule(board, BOOT, function (m) {
     // a region the board does not have is never touched: the device answers, locked
     if (layout) ledger.lock = { code: ErrorCode.BOOT_FAILED, detail: layout };
@@ -103,10 +106,11 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
   });
   var tamper = board.tamper;
   if (tamper) {
-    if (tamper.active()) ledger.tamper();
-    tamper.watch(function () {
-      ledger.tamper();
-    });
+    var onTamper = function () {
+      if (!ledger.tampered) ledger.store(StoreOp.TAMPER);
+    };
+    if (tamper.active()) onTamper();
+    tamper.watch(onTamper);
   }
 
   /** The postage of a piece: the rate table in force decides it for the categories it lists
@@ -124,6 +128,8 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
     if (declared !== undefined && declared !== listed) fail(ErrorCode.RATE_MISMATCH, 'category ' + category + ' band ' + band + ' costs ' + listed + ' under rate table ' + rateVersion(table) + ', not ' + declared);
     return listed;
   }
+
+  psd.tariff = tariff;
 
   function frankAnswer(c: FrankCommit, repeated: boolean) {
     var indicia: string[] = [];
@@ -165,21 +171,6 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
         var indicia: string[] = [];
         for (var p = from; p < from + n && p <= c!.firstPiece + c!.count; p++) indicia.push(toHex(ledger.indicium(c!, p - c!.firstPiece - 1)));
         return { id: c!.id, from: from, indicia: indicia };
-      case Command.BATCH_START:
-        var batchMode = req.mode === 'batch' ? MODE_BATCH : req.mode === 'dynamic' ? MODE_DYNAMIC : fail(ErrorCode.BAD_ARGUMENT, "mode must be 'batch' or 'dynamic'");
-        var batchCustomer = integer(req.customer, 'customer', 1, MAX_U32);
-        var fixed = batchMode === MODE_BATCH;
-        var started = ledger.startBatch({
-          customer: batchCustomer,
-          mode: batchMode,
-          category: fixed ? integer(req.category, 'category', 0, MAX_CATEGORIES - 1) : 0,
-          weight: fixed ? integer(req.weight, 'weight', 1, MAX_WEIGHT_G) : 0,
-          postage: fixed ? tariff(req.category, weightBand(req.weight), req.postage) : 0
-        });
-        return { batch: psd.batchInfo(), registers: psd.registers(), txn: started.txn };
-      case Command.BATCH_END:
-        var ended = ledger.endBatch();
-        return { txn: ended.batch.txn, pieces: ended.batch.pieces, flushed: ended.flushed, registers: psd.registers() };
       case Command.ECHO:
         if (typeof req.data !== 'string') fail(ErrorCode.BAD_ARGUMENT, 'data must be a string');
         return { data: req.data };
@@ -192,7 +183,7 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
       var answer = m.handle(psd, type, req);
       // the heavy requests (sealing, reading a block, the session), not the admin ones: a
       // reading costs a garbage collection on a board and a heap walk on the virtual board
-      var mem = name === ADMIN ? null : board.memory();
+      var mem = name === ADMIN || name === BATCH ? null : board.memory();
       if (mem && mem.used > psd.memoryPeak) psd.memoryPeak = mem.used;
       return answer;
     });
@@ -212,7 +203,7 @@ export function startPsd(board: Board, build: BuildInfo): Psd {
   }
 
   psd.front = startFront(board, build, answer, function (type) {
-    return type === Command.FRANK || type === Command.INDICIA || type === Command.BATCH_START || type === Command.BATCH_END || type === Command.ECHO || !!moduleFor(type);
+    return type === Command.FRANK || type === Command.INDICIA || type === Command.ECHO || !!moduleFor(type);
   });
 
   // the period flush also happens while nothing is franked

@@ -2,8 +2,10 @@
 // One typed array costs a handful of Espruino variables where 360 small objects would cost
 // thousands (a Pico has 5,100 in all). The array grows GROW_RECORDS at a time and shrinks
 // when records are freed, so an empty table costs nearly nothing: memory follows the records
-// held, not the capacity (a full Pico table is 8.7 KB, about 550 variables).
-import { CumulativeRecord, RECORD_BYTES, encodeRecord, decodeRecord, MAX_U32, MIXED_BAND } from '../../protocol/records.ts';
+// held, not the capacity (a full Pico table is 8.7 KB, about 550 variables). Each method is a
+// function object that costs variables for as long as the image runs: what only sealing or
+// STATUS needs (customers, summaries, dropping frozen records) is in the on-demand modules.
+import { RECORD_BYTES, encodeRecord, decodeRecord, MAX_U32, MIXED_BAND } from '../../protocol/records.ts';
 
 export var WORDS = 6;
 var GROW_RECORDS = 32; // customer, category<<8|band, postage, pieces, amount, weight
@@ -21,7 +23,7 @@ export class RecordTable {
 
   /** Sizes the array for n records (whole steps of GROW_RECORDS, at most the capacity),
    * keeping the records it holds. */
-  private size(n: number): void {
+  size(n: number): void {
     var records = Math.min(this.capacity, Math.ceil(n / GROW_RECORDS) * GROW_RECORDS);
     if (records * WORDS === this.words.length) return;
     var words = new Uint32Array(records * WORDS);
@@ -44,26 +46,22 @@ export class RecordTable {
     return i < 0 && postage ? this.find(customer, category, MIXED_BAND, 0) : i;
   }
 
-  /** Whether record i is one of zero-value pieces (postage 0, a real weight band): never folded. */
-  zeroValue(i: number): boolean {
-    return this.words[i * WORDS + 2] === 0 && (this.words[i * WORDS + 1] & 0xff) !== MIXED_BAND;
-  }
-
   /** Folds the open records of one (customer, category) into its summary record (the first
-   * of them takes the sums); the records after move up. Returns the records freed, or -1
+   * of them takes the sums; records of zero-value pieces, postage 0 and a real weight band,
+   * are never folded); the records after move up. Returns the records freed, or -1
    * when the sums would overflow a record (then nothing changes). */
   fold(customer: number, category: number, dryRun?: boolean): number {
     var w = this.words;
     var sums = [0, 0, 0];
     var at;
     for (at = this.frozen * WORDS; at < this.count * WORDS; at += WORDS)
-      if (w[at] === customer && w[at + 1] >>> 8 === category && !this.zeroValue(at / WORDS)) for (var s = 0; s < 3; s++) sums[s] += w[at + 3 + s];
+      if (w[at] === customer && w[at + 1] >>> 8 === category && !(w[at + 2] === 0 && (w[at + 1] & 0xff) !== MIXED_BAND)) for (var s = 0; s < 3; s++) sums[s] += w[at + 3 + s];
     if (sums[0] > MAX_U32 || sums[1] > MAX_U32 || sums[2] > MAX_U32) return -1;
     if (dryRun) return 0;
     var first = -1;
     var to = this.frozen * WORDS;
     for (at = to; at < this.count * WORDS; at += WORDS) {
-      var match = w[at] === customer && w[at + 1] >>> 8 === category && !this.zeroValue(at / WORDS);
+      var match = w[at] === customer && w[at + 1] >>> 8 === category && !(w[at + 2] === 0 && (w[at + 1] & 0xff) !== MIXED_BAND);
       if (match && first >= 0) continue;
       for (var k = 0; k < WORDS; k++) w[to + k] = w[at + k];
       if (match) {
@@ -81,13 +79,6 @@ export class RecordTable {
     this.count = to / WORDS;
     this.size(this.count);
     return freed;
-  }
-
-  /** How many records are summary records (folded). */
-  summaries(): number {
-    var n = 0;
-    for (var at = 1; at < this.count * WORDS; at += WORDS) if ((this.words[at] & 0xff) === MIXED_BAND) n++;
-    return n;
   }
 
   /** Whether adding these totals to the record (new or existing) would fit. */
@@ -117,16 +108,12 @@ export class RecordTable {
     this.words[at + 5] += weight;
   }
 
-  get(i: number): CumulativeRecord {
-    var at = i * WORDS;
-    var w = this.words;
-    return { customer: w[at], category: w[at + 1] >>> 8, weightBand: w[at + 1] & 0xff, postage: w[at + 2], pieces: w[at + 3], amount: w[at + 4], weight: w[at + 5] };
-  }
-
   /** Records [from, from+n) in the shared binary layout. */
   encode(from: number, n: number): string {
     var out = '';
-    for (var i = from; i < from + n && i < this.count; i++) out += encodeRecord(this.get(i));
+    var w = this.words;
+    for (var i = from, at = i * WORDS; i < from + n && i < this.count; i++, at += WORDS)
+      out += encodeRecord({ customer: w[at], category: w[at + 1] >>> 8, weightBand: w[at + 1] & 0xff, postage: w[at + 2], pieces: w[at + 3], amount: w[at + 4], weight: w[at + 5] });
     return out;
   }
 
@@ -148,27 +135,6 @@ export class RecordTable {
       amount += this.words[at + 4];
     }
     return { pieces: pieces, amount: amount };
-  }
-
-  /** Distinct customers of records [0, n), ascending. */
-  customers(n: number): number[] {
-    var out: number[] = [];
-    for (var at = 0; at < n * WORDS; at += WORDS) if (out.indexOf(this.words[at]) < 0) out.push(this.words[at]);
-    return out.sort(function (a, b) {
-      return a - b;
-    });
-  }
-
-  /** Removes the frozen records (their block was confirmed); the rest move to the front. */
-  dropFrozen(): void {
-    var n = this.frozen * WORDS;
-    var w = this.words;
-    // a plain forward copy: overlapping typed-array set() is not something to trust on Espruino
-    for (var at = 0; at + n < this.count * WORDS; at++) w[at] = w[at + n];
-    w.fill(0, (this.count - this.frozen) * WORDS);
-    this.count -= this.frozen;
-    this.frozen = 0;
-    this.size(this.count);
   }
 
   clear(): void {

@@ -18,6 +18,23 @@ function dataPort(build: BuildInfo): any {
   return Serial1;
 }
 
+/** What is wrong with the statistics flash on this board ('' when nothing): board.ts
+ * FlashRegion.problem. Called once, at binding (terser inlines it there). */
+function flashProblem(build: BuildInfo, Flash: any): string {
+  var base = build.flash.dataStart;
+  var pageBytes = build.flash.pageBytes;
+  var end = base + pageBytes * build.flash.dataPages;
+  var free = Flash.getFree() || [];
+  var inside = false;
+  for (var i = 0; i < free.length; i++) if (base >= free[i].addr && end <= free[i].addr + free[i].length) inside = true;
+  if (!inside) return 'statistics flash 0x' + base.toString(16) + '-0x' + end.toString(16) + ' is not free flash here (Flash.getFree: ' + JSON.stringify(free) + ')';
+  for (var a = base; a < end; a += pageBytes) {
+    var p = Flash.getPage(a);
+    if (!p || p.addr !== a || p.length !== pageBytes) return 'Flash.getPage(0x' + a.toString(16) + ') is ' + JSON.stringify(p) + ', the image expects pages of ' + pageBytes + ' bytes';
+  }
+  return '';
+}
+
 export function espruinoBoard(build: BuildInfo): Board {
   var port = dataPort(build);
   if (port === Serial1) Serial1.setup(115200, build.serialPath ? { path: build.serialPath } : {});
@@ -64,25 +81,11 @@ export function espruinoBoard(build: BuildInfo): Board {
       erase: function (page) {
         Flash.erasePage(base + page * pageBytes);
       },
-      problem: function () {
-        var end = base + pageBytes * build.flash.dataPages;
-        var free = Flash.getFree() || [];
-        var inside = false;
-        for (var i = 0; i < free.length; i++) if (base >= free[i].addr && end <= free[i].addr + free[i].length) inside = true;
-        if (!inside) return 'statistics flash 0x' + base.toString(16) + '-0x' + end.toString(16) + ' is not free flash here (Flash.getFree: ' + JSON.stringify(free) + ')';
-        for (var a = base; a < end; a += pageBytes) {
-          var p = Flash.getPage(a);
-          if (!p || p.addr !== a || p.length !== pageBytes) return 'Flash.getPage(0x' + a.toString(16) + ') is ' + JSON.stringify(p) + ', the image expects pages of ' + pageBytes + ' bytes';
-        }
-        return '';
-      }
+      problem: flashProblem(build, Flash)
     },
-    now: function () {
-      return getTime() * 1000;
-    },
-    uptime: function () {
-      return getTime();
-    },
+    // Espruino's natives themselves where they fit the interface as they are: a closure over
+    // one costs some 7 variables for as long as the image runs, a native reference one or two
+    uptime: getTime,
     random32: function () {
       return E.hwRand() >>> 0;
     },
@@ -123,9 +126,7 @@ export function espruinoBoard(build: BuildInfo): Board {
       var m = process.memory(true);
       return m && m.total ? { used: m.usage, total: m.total } : null;
     },
-    resetInfo: function () {
-      return resetFlags;
-    },
+    resetFlags: resetFlags,
     reboot: function () {
       // The Linux build's E.reboot() exits with status 1 and prints on the (moved) console;
       // say it on stdout so the runner (kit/real/runner.ts) restarts it as a board would.
@@ -143,11 +144,7 @@ export function espruinoBoard(build: BuildInfo): Board {
       var cached = Modules.getCached();
       for (var i = 0; i < cached.length; i++) if (cached[i].substr(0, 5) === 'psd.x') Modules.removeCached(cached[i]);
     },
-    setTimer: function (fn, ms) {
-      return setTimeout(fn, ms);
-    },
-    clearTimer: function (handle) {
-      clearTimeout(handle as any);
-    }
+    setTimer: setTimeout,
+    clearTimer: clearTimeout as any
   };
 }

@@ -3,16 +3,21 @@
 // statistics listing and flush, reboot.
 import { Command, RECORDS_PER_FRAME } from '../../protocol/commands.ts';
 import { Entry } from '../core/entries.ts';
+import { freeBytes, totalBytes } from './pages.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { toHex, u32, u48, readU32, MAX_U48, asciiJson } from '../../protocol/bytes.ts';
 import { BlockHead } from '../../protocol/block.ts';
 import { MAX_PAYLOAD_BYTES } from '../../protocol/frame.ts';
-import { MAX_U32 } from '../../protocol/records.ts';
+import { MAX_U32, MIXED_BAND } from '../../protocol/records.ts';
+import { RecordTable, WORDS } from '../core/table.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
 import { hmac, sameBytes } from '../../protocol/hmac.ts';
 import { fail } from '../core/device.ts';
-import { integer, hexBytes } from '../core/args.ts';
-import { Ledger, Config, randomBytes, FRANK_BYTES } from '../core/ledger.ts';
+import { integer } from '../core/args.ts';
+import { hexBytes } from './hexarg.ts';
+import { Ledger, Config, FRANK_BYTES } from '../core/ledger.ts';
+import { randomBytes } from './random.ts';
+import { batchInfo } from './batches.ts';
 import type { Psd } from '../core/psd.ts';
 import { contact } from './contact.ts';
 import { event } from './events.ts';
@@ -93,9 +98,11 @@ export function handle(psd: Psd, type: number, req: Received<AdminRequest>): any
       var after = integer(req.from === undefined ? 0 : req.from, 'from', 0, MAX_U32);
       var list: any[] = [];
       var all = psd.logEntries;
-      for (var e = 0; e < all.length && list.length < LOG_PAGE; e++)
-        if (all[e][0] >= after) list.push({ seq: all[e][0], uptime: all[e][1], clock: all[e][2], code: all[e][3], detail: all[e][4] });
-      var last = all.length ? all[all.length - 1][0] : 0;
+      for (var e = 0; e < all.length && list.length < LOG_PAGE; e++) {
+        var entry = JSON.parse(all[e]);
+        if (entry[0] >= after) list.push({ seq: entry[0], uptime: entry[1], clock: entry[2], code: entry[3], detail: entry[4] });
+      }
+      var last = all.length ? JSON.parse(all[all.length - 1])[0] : 0;
       return { entries: list, next: list.length ? list[list.length - 1].seq + 1 : Math.max(after, last + 1), last: last };
     case Command.CONFIG:
       var c = ledger.config;
@@ -145,11 +152,11 @@ function status(psd: Psd): any {
       total: st.total,
       low: st.low,
       records: st.records,
-      summaryRecords: ledger.flash.summaries(),
+      summaryRecords: summaries(ledger.flash),
       ramRecords: st.ramRecords,
       recordCapacity: st.capacity
     },
-    batch: psd.batchInfo(),
+    batch: batchInfo(ledger),
     // the registers at the last confirmed block: what is not yet confirmed is the movement since
     block: {
       lastSealed: ledger.blockSeq,
@@ -271,9 +278,16 @@ function noteReboot(L: Ledger): void {
   if (!L.lock && L.room([0])) L.journal.append(Entry.REBOOT, '');
 }
 
+/** How many records of a table are summary records (folded). */
+function summaries(t: RecordTable): number {
+  var n = 0;
+  for (var at = 1; at < t.count * WORDS; at += WORDS) if ((t.words[at] & 0xff) === MIXED_BAND) n++;
+  return n;
+}
+
 function storage(L: Ledger): { used: number; free: number; total: number; low: boolean; records: number; ramRecords: number; capacity: number } {
-  var total = L.journal.totalBytes();
-  var free = L.journal.freeBytes();
+  var total = totalBytes(L.journal);
+  var free = freeBytes(L.journal);
   var records = L.flash.count;
   var low = (100 * free) / total < L.config.lowStoragePct || L.flash.count + L.ram.count >= L.flash.capacity * 0.9 || !L.journal.fits(L.reserve().concat([FRANK_BYTES * 8]));
   return { used: total - free, free: free, total: total, low: low, records: records, ramRecords: L.ram.count, capacity: L.flash.capacity };

@@ -4,6 +4,7 @@
 // known-answer tests of the crypto.
 import { Journal, JournalEntry, OpenResult, PageInfo, PAGE_HEADER_BYTES, RECORD_MARK, ERASED_WORD, CKPT_BEGIN, CKPT_END, CKPT_ABORT, TORN } from '../core/journal.ts';
 import { Entry } from '../core/entries.ts';
+import { pageHeader } from './pages.ts';
 import { Ledger, defaultConfig, decodeFrank, ELAPSED_PERIOD_S } from '../core/ledger.ts';
 import { u16, u32, readU16, readU32, fromHex } from '../../protocol/bytes.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
@@ -199,7 +200,7 @@ function scanPage(j: Journal, index: number, out: { type: number; data: string; 
       continue;
     }
     var len = readU16(head, 0);
-    var padded = j.paddedLength(len);
+    var padded = j.recordBytes(len) - 8;
     var total = 4 + padded + 4;
     var plausible = head.charCodeAt(3) === RECORD_MARK && offset + total <= limit;
     if (!plausible || j.crc32(j.flash.read(base + offset, 4 + len)) !== readU32(j.flash.read(base + offset + 4 + padded, 4), 0)) {
@@ -236,7 +237,7 @@ export function openJournal(j: Journal): OpenResult {
   var valid: PageInfo[] = [];
   var blank = 0;
   for (var i = 0; i < count; i++) {
-    var seq = j.pageHeader(i);
+    var seq = pageHeader(j, i);
     if (seq > 0) valid.push({ index: i, seq: seq });
     else if (seq === 0 && j.flash.read(i * j.flash.pageBytes + PAGE_HEADER_BYTES, 4) === ERASED_WORD) blank++;
   }
@@ -295,23 +296,22 @@ export function openJournal(j: Journal): OpenResult {
   // Formatting was cut before its empty checkpoint landed: nothing was ever stored.
   if (begin < 0 && valid.length === 1 && valid[0].seq === 1) return format(j, false);
   if (begin < 0 && !problems.length) problems.push('no complete checkpoint in the journal');
-  j.pages = [];
+  j.pageIndex = '';
+  j.firstSeq = collected.length ? collected[0].page.seq : 0;
+  for (var d = 0; d < collected.length; d++) j.pageIndex += String.fromCharCode(collected[d].page.index);
   var entries: JournalEntry[] = [];
   if (!problems.length) {
     for (var c = 0; c < collected.length; c++) {
-      j.pages.push(collected[c].page);
       var list = collected[c].records;
       for (var e = c === 0 ? beginAt : 0; e < list.length; e++) entries.push({ type: list[e].type, data: list[e].data });
     }
-  } else {
-    for (var d = 0; d < collected.length; d++) j.pages.push(collected[d].page);
   }
   j.headOffset = headEnd;
   if (!problems.length) j.liveStartSeq = j.pendingLiveStart = collected[0].page.seq;
   if (headTorn && !problems.length) {
     // Note the cut write, so that later boots know these bytes were never acknowledged;
     // writing goes on after them (flash cannot be rewritten in place).
-    if (!tryAppend(j, TORN, u32(j.pages[j.pages.length - 1].seq) + u16(headTorn.offset) + u16(headTorn.end))) problems.push('no room to note the torn record');
+    if (!tryAppend(j, TORN, u32(j.firstSeq + j.pageIndex.length - 1) + u16(headTorn.offset) + u16(headTorn.end))) problems.push('no room to note the torn record');
   }
   if (!problems.length && openCheckpoint(entries) && !tryAppend(j, CKPT_ABORT, '')) problems.push('no room to close a cut checkpoint');
   entries = dropAborted(entries);
@@ -349,8 +349,8 @@ function dropAborted(entries: JournalEntry[]): JournalEntry[] {
 }
 
 function format(j: Journal, allBlank: boolean): OpenResult {
-  for (var i = 0; i < j.flash.pageCount; i++) if (!allBlank || j.pageHeader(i) !== 0) j.erasePage(i);
-  j.pages = [];
+  for (var i = 0; i < j.flash.pageCount; i++) if (!allBlank || pageHeader(j, i) !== 0) j.flash.erase(i);
+  j.pageIndex = '';
   j.startPage(0, 1);
   j.append(CKPT_BEGIN, '');
   j.append(CKPT_END, '');

@@ -6,11 +6,13 @@ import { Entry } from '../core/entries.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { toHex, u32, readU16 } from '../../protocol/bytes.ts';
 import { RECORD_BYTES, MAX_U32, MAX_CATEGORIES, MIXED_BAND, WEIGHT_BANDS_G, decodeRecord } from '../../protocol/records.ts';
+import { RecordTable, WORDS } from '../core/table.ts';
 import { BlockHead, encodeBlockHead, digestStart, digestSegment, sealMessage, confirmMessage, SEAL_HMAC, SEAL_ED25519, DIGEST_SEGMENT_RECORDS } from '../../protocol/block.ts';
 import { hmac, sameBytes } from '../../protocol/hmac.ts';
 import { pieceChainStart } from '../../protocol/piece-chain.ts';
 import { fail } from '../core/device.ts';
-import { integer, hexBytes } from '../core/args.ts';
+import { integer } from '../core/args.ts';
+import { hexBytes } from './hexarg.ts';
 import { Ledger, Sealed } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 import { applySeal, applyConfirm, sealWithDeviceKey } from './sealing.ts';
@@ -18,6 +20,16 @@ import { contact } from './contact.ts';
 import type { Received, SealRequest } from '../../protocol/bodies.ts';
 import { event } from './events.ts';
 import { AuditEvent } from '../../protocol/audit.ts';
+
+
+/** Distinct customers of a table's records [0, n), ascending. */
+function customers(t: RecordTable, n: number): number[] {
+  var out: number[] = [];
+  for (var at = 0; at < n * WORDS; at += WORDS) if (out.indexOf(t.words[at]) < 0) out.push(t.words[at]);
+  return out.sort(function (a, b) {
+    return a - b;
+  });
+}
 
 /** head bytes per answer: small enough to travel inside a session message too */
 var HEAD_PAGE = 128;
@@ -166,7 +178,7 @@ function extract(L: Ledger): { sealed: Sealed; fresh: boolean } {
     L.flush();
   }
   var n = L.flash.count;
-  var head = encodeBlockHead(nextBlockHeader(L, time, n, L.flash.customers(n)));
+  var head = encodeBlockHead(nextBlockHeader(L, time, n, customers(L.flash, n)));
   // the digest chain reads the records a segment at a time: no whole block in RAM
   var sha = L.board.sha256;
   var digest = digestStart(sha, head);

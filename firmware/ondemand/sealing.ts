@@ -1,6 +1,7 @@
 // A block's seal and its confirmation as the ledger applies them: live in the seal module,
 // at replay in the boot module (shared by both, loaded with either: tools/build.ts).
 import { Ledger } from '../core/ledger.ts';
+import { RecordTable, WORDS } from '../core/table.ts';
 import { hmac } from '../../protocol/hmac.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { fail } from '../core/device.ts';
@@ -23,6 +24,18 @@ export function applySeal(L: Ledger, d: string): void {
   L.chain = '';
 }
 
+/** Removes a table's frozen records (their block was confirmed); the rest move to the front. */
+function dropFrozen(t: RecordTable): void {
+  var n = t.frozen * WORDS;
+  var w = t.words;
+  // a plain forward copy: overlapping typed-array set() is not something to trust on Espruino
+  for (var at = 0; at + n < t.count * WORDS; at++) w[at] = w[at + n];
+  w.fill(0, (t.count - t.frozen) * WORDS);
+  t.count -= t.frozen;
+  t.frozen = 0;
+  t.size(t.count);
+}
+
 /** The data center confirmed the sealed block: its records are freed. */
 export function applyConfirm(L: Ledger, seq: number): void {
   var s = L.sealed;
@@ -30,7 +43,7 @@ export function applyConfirm(L: Ledger, seq: number): void {
   // confirmed: everything up to the seal (the registers in its head)
   L.releasedPieces = readU32(s.head, BlockHead.PIECES);
   L.releasedAmount = readU48(s.head, BlockHead.ASCENDING);
-  L.flash.dropFrozen();
+  dropFrozen(L.flash);
   L.confirmedSeq = seq;
   L.confirmedDigest = s.digest;
   L.sealed = null;

@@ -4,15 +4,31 @@
 // erases the keys from flash. Rare by nature, so their code is loaded only then.
 import { CKPT_BEGIN, CKPT_END } from '../core/journal.ts';
 import { Entry } from '../core/entries.ts';
+import { nextPage, eraseDead, freeBytes } from './pages.ts';
 import { Ledger, encodeFrank, CHUNK_RECORDS, FRANK_BYTES } from '../core/ledger.ts';
 import { RecordTable, WORDS } from '../core/table.ts';
+import { MIXED_BAND } from '../../protocol/records.ts';
 import { u16, u32, toHex } from '../../protocol/bytes.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { LogEvent } from '../../protocol/log.ts';
 import { fail } from '../core/device.ts';
+import { StoreOp } from '../core/modules.ts';
 import { applyWithdraw } from './contact.ts';
 import { event } from './events.ts';
 import { AuditEvent } from '../../protocol/audit.ts';
+
+/** What Ledger.store runs (firmware/core/modules.ts StoreOp): the module's one entry from the core. */
+export function run(L: Ledger, op: number): any {
+  if (op === StoreOp.CHECKPOINT) return checkpoint(L);
+  if (op === StoreOp.FOLD) return foldOne(L);
+  if (op === StoreOp.TAMPER) return tamper(L);
+  throw new Error('no store operation ' + op);
+}
+
+/** Whether record i is one of zero-value pieces (postage 0, a real weight band): never folded. */
+function zeroValue(t: RecordTable, i: number): boolean {
+  return t.words[i * WORDS + 2] === 0 && (t.words[i * WORDS + 1] & 0xff) !== MIXED_BAND;
+}
 
 /** The open (customer, category) of a table with the most records (at least two), or null. */
 function mostFragmented(t: RecordTable): { customer: number; category: number } | null {
@@ -20,10 +36,10 @@ function mostFragmented(t: RecordTable): { customer: number; category: number } 
   var bestCount = 1;
   var w = t.words;
   for (var i = t.frozen; i < t.count; i++) {
-    // zero-value records are never folded (firmware/core/table.ts zeroValue)
-    if (t.zeroValue(i)) continue;
+    // zero-value records are never folded (zeroValue above)
+    if (zeroValue(t, i)) continue;
     var n = 0;
-    for (var j = t.frozen; j < t.count; j++) if (w[j * WORDS] === w[i * WORDS] && w[j * WORDS + 1] >>> 8 === w[i * WORDS + 1] >>> 8 && !t.zeroValue(j)) n++;
+    for (var j = t.frozen; j < t.count; j++) if (w[j * WORDS] === w[i * WORDS] && w[j * WORDS + 1] >>> 8 === w[i * WORDS + 1] >>> 8 && !zeroValue(t, j)) n++;
     if (n > bestCount) {
       bestCount = n;
       best = { customer: w[i * WORDS], category: w[i * WORDS + 1] >>> 8 };
@@ -77,7 +93,7 @@ export function snapshot(L: Ledger): any {
 
 /** Writes the whole live state anew so the pages behind it can be reclaimed. */
 export function checkpoint(L: Ledger): void {
-  L.note(LogEvent.CHECKPOINT, L.flash.count + ' records, ' + L.journal.freeBytes() + ' B free before');
+  L.note(LogEvent.CHECKPOINT, L.flash.count + ' records, ' + freeBytes(L.journal) + ' B free before');
   if (L.ram.count) L.flush();
   L.journal.append(CKPT_BEGIN, '');
   L.journal.append(Entry.STATE, JSON.stringify(snapshot(L)));
@@ -114,7 +130,9 @@ export function foldOne(L: Ledger): boolean {
  * registers and statistics stay, so the data center can still account for them. */
 export function tamper(L: Ledger): void {
   if (L.tampered) return;
-  L.eraseKeys();
+  L.note(LogEvent.TAMPER, 'keys erased, franking locked');
+  L.deviceKey = L.kmsKey = L.signKey = '';
+  L.tampered = true;
   L.lock = { code: ErrorCode.TAMPER, detail: '' };
   try {
     L.journal.append(Entry.TAMPER, '');
@@ -127,8 +145,8 @@ export function tamper(L: Ledger): void {
  * page erased: no copy of a key stays in flash. */
 function keysOutOfFlash(L: Ledger): void {
   checkpoint(L);
-  if (L.journal.nextPage()) checkpoint(L);
-  L.journal.eraseDead();
+  if (nextPage(L.journal)) checkpoint(L);
+  eraseDead(L.journal);
 }
 
 /** Withdrawal from service (the data center asks inside a session: firmware/ondemand/session.ts):

@@ -10,9 +10,10 @@ import { pss, pssReport } from './pss.ts';
 import { memory } from './memory.ts';
 import { boards } from './boards.ts';
 import { pretokenised } from './pretokenise.ts';
+import { memoryCore } from './memory-core.ts';
 import type { Bench } from './common.ts';
 
-export const benches: Bench[] = [sizes, roundtrip, franking, capacity, crypto, pss, pssReport, memory, pretokenised, boards];
+export const benches: Bench[] = [sizes, roundtrip, franking, capacity, crypto, pss, pssReport, memory, memoryCore, pretokenised, boards];
 
 async function main() {
   const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));

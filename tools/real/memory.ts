@@ -151,8 +151,9 @@ export async function virtualMemory(board: BoardDef, code: string, o: VirtualMem
  * Serial1 as on the linux board; its answers go to that port and are not read). Provisioning, clock, a funds reset, single, batch and dynamic franking (`pieces`
  * pieces over a spread of customers, categories and weights), a flush to flash, and more
  * franking after it. Deterministic: same keys, ids and times on every run. `global.__BUSY__` is
- * set until the last frame is handled (the memory reader waits for it). */
-export function frankingWorkload(o: { startMs?: number; pieces?: number; port?: string } = {}): string {
+ * set until the last frame is handled (the memory reader waits for it). `lazy`: the frames are
+ * made one at a time as they are sent (for the smallest builds). */
+export function frankingWorkload(o: { startMs?: number; pieces?: number; port?: string; lazy?: boolean } = {}): string {
   const device = 901234;
   const deviceKey = Buffer.alloc(32, 0x11);
   const kmsKey = Buffer.alloc(32, 0x22);
@@ -177,5 +178,9 @@ export function frankingWorkload(o: { startMs?: number; pieces?: number; port?: 
   req(Command.STATUS, {});
   const lit = (s: string) => '"' + s.replace(/[^ -!#-[\]-~]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')) + '"';
   // one timer per frame, so each is a task of its own as when it arrives on the line
-  return `\nglobal.__BUSY__=1;setTimeout(function(){var F=[${frames.map(lit).join(',')}],i=0;function next(){${o.port ?? 'Serial1'}.emit("data",F[i++]);if(i<F.length)setTimeout(next,5);else delete global.__BUSY__;}next();},${o.startMs ?? 100});\n`;
+  // lazy: each frame is a literal returned by a switch, made only when sent (an array of them
+  // all would take more variables than the smallest builds have)
+  const list = o.lazy ? `function(i){switch(i){${frames.map((f, i) => `case ${i}:return ${lit(f)};`).join('')}}}` : `[${frames.map(lit).join(',')}]`;
+  const frame = o.lazy ? 'F(i++)' : 'F[i++]';
+  return `\nglobal.__BUSY__=1;setTimeout(function(){var F=${list},i=0;function next(){${o.port ?? 'Serial1'}.emit("data",${frame});if(i<${frames.length})setTimeout(next,5);else delete global.__BUSY__;}next();},${o.startMs ?? 100});\n`;
 }

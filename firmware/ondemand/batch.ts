@@ -1,0 +1,59 @@
+// On-demand module psd.batch (firmware/core/modules.ts): opening and closing a batch or a
+// dynamic-mode transaction (BATCH_START, BATCH_END). Once per batch, not per piece: franking
+// inside the batch stays resident (firmware/core/psd.ts).
+import { Command } from '../../protocol/commands.ts';
+import { Entry } from '../core/entries.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import { MAX_CATEGORIES, MAX_WEIGHT_G, MAX_U32, weightBand } from '../../protocol/records.ts';
+import { fail } from '../core/device.ts';
+import { integer } from '../core/args.ts';
+import { Ledger, Batch, MODE_BATCH, MODE_DYNAMIC } from '../core/ledger.ts';
+import type { Psd } from '../core/psd.ts';
+import { batchInfo } from './batches.ts';
+
+/** Answers BATCH_START ({batch, registers, txn}) and BATCH_END ({txn, pieces, flushed, registers}). */
+export function handle(psd: Psd, type: number, req: any): any {
+  var L = psd.ledger;
+  if (type === Command.BATCH_START) {
+    var mode = req.mode === 'batch' ? MODE_BATCH : req.mode === 'dynamic' ? MODE_DYNAMIC : fail(ErrorCode.BAD_ARGUMENT, "mode must be 'batch' or 'dynamic'");
+    var customer = integer(req.customer, 'customer', 1, MAX_U32);
+    var fixed = mode === MODE_BATCH;
+    var started = startBatch(L, {
+      customer: customer,
+      mode: mode,
+      category: fixed ? integer(req.category, 'category', 0, MAX_CATEGORIES - 1) : 0,
+      weight: fixed ? integer(req.weight, 'weight', 1, MAX_WEIGHT_G) : 0,
+      postage: fixed ? psd.tariff(req.category, weightBand(req.weight), req.postage) : 0
+    });
+    return { batch: batchInfo(L), registers: psd.registers(), txn: started.txn };
+  }
+  if (type === Command.BATCH_END) {
+    var ended = endBatch(L);
+    return { txn: ended.batch.txn, pieces: ended.batch.pieces, flushed: ended.flushed, registers: psd.registers() };
+  }
+  fail(ErrorCode.UNKNOWN_COMMAND, '0x' + type.toString(16));
+}
+
+function startBatch(L: Ledger, b: { customer: number; mode: number; category: number; weight: number; postage: number }): Batch {
+  L.needWritable();
+  L.needProvisioned();
+  if (L.batch) fail(ErrorCode.BATCH_OPEN, 'transaction ' + L.batch.txn);
+  var time = L.needClock();
+  L.needContact();
+  var batch: Batch = { txn: L.txnCounter + 1, customer: b.customer, mode: b.mode, category: b.category, weight: b.weight, postage: b.postage, pieces: 0, startedAt: time };
+  // the start record carries the registers, so the batch can be audited whatever follows
+  var data = JSON.stringify(batch).slice(0, -1) + ',"ar":' + L.ascending + ',"dr":' + L.descending + ',"pc":' + L.pieces + '}';
+  L.needRoom([data.length]);
+  L.commit(Entry.BATCH_START, data);
+  return L.batch!;
+}
+
+function endBatch(L: Ledger): { batch: Batch; flushed: number } {
+  L.needWritable();
+  if (!L.batch) fail(ErrorCode.NO_BATCH);
+  var batch = L.batch!;
+  var data = JSON.stringify({ txn: batch.txn, pieces: batch.pieces, t: L.seconds() });
+  L.needRoom([data.length]);
+  L.commit(Entry.BATCH_END, data);
+  return { batch: batch, flushed: L.flush() };
+}

@@ -1,0 +1,9 @@
+// What the batch module and STATUS share about the open batch (a chunk of its own: psd.xbatches).
+import { Ledger, MODE_NAMES } from '../core/ledger.ts';
+
+/** The open batch as answers show it ({txn, customer, mode name, category, weight, postage,
+ * pieces, startedAt}), or null. */
+export function batchInfo(L: Ledger): any {
+  var b = L.batch;
+  return b ? { txn: b.txn, customer: b.customer, mode: MODE_NAMES[b.mode], category: b.category, weight: b.weight, postage: b.postage, pieces: b.pieces, startedAt: b.startedAt } : null;
+}
