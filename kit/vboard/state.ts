@@ -9,6 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import type vm from 'node:vm';
 import { FlashSim, type PowerCut } from './flash.ts';
 import { StorageSim } from './storage.ts';
+import { CodeAreaSim, type CodeAreaGeometry } from './code-area.ts';
+import { placeFiles } from '../flash/image.ts';
 import { transformImage } from './transform.ts';
 import { modulesFile } from '../flash/image.ts';
 import type { MemoryModel } from './memory.ts';
@@ -21,6 +23,8 @@ export interface BoardDef {
   variables: number;
   flashKB: number;
   flash: { dataStart: number; pageBytes: number; dataPages: number; writeAlignBytes: number; eraseCycles: number };
+  /** free flash where `psd flash` puts the code (board-defs codeArea) */
+  codeArea?: CodeAreaGeometry;
   dataPort: 'USB' | 'Serial1' | 'Bluetooth';
   consoleDefault: string;
   serial: { baud: number; rx: string | null; tx: string | null };
@@ -153,6 +157,8 @@ export abstract class BoardState extends EventEmitter {
   readonly board: BoardDef;
   readonly flash: FlashSim;
   readonly storage: StorageSim;
+  /** the board's code area (board-defs codeArea), null on boards without one */
+  readonly codeArea: CodeAreaSim | null;
   /** true after a power cut (until powerCycle()) */
   dead = false;
   running = false;
@@ -177,6 +183,10 @@ export abstract class BoardState extends EventEmitter {
     const sidecar = opts.imagePath ? modulesFile(opts.imagePath) : '';
     this.modules = opts.modules ?? (sidecar && existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as Record<string, string>) : {});
 
+    this.codeArea = opts.board.codeArea ? new CodeAreaSim(opts.board.codeArea) : null;
+    // an image's modules are found where psd flash would have put them
+    const placed = this.codeArea && Object.keys(this.modules).length ? placeFiles(opts.board, Object.entries(this.modules).map(([name, code]) => ({ name, code }))).codeArea : null;
+    if (placed) this.codeArea!.flashWith(placed.bytes);
     if (opts.powerCut) this.flash.armPowerCut(opts.powerCut);
     const b = opts.board;
     const devs = new Set<string>();
