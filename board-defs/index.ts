@@ -38,6 +38,9 @@ export interface BoardDef {
     pageBytes: number;
     /** number of erase pages in the region */
     dataPages: number;
+    /** true when the region is part of Storage's own flash (Espruino's saved-code area, which
+     * Flash.getFree() does not list): the firmware then checks its pages, not Flash.getFree() */
+    inStorage?: boolean;
     writeAlignBytes: number;
     eraseCycles: number;
   };

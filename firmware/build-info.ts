@@ -30,3 +30,6 @@ export var HAS_ED25519: boolean = false;
 /** address of the board's code area (board-defs codeArea), where the on-demand modules are;
  * 0: they are Storage files */
 export var CODE_AREA: number = 0;
+/** the statistics region is part of Storage's own flash (board-defs flash.inStorage), which
+ * Flash.getFree() does not list */
+export var STATS_IN_STORAGE: boolean = false;

@@ -1,6 +1,6 @@
 // The one place that touches Espruino's globals: it binds the board interface to them.
 import { Board } from '../board.ts';
-import { BuildInfo, HAS_SHA256, HAS_AES, HAS_ED25519, CODE_AREA } from '../build-info.ts';
+import { BuildInfo, HAS_SHA256, HAS_AES, HAS_ED25519, CODE_AREA, STATS_IN_STORAGE } from '../build-info.ts';
 import { loadFromCodeArea } from './code-area.ts';
 import { sha256 } from '../../protocol/sha256.ts';
 import { ed25519KeyPair, ed25519Sign, naclUseRandom, ed25519SelfTest } from '../core/crypto/nacl.ts';
@@ -70,7 +70,8 @@ export function espruinoBoard(build: BuildInfo): Board {
         var free = Flash.getFree() || [];
         var inside = false;
         for (var i = 0; i < free.length; i++) if (base >= free[i].addr && end <= free[i].addr + free[i].length) inside = true;
-        if (!inside) return 'statistics flash 0x' + base.toString(16) + '-0x' + end.toString(16) + ' is not free flash here (Flash.getFree: ' + JSON.stringify(free) + ')';
+        // Storage's own flash (saved code) is never listed by Flash.getFree(): its pages are checked below
+        if (!inside && !STATS_IN_STORAGE) return 'statistics flash 0x' + base.toString(16) + '-0x' + end.toString(16) + ' is not free flash here (Flash.getFree: ' + JSON.stringify(free) + ')';
         for (var a = base; a < end; a += pageBytes) {
           var p = Flash.getPage(a);
           if (!p || p.addr !== a || p.length !== pageBytes) return 'Flash.getPage(0x' + a.toString(16) + ') is ' + JSON.stringify(p) + ', the image expects pages of ' + pageBytes + ' bytes';

@@ -22,7 +22,7 @@ export interface BoardDef {
   espruinoBoard: string;
   variables: number;
   flashKB: number;
-  flash: { dataStart: number; pageBytes: number; dataPages: number; writeAlignBytes: number; eraseCycles: number };
+  flash: { dataStart: number; pageBytes: number; dataPages: number; writeAlignBytes: number; eraseCycles: number; inStorage?: boolean };
   /** free flash where `psd flash` puts the code (board-defs codeArea) */
   codeArea?: CodeAreaGeometry;
   dataPort: 'USB' | 'Serial1' | 'Bluetooth';
