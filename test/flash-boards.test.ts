@@ -3,7 +3,8 @@
 // it (the Pico and the Original: the boot code in Storage, the rest in their code area) and the
 // STATUS read back carries the build hash; where it does not fit yet, psd flash refuses before
 // it erases anything. Also: a code area Flash.getFree() does not report is refused before
-// anything changes, and a Pico whose code area is blank says why on its console.
+// anything changes, a Pico whose code area is blank says why on its console, and a module
+// whose bytes fail their CRC-32 is refused with the reason.
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,11 @@ import { ErrorCode } from '../protocol/errors.ts';
 import { startStandin } from '../testkit/standin-repl.ts';
 import { readImage, storageBytes, modulesFile } from '../kit/flash/image.ts';
 import { VirtualBoard } from '../kit/vboard/board.ts';
-import { runCli, hasSocat, imagePath, imageBuildHash } from '../testkit/target.ts';
+import { runCli, hasSocat, imagePath, imageBuildHash, startTarget } from '../testkit/target.ts';
+import { PsdClient } from '../host-bridge/client.ts';
+import { openLink } from '../host-bridge/link.ts';
+import { Command } from '../protocol/commands.ts';
+import { PsdError } from '../host-bridge/errors.ts';
 
 /** The stand-in with its REPL on the port the flasher uses: the data port (a Puck.js, MDBT42Q
  * or Bangle.js keeps its console on Bluetooth or its terminal; a lab wires it to that port). */
@@ -112,7 +117,7 @@ describe('psd flash --board <each board> against a stand-in with that board\'s S
   });
 });
 
-describe('code area: the boot code checks it at every boot', () => {
+describe('code area: checked at every boot and at every load', () => {
   for (const id of ['pico', 'original']) {
     it(`${id}: a blank code area stops the boot with a message on the console that says what to do; the PSD does not start`, async () => {
       const board = getBoard(id);
@@ -134,4 +139,32 @@ describe('code area: the boot code checks it at every boot', () => {
       }
     });
   }
+
+  it('pico: an on-demand module whose bytes fail their CRC-32 is not run: each request for it is refused with the reason', async () => {
+    const t = await startTarget({ board: 'pico', pty: false });
+    try {
+      const vb = t.vb!;
+      const area = vb.codeArea!;
+      const image = readImage(imagePath('pico'));
+      const admin = image.codeArea!.directory.find((e) => e[0] === 'psd.admin')!;
+      const client = new PsdClient(await openLink(t.port), { timeoutMs: 3000, retries: 1 });
+      try {
+        expect((await client.request(Command.STATUS)).board).to.equal('pico');
+        // one bit of psd.admin's code cleared, as a worn cell would (its code is ASCII: never 0)
+        const at = area.geo.addr + admin[1] + 100;
+        const b = area.read(1, at)[0];
+        area.write(Buffer.from([b & (b - 1)]), at);
+        for (let i = 0; i < 2; i++) {
+          // refused with the reason each time: nothing of the module ran, the device answers on
+          const err = await client.request(Command.STATUS).then(() => null, (e) => e);
+          expect(err).to.be.instanceOf(PsdError);
+          expect((err as PsdError).message).to.contain('code area: psd.admin fails its CRC-32; run psd flash');
+        }
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await t.close();
+    }
+  });
 });
