@@ -25,12 +25,17 @@ function buildInfo(info) {
   return {
     name: 'psd-build-info',
     load(id) {
+      // the code area and where the statistics lie are compile-time constants only: each BUILD
+      // property costs variables
+      const { codeArea, statsInStorage, ...build } = info;
       if (path.resolve(id) === buildInfoModule)
         return (
-          'export var BUILD = ' + JSON.stringify(info) + ';\n' +
+          'export var BUILD = ' + JSON.stringify(build) + ';\n' +
           'export var HAS_SHA256 = ' + (info.nativeCrypto.indexOf('SHA256') >= 0) + ';\n' +
           'export var HAS_AES = ' + (info.nativeCrypto.indexOf('AES') >= 0) + ';\n' +
-          'export var HAS_ED25519 = ' + (info.seal === 'ed25519') + ';\n'
+          'export var HAS_ED25519 = ' + (info.seal === 'ed25519') + ';\n' +
+          'export var CODE_AREA = ' + (codeArea ? codeArea.addr : 0) + ';\n' +
+          'export var STATS_IN_STORAGE = ' + !!statsInStorage + ';\n'
         );
       return null;
     }

@@ -27,7 +27,8 @@ export interface BoardDef {
   ramKB: number;
   flashKB: number;
   image: {
-    /** max bytes of the minified firmware image this board's Storage should hold, leaving room */
+    /** max bytes (Storage's file headers included) of the image's Storage files this board's
+     * Storage should hold, leaving room; with a code area, only the boot code is in Storage */
     budgetBytes: number;
   };
   flash: {
@@ -37,8 +38,25 @@ export interface BoardDef {
     pageBytes: number;
     /** number of erase pages in the region */
     dataPages: number;
+    /** true when the region is part of Storage's own flash (Espruino's saved-code area, which
+     * Flash.getFree() does not list): the firmware then checks its pages, not Flash.getFree() */
+    inStorage?: boolean;
     writeAlignBytes: number;
     eraseCycles: number;
+  };
+  /** Where the code lives on boards whose Storage cannot hold it: free flash that Espruino's
+   * Flash.getFree() hands out, written only by `psd flash` (never erased at run time). Storage
+   * then keeps only the boot code (a loader); the resident core and the on-demand modules are a
+   * code-area image there (kit/flash/code-area.ts). Absent: every file is in Storage. */
+  codeArea?: {
+    /** absolute address of the area (for require("Flash") and E.memoryArea) */
+    addr: number;
+    /** bytes of the area */
+    bytes: number;
+    /** erase page size inside it */
+    pageBytes: number;
+    /** where the numbers come from (Flash.getFree() on that board) */
+    source: string;
   };
   /** serial device carrying our protocol */
   dataPort: SerialDevice;

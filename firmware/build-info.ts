@@ -27,3 +27,9 @@ export var HAS_SHA256: boolean = true;
 export var HAS_AES: boolean = true;
 /** board seals with Ed25519: tweetnacl (Ed25519, X25519) is in the image */
 export var HAS_ED25519: boolean = false;
+/** address of the board's code area (board-defs codeArea), where the on-demand modules are;
+ * 0: they are Storage files */
+export var CODE_AREA: number = 0;
+/** the statistics region is part of Storage's own flash (board-defs flash.inStorage), which
+ * Flash.getFree() does not list */
+export var STATS_IN_STORAGE: boolean = false;

@@ -22,6 +22,7 @@ export function formatFlash(r: FlashReport): string {
   ];
   if (r.alreadyRunning) pairs.push(['flashed', 'nothing: the board already runs this build']);
   if (r.erased) pairs.push(['erased', `Storage${r.erased.storageFiles.length ? ` (${r.erased.storageFiles.join(', ')})` : ''} and the PSD data region${r.erased.dataRegionHadData ? ' (it held data)' : ' (blank)'}`]);
+  if (r.codeArea) pairs.push(['code area', `${r.codeArea.addr}: ${r.codeArea.bytes} bytes (${r.codeArea.files.join(', ')}), each file's CRC-32 verified on the board`]);
   if (r.upload) pairs.push(['stored', `.bootcde, ${r.upload.bytes} bytes, CRC-32 ${r.upload.crc32} verified on the board (${r.upload.sentBytes} bytes sent in ${(r.upload.ms / 1000).toFixed(1)} s)`]);
   pairs.push(['read back', `${r.readBack.deviceId}: firmware ${r.readBack.firmwareVersion} build ${r.readBack.buildHash}: matches the image`]);
   pairs.push(['next', r.next]);
@@ -31,14 +32,14 @@ export function formatFlash(r: FlashReport): string {
 export function flashCommand(): Command {
   return new Command('flash')
     .description(
-      "write a built firmware image (dist/firmware/<board>.js) to a real Espruino board over its REPL with EspruinoTools, as Storage file .bootcde so it runs from flash at every boot; checks the board first (process.env.BOARD), erases Storage and the PSD data region, verifies the stored image, restarts the board and reads back its build hash through the PSD protocol. Uses the global --port (the board's serial port)"
+      "write a built firmware image (dist/firmware/<board>.js) to a real Espruino board over its REPL with EspruinoTools, as Storage files (the boot code .bootcde, which runs at every boot, and the modules; on a board with a code area, board-defs codeArea, the modules go to that free flash instead, checked first against Flash.getFree()); checks the board first (process.env.BOARD), erases Storage and the PSD data region, verifies the stored image, restarts the board and reads back its build hash through the PSD protocol. Uses the global --port (the board's serial port)"
     )
     .configureHelp({ showGlobalOptions: true })
     .requiredOption('-b, --board <id>', 'board definition the image is for (see board-defs/)')
     .option('--image <file>', 'firmware image (default dist/firmware/<board>.js, from npm run build)')
     .option('--force', "flash even when the board on the port (process.env.BOARD) or the image's build info is another board; the erase uses --board's flash addresses, so only for boards with the same layout")
     .option('--erase-data', 'erase the PSD data region even though it holds data (registers, keys, statistics): upload and confirm the statistics first')
-    .option('--over-budget', "write an image larger than the board's image budget (board-defs image.budgetBytes): on boards whose Storage shares flash with the PSD data region it can overwrite the statistics pages")
+    .option('--over-budget', "write an image whose Storage files exceed the board's image budget (board-defs image.budgetBytes): on boards whose Storage shares flash with the PSD data region it can overwrite the statistics pages")
     .option('--boot-timeout <ms>', 'wait this long for the flashed board to answer STATUS', positiveInt, 20000)
     .option('--verbose', "print EspruinoTools' own log to stderr")
     .action(async (o, cmd: Command) => {

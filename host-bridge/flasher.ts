@@ -6,10 +6,13 @@
  * 2. Connect with EspruinoTools, which asks the REPL for process.env; refuse a board that is not
  *    the image's (process.env.BOARD vs board-defs espruinoBoard) unless forced.
  * 3. Refuse to erase a PSD data region that holds data (registers, keys, statistics) unless told.
- * 4. reset(), erase Storage and the data region, upload the image as Storage file `.bootcde`
- *    (EspruinoTools' "Direct to Flash"), verify its length and CRC-32 on the board, then load():
+ * 4. On a board with a code area (board-defs codeArea), refuse unless Flash.getFree() reports it.
+ * 5. reset(), erase Storage and the data region; on a board with a code area, erase it, write the
+ *    code-area image (resident core, on-demand modules) and verify each file's CRC-32 as the
+ *    board reads it back; write the image's Storage files (all of them, or only the boot code
+ *    `.bootcde` with a code area), verify their length and CRC-32 on the board, then load():
  *    the board restarts and runs the image, which moves the console off the data port.
- * 5. Read back STATUS over the framed protocol and compare firmware version and build hash.
+ * 6. Read back STATUS over the framed protocol and compare firmware version and build hash.
  */
 import { existsSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
@@ -22,6 +25,7 @@ import { openLink } from './link.ts';
 import { PsdClient } from './client.ts';
 import { readImage, ImageError, storageBytes, type FirmwareImage } from '../kit/flash/image.ts';
 import { openEspruinoSession, type EspruinoSession, type UploadProgress } from '../kit/flash/espruino-tools.ts';
+import { freeFlashExpr, covers, eraseCodeAreaExpr, writeCodeArea, verifyCodeAreaExpr, codeAreaMismatch } from './flash-code-area.ts';
 
 export const DIST_FIRMWARE = resolve(import.meta.dirname, '../dist/firmware');
 
@@ -54,6 +58,8 @@ export interface FlashReport {
   alreadyRunning: boolean;
   erased: { dataRegionHadData: boolean; storageFiles: string[] } | null;
   upload: { bytes: number; crc32: string; sentBytes: number; ms: number } | null;
+  /** what went to the code area (boards with one): its address, the image's bytes, files verified */
+  codeArea: { addr: string; bytes: number; files: string[] } | null;
   readBack: { board: string; firmwareVersion: string; buildHash: string; deviceId: string; matches: true };
   next: string;
 }
@@ -160,10 +166,17 @@ function checkImage(o: FlashOptions, board: BoardDef): FirmwareImage {
       'build the image for this board (npm run build -- --board ' + board.id + '), or give --force'
     );
   }
-  if (image.bytes > board.image.budgetBytes && !o.overBudget) {
+  const inStorage = storageBytes(image.storageFiles.map((f) => f.code));
+  if (board.codeArea && image.codeArea && image.codeArea.bytes.length > board.codeArea.bytes)
     throw fail(
       ErrorCode.BAD_ARGUMENT,
-      `${file} is ${image.bytes} bytes, over the ${board.name}'s image budget of ${board.image.budgetBytes} bytes (board-defs/${board.id}.json)`,
+      `${file}: its code-area image is ${image.codeArea.bytes.length} bytes, larger than the ${board.name}'s code area (${board.codeArea.bytes} bytes at 0x${board.codeArea.addr.toString(16)}, board-defs/${board.id}.json)`,
+      'shrink the image (see the size table of npm run build)'
+    );
+  if (inStorage > board.image.budgetBytes && !o.overBudget) {
+    throw fail(
+      ErrorCode.BAD_ARGUMENT,
+      `${file} needs ${inStorage} bytes in Storage, over the ${board.name}'s image budget of ${board.image.budgetBytes} bytes (board-defs/${board.id}.json)`,
       `the budget is what the board's Storage holds without reaching the PSD data region at 0x${board.flash.dataStart.toString(16)}; a bigger .bootcde can overwrite the statistics pages. Shrink the image, or give --over-budget on a board whose data you do not need`
     );
   }
@@ -216,7 +229,7 @@ export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
     const seen = await session.evaluate<{ dataUsed: boolean; files: string[]; storageBytes: number }>(inspectExpr(board), 10);
     if (!seen) throw fail(ErrorCode.NO_ANSWER, `the REPL on ${o.port} did not answer the flash check`, 'try again; if it persists, run with --verbose');
     // every check before anything is changed: the image's files must fit the board's Storage
-    const storageNeed = storageBytes(image.files.map((f) => f.code));
+    const storageNeed = storageBytes(image.storageFiles.map((f) => f.code));
     if (seen.storageBytes && storageNeed > seen.storageBytes)
       throw fail(
         ErrorCode.BAD_ARGUMENT,
@@ -231,6 +244,18 @@ export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
       );
     }
 
+    const area = board.codeArea && image.codeArea ? { ...board.codeArea, image: image.codeArea } : null;
+    if (area) {
+      // the area may be flash outside the chip's datasheet: only what Espruino hands out is used
+      const free = await session.evaluate<{ addr: number; length: number }[]>(freeFlashExpr(), 10);
+      if (!covers(free, area))
+        throw fail(
+          ErrorCode.BAD_ARGUMENT,
+          `the ${board.name}'s code area (0x${area.addr.toString(16)}, ${area.bytes} bytes) is not free flash on the board on ${o.port} (Flash.getFree(): ${JSON.stringify(free ?? null)}): nothing written`,
+          `this image keeps its code there (board-defs/${board.id}.json codeArea); is the board a ${board.name} with Espruino 2v29?`
+        );
+    }
+
     step(`resetting and erasing Storage${seen.files.length ? ` (${seen.files.join(', ')})` : ''} and the PSD data region`);
     await session.send('reset();', 500);
     const erased = await session.evaluate<{ files: number; free: number }>(eraseExpr(board), 30);
@@ -238,23 +263,34 @@ export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
     if (erased.free < storageNeed)
       throw fail(ErrorCode.BAD_ARGUMENT, `the board's Storage has ${erased.free} bytes free after erasing; the image needs ${storageNeed}: Storage is erased, the image not stored`, 'shrink the image (see the size table of npm run build)');
 
-    // every file the same way, through the REPL a chunk at a time (EspruinoTools' own upload
-    // resolves the boot code's require("psd.core") as a module to fetch, and stalls)
-    step(`writing ${image.bytes} bytes to Storage: ${image.files.map((f) => f.name).join(', ')}`);
     const t0 = Date.now();
     let sentBytes = 0;
-    for (const f of image.files)
-      await writeStorageFile(session, f.name, Buffer.from(f.code, 'latin1'), (n) => {
-        sentBytes += n;
-        o.onProgress?.({ sent: sentBytes, total: image.bytes });
-      });
+    const total = image.storageFiles.reduce((n, f) => n + Buffer.byteLength(f.code, 'latin1'), 0) + (area ? area.image.bytes.length : 0);
+    const sent = (n: number) => {
+      sentBytes += n;
+      o.onProgress?.({ sent: sentBytes, total });
+    };
+    // the code area first: until .bootcde is written the board stays at its REPL
+    if (area) {
+      step(`erasing the code area (0x${area.addr.toString(16)}, ${area.bytes / area.pageBytes} x ${area.pageBytes} bytes)`);
+      if ((await session.evaluate<boolean>(eraseCodeAreaExpr(area), 60)) !== true) throw fail(ErrorCode.INTERNAL, `erasing the code area at 0x${area.addr.toString(16)} on ${o.port} failed: Storage is erased, the image not stored`, 'run with --verbose to see the REPL');
+      step(`writing ${area.image.bytes.length} bytes to the code area: ${area.image.directory.map((e) => e[0]).join(', ')}`);
+      if (!(await writeCodeArea(session, area, area.image, sent))) throw fail(ErrorCode.INTERNAL, `writing the code area at 0x${area.addr.toString(16)} got no acknowledgement: Storage is erased, the image not stored`, 'run with --verbose to see the REPL');
+      step('verifying every file of the code area');
+      const mismatch = codeAreaMismatch(area.image, await session.evaluate<{ head: string; crc: number[] }>(verifyCodeAreaExpr(area, area.image), 30));
+      if (mismatch) throw fail(ErrorCode.CRC, `the code area the board wrote differs: ${mismatch}; the boot code not written, the board stays at its REPL`, 'check the cable and run psd flash again (--verbose shows the REPL traffic)');
+    }
+    // every file the same way, through the REPL a chunk at a time (EspruinoTools' own upload
+    // resolves the boot code's require("psd.core") as a module to fetch, and stalls)
+    step(`writing ${image.storageFiles.reduce((n, f) => n + f.code.length, 0)} bytes to Storage: ${image.storageFiles.map((f) => f.name).join(', ')}`);
+    for (const f of image.storageFiles) await writeStorageFile(session, f.name, Buffer.from(f.code, 'latin1'), sent);
     const ms = Date.now() - t0;
 
     step('verifying every file the board stored');
-    const names = image.files.map((f) => f.name);
+    const names = image.storageFiles.map((f) => f.name);
     const stored = (await session.evaluate<({ bytes: number; crc: number } | null)[]>(verifyExpr(names), 15)) ?? [];
     const bad: string[] = [];
-    image.files.forEach((f, i) => {
+    image.storageFiles.forEach((f, i) => {
       const code = Buffer.from(f.code, 'latin1');
       const got = stored[i];
       if (!got || got.bytes !== code.length || got.crc >>> 0 !== crc32(code) >>> 0)
@@ -288,6 +324,7 @@ export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
       alreadyRunning: false,
       erased: { dataRegionHadData: seen.dataUsed, storageFiles: seen.files },
       upload: { bytes: got.bytes, crc32: hex8(got.crc), sentBytes, ms },
+      codeArea: area ? { addr: '0x' + area.addr.toString(16), bytes: area.image.bytes.length, files: area.image.directory.map((e) => e[0]) } : null,
       readBack,
       next: nextStep(o.port, readBack.deviceId)
     };
@@ -337,6 +374,7 @@ async function alreadyRunningOrNoRepl(o: FlashOptions, board: BoardDef, image: F
       alreadyRunning: true,
       erased: null,
       upload: null,
+      codeArea: null,
       readBack: { board: status.board, firmwareVersion: status.firmwareVersion, buildHash: status.buildHash, deviceId: status.deviceId, matches: true },
       next: nextStep(o.port, status.deviceId)
     };

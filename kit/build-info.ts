@@ -25,6 +25,11 @@ export function buildInfoFor(board: BoardDef, serialPath: string | null, profile
       dataPages: board.flash.dataPages,
       writeAlignBytes: board.flash.writeAlignBytes
     },
+    // the code area is the board's flash (a linux image with a profile keeps its code in
+    // Storage); the build makes it the constant CODE_AREA, not a BUILD property
+    codeArea: board.codeArea ? { addr: board.codeArea.addr, bytes: board.codeArea.bytes } : null,
+    // the statistics in Storage's own flash, which Flash.getFree() does not list (STATS_IN_STORAGE)
+    statsInStorage: !!board.flash.inStorage,
     nativeCrypto: board.nativeCrypto.filter((c) => profile.nativeCrypto.includes(c)),
     seal: profile.seal,
     naclBuild: profile.naclBuild ?? 'fast',

@@ -64,6 +64,18 @@ describe('board-defs', () => {
         expect(b.flash.dataStart % b.flash.pageBytes).to.equal(0);
       });
 
+      if (b.codeArea) {
+        const area = b.codeArea;
+        it('has a code area in whole erase pages, clear of the statistics, with its source', () => {
+          expect(area.bytes % area.pageBytes).to.equal(0);
+          expect(area.addr % area.pageBytes).to.equal(0);
+          const stats = [b.flash.dataStart, b.flash.dataStart + b.flash.dataPages * b.flash.pageBytes];
+          expect(area.addr >= stats[1] || area.addr + area.bytes <= stats[0], 'no overlap with the statistics').to.equal(true);
+          expect(area.source).to.contain('Flash.getFree()');
+          expect(b.notes, 'the notes say the flash is outside the datasheet').to.match(/outside/i);
+        });
+      }
+
       it('lists only known native crypto names', () => {
         expect([...NATIVE_CRYPTO_NAMES]).to.include.members(b.nativeCrypto);
       });

@@ -6,7 +6,10 @@
  *   default console, with the board's `process.env` (BOARD, VERSION, CONSOLE, MODULES...):
  *   that is what EspruinoTools talks to.
  * - Storage and Flash are the VirtualBoard's (files in `dir`), so what the flasher writes
- *   with `require("Storage").write(".bootcde", ...)` is kept, and erases are real.
+ *   with `require("Storage").write(".bootcde", ...)` is kept, and erases are real. On a board
+ *   with a code area (board-defs codeArea) Flash.getFree() reports it and it is flash the
+ *   flasher erases and writes (blank at start, kept across the stand-in's power cycles); give a
+ *   board without `codeArea` to model one whose Flash.getFree() does not report it.
  * - At every power-up and at `load()` it runs `.bootcde` from Storage, as Espruino does; after
  *   `reset()` it starts clean without it (Espruino runs `.bootcde` only at boot and `load()`).
  *   So after the flasher's `load()` the stored image really runs, moves the console off the

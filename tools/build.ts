@@ -13,8 +13,9 @@ import { minify } from 'terser';
 import { firmwareConfig, terserOptions, CORE_CHUNK } from '../rollup.config.js';
 import { loadBoards, getBoard, type BoardDef } from '../board-defs/index.ts';
 import { checkImage } from './profile/check.ts';
-import { imageHash, modulesFile, storageBytes } from '../kit/flash/image.ts';
+import { imageHash, modulesFile, storageBytes, placeFiles } from '../kit/flash/image.ts';
 import { pretokenise } from '../kit/flash/pretokenise.ts';
+import { codeAreaLoader } from '../kit/flash/code-area.ts';
 import { buildInfoFor, HASH_PLACEHOLDER } from '../kit/build-info.ts';
 
 /** Where the linux image opens Serial1 unless told otherwise: a path relative to the
@@ -76,6 +77,9 @@ export async function buildBoard(board: BoardDef, opts: { serialPath?: string | 
     const r = await minify(chunks.get(name)!, { ...(terserOptions() as any), nameCache });
     minified.set(name, r.code!);
   }
+  // Boards with a code area keep only the boot code in Storage: its loader checks the area and
+  // caches the resident core from it before the boot code's require("psd.core")
+  if (board.codeArea) minified.set('boot', codeAreaLoader(board.codeArea) + minified.get('boot')!);
   // What Storage holds: each file pretokenised (unless --plain), one byte per character
   const stored = opts.plain ? minified : pretokeniseFiles(minified);
   // The hash names the image's content, so `psd status` tells exactly which build runs.
@@ -127,9 +131,12 @@ export function imageName(board: BoardDef, profile: BoardDef): string {
 }
 
 export function sizeTable(images: BuiltImage[]): string {
-  const rows = [['image', 'resident', 'on demand', 'in Storage', 'budget', 'used', 'stats flash', 'profile']];
+  const rows = [['image', 'resident', 'on demand', 'in Storage', 'budget', 'used', 'code in', 'stats flash', 'profile']];
   for (const i of images) {
-    const need = storageBytes([fs.readFileSync(i.file, 'latin1'), ...Object.values(i.modules)]);
+    const placed = placeFiles(i.board, [{ name: 'boot', code: fs.readFileSync(i.file, 'latin1') }, ...Object.entries(i.modules).map(([name, code]) => ({ name, code }))]);
+    const need = storageBytes(placed.storage.map((f) => f.code));
+    const area = i.board.codeArea;
+    const areaBytes = placed.codeArea ? placed.codeArea.bytes.length : 0;
     rows.push([
       imageName(i.board, i.profile),
       String(i.residentBytes),
@@ -137,12 +144,13 @@ export function sizeTable(images: BuiltImage[]): string {
       String(need),
       String(i.board.image.budgetBytes),
       ((100 * need) / i.board.image.budgetBytes).toFixed(1) + '%' + (need > i.board.image.budgetBytes ? ' OVER' : ''),
+      area ? `code area 0x${area.addr.toString(16)}: ${areaBytes} of ${area.bytes}${areaBytes > area.bytes ? ' OVER' : ''}` : 'Storage',
       `${i.board.flash.dataPages} x ${i.board.flash.pageBytes / 1024} KB`,
       i.errors.length ? 'FAIL' : 'ok'
     ]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
+  return rows.map((r) => r.map((cell, c) => (c === 0 || c === 6 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
 }
 
 /** The linux images built besides the boards' own by default: a Pico's and a Puck.js's

@@ -8,7 +8,7 @@
 //   host reads answers by these names, and the virtual board names Espruino's API with them;
 // - every property name in the firmware's wire layer (firmware/core/psd.ts, device.ts, the
 //   request handlers of firmware/ondemand/admin.ts, seal.ts, session.ts) and
-//   its Espruino binding: requests and answers are JSON, and the binding speaks Espruino's API;
+//   its Espruino binding (binding.ts, code-area.ts): requests and answers are JSON, and the binding speaks Espruino's API;
 // - every key of an object literal anywhere in the firmware and protocol: objects that are
 //   written to the journal as JSON (state, batch, config) must read back under the same
 //   names after a firmware update, and objects handed to JSON are built as literals;
@@ -62,7 +62,7 @@ export function reservedPropertyNames() {
   if (cached) return cached;
   const names = new Set();
   for (const dir of ['host-bridge', 'server', 'tools', 'test', 'bin']) for (const f of files(path.join(root, dir))) identifiers(f, names);
-  for (const f of ['firmware/core/psd.ts', 'firmware/ondemand/admin.ts', 'firmware/ondemand/seal.ts', 'firmware/ondemand/session.ts', 'firmware/core/device.ts', 'firmware/espruino/binding.ts', 'firmware/main.ts', 'firmware/build-info.ts', 'firmware/board.ts'])
+  for (const f of ['firmware/core/psd.ts', 'firmware/ondemand/admin.ts', 'firmware/ondemand/seal.ts', 'firmware/ondemand/session.ts', 'firmware/core/device.ts', 'firmware/espruino/binding.ts', 'firmware/espruino/code-area.ts', 'firmware/main.ts', 'firmware/build-info.ts', 'firmware/board.ts'])
     if (fs.existsSync(path.join(root, f))) identifiers(path.join(root, f), names);
   for (const f of [...files(path.join(root, 'firmware')), ...files(path.join(root, 'protocol'))]) literalKeys(f, names);
   const builtins = JSON.parse(fs.readFileSync(path.join(root, 'kit/builtins-2v29.json'), 'utf8'));

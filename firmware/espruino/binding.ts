@@ -1,6 +1,7 @@
 // The one place that touches Espruino's globals: it binds the board interface to them.
 import { Board } from '../board.ts';
-import { BuildInfo, HAS_SHA256, HAS_AES, HAS_ED25519 } from '../build-info.ts';
+import { BuildInfo, HAS_SHA256, HAS_AES, HAS_ED25519, CODE_AREA, STATS_IN_STORAGE } from '../build-info.ts';
+import { loadFromCodeArea } from './code-area.ts';
 import { sha256 } from '../../protocol/sha256.ts';
 import { ed25519KeyPair, ed25519Sign, naclUseRandom, ed25519SelfTest } from '../core/crypto/nacl.ts';
 
@@ -27,7 +28,8 @@ function flashProblem(build: BuildInfo, Flash: any): string {
   var free = Flash.getFree() || [];
   var inside = false;
   for (var i = 0; i < free.length; i++) if (base >= free[i].addr && end <= free[i].addr + free[i].length) inside = true;
-  if (!inside) return 'statistics flash 0x' + base.toString(16) + '-0x' + end.toString(16) + ' is not free flash here (Flash.getFree: ' + JSON.stringify(free) + ')';
+  // Storage's own flash (saved code) is never listed by Flash.getFree(): its pages are checked below
+  if (!inside && !STATS_IN_STORAGE) return 'statistics flash 0x' + base.toString(16) + '-0x' + end.toString(16) + ' is not free flash here (Flash.getFree: ' + JSON.stringify(free) + ')';
   for (var a = base; a < end; a += pageBytes) {
     var p = Flash.getPage(a);
     if (!p || p.addr !== a || p.length !== pageBytes) return 'Flash.getPage(0x' + a.toString(16) + ') is ' + JSON.stringify(p) + ', the image expects pages of ' + pageBytes + ' bytes';
@@ -133,10 +135,11 @@ export function espruinoBoard(build: BuildInfo): Board {
       if (process.env.BOARD === 'LINUX') USB.write(REBOOT_NOTICE);
       E.reboot();
     },
-    // an on-demand module is a Storage file: require() evaluates it from flash (its function
-    // bodies stay there) and caches its exports in Modules until removeCached
+    // an on-demand module is a Storage file, or a file of the code area on boards that have
+    // one: evaluated from flash either way (its function bodies stay there), its exports cached
+    // in Modules until removeCached
     load: function (name) {
-      return require(name);
+      return CODE_AREA ? loadFromCodeArea(CODE_AREA, name) : require(name);
     },
     // with it go the chunks on-demand modules share (tools/build.ts names them psd.x*)
     unload: function (name) {

@@ -3,6 +3,8 @@
 // hash tools/build.ts embedded, and the build info (board, firmware version) it carries.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { getBoard, BOARD_IDS } from '../../board-defs/index.ts';
+import { layOutCodeArea, type CodeAreaImage } from './code-area.ts';
 
 /** What tools/build.ts hashes in place of the hash (see buildBoard there). */
 import { HASH_PLACEHOLDER } from '../build-info.ts';
@@ -19,6 +21,11 @@ export interface FirmwareImage {
   files: { name: string; code: string }[];
   /** all files' bytes */
   bytes: number;
+  /** the files that go to Storage: all of them, or only the boot code on a board with a code
+   * area (board-defs codeArea) */
+  storageFiles: { name: string; code: string }[];
+  /** the code-area image of the other files (null: the board has no code area) */
+  codeArea: CodeAreaImage | null;
   /** 12 hex digits: sha256 of the image with the hash put back to the placeholder */
   buildHash: string;
   /** the board id and firmware version baked into the image's build info */
@@ -82,6 +89,14 @@ export function imageModules(file: string): Record<string, string> {
   return Object.fromEntries([...imageFiles(file)].filter(([n]) => n !== 'boot'));
 }
 
+/** Where an image's files go on a board: all in Storage, or, on a board with a code area, the
+ * boot code (`.bootcde` or 'boot') in Storage and the others laid out as a code-area image. */
+export function placeFiles(board: { codeArea?: unknown }, files: { name: string; code: string }[]): { storage: { name: string; code: string }[]; codeArea: CodeAreaImage | null } {
+  if (!board.codeArea) return { storage: files, codeArea: null };
+  const isBoot = (n: string) => n === BOOT_FILE || n === 'boot';
+  return { storage: files.filter((f) => isBoot(f.name)), codeArea: layOutCodeArea(Object.fromEntries(files.filter((f) => !isBoot(f.name)).map((f) => [f.name, f.code]))) };
+}
+
 export class ImageError extends Error {}
 
 export function readImage(file: string): FirmwareImage {
@@ -94,10 +109,14 @@ export function readImage(file: string): FirmwareImage {
   const files = [...byName].map(([name, c]) => ({ name: name === 'boot' ? BOOT_FILE : name, code: c }));
   const text = files.map((f) => (isPretokenised(f.code) ? detokenise(f.code) : f.code)).join('\n');
   const info = new RegExp(`board:"([^"]*)",(?:profile:"[^"]*",)?firmwareVersion:"([^"]*)",buildHash:"${buildHash}"`).exec(text);
+  const board = info && (BOARD_IDS as readonly string[]).includes(info[1]) ? getBoard(info[1]) : null;
+  const placed = board ? placeFiles(board, files) : { storage: files, codeArea: null };
   return {
     file,
     code,
     files,
+    storageFiles: placed.storage,
+    codeArea: placed.codeArea,
     bytes: files.reduce((n, f) => n + Buffer.byteLength(f.code, 'latin1'), 0),
     buildHash,
     board: info ? info[1] : null,

@@ -294,6 +294,8 @@ export class NorFlash {
 
 export interface FlashGeometry {
   dataStart: number;
+  /** the region is part of Storage's own flash, which Flash.getFree() does not list */
+  inStorage?: boolean;
   pageBytes: number;
   dataPages: number;
   writeAlignBytes: number;
@@ -361,8 +363,10 @@ export class FlashSim {
     return { addr: this.geo.dataStart + page * this.geo.pageBytes, length: this.geo.pageBytes };
   }
 
+  /** Espruino lists free flash only: a region inside Storage's own flash (board-defs
+   * flash.inStorage, the saved-code area) is not in it */
   getFree(): { addr: number; length: number }[] {
-    return [{ addr: this.geo.dataStart, length: this.size }];
+    return this.geo.inStorage ? [] : [{ addr: this.geo.dataStart, length: this.size }];
   }
 
   read(length: number, addr: number): Buffer {

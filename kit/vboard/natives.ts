@@ -140,15 +140,20 @@ export abstract class BoardNatives extends BoardConsole {
         if (id === -1) l.watches.clear();
         else l.watches.delete(id);
       }),
-      // Flash
+      // Flash: the data region, and the code area on boards that have one
       flashGetPage: wrap((addr: number) => {
-        const p = this.flash.getPage(addr);
+        const p = this.codeArea?.covers(addr) ? this.codeArea.getPage(addr) : this.flash.getPage(addr);
         return p ? JSON.stringify(p) : '';
       }),
-      flashGetFree: wrap(() => JSON.stringify(this.flash.getFree())),
-      flashRead: wrap((len: number, addr: number) => flashCall(() => bin(this.flash.read(len, addr)))),
-      flashWrite: wrap((data: string, addr: number) => flashCall(() => this.flash.write(bytes(data), addr))),
-      flashErase: wrap((addr: number) => flashCall(() => this.flash.erasePage(addr))),
+      flashGetFree: wrap(() => JSON.stringify([...this.flash.getFree(), ...(this.codeArea ? [{ addr: this.codeArea.geo.addr, length: this.codeArea.geo.bytes }] : [])])),
+      flashRead: wrap((len: number, addr: number) => flashCall(() => bin(this.codeArea?.covers(addr) ? this.codeArea.read(len, addr) : this.flash.read(len, addr)))),
+      flashWrite: wrap((data: string, addr: number) => flashCall(() => (this.codeArea?.covers(addr) ? this.codeArea.write(bytes(data), addr) : this.flash.write(bytes(data), addr)))),
+      flashErase: wrap((addr: number) => flashCall(() => (this.codeArea?.covers(addr) ? this.codeArea.erasePage(addr) : this.flash.erasePage(addr)))),
+      // E.memoryArea over flash: the bytes as a string (Espruino reads them in place)
+      memoryArea: wrap((addr: number, len: number) => flashCall(() => bin(this.codeArea?.covers(addr) ? this.codeArea.read(len, addr) : this.flash.read(len, addr)))),
+      // whether code is exactly an image module's (Modules.addCached then runs that module's
+      // registered function, which the memory model knows by its place in the boot source)
+      isImageModule: wrap((name: string, code: string) => Object.prototype.hasOwnProperty.call(this.modules, name) && this.modules[name] === code),
       // Storage
       stWrite: wrap((name: string, data: string, offset: number, size: number) =>
         storeCall(() => this.storage.write(name, bytes(data), offset, size))),

@@ -122,6 +122,9 @@
   var E = asFunctionObject({});
   E.hwRand = function () { return native.hwRand(); };
   E.CRC32 = function (data) { return native.crc32(toBin(data)); };
+  // jswrap_espruino_memoryArea: a string over memory; here only flash (the data region and the
+  // code area) is memory
+  E.memoryArea = function (addr, len) { return native.memoryArea(+addr, len | 0); };
   E.getErrorFlags = function () { var s = native.errorFlags(); return s ? s.split(',') : []; };
   E.toString = function () {
     var s = '';

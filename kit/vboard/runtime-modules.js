@@ -171,7 +171,8 @@
       var scope = {};
       scope.exports = {};
       scope.module = scope;
-      native.evalModule(n, String(code))(scope.exports, scope);
+      code = String(code);
+      (hasOwn(imageModules, n) && native.isImageModule(n, code) ? imageModules[n] : native.evalModule(n, code))(scope.exports, scope);
       modules[n] = scope.exports;
       jsModules[n] = true;
     }

@@ -9,6 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import type vm from 'node:vm';
 import { FlashSim, type PowerCut } from './flash.ts';
 import { StorageSim } from './storage.ts';
+import { CodeAreaSim, type CodeAreaGeometry } from './code-area.ts';
+import { placeFiles } from '../flash/image.ts';
 import { transformImage } from './transform.ts';
 import { modulesFile } from '../flash/image.ts';
 import { detokenise, isPretokenised } from '../flash/pretokenise.ts';
@@ -26,7 +28,9 @@ export interface BoardDef {
   espruinoBoard: string;
   variables: number;
   flashKB: number;
-  flash: { dataStart: number; pageBytes: number; dataPages: number; writeAlignBytes: number; eraseCycles: number };
+  flash: { dataStart: number; pageBytes: number; dataPages: number; writeAlignBytes: number; eraseCycles: number; inStorage?: boolean };
+  /** free flash where `psd flash` puts the code (board-defs codeArea) */
+  codeArea?: CodeAreaGeometry;
   dataPort: 'USB' | 'Serial1' | 'Bluetooth';
   consoleDefault: string;
   serial: { baud: number; rx: string | null; tx: string | null };
@@ -159,6 +163,8 @@ export abstract class BoardState extends EventEmitter {
   readonly board: BoardDef;
   readonly flash: FlashSim;
   readonly storage: StorageSim;
+  /** the board's code area (board-defs codeArea), null on boards without one */
+  readonly codeArea: CodeAreaSim | null;
   /** true after a power cut (until powerCycle()) */
   dead = false;
   running = false;
@@ -190,6 +196,10 @@ export abstract class BoardState extends EventEmitter {
     const modules = opts.modules ?? (sidecar && existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as Record<string, string>) : {});
     this.modules = Object.fromEntries(Object.entries(modules).map(([n, c]) => [n, plainSource(c)]));
 
+    this.codeArea = opts.board.codeArea ? new CodeAreaSim(opts.board.codeArea) : null;
+    // an image's modules are found where psd flash would have put them
+    const placed = this.codeArea && Object.keys(this.modules).length ? placeFiles(opts.board, Object.entries(this.modules).map(([name, code]) => ({ name, code }))).codeArea : null;
+    if (placed) this.codeArea!.flashWith(placed.bytes);
     if (opts.powerCut) this.flash.armPowerCut(opts.powerCut);
     const b = opts.board;
     const devs = new Set<string>();

@@ -45,13 +45,14 @@ export const sizes: Bench = {
         const file = join(DIST, b.id + '.js');
         const region = b.flash.dataPages * b.flash.pageBytes;
         if (!existsSync(file)) {
-          rows.push([b.id, 'not built', '', '', fmt(b.image.budgetBytes), '', fmt(region), '']);
+          rows.push([b.id, 'not built', '', '', fmt(b.image.budgetBytes), '', '', fmt(region), '']);
           continue;
         }
-        const files = readImage(file).files;
+        const image = readImage(file);
+        const files = image.files;
         const resident = files.filter((f) => f.name === '.bootcde' || f.name === 'psd.core').reduce((n, f) => n + Buffer.byteLength(f.code, 'latin1'), 0);
         const onDemand = files.reduce((n, f) => n + Buffer.byteLength(f.code, 'latin1'), 0) - resident;
-        const bytes = storageBytes(files.map((f) => f.code));
+        const bytes = storageBytes(image.storageFiles.map((f) => f.code));
         const used = (100 * bytes) / b.image.budgetBytes;
         const st = await reportedStorage(b, file, dir);
         rows.push([
@@ -61,6 +62,7 @@ export const sizes: Bench = {
           fmt(bytes),
           fmt(b.image.budgetBytes),
           fmt(used, 1) + '%' + (used > 100 ? ' OVER' : ''),
+          b.codeArea ? `code area 0x${b.codeArea.addr.toString(16)}: ${fmt(image.codeArea!.bytes.length)} of ${fmt(b.codeArea.bytes)}` : 'Storage',
           `${b.flash.dataPages} x ${fmt(b.flash.pageBytes)} = ${fmt(region)}`,
           st ? fmt(st.free) : 'no answer'
         ]);
@@ -69,8 +71,8 @@ export const sizes: Bench = {
       rmSync(dir, { recursive: true, force: true });
     }
     return (
-      table(['board', 'resident B', 'on demand B', 'in Storage B', 'budget B', 'used', 'stats flash B (pages x bytes)', 'free B (STATUS)'], rows) +
-      '\n"resident": boot code and psd.core; "on demand": the modules loaded for a request (firmware/core/modules.ts); "in Storage": all files with Storage\'s 32-byte headers.' +
+      table(['board', 'resident B', 'on demand B', 'in Storage B', 'budget B', 'used', 'code in', 'stats flash B (pages x bytes)', 'free B (STATUS)'], rows) +
+      '\n"resident": boot code and psd.core; "on demand": the modules loaded for a request (firmware/core/modules.ts); "in Storage": the Storage files (all, or the boot code alone on a board with a code area) with Storage\'s 32-byte headers; "code in": Storage, or the code area (board-defs codeArea) and the bytes of its code-area image.' +
       '\n"free B" is what the PSD reports after a fresh boot of that image on the virtual board.'
     );
   }
