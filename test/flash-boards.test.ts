@@ -13,6 +13,7 @@ import { loadBoards, getBoard, type BoardDef } from '../board-defs/index.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { startStandin } from '../testkit/standin-repl.ts';
 import { readImage, storageBytes, modulesFile } from '../kit/flash/image.ts';
+import { detokenise } from '../kit/flash/pretokenise.ts';
 import { VirtualBoard } from '../kit/vboard/board.ts';
 import { runCli, hasSocat, imagePath, imageBuildHash, startTarget } from '../testkit/target.ts';
 import { PsdClient } from '../host-bridge/client.ts';
@@ -118,6 +119,18 @@ describe('psd flash --board <each board> against a stand-in with that board\'s S
 });
 
 describe('code area: checked at every boot and at every load', () => {
+  it('pico: the directory lists the shared chunks each pretokenised module requires (the loader caches them first)', () => {
+    const image = readImage(imagePath('pico'));
+    const dir = image.codeArea!.directory;
+    const names = dir.map((e) => e[0]);
+    for (const [name, , , , requires] of dir) {
+      const code = detokenise(image.files.find((f) => f.name === name)!.code);
+      const wanted = [...code.matchAll(/require\("([\w.]+)"\)/g)].map((m) => m[1]).filter((r) => r !== name && r !== 'psd.core' && names.includes(r));
+      expect([...requires].sort(), name).to.deep.equal([...new Set(wanted)].sort());
+    }
+    expect(dir.find((e) => e[0] === 'psd.admin')![4].length, 'psd.admin needs shared chunks').to.be.greaterThan(0);
+  });
+
   for (const id of ['pico', 'original']) {
     it(`${id}: a blank code area stops the boot with a message on the console that says what to do; the PSD does not start`, async () => {
       const board = getBoard(id);
@@ -150,8 +163,10 @@ describe('code area: checked at every boot and at every load', () => {
       const client = new PsdClient(await openLink(t.port), { timeoutMs: 3000, retries: 1 });
       try {
         expect((await client.request(Command.STATUS)).board).to.equal('pico');
-        // one bit of psd.admin's code cleared, as a worn cell would (its code is ASCII: never 0)
-        const at = area.geo.addr + admin[1] + 100;
+        // one bit of psd.admin's code cleared, as a worn cell would (in a byte that has one set:
+        // pretokenised code holds zero bytes too)
+        let at = area.geo.addr + admin[1] + 100;
+        while (area.read(1, at)[0] === 0) at++;
         const b = area.read(1, at)[0];
         area.write(Buffer.from([b & (b - 1)]), at);
         for (let i = 0; i < 2; i++) {

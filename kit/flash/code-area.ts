@@ -15,6 +15,7 @@
 //   it as require() runs a Storage file: jspEvaluateModule on a string in flash, so its
 //   function bodies stay in flash, src/jsparse.c jspeFunctionDefinitionInternal).
 import { crc32 } from 'node:zlib';
+import { isPretokenised, detokenise } from './pretokenise.ts';
 
 export const CODE_AREA_MAGIC = 'PSDCODE';
 export const CODE_AREA_FORMAT = '1';
@@ -31,9 +32,11 @@ export interface CodeAreaImage {
 }
 
 /** The Storage names a module's code requires (rollup's CommonJS output, tools/build.ts
- * renames them to Storage names): the shared chunks the loader must cache first. */
+ * renames them to Storage names): the shared chunks the loader must cache first. Pretokenised
+ * code is read back to source first (its string literals are length-prefixed bytes). */
 export function requiredNames(code: string): string[] {
   const names = new Set<string>();
+  if (isPretokenised(code)) code = detokenise(code);
   for (const m of code.matchAll(/require\("([\w.]+)"\)/g)) names.add(m[1]);
   return [...names];
 }

@@ -153,7 +153,7 @@ export abstract class BoardNatives extends BoardConsole {
       memoryArea: wrap((addr: number, len: number) => flashCall(() => bin(this.codeArea?.covers(addr) ? this.codeArea.read(len, addr) : this.flash.read(len, addr)))),
       // whether code is exactly an image module's (Modules.addCached then runs that module's
       // registered function, which the memory model knows by its place in the boot source)
-      isImageModule: wrap((name: string, code: string) => Object.prototype.hasOwnProperty.call(this.modules, name) && this.modules[name] === code),
+      isImageModule: wrap((name: string, code: string) => Object.prototype.hasOwnProperty.call(this.modules, name) && (this.modules[name] === code || this.storedModules[name] === code)),
       // Storage
       stWrite: wrap((name: string, data: string, offset: number, size: number) =>
         storeCall(() => this.storage.write(name, bytes(data), offset, size))),

@@ -173,6 +173,8 @@ export abstract class BoardState extends EventEmitter {
   protected pretokenised: boolean;
   protected imageName: string;
   protected modules: Record<string, string>;
+  /** the modules as stored (pretokenised where the build made them so): what the code area holds */
+  protected storedModules: Record<string, string>;
   protected opts: VirtualBoardOptions;
   protected gen = 0;
   protected life: Life | null = null;
@@ -194,11 +196,12 @@ export abstract class BoardState extends EventEmitter {
     this.storage = new StorageSim(opts.storageFile || `${opts.flashFile}.storage.json`, opts.storageBytes ?? (opts.board as { storageBytes?: number }).storageBytes ?? 32768);
     const sidecar = opts.imagePath ? modulesFile(opts.imagePath) : '';
     const modules = opts.modules ?? (sidecar && existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as Record<string, string>) : {});
+    this.storedModules = modules;
     this.modules = Object.fromEntries(Object.entries(modules).map(([n, c]) => [n, plainSource(c)]));
 
     this.codeArea = opts.board.codeArea ? new CodeAreaSim(opts.board.codeArea) : null;
     // an image's modules are found where psd flash would have put them
-    const placed = this.codeArea && Object.keys(this.modules).length ? placeFiles(opts.board, Object.entries(this.modules).map(([name, code]) => ({ name, code }))).codeArea : null;
+    const placed = this.codeArea && Object.keys(this.modules).length ? placeFiles(opts.board, Object.entries(this.storedModules).map(([name, code]) => ({ name, code }))).codeArea : null;
     if (placed) this.codeArea!.flashWith(placed.bytes);
     if (opts.powerCut) this.flash.armPowerCut(opts.powerCut);
     const b = opts.board;
