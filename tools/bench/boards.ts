@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getBoard, loadBoards, type BoardDef } from '../../board-defs/index.ts';
 import { DIST, buildBoard } from '../build.ts';
-import { readImage, storageBytes } from '../../kit/flash/image.ts';
+import { readImage, storageBytes, placeFiles } from '../../kit/flash/image.ts';
 import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../../kit/real/binary.ts';
 import { realMemory } from '../real/memory.ts';
 import { peakDay } from '../real/peak-day.ts';
@@ -56,9 +56,11 @@ export const boards: Bench = {
         const sizeOf = (names: string[]) => image.files.filter((f) => names.includes(f.name)).reduce((n, f) => n + Buffer.byteLength(f.code, 'latin1'), 0);
         const resident = sizeOf(['.bootcde', 'psd.core']);
         const onDemand = image.files.reduce((n, f) => n + Buffer.byteLength(f.code, 'latin1'), 0) - resident;
-        const need = storageBytes(image.files.map((f) => f.code));
-        const codeArea = (b as BoardDef & { codeArea?: { addr: number; bytes: number } }).codeArea;
-        const codeIn = codeArea ? `free flash ${hex(codeArea.addr)} (${fmt(codeArea.bytes / 1024)} KB)` : 'Storage';
+        // boards with a code area keep only the boot code in Storage (kit/flash/code-area.ts)
+        const placed = placeFiles(b, image.files);
+        const need = storageBytes(placed.storage.map((f) => f.code));
+        const codeArea = b.codeArea;
+        const codeIn = codeArea && placed.codeArea ? `code area ${hex(codeArea.addr)}: ${fmt(placed.codeArea.bytes.length)} / ${fmt(codeArea.bytes)}` : 'Storage';
         const stats = `${b.flash.dataPages} x ${fmt(b.flash.pageBytes / 1024)} KB at ${hex(b.flash.dataStart)}`;
 
         // variables on the matching interpreter, with the linux image built to this board's profile
