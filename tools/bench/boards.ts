@@ -76,8 +76,13 @@ export const boards: Bench = {
           afterBoot = pct(m.usage, m.total) + ` of ${fmt(m.total)}`;
           if (!hasSocat()) peak = 'needs socat';
           else {
-            const day = await peakDay(memory, linux.file);
-            peak = day.outOfVariables !== null ? `out of variables after ${day.franked} of ${day.capacity} records` : pct(day.peak!, day.total!) + ` (${day.franked} records)`;
+            // a failed day is a finding of this board's row, not the end of the table
+            try {
+              const day = await peakDay(memory, linux.file);
+              peak = day.outOfVariables !== null ? `out of variables after ${day.franked} of ${day.capacity} records` : pct(day.peak!, day.total!) + ` (${day.franked} records)`;
+            } catch (e) {
+              peak = 'failed: ' + (e as Error).message.slice(0, 80);
+            }
           }
         }
 
