@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getBoard, loadBoards, type BoardDef } from '../../board-defs/index.ts';
 import { DIST, buildBoard } from '../build.ts';
-import { readImage, storageBytes, placeFiles } from '../../kit/flash/image.ts';
+import { CORE_CHUNK } from '../../rollup.config.js';
+import { readImage, storageBytes, placeFiles, BOOT_FILE } from '../../kit/flash/image.ts';
 import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../../kit/real/binary.ts';
 import { realMemory } from '../real/memory.ts';
 import { peakDay } from '../real/peak-day.ts';
@@ -54,7 +55,7 @@ export const boards: Bench = {
         }
         const image = readImage(file);
         const sizeOf = (names: string[]) => image.files.filter((f) => names.includes(f.name)).reduce((n, f) => n + Buffer.byteLength(f.code, 'latin1'), 0);
-        const resident = sizeOf(['.bootcde', 'psd.core']);
+        const resident = sizeOf([BOOT_FILE, CORE_CHUNK]);
         const onDemand = image.files.reduce((n, f) => n + Buffer.byteLength(f.code, 'latin1'), 0) - resident;
         // boards with a code area keep only the boot code in Storage (kit/flash/code-area.ts)
         const placed = placeFiles(b, image.files);

@@ -171,14 +171,14 @@ export function extrapolateDays(r: Run): number {
 /** What a run shows: the days the statistics held (measured, or extrapolated when the run
  * stopped first; Infinity when the records stopped growing) and the wear: erases per page per
  * day of pieces (mean and the most-erased page) and the years to the board's erase cycles. */
-export function verdict(r: Run): { full: boolean; okDays: number; meanPerDay: number; maxPerDay: number; years: number; simDays: number } {
+export function verdict(r: Run): { full: boolean; okDays: number; meanPerDay: number; maxPerDay: number; years: number } {
   const full = r.stoppedBy.startsWith('STORAGE_FULL') || r.stoppedBy.startsWith('CATEGORY_LIMIT');
   const okDays = full ? r.days : extrapolateDays(r);
   const maxE = Math.max(...r.erasesPerPage);
   const meanE = r.erasesPerPage.reduce((a, b) => a + b, 0) / r.erasesPerPage.length;
   const simDays = r.pieces / 5000;
   const maxPerDay = simDays ? maxE / simDays : 0;
-  return { full, okDays, meanPerDay: simDays ? meanE / simDays : 0, maxPerDay, years: maxPerDay ? r.board.flash.eraseCycles / maxPerDay / 365 : Infinity, simDays };
+  return { full, okDays, meanPerDay: simDays ? meanE / simDays : 0, maxPerDay, years: maxPerDay ? r.board.flash.eraseCycles / maxPerDay / 365 : Infinity };
 }
 
 export const capacity: Bench = {
@@ -214,15 +214,14 @@ export const capacity: Bench = {
       ];
     });
     const rows2 = runs.map((r) => {
-      const { full, okDays, meanPerDay, maxPerDay: perDay, years, simDays } = verdict(r);
-      const ext = okDays;
+      const { full, okDays, meanPerDay, maxPerDay: perDay, years } = verdict(r);
       return [
         r.board.id,
         r.scenario,
-        fmt(r.days) + (r.days * 5000 < r.pieces ? '' : '') + ` (${fmt(r.pieces / 5000, 2)} d of pieces)`,
+        fmt(r.days) + ` (${fmt(r.pieces / 5000, 2)} d of pieces)`,
         r.stoppedBy,
         fmt(r.recordsPerDay[r.recordsPerDay.length - 1] ?? 0),
-        r.stoppedBy === `${GOAL_DAYS} days done` ? `>= ${GOAL_DAYS} (measured)` : full ? `${fmt(r.days)} (measured)` : ext === Infinity ? `> ${fmt(r.days)} (no growth)` : `~${fmt(ext)} (extrapolated)`,
+        r.stoppedBy === `${GOAL_DAYS} days done` ? `>= ${GOAL_DAYS} (measured)` : full ? `${fmt(r.days)} (measured)` : okDays === Infinity ? `> ${fmt(r.days)} (no growth)` : `~${fmt(okDays)} (extrapolated)`,
         `${okDays >= GOAL_DAYS ? 'ok' : 'SHORT'} (>= ${GOAL_DAYS})`,
         fmt(meanPerDay, 2),
         fmt(perDay, 2),
