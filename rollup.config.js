@@ -194,7 +194,9 @@ export function scriptConfig(info, { minify = true } = {}) {
 export function terserOptions() {
   return {
     ecma: 5,
-    compress: { passes: 2, unsafe: false, toplevel: true },
+    // inline 2, not 3: terser inlines a function with locals as `...; var i,s,o}` at the end, and
+    // Espruino creates a local only when it reaches its var (tools/profile/check.ts hoisting)
+    compress: { passes: 2, unsafe: false, toplevel: true, inline: 2 },
     // internal property names too; tools/reserved-names.js says which names must stay
     // `undeclared`: also names read off undeclared globals, so a Storage module's
     // `exports.x` gets the same name as its users' `core.x` (Espruino's own names are reserved)

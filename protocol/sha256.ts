@@ -22,8 +22,11 @@ export function sha256(message: string): string {
   while (m.length % 64 !== 56) m += '\x00';
   m += String.fromCharCode(0, 0, 0, (bitLength / 4294967296) & 0xff, (bitLength >>> 24) & 0xff, (bitLength >>> 16) & 0xff, (bitLength >>> 8) & 0xff, bitLength & 0xff);
   var w = new Int32Array(64);
+  // declared before the loops: Espruino creates a local only where its var runs, and i is used
+  // after them (tools/profile/check.ts hoisting)
+  var i;
   for (var block = 0; block < m.length; block += 64) {
-    for (var i = 0; i < 16; i++) {
+    for (i = 0; i < 16; i++) {
       var j = block + i * 4;
       w[i] = (m.charCodeAt(j) << 24) | (m.charCodeAt(j + 1) << 16) | (m.charCodeAt(j + 2) << 8) | m.charCodeAt(j + 3);
     }

@@ -51,6 +51,11 @@ describe('profile check (Espruino 2v29)', () => {
     ['label', 'outer: for (var i = 0; i < 3; i++) { for (;;) { continue outer; } }', 'label'],
     ['function used before its declaration', 'function f() { var o = { g: h }; function h() {} return o; }', 'hoisting'],
     ['function called before its declaration at the top level', 'later(); function later() {}', 'hoisting'],
+    // Espruino 2v29 creates a var's local only when it reaches the var (both measured on it)
+    ['var assigned before its declaration (terser inlining)', 'var i = 1; function f(t) { i = t; return i; var i; }', 'hoisting'],
+    ['var declared in one switch case, used in another (terser drops the repeated var)', 'var s = 1; function f(k, d) { switch (k) { case 1: var s = d; break; case 2: s = d * 2; return s; } }', 'hoisting'],
+    ['var declared only in a branch, used after it', 'function f(c) { if (c) { var k = 2; } return k; }', 'hoisting'],
+    ['var declared in a loop body, used after the loop', 'function f(n) { for (var b = 0; b < n; b++) { for (var i = 0; i < 2; i++); } return i; }', 'hoisting'],
     ['arrow', 'var f = function () { return [1].map(x => x * 2); };', 'syntax/arrow'],
     ['destructuring', 'var { a } = o;', 'syntax/destructuring'],
     ['array destructuring', 'var [a] = x;', 'syntax/destructuring'],
@@ -105,6 +110,16 @@ describe('profile check (Espruino 2v29)', () => {
 
   it('Map used outside the scope that declares it still fails', () => {
     expect(rules('function f() { var Map = 1; } var m = new Map();')).to.deep.equal(['missing-global']);
+  });
+
+  it('a var that surely ran before its use passes (for init, same branch, catch parameter, parameter, nested function)', () => {
+    expect(rules('function f(n) { var t = 0; for (var i = 0; i < n; i++) t += i; return t + i; }')).to.deep.equal([]);
+    expect(rules('function f(c) { if (c) { var k = 2; return k; } return 0; }')).to.deep.equal([]);
+    expect(rules('function f(k) { switch (k) { case 1: var s = 2; return s; } }')).to.deep.equal([]);
+    expect(rules('function f(g) { try { g(); } catch (e) { return e; } }')).to.deep.equal([]);
+    expect(rules('function f(t) { if (t) t = 1; var t; return t; }')).to.deep.equal([]);
+    expect(rules('function f() { var g = function () { return k; }; var k = 1; return g; }')).to.deep.equal([]);
+    expect(rules('function f(c) { do { var d = 1; } while (c); return d; }')).to.deep.equal([]);
   });
 
   it('reports location and snippet', () => {

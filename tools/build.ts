@@ -155,7 +155,7 @@ export function sizeTable(images: BuiltImage[]): string {
 
 /** The linux images built besides the boards' own by default: a Pico's and a Puck.js's
  * profile, for the real interpreter with 5,100 and 2,630 variables. */
-export const LINUX_PROFILES = ['pico', 'puckjs'];
+export const LINUX_PROFILES = ['pico', 'puckjs', 'original', 'mdbt42q'];
 
 async function main() {
   const cli = new Cli('build')

@@ -111,6 +111,9 @@ export class Ledger {
 
   apply(e: JournalEntry): void {
     var d = e.data;
+    // used by two cases: declared before the switch, as Espruino creates a local only where its
+    // var runs (tools/profile/check.ts hoisting)
+    var amount: number;
     switch (e.type) {
       case Entry.PROVISION:
         var p = JSON.parse(d);
@@ -127,7 +130,7 @@ export class Ledger {
         this.setElapsed(readU32(d, 0));
         break;
       case Entry.FUNDS:
-        var amount = readU48(d, 4);
+        amount = readU48(d, 4);
         this.fundsCounter = readU32(d, 0);
         this.descending += amount;
         this.fundsTotal += amount;
@@ -148,7 +151,7 @@ export class Ledger {
         f.descending = this.descending;
         if (f.test) this.testPieces += f.count;
         else {
-          var amount = f.count * f.postage;
+          amount = f.count * f.postage;
           this.ascending += amount;
           this.descending -= amount;
           this.pieces += f.count;
