@@ -32,7 +32,7 @@ info = {
  'default_console_tx' : "D28",
  'default_console_rx' : "D29",
  'default_console_baudrate' : "9600",
- 'variables' : 2630, # How many variables are allocated for Espruino to use. RAM will be overflowed if this number is too high and code won't compile.
+ 'variables' : 2950, # PSD lab: 2,950 as the MDBT42Q (same chip and SoftDevice RAM base); links with the 8 KB stack kept now that NFC, NEOPIXEL, JIT and GRAPHICS are out (standard Puck.js: 2630)
  'bootloader' : 1,
  'binary_name' : 'espruino_%v_puckjs_psdlab.hex',
  'build' : {
