@@ -77,7 +77,7 @@ export interface BoardDef {
 }
 
 /** Board ids in a stable order (one JSON file each). */
-export const BOARD_IDS = ['pico', 'wifi', 'original', 'puckjs', 'mdbt42q', 'banglejs2', 'esp32', 'linux'] as const;
+export const BOARD_IDS = ['pico', 'wifi', 'original', 'puckjs', 'puckjs-lab', 'mdbt42q', 'mdbt42q-lab', 'banglejs2', 'esp32', 'linux'] as const;
 
 export const NATIVE_CRYPTO_NAMES: readonly NativeCrypto[] = ['SHA1', 'SHA224', 'SHA256', 'SHA384', 'SHA512', 'PBKDF2', 'AES', 'AES-CCM'];
 

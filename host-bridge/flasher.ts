@@ -234,7 +234,9 @@ export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
       throw fail(
         ErrorCode.BAD_ARGUMENT,
         `the image's ${image.files.length} Storage files need ${storageNeed} bytes; the board's Storage holds ${seen.storageBytes} in all: nothing written`,
-        'see the size table of npm run build (the in Storage column against the board)'
+        board.storageBytes && seen.storageBytes < board.storageBytes
+          ? `board-defs/${board.id}.json expects ${board.storageBytes} bytes of Storage: flash the Espruino firmware its notes name first (README: the lab firmware), or give the --board of the firmware on it`
+          : 'see the size table of npm run build (the in Storage column against the board)'
       );
     if (seen.dataUsed && !o.eraseData) {
       throw fail(

@@ -12,16 +12,34 @@ const CONSOLES = ['USB', 'Serial1', 'Bluetooth', 'Terminal', 'stdio'];
 describe('board-defs', () => {
   const boards = loadBoards();
 
-  it('loads all 8 boards', () => {
-    expect(boards.map((b) => b.id)).to.have.members(['pico', 'wifi', 'original', 'puckjs', 'mdbt42q', 'banglejs2', 'esp32', 'linux']);
-    expect(boards).to.have.length(8);
+  it('loads all 10 boards', () => {
+    expect(boards.map((b) => b.id)).to.have.members(['pico', 'wifi', 'original', 'puckjs', 'puckjs-lab', 'mdbt42q', 'mdbt42q-lab', 'banglejs2', 'esp32', 'linux']);
+    expect(boards).to.have.length(10);
     const files = readdirSync(new URL('../board-defs/', import.meta.url)).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
     expect(files).to.have.members([...BOARD_IDS]);
   });
 
   it('has unique ids and Espruino board names', () => {
     expect(new Set(boards.map((b) => b.id)).size).to.equal(boards.length);
-    expect(new Set(boards.map((b) => b.espruinoBoard)).size).to.equal(boards.length);
+    // a lab firmware keeps its board's BOARD (process.env.BOARD, which the flasher checks) and
+    // differs from the standard firmware by its Storage
+    expect(new Set(boards.map((b) => `${b.espruinoBoard} ${b.storageBytes}`)).size).to.equal(boards.length);
+  });
+
+  it('lab firmware boards: the standard board with a larger Storage whose last pages hold the statistics', () => {
+    for (const [lab, std] of [['puckjs-lab', 'puckjs'], ['mdbt42q-lab', 'mdbt42q']]) {
+      const l = getBoard(lab);
+      const s = getBoard(std);
+      expect(l.espruinoBoard, lab).to.equal(s.espruinoBoard);
+      expect(l.storageBytes!, lab).to.be.greaterThan(s.storageBytes!);
+      expect(l.storageBytes! % l.flash.pageBytes, lab).to.equal(0);
+      // Storage ends below the BLE peer-manager pages 118-119 (0x76000), as on the standard layout
+      const end = 118 * 4096;
+      expect(l.flash.inStorage, lab).to.equal(true);
+      expect(l.flash.dataStart + l.flash.dataPages * l.flash.pageBytes, lab).to.equal(end);
+      expect(l.image.budgetBytes + l.flash.dataPages * l.flash.pageBytes, lab).to.be.at.most(l.storageBytes!);
+      expect(l.sources.join(' '), lab).to.contain(`board-defs/espruino/${l.espruinoBoard}_PSDLAB.diff`);
+    }
   });
 
   for (const b of loadBoards()) {
@@ -95,6 +113,8 @@ describe('board-defs', () => {
     expect(getBoard('pico')).to.deep.include({ variables: 5100, ramKB: 96, flashKB: 384, espruinoBoard: 'PICO_R1_3', nativeCrypto: ['SHA256', 'AES'] });
     expect(getBoard('original').nativeCrypto).to.deep.equal(['SHA1']);
     expect(getBoard('mdbt42q').nativeCrypto).to.deep.equal(['SHA256']);
+    expect(getBoard('puckjs-lab').nativeCrypto).to.deep.equal(['SHA256', 'AES']);
+    expect(getBoard('mdbt42q-lab').nativeCrypto).to.deep.equal(['SHA256', 'AES']);
     expect(getBoard('banglejs2').nativeCrypto).to.deep.equal(['SHA256', 'SHA512', 'AES-CCM']);
     expect(getBoard('linux')).to.deep.include({ flashKB: 256, consoleDefault: 'stdio' });
     // what the Linux build reports: 1 KB pages of a 256 KB file at 0x10000000; statistics at its end
@@ -121,7 +141,7 @@ describe('board-defs', () => {
 
   it('getBoard returns a board and throws listing the valid ids for an unknown one', () => {
     expect(getBoard('wifi').name).to.equal('Espruino WiFi');
-    expect(() => getBoard('nope')).to.throw(Error, /nope.*pico, wifi, original, puckjs, mdbt42q, banglejs2, esp32, linux/);
+    expect(() => getBoard('nope')).to.throw(Error, /nope.*pico, wifi, original, puckjs, puckjs-lab, mdbt42q, mdbt42q-lab, banglejs2, esp32, linux/);
   });
 
   it('returns copies', () => {

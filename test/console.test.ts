@@ -62,7 +62,7 @@ describe('console: the data port of the built image offers no REPL', function ()
 
   const boards = loadBoards().filter((b) => b.dataPort === 'USB' || b.dataPort === 'Serial1');
   it('covers every board whose data port is USB or Serial1', () => {
-    expect(boards.map((b) => b.id)).to.have.members(['pico', 'wifi', 'original', 'puckjs', 'mdbt42q', 'esp32', 'linux']);
+    expect(boards.map((b) => b.id)).to.have.members(['pico', 'wifi', 'original', 'puckjs', 'puckjs-lab', 'mdbt42q', 'mdbt42q-lab', 'esp32', 'linux']);
   });
 
   for (const board of boards) {

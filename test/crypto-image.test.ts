@@ -20,7 +20,8 @@ const BOARDS = [
   { id: 'pico', aes: true, ed25519: false },
   { id: 'esp32', aes: true, ed25519: true },
   { id: 'banglejs2', aes: false, ed25519: true },
-  { id: 'mdbt42q', aes: false, ed25519: false }
+  { id: 'mdbt42q', aes: false, ed25519: false },
+  { id: 'mdbt42q-lab', aes: true, ed25519: false }
 ];
 
 for (const expected of BOARDS) {

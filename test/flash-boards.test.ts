@@ -116,6 +116,27 @@ describe('psd flash --board <each board> against a stand-in with that board\'s S
       await s.close();
     }
   });
+
+  for (const [lab, std] of [['puckjs-lab', 'puckjs'], ['mdbt42q-lab', 'mdbt42q']]) {
+    it(`${lab}: a board still on Espruino's standard firmware (the ${std} Storage) is refused before anything changes, naming the lab firmware`, async () => {
+      const standard = getBoard(std);
+      const file = copyImage(lab);
+      // same BOARD in process.env (the lab build keeps it), the standard firmware's Storage
+      const s = await startStandin({ board: onDataPort(standard), dir: join(root, `${lab}-on-standard`) });
+      try {
+        s.vb.evaluate(`require("Storage").write("keep", "1")`);
+        const r = await runCli(['--port', s.ptyPath, '--json', 'flash', '--board', lab, '--image', file], { timeoutMs: 30000 });
+        expect(r.code).to.equal(1);
+        const e = JSON.parse(r.stderr.trim().split('\n').pop() ?? '').error;
+        expect(e.message).to.contain(`holds ${standard.storageBytes} in all: nothing written`);
+        expect(e.hint).to.contain(`board-defs/${lab}.json expects ${getBoard(lab).storageBytes} bytes of Storage`);
+        expect(s.boots(), 'not even reset').to.equal(1);
+        expect(s.storageFiles()).to.deep.equal(['keep']);
+      } finally {
+        await s.close();
+      }
+    });
+  }
 });
 
 describe('code area: checked at every boot and at every load', () => {
