@@ -8,7 +8,7 @@ import { PsdClient } from './client.ts';
 import { Command as Cmd, CommandName as CommandNames } from '../protocol/commands.ts';
 import { errorText } from '../protocol/errors.ts';
 import { LogEventName } from '../protocol/log.ts';
-import { table, keyValues, formatUptime, money } from '../kit/output.ts';
+import { table, keyValues, formatUptime, money, commandLine } from '../kit/output.ts';
 import { storeCommand } from './store-command.ts';
 import { addFrankingCommands, batchPairs } from './franking.ts';
 import { formatClock, int } from './cli-kit.ts';
@@ -196,7 +196,8 @@ program
         ['serial (pty)', real.ptyPath ?? '-'],
         ['tcp', real.tcpUrl],
         ['flash file', real.board.flashFile],
-        ['console log', `${real.board.consoleLog} (psd sim --real --console shows it)`]
+        // the command that shows this run's console names its folder, unless it is the default
+        ['console log', `${real.board.consoleLog} (${commandLine(['psd', 'sim', '--real', ...(o.dir ? ['--dir', dir] : []), '--console'])} shows it)`]
       ];
     } else {
       if (!o.board) throw new PsdError(6, 'sim needs --board <id> (or --real for the linux image on the real interpreter)');
@@ -227,7 +228,7 @@ program
         ['serial (pty)', virtual.ptyPath ?? '-'],
         ['tcp', virtual.tcpUrl],
         ['flash file', virtual.flashFile],
-        ['console log', `${virtual.consoleLog} (psd sim --board ${o.board} --console shows it)`]
+        ['console log', `${virtual.consoleLog} (${commandLine(['psd', 'sim', '--board', o.board, ...(o.flashFile ? ['--flash-file', virtual.flashFile] : []), '--console'])} shows it)`]
       ];
     }
     let stopping = false;

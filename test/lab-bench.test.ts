@@ -194,6 +194,33 @@ describe('lab bench (issue 13): psd sim, ports, names, interrupts, replays, help
       expect(none.code).to.equal(1);
       expect(none.stderr).to.match(/no console output kept at .*never\.console\.log/);
     });
+
+    it('the console command a sim on its own --flash-file prints shows that board\'s console, not the default one', async () => {
+      const flash = join(dir, 'own file.flash'); // a space: the printed command must quote it
+      const child = spawn(process.execPath, [PSD_BIN, 'sim', '--board', 'pico', '--no-pty', '--flash-file', flash], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      const out = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        const timer = setTimeout(() => reject(new Error('psd sim printed no console line in 20 s: ' + text)), 20000);
+        child.stdout!.on('data', (d) => {
+          text += d;
+          if (/^try /m.test(text)) {
+            clearTimeout(timer);
+            resolve(text);
+          }
+        });
+      });
+      const hint = /^console log\s+(\S.*) \((psd sim .*) shows it\)$/m.exec(out);
+      expect(hint, out).to.not.equal(null);
+      expect(hint![1]).to.equal(join(dir, 'own file.console.log'));
+      expect(hint![2]).to.equal(`psd sim --board pico --flash-file '${flash}' --console`);
+      // run as printed (the shell's single quotes taken off): it shows this board's file
+      const words = hint![2].match(/'[^']*'|\S+/g)!.map((w) => w.replace(/^'(.*)'$/, '$1')).slice(1);
+      const r = await runCli(words, { env });
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.include(`(${hint![1]}:`);
+      await exitOf(child, 'SIGTERM');
+    });
   });
 
   describe('psd ports', () => {
