@@ -193,15 +193,21 @@ export function addUploadCommand(program: Command, kit: CliKit) {
         // so the audit shows them); an audit that cannot go now shows later as a gap in the numbers
         let auditLine = '';
         const results = o.device
-          ? await kit.withDevice(cmd, async (c) => {
-              const r = await uploadStored(store, pss, c);
-              try {
-                auditLine = auditText(await pss.audit(await readAudit(c)));
-              } catch (e) {
-                auditLine = `audit not uploaded: ${(e as Error).message}`;
-              }
-              return r;
-            })
+          ? await kit
+              .withDevice(cmd, async (c) => {
+                const r = await uploadStored(store, pss, c);
+                try {
+                  auditLine = auditText(await pss.audit(await readAudit(c)));
+                } catch (e) {
+                  auditLine = `audit not uploaded: ${(e as Error).message}`;
+                }
+                return r;
+              })
+              .catch((e) => {
+                // the PSD is not at hand: plain blocks can still go, said where the person looks
+                if (e instanceof PsdError && e.code === ErrorCode.NO_DEVICE) e.hint = `${e.hint}; or, without the PSD: psd upload --no-device (its confirmations reach it at the next psd upload with it attached)`;
+                throw e;
+              })
           : await uploadStored(store, pss, null);
         kit.print(cmd, results, () =>
           results.length

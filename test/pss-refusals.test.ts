@@ -144,4 +144,22 @@ describe('data-center refusals: own codes on the PSS, own numbers in psd, psd up
     expect(none.code).to.equal(1);
     expect(none.stderr).to.match(/error 106: no PSS at this address/);
   });
+
+  it('psd upload with no PSD at hand names --no-device in its hint, and --no-device then uploads', async () => {
+    const store = new BlockStore(path.join(dir, 'store'));
+    const a = hmacDevice('away-a');
+    await store.put(a.nextBlock(sampleRecords(2)), { port: 'test' });
+    const env = { PSD_STORE: path.join(dir, 'store') }; // runCli gives no PSD_PORT
+    const away = await runCli(['upload', '--pss', address], { env });
+    expect(away.code).to.equal(1);
+    expect(away.stderr).to.match(/error 100: no device at this port/);
+    expect(away.stderr).to.match(/hint: .*psd upload --no-device/);
+    const json = await runCli(['--json', '--port', path.join(dir, 'no-such-tty'), 'upload', '--pss', address], { env });
+    expect(json.code).to.equal(1);
+    expect(JSON.parse(json.stdout).error).to.include({ code: 100 });
+    expect(JSON.parse(json.stdout).error.hint).to.match(/psd upload --no-device/);
+    const went = await runCli(['upload', '--no-device', '--pss', address], { env });
+    expect(went.code, went.stderr).to.equal(0);
+    expect(went.stdout).to.match(/stored\s+no\s+no PSD connected/);
+  });
 });
