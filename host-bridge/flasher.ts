@@ -351,7 +351,8 @@ function checkReadBack(status: any, text: string, board: BoardDef, image: FlashR
 }
 
 function nextStep(port: string, deviceId: string): string {
-  if (/^unprovisioned/.test(deviceId)) return `psd --port ${port} provision --device <number> --device-key <hex64> --kms-key <hex64>`;
+  // the data center's way, as the README's lab flow goes on; keys given by hand are LAB/TEST only
+  if (/^unprovisioned/.test(deviceId)) return `psd --port ${port} provision --kms <pss host:port>`;
   return `psd --port ${port} status`;
 }
 

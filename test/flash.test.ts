@@ -109,7 +109,7 @@ describe('psd flash: firmware images onto an Espruino board (stand-in on a pty)'
       expect(report.readBack).to.include({ buildHash: h, board: 'wifi', matches: true });
       expect(report.image.buildHash).to.equal(h);
       expect(report.alreadyRunning).to.equal(false);
-      expect(report.next).to.equal(`psd --port ${s.ptyPath} provision --device <number> --device-key <hex64> --kms-key <hex64>`);
+      expect(report.next, 'the README\'s lab flow: provisioned by the data center').to.equal(`psd --port ${s.ptyPath} provision --kms <pss host:port>`);
     });
 
     it('the REPL is gone from the data port: what was sent as code is not evaluated', async () => {
