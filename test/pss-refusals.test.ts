@@ -145,6 +145,30 @@ describe('data-center refusals: own codes on the PSS, own numbers in psd, psd up
     expect(none.stderr).to.match(/error 106: no PSS at this address/);
   });
 
+  it('psd upload does not say "nothing to upload" over a damaged block file: it reports it not sent (105) and exits 3', async () => {
+    const storeDir = path.join(dir, 'damaged-store');
+    const store = new BlockStore(storeDir);
+    const a = hmacDevice('damaged-a');
+    await store.put(a.nextBlock(sampleRecords(2)), { port: 'test' });
+    // a block file cut short by a disk fault, never uploaded
+    fs.writeFileSync(path.join(storeDir, 'PSD-4242-0000000007.json'), '{"format": "psd-block/1", "device": 4242, "se');
+    const env = { PSD_STORE: storeDir };
+    const r = await runCli(['upload', '--no-device', '--pss', address], { env });
+    expect(r.code, r.stderr).to.equal(EXIT_PARTLY_DONE);
+    expect(r.stdout).to.not.match(/nothing to upload/);
+    expect(r.stdout).to.match(/PSD-4242\s+7\s+not sent: error 105: .*damaged/);
+    expect(r.stdout).to.match(new RegExp(`PSD-${a.device}\\s+1\\s+stored`));
+    expect(r.stderr).to.match(/partly done \(exit 3\): 1 of 2 blocks refused or not sent/);
+    const j = await runCli(['--json', 'upload', '--no-device', '--pss', address], { env });
+    expect(j.code).to.equal(EXIT_PARTLY_DONE);
+    const rows = JSON.parse(j.stdout) as any[];
+    expect(rows.find((x) => x.device === 4242)).to.deep.include({ seq: 7, outcome: 'not sent', stored: false });
+    expect(rows.find((x) => x.device === 4242).error.code).to.equal(105);
+    // the good block was stored once; the damaged file is still there for inspection
+    expect(rows.find((x) => x.device === a.device).outcome).to.equal('repeat');
+    expect((await store.list()).find((e) => e.device === 4242)!.problem).to.match(/JSON/);
+  });
+
   it('psd upload with no PSD at hand names --no-device in its hint, and --no-device then uploads', async () => {
     const store = new BlockStore(path.join(dir, 'store'));
     const a = hmacDevice('away-a');
