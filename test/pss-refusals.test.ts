@@ -51,6 +51,15 @@ describe('data-center refusals: own codes on the PSS, own numbers in psd, psd up
     }
     for (const code of ['UNKNOWN_DEVICE', 'REVOKED', 'REPLAY', 'GAP', 'BAD_SEAL', 'NOT_AUTHORISED', 'BALANCE']) expect(PssRefusal[code], code).to.not.equal(undefined);
     expect((pssError(new PssClientError('NO_PSS', 'x')) as PsdError).code).to.equal(106);
+    // the way to the PSS keeps the host's numbers, in words about the PSS, not the serial line
+    const lost = pssError(new PssClientError('LINE_LOST', 'connection to the PSS at 127.0.0.1:7707 failed: read ECONNRESET')) as PsdError;
+    expect([lost.code, lost.message]).to.deep.equal([104, 'connection to the PSS at 127.0.0.1:7707 failed: read ECONNRESET']);
+    expect((pssError(new PssClientError('LINE_LOST', 'client closed')) as PsdError).message).to.equal('connection to the PSS lost: client closed');
+    const silent = pssError(new PssClientError('NO_ANSWER', 'upload: no answer from the PSS at 127.0.0.1:7707 (3 tries, 2000 ms each)')) as PsdError;
+    expect([silent.code, silent.message]).to.deep.equal([101, 'upload: no answer from the PSS at 127.0.0.1:7707 (3 tries, 2000 ms each)']);
+    const other = pssError(new PssClientError('NOT_PSS', 'answer is not JSON')) as PsdError;
+    expect([other.code, other.message]).to.deep.equal([102, 'not a PSS at this address: answer is not JSON']);
+    for (const e of [lost, silent, other]) expect(e.message).not.to.match(/serial line|the device/);
     expect((pssError(new PssClientError('SOMETHING_NEW', 'x')) as PsdError).message).to.contain('SOMETHING_NEW: x');
     // a session relays the PSD's own refusal as PSD_<code>: psd reports it as the device's error
     const psd = pssError(new PssClientError('PSD_26', 'the PSD refused stats extract: ...')) as PsdError;
