@@ -217,4 +217,15 @@ describe('PSS roles: devices plain, operators and auditors over TLS with lab-CA 
     for (const f of forms) expect(all).not.to.include(f);
     expect(seen.length).to.be.greaterThan(10);
   });
+
+  it('a credential file written in the project folder is ignored by git: its private key never lands in a commit', async function () {
+    // pss init --operator alice writes ./alice.pss-credential.pem; the README's quick path names alice.pem
+    const root = path.resolve(import.meta.dirname, '..');
+    const git = await run('git', ['rev-parse', '--is-inside-work-tree'], { cwd: root }).catch(() => null);
+    if (!git) this.skip(); // an exported tree, not a checkout
+    for (const name of ['alice.pss-credential.pem', 'alice.pem', 'config/operator.pem']) {
+      const r = await run('git', ['check-ignore', '--no-index', '-q', name], { cwd: root }).then(() => 0, (e) => e.code);
+      expect(r, `${name} must be git-ignored`).to.equal(0);
+    }
+  });
 });
