@@ -212,13 +212,14 @@ program
         pty = false;
         process.stderr.write('psd sim: socat is not installed, so no pseudo-terminal: offering TCP only (apt-get install socat for a pty; --no-pty says this on purpose)\n');
       }
-      const { runSim } = await import('../kit/vboard/run.ts');
+      const { runSim, ImageMissingError } = await import('../kit/vboard/run.ts');
       const { FlashInUseError } = await import('../kit/vboard/running.ts');
       let virtual;
       try {
         virtual = await runSim({ board: o.board, image: o.image, flashFile: o.flashFile, tcpPort: Number(o.tcpPort), pty, ptyLink: o.ptyLink });
       } catch (e) {
         if (e instanceof FlashInUseError) throw new PsdError(6, e.message, '`psd ports` lists the boards running on this machine');
+        if (e instanceof ImageMissingError) throw new PsdError(6, e.message, e.hint);
         throw e;
       }
       sim = virtual;
