@@ -187,8 +187,11 @@ program
       if (!findEspruino(o.memory)) throw new PsdError(6, noEspruinoReason(o.memory));
       if (socatMissing()) throw new PsdError(6, 'socat is not installed: the real interpreter opens its Serial1 on a pseudo-terminal socat makes', 'apt-get install socat (the virtual board, psd sim --board <id>, works without it over TCP)');
       const { runReal } = await import('../kit/real/run.ts');
+      const { ImageMissingError } = await import('../kit/vboard/run.ts');
       const dir = path.resolve(o.dir ?? '.psd/linux-real');
-      const real = await runReal({ image: o.image, dir, memory: o.memory, tcpPort: Number(o.tcpPort), pty: o.pty, ptyLink: o.ptyLink });
+      const real = await runReal({ image: o.image, dir, memory: o.memory, tcpPort: Number(o.tcpPort), pty: o.pty, ptyLink: o.ptyLink }).catch((e) => {
+        throw e instanceof ImageMissingError ? new PsdError(6, e.message, e.hint) : e;
+      });
       sim = real;
       info = { board: 'linux', interpreter: real.board.binary, pty: real.ptyPath, tcp: real.tcpUrl, dir, console: real.board.consoleLog, pid: process.pid };
       rows = [

@@ -213,6 +213,16 @@ describe('lab bench (issue 13): psd sim, ports, names, interrupts, replays, help
       expect(JSON.parse(j.stdout).error).to.include({ code: 6, hint: 'check --image' });
     });
 
+    it('psd sim --real with an image that is not there: error 6 in words, not an internal error', async function () {
+      if (realTargetUnavailable() || !hasSocat()) this.skip();
+      const missing = join(dir, 'no-such-linux.js');
+      const r = await runCli(['sim', '--real', '--dir', join(dir, 'real-unbuilt'), '--image', missing], { env });
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.include(`psd: error 6: bad argument: ${missing} does not exist`);
+      expect(r.stderr).to.match(/hint: check --image/);
+      expect(r.stderr).not.to.match(/internal error/);
+    });
+
     it('the console command a sim on its own --flash-file prints shows that board\'s console, not the default one', async () => {
       const flash = join(dir, 'own file.flash'); // a space: the printed command must quote it
       const child = spawn(process.execPath, [PSD_BIN, 'sim', '--board', 'pico', '--no-pty', '--flash-file', flash], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
