@@ -118,6 +118,8 @@ export function formatLogEntry(e: { seq: number; uptime: number; clock: number; 
 /** The contact watchdog (firmware/ondemand/admin.ts contactStatus) as people read it. */
 function formatContact(c: any): string {
   if (!c) return '-';
+  // an unprovisioned PSD has had no contact: its age counts from nothing
+  if (c.state === 'unprovisioned') return 'none yet: not provisioned (psd provision --kms makes the first contact)';
   const days = (c.ageS / 86400).toFixed(1);
   const trusted = c.trustedTime ? `, trusted time ${formatClock(c.trustedTime)}` : ', no trusted time yet';
   if (c.state === 'locked') return `LOCKED: last contact ${days} days ago; franking resumes after an upload or session (psd upload)${trusted}`;
