@@ -156,6 +156,8 @@ function checkImage(o: FlashOptions, board: BoardDef): FirmwareImage {
   try {
     image = readImage(file);
   } catch (e) {
+    // an --image that is not there is the argument's fault, not a build to run
+    if (e instanceof ImageError && o.image && !existsSync(file)) throw fail(ErrorCode.BAD_ARGUMENT, `${file} does not exist`, 'check --image');
     if (e instanceof ImageError) throw fail(ErrorCode.BAD_ARGUMENT, e.message);
     throw e;
   }

@@ -201,6 +201,19 @@ describe('psd flash: firmware images onto an Espruino board (stand-in on a pty)'
     expect(r.stderr).to.contain('psd ports');
   });
 
+  it('an --image that is not there is named, with no advice to build or to give --image', async () => {
+    const pair = await ptyPair();
+    try {
+      const missing = join(tmpdir(), `psd-no-such-image-${process.pid}.js`);
+      const r = await runCli(['--port', pair.a, '--json', 'flash', '--board', 'wifi', '--image', missing], { timeoutMs: 30000 });
+      expect(r.code).to.equal(1);
+      const e = JSON.parse(r.stdout).error;
+      expect(e).to.include({ code: ErrorCode.BAD_ARGUMENT, message: `${missing} does not exist`, hint: 'check --image' });
+    } finally {
+      pair.close();
+    }
+  });
+
   it('a port where neither a REPL nor a PSD answers gives a clear error and a non-zero exit', async () => {
     const pair = await ptyPair();
     try {
