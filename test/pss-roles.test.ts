@@ -71,6 +71,8 @@ describe('PSS roles: devices plain, operators and auditors over TLS with lab-CA 
     expect(await outcome(plain.sessionBegin(reg.device, { rekey: true }))).to.equal('NOT_AUTHORISED');
     expect(state()).to.deep.equal(before);
     expect(log.filter((l) => /not authorised/.test(l))).to.have.length(5);
+    // the log names where a plain connection came from, not "device device"
+    expect(log.find((l) => /refused: register/.test(l))).to.match(/^refused: register from device 127\.0\.0\.1:\d+ \(no credential\): not authorised$/);
     // the sealed block authenticates itself: a plain upload is stored and confirmed
     const dev = new SampleDevice(reg.device, { algorithm: 1, deviceKey: reg.deviceKey });
     expect(await plain.upload(dev.nextBlock(sampleRecords(3)))).to.include({ seq: 1, stored: true });
