@@ -8,7 +8,7 @@ import { PsdClient } from './client.ts';
 import { Command as Cmd, CommandName as CommandNames } from '../protocol/commands.ts';
 import { errorText } from '../protocol/errors.ts';
 import { LogEventName } from '../protocol/log.ts';
-import { table, keyValues, formatUptime, money } from '../kit/output.ts';
+import { table, keyValues, formatUptime, money, commandLine } from '../kit/output.ts';
 import { storeCommand } from './store-command.ts';
 import { addFrankingCommands, batchPairs } from './franking.ts';
 import { formatClock, int } from './cli-kit.ts';
@@ -118,6 +118,8 @@ export function formatLogEntry(e: { seq: number; uptime: number; clock: number; 
 /** The contact watchdog (firmware/ondemand/admin.ts contactStatus) as people read it. */
 function formatContact(c: any): string {
   if (!c) return '-';
+  // an unprovisioned PSD has had no contact: its age counts from nothing
+  if (c.state === 'unprovisioned') return 'none yet: not provisioned (psd provision --kms makes the first contact)';
   const days = (c.ageS / 86400).toFixed(1);
   const trusted = c.trustedTime ? `, trusted time ${formatClock(c.trustedTime)}` : ', no trusted time yet';
   if (c.state === 'locked') return `LOCKED: last contact ${days} days ago; franking resumes after an upload or session (psd upload)${trusted}`;
@@ -187,8 +189,11 @@ program
       if (!findEspruino(o.memory)) throw new PsdError(6, noEspruinoReason(o.memory));
       if (socatMissing()) throw new PsdError(6, 'socat is not installed: the real interpreter opens its Serial1 on a pseudo-terminal socat makes', 'apt-get install socat (the virtual board, psd sim --board <id>, works without it over TCP)');
       const { runReal } = await import('../kit/real/run.ts');
+      const { ImageMissingError } = await import('../kit/vboard/run.ts');
       const dir = path.resolve(o.dir ?? '.psd/linux-real');
-      const real = await runReal({ image: o.image, dir, memory: o.memory, tcpPort: Number(o.tcpPort), pty: o.pty, ptyLink: o.ptyLink });
+      const real = await runReal({ image: o.image, dir, memory: o.memory, tcpPort: Number(o.tcpPort), pty: o.pty, ptyLink: o.ptyLink }).catch((e) => {
+        throw e instanceof ImageMissingError ? new PsdError(6, e.message, e.hint) : e;
+      });
       sim = real;
       info = { board: 'linux', interpreter: real.board.binary, pty: real.ptyPath, tcp: real.tcpUrl, dir, console: real.board.consoleLog, pid: process.pid };
       rows = [
@@ -196,7 +201,8 @@ program
         ['serial (pty)', real.ptyPath ?? '-'],
         ['tcp', real.tcpUrl],
         ['flash file', real.board.flashFile],
-        ['console log', `${real.board.consoleLog} (psd sim --real --console shows it)`]
+        // the command that shows this run's console names its folder, unless it is the default
+        ['console log', `${real.board.consoleLog} (${commandLine(['psd', 'sim', '--real', ...(o.dir ? ['--dir', dir] : []), '--console'])} shows it)`]
       ];
     } else {
       if (!o.board) throw new PsdError(6, 'sim needs --board <id> (or --real for the linux image on the real interpreter)');
@@ -211,13 +217,14 @@ program
         pty = false;
         process.stderr.write('psd sim: socat is not installed, so no pseudo-terminal: offering TCP only (apt-get install socat for a pty; --no-pty says this on purpose)\n');
       }
-      const { runSim } = await import('../kit/vboard/run.ts');
+      const { runSim, ImageMissingError } = await import('../kit/vboard/run.ts');
       const { FlashInUseError } = await import('../kit/vboard/running.ts');
       let virtual;
       try {
         virtual = await runSim({ board: o.board, image: o.image, flashFile: o.flashFile, tcpPort: Number(o.tcpPort), pty, ptyLink: o.ptyLink });
       } catch (e) {
         if (e instanceof FlashInUseError) throw new PsdError(6, e.message, '`psd ports` lists the boards running on this machine');
+        if (e instanceof ImageMissingError) throw new PsdError(6, e.message, e.hint);
         throw e;
       }
       sim = virtual;
@@ -227,7 +234,7 @@ program
         ['serial (pty)', virtual.ptyPath ?? '-'],
         ['tcp', virtual.tcpUrl],
         ['flash file', virtual.flashFile],
-        ['console log', `${virtual.consoleLog} (psd sim --board ${o.board} --console shows it)`]
+        ['console log', `${virtual.consoleLog} (${commandLine(['psd', 'sim', '--board', o.board, ...(o.flashFile ? ['--flash-file', virtual.flashFile] : []), '--console'])} shows it)`]
       ];
     }
     let stopping = false;

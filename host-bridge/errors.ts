@@ -72,14 +72,21 @@ for (const k in PssRefusal) PSS_REFUSAL_MESSAGE[PssRefusal[k].code] = PssRefusal
 /** `psd upload` exits with this when some blocks were stored and others refused (or not sent). */
 export const EXIT_PARTLY_DONE = 3;
 
+/** A transport code on the way to the PSS keeps the host's number, but not the device's words
+ * ("serial line lost" over a TCP connection to the PSS): the PSS is named instead, once. */
+function onTheWayToPss(err: PsdError, head: string, detail: string): PsdError {
+  err.message = /\bPSS\b/.test(detail) ? detail : `${head}: ${detail}`;
+  return err;
+}
+
 /** What the PSS client threw (PssClientError: {code, message}), as a PsdError with its own number. */
 export function pssError(e: unknown): PsdError | unknown {
   if (e instanceof PsdError || !e || typeof e !== 'object' || typeof (e as { code?: unknown }).code !== 'string') return e;
   const { code, message } = e as { code: string; message: string };
   if (code === 'NO_PSS') return new PsdError(ErrorCode.NO_PSS, message, 'start it with `pss serve` or check --pss');
-  if (code === 'NO_ANSWER') return new PsdError(ErrorCode.NO_ANSWER, message, 'the PSS did not answer: is it running and reachable?');
-  if (code === 'LINE_LOST') return new PsdError(ErrorCode.LINE_LOST, message, 'the connection to the PSS was lost; run the command again');
-  if (code === 'NOT_PSS') return new PsdError(ErrorCode.WRONG_DEVICE, message, 'something answered at --pss, but not a PSS');
+  if (code === 'NO_ANSWER') return onTheWayToPss(new PsdError(ErrorCode.NO_ANSWER, message, 'the PSS did not answer: is it running and reachable?'), 'no answer from the PSS', message);
+  if (code === 'LINE_LOST') return onTheWayToPss(new PsdError(ErrorCode.LINE_LOST, message, 'the connection to the PSS was lost; run the command again'), 'connection to the PSS lost', message);
+  if (code === 'NOT_PSS') return onTheWayToPss(new PsdError(ErrorCode.WRONG_DEVICE, message, 'something answered at --pss, but not a PSS'), 'not a PSS at this address', message);
   if (code === 'NOT_PROVISIONED') return new PsdError(ErrorCode.NOT_PROVISIONED, message);
   // in a session the PSS relays the PSD's own refusal as PSD_<code>: that is the device's error
   const psd = /^PSD_(\d{1,3})$/.exec(code);

@@ -156,6 +156,8 @@ function checkImage(o: FlashOptions, board: BoardDef): FirmwareImage {
   try {
     image = readImage(file);
   } catch (e) {
+    // an --image that is not there is the argument's fault, not a build to run
+    if (e instanceof ImageError && o.image && !existsSync(file)) throw fail(ErrorCode.BAD_ARGUMENT, `${file} does not exist`, 'check --image');
     if (e instanceof ImageError) throw fail(ErrorCode.BAD_ARGUMENT, e.message);
     throw e;
   }
@@ -353,7 +355,8 @@ function checkReadBack(status: any, text: string, board: BoardDef, image: FlashR
 }
 
 function nextStep(port: string, deviceId: string): string {
-  if (/^unprovisioned/.test(deviceId)) return `psd --port ${port} provision --device <number> --device-key <hex64> --kms-key <hex64>`;
+  // the data center's way, as the README's lab flow goes on; keys given by hand are LAB/TEST only
+  if (/^unprovisioned/.test(deviceId)) return `psd --port ${port} provision --kms <pss host:port>`;
   return `psd --port ${port} status`;
 }
 

@@ -51,7 +51,8 @@ function auditText(a: { seq: number; stored: boolean; flags: { kind: string; det
  * Uploads every good pending block of the store; confirms on the PSD when one is connected.
  * A block the PSS refuses (not registered, revoked, replay, gap, bad seal ...) is reported
  * with the refusal and the others go on; once the PSS cannot be reached, the rest are
- * reported as not sent. Never throws for a block: the results say what happened to each.
+ * reported as not sent, and so is each damaged block file of the store not known confirmed
+ * (error 105). Never throws for a block: the results say what happened to each.
  */
 export async function uploadStored(store: BlockStore, pss: PssClient, psd: PsdClient | null): Promise<UploadResult[]> {
   const out: UploadResult[] = [];
@@ -105,6 +106,11 @@ export async function uploadStored(store: BlockStore, pss: PssClient, psd: PsdCl
       if (r.confirmed) pieceLog?.dropThrough(h.pieces);
     } else r.note = 'no PSD connected: confirm later with `psd upload` while the PSD is attached';
     out.push(r);
+  }
+  // a damaged block file may be a block the PSS never had: never "nothing to upload" over it
+  for (const e of await store.list()) {
+    if (e.kind !== 'block' || !e.problem || e.status === 'confirmed' || e.device === undefined || e.seq === undefined) continue;
+    out.push({ device: e.device, seq: e.seq, outcome: 'not sent', stored: false, confirmed: false, error: { code: ErrorCode.STORE_DAMAGED, message: `${e.file} is damaged: ${e.problem}` }, note: 'kept for inspection (psd store list); if the PSD still awaits its confirmation, psd stats extract reads it again' });
   }
   return out;
 }
@@ -193,15 +199,21 @@ export function addUploadCommand(program: Command, kit: CliKit) {
         // so the audit shows them); an audit that cannot go now shows later as a gap in the numbers
         let auditLine = '';
         const results = o.device
-          ? await kit.withDevice(cmd, async (c) => {
-              const r = await uploadStored(store, pss, c);
-              try {
-                auditLine = auditText(await pss.audit(await readAudit(c)));
-              } catch (e) {
-                auditLine = `audit not uploaded: ${(e as Error).message}`;
-              }
-              return r;
-            })
+          ? await kit
+              .withDevice(cmd, async (c) => {
+                const r = await uploadStored(store, pss, c);
+                try {
+                  auditLine = auditText(await pss.audit(await readAudit(c)));
+                } catch (e) {
+                  auditLine = `audit not uploaded: ${(e as Error).message}`;
+                }
+                return r;
+              })
+              .catch((e) => {
+                // the PSD is not at hand: plain blocks can still go, said where the person looks
+                if (e instanceof PsdError && e.code === ErrorCode.NO_DEVICE) e.hint = `${e.hint}; or, without the PSD: psd upload --no-device (its confirmations reach it at the next psd upload with it attached)`;
+                throw e;
+              })
           : await uploadStored(store, pss, null);
         kit.print(cmd, results, () =>
           results.length

@@ -28,3 +28,10 @@ export function money(minor: number): string {
   const abs = Math.abs(minor);
   return sign + Math.floor(abs / 100) + '.' + String(abs % 100).padStart(2, '0');
 }
+
+/** A command as a person would type it into a POSIX shell: each word that the shell would
+ * split or expand (spaces, quotes, `$`, globs, an empty word) is single-quoted, so the line
+ * can be copied and run as printed. */
+export function commandLine(words: string[]): string {
+  return words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
+}

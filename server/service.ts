@@ -68,7 +68,9 @@ export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise
     });
     raw.once('data', (first: Buffer) => {
       if (first[0] !== 0x16) {
-        serve(raw, raw, () => ({ role: 'device', name: 'device' }));
+        // a plain connection has no name: the log says where it came from ("device 127.0.0.1:5123")
+        const from = `${raw.remoteAddress}:${raw.remotePort} (no credential)`;
+        serve(raw, raw, () => ({ role: 'device', name: from }));
         raw.emit('data', first);
         return;
       }

@@ -109,7 +109,7 @@ describe('psd flash: firmware images onto an Espruino board (stand-in on a pty)'
       expect(report.readBack).to.include({ buildHash: h, board: 'wifi', matches: true });
       expect(report.image.buildHash).to.equal(h);
       expect(report.alreadyRunning).to.equal(false);
-      expect(report.next).to.equal(`psd --port ${s.ptyPath} provision --device <number> --device-key <hex64> --kms-key <hex64>`);
+      expect(report.next, 'the README\'s lab flow: provisioned by the data center').to.equal(`psd --port ${s.ptyPath} provision --kms <pss host:port>`);
     });
 
     it('the REPL is gone from the data port: what was sent as code is not evaluated', async () => {
@@ -199,6 +199,19 @@ describe('psd flash: firmware images onto an Espruino board (stand-in on a pty)'
     expect(r.stdout).to.equal('');
     expect(r.stderr).to.contain(`psd: error ${ErrorCode.NO_DEVICE}: no device at this port: /dev/does-not-exist-psd does not exist`);
     expect(r.stderr).to.contain('psd ports');
+  });
+
+  it('an --image that is not there is named, with no advice to build or to give --image', async () => {
+    const pair = await ptyPair();
+    try {
+      const missing = join(tmpdir(), `psd-no-such-image-${process.pid}.js`);
+      const r = await runCli(['--port', pair.a, '--json', 'flash', '--board', 'wifi', '--image', missing], { timeoutMs: 30000 });
+      expect(r.code).to.equal(1);
+      const e = JSON.parse(r.stdout).error;
+      expect(e).to.include({ code: ErrorCode.BAD_ARGUMENT, message: `${missing} does not exist`, hint: 'check --image' });
+    } finally {
+      pair.close();
+    }
   });
 
   it('a port where neither a REPL nor a PSD answers gives a clear error and a non-zero exit', async () => {

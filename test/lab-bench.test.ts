@@ -194,6 +194,61 @@ describe('lab bench (issue 13): psd sim, ports, names, interrupts, replays, help
       expect(none.code).to.equal(1);
       expect(none.stderr).to.match(/no console output kept at .*never\.console\.log/);
     });
+
+    it('an image not built (or a wrong --image) is refused in words, with the build to run, and no board powers up', async () => {
+      const flash = join(dir, 'unbuilt.flash');
+      const missing = join(dir, 'no-such-image.js');
+      const r = await runCli(['sim', '--board', 'pico', '--no-pty', '--flash-file', flash, '--image', missing], { env });
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.include(`psd: error 6: bad argument: ${missing} does not exist`);
+      expect(r.stderr).to.match(/hint: check --image/);
+      expect(r.stderr).not.to.match(/ENOENT|no such file or directory, open/);
+      expect(existsSync(join(dir, 'unbuilt.console.log')), 'no power-up line for a board that never ran').to.equal(false);
+      expect(existsSync(flash + '.lock')).to.equal(false);
+      // the default image of a board not built: the hint names the build
+      const { runSim: run, ImageMissingError } = await import('../kit/vboard/run.ts');
+      const e = await run({ board: 'pico', image: missing, flashFile: flash, pty: false }).catch((x) => x);
+      expect(e).to.be.instanceOf(ImageMissingError);
+      const j = await runCli(['--json', 'sim', '--board', 'pico', '--no-pty', '--flash-file', flash, '--image', missing], { env });
+      expect(JSON.parse(j.stdout).error).to.include({ code: 6, hint: 'check --image' });
+    });
+
+    it('psd sim --real with an image that is not there: error 6 in words, not an internal error', async function () {
+      if (realTargetUnavailable() || !hasSocat()) this.skip();
+      const missing = join(dir, 'no-such-linux.js');
+      const r = await runCli(['sim', '--real', '--dir', join(dir, 'real-unbuilt'), '--image', missing], { env });
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.include(`psd: error 6: bad argument: ${missing} does not exist`);
+      expect(r.stderr).to.match(/hint: check --image/);
+      expect(r.stderr).not.to.match(/internal error/);
+    });
+
+    it('the console command a sim on its own --flash-file prints shows that board\'s console, not the default one', async () => {
+      const flash = join(dir, 'own file.flash'); // a space: the printed command must quote it
+      const child = spawn(process.execPath, [PSD_BIN, 'sim', '--board', 'pico', '--no-pty', '--flash-file', flash], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      const out = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        const timer = setTimeout(() => reject(new Error('psd sim printed no console line in 20 s: ' + text)), 20000);
+        child.stdout!.on('data', (d) => {
+          text += d;
+          if (/^try /m.test(text)) {
+            clearTimeout(timer);
+            resolve(text);
+          }
+        });
+      });
+      const hint = /^console log\s+(\S.*) \((psd sim .*) shows it\)$/m.exec(out);
+      expect(hint, out).to.not.equal(null);
+      expect(hint![1]).to.equal(join(dir, 'own file.console.log'));
+      expect(hint![2]).to.equal(`psd sim --board pico --flash-file '${flash}' --console`);
+      // run as printed (the shell's single quotes taken off): it shows this board's file
+      const words = hint![2].match(/'[^']*'|\S+/g)!.map((w) => w.replace(/^'(.*)'$/, '$1')).slice(1);
+      const r = await runCli(words, { env });
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.include(`(${hint![1]}:`);
+      await exitOf(child, 'SIGTERM');
+    });
   });
 
   describe('psd ports', () => {

@@ -142,6 +142,25 @@ describe('PSS on PostgreSQL', function () {
     }
   });
 
+  it('pss migrate prints the pss serve line to run next, quoted so a shell gives it the very URL', async () => {
+    const dir = tmp('migrate-line');
+    (await openDataCenter(dir, undefined, undefined, 'sqlite')).close();
+    const url = server.url('pss_migrate_line');
+    expect(url, 'a socket URL: its ? is what a shell would glob').to.include('?');
+    const r = spawnSync(process.execPath, [PSS, 'migrate', '--from', dir, '--to', url], { encoding: 'utf8', timeout: 60000 });
+    expect(r.status, r.stderr).to.equal(0);
+    const line = /^pss: serve it with: (.*?)  \(or (.*)\)$/m.exec(r.stdout);
+    expect(line, r.stdout).to.not.equal(null);
+    // a shell with failglob (zsh's default) refuses an unquoted `?` that matches no file
+    const words = (text: string) => {
+      const sh = spawnSync('bash', ['-O', 'failglob', '-c', `for w in ${text}; do printf '%s\\0' "$w"; done`], { encoding: 'utf8' });
+      expect(sh.status, sh.stderr).to.equal(0);
+      return sh.stdout.split('\0').slice(0, -1);
+    };
+    expect(words(line![1])).to.deep.equal(['pss', 'serve', '--data', dir, '--db', url]);
+    expect(words(line![2])).to.deep.equal([`PSS_DB=${url}`]);
+  });
+
   it('a migration that cannot verify rolls back: nothing is left in PostgreSQL', async () => {
     const dir = tmp('migrate-bad');
     const dc = await openDataCenter(dir, undefined, undefined, 'sqlite');

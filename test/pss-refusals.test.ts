@@ -51,6 +51,15 @@ describe('data-center refusals: own codes on the PSS, own numbers in psd, psd up
     }
     for (const code of ['UNKNOWN_DEVICE', 'REVOKED', 'REPLAY', 'GAP', 'BAD_SEAL', 'NOT_AUTHORISED', 'BALANCE']) expect(PssRefusal[code], code).to.not.equal(undefined);
     expect((pssError(new PssClientError('NO_PSS', 'x')) as PsdError).code).to.equal(106);
+    // the way to the PSS keeps the host's numbers, in words about the PSS, not the serial line
+    const lost = pssError(new PssClientError('LINE_LOST', 'connection to the PSS at 127.0.0.1:7707 failed: read ECONNRESET')) as PsdError;
+    expect([lost.code, lost.message]).to.deep.equal([104, 'connection to the PSS at 127.0.0.1:7707 failed: read ECONNRESET']);
+    expect((pssError(new PssClientError('LINE_LOST', 'client closed')) as PsdError).message).to.equal('connection to the PSS lost: client closed');
+    const silent = pssError(new PssClientError('NO_ANSWER', 'upload: no answer from the PSS at 127.0.0.1:7707 (3 tries, 2000 ms each)')) as PsdError;
+    expect([silent.code, silent.message]).to.deep.equal([101, 'upload: no answer from the PSS at 127.0.0.1:7707 (3 tries, 2000 ms each)']);
+    const other = pssError(new PssClientError('NOT_PSS', 'answer is not JSON')) as PsdError;
+    expect([other.code, other.message]).to.deep.equal([102, 'not a PSS at this address: answer is not JSON']);
+    for (const e of [lost, silent, other]) expect(e.message).not.to.match(/serial line|the device/);
     expect((pssError(new PssClientError('SOMETHING_NEW', 'x')) as PsdError).message).to.contain('SOMETHING_NEW: x');
     // a session relays the PSD's own refusal as PSD_<code>: psd reports it as the device's error
     const psd = pssError(new PssClientError('PSD_26', 'the PSD refused stats extract: ...')) as PsdError;
@@ -143,5 +152,47 @@ describe('data-center refusals: own codes on the PSS, own numbers in psd, psd up
     const none = await runCli(['upload', '--no-device', '--pss', '127.0.0.1:1'], { env });
     expect(none.code).to.equal(1);
     expect(none.stderr).to.match(/error 106: no PSS at this address/);
+  });
+
+  it('psd upload does not say "nothing to upload" over a damaged block file: it reports it not sent (105) and exits 3', async () => {
+    const storeDir = path.join(dir, 'damaged-store');
+    const store = new BlockStore(storeDir);
+    const a = hmacDevice('damaged-a');
+    await store.put(a.nextBlock(sampleRecords(2)), { port: 'test' });
+    // a block file cut short by a disk fault, never uploaded
+    fs.writeFileSync(path.join(storeDir, 'PSD-4242-0000000007.json'), '{"format": "psd-block/1", "device": 4242, "se');
+    const env = { PSD_STORE: storeDir };
+    const r = await runCli(['upload', '--no-device', '--pss', address], { env });
+    expect(r.code, r.stderr).to.equal(EXIT_PARTLY_DONE);
+    expect(r.stdout).to.not.match(/nothing to upload/);
+    expect(r.stdout).to.match(/PSD-4242\s+7\s+not sent: error 105: .*damaged/);
+    expect(r.stdout).to.match(new RegExp(`PSD-${a.device}\\s+1\\s+stored`));
+    expect(r.stderr).to.match(/partly done \(exit 3\): 1 of 2 blocks refused or not sent/);
+    const j = await runCli(['--json', 'upload', '--no-device', '--pss', address], { env });
+    expect(j.code).to.equal(EXIT_PARTLY_DONE);
+    const rows = JSON.parse(j.stdout) as any[];
+    expect(rows.find((x) => x.device === 4242)).to.deep.include({ seq: 7, outcome: 'not sent', stored: false });
+    expect(rows.find((x) => x.device === 4242).error.code).to.equal(105);
+    // the good block was stored once; the damaged file is still there for inspection
+    expect(rows.find((x) => x.device === a.device).outcome).to.equal('repeat');
+    expect((await store.list()).find((e) => e.device === 4242)!.problem).to.match(/JSON/);
+  });
+
+  it('psd upload with no PSD at hand names --no-device in its hint, and --no-device then uploads', async () => {
+    const store = new BlockStore(path.join(dir, 'store'));
+    const a = hmacDevice('away-a');
+    await store.put(a.nextBlock(sampleRecords(2)), { port: 'test' });
+    const env = { PSD_STORE: path.join(dir, 'store') }; // runCli gives no PSD_PORT
+    const away = await runCli(['upload', '--pss', address], { env });
+    expect(away.code).to.equal(1);
+    expect(away.stderr).to.match(/error 100: no device at this port/);
+    expect(away.stderr).to.match(/hint: .*psd upload --no-device/);
+    const json = await runCli(['--json', '--port', path.join(dir, 'no-such-tty'), 'upload', '--pss', address], { env });
+    expect(json.code).to.equal(1);
+    expect(JSON.parse(json.stdout).error).to.include({ code: 100 });
+    expect(JSON.parse(json.stdout).error.hint).to.match(/psd upload --no-device/);
+    const went = await runCli(['upload', '--no-device', '--pss', address], { env });
+    expect(went.code, went.stderr).to.equal(0);
+    expect(went.stdout).to.match(/stored\s+no\s+no PSD connected/);
   });
 });

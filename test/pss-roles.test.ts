@@ -71,6 +71,8 @@ describe('PSS roles: devices plain, operators and auditors over TLS with lab-CA 
     expect(await outcome(plain.sessionBegin(reg.device, { rekey: true }))).to.equal('NOT_AUTHORISED');
     expect(state()).to.deep.equal(before);
     expect(log.filter((l) => /not authorised/.test(l))).to.have.length(5);
+    // the log names where a plain connection came from, not "device device"
+    expect(log.find((l) => /refused: register/.test(l))).to.match(/^refused: register from device 127\.0\.0\.1:\d+ \(no credential\): not authorised$/);
     // the sealed block authenticates itself: a plain upload is stored and confirmed
     const dev = new SampleDevice(reg.device, { algorithm: 1, deviceKey: reg.deviceKey });
     expect(await plain.upload(dev.nextBlock(sampleRecords(3)))).to.include({ seq: 1, stored: true });
@@ -216,5 +218,16 @@ describe('PSS roles: devices plain, operators and auditors over TLS with lab-CA 
     const all = seen.join('\n');
     for (const f of forms) expect(all).not.to.include(f);
     expect(seen.length).to.be.greaterThan(10);
+  });
+
+  it('a credential file written in the project folder is ignored by git: its private key never lands in a commit', async function () {
+    // pss init --operator alice writes ./alice.pss-credential.pem; the README's quick path names alice.pem
+    const root = path.resolve(import.meta.dirname, '..');
+    const git = await run('git', ['rev-parse', '--is-inside-work-tree'], { cwd: root }).catch(() => null);
+    if (!git) this.skip(); // an exported tree, not a checkout
+    for (const name of ['alice.pss-credential.pem', 'alice.pem', 'config/operator.pem']) {
+      const r = await run('git', ['check-ignore', '--no-index', '-q', name], { cwd: root }).then(() => 0, (e) => e.code);
+      expect(r, `${name} must be git-ignored`).to.equal(0);
+    }
   });
 });

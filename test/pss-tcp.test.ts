@@ -281,6 +281,25 @@ describe('PSS TCP service', function () {
     client = await operatorClient(dc, service.port);
   });
 
+  it('`pss serve` on a data directory that holds no data center says it made a new one; on its own again it does not', async function () {
+    this.timeout(30000);
+    const data = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pss-typo-')), 'mistyped');
+    const serveOnce = () =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, [path.resolve('bin/pss.js'), 'serve', '--port', '0', '--quiet', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (b) => (err += b));
+        child.stdout.on('data', (b) => {
+          if (String(b).includes('serving on')) child.kill('SIGTERM');
+        });
+        child.once('exit', (code) => (code === 0 ? resolve(err) : reject(new Error(`pss serve exited ${code}: ${err}`))));
+      });
+    const first = await serveOnce();
+    expect(first).to.include(`pss: ${data} held no data center: made a new one there (new KMS master key`);
+    expect(first).to.match(/check --data \/ PSS_DATA/);
+    expect(await serveOnce(), 'the same directory again: its own data center').to.equal('');
+  });
+
   it('`pss serve` serves a data directory on the port it prints, and stops cleanly on SIGTERM', async function () {
     this.timeout(30000);
     const data = fs.mkdtempSync(path.join(os.tmpdir(), 'pss-serve-'));

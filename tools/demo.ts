@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { runSim } from '../kit/vboard/run.ts';
 import { runReal } from '../kit/real/run.ts';
 import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../kit/real/binary.ts';
+import { commandLine } from '../kit/output.ts';
 
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -129,9 +130,15 @@ function indent(s: string): string {
   return s.replace(/\s+$/, '').split('\n').map((l) => '    ' + l).join('\n');
 }
 
+/** The line the demo prints for a command it runs: one a reader can copy into a shell and run
+ * as it is (an argument such as the account name `Mail house Demo` is quoted). */
+export function shownCommand(name: string, args: string[]): string {
+  return `$ ${commandLine([name, ...args])}`;
+}
+
 function run(bin: string, name: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolveRun, reject) => {
-    console.log(`  $ ${name} ${args.join(' ')}`);
+    console.log(`  ${shownCommand(name, args)}`);
     const child = spawn(process.execPath, [bin, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -141,7 +148,7 @@ function run(bin: string, name: string, args: string[], env: NodeJS.ProcessEnv):
     child.on('close', (code) => {
       if (out) console.log(indent(out));
       if (err) console.log(indent(err));
-      if (code !== 0) reject(new Error(`${name} ${args.join(' ')} exited with ${code}`));
+      if (code !== 0) reject(new Error(`${commandLine([name, ...args])} exited with ${code}`));
       else resolveRun(out);
     });
   });

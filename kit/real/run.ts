@@ -4,12 +4,13 @@
  * with `--real` and the tests' real-interpreter target).
  */
 import { fileURLToPath } from 'node:url';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { exposeBoard } from '../vboard/expose.ts';
 import { RealBoard, type Death } from './runner.ts';
 import type { EspruinoMemory } from './binary.ts';
 import { registerRunning } from '../vboard/running.ts';
+import { ImageMissingError } from '../vboard/run.ts';
 
 export interface RunRealOptions {
   /** default dist/firmware/linux.js */
@@ -35,6 +36,7 @@ export interface RunningReal {
 
 export async function runReal(o: RunRealOptions = {}): Promise<RunningReal> {
   const imagePath = o.image ? resolve(o.image) : fileURLToPath(new URL('../../dist/firmware/linux.js', import.meta.url));
+  if (!existsSync(imagePath)) throw new ImageMissingError(imagePath, o.image ? 'check --image' : 'build it first: npm run build -- --board linux');
   if (o.dir) mkdirSync(o.dir, { recursive: true });
   const board = new RealBoard({ imagePath, dir: o.dir, memory: o.memory, binary: o.binary });
   board.on(

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
  * other than the data port) goes to a file beside the flash file, and the run is listed by
  * `psd ports` (kit/vboard/running.ts).
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { getBoard } from '../../board-defs/index.ts';
 import { VirtualBoard } from './board.ts';
@@ -42,10 +42,19 @@ export function consoleLogFor(flashFile: string): string {
   return resolve(flashFile).replace(/\.flash$/, '') + '.console.log';
 }
 
+/** The image to run is not there (not built yet, or a wrong --image): nothing was started. */
+export class ImageMissingError extends Error {
+  constructor(public imagePath: string, public hint: string) {
+    super(`${imagePath} does not exist`);
+  }
+}
+
 export async function runSim(o: RunSimOptions): Promise<RunningSim> {
   const board = getBoard(o.board);
   // the built image lives in the project, wherever `psd sim` is started from
   const imagePath = o.image ? resolve(o.image) : fileURLToPath(new URL(`../../dist/firmware/${board.id}.js`, import.meta.url));
+  // before the lock and the console's power-up line: no board powers up without an image
+  if (!existsSync(imagePath)) throw new ImageMissingError(imagePath, o.image ? 'check --image' : `build it first: npm run build -- --board ${board.id}`);
   const flashFile = resolve(o.flashFile ?? `.psd/${board.id}.flash`);
   mkdirSync(dirname(flashFile), { recursive: true });
   const release = lockFlashFile(flashFile);

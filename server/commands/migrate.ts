@@ -6,7 +6,7 @@ import { migrateToPostgres, sqliteFileOf } from '../migrate.ts';
 import { isPostgresUrl, databaseUrlFor } from '../pg-store.ts';
 import { PssError } from '../../protocol/pss-errors.ts';
 import { json } from './common.ts';
-import { table } from '../../kit/output.ts';
+import { table, commandLine } from '../../kit/output.ts';
 
 export function migrateCommand(): Command {
   return new Command('migrate')
@@ -23,7 +23,8 @@ export function migrateCommand(): Command {
       else {
         console.log(`pss: moved ${r.from} to ${r.to} in ${r.seconds.toFixed(1)} s, row counts verified:`);
         console.log(table(r.tables.map((t) => [t.table, t.rows]), ['table', 'rows']));
-        console.log(`pss: serve it with: pss serve --data ${dataDir} --db ${r.to}  (or PSS_DB=${r.to})`);
+        // quoted: a socket URL's `?` is a glob (zsh refuses the line unquoted)
+        console.log(`pss: serve it with: ${commandLine(['pss', 'serve', '--data', dataDir, '--db', r.to])}  (or ${commandLine([`PSS_DB=${r.to}`])})`);
       }
     });
 }
