@@ -79,11 +79,17 @@ function skipSavedCodeHint(board: BoardDef): string {
 }
 
 /** Read-only check of the PSD data region and Storage, as one REPL expression (ES5, runs on the board). */
-function inspectExpr(b: BoardDef): string {
+function storageExpr(): string {
+  return `(function(){var S=require("Storage");return {files:S.list(),storageBytes:S.getStats().totalBytes};})()`;
+}
+
+/** true when the PSD data region holds anything but erased bytes. Asked after the Storage
+ * check: on a board whose Storage is smaller than the definition expects (a lab board still on
+ * Espruino's standard firmware) the region may lie beyond what that firmware maps. */
+function dataUsedExpr(b: BoardDef): string {
   const bytes = b.flash.pageBytes * b.flash.dataPages;
   return `(function(a,n){var F=require("Flash"),ff="",i,used=false;for(i=0;i<256;i++)ff+="\\xff";` +
-    `for(i=0;i<n&&!used;i+=256)used=E.toString(F.read(256,a+i))!==ff;` +
-    `var S=require("Storage");return {dataUsed:used,files:S.list(),storageBytes:S.getStats().totalBytes};})(${b.flash.dataStart},${bytes})`;
+    `for(i=0;i<n&&!used;i+=256)used=E.toString(F.read(256,a+i))!==ff;return used;})(${b.flash.dataStart},${bytes})`;
 }
 
 /** Erases Storage (so .bootcde starts at its beginning) and the PSD data region. */
@@ -228,7 +234,7 @@ export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
       );
     }
 
-    const seen = await session.evaluate<{ dataUsed: boolean; files: string[]; storageBytes: number }>(inspectExpr(board), 10);
+    const seen = await session.evaluate<{ files: string[]; storageBytes: number }>(storageExpr(), 10);
     if (!seen) throw fail(ErrorCode.NO_ANSWER, `the REPL on ${o.port} did not answer the flash check`, 'try again; if it persists, run with --verbose');
     // every check before anything is changed: the image's files must fit the board's Storage
     const storageNeed = storageBytes(image.storageFiles.map((f) => f.code));
@@ -240,7 +246,9 @@ export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
           ? `board-defs/${board.id}.json expects ${board.storageBytes} bytes of Storage: flash the Espruino firmware its notes name first (README: the lab firmware), or give the --board of the firmware on it`
           : 'see the size table of npm run build (the in Storage column against the board)'
       );
-    if (seen.dataUsed && !o.eraseData) {
+    const dataUsed = await session.evaluate<boolean>(dataUsedExpr(board), 10);
+    if (dataUsed === undefined) throw fail(ErrorCode.NO_ANSWER, `the REPL on ${o.port} did not answer the flash check of the PSD data region`, 'try again; if it persists, run with --verbose');
+    if (dataUsed && !o.eraseData) {
       throw fail(
         ErrorCode.BAD_ARGUMENT,
         `the PSD data region (0x${board.flash.dataStart.toString(16)}, ${board.flash.dataPages} x ${board.flash.pageBytes} bytes) on ${o.port} holds data: registers, keys and statistics of a PSD. Flashing erases it: nothing written`,
@@ -326,7 +334,7 @@ export async function flashBoard(o: FlashOptions): Promise<FlashReport> {
       espruino,
       image: imageInfo,
       alreadyRunning: false,
-      erased: { dataRegionHadData: seen.dataUsed, storageFiles: seen.files },
+      erased: { dataRegionHadData: dataUsed, storageFiles: seen.files },
       upload: { bytes: got.bytes, crc32: hex8(got.crc), sentBytes, ms },
       codeArea: area ? { addr: '0x' + area.addr.toString(16), bytes: area.image.bytes.length, files: area.image.directory.map((e) => e[0]) } : null,
       readBack,

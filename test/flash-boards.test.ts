@@ -128,7 +128,7 @@ describe('psd flash --board <each board> against a stand-in with that board\'s S
         const r = await runCli(['--port', s.ptyPath, '--json', 'flash', '--board', lab, '--image', file], { timeoutMs: 30000 });
         expect(r.code).to.equal(1);
         const e = JSON.parse(r.stderr.trim().split('\n').pop() ?? '').error;
-        expect(e.message).to.contain(`holds ${standard.storageBytes} in all: nothing written`);
+        expect(e.message, JSON.stringify(e)).to.contain(`holds ${standard.storageBytes} in all: nothing written`);
         expect(e.hint).to.contain(`board-defs/${lab}.json expects ${getBoard(lab).storageBytes} bytes of Storage`);
         expect(s.boots(), 'not even reset').to.equal(1);
         expect(s.storageFiles()).to.deep.equal(['keep']);
