@@ -149,7 +149,7 @@ describe('PSS on PostgreSQL', function () {
     dc.pss.upload(new SampleDevice(reg.device, { algorithm: 1, deviceKey: reg.deviceKey }).nextBlock(sampleRecords(3)));
     // a row SQLite takes (foreign keys are off for this writer) and PostgreSQL refuses
     dc.store.run('PRAGMA foreign_keys = OFF');
-    dc.store.run('INSERT INTO records(device, seq, customer, category, weight_band, postage, pieces, amount, weight) VALUES (424242, 1, 1, 1, 1, 1, 1, 1, 1)');
+    dc.store.run('INSERT INTO records(device, seq, n, customer, category, weight_band, postage, pieces, amount, weight) VALUES (424242, 1, 0, 1, 1, 1, 1, 1, 1, 1)');
     dc.close();
     const url = server.url('pss_rolled_back');
     expect(() => migrateToPostgres(dir, url)).to.throw(PssError, /foreign key/);
