@@ -210,7 +210,7 @@ export function migrateRecordsSql(order: 'rowid' | 'ctid'): string {
 INSERT INTO records_v3(device, seq, n, customer, category, weight_band, postage, pieces, amount, weight)
   SELECT device, seq, ROW_NUMBER() OVER (PARTITION BY device, seq ORDER BY ${order}) - 1, customer, category, weight_band, postage, pieces, amount, weight FROM records;
 DROP TABLE records;
-ALTER TABLE records_v3 RENAME TO records;`;
+ALTER TABLE records_v3 RENAME TO records;${order === 'ctid' ? '\nALTER TABLE records RENAME CONSTRAINT records_v3_pkey TO records_pkey;' : ''}`;
 }
 
 /**
