@@ -36,6 +36,7 @@ parentPort.on('message', (m) => {
     // PASSIVE never makes the writer wait; once the log has outgrown restartBytes (a writer
     // that never paused long enough for a passive checkpoint to catch up) RESTART waits for the
     // writer's transaction to end and makes the next one start the log again from its head
+    // (holding writers back at most busyMs more while a reader still uses the log)
     if (bytes >= restartBytes) db.pragma('wal_checkpoint(RESTART)');
     else if (bytes >= minFrames * (pageSize + 24)) db.pragma('wal_checkpoint(PASSIVE)');
   } catch {

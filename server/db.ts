@@ -218,7 +218,7 @@ export class SqliteStore extends SqliteDb implements PssStore {
     }
     const store = new SqliteStore(db, dir);
     if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal') {
-      store.checkpoints = new WalCheckpointer(file, BUSY_TIMEOUT_MS, () => {
+      store.checkpoints = new WalCheckpointer(file, () => {
         if (db.open) db.pragma('wal_autocheckpoint = 1000');
       });
     }

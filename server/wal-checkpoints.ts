@@ -15,6 +15,9 @@ import { Worker } from 'node:worker_threads';
 const MIN_FRAMES = 1000;
 /** Log size past which the checkpointer makes the writer wait for a full one (RESTART). */
 const RESTART_BYTES = 256 * 1024 * 1024;
+/** The checkpointer's busy timeout: how long a RESTART may hold the writers back while it waits
+ * for a reader (a long report) to let go of the log; then it gives up until the next commit. */
+const RESTART_WAIT_MS = 200;
 /** How long close() waits for a checkpoint under way to end. */
 const CLOSE_WAIT_MS = 10000;
 
@@ -25,12 +28,11 @@ export class WalCheckpointer {
   private failed = false;
 
   /**
-   * `file`: the SQLite database (in WAL mode); `busyMs`: its connection's busy timeout;
-   * `failed`: called if the thread fails (the store then lets SQLite checkpoint at commit again).
+   * `file`: the SQLite database (in WAL mode); `onFail`: called if the thread fails (the store
+   * then lets SQLite checkpoint at commit again).
    */
   constructor(
     private file: string,
-    private busyMs: number,
     private onFail: () => void
   ) {}
 
@@ -47,7 +49,7 @@ export class WalCheckpointer {
 
   private start(): Worker {
     const w = new Worker(new URL('./checkpoint-worker.js', import.meta.url), {
-      workerData: { file: this.file, flag: this.flag, minFrames: MIN_FRAMES, restartBytes: RESTART_BYTES, busyMs: this.busyMs },
+      workerData: { file: this.file, flag: this.flag, minFrames: MIN_FRAMES, restartBytes: RESTART_BYTES, busyMs: RESTART_WAIT_MS },
       execArgv: []
     });
     w.unref();
