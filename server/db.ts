@@ -9,8 +9,11 @@
 // file itself after each commit, before anything is confirmed. change() does that at once;
 // the uploads' group commit (changeGrouped) does it in libuv's thread pool, so the event loop
 // verifies and stores the next group while the disk syncs the last, and one fsync covers
-// every group committed before it started. (SQLite itself still syncs the WAL before a
-// checkpoint and the database after one.)
+// every group committed before it started. Checkpoints (the WAL's pages copied into the
+// database file) run in a thread of their own on a connection of their own
+// (server/wal-checkpoints.ts), not at a commit on the event loop; SQLite still syncs the WAL
+// before a checkpoint and the database after one, and starts the WAL again only when every
+// frame is in the database file.
 //
 // More than one process may use a data directory (`pss serve` and an admin's `pss revoke`):
 // SQLite's own locking serialises writers (a writer waits up to BUSY_TIMEOUT_MS), and WAL
@@ -21,6 +24,7 @@ import Database from 'better-sqlite3';
 import { SCHEMA_SQL, SCHEMA_VERSION, migrate } from './schema.ts';
 import { PssError } from '../protocol/pss-errors.ts';
 import { PgStore, isPostgresUrl, databaseUrlFor } from './pg-store.ts';
+import { WalCheckpointer } from './wal-checkpoints.ts';
 import type { SqlValue, Queryable, PssStore, Row } from './store.ts';
 
 export type { SqlValue, Queryable, PssStore } from './store.ts';
@@ -204,6 +208,8 @@ export class SqliteStore extends SqliteDb implements PssStore {
       // NORMAL + our own fdatasync of the WAL after each commit (above); FULL where not WAL
       const wal = String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
       db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
+      // checkpoints in a thread of their own (server/wal-checkpoints.ts), not at our commits
+      if (wal) db.pragma('wal_autocheckpoint = 0');
       db.pragma('foreign_keys = ON');
       // 32 MB of page cache (default 2 MB): the ingest's index pages stay in memory (bench: +8 %)
       db.pragma('cache_size = -32768');
@@ -211,6 +217,11 @@ export class SqliteStore extends SqliteDb implements PssStore {
       throw new PssError('STORAGE', `${file} is not an SQLite database: ${(e as Error).message}`);
     }
     const store = new SqliteStore(db, dir);
+    if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal') {
+      store.checkpoints = new WalCheckpointer(file, () => {
+        if (db.open) db.pragma('wal_autocheckpoint = 1000');
+      });
+    }
     store.change(() => {
       store.run(SCHEMA_SQL);
       migrate(store);
@@ -248,7 +259,10 @@ export class SqliteStore extends SqliteDb implements PssStore {
   private commitOnly<T>(fn: () => T): T {
     this.inChange = true;
     try {
-      return this.db.transaction(fn).immediate();
+      const r = this.db.transaction(fn).immediate();
+      const fd = this.checkpoints && this.wal();
+      if (fd) this.checkpoints!.committed(fs.fstatSync(fd).size);
+      return r;
     } catch (e) {
       if (e instanceof PssError) throw e;
       if (e instanceof Database.SqliteError) throw storageError(e, this.file);
@@ -313,6 +327,8 @@ export class SqliteStore extends SqliteDb implements PssStore {
     );
   }
 
+  /** the WAL's checkpoints, off the event loop (null: not in WAL mode) */
+  private checkpoints: WalCheckpointer | null = null;
   private walFd: number | null = null;
   private syncing: Promise<void> | null = null;
   private nextSync: Promise<void> | null = null;
@@ -356,6 +372,7 @@ export class SqliteStore extends SqliteDb implements PssStore {
   }
 
   close(): void {
+    this.checkpoints?.close();
     super.close();
     const fd = this.walFd;
     this.walFd = null;

@@ -22,7 +22,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { PssError } from '../protocol/pss-errors.ts';
-import { SCHEMA_VERSION, pgSchemaSql } from './schema.ts';
+import { SCHEMA_VERSION, pgSchemaSql, migrateRecordsSql } from './schema.ts';
 import type { PssStore, SqlValue } from './store.ts';
 
 type Row = Record<string, unknown>;
@@ -227,6 +227,8 @@ export class PgStore implements PssStore {
     const store = new PgStore(pg, dir);
     store.change(() => {
       store.exec(pgSchemaSql());
+      // a database of schema 2 (records without their place in the block): moved over
+      if (!store.get("SELECT 1 AS n FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'records' AND column_name = 'n'")) store.exec(migrateRecordsSql('ctid'));
       store.run("INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(SCHEMA_VERSION)]);
     });
     return store;

@@ -156,8 +156,8 @@ export class Pss {
         [h.device, h.seq, h.from, h.to, h.ascending, h.descending, h.pieces, h.previousAscending, h.previousPieces, h.fundsTotal, stringToHex(v.digest), toBytes(raw), via, now()]
       );
       this.store.runMany(
-        'INSERT INTO records(device, seq, customer, category, weight_band, postage, pieces, amount, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        v.block.records.map((r) => [h.device, h.seq, r.customer, r.category, r.weightBand, r.postage, r.pieces, r.amount, r.weight])
+        'INSERT INTO records(device, seq, n, customer, category, weight_band, postage, pieces, amount, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        v.block.records.map((r, n) => [h.device, h.seq, n, r.customer, r.category, r.weightBand, r.postage, r.pieces, r.amount, r.weight])
       );
     }
     return v;

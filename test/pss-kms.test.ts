@@ -226,7 +226,7 @@ describe('KMS and the PSS data directory', function () {
       expect(dc.store.get<{ foreign_keys: number }>('PRAGMA foreign_keys')!.foreign_keys).to.equal(1);
     }
     // a record of a block that does not exist is refused by the database itself
-    expect(code(() => dc.store.change(() => dc.store.run('INSERT INTO records(device, seq, customer, category, weight_band, postage, pieces, amount, weight) VALUES (1, 1, 1, 1, 0, 85, 1, 85, 18)', [])))).to.equal('STORAGE');
+    expect(code(() => dc.store.change(() => dc.store.run('INSERT INTO records(device, seq, n, customer, category, weight_band, postage, pieces, amount, weight) VALUES (1, 1, 0, 1, 1, 0, 85, 1, 85, 18)', [])))).to.equal('STORAGE');
     expect(dc.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM records')!.n).to.equal(0);
     if (dc.store.kind === 'sqlite') for (const f of [dc.store.file, dc.store.file + '-wal']) if (fs.existsSync(f)) expect(fs.statSync(f).mode & 0o777, f).to.equal(0o600);
   });

@@ -161,6 +161,35 @@ describe('PSS on PostgreSQL', function () {
     expect(words(line![2])).to.deep.equal([`PSS_DB=${url}`]);
   });
 
+  it('moves the records of a schema-2 database over (numbered in the order stored, the old indexes gone)', () => {
+    const url = server.url('pss_schema_two');
+    // schema 2: the same tables, the records a heap with two indexes and no place in the block
+    const old = PgStore.openSync(url, tmp('schema-two'));
+    old.exec(`DROP TABLE records; CREATE TABLE records (device BIGINT NOT NULL, seq BIGINT NOT NULL, customer BIGINT NOT NULL, category BIGINT NOT NULL,
+      weight_band BIGINT NOT NULL, postage BIGINT NOT NULL, pieces BIGINT NOT NULL, amount BIGINT NOT NULL, weight BIGINT NOT NULL,
+      FOREIGN KEY (device, seq) REFERENCES blocks(device, seq));
+      CREATE INDEX records_customer ON records(customer); CREATE INDEX records_block ON records(device, seq)`);
+    old.change(() => {
+      old.run("INSERT INTO devices(device, serial, board, seal, registered_at) VALUES (7, 'OLD', 'pico', 1, 0)");
+      for (const seq of [1, 2]) old.run("INSERT INTO blocks VALUES (7, ?, 0, 0, 0, 0, 0, 0, 0, 0, 'dd', '\\x00', 'plain', 0)", [seq]);
+      for (const [seq, customer, pieces] of [[2, 30, 1], [2, 20, 2], [1, 10, 3], [2, 10, 4]]) old.run('INSERT INTO records VALUES (7, ?, ?, 1, 0, 85, ?, ?, 18)', [seq, customer, pieces, pieces * 85]);
+    });
+    old.close();
+    const store = PgStore.openSync(url, tmp('schema-three'));
+    try {
+      expect(store.all('SELECT seq, n, customer, pieces FROM records ORDER BY seq, n')).to.deep.equal([
+        { seq: 1, n: 0, customer: 10, pieces: 3 },
+        { seq: 2, n: 0, customer: 30, pieces: 1 },
+        { seq: 2, n: 1, customer: 20, pieces: 2 },
+        { seq: 2, n: 2, customer: 10, pieces: 4 }
+      ]);
+      expect(store.all("SELECT indexname FROM pg_indexes WHERE tablename = 'records' ORDER BY indexname").map((r) => r.indexname)).to.deep.equal(['records_pkey']);
+      expect(() => store.change(() => store.run('INSERT INTO records VALUES (7, 9, 0, 1, 1, 0, 85, 1, 85, 18)'))).to.throw(PssError, /foreign key/);
+    } finally {
+      store.close();
+    }
+  });
+
   it('a migration that cannot verify rolls back: nothing is left in PostgreSQL', async () => {
     const dir = tmp('migrate-bad');
     const dc = await openDataCenter(dir, undefined, undefined, 'sqlite');
@@ -168,7 +197,7 @@ describe('PSS on PostgreSQL', function () {
     dc.pss.upload(new SampleDevice(reg.device, { algorithm: 1, deviceKey: reg.deviceKey }).nextBlock(sampleRecords(3)));
     // a row SQLite takes (foreign keys are off for this writer) and PostgreSQL refuses
     dc.store.run('PRAGMA foreign_keys = OFF');
-    dc.store.run('INSERT INTO records(device, seq, customer, category, weight_band, postage, pieces, amount, weight) VALUES (424242, 1, 1, 1, 1, 1, 1, 1, 1)');
+    dc.store.run('INSERT INTO records(device, seq, n, customer, category, weight_band, postage, pieces, amount, weight) VALUES (424242, 1, 0, 1, 1, 1, 1, 1, 1, 1)');
     dc.close();
     const url = server.url('pss_rolled_back');
     expect(() => migrateToPostgres(dir, url)).to.throw(PssError, /foreign key/);

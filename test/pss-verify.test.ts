@@ -25,7 +25,7 @@ function snapshot(dc: DataCenter) {
   return {
     devices: s.all('SELECT * FROM devices ORDER BY device'),
     blocks: s.all(`SELECT device, seq, digest, ${hexOf('raw')} AS raw FROM blocks ORDER BY device, seq`),
-    records: s.all(`SELECT * FROM records ORDER BY device, seq, ${insertionOrder()}`),
+    records: s.all('SELECT * FROM records ORDER BY device, seq, n'),
     funds: s.all('SELECT * FROM funds_resets'),
     meta: s.all('SELECT * FROM meta'),
     rejections: s.all<{ n: number }>('SELECT COUNT(*) AS n FROM rejections')[0].n
@@ -124,7 +124,7 @@ describe('PSS block verification', function () {
     const r = dc.pss.upload(raw);
     expect(r).to.include({ device: hmacDevice, seq: 1, stored: true, recordCount: 40 });
     expect(r.confirmation).to.equal(nodeConfirmation(hmacKey, hmacDevice, 1, raw));
-    const rows = dc.store.all<CumulativeRecord & { weight_band: number }>(`SELECT customer, category, weight_band, postage, pieces, amount, weight FROM records WHERE device = ? ORDER BY ${insertionOrder()}`, [hmacDevice]);
+    const rows = dc.store.all<CumulativeRecord & { weight_band: number }>(`SELECT customer, category, weight_band, postage, pieces, amount, weight FROM records WHERE device = ? ORDER BY seq, n`, [hmacDevice]);
     expect(rows.map((x) => ({ customer: x.customer, category: x.category, weightBand: x.weight_band, postage: x.postage, pieces: x.pieces, amount: x.amount, weight: x.weight }))).to.deep.equal(records);
     const block = dc.store.get<{ pieces: number; ascending: number; via: string; raw: Uint8Array }>('SELECT pieces, ascending, via, raw FROM blocks WHERE device = ?', [hmacDevice])!;
     expect(block.pieces).to.equal(records.reduce((s, x) => s + x.pieces, 0));

@@ -119,10 +119,11 @@ export function makeDb(blocks: Blk[] = BLOCKS, dataDir?: string): SqliteDb | PgS
        VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 10000000, ?, ?, 'plain', ?)`,
       [b.device, b.seq, t(b.from), t(b.to), amount, 10000000 - amount, pieces, `${b.device}${b.seq}`.padStart(64, '0'), new Uint8Array([1, 2, 3]), t(b.to) + 60]
     );
-    for (const r of b.records) {
-      db.run('INSERT INTO records (device, seq, customer, category, weight_band, postage, pieces, amount, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+    for (const [n, r] of b.records.entries()) {
+      db.run('INSERT INTO records (device, seq, n, customer, category, weight_band, postage, pieces, amount, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
         b.device,
         b.seq,
+        n,
         r.customer,
         r.category,
         r.band,

@@ -74,14 +74,14 @@ async function timeTcp(blocks: number, records: number): Promise<number> {
 
 const INSERT_BLOCK =
   'INSERT INTO blocks(device, seq, from_time, to_time, ascending, descending, pieces, previous_ascending, previous_pieces, funds_total, digest, raw, via, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-const INSERT_RECORDS = 'INSERT INTO records(device, seq, customer, category, weight_band, postage, pieces, amount, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const INSERT_RECORDS = 'INSERT INTO records(device, seq, n, customer, category, weight_band, postage, pieces, amount, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 /**
  * The ceiling: the same rows (a block and its records) inserted with no verification and no
  * network, as the PSS stores them: one durable transaction per block (group 1), or `group`
  * blocks per transaction and one sync (what the service's group commit does).
  */
-async function timeRawInsert(blocks: number, records: number, group: number, db?: string): Promise<number> {
+export async function timeRawInsert(blocks: number, records: number, group: number, db?: string): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pss-bench-raw-'));
   const store = await openStore(dir, db ?? 'sqlite');
   try {
@@ -91,7 +91,7 @@ async function timeRawInsert(blocks: number, records: number, group: number, db?
     const digest = stringToHex('d'.repeat(32));
     const insert = (seq: number) => {
       store.run(INSERT_BLOCK, [1, seq, seq, seq + 1, 0, 0, 0, 0, 0, 0, digest, raw, 'plain', seq]);
-      store.runMany(INSERT_RECORDS, recs.map((r) => [1, seq, r.customer, r.category, r.weightBand, r.postage, r.pieces, r.amount, r.weight]));
+      store.runMany(INSERT_RECORDS, recs.map((r, n) => [1, seq, n, r.customer, r.category, r.weightBand, r.postage, r.pieces, r.amount, r.weight]));
     };
     const t0 = performance.now();
     for (let seq = 1; seq <= blocks; seq += group) {
@@ -109,7 +109,7 @@ async function timeRawInsert(blocks: number, records: number, group: number, db?
  * Blocks of `records` records from `uploaders` devices, each uploading its chain on its own
  * connection at once, from a process of their own (pss-uploaders.ts).
  */
-async function timeIngest(uploaders: number, perUploader: number, records: number, seal: 'hmac' | 'ed25519', db?: string): Promise<number> {
+export async function timeIngest(uploaders: number, perUploader: number, records: number, seal: 'hmac' | 'ed25519', db?: string): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pss-bench-ingest-'));
   const dc = await openDataCenter(dir, undefined, undefined, db ?? 'sqlite');
   const service = await startService(dc, { port: 0 });
@@ -162,8 +162,8 @@ export async function timeReport(n: number, db?: string): Promise<{ fillSeconds:
     const blocks = Math.floor(n / per);
     store.run("INSERT INTO devices(device, serial, board, seal, registered_at) VALUES (1, 'REPORT', 'pico', 1, 0)");
     const record = (i: string, b: string) =>
-      `1, ${b}, 5000 + ${i} % 100, (${i} / 100) % 10, ${i} % 6, 50 + (${i} % 40) * 5, 1 + ${i} % 300, (1 + ${i} % 300) * (50 + (${i} % 40) * 5), (1 + ${i} % 300) * 20`;
-    const columns = 'device, seq, customer, category, weight_band, postage, pieces, amount, weight';
+      `1, ${b}, ${i}, 5000 + ${i} % 100, (${i} / 100) % 10, ${i} % 6, 50 + (${i} % 40) * 5, 1 + ${i} % 300, (1 + ${i} % 300) * (50 + (${i} % 40) * 5), (1 + ${i} % 300) * 20`;
+    const columns = 'device, seq, n, customer, category, weight_band, postage, pieces, amount, weight';
     for (let lo = 1; lo <= blocks; lo += 1000) {
       const hi = Math.min(blocks, lo + 999);
       const blockRow = (b: string) => `1, ${b}, 1790000000 + ${b} * 600, 1790000600 + ${b} * 600, 0, 0, 0, 0, 0, 0, 'd', ${pg ? "'\\x00'::bytea" : "x'00'"}, 'plain', 0`;
@@ -288,7 +288,9 @@ export const pss: Bench = {
       `each raw and ingest figure is the best of ${RUNS} runs, PSS_BENCH_RUNS). Verify: decode, digest chain (SHA-256 per 16 records), seal,`,
       'plausibility; no database. Store: one transaction per group of uploads (block + records, each all or',
       "nothing), made durable before the confirmations leave: SQLite's WAL fdatasync'd (server/db.ts), PostgreSQL's",
-      'commit (fsync on). Ingest: each uploader its own device and connection, all in one other process',
+      'commit (fsync on). Records: one row each, keyed (device, seq, n), no other index (SQLite: WITHOUT ROWID, its',
+      'WAL checkpointed in a thread of its own, server/wal-checkpoints.ts). Ingest: each uploader its own device and',
+      'connection, all in one other process',
       '(tools/bench/pss-uploaders.ts), each sending its chain pipelined (PssClient.uploadMany, as `psd upload` does:',
       'a 50-record block is 3 frames, up to 48 frames in flight); the service commits what arrived in one turn of the',
       'event loop together and, with uploads crowding in, checks seals in a worker thread (server/seal-pool.ts).',
