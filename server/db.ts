@@ -184,6 +184,10 @@ export const Store = { open: openStore };
 
 type GroupResult = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** meta key that `pss migrate` sets in an SQLite database it moved: the PostgreSQL URL
+ * (password redacted) */
+export const MOVED_KEY = 'moved_to';
+
 export class SqliteStore extends SqliteDb implements PssStore {
   readonly kind = 'sqlite' as const;
   private inChange = false;
@@ -255,11 +259,32 @@ export class SqliteStore extends SqliteDb implements PssStore {
     return r;
   }
 
+  private movedStatement: Database.Statement | null = null;
+
+  /** `pss migrate` marks a database it moved to PostgreSQL (meta moved_to, server/migrate.ts):
+   * from then on it takes no change, so a `pss serve` still running on it (or started on it by
+   * mistake) cannot store uploads that the PostgreSQL copy never sees. */
+  private refuseIfMoved(): void {
+    let to: unknown;
+    try {
+      this.movedStatement ??= this.db.prepare(`SELECT value FROM meta WHERE key = '${MOVED_KEY}'`).pluck();
+      to = this.movedStatement.get();
+    } catch {
+      return; // no meta table yet: a database being made
+    }
+    if (to) throw new PssError('STORAGE', `${this.file} was moved to PostgreSQL (${String(to)}) by pss migrate and takes no more changes: serve the data center with --db <that URL> (or PSS_DB)`);
+  }
+
   /** The transaction of change(), committed to the WAL but not yet synced. */
   private commitOnly<T>(fn: () => T): T {
     this.inChange = true;
     try {
-      const r = this.db.transaction(fn).immediate();
+      const r = this.db
+        .transaction(() => {
+          this.refuseIfMoved();
+          return fn();
+        })
+        .immediate();
       const fd = this.checkpoints && this.wal();
       if (fd) this.checkpoints!.committed(fs.fstatSync(fd).size);
       return r;

@@ -1,10 +1,11 @@
 // Moves a PSS database from SQLite (a data folder's pss.sqlite) to PostgreSQL: every table,
 // in one PostgreSQL transaction, row counts verified before it commits. The SQLite file is
-// read in one read transaction (a `pss serve` still running on it changes nothing we see)
-// and is left as it was; the keys stay in the data folder.
+// read under its write lock (a `pss serve` still running on it cannot store anything the copy
+// misses) and keeps its rows, marked as moved (meta moved_to: it takes no more changes, see
+// SqliteStore.refuseIfMoved); the keys stay in the data folder.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DB_FILE, SqliteDb, type SqlValue } from './db.ts';
+import { DB_FILE, MOVED_KEY, SqliteDb, type SqlValue } from './db.ts';
 import { PgStore, redactUrl } from './pg-store.ts';
 import { migrate as migrateSqliteSchema } from './schema.ts';
 import { PssError } from '../protocol/pss-errors.ts';
@@ -39,9 +40,17 @@ export function migrateToPostgres(from: string, toUrl: string, opts: { log?: (li
   } catch (e) {
     throw new PssError('STORAGE', `${file} is not a PSS database: ${(e as Error).message}`);
   }
+  const moved = src.get<{ value: string }>(`SELECT value FROM meta WHERE key = '${MOVED_KEY}'`);
+  if (moved) {
+    src.close();
+    throw new PssError('STORAGE', `${file} was moved to PostgreSQL already (${moved.value}): nothing was changed`);
+  }
   const dst = PgStore.openSync(toUrl, opts.dataDir ?? path.dirname(file));
+  let copied = false;
   try {
-    src.exec('BEGIN');
+    // IMMEDIATE: the write lock for the whole copy, so a pss serve still running on this file
+    // cannot store an upload that the copy misses (it waits, then is refused as busy)
+    src.exec('BEGIN IMMEDIATE');
     const tables = src.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").map((t) => t.name);
     const unknown = tables.filter((t) => !TABLE_ORDER.includes(t));
     if (unknown.length) throw new PssError('STORAGE', `${file} has tables this PSS does not know: ${unknown.join(', ')}`);
@@ -82,13 +91,17 @@ export function migrateToPostgres(from: string, toUrl: string, opts: { log?: (li
       // the ledger's entry numbers were copied: new entries go on after the last one
       dst.run("SELECT setval(pg_get_serial_sequence('ledger', 'entry'), COALESCE((SELECT MAX(entry) FROM ledger), 0) + 1, false)");
     });
+    // marked as moved in the same transaction that held the lock: from here on it takes no
+    // change (SqliteStore.refuseIfMoved), so the two databases cannot drift apart
+    src.run(`INSERT INTO meta(key, value) VALUES ('${MOVED_KEY}', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, [report.to]);
+    copied = true;
     report.seconds = (performance.now() - t0) / 1000;
     return report;
   } finally {
     try {
-      src.exec('COMMIT');
+      src.exec(copied ? 'COMMIT' : 'ROLLBACK');
     } catch {
-      // no read transaction open
+      // no transaction open
     }
     src.close();
     dst.close();

@@ -108,6 +108,8 @@ describe('PSS on PostgreSQL', function () {
     const sqliteReport = runReport(dc.store, { by: ['customer', 'class'] });
     const ledger = dc.kms.ledger();
     dc.close();
+    // a pss serve still running on the SQLite file while it is moved
+    const stillServing = await openDataCenter(dir, undefined, undefined, 'sqlite');
 
     const url = server.url('pss_migrated');
     const r = spawnSync(process.execPath, [PSS, 'migrate', '--from', dir, '--to', url, '--json'], { encoding: 'utf8', timeout: 60000 });
@@ -130,10 +132,27 @@ describe('PSS on PostgreSQL', function () {
       pg.close();
     }
 
-    // a second migration into a database that holds data is refused and changes nothing
-    const again = spawnSync(process.execPath, [PSS, 'migrate', '--from', path.join(dir, 'pss.sqlite'), '--to', url], { encoding: 'utf8', timeout: 60000 });
+    // the SQLite copy takes no more changes: neither the service that was running on it nor a
+    // new one (the two databases cannot drift apart)
+    try {
+      expect(() => stillServing.pss.upload(psd.nextBlock(sampleRecords(50, undefined, 6)))).to.throw(PssError, /was moved to PostgreSQL/);
+    } finally {
+      stillServing.close();
+    }
+    let reopened: Error | null = null;
+    await openDataCenter(dir, undefined, undefined, 'sqlite').then((d) => d.close(), (e) => (reopened = e));
+    expect(String(reopened)).to.match(/was moved to PostgreSQL \(postgres/);
+    const twice = spawnSync(process.execPath, [PSS, 'migrate', '--from', dir, '--to', url], { encoding: 'utf8', timeout: 60000 });
+    expect(twice.status).to.equal(1);
+    expect(twice.stderr).to.match(/moved to PostgreSQL already/);
+
+    // another data folder's migration into a database that holds data is refused and changes nothing
+    const other = tmp('migrate-other');
+    (await openDataCenter(other, undefined, undefined, 'sqlite')).close();
+    const again = spawnSync(process.execPath, [PSS, 'migrate', '--from', path.join(other, 'pss.sqlite'), '--to', url], { encoding: 'utf8', timeout: 60000 });
     expect(again.status).to.equal(1);
     expect(again.stderr).to.match(/already holds data/);
+    expect((await openDataCenter(other, undefined, undefined, 'sqlite')).close()).to.equal(undefined);
     const snap = openPgSnapshot(url);
     try {
       expect(snap.get<{ n: number }>('SELECT COUNT(*) AS n FROM blocks')!.n).to.equal(5);

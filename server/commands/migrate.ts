@@ -10,7 +10,7 @@ import { table, commandLine } from '../../kit/output.ts';
 
 export function migrateCommand(): Command {
   return new Command('migrate')
-    .description('move the PSS database from SQLite (a data folder or its pss.sqlite) to PostgreSQL: every table in one transaction, row counts verified; the SQLite file is left as it was')
+    .description('move the PSS database from SQLite (a data folder or its pss.sqlite) to PostgreSQL: every table in one transaction, row counts verified; the SQLite file keeps its rows and is marked as moved (it takes no more changes)')
     .requiredOption('--from <path>', 'the data folder (or its pss.sqlite) to read')
     .requiredOption('--to <url>', 'postgres://user@host:port/name: an empty database (made if the server has none of that name)')
     .option('--json', 'machine-readable output')
