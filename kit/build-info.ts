@@ -39,11 +39,15 @@ export function buildInfoFor(board: BoardDef, serialPath: string | null, profile
   };
 }
 
-/** Records per tier: two Uint32Array tables of 24 bytes a record must stay a small share of
- * the board's variables (~14 variables per record for both), and a checkpoint of all
- * records must fit a third of the statistics flash (two checkpoints are kept writable). */
+/** Records per tier: as many as the board's variables hold through the extraction of a full
+ * table, and a checkpoint of all records must fit a third of the statistics flash (two
+ * checkpoints are kept writable). Variables: measured on Espruino 2v29's 2,630-variable Linux
+ * build (test/real-memory-budget.test.ts, 2026-12-01): some 1,500-1,600 in use after boot and
+ * about 3.6 more per record at the peak of extracting the table; with variables / 14 (187
+ * records) the Puck.js's image ran out of variables at 175-180 records and stopped answering.
+ * (variables - 2,100) / 4 leaves the peak some 7 % below the total. */
 export function maxRecords(board: BoardDef): number {
-  const byVariables = Math.floor(board.variables / 14);
+  const byVariables = Math.floor((board.variables - 2100) / 4);
   const byFlash = Math.floor(((board.flash.pageBytes * board.flash.dataPages) / 3 - 1024) / 24);
   return Math.min(480, byVariables, byFlash);
 }
