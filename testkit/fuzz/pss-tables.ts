@@ -25,7 +25,10 @@ export function tables(dc: DataCenter): Tables {
   for (const r of dc.store.all('SELECT * FROM records')) {
     const k = `${r.device}/${r.seq}`;
     if (!records.has(k)) records.set(k, []);
-    records.get(k)!.push(JSON.stringify(r));
+    // n (the record's place in its block, schema 3) is not in the model's rows: the list is
+    // compared sorted, as a set of records per block
+    const { n: _place, ...row } = r;
+    records.get(k)!.push(JSON.stringify(row));
   }
   for (const list of records.values()) list.sort();
   return {
