@@ -6,6 +6,8 @@ import type * as acorn from 'acorn';
 
 type Node = acorn.Node & Record<string, any>;
 /** where check.ts collects its errors */
+const isFunction = (n: Node) => n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression';
+
 export interface Report {
   add(rule: string, message: string, loc?: { line: number; column: number } | null): void;
 }
@@ -32,7 +34,6 @@ function checkVarReach(body: Node, params: Node[], rep: Report): void {
   const locals = new Set<string>(params.map((p: Node) => p.name));
   const decls: { name: string; start: number; regions: Node[] }[] = [];
   const uses: { n: Node; regions: Node[] }[] = [];
-  const isFunction = (n: Node) => n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression';
   const branches: Record<string, string[]> = {
     IfStatement: ['consequent', 'alternate'],
     ConditionalExpression: ['consequent', 'alternate'],
@@ -120,7 +121,7 @@ export function checkHoisting(ast: Node, rep: Report): void {
     if (!declared.size) continue;
     const uses = (n: Node, parent: Node | null) => {
       if (!n || typeof n.type !== 'string') return;
-      if (n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression') return;
+      if (isFunction(n)) return;
       if (n.type === 'Identifier') {
         const at = declared.get(n.name);
         const isProperty = parent && ((parent.type === 'MemberExpression' && parent.property === n && !parent.computed) || (parent.type === 'Property' && parent.key === n && !parent.computed && !parent.shorthand));
