@@ -67,7 +67,8 @@ interface Breakdown {
 /** The boot code with its three calls read apart (tools/build.ts writes it as
  * `var r=require("psd.core"),c=r.X(r.B);try{r.S(c,r.B)}catch(e){...}`). */
 function stagedBoot(boot: string, onDemand: string[]): string {
-  const m = /c=r\.(\w+)\(r\.(\w+)\);try\{r\.(\w+)\(/.exec(boot);
+  // the boot may be pretokenised (try is then one byte): only the names matter
+  const m = /c=r\.(\w+)\(r\.(\w+)\);[^{]*\{r\.(\w+)\(/.exec(boot);
   if (!m) throw new Error('the boot code is not the shape tools/build.ts writes: ' + boot.slice(0, 120));
   const [, bind, build, start] = m;
   return (

@@ -104,7 +104,7 @@ export async function realMemory(binary: string, code: string, o: RealMemoryOpti
         }
         if (p.exitCode !== null || p.signalCode !== null) break;
       }
-      throw new Error(`no memory reading from the interpreter: ${out.slice(-800)}`);
+      throw new Error(`no memory reading from the interpreter (${p.exitCode !== null ? 'exit code ' + p.exitCode : p.signalCode ? 'killed by ' + p.signalCode : 'still running after ' + (o.timeoutMs ?? 30000) + ' ms'}): ${out.slice(-800)}`);
     } finally {
       if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
       await exited;
