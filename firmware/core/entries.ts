@@ -35,5 +35,9 @@ export var Entry = {
   AUDIT: 43,
   /** in a checkpoint, after the records: the pieces since the last seal, the rate-table
    * versions that priced them (u16 oldest | u16 newest) and the per-piece chain (32 bytes, or none) */
-  CHAIN: 44
+  CHAIN: 44,
+  /** a checkpoint's records packed (firmware/core/table.ts pack; TABLE: 24 bytes each, before) */
+  TABLE_PACKED: 45,
+  /** a flush's RAM records packed (FLUSH_CHUNK: 24 bytes each, before) */
+  FLUSH_PACKED: 46
 };

@@ -83,7 +83,8 @@ export interface Run {
   ms: number;
 }
 
-export async function simulate(board: BoardDef, dir: string, scenario: (typeof SCENARIOS)[number]): Promise<Run> {
+/** `budgetMs`: wall time at most (BUDGET_MS by default) */
+export async function simulate(board: BoardDef, dir: string, scenario: (typeof SCENARIOS)[number], budgetMs = BUDGET_MS): Promise<Run> {
   const category = scenario.category;
   const d = new ImageDevice({ board: board.id, flashFile: join(dir, board.id + scenario.name.replace(/\W/g, '') + '.flash') });
   const rnd = prng(0x5eed);
@@ -101,7 +102,7 @@ export async function simulate(board: BoardDef, dir: string, scenario: (typeof S
     const base = d.vb.flashStats().erasesPerPage.slice(); // first-boot format erases are not wear of the workload
     const baseBytes = d.vb.flashStats().bytesWritten;
     for (let day = 0; day < (scenario.uploadDaily ? GOAL_DAYS : MAX_DAYS); day++) {
-      if (performance.now() - t0 > BUDGET_MS) break;
+      if (performance.now() - t0 > budgetMs) break;
       await d.call(Command.CLOCK, { now }); // the host sets the clock each morning
       try {
         for (let b = 0; b < 20; b++) {

@@ -3,7 +3,8 @@
 // program operation by the journal record it writes (firmware/core/journal.ts: a record is
 // length u16 | type u8 | 0x5A | data | CRC-32, written in one operation; a page header starts
 // 'PJ'). Prints writes and KB a day per entry type, and the years to the erase cycles.
-// `WEAR_BOARDS=pico,banglejs2 npm run bench -- wear` (default: pico).
+// `WEAR_BOARDS=pico,banglejs2 WEAR_SECONDS=40 npm run bench -- wear` (default: pico, 40 s of
+// simulation per board and skew).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,8 @@ export const wear: Bench = {
   title: 'What wears the statistics flash: bytes written a day by journal entry type (reference workload, one upload a day)',
   async run() {
     const only = (process.env.WEAR_BOARDS ?? 'pico').split(',');
+    // more simulated days than the capacity bench's budget: the erase counts are whole numbers
+    const budgetMs = Number(process.env.WEAR_SECONDS ?? 40) * 1000;
     const dir = mkdtempSync(join(tmpdir(), 'psd-bench-wear-'));
     const out: string[] = [];
     try {
@@ -53,7 +56,7 @@ export const wear: Bench = {
         }
         for (const sc of SCENARIOS.filter((s) => s.uploadDaily)) {
           // the byKind map is empty until the first-boot format is done: count from there on
-          const { result: r, byKind } = await probeWrites(() => simulate(b, dir, sc));
+          const { result: r, byKind } = await probeWrites(() => simulate(b, dir, sc, budgetMs));
           const days = r.pieces / 5000;
           const v = verdict(r);
           const rows = [...byKind.entries()]
