@@ -15,7 +15,7 @@ import { LogEvent } from '../../protocol/log.ts';
 import { RecordTable, PACK_BYTES, PACKED_MAX } from './table.ts';
 import { hmac } from '../../protocol/hmac.ts';
 import { Board } from '../board.ts';
-import { u32, u48, readU32, readU48, fromHex, MAX_U48 } from '../../protocol/bytes.ts';
+import { u32, u48, readU16, readU32, readU48, fromHex, MAX_U48 } from '../../protocol/bytes.ts';
 import { MAX_U32 } from '../../protocol/records.ts';
 import { indiciumBody, INDICIUM_MAC_BYTES } from '../../protocol/indicium.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
@@ -135,10 +135,15 @@ export class Ledger {
         this.descending += amount;
         this.fundsTotal += amount;
         break;
+      // (JSON: journals from before BATCH_OPEN)
       case Entry.BATCH_START:
         var started = JSON.parse(d);
         // the start record also carries the registers (for audit); the live batch does not
         this.batch = { txn: started.txn, customer: started.customer, mode: started.mode, category: started.category, weight: started.weight, postage: started.postage, pieces: started.pieces, startedAt: started.startedAt };
+        this.txnCounter = this.batch!.txn;
+        break;
+      case Entry.BATCH_OPEN:
+        this.batch = { txn: readU32(d, 0), customer: readU32(d, 4), mode: d.charCodeAt(8), category: d.charCodeAt(9), weight: readU16(d, 10), postage: readU32(d, 12), pieces: 0, startedAt: readU32(d, 16) };
         this.txnCounter = this.batch!.txn;
         break;
       case Entry.BATCH_END:
