@@ -35,5 +35,13 @@ export var Entry = {
   AUDIT: 43,
   /** in a checkpoint, after the records: the pieces since the last seal, the rate-table
    * versions that priced them (u16 oldest | u16 newest) and the per-piece chain (32 bytes, or none) */
-  CHAIN: 44
+  CHAIN: 44,
+  /** a checkpoint's records packed (firmware/core/table.ts pack; TABLE: 24 bytes each, before) */
+  TABLE_PACKED: 45,
+  /** a flush's RAM records packed (FLUSH_CHUNK: 24 bytes each, before) */
+  FLUSH_PACKED: 46,
+  /** a batch opened: txn u32 | customer u32 | mode u8 | category u8 | weight u16 (g) | postage u32 |
+   * started u32 (s) | AR u48 | DR u48 | piece counter u32 (BATCH_START: the same in JSON, before);
+   * BATCH_END is txn u32 | pieces u32 | time u32 (s) */
+  BATCH_OPEN: 47
 };

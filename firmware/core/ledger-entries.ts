@@ -4,7 +4,7 @@
 import type { DeviceConfig } from '../../protocol/answers.ts';
 import { u16, u32, u48, readU16, readU32, readU48 } from '../../protocol/bytes.ts';
 
-/** Records per FLUSH/TABLE journal record: small strings, frugal with variables. */
+/** Records per TABLE/FLUSH_CHUNK journal record of 24-byte records (journals from before the packed form: firmware/core/table.ts) */
 export var CHUNK_RECORDS = 32;
 export var FRANK_BYTES = 36;
 /** Upper bound of the JSON STATE record (the worst case measures 899 bytes: every number at
@@ -88,12 +88,33 @@ export function defaultConfig(): Config {
 // postage u32 | count u16 | piece counter before u32 | time u32 (seconds) | AR before u48.
 // The descending register before is not stored: replay knows it. Then, only when there is one
 // (FRANK_BYTES alone otherwise): rate-table version u16 | per-piece chain after (32 bytes, if on).
-export function encodeFrank(f: FrankCommit): string {
+//
+// The short form (12 bytes, 14 with a rate version), written when the commit follows `prev`,
+// the commit before it, closely enough: the FRANK record is most of what wears the flash (a
+// dynamic-mode piece each), and most of it repeats the commit before or the registers.
+//   id - prev id u8 (1..255) | category u8 | band u8 | mode | 4 test imprint | 8 rate follows u8 |
+//   count u16 | weight u16 | postage u24 | time - prev time u8 (s) | rate-table version u16, if flagged
+// The customer is prev's; the piece counter and AR before are the registers as they stand (replay
+// brings them there). Only prev's id, customer and time are used: the 36-byte form a checkpoint
+// keeps of the last commit holds them. No short form with a per-piece chain.
+export function encodeFrank(f: FrankCommit, prev?: FrankCommit | null): string {
+  var di = prev ? f.id - prev.id : 0;
+  var dt = prev ? f.time - prev.time : -1;
+  if (prev && di > 0 && di < 256 && f.customer === prev.customer && dt >= 0 && dt < 256 && f.count < 65536 && f.weight < 65536 && f.postage < 16777216 && !f.chain)
+    return String.fromCharCode(di, f.category, f.band, f.mode | (f.test ? 4 : 0) | (f.rate ? 8 : 0)) + u16(f.count) + u16(f.weight) + String.fromCharCode(f.postage >>> 16) + u16(f.postage & 0xffff) + String.fromCharCode(dt) + (f.rate ? u16(f.rate) : '');
   var out = u32(f.id) + u32(f.customer) + String.fromCharCode(f.category, f.band, f.mode, f.test ? 1 : 0) + u32(f.weight) + u32(f.postage) + u16(f.count) + u32(f.firstPiece) + u32(f.time) + u48(f.ascending);
   return f.rate || f.chain ? out + u16(f.rate) + f.chain : out;
 }
 
-export function decodeFrank(d: string): FrankCommit {
+/** A FRANK record back to its commit; the short form needs the commit before it (`prev`) and
+ * the registers before it (`piecesBefore`, `arBefore`). The descending register is left 0: the
+ * caller knows it. */
+export function decodeFrank(d: string, prev?: FrankCommit | null, piecesBefore?: number, arBefore?: number): FrankCommit {
+  if (d.length < FRANK_BYTES) {
+    if (!prev) throw new Error('short FRANK record without the commit before it');
+    var flags = d.charCodeAt(3);
+    return { id: prev.id + d.charCodeAt(0), customer: prev.customer, category: d.charCodeAt(1), band: d.charCodeAt(2), mode: flags & 3, weight: readU16(d, 6), postage: d.charCodeAt(8) * 65536 + readU16(d, 9), count: readU16(d, 4), firstPiece: piecesBefore!, time: prev.time + d.charCodeAt(11), ascending: arBefore!, descending: 0, test: (flags & 4) > 0, rate: flags & 8 ? readU16(d, 12) : 0, chain: '' };
+  }
   var ascending = readU48(d, 30);
   var count = readU16(d, 20);
   return {

@@ -12,11 +12,11 @@
 import { Journal, JournalEntry } from './journal.ts';
 import { Entry } from './entries.ts';
 import { LogEvent } from '../../protocol/log.ts';
-import { RecordTable } from './table.ts';
+import { RecordTable, PACK_BYTES, PACKED_MAX } from './table.ts';
 import { hmac } from '../../protocol/hmac.ts';
 import { Board } from '../board.ts';
-import { u32, u48, readU32, readU48, fromHex, MAX_U48 } from '../../protocol/bytes.ts';
-import { RECORD_BYTES, RecordField, MAX_U32 } from '../../protocol/records.ts';
+import { u32, u48, readU16, readU32, readU48, fromHex, MAX_U48 } from '../../protocol/bytes.ts';
+import { MAX_U32 } from '../../protocol/records.ts';
 import { indiciumBody, INDICIUM_MAC_BYTES } from '../../protocol/indicium.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { fail } from './device.ts';
@@ -135,17 +135,22 @@ export class Ledger {
         this.descending += amount;
         this.fundsTotal += amount;
         break;
+      // (JSON: journals from before BATCH_OPEN)
       case Entry.BATCH_START:
         var started = JSON.parse(d);
         // the start record also carries the registers (for audit); the live batch does not
         this.batch = { txn: started.txn, customer: started.customer, mode: started.mode, category: started.category, weight: started.weight, postage: started.postage, pieces: started.pieces, startedAt: started.startedAt };
         this.txnCounter = this.batch!.txn;
         break;
+      case Entry.BATCH_OPEN:
+        this.batch = { txn: readU32(d, 0), customer: readU32(d, 4), mode: d.charCodeAt(8), category: d.charCodeAt(9), weight: readU16(d, 10), postage: readU32(d, 12), pieces: 0, startedAt: readU32(d, 16) };
+        this.txnCounter = this.batch!.txn;
+        break;
       case Entry.BATCH_END:
         this.batch = null;
         break;
       case Entry.FRANK:
-        var f = decodeFrank(d);
+        var f = decodeFrank(d, this.last, this.pieces, this.ascending);
         // each FRANK record names the registers it started from: replay checks the chain
         if (f.ascending !== this.ascending || f.firstPiece !== this.pieces) throw new Error('FRANK record ' + f.id + ' does not follow the registers');
         f.descending = this.descending;
@@ -171,7 +176,7 @@ export class Ledger {
         this.last = f;
         break;
       case Entry.FLUSH_END:
-        // the RAM records, written out as FLUSH chunks before this entry, join the flash tier
+        // the RAM records, written out as FLUSH_PACKED chunks before this entry, join the flash tier
         var pieces = readU32(d, 0);
         var flushed = readU48(d, 4);
         var time = readU32(d, 10);
@@ -179,15 +184,13 @@ export class Ledger {
         var chunkPieces = 0;
         var chunkAmount = 0;
         for (var i = 0; i < this.pendingChunks.length; i++) {
-          var c = this.pendingChunks[i];
-          for (var at = 0; at + RECORD_BYTES <= c.length; at += RECORD_BYTES) {
-            chunkPieces += readU32(c, at + RecordField.PIECES);
-            chunkAmount += readU32(c, at + RecordField.AMOUNT);
-          }
+          var sums = this.ram.addPacked(this.pendingChunks[i], true);
+          chunkPieces += sums[0];
+          chunkAmount += sums[1];
         }
         // The summary must say exactly what the per-piece records said.
         if (chunkPieces !== r.pieces || chunkAmount !== r.amount || pieces !== r.pieces || flushed !== r.amount) throw new Error('flush summary does not match the franked pieces');
-        for (var m = 0; m < this.pendingChunks.length; m++) this.flash.addEncoded(this.pendingChunks[m]);
+        for (var m = 0; m < this.pendingChunks.length; m++) this.flash.addPacked(this.pendingChunks[m]);
         this.pendingChunks = [];
         this.ram.clear();
         this.piecesSinceFlush = 0;
@@ -222,25 +225,28 @@ export class Ledger {
     this.apply({ type: type, data: data });
   }
 
-  /** Data lengths of the chunk records that hold n cumulative records. */
-  chunkLengths(n: number): number[] {
+  /** Data lengths that bound the packed chunks of records of these packed bytes (firmware/core/table.ts:
+   * each chunk but the last holds more than PACK_BYTES - PACKED_MAX bytes). */
+  chunkLengths(bytes: number): number[] {
     var out: number[] = [];
-    for (; n > 0; n -= CHUNK_RECORDS) out.push(Math.min(n, CHUNK_RECORDS) * RECORD_BYTES);
+    for (var k = bytes ? Math.floor(bytes / (PACK_BYTES - PACKED_MAX + 1)) + 1 : 0; k > 0; k--) out.push(Math.min(bytes, PACK_BYTES));
     return out;
   }
 
   flushLengths(): number[] {
-    return this.chunkLengths(this.ram.count).concat([14]);
+    return this.chunkLengths(this.ram.bytes).concat([14]);
   }
 
   checkpointLengths(): number[] {
     var s = this.sealed;
-    var sealedRecords = s ? this.flash.frozen : 0;
+    var sealedBytes = 0;
+    for (var f = 0; s && f < this.flash.frozen; f++) sealedBytes += this.flash.packedBytes(f);
     var rates: number[] = [];
     for (var i = 0; i < this.rates.length; i++) rates.push(this.rates[i].length);
     if (this.events) rates.push(this.events.length);
+    // (the RAM records merge into the flash ones: the packed bytes of both bound the merged)
     return [0, STATE_BYTES + (this.signKey ? SIGN_KEY_STATE_BYTES : 0)]
-      .concat(rates, this.chunkLengths(sealedRecords), s ? [s.head.length + s.digest.length + s.seal.length] : [], this.chunkLengths(this.flash.count - sealedRecords + this.ram.count), this.config.perPiece || this.rates.length ? [36, 0] : [0]);
+      .concat(rates, this.chunkLengths(sealedBytes), s ? [s.head.length + s.digest.length + s.seal.length] : [], this.chunkLengths(this.flash.bytes - sealedBytes + this.ram.bytes), this.config.perPiece || this.rates.length ? [36, 0] : [0]);
   }
 
   /** What must always stay writable: a flush, and two checkpoints (a cut one wastes its
@@ -283,9 +289,9 @@ export class Ledger {
     if (!n) return 0;
     var r = this.ram.totals();
     this.pendingChunks = [];
-    for (var i = 0; i < n; i += CHUNK_RECORDS) {
-      var chunk = this.ram.encode(i, CHUNK_RECORDS);
-      this.journal.append(Entry.FLUSH_CHUNK, chunk);
+    for (var i = 0; i < n; i = this.ram.next) {
+      var chunk = this.ram.pack(i, n);
+      this.journal.append(Entry.FLUSH_PACKED, chunk);
       this.pendingChunks.push(chunk);
     }
     this.commit(Entry.FLUSH_END, u32(r.pieces) + u48(r.amount) + u32(this.seconds()));
@@ -394,7 +400,7 @@ export class Ledger {
       for (var i = 0; i < f.count; i++) chain = sha(chain + String.fromCharCode(f.band) + this.indicium(commit, i));
       commit.chain = chain;
     }
-    var data = encodeFrank(commit);
+    var data = encodeFrank(commit, this.last);
     if (!this.roomFolding([data.length])) fail(ErrorCode.STORAGE_FULL, 'upload and confirm the statistics to free it');
     this.commit(Entry.FRANK, data);
     this.maybeFlush();

@@ -5,10 +5,33 @@
 // held, not the capacity (a full Pico table is 8.7 KB, about 550 variables). Each method is a
 // function object that costs variables for as long as the image runs: what only sealing or
 // STATUS needs (customers, summaries, dropping frozen records) is in the on-demand modules.
-import { RECORD_BYTES, encodeRecord, decodeRecord, MAX_U32, MIXED_BAND } from '../../protocol/records.ts';
+import { encodeRecord, MAX_U32, MIXED_BAND } from '../../protocol/records.ts';
 
 export var WORDS = 6;
 var GROW_RECORDS = 32; // customer, category<<8|band, postage, pieces, amount, weight
+
+// The journal's packed form of a record (TABLE_PACKED and FLUSH_PACKED chunks; blocks and
+// answers keep protocol/records.ts's 24 bytes): varint customer | category u8 | band u8 |
+// varint postage (a summary record's, band MIXED_BAND, is 0: its amount instead) | varint
+// pieces | varint weight; a varint is 7 bits a byte, low bits first, the high bit set on every
+// byte but the last. Every other record's amount is pieces x postage. A day's records at the
+// reference workload pack to some 9 bytes each: checkpoints and flushes rewrite the table, and
+// they wore the flash most.
+/** most bytes a packed record takes (5 + 2 + 5 + 5 + 5): under RECORD_BYTES, so no reserve grows */
+export var PACKED_MAX = 22;
+/** A packed chunk holds whole records up to this many bytes */
+export var PACK_BYTES = 768;
+
+function varintBytes(n: number): number {
+  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
+}
+
+function varint(n: number): string {
+  var s = '';
+  // % and /, not & and >>>: the numbers go to 2^32 - 1
+  for (; n >= 128; n = Math.floor(n / 128)) s += String.fromCharCode((n % 128) + 128);
+  return s + String.fromCharCode(n);
+}
 
 export class RecordTable {
   words: Uint32Array;
@@ -16,6 +39,10 @@ export class RecordTable {
   /** Leading records sealed into a block awaiting confirmation: frozen, so new pieces of
    * the same parameter set open a new record after them. */
   frozen = 0;
+  /** bytes of all the records packed (the journal's form, above) */
+  bytes = 0;
+  /** after pack(): the first record it left out */
+  next = 0;
 
   constructor(public capacity: number) {
     this.words = new Uint32Array(0);
@@ -24,6 +51,10 @@ export class RecordTable {
   /** Sizes the array for n records (whole steps of GROW_RECORDS, at most the capacity),
    * keeping the records it holds. */
   size(n: number): void {
+    // every change of the records but add() ends here: count their packed bytes afresh
+    var b = 0;
+    for (var i = 0; i < this.count; i++) b += this.packedBytes(i);
+    this.bytes = b;
     var records = Math.min(this.capacity, Math.ceil(n / GROW_RECORDS) * GROW_RECORDS);
     if (records * WORDS === this.words.length) return;
     var words = new Uint32Array(records * WORDS);
@@ -101,11 +132,31 @@ export class RecordTable {
       this.words[base] = customer;
       this.words[base + 1] = (category << 8) | band;
       this.words[base + 2] = postage;
-    }
+    } else this.bytes -= this.packedBytes(i);
     var at = i * WORDS;
     this.words[at + 3] += pieces;
     this.words[at + 4] += amount;
     this.words[at + 5] += weight;
+    this.bytes += this.packedBytes(i);
+  }
+
+  /** Bytes record i takes packed. */
+  packedBytes(i: number): number {
+    var w = this.words;
+    var at = i * WORDS;
+    return varintBytes(w[at]) + 2 + varintBytes((w[at + 1] & 0xff) === MIXED_BAND ? w[at + 4] : w[at + 2]) + varintBytes(w[at + 3]) + varintBytes(w[at + 5]);
+  }
+
+  /** Records [from, to) packed, as many as PACK_BYTES holds (at least one); `next` is then the
+   * first record left out. */
+  pack(from: number, to: number): string {
+    var out = '';
+    var w = this.words;
+    var i = from;
+    for (var at = i * WORDS; i < to && out.length <= PACK_BYTES - PACKED_MAX; i++, at += WORDS)
+      out += varint(w[at]) + String.fromCharCode(w[at + 1] >>> 8, w[at + 1] & 0xff) + varint((w[at + 1] & 0xff) === MIXED_BAND ? w[at + 4] : w[at + 2]) + varint(w[at + 3]) + varint(w[at + 5]);
+    this.next = i;
+    return out;
   }
 
   /** Records [from, from+n) in the shared binary layout. */
@@ -117,12 +168,35 @@ export class RecordTable {
     return out;
   }
 
-  /** Adds every record of an encoded chunk. */
-  addEncoded(bytes: string): void {
-    for (var at = 0; at + RECORD_BYTES <= bytes.length; at += RECORD_BYTES) {
-      var r = decodeRecord(bytes, at);
-      this.add(r.customer, r.category, r.weightBand, r.postage, r.pieces, r.amount, r.weight);
+  /** Adds every record of a packed chunk (unless `dry`); returns their pieces and amount, summed. */
+  addPacked(bytes: string, dry?: boolean): number[] {
+    var at = 0;
+    var sums = [0, 0];
+    function next(): number {
+      var n = 0;
+      var m = 1;
+      var c;
+      do {
+        c = bytes.charCodeAt(at++);
+        n += (c % 128) * m;
+        m *= 128;
+      } while (c > 127);
+      return n;
     }
+    while (at < bytes.length) {
+      var customer = next();
+      var category = bytes.charCodeAt(at);
+      var band = bytes.charCodeAt(at + 1);
+      at += 2;
+      var postage = next();
+      var pieces = next();
+      var weight = next();
+      var amount = band === MIXED_BAND ? postage : pieces * postage;
+      sums[0] += pieces;
+      sums[1] += amount;
+      if (!dry) this.add(customer, category, band, band === MIXED_BAND ? 0 : postage, pieces, amount, weight);
+    }
+    return sums;
   }
 
   /** Sums of records [from, to) (all by default). */
@@ -140,6 +214,7 @@ export class RecordTable {
   clear(): void {
     this.words = new Uint32Array(0);
     this.count = 0;
+    this.bytes = 0;
     this.frozen = 0;
   }
 }

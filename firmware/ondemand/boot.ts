@@ -5,7 +5,9 @@
 import { Journal, JournalEntry, OpenResult, PageInfo, PAGE_HEADER_BYTES, RECORD_MARK, ERASED_WORD, CKPT_BEGIN, CKPT_END, CKPT_ABORT, TORN } from '../core/journal.ts';
 import { Entry } from '../core/entries.ts';
 import { pageHeader } from './pages.ts';
-import { Ledger, defaultConfig, decodeFrank, ELAPSED_PERIOD_S } from '../core/ledger.ts';
+import { Ledger, defaultConfig, decodeFrank, ELAPSED_PERIOD_S, CHUNK_RECORDS } from '../core/ledger.ts';
+import { RecordTable } from '../core/table.ts';
+import { RECORD_BYTES, decodeRecord } from '../../protocol/records.ts';
 import { u16, u32, readU16, readU32, fromHex } from '../../protocol/bytes.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { cryptoSelfTest } from '../core/crypto/selftest.ts';
@@ -29,8 +31,11 @@ function replay(L: Ledger, e: JournalEntry): void {
   var d = e.data;
   if (e.type === CKPT_BEGIN) reset(L);
   else if (e.type === Entry.STATE) restore(L, JSON.parse(d));
-  else if (e.type === Entry.TABLE) L.flash.addEncoded(d);
-  else if (e.type === Entry.FLUSH_CHUNK) L.pendingChunks.push(d);
+  else if (e.type === Entry.TABLE_PACKED) L.flash.addPacked(d);
+  else if (e.type === Entry.FLUSH_PACKED) L.pendingChunks.push(d);
+  // a journal written before the packed form
+  else if (e.type === Entry.TABLE) L.flash.addPacked(repack(d));
+  else if (e.type === Entry.FLUSH_CHUNK) L.pendingChunks.push(repack(d));
   else if (e.type === Entry.FLUSH_ABORT) L.pendingChunks = [];
   else if (e.type === Entry.SEAL) applySeal(L, d);
   else if (e.type === Entry.CONFIRM) applyConfirm(L, readU32(d, 0));
@@ -46,6 +51,17 @@ function replay(L: Ledger, e: JournalEntry): void {
     L.chain = d.substr(4);
   }
   else L.apply(e);
+}
+
+/** A chunk of 24-byte records (protocol/records.ts), as a journal from before the packed form
+ * holds them, packed (firmware/core/table.ts). */
+function repack(d: string): string {
+  var t = new RecordTable(CHUNK_RECORDS);
+  for (var at = 0; at + RECORD_BYTES <= d.length; at += RECORD_BYTES) {
+    var r = decodeRecord(d, at);
+    t.add(r.customer, r.category, r.weightBand, r.postage, r.pieces, r.amount, r.weight);
+  }
+  return t.pack(0, t.count);
 }
 
 // ---- the ledger ------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 import { CKPT_BEGIN, CKPT_END } from '../core/journal.ts';
 import { Entry } from '../core/entries.ts';
 import { nextPage, eraseDead, freeBytes } from './pages.ts';
-import { Ledger, encodeFrank, CHUNK_RECORDS, FRANK_BYTES } from '../core/ledger.ts';
+import { Ledger, encodeFrank, FRANK_BYTES } from '../core/ledger.ts';
 import { RecordTable, WORDS } from '../core/table.ts';
 import { MIXED_BAND } from '../../protocol/records.ts';
 import { u16, u32, toHex } from '../../protocol/bytes.ts';
@@ -111,7 +111,7 @@ export function checkpoint(L: Ledger): void {
 }
 
 function appendTable(L: Ledger, from: number, to: number): void {
-  for (var i = from; i < to; i += CHUNK_RECORDS) L.journal.append(Entry.TABLE, L.flash.encode(i, Math.min(CHUNK_RECORDS, to - i)));
+  for (var i = from; i < to; i = L.flash.next) L.journal.append(Entry.TABLE_PACKED, L.flash.pack(i, to));
 }
 
 /** Folds the most fragmented open (customer, category) into one summary record, if the

@@ -11,7 +11,8 @@ import { loadBoards, type BoardDef } from '../../board-defs/index.ts';
 import { DIST, maxRecords } from '../build.ts';
 import { Command } from '../../protocol/commands.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
-import { RECORD_BYTES, WEIGHT_BANDS_G, weightBand } from '../../protocol/records.ts';
+import { WEIGHT_BANDS_G, weightBand } from '../../protocol/records.ts';
+import { PACKED_MAX, PACK_BYTES } from '../../firmware/core/table.ts';
 import { ImageDevice, TestKms, readyDevice, DeviceError } from '../../testkit/harness.ts';
 import { table, fmt, type Bench } from './common.ts';
 import { extractBlock } from '../../host-bridge/extract.ts';
@@ -20,13 +21,14 @@ export const GOAL_DAYS = 30;
 /** days simulated at most per board, and wall time per board */
 const MAX_DAYS = 120;
 const BUDGET_MS = 12_000;
-/** journal layout: a record is length u16 | type u8 | mark u8 | data padded | CRC-32; records are chunked 32 per journal record */
-const CHUNK = 32;
-
+/** Journal bytes a record takes at most: packed (firmware/core/table.ts: PACKED_MAX bytes at
+ * most, some 7-9 at this workload) in chunks of whole records up to PACK_BYTES, each chunk a
+ * journal record (length u16 | type u8 | mark u8 | data padded to the write unit | CRC-32). */
 export function bytesPerRecord(b: BoardDef): number {
-  const data = CHUNK * RECORD_BYTES;
-  const padded = Math.ceil(data / b.flash.writeAlignBytes) * b.flash.writeAlignBytes;
-  return (4 + padded + 4) / CHUNK;
+  const perChunk = Math.floor((PACK_BYTES - PACKED_MAX) / PACKED_MAX) + 1;
+  const data = perChunk * PACKED_MAX;
+  const padded = Math.ceil((4 + data) / b.flash.writeAlignBytes) * b.flash.writeAlignBytes;
+  return (padded + 4) / perChunk;
 }
 
 /** mulberry32: deterministic workload */
@@ -83,7 +85,8 @@ export interface Run {
   ms: number;
 }
 
-export async function simulate(board: BoardDef, dir: string, scenario: (typeof SCENARIOS)[number]): Promise<Run> {
+/** `budgetMs`: wall time at most (BUDGET_MS by default) */
+export async function simulate(board: BoardDef, dir: string, scenario: (typeof SCENARIOS)[number], budgetMs = BUDGET_MS): Promise<Run> {
   const category = scenario.category;
   const d = new ImageDevice({ board: board.id, flashFile: join(dir, board.id + scenario.name.replace(/\W/g, '') + '.flash') });
   const rnd = prng(0x5eed);
@@ -101,7 +104,7 @@ export async function simulate(board: BoardDef, dir: string, scenario: (typeof S
     const base = d.vb.flashStats().erasesPerPage.slice(); // first-boot format erases are not wear of the workload
     const baseBytes = d.vb.flashStats().bytesWritten;
     for (let day = 0; day < (scenario.uploadDaily ? GOAL_DAYS : MAX_DAYS); day++) {
-      if (performance.now() - t0 > BUDGET_MS) break;
+      if (performance.now() - t0 > budgetMs) break;
       await d.call(Command.CLOCK, { now }); // the host sets the clock each morning
       try {
         for (let b = 0; b < 20; b++) {
@@ -233,8 +236,8 @@ export const capacity: Bench = {
       'Workload per day: 20 batches, customer rotating 1..3; 16 batch-mode batches of 250 pieces (one category/weight each) and',
       '4 dynamic batches of 250 one-piece requests; category drawn Zipf over 120 (two skews), weight skewed 10 g..2 kg (u^4), postage',
       'a function of (category, weight band), seeded PRNG; then `stats flush`. The host sets the clock each morning. No upload/release.',
-      `B/record: computed from the journal layout (32 records of 24 B per journal record + 4 B header + 4 B CRC, padded to the`,
-      'write unit). live stats B: measured records x B/record. journal used B: measured (STATUS), includes the day\'s FRANK records',
+      `B/record: the most a record takes in the journal (packed, ${PACKED_MAX} B at most, some 7-9 B here, in chunks of up to ${PACK_BYTES} B`,
+      'with a 4 B header and a 4 B CRC each). live stats B: measured records x B/record (a bound). journal used B: measured (STATUS), includes the day\'s FRANK records',
       'and the checkpoint state, reclaimed at the next checkpoint. capacity: STATUS recordCapacity (build maxRecords).',
       `days held: "measured" = the day STORAGE_FULL/CATEGORY_LIMIT happened in the simulation; "extrapolated" = the simulation`,
       `stopped (budget ${BUDGET_MS / 1000} s or ${MAX_DAYS}-day cap) first and the distinct-record growth of the last 7 measured days`,
@@ -243,7 +246,7 @@ export const capacity: Bench = {
     ];
     if (skipped.length) notes.push('not built, skipped: ' + skipped.join(', '));
     return (
-      table(['board (' + SCENARIOS[0].name + ')', 'stats flash', 'B/record (computed)', 'records day 1', 'live stats B day 1', 'journal used B day 1', 'capacity (build)'], rows1) +
+      table(['board (' + SCENARIOS[0].name + ')', 'stats flash', 'B/record (at most)', 'records day 1', 'live stats B day 1', 'journal used B day 1', 'capacity (build)'], rows1) +
       '\n\n' +
       table(['board', 'categories', 'full days done', 'stopped by', 'records', 'days held', 'goal', 'erases/page/day mean', 'max', 'years to 10k erases', 'wall s'], rows2) +
       '\n' +

@@ -102,7 +102,7 @@ export const franking: Bench = {
     notes.unshift(
       'need pieces/s: batch rows against a 250-piece batch franked in 1 min (4.2 pieces/s); single and dynamic rows against the',
       'reference day averaged over 24 h (5,000 pieces/day = 0.058 pieces/s). "x" = measured / need on the virtual board.',
-      'A FRANK answer carries up to 8 indicia (HMAC-SHA256 each); a 250-piece request writes one 36-byte journal record.',
+      'A FRANK answer carries up to 8 indicia (HMAC-SHA256 each); a 250-piece request writes one journal record (12 bytes when it follows the commit before closely: same customer, id and time at most 255 on; else 36: firmware/core/ledger-entries.ts).',
       'The virtual board runs the image on x86 V8 (JIT): a real board interprets it with Espruino, tens of times slower or more',
       '(Espruino Linux build: 10,000 trivial loop iterations = 58 ms; a Pico is slower still). Divide the "x" margin accordingly;',
       'the serial line is not in these numbers either (see roundtrip).'

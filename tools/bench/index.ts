@@ -9,11 +9,12 @@ import { crypto } from './crypto.ts';
 import { pss, pssReport } from './pss.ts';
 import { memory } from './memory.ts';
 import { boards } from './boards.ts';
+import { wear } from './wear.ts';
 import { pretokenised } from './pretokenise.ts';
 import { memoryCore } from './memory-core.ts';
 import type { Bench } from './common.ts';
 
-export const benches: Bench[] = [sizes, roundtrip, franking, capacity, crypto, pss, pssReport, memory, memoryCore, pretokenised, boards];
+export const benches: Bench[] = [sizes, roundtrip, franking, capacity, crypto, pss, pssReport, memory, memoryCore, pretokenised, boards, wear];
 
 async function main() {
   const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
