@@ -1,0 +1,67 @@
+// `pss` as a newcomer mistypes it: a data folder that does not exist, a credential name given
+// twice. A clear message on stderr, a non-zero exit, and nothing made or changed. The real CLI
+// (bin/pss.js) runs as a child process, as a person would run it.
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const PSS = join(import.meta.dirname, '..', 'bin', 'pss.js');
+/** a line of a JavaScript stack trace */
+const STACK = /^\s+at .+:\d+(:\d+)?\)?$/m;
+
+function pss(args: string[], cwd?: string) {
+  const env = { ...process.env, PSS_DB: '', PSS_DATA: '', PSS_CREDENTIALS: '', PSS_MASTER_KEY: '', PSS_MASTER_KEY_FILE: '' };
+  const r = spawnSync(process.execPath, [PSS, ...args], { encoding: 'utf8', timeout: 60000, env, cwd });
+  expect(r.stderr, `pss ${args.join(' ')}`).not.to.match(STACK);
+  return r;
+}
+
+describe('pss CLI: mistyped data folders and names', function () {
+  this.timeout(120000);
+  let tmp: string;
+  before(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'pss-cli-errors-'));
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  describe('a --data folder that does not exist is refused, and not made', () => {
+    const commands: string[][] = [
+      ['devices'],
+      ['register', '--serial', 'S1', '--board', 'pico'],
+      ['revoke', '4711'],
+      ['withdraw', '4711'],
+      ['account', 'list'],
+      ['account', 'create', '--name', 'Mail house A'],
+      ['deposit', '--account', '1', '--amount', '100'],
+      ['ledger'],
+      ['credential', 'list'],
+      ['credential', 'issue', '--name', 'bob', '--role', 'auditor', '--out', 'bob.pem'],
+      ['credential', 'revoke', 'bob'],
+      ['rates', 'list'],
+      ['audits'],
+      ['events'],
+      ['report'],
+      ['discounts', '--period', '2026-11'],
+      ['export', '--period', '2026-11', '--out', 'export-out']
+    ];
+    for (const args of commands) {
+      it(args.join(' '), () => {
+        const data = join(tmp, 'mistyped');
+        const r = pss([...args, '--data', data], tmp);
+        expect(r.status, r.stderr).to.equal(1);
+        expect(r.stderr).to.include(`pss: BAD_ARGUMENT: no data center at ${data}: the folder does not exist (check --data or PSS_DATA); to make a new data center there: pss init --data ${data}`);
+        expect(existsSync(data), 'nothing made at the mistyped folder').to.equal(false);
+        expect(existsSync(join(tmp, 'bob.pem'))).to.equal(false);
+      });
+    }
+    it('pss init makes it; then the same command works there', () => {
+      const data = join(tmp, 'made');
+      expect(pss(['init', '--data', data]).status).to.equal(0);
+      const r = pss(['devices', '--data', data]);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/no devices registered/);
+    });
+  });
+});
