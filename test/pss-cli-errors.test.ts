@@ -64,4 +64,44 @@ describe('pss CLI: mistyped data folders and names', function () {
       expect(r.stdout).to.match(/no devices registered/);
     });
   });
+
+  describe('a credential name that is already active is refused, nothing changed', () => {
+    let data: string;
+    const names = () => JSON.parse(pss(['credential', 'list', '--json', '--data', data]).stdout).map((c: { name: string; revoked_at: number | null }) => `${c.name}${c.revoked_at ? ' (revoked)' : ''}`);
+    before(() => {
+      data = join(tmp, 'creds');
+      const r = pss(['init', '--data', data, '--operator', 'alice', '--out', join(tmp, 'alice.pem')]);
+      expect(r.status, r.stderr).to.equal(0);
+    });
+
+    it('pss init --operator alice a second time', () => {
+      const r = pss(['init', '--data', data, '--operator', 'alice', '--out', join(tmp, 'alice-2.pem')]);
+      expect(r.status).to.equal(1);
+      expect(r.stderr).to.match(/pss: BAD_ARGUMENT: a credential named 'alice' is already active \(operator, serial [0-9A-F]+\): choose another name, or revoke it first \(pss credential revoke [0-9A-F]+\)/);
+      expect(existsSync(join(tmp, 'alice-2.pem'))).to.equal(false);
+      expect(names()).to.deep.equal(['alice']);
+    });
+
+    it('pss credential issue --name alice (another role too)', () => {
+      const r = pss(['credential', 'issue', '--name', 'alice', '--role', 'auditor', '--out', join(tmp, 'alice-3.pem'), '--data', data]);
+      expect(r.status).to.equal(1);
+      expect(r.stderr).to.match(/a credential named 'alice' is already active/);
+      expect(existsSync(join(tmp, 'alice-3.pem'))).to.equal(false);
+      expect(names()).to.deep.equal(['alice']);
+    });
+
+    it('an --out file that exists: refused before anything is recorded', () => {
+      const r = pss(['credential', 'issue', '--name', 'bob', '--role', 'auditor', '--out', join(tmp, 'alice.pem'), '--data', data]);
+      expect(r.status).to.equal(1);
+      expect(r.stderr).to.include(`${join(tmp, 'alice.pem')} exists: a credential file is never overwritten`);
+      expect(names()).to.deep.equal(['alice']);
+    });
+
+    it('once revoked, the name may be issued again', () => {
+      expect(pss(['credential', 'revoke', 'alice', '--data', data]).status).to.equal(0);
+      const r = pss(['credential', 'issue', '--name', 'alice', '--role', 'operator', '--out', join(tmp, 'alice-4.pem'), '--data', data]);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(names()).to.deep.equal(['alice (revoked)', 'alice']);
+    });
+  });
 });
