@@ -133,6 +133,36 @@ describe('psd CLI: bad arguments, no port, a port that does not exist', function
     }
   });
 
+  describe('argument errors: one line naming the problem, a pointer to the help of that command, exit 2', () => {
+    const cases: [string[], string, string][] = [
+      [['status', '--bogus'], "unknown option '--bogus'", 'psd status --help'],
+      [['funds', '--amount'], "option '--amount <minor>' argument missing", 'psd funds --help'],
+      [['batch', 'nonsense'], "unknown command 'nonsense'", 'psd batch --help'],
+      [['frobnicate'], "unknown command 'frobnicate'", 'psd --help'],
+      [['store', 'show'], "missing required argument 'device'", 'psd store show --help'],
+      [['batch', 'start', '--customer', '0', '--mode', 'dynamic'], "option '--customer <n>' argument '0' is invalid. must be 1..4294967295", 'psd batch start --help']
+    ];
+    for (const [args, problem, help] of cases) {
+      it(args.join(' '), async () => {
+        const r = await fails(['--port', NO_SUCH_PORT, ...args], /./);
+        expect(r.code).to.equal(2);
+        expect(r.stderr).to.equal(`psd: error 6: bad argument: ${problem}\n  hint: run \`${help}\`\n`);
+        expect(r.stdout).to.equal('');
+      });
+    }
+    it('with --json: the same as JSON', async () => {
+      const r = await fails(['--json', '--port', NO_SUCH_PORT, 'batch', 'nonsense'], /./);
+      expect(r.code).to.equal(2);
+      expect(JSON.parse(r.stdout).error).to.deep.equal({ code: 6, message: "bad argument: unknown command 'nonsense'", hint: 'run `psd batch --help`' });
+    });
+    it('a command group without its subcommand shows its help (what it offers), exit 2', async () => {
+      const r = await fails(['--port', NO_SUCH_PORT, 'batch'], /^Usage: psd batch/);
+      expect(r.code).to.equal(2);
+      const j = await fails(['--json', '--port', NO_SUCH_PORT, 'batch'], /Usage: psd batch/);
+      expect(JSON.parse(j.stdout).error).to.deep.equal({ code: 6, message: 'bad argument: psd batch needs a subcommand', hint: 'run `psd batch --help`' });
+    });
+  });
+
   describe('global options are checked before talking to the device', () => {
     const socat = spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
     // --timeout and --retries are parsed as integers like the other options

@@ -65,6 +65,30 @@ describe('pss CLI: mistyped data folders and names', function () {
     });
   });
 
+  describe('argument errors: one line naming the problem, a pointer to the help of that command, exit 2', () => {
+    const cases: [string[], string, string][] = [
+      [['revoke', '--bogus'], "unknown option '--bogus'", 'pss revoke --help'],
+      [['revoke'], "missing required argument 'device'", 'pss revoke --help'],
+      [['report', '--by'], "option '--by <fields>' argument missing", 'pss report --help'],
+      [['credential', 'nonsense'], "unknown command 'nonsense'", 'pss credential --help'],
+      [['frobnicate'], "unknown command 'frobnicate'", 'pss --help'],
+      [['credential', 'issue', '--name', 'x', '--role', 'king', '--out', 'x.pem'], "option '--role <role>' argument 'king' is invalid. Allowed choices are operator, auditor.", 'pss credential issue --help']
+    ];
+    for (const [args, problem, help] of cases) {
+      it(args.join(' '), () => {
+        const r = pss(args, tmp);
+        expect(r.status).to.equal(2);
+        expect(r.stderr).to.equal(`pss: BAD_ARGUMENT: ${problem} (run \`${help}\`)\n`);
+        expect(r.stdout).to.equal('');
+      });
+    }
+    it('a command group without its subcommand shows its help, exit 2', () => {
+      const r = pss(['credential'], tmp);
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.match(/^Usage: pss credential/);
+    });
+  });
+
   describe('a credential name that is already active is refused, nothing changed', () => {
     let data: string;
     const names = () => JSON.parse(pss(['credential', 'list', '--json', '--data', data]).stdout).map((c: { name: string; revoked_at: number | null }) => `${c.name}${c.revoked_at ? ' (revoked)' : ''}`);
