@@ -111,6 +111,7 @@ describe('psd CLI: bad arguments, no port, a port that does not exist', function
       [['config', '--lock-until-confirmed', 'maybe'], /'--lock-until-confirmed <on\|off>' argument 'maybe' is invalid/],
       [['upload', '--funds', '0'], /'--funds <minor>' argument '0' is invalid/],
       [['upload', '--pss', 'nonsense'], /"nonsense" is not a PSS address/],
+      [['upload', '--pss', '127.0.0.1:1', '--session', '--funds', '5', '--credentials', '/tmp/does-not-exist.pem'], /error 6: bad argument: no such file: \/tmp\/does-not-exist\.pem \(the credential file --credentials names\)/],
       [['flash'], /required option '-b, --board <id>' not specified/],
       [['flash', '--board', 'nosuch'], /unknown board "nosuch"/],
       [['sim'], /sim needs --board <id> \(or --real/],

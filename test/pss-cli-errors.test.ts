@@ -89,6 +89,15 @@ describe('pss CLI: mistyped data folders and names', function () {
     });
   });
 
+  it('a credential file that does not exist: "no such file", naming where the name came from', () => {
+    const missing = join(tmp, 'no-such.pem');
+    const r = pss(['report', '--pss', '127.0.0.1:1', '--credentials', missing]);
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.equal(`pss: BAD_ARGUMENT: no such file: ${missing} (the credential file --credentials names)\n`);
+    const env = spawnSync(process.execPath, [PSS, 'report', '--pss', '127.0.0.1:1'], { encoding: 'utf8', env: { ...process.env, PSS_CREDENTIALS: missing, PSS_CREDENTIALS_PEM: '' } });
+    expect(env.stderr).to.equal(`pss: BAD_ARGUMENT: no such file: ${missing} (the credential file PSS_CREDENTIALS names)\n`);
+  });
+
   describe('a credential name that is already active is refused, nothing changed', () => {
     let data: string;
     const names = () => JSON.parse(pss(['credential', 'list', '--json', '--data', data]).stdout).map((c: { name: string; revoked_at: number | null }) => `${c.name}${c.revoked_at ? ' (revoked)' : ''}`);
