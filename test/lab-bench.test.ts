@@ -405,9 +405,10 @@ describe('lab bench (issue 13): psd sim, ports, names, interrupts, replays, help
       ]) {
         const r = await runCli(args, { env });
         const what = `psd ${args.join(' ')}: ${r.stdout} ${r.stderr}`;
-        expect(r.code, what).to.equal(1);
+        expect(r.code, `${what}: a usage error`).to.equal(2);
         const e = JSON.parse(r.stdout).error;
         expect(e.code, what).to.equal(6);
+        expect(e.hint, what).to.match(/^run `psd( [a-z]+)* --help`$/);
         expect(e.message, what).to.match(/^bad argument: /);
         expect(JSON.parse(r.stderr).error).to.deep.equal(e);
       }
