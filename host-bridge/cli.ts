@@ -6,7 +6,8 @@ import { PsdError } from './errors.ts';
 import { openLink, listPorts } from './link.ts';
 import { PsdClient } from './client.ts';
 import { Command as Cmd, CommandName as CommandNames } from '../protocol/commands.ts';
-import { errorText } from '../protocol/errors.ts';
+import { errorText, ErrorCode } from '../protocol/errors.ts';
+import { reportUsageErrors, commandNamed, commandPath, EXIT_USAGE } from '../kit/usage.ts';
 import { LogEventName } from '../protocol/log.ts';
 import { table, keyValues, formatUptime, money, commandLine } from '../kit/output.ts';
 import { storeCommand } from './store-command.ts';
@@ -27,7 +28,6 @@ const program = new Command('psd')
   .option('--json', 'machine-readable output')
   .option('--timeout <ms>', 'wait this long for each answer (1..600000)', int(1, 600000), 2000)
   .option('--retries <n>', 'retransmissions before giving up (0..100)', int(0, 100), 2)
-  .showHelpAfterError()
   .configureHelp({ showGlobalOptions: true });
 
 function globals(cmd: Command): GlobalOpts {
@@ -279,11 +279,10 @@ function wantsJson(argv: string[]): boolean {
   return (end < 0 ? args : args.slice(0, end)).includes('--json');
 }
 
-/** Every command throws instead of exiting, and with --json writes no text error of its own. */
-function configureAll(cmd: Command, json: boolean) {
+/** Every command throws instead of exiting. */
+function configureAll(cmd: Command) {
   cmd.exitOverride();
-  if (json) cmd.configureOutput({ outputError: () => {} }).showHelpAfterError(false);
-  for (const sub of cmd.commands) configureAll(sub, json);
+  for (const sub of cmd.commands) configureAll(sub);
 }
 
 /** With --json an error is JSON too, `{"error": {code, message, hint}}`: on stdout, where the
@@ -298,7 +297,14 @@ function reportError(err: PsdError, json: boolean) {
 
 export async function main(argv: string[]) {
   const json = wantsJson(argv);
-  configureAll(program, json);
+  configureAll(program);
+  // an argument error: one line and the help command of its command (error 6, like the
+  // arguments an action refuses), with --json as JSON
+  let usageError: PsdError | undefined;
+  reportUsageErrors(program, (message, helpCommand) => {
+    usageError = new PsdError(ErrorCode.BAD_ARGUMENT, message, `run \`${helpCommand}\``);
+    reportError(usageError, json);
+  });
   try {
     await program.parseAsync(argv);
   } catch (e: any) {
@@ -308,9 +314,12 @@ export async function main(argv: string[]) {
         process.exitCode = 0;
         return;
       }
-      // commander printed it already, unless --json
-      if (json) reportError(new PsdError(6, e.message.replace(/^error: /, ''), 'see psd <command> --help'), true);
-      process.exitCode = e.exitCode || 1;
+      // reported above; a command group without its subcommand printed its help (on stderr)
+      if (!usageError && json) {
+        const group = commandPath(commandNamed(program, argv.slice(2)));
+        reportError(new PsdError(ErrorCode.BAD_ARGUMENT, `${group} needs a subcommand`, `run \`${group} --help\``), true);
+      }
+      process.exitCode = EXIT_USAGE;
       return;
     }
     // a path the user gave that is not a directory or not readable is their argument's fault

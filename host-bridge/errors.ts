@@ -79,11 +79,12 @@ function onTheWayToPss(err: PsdError, head: string, detail: string): PsdError {
   return err;
 }
 
-/** What the PSS client threw (PssClientError: {code, message}), as a PsdError with its own number. */
-export function pssError(e: unknown): PsdError | unknown {
+/** What the PSS client threw (PssClientError: {code, message}), as a PsdError with its own number;
+ * `option` is the one that gave the address (--pss, or --kms for provision and funds). */
+export function pssError(e: unknown, option = '--pss'): PsdError | unknown {
   if (e instanceof PsdError || !e || typeof e !== 'object' || typeof (e as { code?: unknown }).code !== 'string') return e;
   const { code, message } = e as { code: string; message: string };
-  if (code === 'NO_PSS') return new PsdError(ErrorCode.NO_PSS, message, 'start it with `pss serve` or check --pss');
+  if (code === 'NO_PSS') return new PsdError(ErrorCode.NO_PSS, message, `start it with \`pss serve\` or check ${option}`);
   if (code === 'NO_ANSWER') return onTheWayToPss(new PsdError(ErrorCode.NO_ANSWER, message, 'the PSS did not answer: is it running and reachable?'), 'no answer from the PSS', message);
   if (code === 'LINE_LOST') return onTheWayToPss(new PsdError(ErrorCode.LINE_LOST, message, 'the connection to the PSS was lost; run the command again'), 'connection to the PSS lost', message);
   if (code === 'NOT_PSS') return onTheWayToPss(new PsdError(ErrorCode.WRONG_DEVICE, message, 'something answered at --pss, but not a PSS'), 'not a PSS at this address', message);

@@ -250,7 +250,7 @@ export async function provisionFromKms(c: PsdClient, pssAddress: string, boardSe
   const s = await c.request(Cmd.STATUS);
   if (s.device) throw new PsdError(ErrorCode.BAD_ARGUMENT, `already provisioned as PSD-${s.device}`);
   const pss = await PssClient.connect(pssAddress, { credential: operatorCredential() }).catch((e) => {
-    throw pssError(e);
+    throw pssError(e, '--kms');
   });
   try {
     const reg = await pss.register(s.deviceId.replace(/^unprovisioned-/, ''), s.board, boardSeal);
@@ -259,7 +259,7 @@ export async function provisionFromKms(c: PsdClient, pssAddress: string, boardSe
     const certificate = r.publicKey ? await pss.certify(reg.device, r.publicKey) : null;
     return { device: r.device, seal: r.seal, publicKey: r.publicKey, certified: !!certificate };
   } catch (e) {
-    throw pssError(e);
+    throw pssError(e, '--kms');
   } finally {
     await pss.close();
   }
@@ -276,7 +276,7 @@ export async function fundsFromKms(c: PsdClient, pssAddress: string, amount: num
   const s = await c.request(Cmd.STATUS);
   if (!s.device) throw new PsdError(ErrorCode.NOT_PROVISIONED, undefined, 'psd provision --kms first');
   const pss = await PssClient.connect(pssAddress, { credential: operatorCredential() }).catch((e) => {
-    throw pssError(e);
+    throw pssError(e, '--kms');
   });
   try {
     const reset = await pss.funds(s.device, amount);
@@ -288,7 +288,7 @@ export async function fundsFromKms(c: PsdClient, pssAddress: string, amount: num
     }
     return loaded;
   } catch (e) {
-    throw pssError(e);
+    throw pssError(e, '--kms');
   } finally {
     await pss.close();
   }

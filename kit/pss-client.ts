@@ -64,6 +64,10 @@ export const DEFAULT_UPLOAD_WINDOW = 48;
 /** Errors of the way to the PSS, not of a block: the blocks after them are not sent. */
 const TRANSPORT_ERRORS = new Set(['NO_PSS', 'NO_ANSWER', 'LINE_LOST', 'NOT_PSS']);
 
+/** TLS errors that mean the PSS's certificate and the credential's CA (or the credential and
+ * the PSS's lab CA) do not belong together: a credential of another data center. */
+const CA_MISMATCH = /^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|CERT_SIGNATURE_FAILURE|ERR_SSL_TLSV1_ALERT_UNKNOWN_CA)$/;
+
 /** What became of one block of an uploadMany: the PSS's answer, or the error. */
 export type UploadOutcome = { answer: UploadAnswer; error?: undefined } | { error: PssClientError; answer?: undefined };
 
@@ -361,7 +365,9 @@ function connectOnce(a: PssAddress, timeoutMs: number, credential?: Credential |
     }, timeoutMs);
     socket.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (credential && e.code !== 'ECONNREFUSED' && e.code !== 'ENOTFOUND' && e.code !== 'EHOSTUNREACH')
+      if (credential && CA_MISMATCH.test(e.code ?? ''))
+        reject(new PssClientError('NOT_AUTHORISED', `the PSS at ${where} and the credential of ${credential.source} are not of one lab CA (${e.code}): a credential of another data center? Use one that pss credential issue made on the data folder this PSS serves`));
+      else if (credential && e.code !== 'ECONNREFUSED' && e.code !== 'ENOTFOUND' && e.code !== 'EHOSTUNREACH')
         reject(new PssClientError('NOT_AUTHORISED', `TLS with the PSS at ${where} failed with the credential of ${credential.source}: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ')));
       else reject(new PssClientError('NO_PSS', `no PSS at ${where} (${e.code ?? e.message})`));
     });

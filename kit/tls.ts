@@ -139,7 +139,9 @@ export function credentialFromEnv(file?: string, env: NodeJS.ProcessEnv = proces
   try {
     st = fs.statSync(f);
   } catch (e) {
-    throw new PssError('BAD_ARGUMENT', `cannot read the credential file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const from = file ? '--credentials' : 'PSS_CREDENTIALS';
+    throw new PssError('BAD_ARGUMENT', code === 'ENOENT' ? `no such file: ${f} (the credential file ${from} names)` : `cannot read the credential file ${f}: ${code ?? (e as Error).message}`);
   }
   if (process.platform !== 'win32' && st.mode & 0o077) throw new PssError('BAD_ARGUMENT', `credential file ${f} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
   return parseCredential(fs.readFileSync(f, 'utf8'), f);

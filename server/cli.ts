@@ -1,8 +1,10 @@
 // `pss`: the data center CLI. Core commands (serve, devices, register, revoke) live in
 // server/commands/serve.ts and devices.ts; engineers' commands come from
-// server/commands/index.ts. Errors print `pss: CODE: message` and exit 1.
+// server/commands/index.ts. Errors print `pss: CODE: message` and exit 1; argument errors
+// (unknown option or command, missing or invalid value) exit 2 (kit/usage.ts).
 import { Command, CommanderError } from 'commander';
 import { PssError } from '../protocol/pss-errors.ts';
+import { reportUsageErrors, commandNamed, commandPath, EXIT_USAGE } from '../kit/usage.ts';
 import { DEFAULT_DATA_DIR } from './datacenter.ts';
 import { kmsKeyLookup } from './kms-lookup.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -15,8 +17,7 @@ export function buildProgram(): Command {
     .description('Data center of the PSD lab: KMS (devices, keys, certificates, funds resets) and PSS (statistics service)')
     // no default here: a default on the program would override a subcommand's own --data
     .option('--data <dir>', `data directory (database and KMS keys; default ${DEFAULT_DATA_DIR}, or PSS_DATA)`)
-    .option('--db <url>', "the database: postgres://user@host:port/name (PostgreSQL; {data} in the name: one database per data folder), or 'sqlite' (default: PSS_DB, else SQLite in the data directory)")
-    .showHelpAfterError();
+    .option('--db <url>', "the database: postgres://user@host:port/name (PostgreSQL; {data} in the name: one database per data folder), or 'sqlite' (default: PSS_DB, else SQLite in the data directory)");
   // every command opens its store through server/db.ts openStore, which reads PSS_DB
   program.hook('preAction', (cmd) => {
     const db = (cmd.opts() as { db?: string }).db;
@@ -38,14 +39,25 @@ export async function main(argv: string[]): Promise<void> {
   const wantsJson = argv.includes('--json');
   const program = buildProgram();
   throwOnErrors(program);
+  // an argument error: one line and the help command of its command, exit 2
+  let reported = false;
+  reportUsageErrors(program, (message, helpCommand) => {
+    reported = true;
+    console.error(`pss: BAD_ARGUMENT: ${message} (run \`${helpCommand}\`)`);
+    if (wantsJson) console.log(JSON.stringify({ error: { code: 'BAD_ARGUMENT', message, hint: `run \`${helpCommand}\`` } }));
+  });
   try {
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      // help and version end here too, with their own exit code; commander printed the message
+      // help and version end here too, with their own exit code
       if (e.exitCode === 0) return;
-      if (wantsJson) console.log(JSON.stringify({ error: { code: 'BAD_ARGUMENT', message: e.message.replace(/^error: /, '') } }));
-      process.exitCode = e.exitCode || 1;
+      // reported above; a command group without its subcommand printed its help (on stderr)
+      if (!reported && wantsJson) {
+        const group = commandPath(commandNamed(program, argv.slice(2)));
+        console.log(JSON.stringify({ error: { code: 'BAD_ARGUMENT', message: `${group} needs a subcommand`, hint: `run \`${group} --help\`` } }));
+      }
+      process.exitCode = EXIT_USAGE;
       return;
     }
     const err = e as Error;

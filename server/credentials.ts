@@ -17,13 +17,28 @@ export interface CredentialRow {
 
 const now = () => Math.floor(Date.now() / 1000);
 
-/** Issues a credential, records it, and writes its PEM file (mode 0600) when `out` is given. */
+/**
+ * Issues a credential, records it, and writes its PEM file (mode 0600) when `out` is given.
+ * Refused, with nothing changed (PssError BAD_ARGUMENT), when a credential of that name is
+ * still active (two of one name could not be told apart, nor revoked one at a time) or `out`
+ * exists (never overwritten).
+ */
 export function issue(store: Store, name: string, role: CredentialRole, out?: string, days?: number): IssuedCredential {
+  const active = store.read(() => store.get<CredentialRow>('SELECT * FROM credentials WHERE name = ? AND revoked_at IS NULL ORDER BY issued_at LIMIT 1', [name]));
+  if (active)
+    throw new PssError('BAD_ARGUMENT', `a credential named '${name}' is already active (${active.role}, serial ${active.serial}): choose another name, or revoke it first (pss credential revoke ${active.serial})`);
+  if (out && fs.existsSync(out)) throw new PssError('BAD_ARGUMENT', `${out} exists: a credential file is never overwritten; give another --out`);
   const c = issueCredential(store.dir, name, role, days);
-  store.change(() => store.run('INSERT INTO credentials(serial, name, role, issued_at, not_after) VALUES (?, ?, ?, ?, ?)', [c.serial, name, role, now(), c.notAfter]));
+  // the file first: a file that cannot be written leaves no credential on record
   if (out) {
     fs.writeFileSync(out, c.pem, { mode: 0o600, flag: 'wx' });
     fs.chmodSync(out, 0o600);
+  }
+  try {
+    store.change(() => store.run('INSERT INTO credentials(serial, name, role, issued_at, not_after) VALUES (?, ?, ?, ?, ?)', [c.serial, name, role, now(), c.notAfter]));
+  } catch (e) {
+    if (out) fs.rmSync(out, { force: true });
+    throw e;
   }
   return c;
 }

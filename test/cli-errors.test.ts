@@ -111,6 +111,7 @@ describe('psd CLI: bad arguments, no port, a port that does not exist', function
       [['config', '--lock-until-confirmed', 'maybe'], /'--lock-until-confirmed <on\|off>' argument 'maybe' is invalid/],
       [['upload', '--funds', '0'], /'--funds <minor>' argument '0' is invalid/],
       [['upload', '--pss', 'nonsense'], /"nonsense" is not a PSS address/],
+      [['upload', '--pss', '127.0.0.1:1', '--session', '--funds', '5', '--credentials', '/tmp/does-not-exist.pem'], /error 6: bad argument: no such file: \/tmp\/does-not-exist\.pem \(the credential file --credentials names\)/],
       [['flash'], /required option '-b, --board <id>' not specified/],
       [['flash', '--board', 'nosuch'], /unknown board "nosuch"/],
       [['sim'], /sim needs --board <id> \(or --real/],
@@ -131,6 +132,36 @@ describe('psd CLI: bad arguments, no port, a port that does not exist', function
         await fails(args[0] === '--port' ? args : ['--port', NO_SUCH_PORT, ...args], message);
       });
     }
+  });
+
+  describe('argument errors: one line naming the problem, a pointer to the help of that command, exit 2', () => {
+    const cases: [string[], string, string][] = [
+      [['status', '--bogus'], "unknown option '--bogus'", 'psd status --help'],
+      [['funds', '--amount'], "option '--amount <minor>' argument missing", 'psd funds --help'],
+      [['batch', 'nonsense'], "unknown command 'nonsense'", 'psd batch --help'],
+      [['frobnicate'], "unknown command 'frobnicate'", 'psd --help'],
+      [['store', 'show'], "missing required argument 'device'", 'psd store show --help'],
+      [['batch', 'start', '--customer', '0', '--mode', 'dynamic'], "option '--customer <n>' argument '0' is invalid. must be 1..4294967295", 'psd batch start --help']
+    ];
+    for (const [args, problem, help] of cases) {
+      it(args.join(' '), async () => {
+        const r = await fails(['--port', NO_SUCH_PORT, ...args], /./);
+        expect(r.code).to.equal(2);
+        expect(r.stderr).to.equal(`psd: error 6: bad argument: ${problem}\n  hint: run \`${help}\`\n`);
+        expect(r.stdout).to.equal('');
+      });
+    }
+    it('with --json: the same as JSON', async () => {
+      const r = await fails(['--json', '--port', NO_SUCH_PORT, 'batch', 'nonsense'], /./);
+      expect(r.code).to.equal(2);
+      expect(JSON.parse(r.stdout).error).to.deep.equal({ code: 6, message: "bad argument: unknown command 'nonsense'", hint: 'run `psd batch --help`' });
+    });
+    it('a command group without its subcommand shows its help (what it offers), exit 2', async () => {
+      const r = await fails(['--port', NO_SUCH_PORT, 'batch'], /^Usage: psd batch/);
+      expect(r.code).to.equal(2);
+      const j = await fails(['--json', '--port', NO_SUCH_PORT, 'batch'], /Usage: psd batch/);
+      expect(JSON.parse(j.stdout).error).to.deep.equal({ code: 6, message: 'bad argument: psd batch needs a subcommand', hint: 'run `psd batch --help`' });
+    });
   });
 
   describe('global options are checked before talking to the device', () => {

@@ -43,7 +43,7 @@ describe('psd CLI: provisioning, funds, batches, franking, statistics', function
     expect(e.message).to.match(/insufficient funds/);
   });
 
-  it('bad arguments are commander errors with a non-zero exit', async () => {
+  it('bad arguments are commander errors: error 6 and exit 2', async () => {
     for (const args of [
       ['frank', '--count', 'lots'],
       ['batch', 'start', '--customer', '1', '--mode', 'sideways'],
@@ -52,8 +52,8 @@ describe('psd CLI: provisioning, funds, batches, franking, statistics', function
       ['funds', '--amount', '5', '--kms-key', kmsKey, '--mac', kmsKey]
     ]) {
       const r = await psd(args);
-      expect(r.code, args.join(' ')).to.not.equal(0);
-      expect(r.stderr, args.join(' ')).to.match(/error: /);
+      expect(r.code, args.join(' ')).to.equal(2);
+      expect(r.stderr, args.join(' ')).to.match(/^psd: error 6: bad argument: /);
     }
     const r = await psd(['funds', '--amount', '5']);
     expect(r.code).to.not.equal(0);

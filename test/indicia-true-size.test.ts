@@ -183,6 +183,14 @@ describe('indicia at true size; verify-indicium reads scans at any rotation and 
     expect(k.code).to.equal(3);
     expect(k.stderr).to.match(/^UNREADABLE: unreadable barcode: not an image this reader knows/);
     await expectRejects(readDataMatrix(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10mm" height="10mm"/>')));
+    // a mistyped path is a usage error (exit 2) naming it, not an UNREADABLE indicium
+    const missing = join(dir, 'scan-that-is-not-there.png');
+    const m = await pss([missing, '--device-key', keyHex]);
+    expect(m.code).to.equal(2);
+    expect(m.stderr).to.equal(`pss verify-indicium: error: no such file: ${missing}\n`);
+    const mj = await pss([missing, '--device-key', keyHex, '--json']);
+    expect(mj.code).to.equal(2);
+    expect(JSON.parse(mj.stderr).error.message).to.equal(`no such file: ${missing}`);
     // the right symbol under another key: read fine, not authentic
     const forged = await printIndicium(indicium({ ...FIELDS, piece: 601 }, crypto.randomBytes(32)), dir);
     const f = await pss([forged.png, '--device-key', keyHex]);

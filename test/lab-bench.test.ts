@@ -327,7 +327,7 @@ describe('lab bench (issue 13): psd sim, ports, names, interrupts, replays, help
         expect(r.stdout).to.match(new RegExp(`block\\s+PSD-4711 #${seq}`));
       }
       const bad = await runCli(['store', 'show', 'PSD-x', '1'], { env });
-      expect(bad.code).to.equal(1);
+      expect(bad.code, 'a usage error').to.equal(2);
       expect(bad.stderr).to.match(/not a device: PSD-x \(give it as PSD-4711 or 4711/);
     });
 
@@ -405,9 +405,10 @@ describe('lab bench (issue 13): psd sim, ports, names, interrupts, replays, help
       ]) {
         const r = await runCli(args, { env });
         const what = `psd ${args.join(' ')}: ${r.stdout} ${r.stderr}`;
-        expect(r.code, what).to.equal(1);
+        expect(r.code, `${what}: a usage error`).to.equal(2);
         const e = JSON.parse(r.stdout).error;
         expect(e.code, what).to.equal(6);
+        expect(e.hint, what).to.match(/^run `psd( [a-z]+)* --help`$/);
         expect(e.message, what).to.match(/^bad argument: /);
         expect(JSON.parse(r.stderr).error).to.deep.equal(e);
       }
@@ -420,7 +421,7 @@ describe('lab bench (issue 13): psd sim, ports, names, interrupts, replays, help
       const s = await runCli(['--json', 'store', 'show', 'PSD-4711', '999'], { env });
       expect(JSON.parse(s.stdout).error).to.include({ code: 105 });
       const t = await runCli(['frank', '--count', 'abc'], { env });
-      expect(t.code).to.equal(1);
+      expect(t.code, 'a usage error').to.equal(2);
       expect(t.stdout).to.equal('');
       expect(t.stderr).to.match(/argument 'abc' is invalid\. not an integer: abc/);
       const h = await runCli(['--json', 'status', '--help'], { env });

@@ -408,6 +408,32 @@ for (const [name, make] of rigs) {
         expect((await rig.d.call(Command.STATUS)).rates.held).to.deep.equal([[1, v1.effective], [2, v2.effective]]);
       }
     });
+
+    it("the device's state answers before the piece's price: a clock not set (27), a withdrawn PSD (37), not a postage that differs (38)", async () => {
+      rig = make();
+      const kms = new TestKms();
+      await readyDevice(rig.d, kms, 100_000, T0);
+      const v1: RateTable = { version: 1, effective: T0 / 1000 - HOUR, entries: [{ category: 1, band: ANY_BAND, postage: 85 }] };
+      const pss = new PssEnd(kms);
+      await pss.open(rig.d);
+      await pss.call(rig.d, Command.RATES, { table: hex(v1) });
+      const piece = (body: object) => rig.d.call(Command.FRANK, { id: nextId++, customer: 7, weight: 20, ...body });
+      await expectCode(piece({ category: 1, postage: 90 }), ErrorCode.RATE_MISMATCH);
+      // no clock after a power cycle: the table in force is not known, so neither is the price
+      rig.powerCycle();
+      await expectCode(piece({ category: 1 }), ErrorCode.CLOCK_NOT_SET);
+      await expectCode(piece({ category: 1, postage: 90 }), ErrorCode.CLOCK_NOT_SET);
+      await rig.d.call(Command.CLOCK, { now: T0 + 120_000 });
+      const withdrawing = new PssEnd(kms);
+      await withdrawing.open(rig.d);
+      expect((await withdrawing.call(rig.d, Command.WITHDRAW)).withdrawn).to.equal(true);
+      // it franks no more, whatever the postage: fixing the postage would not help
+      await expectCode(piece({ category: 1, postage: 90 }), ErrorCode.WITHDRAWN);
+      await expectCode(piece({ category: 1 }), ErrorCode.WITHDRAWN);
+      await expectCode(piece({ category: 5 }), ErrorCode.WITHDRAWN);
+      // a malformed request is still refused as such
+      await expectCode(piece({ category: 'one' }), ErrorCode.BAD_ARGUMENT);
+    });
   });
 }
 

@@ -17,10 +17,10 @@ describe('pss --json and device names', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('an argument error is JSON on stdout with a non-zero exit', () => {
+  it('an argument error is JSON on stdout with exit 2 (a usage error)', () => {
     const r = pss(['revoke', '--bogus', '--json']);
-    expect(r.status).to.equal(1);
-    expect(JSON.parse(r.stdout).error).to.deep.equal({ code: 'BAD_ARGUMENT', message: "unknown option '--bogus'" });
+    expect(r.status).to.equal(2);
+    expect(JSON.parse(r.stdout).error).to.deep.equal({ code: 'BAD_ARGUMENT', message: "unknown option '--bogus'", hint: 'run `pss revoke --help`' });
   });
 
   it('a refusal is JSON on stdout, and PSD-4711 names device 4711', () => {

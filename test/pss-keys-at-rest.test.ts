@@ -42,6 +42,8 @@ describe('PSS keys at rest: data directory, modes, master key from elsewhere', f
     delete env.PSS_DATA;
     delete env.PSS_MASTER_KEY;
     delete env.PSS_MASTER_KEY_FILE;
+    // pss init makes it (other commands refuse a data directory that does not exist)
+    await run(process.execPath, [PSS, 'init'], { env, cwd, encoding: 'utf8' });
     const r = await run(process.execPath, [PSS, 'register', '--serial', 'XDG-1', '--board', 'pico'], { env, cwd, encoding: 'utf8' });
     expect(r.stdout.trim()).to.equal('1001');
     const data = path.join(xdg, 'psd-lab', 'pss');
@@ -100,6 +102,7 @@ describe('PSS keys at rest: data directory, modes, master key from elsewhere', f
 
     // the CLI reads the environment: the same key gives the same device keys
     const env = { ...process.env, PSS_MASTER_KEY: master.toString('hex') };
+    await run(process.execPath, [PSS, 'init', '--data', path.join(tmp, 'e')], { env, encoding: 'utf8' });
     const out = await run(process.execPath, [PSS, 'register', '--serial', 'ENV-CLI', '--board', 'pico', '--data', path.join(tmp, 'e')], { env, encoding: 'utf8' });
     expect(out.stdout.trim()).to.equal('1001');
     expect(fs.existsSync(path.join(tmp, 'e', MASTER_KEY_FILE))).to.equal(false);

@@ -51,6 +51,9 @@ describe('data-center refusals: own codes on the PSS, own numbers in psd, psd up
     }
     for (const code of ['UNKNOWN_DEVICE', 'REVOKED', 'REPLAY', 'GAP', 'BAD_SEAL', 'NOT_AUTHORISED', 'BALANCE']) expect(PssRefusal[code], code).to.not.equal(undefined);
     expect((pssError(new PssClientError('NO_PSS', 'x')) as PsdError).code).to.equal(106);
+    // the hint names the option that gave the address: --kms for provision and funds
+    expect((pssError(new PssClientError('NO_PSS', 'x')) as PsdError).hint).to.equal('start it with `pss serve` or check --pss');
+    expect((pssError(new PssClientError('NO_PSS', 'x'), '--kms') as PsdError).hint).to.equal('start it with `pss serve` or check --kms');
     // the way to the PSS keeps the host's numbers, in words about the PSS, not the serial line
     const lost = pssError(new PssClientError('LINE_LOST', 'connection to the PSS at 127.0.0.1:7707 failed: read ECONNRESET')) as PsdError;
     expect([lost.code, lost.message]).to.deep.equal([104, 'connection to the PSS at 127.0.0.1:7707 failed: read ECONNRESET']);

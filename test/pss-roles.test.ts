@@ -114,9 +114,10 @@ describe('PSS roles: devices plain, operators and auditors over TLS with lab-CA 
     try {
       const foreign = credentialFor(other, 'operator', 'mallory');
       const before = state();
-      const r = await outcome(connect(foreign).then((c) => c.register('ROLE-X', 'pico')));
+      const refused = await connect(foreign).then((c) => c.register('ROLE-X', 'pico')).then(() => null, (e: PssClientError) => e);
       // the client checks the PSS's certificate against its own CA, the PSS the client's against the lab CA
-      expect(r).to.equal('NOT_AUTHORISED');
+      expect(refused?.code).to.equal('NOT_AUTHORISED');
+      expect(refused?.message).to.match(/^the PSS at 127\.0\.0\.1:\d+ and the credential of operator mallory are not of one lab CA \(SELF_SIGNED_CERT_IN_CHAIN\): a credential of another data center\?/);
       expect(state()).to.deep.equal(before);
       // a client certificate of this CA with a CA file of another: the server's certificate is refused
       const mixed = { ...credentialFor(dc, 'operator', 'eve'), ca: foreign.ca };

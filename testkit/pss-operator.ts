@@ -8,7 +8,10 @@ import { parseCredential, type Credential, type CredentialRole } from '../kit/tl
 import { PssClient, type PssClientOptions } from '../kit/pss-client.ts';
 import type { DataCenter } from '../server/datacenter.ts';
 
-export function credentialFor(dc: DataCenter, role: CredentialRole = 'operator', name = `test ${role}`): Credential & { serial: string } {
+/** a test's credentials each have a name of their own: the data center refuses a second active one of a name */
+let issued = 0;
+
+export function credentialFor(dc: DataCenter, role: CredentialRole = 'operator', name = `test ${role} ${++issued}`): Credential & { serial: string } {
   const c = issue(dc.store, name, role);
   return { ...parseCredential(c.pem, `${role} ${name}`), serial: c.serial };
 }
@@ -21,7 +24,7 @@ export function operatorClient(dc: DataCenter, port: number, opts: PssClientOpti
 /** A credential file (0600) for the CLI: PSS_CREDENTIALS=<it>. */
 export function credentialFile(dc: DataCenter, dir: string, role: CredentialRole = 'operator'): string {
   const file = path.join(dir, `${role}-${process.pid}-${Date.now()}.pem`);
-  issue(dc.store, `cli ${role}`, role, file);
+  issue(dc.store, `cli ${role} ${++issued}`, role, file);
   fs.chmodSync(file, 0o600);
   return file;
 }

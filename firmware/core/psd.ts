@@ -135,6 +135,13 @@ function dispatch(type: number, req: Received<AnyRequest>): any {
       var kind = req.kind;
       if (kind !== undefined && kind !== 'zero' && kind !== 'test') fail(ErrorCode.BAD_ARGUMENT, "kind must be 'zero' or 'test'");
       if (kind !== undefined && mode === MODE_BATCH) fail(ErrorCode.BAD_ARGUMENT, 'zero-value and test imprints are not franked in batch mode');
+      // the device's state answers before the piece's price, in frank()'s order: a locked
+      // PSD (withdrawn, tampered) franks no more whatever the postage, and which rate table
+      // is in force depends on the clock
+      ledger.needWritable();
+      ledger.needProvisioned();
+      ledger.needClock();
+      ledger.needContact();
       priced = 0;
       var postage = kind ? integer(req.postage === undefined ? 0 : req.postage, 'postage', 0, 0) : tariff(category, weightBand(weight), mode === MODE_BATCH ? b!.postage : req.postage);
       return frankAnswer(ledger.frank({ id: id, customer: customer, category: category, band: weightBand(weight), mode: mode, weight: weight, postage: postage, count: count, test: kind === 'test', rate: priced }), false);

@@ -7,12 +7,12 @@ import { openDataCenter } from '../datacenter.ts';
 import { parseDay, DAY_SECONDS, isoTime } from '../report.ts';
 import { PssError } from '../../protocol/pss-errors.ts';
 import type { LedgerEntry } from '../kms.ts';
-import { dataDir, json, positiveInt, deviceNumber } from './common.ts';
+import { existingDataDir, json, positiveInt, deviceNumber } from './common.ts';
 
 const MAX_U48 = 2 ** 48 - 1;
 
 async function withDc<T>(cmd: Command, fn: (dc: Awaited<ReturnType<typeof openDataCenter>>) => T): Promise<T> {
-  const dc = await openDataCenter(dataDir(cmd));
+  const dc = await openDataCenter(existingDataDir(cmd));
   try {
     return fn(dc);
   } finally {

@@ -6,7 +6,7 @@ import { openDataCenter } from '../datacenter.ts';
 import { isoTime } from '../report.ts';
 import { listAudits, listEvents } from '../audits.ts';
 import { AuditEvent } from '../../protocol/audit.ts';
-import { dataDir, json, deviceNumber } from './common.ts';
+import { existingDataDir, json, deviceNumber } from './common.ts';
 
 /** What an event's detail number means, per code. */
 function detailText(code: number, detail: number): string {
@@ -38,7 +38,7 @@ export function eventsCommand(): Command {
     .option('--json', 'machine-readable output')
     .action(async (o, cmd: Command) => {
       const device = o.device === undefined ? undefined : deviceNumber(o.device, '--device');
-      const dc = await openDataCenter(dataDir(cmd));
+      const dc = await openDataCenter(existingDataDir(cmd));
       try {
         const events = dc.store.read(() => listEvents(dc.store, device)).map((e) => ({ ...e, text: detailText(e.code, e.detail) }));
         if (json(cmd)) return console.log(JSON.stringify(events, null, 2));
@@ -58,7 +58,7 @@ export function auditsCommand(): Command {
     .option('--json', 'machine-readable output')
     .action(async (o, cmd: Command) => {
       const device = o.device === undefined ? undefined : deviceNumber(o.device, '--device');
-      const dc = await openDataCenter(dataDir(cmd));
+      const dc = await openDataCenter(existingDataDir(cmd));
       try {
         const audits = dc.store.read(() => listAudits(dc.store, device)).filter((a) => !o.flagged || a.flags.length);
         if (json(cmd)) return console.log(JSON.stringify(audits, null, 2));

@@ -9,7 +9,7 @@ import { ensureTls, TLS_DIR, CREDENTIAL_ROLES, type CredentialRole } from '../..
 import { issue, list, revoke } from '../credentials.ts';
 import { isoTime } from '../report.ts';
 import { stringToHex } from '../bytestrings.ts';
-import { dataDir, json, positiveInt } from './common.ts';
+import { dataDir, existingDataDir, json, positiveInt } from './common.ts';
 
 export function initCommand(): Command {
   return new Command('init')
@@ -45,7 +45,7 @@ export function credentialCommand(): Command {
     .option('--days <n>', 'valid for this many days', '365')
     .option('--json', 'machine-readable output')
     .action(async (o, cmd: Command) => {
-      const dc = await openDataCenter(dataDir(cmd));
+      const dc = await openDataCenter(existingDataDir(cmd));
       try {
         const r = issue(dc.store, o.name, o.role as CredentialRole, path.resolve(o.out), positiveInt(o.days, '--days', 1, 3650));
         console.log(json(cmd) ? JSON.stringify({ serial: r.serial, name: r.name, role: r.role, notAfter: r.notAfter, file: path.resolve(o.out) }) : `${r.role} credential ${r.name} (serial ${r.serial}, until ${r.notAfter}) in ${path.resolve(o.out)}`);
@@ -57,7 +57,7 @@ export function credentialCommand(): Command {
     .description('every credential issued, revoked ones too (never a key)')
     .option('--json', 'machine-readable output')
     .action(async (_o, cmd: Command) => {
-      const dc = await openDataCenter(dataDir(cmd));
+      const dc = await openDataCenter(existingDataDir(cmd));
       try {
         const rows = list(dc.store);
         if (json(cmd)) return console.log(JSON.stringify(rows, null, 2));
@@ -72,7 +72,7 @@ export function credentialCommand(): Command {
     .argument('<serial|name>')
     .option('--json', 'machine-readable output')
     .action(async (which: string, _o, cmd: Command) => {
-      const dc = await openDataCenter(dataDir(cmd));
+      const dc = await openDataCenter(existingDataDir(cmd));
       try {
         const rows = revoke(dc.store, which);
         console.log(json(cmd) ? JSON.stringify(rows) : rows.map((r) => `credential ${r.name} (serial ${r.serial}) revoked`).join('\n'));

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { table } from '../../kit/output.ts';
 import { openDataCenter } from '../datacenter.ts';
 import { sealName, sealNumber, type DeviceRow } from '../kms.ts';
-import { dataDir, json, positiveInt, deviceNumber } from './common.ts';
+import { existingDataDir, json, positiveInt, deviceNumber } from './common.ts';
 
 interface DeviceListing {
   device: number;
@@ -48,7 +48,7 @@ export function devicesCommand(): Command {
     .description('list the registered devices (never their keys)')
     .option('--json', 'machine-readable output')
     .action(async (_o, cmd: Command) => {
-      const dc = await openDataCenter(dataDir(cmd));
+      const dc = await openDataCenter(existingDataDir(cmd));
       try {
         const rows = dc.kms.devices().map((r) => listing(r, dc.store.get<{ n: number; last: number | null }>('SELECT COUNT(*) AS n, MAX(seq) AS last FROM blocks WHERE device = ?', [r.device])!));
         if (json(cmd)) return console.log(JSON.stringify(rows, null, 2));
@@ -74,7 +74,7 @@ export function registerCommand(): Command {
     .option('--account <n>', 'the customer account that pays its funds resets (pss account create)')
     .option('--json', 'machine-readable output')
     .action(async (o, cmd: Command) => {
-      const dc = await openDataCenter(dataDir(cmd));
+      const dc = await openDataCenter(existingDataDir(cmd));
       try {
         const r = dc.kms.registerDevice(o.serial, o.board, o.seal === undefined ? undefined : sealNumber(o.seal), o.account === undefined ? undefined : positiveInt(o.account, '--account', 1, 2 ** 48 - 1));
         if (json(cmd)) console.log(JSON.stringify({ device: r.device, seal: sealName(r.seal) }));
@@ -92,7 +92,7 @@ export function revokeCommand(): Command {
     .option('--forfeit-refund', 'revoke a device being withdrawn (pss withdraw without the PSD) although its refund is still pending: it will never be credited')
     .option('--json', 'machine-readable output')
     .action(async (device: string, o, cmd: Command) => {
-      const dc = await openDataCenter(dataDir(cmd));
+      const dc = await openDataCenter(existingDataDir(cmd));
       try {
         const row = dc.kms.revokeByOperator(deviceNumber(device), o.forfeitRefund === true);
         if (json(cmd)) console.log(JSON.stringify({ device: row.device, status: row.status, revokedAt: iso(row.revoked_at), refundForfeited: row.refundForfeited }));

@@ -8,6 +8,7 @@ import { PssError } from '../../protocol/pss-errors.ts';
 import { loadDiscountConfig, parsePeriod, computeDiscounts, type DiscountReport } from '../discounts.ts';
 import { openStatisticsSnapshot } from '../report.ts';
 import { consoleOutput, dataOption, numberList, sharedOpts, withTotalsLine, DEFAULT_RULES_FILE, type CommandOutput } from './report.ts';
+import { requireDataCenter } from './common.ts';
 
 const SETTLED_AS = { discount: 'discount paid back', credit: 'credit for future franking' };
 
@@ -42,7 +43,7 @@ export function discountsCommand(io: CommandOutput = consoleOutput): Command {
       if (!o.period) throw new PssError('BAD_ARGUMENT', 'give --period, e.g. --period 2026-11');
       const rules = loadDiscountConfig(o.rules);
       const period = parsePeriod(o.period, rules.period);
-      const db = await openStatisticsSnapshot(dataDir);
+      const db = await openStatisticsSnapshot(requireDataCenter(dataDir));
       try {
         const report = computeDiscounts(db, rules, period, o.customer);
         io.out(json ? JSON.stringify(report, null, 2) : formatDiscounts(report));

@@ -10,6 +10,7 @@ import { loadDiscountConfig, parsePeriod } from '../discounts.ts';
 import { openStatisticsSnapshot } from '../report.ts';
 import { exportPeriod, verifyExport, writeExport, loadOrCreateSigningKey, SIGNING_KEY_FILE, PUBLIC_KEY_FILE, MANIFEST_FILE, SIGNATURE_FILE } from '../export.ts';
 import { consoleOutput, dataOption, sharedOpts, DEFAULT_RULES_FILE, type CommandOutput } from './report.ts';
+import { requireDataCenter } from './common.ts';
 
 export function exportCommand(io: CommandOutput = consoleOutput): Command {
   return new Command('export')
@@ -48,7 +49,7 @@ export function exportCommand(io: CommandOutput = consoleOutput): Command {
       if (!o.out) throw new PssError('BAD_ARGUMENT', 'give --out <dir> for the files');
       const rules = loadDiscountConfig(o.rules);
       const period = parsePeriod(o.period, rules.period);
-      const db = await openStatisticsSnapshot(dataDir);
+      const db = await openStatisticsSnapshot(requireDataCenter(dataDir));
       try {
         const r = exportPeriod(db, { period, rules, outDir: o.out, dataDir, pssId: o.pssId });
         if (json) io.out(JSON.stringify({ dir: r.dir, publicKey: r.publicKey, keyCreated: r.keyCreated, blocks: r.blocks, records: r.records, manifest: r.manifest }, null, 2));

@@ -9,7 +9,7 @@ import { PssError } from '../../protocol/pss-errors.ts';
 import { ANY_BAND } from '../../protocol/rates.ts';
 import { WEIGHT_BANDS_G } from '../../protocol/records.ts';
 import { addRateTable, rateTables, parseRateEntries } from '../rates.ts';
-import { dataDir, json, positiveInt } from './common.ts';
+import { existingDataDir, json, positiveInt } from './common.ts';
 
 function bandName(band: number): string {
   return band === ANY_BAND ? 'any' : `${band} (up to ${WEIGHT_BANDS_G[band]} g)`;
@@ -32,7 +32,7 @@ export function ratesCommand(): Command {
         throw new PssError('BAD_ARGUMENT', `--file ${o.file}: ${(e as Error).message}`);
       }
       const t = { version: positiveInt(o.version, '--version', 1, 65535), effective: parseDay(o.effective, '--effective'), entries: parseRateEntries(entries) };
-      const dc = await openDataCenter(dataDir(cmd));
+      const dc = await openDataCenter(existingDataDir(cmd));
       try {
         addRateTable(dc.store, t);
       } finally {
@@ -45,7 +45,7 @@ export function ratesCommand(): Command {
     .description('every rate table, oldest first')
     .option('--json', 'machine-readable output')
     .action(async (_o, cmd: Command) => {
-      const dc = await openDataCenter(dataDir(cmd));
+      const dc = await openDataCenter(existingDataDir(cmd));
       try {
         const all = rateTables(dc.store);
         if (json(cmd)) return console.log(JSON.stringify(all, null, 2));

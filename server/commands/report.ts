@@ -6,7 +6,7 @@ import { table, money } from '../../kit/output.ts';
 import { PssError, PssErrorCode, type PssErrorCodeName } from '../../protocol/pss-errors.ts';
 import { DB_FILE } from '../db.ts';
 import { DEFAULT_DATA_DIR } from '../datacenter.ts';
-import { dataDir, json } from './common.ts';
+import { dataDir, json, requireDataCenter } from './common.ts';
 import { parseGroupFields, parseSort, parseDay, runReport, openStatisticsSnapshot, weightBandLabel, DAY_SECONDS, type Report, type GroupField } from '../report.ts';
 
 /** Where the commands print; tests pass their own. */
@@ -122,7 +122,7 @@ export function reportCommand(io: CommandOutput = consoleOutput): Command {
       const to = o.to === undefined ? undefined : parseDay(o.to, '--to') + DAY_SECONDS;
       if (from !== undefined && to !== undefined && from >= to) throw new PssError('BAD_ARGUMENT', `--from ${o.from} is after --to ${o.to}`);
       const sort = o.sort === undefined ? undefined : parseSort(o.sort, by);
-      const db = await openStatisticsSnapshot(dataDir);
+      const db = await openStatisticsSnapshot(requireDataCenter(dataDir));
       try {
         const report = runReport(db, { by, from, to, customers: o.customer, devices: o.device, sort });
         io.out(json ? JSON.stringify(report, null, 2) : formatReport(report));

@@ -3,7 +3,7 @@
 // or takes its hex digits (84; 80 for a layout-1 indicium), shows the fields and checks the MAC under the device's key.
 // Exit 0 when authentic; 1 NOT AUTHENTIC with the reason (bad MAC, wrong length, unknown
 // version, unknown device); 3 UNREADABLE (no symbol could be read: nothing is said about
-// authenticity); 2 on a usage error.
+// authenticity); 2 on a usage error (a file that does not exist or cannot be read too).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -71,7 +71,9 @@ function dateOf(day: number): string {
   return new Date(day * 86400000).toISOString().slice(0, 10);
 }
 
-/** The argument as indicium bytes: hex digits when it is hex and no such file exists, else an image. */
+/** The argument as indicium bytes: hex digits when it is hex and no such file exists, else an
+ * image. Throws Unreadable when it holds no indicium, Error (a usage error) when the file
+ * cannot be read. */
 async function readInput(arg: string): Promise<{ source: string; bytes: string }> {
   if (/^[0-9a-fA-F]+$/.test(arg) && !existsSync(arg)) {
     if (arg.length % 2) throw new Unreadable('hex', `not an indicium: odd number of hex digits (${arg.length})`);
@@ -81,7 +83,8 @@ async function readInput(arg: string): Promise<{ source: string; bytes: string }
   try {
     image = readFileSync(arg);
   } catch (e: any) {
-    throw new Unreadable('image', `${arg}: ${e.code === 'ENOENT' ? 'no such file, and not hex digits' : e.message}`);
+    // a mistyped path is the user's argument, not a verdict on an indicium (exit 2, not 3)
+    throw new Error(e.code === 'ENOENT' ? `no such file: ${arg}` : `cannot read ${arg}: ${e.code ?? e.message}`);
   }
   const source = /\.svg$/i.test(arg) || /^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/.test(image.subarray(0, 200).toString('latin1')) ? 'svg' : /^\x89PNG/.test(image.subarray(0, 4).toString('latin1')) ? 'png' : 'image';
   try {
@@ -116,7 +119,7 @@ function human(v: Verdict): string {
 
 export function verifyIndiciumCommand(deps: VerifyIndiciumDeps = {}): Command {
   return new Command('verify-indicium')
-    .description('check an indicium: read the Data Matrix of a printed or scanned indicium (PNG, JPEG, TIFF, SVG; any rotation and scanner resolution), or take its hex digits (84, or 80 for a layout-1 indicium), and verify its MAC under the device key. Exit 0 when authentic, 1 NOT AUTHENTIC with the reason, 3 UNREADABLE when no symbol could be read, 4 an authentic TEST imprint (not postage)')
+    .description('check an indicium: read the Data Matrix of a printed or scanned indicium (PNG, JPEG, TIFF, SVG; any rotation and scanner resolution), or take its hex digits (84, or 80 for a layout-1 indicium), and verify its MAC under the device key. Exit 0 when authentic, 1 NOT AUTHENTIC with the reason, 2 a usage error (no such file...), 3 UNREADABLE when no symbol could be read, 4 an authentic TEST imprint (not postage)')
     .argument('<image|hex>', 'image of the indicium (a scan or psd frank --print\'s PNG/SVG), or the indicium as hex digits (84, or 80 for a layout-1 indicium)')
     .addOption(dataOption())
     .option('--db <url|file>', "the KMS's database: postgres://... or 'sqlite' (default PSS_DB, else SQLite in the data directory), or the path of a data directory's pss.sqlite")
