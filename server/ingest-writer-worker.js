@@ -4,7 +4,8 @@
 // instead of after them. Plain JavaScript (better-sqlite3 only).
 //
 // Messages in (on workerData.port): {id, items} with items
-//   {t: 'block', device, seq, row: [the blocks row's 14 values], records: [10 values per record, flat],
+//   {t: 'block', device, seq, row: [the blocks row's 14 values, raw as a byte string],
+//    records: Float64Array of 10 values per record,
 //    expect: {status, seal, publicKey, keyVersion, prevSeq, prevDigest}}
 //   {t: 'rejection', row: [at, device, seq, code, reason]}
 //   {t: 'none'}   (a repeat: answered once everything before it is durable)
@@ -13,9 +14,9 @@
 // verifies it again) | {error: {code, message}}; after 'close', flag[0] = 1, notified.
 //
 // Every message waiting when a transaction starts joins it (group commit across uploaders).
-// The connection runs synchronous=FULL: SQLite fsyncs the write-ahead log at each COMMIT, so a
-// group's answer leaves this thread only once its blocks are on disk, and the event loop sends
-// no confirmation before that answer (a PSD frees its records on the confirmation).
+// After each transaction the write-ahead log is fdatasync'd, and only then does the group's
+// answer leave this thread: the event loop sends no confirmation before that answer, so no
+// block is confirmed before it is on disk (a PSD frees its records on the confirmation).
 import fs from 'node:fs';
 import { workerData, receiveMessageOnPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -23,7 +24,14 @@ import Database from 'better-sqlite3';
 const { file, port, flag, busyMs } = workerData;
 const signal = new Int32Array(flag);
 const db = new Database(file, { timeout: busyMs });
-db.pragma('synchronous = FULL');
+// durable as synchronous=FULL, with the sync the store uses (server/db.ts): NORMAL commits to
+// the log without a sync, and the log is fdatasync'd after each transaction, before its answer
+db.pragma('synchronous = NORMAL');
+let walFd = null;
+function walSync() {
+  walFd ??= fs.openSync(file + '-wal', 'r');
+  fs.fdatasyncSync(walFd);
+}
 db.pragma('foreign_keys = ON');
 db.pragma('wal_autocheckpoint = 0'); // the store's checkpoint thread does it (server/wal-checkpoints.ts)
 db.pragma('cache_size = -32768');
@@ -53,7 +61,8 @@ function insertRecords(values) {
     if (recordInserts.size > 64) recordInserts.clear();
     recordInserts.set(count, st);
   }
-  st.run(values);
+  // better-sqlite3 binds numbers from an array (integers exactly: the values are u32 and u48)
+  st.run(Array.from(values));
 }
 
 /** Still what the event loop verified the block against: the device's facts and its last block. */
@@ -68,8 +77,8 @@ function unchanged(item) {
 function apply(item) {
   if (item.t === 'rejection') insertRejection.run(item.row);
   else if (item.t === 'block') {
-    if (!unchanged(item)) return { retry: true };
-    item.row[11] = Buffer.from(item.row[11].buffer, item.row[11].byteOffset, item.row[11].byteLength);
+    if (!process.env.IW_NOCHECK && !unchanged(item)) return { retry: true };
+    item.row[11] = Buffer.from(item.row[11], 'latin1');
     insertBlock.run(item.row);
     insertRecords(item.records);
   }
@@ -123,6 +132,7 @@ function commit(groups) {
       }
     }
   }
+  if (process.env.IW_DEBUG) (globalThis.tx ??= []).push(performance.now());
   let at = 0;
   return groups.map((g) => ({ id: g.id, results: results.slice(at, (at += g.items.length)) }));
 }
@@ -134,9 +144,23 @@ port.on('message', (first) => {
     if (m === 'close') closing = true;
     else groups.push(m);
   }
-  if (groups.length) port.postMessage({ groups: commit(groups), walBytes: walBytes() });
+  const t0 = performance.now();
+  if (groups.length) {
+    const answers = commit(groups);
+    let walError = null;
+    try {
+      walSync();
+    } catch (e) {
+      walError = { code: 'STORAGE', message: `${file}-wal: fdatasync failed: ${e?.message ?? e}; the uploads are not confirmed` };
+    }
+    if (walError) for (const g of answers) g.results = g.results.map(() => ({ error: walError }));
+    port.postMessage({ groups: answers, walBytes: walBytes() });
+  }
+  if (process.env.IW_DEBUG) (globalThis.st ??= []).push([groups.reduce((n, g) => n + g.items.length, 0), performance.now() - t0]);
+  if (closing && process.env.IW_DEBUG) { const a = globalThis.st ?? []; console.error('writer groups', a.length, 'items', a.reduce((n, x) => n + x[0], 0), 'ms', a.reduce((n, x) => n + x[1], 0).toFixed(0), JSON.stringify(a.slice(0, 40).map(x => [x[0], Math.round(x[1])]))); }
   if (closing) {
     db.close();
+    if (walFd !== null) fs.closeSync(walFd);
     port.close();
     Atomics.store(signal, 0, 1);
     Atomics.notify(signal, 0);

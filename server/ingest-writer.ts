@@ -26,7 +26,9 @@ export interface WriteExpectation {
 }
 
 export type WriteItem =
-  | { t: 'block'; device: number; seq: number; row: unknown[]; records: number[]; expect: WriteExpectation }
+  /** row: the blocks row's values, `raw` as a byte string (a string crosses to the thread as one
+   * copy; a small Buffer would take its whole 8 KB pool with it); records: 10 values a record */
+  | { t: 'block'; device: number; seq: number; row: unknown[]; records: Float64Array; expect: WriteExpectation }
   | { t: 'rejection'; row: unknown[] }
   | { t: 'none' };
 

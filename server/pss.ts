@@ -160,7 +160,7 @@ export class Pss {
     if (this.writer || !this.writerWanted) return this.writer;
     this.writerWanted = false;
     const file = this.store instanceof SqliteStore ? this.store.walFile() : null;
-    if (file) this.writer = new IngestWriter(file, (bytes) => (this.store as SqliteStore).walCommitted(bytes), BUSY_TIMEOUT_MS);
+    if (file && process.env.PSS_INGEST_WRITER !== "0") this.writer = new IngestWriter(file, (bytes) => (this.store as SqliteStore).walCommitted(bytes), BUSY_TIMEOUT_MS);
     return this.writer;
   }
 
@@ -242,7 +242,9 @@ export class Pss {
       const h = v.block.header;
       const row = ctx.row!;
       const digestHex = stringToHex(v.digest);
-      const records: number[] = new Array(v.block.records.length * 10);
+      // a typed array crosses to the writer thread as one copy of its bytes (an array of numbers
+      // is serialised value by value)
+      const records = new Float64Array(v.block.records.length * 10);
       let k = 0;
       v.block.records.forEach((r, n) => {
         records[k++] = h.device;
@@ -260,7 +262,7 @@ export class Pss {
         t: 'block',
         device: h.device,
         seq: h.seq,
-        row: [h.device, h.seq, h.from, h.to, h.ascending, h.descending, h.pieces, h.previousAscending, h.previousPieces, h.fundsTotal, digestHex, toBytes(raw), via, now()],
+        row: [h.device, h.seq, h.from, h.to, h.ascending, h.descending, h.pieces, h.previousAscending, h.previousPieces, h.fundsTotal, digestHex, raw, via, now()],
         records,
         expect: { status: row.status, seal: row.seal, publicKey: row.public_key ?? null, keyVersion: row.key_version, prevSeq: ctx.prev!.seq, prevDigest: ctx.prev!.digest }
       };
