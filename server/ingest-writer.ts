@@ -1,5 +1,6 @@
-// The PSS's ingest writer: a thread (server/ingest-writer-worker.js) that stores the blocks
-// the event loop verified, on a connection of its own, and answers once they are durable.
+// The PSS's ingest writer: a thread (server/ingest-writer-worker.js for SQLite,
+// server/pg-ingest-worker.js for PostgreSQL) that stores the blocks the event loop verified,
+// on a connection of its own, and answers once they are durable.
 // The event loop (frames, requests, decoding, verification, answers) and SQLite's work for the
 // rows then run on two cores at once instead of one after the other (bench pss: the rows of a
 // 50-record block are the larger part of an upload's cost).
@@ -47,20 +48,21 @@ export class IngestWriter {
   private waiting = new Map<number, { items: WriteItem[]; resolve: (r: WriteResult[]) => void }>();
   /** items given in this turn of the event loop: sent as one message */
   private outbox: WriteItem[] = [];
-  private outboxResolvers: { from: number; count: number; resolve: (r: WriteResult) => void }[] = [];
+  private outboxResolvers: { from: number; resolve: (r: WriteResult) => void }[] = [];
 
   /**
-   * `file`: the SQLite database (WAL mode); `walBytes`: told the log's size after each
-   * transaction (the store's checkpoints).
+   * `db`: the SQLite database (WAL mode; `busyMs`: how long to wait for another writer) or the
+   * PostgreSQL URL (`lockTimeoutMs` and the writers' advisory lock `writerLock`, as PgStore's);
+   * `walBytes`: told SQLite's log's size after each transaction (the store's checkpoints).
    */
   constructor(
-    readonly file: string,
-    private walBytes: (bytes: number) => void,
-    busyMs: number
+    db: { sqlite: string; busyMs: number } | { postgres: string; lockTimeoutMs: number; writerLock: number },
+    private walBytes: (bytes: number) => void = () => {}
   ) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(new URL('./ingest-writer-worker.js', import.meta.url), { workerData: { file, port: port2, flag: this.flag, busyMs }, transferList: [port2], execArgv: [] });
+    const [script, data] = 'sqlite' in db ? ['./ingest-writer-worker.js', { file: db.sqlite, busyMs: db.busyMs }] : ['./pg-ingest-worker.js', { url: db.postgres, lockTimeoutMs: db.lockTimeoutMs, writerLock: db.writerLock }];
+    this.worker = new Worker(new URL(script, import.meta.url), { workerData: { ...data, port: port2, flag: this.flag }, transferList: [port2], execArgv: [] });
     this.worker.unref();
     this.port.unref();
     this.port.on('message', (m: 'ready' | { groups: { id: number; results: WriteResult[] }[]; walBytes: number }) => {
@@ -76,7 +78,7 @@ export class IngestWriter {
       }
       this.walBytes(m.walBytes);
     });
-    this.worker.on('error', (e) => this.fail(e));
+    this.worker.on('error', (e) => this.fail(e instanceof Error ? e : new Error(String(e))));
     this.worker.on('exit', () => this.fail(new Error('the ingest writer thread ended')));
   }
 
@@ -85,7 +87,7 @@ export class IngestWriter {
     if (this.failed) return Promise.resolve({ error: { code: 'STORAGE', message: this.failed.message } });
     return new Promise((resolve) => {
       if (!this.outbox.length) setImmediate(() => this.flush());
-      this.outboxResolvers.push({ from: this.outbox.length, count: 1, resolve });
+      this.outboxResolvers.push({ from: this.outbox.length, resolve });
       this.outbox.push(item);
     });
   }

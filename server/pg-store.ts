@@ -31,7 +31,7 @@ export const LOCK_TIMEOUT_MS = 5000;
 /** A query that has no answer in this long fails (the server is gone, not slow). */
 const ANSWER_TIMEOUT_MS = 120000;
 /** pg_advisory_xact_lock key of the PSS's writers: "PSS1" */
-const WRITER_LOCK = 0x50535331;
+export const WRITER_LOCK = 0x50535331;
 
 export function isPostgresUrl(text: string | undefined | null): text is string {
   return !!text && /^postgres(ql)?:\/\//i.test(text);
@@ -232,6 +232,11 @@ export class PgStore implements PssStore {
       store.run("INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(SCHEMA_VERSION)]);
     });
     return store;
+  }
+
+  /** The URL connected to, password and all (for another connection: the ingest writer). */
+  get url(): string {
+    return this.pg.url;
   }
 
   /** Where the data is, as messages name it (the password left out). */

@@ -9,6 +9,7 @@ import { PssError } from '../protocol/pss-errors.ts';
 import { verifyBlock, nodeCryptoPrimitives, type VerifyContext, type SealPrimitives, type PreviousBlock, type Verdict, type SealCheck } from './verify.ts';
 import { SealPool, sealThreads } from './seal-pool.ts';
 import { SqliteStore, storageError, BUSY_TIMEOUT_MS, type Store } from './db.ts';
+import { PgStore, LOCK_TIMEOUT_MS, WRITER_LOCK } from './pg-store.ts';
 import type { Kms, DeviceRow } from './kms.ts';
 import type { UploadAnswer } from '../protocol/pss-wire.ts';
 import { recordAudit, type AuditOutcome } from './audits.ts';
@@ -159,8 +160,10 @@ export class Pss {
   private ingestWriter(): IngestWriter | null {
     if (this.writer || !this.writerWanted) return this.writer;
     this.writerWanted = false;
-    const file = this.store instanceof SqliteStore ? this.store.walFile() : null;
-    if (file && process.env.PSS_INGEST_WRITER !== "0") this.writer = new IngestWriter(file, (bytes) => (this.store as SqliteStore).walCommitted(bytes), BUSY_TIMEOUT_MS);
+    if (process.env.PSS_INGEST_WRITER === '0') return null;
+    const store = this.store;
+    if (store instanceof PgStore) this.writer = new IngestWriter({ postgres: store.url, lockTimeoutMs: LOCK_TIMEOUT_MS, writerLock: WRITER_LOCK });
+    else if (store instanceof SqliteStore && store.walFile()) this.writer = new IngestWriter({ sqlite: store.walFile()!, busyMs: BUSY_TIMEOUT_MS }, (bytes) => store.walCommitted(bytes));
     return this.writer;
   }
 

@@ -9,7 +9,7 @@ import { PROTOCOL_VERSION, RESPONSE_FLAG, ERROR_TYPE, MAX_PAYLOAD_BYTES, type Fr
 import { asciiJson } from '../protocol/bytes.ts';
 import { PssError, type PssErrorCodeName } from '../protocol/pss-errors.ts';
 import { Connection, type ApiEvents, type Who } from './api.ts';
-import { FrameReader, frameBytes } from './frame-reader.ts';
+import { FrameReader, frameBytes } from '../kit/frames.ts';
 import { ensureTls, type TlsFiles } from '../kit/tls.ts';
 import { roleOf } from './credentials.ts';
 import { PssRequest, PssRequestName, DEFAULT_PSS_HOST, DEFAULT_PSS_PORT } from '../protocol/pss-wire.ts';

@@ -1,11 +1,11 @@
-// The PSS's Buffer frame reader (server/frame-reader.ts) against the protocol's byte-string
+// The Buffer frame reader and writer (kit/frames.ts) against the protocol's byte-string
 // FrameDecoder (protocol/frame.ts), which the PSD and the host use: on any bytes, cut into
 // any chunks, the same frames and the same drops in the same order; frameBytes is encodeFrame.
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { encodeFrame, FrameDecoder, MAX_PAYLOAD_BYTES, type Frame } from '../protocol/frame.ts';
 import { crc32 } from '../protocol/crc32.ts';
-import { FrameReader, frameBytes } from '../server/frame-reader.ts';
+import { FrameReader, frameBytes } from '../kit/frames.ts';
 
 type Event = ['frame', Frame] | ['drop', string, number, number | undefined];
 

@@ -105,11 +105,18 @@ export async function timeRawInsert(blocks: number, records: number, group: numb
   }
 }
 
+/** CPU seconds of an ingest run (all threads): the service's process (from the uploaders' start
+ * to their end: it is idle while they load) and the uploaders' while uploading. */
+export interface IngestCpu {
+  service: number;
+  uploaders: number;
+}
+
 /**
  * Blocks of `records` records from `uploaders` devices, each uploading its chain on its own
  * connection at once, from a process of their own (pss-uploaders.ts).
  */
-export async function timeIngest(uploaders: number, perUploader: number, records: number, seal: 'hmac' | 'ed25519', db?: string): Promise<number> {
+export async function timeIngest(uploaders: number, perUploader: number, records: number, seal: 'hmac' | 'ed25519', db?: string, cpu?: IngestCpu): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pss-bench-ingest-'));
   const dc = await openDataCenter(dir, undefined, undefined, db ?? 'sqlite');
   const service = await startService(dc, { port: 0 });
@@ -130,6 +137,7 @@ export async function timeIngest(uploaders: number, perUploader: number, records
     }
     const file = path.join(dir, 'chains.json');
     fs.writeFileSync(file, JSON.stringify(chains));
+    const cpu0 = process.cpuUsage();
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'pss-uploaders.ts'), `127.0.0.1:${service.port}`, file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -137,7 +145,12 @@ export async function timeIngest(uploaders: number, perUploader: number, records
     child.stderr.on('data', (d) => (err += d));
     const code = await new Promise<number | null>((r) => child.on('close', r));
     if (code !== 0) throw new Error('ingest uploaders failed: ' + err);
-    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { seconds: number; stored: number };
+    const used = process.cpuUsage(cpu0);
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { seconds: number; stored: number; cpuSeconds: number };
+    if (cpu) {
+      cpu.service = (used.user + used.system) / 1e6;
+      cpu.uploaders = r.cpuSeconds;
+    }
     if (r.stored !== uploaders * perUploader || dc.pss.counts().blocks !== uploaders * perUploader) throw new Error('ingest bench: not every block was stored');
     return r.seconds;
   } finally {

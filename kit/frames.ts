@@ -1,9 +1,9 @@
-// protocol/frame.ts's FrameDecoder for the PSS's sockets: the same frames and the same drops,
-// byte for byte (test/pss-frame-reader.test.ts compares the two on random input), read from
-// the socket's Buffers with zlib's CRC-32 instead of a byte string and a CRC in JavaScript. The
-// byte-string decoder is the PSD's and the host's (ES5, no Buffer); on the data center's event
-// loop it was the largest part of reading an upload (bench pss profile: some 70 µs of a
-// 50-record block's three frames).
+// protocol/frame.ts's frames on Node's Buffers, with zlib's CRC-32: FrameReader is its
+// FrameDecoder, frameBytes its encodeFrame, the same bytes and the same drops (test/pss-frame-
+// reader.test.ts compares them on random input). The byte-string versions are the PSD's (ES5,
+// no Buffer, the board's native CRC); on the data center's event loop and in an uploading host
+// they were the largest part of moving a block (bench pss profile, a 50-record block's three
+// frames: some 70 µs to read them in the PSS, 30 µs to frame them in the host).
 import zlib from 'node:zlib';
 import { HEADER_BYTES, CRC_BYTES, MAX_PAYLOAD_BYTES, PROTOCOL_VERSION, type Frame, type DropReason } from '../protocol/frame.ts';
 
