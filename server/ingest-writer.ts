@@ -69,6 +69,7 @@ export class IngestWriter {
       if (m === 'ready') {
         this.ready = true;
         this.flush();
+        this.readyNow();
         return;
       }
       for (const g of m.groups) {
@@ -81,6 +82,10 @@ export class IngestWriter {
     this.worker.on('error', (e) => this.fail(e instanceof Error ? e : new Error(String(e))));
     this.worker.on('exit', () => this.fail(new Error('the ingest writer thread ended')));
   }
+
+  private readyNow: () => void = () => {};
+  /** Resolves once the thread has its connection (or failed: then every write is refused). */
+  readonly started: Promise<void> = new Promise((resolve) => (this.readyNow = resolve));
 
   /** Stores one item after every item given before it; resolves once it is durable (or refused). */
   write(item: WriteItem): Promise<WriteResult> {
@@ -106,6 +111,7 @@ export class IngestWriter {
   private fail(e: Error) {
     if (this.failed) return;
     this.failed = e;
+    this.readyNow();
     const error: WriteResult = { error: { code: 'STORAGE', message: `ingest writer: ${e.message}; the uploads are not confirmed` } };
     for (const w of this.waiting.values()) w.resolve(w.items.map(() => error));
     this.waiting.clear();

@@ -153,6 +153,12 @@ export class Pss {
     this.writer = null;
   }
 
+  /** Starts the ingest writer's thread ahead of the first upload (the TCP service does, so that
+   * the first upload does not wait for the thread to load). */
+  async ingestStarted(): Promise<void> {
+    await this.ingestWriter()?.started;
+  }
+
   private writer: IngestWriter | null = null;
   /** the ingest writer thread: false once it could not be had (not SQLite in WAL mode) */
   private writerWanted = true;
@@ -237,6 +243,7 @@ export class Pss {
       throw e instanceof PssError ? e : storageError(e, this.store.file);
     }
     v.keyVersion = ctx.keyVersion;
+    (v as { pre?: SealCheck }).pre = pre;
     let item: WriteItem;
     let mine: PendingBlock | undefined;
     if (!v.ok) item = { t: 'rejection', row: [now(), v.device ?? null, v.seq ?? null, v.code, v.reason] };
@@ -317,7 +324,7 @@ export class Pss {
     return v;
   }
 
-  private outcome(outcome: Verdict & { keyVersion?: number }): UploadResult {
+  private outcome(outcome: Verdict & { keyVersion?: number; pre?: SealCheck }): UploadResult {
     if (!outcome.ok) throw new PssError(outcome.code, outcome.reason);
     const { device, seq } = outcome.block.header;
     return {
@@ -326,9 +333,18 @@ export class Pss {
       stored: !outcome.repeat,
       digest: stringToHex(outcome.digest),
       // under the key version the block was verified with, read in its transaction
-      confirmation: stringToHex(this.prims.hmacSha256(this.kms.deviceKey(device, outcome.keyVersion), confirmMessage(device, seq, outcome.digest))),
+      confirmation: stringToHex(this.confirmationOf(outcome, device, seq)),
       recordCount: outcome.block.records.length
     };
+  }
+
+  /** A stored block's confirmation under the key version it was verified with: the one a seal
+   * thread computed when it checked the seal under that very key (the device key), else here. */
+  private confirmationOf(outcome: Verdict & { ok: true; keyVersion?: number; pre?: SealCheck }, device: number, seq: number): string {
+    const key = this.kms.deviceKey(device, outcome.keyVersion);
+    const pre = outcome.pre;
+    if (pre?.confirmation !== undefined && pre.key === key && pre.digest === outcome.digest) return pre.confirmation;
+    return this.prims.hmacSha256(key, confirmMessage(device, seq, outcome.digest));
   }
 
   /** Notes a trusted time (seconds) a session is about to give the device: written before it

@@ -44,7 +44,8 @@ const DEFAULT_MAX_GARBAGE = 4096;
 const RECENT_ANSWERS = 256;
 const noop = () => {};
 
-export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise<Service> {
+export async function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise<Service> {
+  await dc.pss.ingestStarted();
   const idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
   const maxGarbage = opts.maxGarbageBytes ?? DEFAULT_MAX_GARBAGE;
   const frameGapMs = opts.frameGapMs ?? DEFAULT_FRAME_GAP_MS;
