@@ -8,6 +8,8 @@
 //    records: Float64Array of 10 values per record,
 //    expect: {status, seal, publicKey, keyVersion, prevSeq, prevDigest}}
 //   {t: 'rejection', row: [at, device, seq, code, reason]}
+//   {t: 'stored', device, seq, digest}   (a repeat of a block handed over before it: retry
+//    unless that block is stored with that digest)
 //   {t: 'none'}   (a repeat: answered once everything before it is durable)
 // and 'close'. Out: {groups: [{id, results}], walBytes}, a result per item: {ok: true} |
 // {retry: true} (what the block was verified against changed meanwhile: the event loop
@@ -87,8 +89,13 @@ function unchanged(item) {
   return last ? last.seq === e.prevSeq && last.digest === e.prevDigest : e.prevSeq === 0;
 }
 
+const storedDigest = db.prepare('SELECT digest FROM blocks WHERE device = ? AND seq = ?').pluck();
+
 function apply(item) {
   if (item.t === 'rejection') insertRejection.run(item.row);
+  else if (item.t === 'stored') {
+    if (storedDigest.get(item.device, item.seq) !== item.digest) return { retry: true };
+  }
   else if (item.t === 'block') {
     if (!unchanged(item)) return { retry: true };
     item.row[11] = Buffer.from(item.row[11], 'latin1');

@@ -31,6 +31,8 @@ export type WriteItem =
    * copy; a small Buffer would take its whole 8 KB pool with it); records: 10 values a record */
   | { t: 'block'; device: number; seq: number; row: unknown[]; records: Float64Array; expect: WriteExpectation }
   | { t: 'rejection'; row: unknown[] }
+  /** a repeat of a block handed over before it: confirmed only if that block is stored (digest hex) */
+  | { t: 'stored'; device: number; seq: number; digest: string }
   | { t: 'none' };
 
 export type WriteResult = { ok: true } | { retry: true } | { error: { code: 'BUSY' | 'STORAGE'; message: string } };

@@ -75,6 +75,12 @@ async function insertAll(items) {
   for (const r of items) if (r.t === 'rejection') await client.query({ name: 'ingest-rejection', text: 'INSERT INTO rejections(at, device, seq, code, reason) VALUES ($1, $2, $3, $4, $5)', values: r.row });
 }
 
+/** A repeat's block (handed over before it) is stored with the digest the repeat matched. */
+async function isStored(item) {
+  const r = await client.query({ name: 'ingest-stored', text: 'SELECT digest FROM blocks WHERE device = $1 AND seq = $2', values: [item.device, item.seq] });
+  return r.rows[0]?.digest === item.digest;
+}
+
 async function begin() {
   await client.query(`BEGIN; SET LOCAL lock_timeout = ${lockTimeoutMs}; SELECT pg_advisory_xact_lock(${writerLock})`);
 }
@@ -86,6 +92,7 @@ async function commit(groups) {
     await begin();
     const valid = await stillValid(items);
     await insertAll(items.filter((_, i) => valid[i]));
+    for (let i = 0; i < items.length; i++) if (items[i].t === 'stored') valid[i] = await isStored(items[i]);
     await client.query('COMMIT');
     results = valid.map((ok) => (ok ? { ok: true } : { retry: true }));
   } catch (e) {
@@ -96,7 +103,7 @@ async function commit(groups) {
       const valid = await stillValid(items);
       results = [];
       for (let i = 0; i < items.length; i++) {
-        if (!valid[i]) {
+        if (!valid[i] || (items[i].t === 'stored' && !(await isStored(items[i])))) {
           results.push({ retry: true });
           continue;
         }

@@ -11,9 +11,10 @@
 // session driver, commands and tests at once. Instead the `pg` client runs in a worker thread
 // (server/pg-worker.js) and the main thread waits for each answer (Atomics.wait, then
 // receiveMessageOnPort: the pattern of synckit and make-synchronized). The event loop waits
-// for a round trip to PostgreSQL as it waits for an fsync with SQLite; uploads arriving
-// together still share one transaction and one commit (changeGrouped), and 50 records go in
-// one multi-row INSERT, so a block costs a handful of round trips.
+// for a round trip to PostgreSQL as it waits for an fsync with SQLite. Uploads over TCP are
+// stored by the ingest writer (server/ingest-writer.ts, server/pg-ingest-worker.js) on a
+// connection of its own, asynchronously: a group of blocks in a handful of round trips, its
+// check-then-write kept by checking in its transaction what each block was verified against.
 //
 // Writers are serialised as with SQLite's BEGIN IMMEDIATE: every change takes one
 // transaction-level advisory lock first (another `pss` process, or a second PSS on the same

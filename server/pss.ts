@@ -184,7 +184,7 @@ export class Pss {
    * a device's row may be the one read within the last SEAL_KEY_HINT_MS (the writer checks
    * that it is still so).
    */
-  private pendingContext(cached: boolean): VerifyContext & { keyVersion?: number; row?: DeviceRow; cachedRow?: boolean; prev?: { seq: number; digest: string | null } } {
+  private pendingContext(cached: boolean): VerifyContext & { keyVersion?: number; row?: DeviceRow; cachedRow?: boolean; prev?: { seq: number; digest: string | null }; repeatsPending?: boolean } {
     const store = this.store;
     const ctx: ReturnType<Pss['pendingContext']> = {
       device: (device) => {
@@ -218,6 +218,7 @@ export class Pss {
       },
       storedDigest: (device, seq) => {
         const b = this.pending.get(device)?.find((p) => p.seq === seq);
+        ctx.repeatsPending = !!b;
         if (b) return b.digest;
         const row = store.get<{ digest: string }>('SELECT digest FROM blocks WHERE device = ? AND seq = ?', [device, seq]);
         return row && hexToString(row.digest);
@@ -247,7 +248,9 @@ export class Pss {
     let item: WriteItem;
     let mine: PendingBlock | undefined;
     if (!v.ok) item = { t: 'rejection', row: [now(), v.device ?? null, v.seq ?? null, v.code, v.reason] };
-    else if (v.repeat) item = { t: 'none' };
+    // a repeat of a block still waiting for the writer is confirmed only once that block is
+    // stored, as it was verified (the writer checks; if it was not, this one is verified again)
+    else if (v.repeat) item = ctx.repeatsPending ? { t: 'stored', device: v.block.header.device, seq: v.block.header.seq, digest: stringToHex(v.digest) } : { t: 'none' };
     else {
       const h = v.block.header;
       const row = ctx.row!;
@@ -284,9 +287,10 @@ export class Pss {
     const r: WriteResult = await writer.write(item);
     if (mine && item.t === 'block') this.settled(item.device, mine, 'ok' in r);
     if ('retry' in r) {
-      this.deviceRows.delete((item as { device: number }).device);
+      const device = (item as { device: number }).device;
+      this.deviceRows.delete(device);
       if (retries > 0) return this.verifyAndWrite(writer, raw, via, pre, pieces, retries - 1);
-      throw new PssError('BUSY', `device ${(item as { device: number }).device} changed while its block was being stored; nothing was stored, send it again`);
+      throw new PssError('BUSY', `device ${device} changed while its block was being stored; nothing was stored, send it again`);
     }
     if ('error' in r) throw writeError(r);
     return v;

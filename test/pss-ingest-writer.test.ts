@@ -26,20 +26,21 @@ describe('PSS ingest writer', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a device revoked while its blocks wait for the writer: they are refused as revoked, nothing is stored', async () => {
+  it('a device revoked while its blocks wait for the writer: they and a repeat among them are refused as revoked, nothing is stored', async () => {
     const reg = dc!.kms.registerDevice('WRITER-REVOKE', 'pico');
     const dev = new SampleDevice(reg.device, { algorithm: 1, deviceKey: reg.deviceKey });
     const first = dev.nextBlock(sampleRecords(50, [1], 1));
     expect((await dc!.pss.uploadGrouped(first)).stored).to.equal(true);
     const [b2, b3] = [dev.nextBlock(sampleRecords(50, [1], 2)), dev.nextBlock(sampleRecords(50, [1], 3))];
-    // both verified now (the device active, b3 against b2 still waiting), then the device is
-    // revoked before the writer's transaction
-    const pending = [dc!.pss.uploadGrouped(b2), dc!.pss.uploadGrouped(b3)];
+    // all verified now (the device active, b3 against b2 still waiting, b2 again as a repeat of
+    // the waiting b2), then the device is revoked before the writer's transaction: none is
+    // confirmed (the repeat neither: its block was not stored)
+    const pending = [dc!.pss.uploadGrouped(b2), dc!.pss.uploadGrouped(b3), dc!.pss.uploadGrouped(b2)];
     dc!.kms.revoke(reg.device);
     const codes = (await Promise.allSettled(pending)).map((r) => (r.status === 'rejected' ? r.reason.code : 'stored'));
-    expect(codes).to.deep.equal(['REVOKED', 'REVOKED']);
+    expect(codes).to.deep.equal(['REVOKED', 'REVOKED', 'REVOKED']);
     expect(dc!.pss.lastSeq(reg.device)).to.equal(1);
-    expect(dc!.pss.counts()).to.include({ blocks: 1, records: 50, rejections: 2 });
+    expect(dc!.pss.counts()).to.include({ blocks: 1, records: 50, rejections: 3 });
   });
 
   it('a block resent while its first upload waits for the writer is confirmed as a repeat after it, stored once', async () => {
