@@ -1,6 +1,7 @@
 // PSS throughput: sealed blocks and their records verified, and verified + stored + made
-// durable (server/pss.ts, server/db.ts: a transaction per upload or per group of uploads,
-// WAL synced before a confirmation leaves), per second. Verification with the libraries the
+// durable (server/pss.ts, server/ingest-writer.ts: a transaction per group of uploads in the
+// ingest writer's thread, WAL synced or COMMIT returned before a confirmation leaves), per
+// second. Verification with the libraries the
 // PSS uses beside the alternatives; raw inserts of the same rows as the ceiling; ingest over
 // TCP with several uploaders at once (issue 11), the uploaders in a process of their own
 // (pss-uploaders.ts), on SQLite and on PostgreSQL (a throwaway server, tools/pg-server.ts,
@@ -305,8 +306,9 @@ export const pss: Bench = {
       'WAL checkpointed in a thread of its own, server/wal-checkpoints.ts). Ingest: each uploader its own device and',
       'connection, all in one other process',
       '(tools/bench/pss-uploaders.ts), each sending its chain pipelined (PssClient.uploadMany, as `psd upload` does:',
-      'a 50-record block is 3 frames, up to 48 frames in flight); the service commits what arrived in one turn of the',
-      'event loop together and, with uploads crowding in, checks seals in a worker thread (server/seal-pool.ts).',
+      'a 50-record block is 3 frames, up to 48 frames in flight); the event loop reads the frames and verifies the',
+      'blocks (their seals in a worker thread once uploads crowd in, server/seal-pool.ts), the ingest writer thread',
+      '(server/ingest-writer.ts) stores what it was handed meanwhile in one transaction and answers once it is durable.',
       'Raw insert: the same rows, no verification, no network. PostgreSQL: a throwaway server (tools/pg-server.ts)',
       'on this machine, over its Unix socket, a quarter of the blocks.'
     ].join('\n');
