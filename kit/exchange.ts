@@ -6,8 +6,9 @@
 // without executing the request twice), and at once when the other end reports the frame
 // arrived corrupted. What an error looks like is each client's own (hooks).
 import crypto from 'node:crypto';
-import { FrameDecoder, encodeFrame, RESPONSE_FLAG, ERROR_TYPE, type Frame } from '../protocol/frame.ts';
+import { FrameDecoder, RESPONSE_FLAG, ERROR_TYPE, type Frame } from '../protocol/frame.ts';
 import { crc32 } from '../protocol/crc32.ts';
+import { frameBytes } from './frames.ts';
 
 export interface ExchangeHooks {
   /** puts the bytes of one frame on the line (`retransmit`: a repeat of the frame before) */
@@ -103,7 +104,7 @@ export class FrameExchange {
     do this.seq = (this.seq % 0xffff) + 1;
     while (this.pending.has(this.seq));
     const seq = this.seq;
-    const frame = Buffer.from(encodeFrame(type, seq, payload, crc32), 'latin1');
+    const frame = frameBytes(type, seq, payload);
     try {
       return await new Promise<T>((resolve, reject) => {
         let sent = 0;

@@ -116,7 +116,15 @@ export class PssClient {
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.retries = opts.retries ?? 2;
     this.line = new FrameExchange({
-      write: (frame) => this.socket.write(frame),
+      // the frames of one turn of the event loop (a pipelined upload's) leave in one write
+      write: (frame) => {
+        const socket = this.socket;
+        if (!socket.writableCorked) {
+          socket.cork();
+          process.nextTick(() => socket.uncork());
+        }
+        socket.write(frame);
+      },
       noAnswer: (tries, ms) => new PssClientError('NO_ANSWER', `${this.requestName}: no answer from the PSS at ${this.address} (${tries} tries, ${ms} ms each)`),
       notJson: () => new PssClientError('NOT_PSS', 'answer is not JSON'),
       // BAD_FRAME: the PSS got our frame corrupted; send it again now
@@ -172,8 +180,8 @@ export class PssClient {
     if (this.lost) this.attach(await connectOnce(this.target, this.opts.connectTimeoutMs ?? 3000, this.opts.credential));
   }
 
-  private send<T>(type: number, body: object, pipelined: boolean): Promise<T> {
-    const payload = asciiJson(body);
+  private send<T>(type: number, body: object | string, pipelined: boolean): Promise<T> {
+    const payload = typeof body === 'string' ? body : asciiJson(body);
     if (payload.length > MAX_PAYLOAD_BYTES) return Promise.reject(new PssClientError('OVERSIZE', `${payload.length} bytes of payload do not fit a frame`));
     this.requestName = PssRequestName[type] ?? '0x' + type.toString(16);
     return this.line.request<T>(type, payload, { timeoutMs: this.timeoutMs, retries: this.retries, pipelined });
@@ -262,7 +270,9 @@ export class PssClient {
         if (line.broken) break;
         const last = at + UPLOAD_HEX_PER_FRAME >= hex.length;
         const part = hex.substr(at, UPLOAD_HEX_PER_FRAME);
-        const answer = this.send<UploadAnswer>(PssRequest.UPLOAD, last ? { hex: part } : { hex: part, more: true }, true);
+        // the JSON text of {hex, more} written out (hex needs no escaping): no stringify and
+        // no scan for characters to escape over a kilobyte per frame
+        const answer = this.send<UploadAnswer>(PssRequest.UPLOAD, last ? `{"hex":"${part}"}` : `{"hex":"${part}","more":true}`, true);
         const settled = answer.catch(transport);
         parts.push(answer);
         inFlight.push(settled);

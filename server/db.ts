@@ -30,7 +30,8 @@ import type { SqlValue, Queryable, PssStore, Row } from './store.ts';
 export type { SqlValue, Queryable, PssStore } from './store.ts';
 
 export const DB_FILE = 'pss.sqlite';
-const BUSY_TIMEOUT_MS = 5000;
+/** How long a writer waits for another connection's write lock. */
+export const BUSY_TIMEOUT_MS = 5000;
 
 function bound(v: SqlValue): unknown {
   if (v === null || typeof v === 'number' || typeof v === 'string') return v;
@@ -350,6 +351,17 @@ export class SqliteStore extends SqliteDb implements PssStore {
         for (const item of batch) item.reject(err);
       }
     );
+  }
+
+  /** The database file when it is in WAL mode (another connection may then write beside
+   * this one's readers: server/ingest-writer.ts), else null. */
+  walFile(): string | null {
+    return this.checkpoints ? this.file : null;
+  }
+
+  /** Another connection of this process committed (the ingest writer): the log is `bytes` long. */
+  walCommitted(bytes: number): void {
+    this.checkpoints?.committed(bytes);
   }
 
   /** the WAL's checkpoints, off the event loop (null: not in WAL mode) */

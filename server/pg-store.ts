@@ -11,9 +11,10 @@
 // session driver, commands and tests at once. Instead the `pg` client runs in a worker thread
 // (server/pg-worker.js) and the main thread waits for each answer (Atomics.wait, then
 // receiveMessageOnPort: the pattern of synckit and make-synchronized). The event loop waits
-// for a round trip to PostgreSQL as it waits for an fsync with SQLite; uploads arriving
-// together still share one transaction and one commit (changeGrouped), and 50 records go in
-// one multi-row INSERT, so a block costs a handful of round trips.
+// for a round trip to PostgreSQL as it waits for an fsync with SQLite. Uploads over TCP are
+// stored by the ingest writer (server/ingest-writer.ts, server/pg-ingest-worker.js) on a
+// connection of its own, asynchronously: a group of blocks in a handful of round trips, its
+// check-then-write kept by checking in its transaction what each block was verified against.
 //
 // Writers are serialised as with SQLite's BEGIN IMMEDIATE: every change takes one
 // transaction-level advisory lock first (another `pss` process, or a second PSS on the same
@@ -31,7 +32,7 @@ export const LOCK_TIMEOUT_MS = 5000;
 /** A query that has no answer in this long fails (the server is gone, not slow). */
 const ANSWER_TIMEOUT_MS = 120000;
 /** pg_advisory_xact_lock key of the PSS's writers: "PSS1" */
-const WRITER_LOCK = 0x50535331;
+export const WRITER_LOCK = 0x50535331;
 
 export function isPostgresUrl(text: string | undefined | null): text is string {
   return !!text && /^postgres(ql)?:\/\//i.test(text);
@@ -232,6 +233,11 @@ export class PgStore implements PssStore {
       store.run("INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(SCHEMA_VERSION)]);
     });
     return store;
+  }
+
+  /** The URL connected to, password and all (for another connection: the ingest writer). */
+  get url(): string {
+    return this.pg.url;
   }
 
   /** Where the data is, as messages name it (the password left out). */

@@ -5,11 +5,11 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Duplex } from 'node:stream';
-import { FrameDecoder, encodeFrame, PROTOCOL_VERSION, RESPONSE_FLAG, ERROR_TYPE, MAX_PAYLOAD_BYTES, type Frame, type DropReason } from '../protocol/frame.ts';
-import { crc32 } from '../protocol/crc32.ts';
+import { PROTOCOL_VERSION, RESPONSE_FLAG, ERROR_TYPE, MAX_PAYLOAD_BYTES, type Frame, type DropReason } from '../protocol/frame.ts';
 import { asciiJson } from '../protocol/bytes.ts';
 import { PssError, type PssErrorCodeName } from '../protocol/pss-errors.ts';
 import { Connection, type ApiEvents, type Who } from './api.ts';
+import { FrameReader, frameBytes } from '../kit/frames.ts';
 import { ensureTls, type TlsFiles } from '../kit/tls.ts';
 import { roleOf } from './credentials.ts';
 import { PssRequest, PssRequestName, DEFAULT_PSS_HOST, DEFAULT_PSS_PORT } from '../protocol/pss-wire.ts';
@@ -44,7 +44,8 @@ const DEFAULT_MAX_GARBAGE = 4096;
 const RECENT_ANSWERS = 256;
 const noop = () => {};
 
-export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise<Service> {
+export async function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise<Service> {
+  await dc.pss.ingestStarted();
   const idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
   const maxGarbage = opts.maxGarbageBytes ?? DEFAULT_MAX_GARBAGE;
   const frameGapMs = opts.frameGapMs ?? DEFAULT_FRAME_GAP_MS;
@@ -132,10 +133,9 @@ export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise
       }
       socket.write(bytes);
     };
-    const errorFrame = (seq: number, code: PssErrorCodeName, message: string) => Buffer.from(encodeFrame(ERROR_TYPE, seq, asciiJson({ code, message }), crc32), 'latin1');
+    const errorFrame = (seq: number, code: PssErrorCodeName, message: string) => frameBytes(ERROR_TYPE, seq, asciiJson({ code, message }));
 
-    const decoder = new FrameDecoder(
-      crc32,
+    const decoder = new FrameReader(
       (f) => onFrame(f),
       (why, bytes, seq) => {
         garbage += bytes;
@@ -190,7 +190,7 @@ export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise
         if (!(e instanceof PssError)) opts.log?.(`${peer}: ${PssRequestName[f.type] ?? f.type}: internal error: ${(e as Error)?.stack ?? e}`);
         payload = asciiJson(err.toJSON());
       }
-      return Buffer.from(encodeFrame(type, f.seq, payload, crc32), 'latin1');
+      return frameBytes(type, f.seq, payload);
     }
 
     // a truncated frame would otherwise swallow the start of the next one: after a silence,
@@ -214,7 +214,7 @@ export function startService(dc: DataCenter, opts: ServiceOptions = {}): Promise
       if (closing) return;
       dropped = null;
       try {
-        decoder.push(chunk.toString('latin1'));
+        decoder.push(chunk);
       } catch (e) {
         opts.log?.(`${peer}: decoder failed: ${(e as Error).message}`);
         decoder.reset();

@@ -8,8 +8,8 @@
 // device with that option. The seal is checked before anything is compared with stored blocks,
 // so nothing unauthenticated can even be called a repeat.
 import nodeCrypto from 'node:crypto';
-import { decodeBlock, blockDigest, sealMessage, SEAL_HMAC, SEAL_ED25519, type Block } from '../protocol/block.ts';
-import { MAX_CATEGORIES, WEIGHT_BANDS_G, MAX_WEIGHT_G, MIXED_BAND } from '../protocol/records.ts';
+import { decodeBlock, decodeBlockHead, blockHeadBytes, sealBytes, BlockHead, blockDigest, sealMessage, confirmMessage, SEAL_HMAC, SEAL_ED25519, type Block } from '../protocol/block.ts';
+import { MAX_CATEGORIES, WEIGHT_BANDS_G, MAX_WEIGHT_G, MIXED_BAND, RECORD_BYTES } from '../protocol/records.ts';
 import { sha256 as defaultSha256, hmacSha256 as defaultHmac, ed25519Verify as defaultEd25519, sameBytes } from './hashes.ts';
 import type { PssErrorCodeName } from '../protocol/pss-errors.ts';
 import { decodePieceList, pieceListProblem } from './pieces.ts';
@@ -88,15 +88,44 @@ export interface SealCheck {
   key: string;
   digest: string;
   sealOk: boolean;
+  /** an HMAC-sealed block's confirmation under the same key (the device key), when the seal
+   * threads computed it ahead (byte string) */
+  confirmation?: string;
+}
+
+/** What checkSeal reads of a block: its header, head, record bytes and seal. */
+export type SealedParts = Pick<Block, 'header' | 'head' | 'recordBytes' | 'seal'>;
+
+/**
+ * A block cut into the parts its seal covers, without decoding its records (the seal
+ * threads' work: decodeBlock's checks of the lengths, not its 50 record objects); throws
+ * as decodeBlock does when the lengths do not add up.
+ */
+export function sealedParts(raw: string): SealedParts {
+  const header = decodeBlockHead(raw);
+  const headLength = blockHeadBytes(header.customers.length, raw.charCodeAt(BlockHead.FLAGS));
+  const n = sealBytes(header.algorithm);
+  if (n < 0) throw new Error('unknown seal algorithm ' + header.algorithm);
+  const recordsLength = header.recordCount * RECORD_BYTES;
+  if (raw.length !== headLength + recordsLength + n) throw new Error(`block length ${raw.length} does not match its header (${headLength + recordsLength + n})`);
+  return { header, head: raw.substr(0, headLength), recordBytes: raw.substr(headLength, recordsLength), seal: raw.substr(headLength + recordsLength) };
 }
 
 /** The digest chain and the seal of a decoded block under a key: the costly part of verifyBlock. */
-export function checkSeal(block: Block, key: string, prims: SealPrimitives): SealCheck {
+export function checkSeal(block: SealedParts, key: string, prims: SealPrimitives): SealCheck {
   const algorithm = block.header.algorithm;
   const digest = blockDigest(prims.sha256, block.head, block.recordBytes);
   const message = sealMessage(digest);
   const sealOk = algorithm === SEAL_HMAC ? sameBytes(prims.hmacSha256(key, message), block.seal) : algorithm === SEAL_ED25519 ? prims.ed25519Verify(key, message, block.seal) : false;
   return { algorithm, key, digest, sealOk };
+}
+
+/** checkSeal, and for a good HMAC seal the confirmation too (under the same key): what a seal
+ * thread does, so that the event loop computes neither. */
+export function checkSealAndConfirm(block: SealedParts, key: string, prims: SealPrimitives): SealCheck {
+  const check = checkSeal(block, key, prims);
+  if (check.sealOk && check.algorithm === SEAL_HMAC) check.confirmation = prims.hmacSha256(key, confirmMessage(block.header.device, block.header.seq, check.digest));
+  return check;
 }
 
 /**

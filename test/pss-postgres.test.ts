@@ -29,6 +29,7 @@ const SUITE = [
   'test/pss-verify.test.ts',
   'test/pss-tcp.test.ts',
   'test/pss-pipeline.test.ts',
+  'test/pss-ingest-writer.test.ts',
   'test/pss-session.test.ts',
   'test/pss-report.test.ts',
   'test/pss-roles.test.ts',

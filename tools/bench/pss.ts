@@ -1,6 +1,7 @@
 // PSS throughput: sealed blocks and their records verified, and verified + stored + made
-// durable (server/pss.ts, server/db.ts: a transaction per upload or per group of uploads,
-// WAL synced before a confirmation leaves), per second. Verification with the libraries the
+// durable (server/pss.ts, server/ingest-writer.ts: a transaction per group of uploads in the
+// ingest writer's thread, WAL synced or COMMIT returned before a confirmation leaves), per
+// second. Verification with the libraries the
 // PSS uses beside the alternatives; raw inserts of the same rows as the ceiling; ingest over
 // TCP with several uploaders at once (issue 11), the uploaders in a process of their own
 // (pss-uploaders.ts), on SQLite and on PostgreSQL (a throwaway server, tools/pg-server.ts,
@@ -105,11 +106,18 @@ export async function timeRawInsert(blocks: number, records: number, group: numb
   }
 }
 
+/** CPU seconds of an ingest run (all threads): the service's process (from the uploaders' start
+ * to their end: it is idle while they load) and the uploaders' while uploading. */
+export interface IngestCpu {
+  service: number;
+  uploaders: number;
+}
+
 /**
  * Blocks of `records` records from `uploaders` devices, each uploading its chain on its own
  * connection at once, from a process of their own (pss-uploaders.ts).
  */
-export async function timeIngest(uploaders: number, perUploader: number, records: number, seal: 'hmac' | 'ed25519', db?: string): Promise<number> {
+export async function timeIngest(uploaders: number, perUploader: number, records: number, seal: 'hmac' | 'ed25519', db?: string, cpu?: IngestCpu): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pss-bench-ingest-'));
   const dc = await openDataCenter(dir, undefined, undefined, db ?? 'sqlite');
   const service = await startService(dc, { port: 0 });
@@ -130,6 +138,7 @@ export async function timeIngest(uploaders: number, perUploader: number, records
     }
     const file = path.join(dir, 'chains.json');
     fs.writeFileSync(file, JSON.stringify(chains));
+    const cpu0 = process.cpuUsage();
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'pss-uploaders.ts'), `127.0.0.1:${service.port}`, file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -137,7 +146,12 @@ export async function timeIngest(uploaders: number, perUploader: number, records
     child.stderr.on('data', (d) => (err += d));
     const code = await new Promise<number | null>((r) => child.on('close', r));
     if (code !== 0) throw new Error('ingest uploaders failed: ' + err);
-    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { seconds: number; stored: number };
+    const used = process.cpuUsage(cpu0);
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { seconds: number; stored: number; cpuSeconds: number };
+    if (cpu) {
+      cpu.service = (used.user + used.system) / 1e6;
+      cpu.uploaders = r.cpuSeconds;
+    }
     if (r.stored !== uploaders * perUploader || dc.pss.counts().blocks !== uploaders * perUploader) throw new Error('ingest bench: not every block was stored');
     return r.seconds;
   } finally {
@@ -292,8 +306,9 @@ export const pss: Bench = {
       'WAL checkpointed in a thread of its own, server/wal-checkpoints.ts). Ingest: each uploader its own device and',
       'connection, all in one other process',
       '(tools/bench/pss-uploaders.ts), each sending its chain pipelined (PssClient.uploadMany, as `psd upload` does:',
-      'a 50-record block is 3 frames, up to 48 frames in flight); the service commits what arrived in one turn of the',
-      'event loop together and, with uploads crowding in, checks seals in a worker thread (server/seal-pool.ts).',
+      'a 50-record block is 3 frames, up to 48 frames in flight); the event loop reads the frames and verifies the',
+      'blocks (their seals in a worker thread once uploads crowd in, server/seal-pool.ts), the ingest writer thread',
+      '(server/ingest-writer.ts) stores what it was handed meanwhile in one transaction and answers once it is durable.',
       'Raw insert: the same rows, no verification, no network. PostgreSQL: a throwaway server (tools/pg-server.ts)',
       'on this machine, over its Unix socket, a quarter of the blocks.'
     ].join('\n');
