@@ -24,7 +24,8 @@ export interface ApiEvents {
 
 /** Who is on a connection: a device (plain frames, no secret), or the holder of a credential. */
 export interface Who {
-  role: 'device' | 'operator' | 'auditor' | 'revoked';
+  /** untrusted: a certificate this data center's lab CA did not issue (its name says why) */
+  role: 'device' | 'operator' | 'auditor' | 'revoked' | 'untrusted';
   name: string;
 }
 
@@ -65,6 +66,7 @@ export class Connection {
     const operatorOnly = OPERATOR_ONLY.has(type) || (type === PssRequest.SESSION_BEGIN && (body.funds !== undefined || body.rekey === true || body.config !== undefined || body.withdraw === true));
     let refusal: string | null = null;
     if (who.role === 'revoked') refusal = `the credential ${who.name} was revoked`;
+    else if (who.role === 'untrusted') refusal = `the credential ${who.name} is not one this data center's lab CA issued`;
     else if ((type === PssRequest.REPORT || type === PssRequest.EXPORT) && who.role !== 'auditor' && who.role !== 'operator') refusal = `${name} needs an auditor's or operator's credential over TLS (this connection has none: give PSS_CREDENTIALS)`;
     else if (operatorOnly && who.role !== 'operator')
       refusal = `${name}${type === PssRequest.SESSION_BEGIN ? ' with funds, rekey, config or withdrawal' : ''} needs an operator credential over TLS (${who.role === 'device' ? 'this connection has none: give PSS_CREDENTIALS' : `this one is an ${who.role}'s`})`;

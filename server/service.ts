@@ -2,6 +2,7 @@
 // arrives (garbage, truncated or oversized frames, bad JSON) gets an error frame or the
 // connection is closed, and never changes state: only a whole, intact request reaches the
 // API. A retransmitted frame (same sequence number and CRC) gets the stored answer again.
+import crypto from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Duplex } from 'node:stream';
@@ -52,6 +53,17 @@ export async function startService(dc: DataCenter, opts: ServiceOptions = {}): P
   const sockets = new Set<net.Socket>();
   const tlsFiles = opts.tls ?? ensureTls(dc.dir);
   const secureContext = tls.createSecureContext({ key: tlsFiles.key, cert: tlsFiles.cert, ca: tlsFiles.ca, minVersion: 'TLSv1.2' });
+  // A TLSSocket made by hand (not by a tls.Server) sets neither `authorized` nor refuses a
+  // chain that does not verify (Node runs that check for tls.Server connections only): the
+  // client certificate is checked here against the lab CA, signature and dates.
+  const labCa = new crypto.X509Certificate(tlsFiles.ca);
+  const labCaRefusal = (peer: crypto.X509Certificate | undefined): string => {
+    if (!peer) return 'no certificate';
+    if (!peer.checkIssued(labCa) || !peer.verify(labCa.publicKey)) return 'not issued by the lab CA';
+    const now = Date.now();
+    if (now < Date.parse(peer.validFrom) || now > Date.parse(peer.validTo)) return `outside its validity (${peer.validFrom} .. ${peer.validTo})`;
+    return '';
+  };
   const server = net.createServer((socket) => accept(socket));
   server.maxConnections = opts.maxConnections ?? 64;
 
@@ -91,6 +103,7 @@ export async function startService(dc: DataCenter, opts: ServiceOptions = {}): P
       raw.on('data', (d) => inner.push(d));
       raw.on('end', () => inner.push(null));
       raw.on('close', () => inner.destroy());
+      const peerName = `${raw.remoteAddress}:${raw.remotePort}`;
       const t = new tls.TLSSocket(inner as unknown as net.Socket, { isServer: true, secureContext, requestCert: true, rejectUnauthorized: true });
       t.on('error', (e) => {
         opts.log?.(`${raw.remoteAddress}:${raw.remotePort}: TLS refused: ${e.message}`);
@@ -99,6 +112,15 @@ export async function startService(dc: DataCenter, opts: ServiceOptions = {}): P
       t.once('secure', () => {
         const cert = t.getPeerCertificate();
         const serial = cert?.serialNumber ?? '';
+        // Only a chain to this lab's CA counts (a self-made certificate with an operator's
+        // serial would otherwise pass); without a certificate the connection is a device's
+        // (it needs no secret: its sealed blocks authenticate themselves).
+        if (!serial) return serve(t, raw, (): Who => ({ role: 'device', name: peerName }));
+        const why = labCaRefusal(t.getPeerX509Certificate());
+        if (why) {
+          opts.log?.(`${peerName}: certificate ${cert?.subject?.CN ?? '?'} (serial ${serial}) refused: ${why}`);
+          return serve(t, raw, (): Who => ({ role: 'untrusted', name: `${cert?.subject?.CN ?? '?'} (serial ${serial}: ${why})` }));
+        }
         // looked up at every request: a revoked credential is refused from its next request on
         serve(t, raw, (): Who => {
           const r = roleOf(dc.store, serial);

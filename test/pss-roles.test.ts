@@ -127,6 +127,27 @@ describe('PSS roles: devices plain, operators and auditors over TLS with lab-CA 
     }
   });
 
+  it('a certificate of another CA carrying the serial of an operator credential here is refused: only a chain to the lab CA counts', async () => {
+    // the attack: a self-made certificate with an operator's serial (serials are printed by
+    // pss credential list and in refusals); a TLSSocket made by hand does not enforce
+    // rejectUnauthorized, so the service must check the chain itself
+    const other = await openDataCenter(path.join(dir, 'other'));
+    try {
+      const forged = credentialFor(other, 'operator', 'mallory');
+      const genuine = credentialFor(dc, 'operator', 'trent');
+      dc.store.run('UPDATE credentials SET serial = ? WHERE serial = ?', [forged.serial, genuine.serial]);
+      const before = state();
+      // the forger trusts this PSS (its CA certificate is public), so the client side passes
+      const refused = await connect({ ...forged, ca: genuine.ca }).then((c) => c.register('ROLE-FORGED', 'pico')).then(() => null, (e: PssClientError) => e);
+      expect(refused?.code).to.equal('NOT_AUTHORISED');
+      expect(refused?.message).to.match(/is not one this data center's lab CA issued/);
+      expect(state()).to.deep.equal(before);
+      expect(log.join('\n')).to.match(/certificate mallory \(serial [0-9A-F]+\) refused/);
+    } finally {
+      other.close();
+    }
+  });
+
   it('psd provision|funds --kms take the credential from PSS_CREDENTIALS (or PSS_CREDENTIALS_PEM); without it: error 115, not authorised', async () => {
     // the PSD's side as psd's client sees it: STATUS, then PROVISION / FUNDS with what the KMS gave
     const calls: [number, any][] = [];
