@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import * as acorn from 'acorn';
 import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../../kit/real/binary.ts';
 import { imageModules } from '../../kit/flash/image.ts';
+import { detokenise, isPretokenised } from '../../kit/flash/pretokenise.ts';
 import { frankingWorkload, realMemory } from '../real/memory.ts';
 import { table, fmt, type Bench } from './common.ts';
 
@@ -114,7 +115,8 @@ export const memoryCore: Bench = {
       }
       if (!existsSync(image)) throw new Error(`${image} is missing: run npm run build first`);
       const b = await measure(binary, image);
-      const core = functionsAtLoad(imageModules(image)['psd.core']);
+      const stored = imageModules(image)['psd.core'];
+      const core = functionsAtLoad(isPretokenised(stored) ? detokenise(stored) : stored);
       const pct = (n: number) => fmt((100 * n) / p.variables, 1) + ' %';
       const [bare, coreLoaded, bound, started] = b.stages;
       const rows: (string | number)[][] = [
