@@ -18,7 +18,7 @@ import { transformSync, types as t, type NodePath, type PluginObj } from '@babel
  * transform writes: no parameters, no arguments, declarations and statements, one return of
  * a name at the end. */
 function classIife(decl: t.VariableDeclarator): { body: t.Statement[]; returned: string } | null {
-  let init = decl.init;
+  const init = decl.init;
   if (!init || !t.isCallExpression(init) || init.arguments.length) return null;
   const fn = init.callee;
   if (!t.isFunctionExpression(fn) || fn.params.length || fn.id || fn.async || fn.generator) return null;
@@ -69,8 +69,8 @@ const flattenPlugin = (): PluginObj => ({
           if (sameClass) continue;
           if (program.scope.hasBinding(name) || program.scope.hasGlobal(name) || program.scope.hasReference(name)) inner.rename(name, program.scope.generateUid(name));
         }
-        const returned = ((fnPath.node.body.body[fnPath.node.body.body.length - 1] as t.ReturnStatement).argument as t.Identifier).name;
-        const lifted = fnPath.node.body.body.slice(0, -1);
+        // read again after the renames (the returned name may be one of them)
+        const { body: lifted, returned } = classIife(declPath.node)!;
         if (returned === outerName) {
           // the outer var and the inner function are one name: the function declaration is it
           stmt.replaceWithMultiple(lifted);

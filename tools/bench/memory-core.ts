@@ -16,7 +16,7 @@ import * as acorn from 'acorn';
 import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../../kit/real/binary.ts';
 import { imageModules } from '../../kit/flash/image.ts';
 import { detokenise, isPretokenised } from '../../kit/flash/pretokenise.ts';
-import { frankingWorkload, realMemory } from '../real/memory.ts';
+import { bootCalls, frankingWorkload, realMemory } from '../real/memory.ts';
 import { table, fmt, type Bench } from './common.ts';
 
 const PROFILES: { profile: string; memory: EspruinoMemory; variables: number }[] = [
@@ -65,13 +65,9 @@ interface Breakdown {
   daySeal: number;
 }
 
-/** The boot code with its three calls read apart (tools/build.ts writes it as
- * `var r=require("psd.core"),c=r.X(r.B);try{r.S(c,r.B)}catch(e){...}`). */
+/** The boot code with its three calls read apart (tools/real/memory.ts bootCalls). */
 function stagedBoot(boot: string, onDemand: string[]): string {
-  // the boot may be pretokenised (try is then one byte): only the names matter
-  const m = /c=r\.(\w+)\(r\.(\w+)\);[^{]*\{r\.(\w+)\(/.exec(boot);
-  if (!m) throw new Error('the boot code is not the shape tools/build.ts writes: ' + boot.slice(0, 120));
-  const [, bind, build, start] = m;
+  const { bind, build, start } = bootCalls(boot);
   return (
     `var R={stages:[],modules:{}};function u(){return process.memory(true).usage}R.stages.push(u());` +
     `var r=require("psd.core");R.stages.push(u());var c=r.${bind}(r.${build});R.stages.push(u());global.P=r.${start}(c,r.${build});R.stages.push(u());` +

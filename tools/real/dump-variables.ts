@@ -2,7 +2,7 @@
 // costs and why (`node --import tsx tools/real/dump-variables.ts [image] [--csv out.csv]`,
 // default dist/firmware/linux-puckjs.js on the 2,630-variable build; ESPRUINO_BIN).
 //
-// The image boots from Storage as a board boots it (tools/real/memory.ts realMemory's way),
+// The image boots from Storage as a board boots it (tools/real/memory.ts storeBootCode),
 // then E.dumpVariables() lists every variable with the ones it links to
 // (src/jswrap_espruino.c). Summed here: variables by kind, and the functions by the depth of
 // the scope chain they keep: a function made inside another keeps a copy of the chain (an
@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageModules } from '../../kit/flash/image.ts';
 import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../../kit/real/binary.ts';
+import { bootCalls, storeBootCode, writeModules } from './memory.ts';
 
 interface Variable {
   size: number;
@@ -67,22 +68,13 @@ async function main() {
   const memory = (process.env.MEMORY ?? '2630') as EspruinoMemory;
   const binary = findEspruino(memory);
   if (!binary) throw new Error(noEspruinoReason(memory));
-  const boot = readFileSync(image, 'latin1');
-  // the boot code's three calls, read apart (tools/build.ts writes them; pretokenised or not)
-  const m = /c=r\.(\w+)\(r\.(\w+)\);[^{]*\{r\.(\w+)\(/.exec(boot);
-  if (!m) throw new Error(`${image}: the boot code is not the shape tools/build.ts writes`);
-  const [, bind, build, start] = m;
+  const { bind, build, start } = bootCalls(readFileSync(image, 'latin1'));
   // the console stays on stdout (the image would move it to LoopbackA), so the dump is read there
   const program = `LoopbackA.setConsole=function(){};var r=require("psd.core");var c=r.${bind}(r.${build});global.P=r.${start}(c,r.${build});r=undefined;c=undefined;` + `setTimeout(function(){print("USAGE "+process.memory(true).usage);print("DUMPSTART");E.dumpVariables();print("DUMPEND");},500);`;
   const dir = mkdtempSync(join(tmpdir(), 'psd-dumpvars-'));
   try {
-    const modules = Object.entries(imageModules(image));
     writeFileSync(join(dir, 'program.js'), program, 'latin1');
-    modules.forEach(([, code], i) => writeFileSync(join(dir, `module-${i}.bin`), code, 'latin1'));
-    const store = modules.map(([name, code], i) => `(function(){var f=E.openFile("module-${i}.bin","r"),n=${Buffer.byteLength(code, 'latin1')},o=0,d;while(o<n){d=f.read(512);S.write(${JSON.stringify(name)},d,o,n);o+=d.length;}f.close();})();`).join('');
-    const size = Buffer.byteLength(program, 'latin1');
-    writeFileSync(join(dir, 'loader.js'), `var S=require("Storage"),f=E.openFile("program.js","r"),size=${size},off=0,d;S.erase(".bootcde");while(off<size){d=f.read(512);S.write(".bootcde",d,off,size);off+=d.length;}f.close();` + store);
-    spawnSync(binary, ['loader.js'], { cwd: dir, timeout: 60000, killSignal: 'SIGKILL' });
+    storeBootCode(binary, dir, program, writeModules(dir, imageModules(image)));
     const out = spawnSync(binary, [], { cwd: dir, encoding: 'latin1', input: '', timeout: 30000, killSignal: 'SIGKILL' }).stdout ?? '';
     const from = out.indexOf('DUMPSTART');
     const to = out.indexOf('DUMPEND');

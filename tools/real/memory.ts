@@ -54,31 +54,54 @@ export interface RealMemoryOptions {
 }
 
 /** process.memory() of `code` on the interpreter `binary` (see the file comment). */
+/** Writes `program` (already in dir/program.js) to Storage as `.bootcde` with the interpreter
+ * itself, and runs `moduleLoader` (code that stores the modules) in the same go, so the next
+ * start of the binary in `dir` boots it from flash as a board does. Throws when the stored
+ * length is not the program's. */
+export function storeBootCode(binary: string, dir: string, program: string, moduleLoader: string): void {
+  const size = Buffer.byteLength(program, 'latin1');
+  writeFileSync(
+    join(dir, 'loader.js'),
+    `var S=require("Storage"),f=E.openFile("program.js","r"),size=${size},off=0,d;S.erase(".bootcde");` +
+      `while(off<size){d=f.read(512);S.write(".bootcde",d,off,size);off+=d.length;}f.close();` +
+      moduleLoader +
+      `print("LOADED "+S.read(".bootcde").length);`
+  );
+  const r = spawnSync(binary, ['loader.js'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60000, killSignal: 'SIGKILL', encoding: 'latin1' });
+  if (!new RegExp(`LOADED ${size}\\b`).test(r.stdout ?? '')) throw new Error(`the interpreter did not store the program: ${(r.stdout ?? '').slice(-400)}`);
+}
+
+/** Code for the loader that copies each module file (dir/module-<i>.bin, written here) into
+ * Storage under its name. */
+export function writeModules(dir: string, modules: Record<string, string>): string {
+  return Object.entries(modules)
+    .map(([name, m], i) => {
+      writeFileSync(join(dir, `module-${i}.bin`), m, 'latin1');
+      return `(function(){var f=E.openFile("module-${i}.bin","r"),n=${Buffer.byteLength(m, 'latin1')},o=0,d;while(o<n){d=f.read(512);S.write(${JSON.stringify(name)},d,o,n);o+=d.length;}f.close();})();`;
+    })
+    .join('');
+}
+
+/** The three calls of an image's boot code (tools/build.ts writes `c=r.X(r.B);try{r.S(c,r.B)}`,
+ * `try` one byte when pretokenised): the binding, the build facts and the start. */
+export function bootCalls(boot: string): { bind: string; build: string; start: string } {
+  const m = /c=r\.(\w+)\(r\.(\w+)\);[^{]*\{r\.(\w+)\(/.exec(boot);
+  if (!m) throw new Error('the boot code is not the shape tools/build.ts writes: ' + boot.slice(0, 120));
+  return { bind: m[1], build: m[2], start: m[3] };
+}
+
 export async function realMemory(binary: string, code: string, o: RealMemoryOptions = {}): Promise<BoardMemory> {
   const dir = mkdtempSync(join(tmpdir(), 'espruino-mem-'));
   try {
     const program = code + realDump(o.afterMs ?? 300);
     writeFileSync(join(dir, 'program.js'), program, 'latin1');
     const args: string[] = [];
-    const modules = Object.entries(o.modules ?? {});
-    modules.forEach(([, m], i) => writeFileSync(join(dir, `module-${i}.bin`), m, 'latin1'));
     // the modules go to Storage in any case (require finds them there)
-    const moduleLoader = modules
-      .map(([name, m], i) => `(function(){var f=E.openFile("module-${i}.bin","r"),n=${Buffer.byteLength(m, 'latin1')},o=0,d;while(o<n){d=f.read(512);S.write(${JSON.stringify(name)},d,o,n);o+=d.length;}f.close();})();`)
-      .join('');
+    const moduleLoader = writeModules(dir, o.modules ?? {});
     if ((o.from ?? 'storage') === 'storage') {
-      const size = Buffer.byteLength(program, 'latin1');
-      writeFileSync(
-        join(dir, 'loader.js'),
-        `var S=require("Storage"),f=E.openFile("program.js","r"),size=${size},off=0,d;S.erase(".bootcde");` +
-          `while(off<size){d=f.read(512);S.write(".bootcde",d,off,size);off+=d.length;}f.close();` +
-          moduleLoader +
-          `print("LOADED "+S.read(".bootcde").length);`
-      );
-      const r = spawnSync(binary, ['loader.js'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60000, killSignal: 'SIGKILL', encoding: 'latin1' });
-      if (!new RegExp(`LOADED ${size}\\b`).test(r.stdout ?? '')) throw new Error(`the interpreter did not store the program: ${(r.stdout ?? '').slice(-400)}`);
+      storeBootCode(binary, dir, program, moduleLoader);
     } else {
-      if (modules.length) {
+      if (moduleLoader) {
         writeFileSync(join(dir, 'modules.js'), 'var S=require("Storage");' + moduleLoader + 'print("MODULES");');
         spawnSync(binary, ['modules.js'], { cwd: dir, stdio: 'ignore', timeout: 60000, killSignal: 'SIGKILL' });
       }
