@@ -8,7 +8,7 @@ import path from 'node:path';
 import { babel } from '@rollup/plugin-babel';
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
-import { reservedPropertyNames } from './tools/reserved-names.js';
+import { reservedPropertyNames, globalNames } from './tools/reserved-names.js';
 import { Command } from './protocol/commands.ts';
 import { ErrorCode } from './protocol/errors.ts';
 import { Entry } from './firmware/core/entries.ts';
@@ -200,7 +200,9 @@ export function terserOptions() {
     // internal property names too; tools/reserved-names.js says which names must stay
     // `undeclared`: also names read off undeclared globals, so a Storage module's
     // `exports.x` gets the same name as its users' `core.x` (Espruino's own names are reserved)
-    mangle: { toplevel: true, properties: { reserved: reservedPropertyNames(), undeclared: true } },
+    // top-level names: the resident core runs in the global scope (tools/build.ts), so none of
+    // its names may be one Espruino or a module reads as a global (tools/reserved-names.js)
+    mangle: { toplevel: true, reserved: globalNames(), properties: { reserved: reservedPropertyNames(), undeclared: true } },
     format: { ascii_only: true, comments: false }
   };
 }

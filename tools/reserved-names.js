@@ -74,3 +74,27 @@ export function reservedPropertyNames() {
   cached = [...names].sort();
   return cached;
 }
+
+/**
+ * Names the resident core must not take for its top-level functions and variables. The core
+ * runs in the global scope (tools/build.ts: a function made there keeps no scope, one variable
+ * less each), so its mangled names are globals: one that matched a name Espruino or the
+ * on-demand modules read as a global (`E`, a pin `D1`, `LED`) would hide it. Terser only avoids
+ * the globals the core itself reads; these are the rest: the standard globals Espruino 2v29 has
+ * or lacks (kit/builtins-2v29.json), Espruino's own (its reference, class "global" and the board
+ * objects), and every pin name a board can have.
+ */
+export function globalNames() {
+  const builtins = JSON.parse(fs.readFileSync(path.join(root, 'kit/builtins-2v29.json'), 'utf8'));
+  const names = new Set([...builtins.present.globals, ...builtins.missing.globals]);
+  const espruino = ('E Modules process global console print require eval load save reset dump edit echo trace getTime setTime ' +
+    'getSerial setWatch clearWatch digitalRead digitalWrite digitalPulse analogRead analogWrite pinMode getPinMode peek8 peek16 ' +
+    'peek32 poke8 poke16 poke32 shiftOut setBusyIndicator setSleepIndicator setDeepSleep changeInterval arguments exports module ' +
+    'HIGH LOW USB Serial LoopbackA LoopbackB Telnet Bluetooth Terminal SPI I2C OneWire Pin Waveform Graphics NRF Puck Pixl Bangle ' +
+    'Badge Microbit ESP32 ESP8266 Wifi Storage Flash LED BTN undefined NaN Infinity').split(' ');
+  for (const n of espruino) names.add(n);
+  for (let i = 0; i <= 8; i++) for (const p of ['LED', 'BTN', 'Serial', 'SPI', 'I2C']) names.add(p + i);
+  // pins: D0-D99, A0-A15 ... H0-H15 (STM32 ports), and their two-digit forms
+  for (const port of 'ABCDEFGH') for (let i = 0; i < 100; i++) names.add(port + i);
+  return [...names].sort();
+}

@@ -89,12 +89,14 @@ function hex4(n: number): string {
 }
 
 /**
- * The boot code's loader (ES5, runs first in .bootcde): checks that Flash.getFree() reports
- * free flash covering the whole area (the flash may be outside the chip's datasheet: it is read
- * only when Espruino says it is there), checks the header, the directory and the core's CRC-32,
- * and caches the resident core for require("psd.core"). A failed check throws an Error that
- * says what and what to do; Espruino prints it on the console, which is still on the data
- * port (nothing moved it), so the board stays at its REPL for `psd flash`.
+ * The boot code's loader (ES5, an expression the boot code evaluates first): checks that
+ * Flash.getFree() reports free flash covering the whole area (the flash may be outside the
+ * chip's datasheet: it is read only when Espruino says it is there), checks the header, the
+ * directory and the core's CRC-32, and gives the resident core's code, a string in flash
+ * (E.memoryArea), which the boot code runs in the global scope (tools/build.ts coreAtRoot).
+ * A failed check throws an Error that says what and what to do; Espruino prints it on the
+ * console, which is still on the data port (nothing moved it), so the board stays at its REPL
+ * for `psd flash`.
  */
 export function codeAreaLoader(area: { addr: number; bytes: number }, core = 'psd.core'): string {
   return (
@@ -110,6 +112,6 @@ export function codeAreaLoader(area: { addr: number; bytes: number }, core = 'ps
     `if(!e)x("no ${core}");` +
     `c=E.memoryArea(A+e[1],e[2]);` +
     `if(E.CRC32(c)>>>0!=e[3])x("${core} fails its CRC-32");` +
-    `Modules.addCached(${JSON.stringify(core)},c)})(${area.addr},${area.bytes});`
+    `return c})(${area.addr},${area.bytes})`
   );
 }

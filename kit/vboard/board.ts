@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import vm from 'node:vm';
 import type { FlashStats, PowerCut } from './flash.ts';
 import { stripScript } from './strip.ts';
-import { transformImage } from './transform.ts';
+import { transformImage, rootCoreSource } from './transform.ts';
 import { MemoryModel, varLayout } from './memory.ts';
 
 export type { FlashStats, PowerCut } from './flash.ts';
@@ -56,6 +56,10 @@ const BANNER = ('\n ____                 _ \n|  __|___ ___ ___ _ _|_|___ ___ \n|
 
 /** the hidden global the boot script registers the image's modules with (runtime.js) */
 const MODULE_HOOK = '\u0275vbModule';
+/** the resident core's Storage name (rollup.config.js CORE_CHUNK) and the hidden global that
+ * stands for the boot code's eval of it (runtime-modules.js) */
+const CORE_MODULE = 'psd.core';
+const ROOT_CORE_HOOK = '\u0275vbRootCore';
 
 export class VirtualBoard extends BoardNatives {
   // ------------------------------------------------------------------ lifecycle
@@ -224,11 +228,19 @@ export class VirtualBoard extends BoardNatives {
   /** What runs at power-up: the image's Storage modules registered (each a function of
    * exports and module, run by require() as jspEvaluateModule runs a Storage file), then the
    * image. One script, so the memory model finds every function of the image and its modules
-   * by its position in one source text. */
+   * by its position in one source text. The resident core, which the boot code evaluates in the
+   * global scope (tools/build.ts coreAtRoot), stands in the image's top level in place of that
+   * eval (transform.ts rootCoreSource). */
   protected bootSource(): string {
+    const image = transformImage(this.image);
+    const core = this.modules[CORE_MODULE];
+    const rooted = core !== undefined ? rootCoreSource(image, transformImage(core), ROOT_CORE_HOOK) : null;
     let prelude = '';
-    for (const [name, code] of Object.entries(this.modules)) prelude += `${MODULE_HOOK}(${JSON.stringify(name)},function(exports,module){${transformImage(code)}\n});\n`;
-    return prelude + transformImage(this.image);
+    for (const [name, code] of Object.entries(this.modules)) {
+      if (rooted !== null && name === CORE_MODULE) continue;
+      prelude += `${MODULE_HOOK}(${JSON.stringify(name)},function(exports,module){${transformImage(code)}\n});\n`;
+    }
+    return prelude + (rooted ?? image);
   }
 
   // ------------------------------------------------------------------ pins

@@ -157,6 +157,20 @@
   // code as Espruino's lexer reads it: pretokenised bytes back to source (for what evaluates a
   // Storage file outside require, e.g. the flasher tests' stand-in booting .bootcde)
   defProp(G, '\u0275vbSource', { value: function (code) { return native.plainSource(String(code)); } });
+  // the boot code's eval of the resident core (board.ts bootSource puts the core itself in the
+  // boot script, transform.ts rootCoreSource): true when `code` is the image's core, so its
+  // block runs; anything else is evaluated as Espruino's eval does at the top level
+  defProp(G, '\u0275vbRootCore', { value: function (code) {
+    if (code === undefined || code === null) return false;
+    code = String(code);
+    if (native.isImageModule('psd.core', code)) return true;
+    G.eval(code);
+    return false;
+  } });
+  // jswrap_eval: Espruino's lexer reads pretokenised code; eval here runs in the global scope
+  // (Espruino's runs in the scope it is called from: the firmware calls it only at the top level)
+  var Oeval = G.eval;
+  G.eval = function (code) { return Oeval(typeof code === 'string' ? native.plainSource(code) : code); };
   // jswrap_modules.c: the module cache
   G.Modules = asFunctionObject({
     getCached: function () { return OObject.keys(modules); },

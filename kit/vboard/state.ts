@@ -203,6 +203,15 @@ export abstract class BoardState extends EventEmitter {
     // an image's modules are found where psd flash would have put them
     const placed = this.codeArea && Object.keys(this.modules).length ? placeFiles(opts.board, Object.entries(this.storedModules).map(([name, code]) => ({ name, code }))).codeArea : null;
     if (placed) this.codeArea!.flashWith(placed.bytes);
+    // ... and on a board without a code area in Storage, where the boot code reads the resident
+    // core (tools/build.ts coreAtRoot) and require() the others: written when absent or different
+    if (!this.codeArea) for (const [name, code] of Object.entries(this.storedModules)) {
+      const data = Buffer.from(code, 'latin1');
+      const have = this.storage.read(name, 0, -1);
+      if (have && have.equals(data)) continue;
+      this.storage.erase(name);
+      this.storage.write(name, data, 0, -1);
+    }
     if (opts.powerCut) this.flash.armPowerCut(opts.powerCut);
     const b = opts.board;
     const devs = new Set<string>();

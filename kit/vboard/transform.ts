@@ -101,3 +101,30 @@ export function transformImage(src: string): string {
   cache.set(src, out);
   return out;
 }
+
+/**
+ * The boot code with the resident core in place of its top-level `eval(<the core's code>)`
+ * (tools/build.ts coreAtRoot): `if(<hook>(<argument>)){<core>}`. Espruino runs that eval in the
+ * global scope, so the core's functions and variables are globals; here they are too (a
+ * function declared in a block at a script's top level is a global, ES2015 Annex B.3.3), and
+ * they stand in the one boot script, where the memory model finds every function by its
+ * position. The hook evaluates the argument as eval would when it is not the core (a damaged
+ * Storage file, another image's core) and says whether the block is to run. Null when the boot
+ * code has no such eval.
+ */
+export function rootCoreSource(image: string, core: string, hook: string): string | null {
+  let ast: acorn.Program;
+  try {
+    ast = acorn.parse(image, { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: true, allowHashBang: true });
+  } catch {
+    return null;
+  }
+  for (const st of ast.body) {
+    if (st.type !== 'ExpressionStatement') continue;
+    const e = st.expression;
+    if (e.type !== 'CallExpression' || e.callee.type !== 'Identifier' || e.callee.name !== 'eval' || e.arguments.length !== 1) continue;
+    const arg = e.arguments[0];
+    return image.slice(0, st.start) + `if(${hook}(${image.slice(arg.start, arg.end)})){\n${core}\n}` + image.slice(st.end);
+  }
+  return null;
+}

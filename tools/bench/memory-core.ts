@@ -16,7 +16,8 @@ import * as acorn from 'acorn';
 import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../../kit/real/binary.ts';
 import { imageModules } from '../../kit/flash/image.ts';
 import { detokenise, isPretokenised } from '../../kit/flash/pretokenise.ts';
-import { bootCalls, frankingWorkload, realMemory } from '../real/memory.ts';
+import { bootCalls, frankingWorkload, realMemory, CORE_FROM_STORAGE } from '../real/memory.ts';
+import { coreAtRoot } from '../build.ts';
 import { table, fmt, type Bench } from './common.ts';
 
 const PROFILES: { profile: string; memory: EspruinoMemory; variables: number }[] = [
@@ -69,11 +70,11 @@ interface Breakdown {
 function stagedBoot(boot: string, onDemand: string[]): string {
   const { bind, build, start } = bootCalls(boot);
   return (
-    `var R={stages:[],modules:{}};function u(){return process.memory(true).usage}R.stages.push(u());` +
-    `var r=require("psd.core");R.stages.push(u());var c=r.${bind}(r.${build});R.stages.push(u());global.P=r.${start}(c,r.${build});R.stages.push(u());` +
-    `${JSON.stringify(onDemand)}.forEach(function(n){var b=u();require(n);R.modules[n]=u()-b;Modules.removeCached(n);var k=Modules.getCached();for(var i=0;i<k.length;i++)if(k[i].substr(0,5)==="psd.x")Modules.removeCached(k[i]);});` +
-    // the reader of tools/real/memory.ts waits while __BUSY__ is set: this program writes its own
-    `global.__BUSY__=1;require("fs").writeFileSync("mem.json",JSON.stringify(R));`
+    // names a program adds at the top level start with __: the core's own are globals there
+    `var __R={stages:[],modules:{}};function __u(){return process.memory(true).usage}__R.stages.push(__u());` +
+    `${coreAtRoot(CORE_FROM_STORAGE)}__R.stages.push(__u());var __c=exports.${bind}(exports.${build});__R.stages.push(__u());global.__P=exports.${start}(__c,exports.${build});__R.stages.push(__u());` +
+    `${JSON.stringify(onDemand)}.forEach(function(n){var b=__u();require(n);__R.modules[n]=__u()-b;Modules.removeCached(n);var k=Modules.getCached();for(var i=0;i<k.length;i++)if(k[i].substr(0,5)==="psd.x")Modules.removeCached(k[i]);});` +
+    `global.__BUSY__=1;require("fs").writeFileSync("mem.json",JSON.stringify(__R));`
   );
 }
 

@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageModules } from '../../kit/flash/image.ts';
 import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../../kit/real/binary.ts';
-import { bootCalls, storeBootCode, writeModules } from './memory.ts';
+import { bootCalls, storeBootCode, writeModules, CORE_FROM_STORAGE } from './memory.ts';
+import { coreAtRoot } from '../build.ts';
 
 interface Variable {
   size: number;
@@ -70,7 +71,7 @@ async function main() {
   if (!binary) throw new Error(noEspruinoReason(memory));
   const { bind, build, start } = bootCalls(readFileSync(image, 'latin1'));
   // the console stays on stdout (the image would move it to LoopbackA), so the dump is read there
-  const program = `LoopbackA.setConsole=function(){};var r=require("psd.core");var c=r.${bind}(r.${build});global.P=r.${start}(c,r.${build});r=undefined;c=undefined;` + `setTimeout(function(){print("USAGE "+process.memory(true).usage);print("DUMPSTART");E.dumpVariables();print("DUMPEND");},500);`;
+  const program = `LoopbackA.setConsole=function(){};${coreAtRoot(CORE_FROM_STORAGE)}global.__P=exports.${start}(exports.${bind}(exports.${build}),exports.${build});` + `setTimeout(function(){print("USAGE "+process.memory(true).usage);print("DUMPSTART");E.dumpVariables();print("DUMPEND");},500);`;
   const dir = mkdtempSync(join(tmpdir(), 'psd-dumpvars-'));
   try {
     writeFileSync(join(dir, 'program.js'), program, 'latin1');

@@ -82,6 +82,9 @@ export function writeModules(dir: string, modules: Record<string, string>): stri
     .join('');
 }
 
+/** Where a linux image's boot code takes the resident core from (tools/build.ts coreAtRoot). */
+export const CORE_FROM_STORAGE = 'require("Storage").read("psd.core")';
+
 /** The three calls of an image's boot code (tools/build.ts writes `c=r.X(r.B);try{r.S(c,r.B)}`,
  * `try` one byte when pretokenised): the binding, the build facts and the start. */
 export function bootCalls(boot: string): { bind: string; build: string; start: string } {
