@@ -25,12 +25,12 @@ function buildInfo(info) {
   return {
     name: 'psd-build-info',
     load(id) {
-      // the code area and where the statistics lie are compile-time constants only: each BUILD
-      // property costs variables
+      // the code area and where the statistics lie are compile-time constants only: each
+      // property of the build info costs variables while a caller holds it
       const { codeArea, statsInStorage, ...build } = info;
       if (path.resolve(id) === buildInfoModule)
         return (
-          'export var BUILD = ' + JSON.stringify(build) + ';\n' +
+          'export function buildInfo() { return ' + JSON.stringify(build) + '; }\n' +
           'export var HAS_SHA256 = ' + (info.nativeCrypto.indexOf('SHA256') >= 0) + ';\n' +
           'export var HAS_AES = ' + (info.nativeCrypto.indexOf('AES') >= 0) + ';\n' +
           'export var HAS_ED25519 = ' + (info.seal === 'ed25519') + ';\n' +

@@ -17,7 +17,10 @@ export interface BuildInfo {
   maxRecords: number;
 }
 
-export declare var BUILD: BuildInfo;
+/** This build's facts, a new object per call: kept, the object would hold ~44 variables of the
+ * resident core for as long as the board runs (its fields' names are long), and they are read
+ * at boot and by STATUS only. */
+export declare function buildInfo(): BuildInfo;
 
 /** Compile-time flags, so code for crypto a board lacks is removed from its image. The
  * build replaces this module per board; the values here are the host's, for the core's

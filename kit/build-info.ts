@@ -1,4 +1,4 @@
-// The facts a firmware image is built with (firmware/build-info.ts's BUILD): what tools/build.ts
+// The facts a firmware image is built with (firmware/build-info.ts buildInfo()): what tools/build.ts
 // bakes into each image, and what the test harness hands the core when it runs it unbuilt.
 import { readFileSync } from 'node:fs';
 import type { BoardDef } from '../board-defs/index.ts';
@@ -26,7 +26,7 @@ export function buildInfoFor(board: BoardDef, serialPath: string | null, profile
       writeAlignBytes: board.flash.writeAlignBytes
     },
     // the code area is the board's flash (a linux image with a profile keeps its code in
-    // Storage); the build makes it the constant CODE_AREA, not a BUILD property
+    // Storage); the build makes it the constant CODE_AREA, not a build info property
     codeArea: board.codeArea ? { addr: board.codeArea.addr, bytes: board.codeArea.bytes } : null,
     // the statistics in Storage's own flash, which Flash.getFree() does not list (STATS_IN_STORAGE)
     statsInStorage: !!board.flash.inStorage,

@@ -43,12 +43,10 @@ export function fromHex(h: string): string {
 export function isHex(s: unknown, bytes?: number): boolean {
   if (typeof s !== 'string') return false;
   if (bytes === undefined ? s.length === 0 || s.length % 2 !== 0 : s.length !== bytes * 2) return false;
-  return HEX_DIGITS.test(s);
+  // a literal here, not a module constant: on Espruino a regex kept at the top level of the
+  // resident core holds ~8 variables for as long as the board runs; this one lives per call
+  return /^[0-9a-fA-F]*$/.test(s);
 }
-var HEX_DIGITS = /^[0-9a-fA-F]*$/;
-
-/** Any char outside 00-7e (inside the regex subset; `[\u007f-\uffff]` is not: `\u` is the letter u on Espruino). */
-var NOT_ASCII = /[^\x00-\x7e]/;
 
 /**
  * JSON text with every char from 7f up escaped as \uXXXX (lowercase hex, one escape per UTF-16
@@ -60,7 +58,9 @@ export function asciiJson(value: unknown): string {
   var json: string = JSON.stringify(value);
   // undefined, a function: no JSON text (the regex version threw on .replace of undefined)
   if (typeof json !== 'string') throw new TypeError('no JSON text for a value of type ' + typeof value);
-  if (!NOT_ASCII.test(json)) return json;
+  // any char outside 00-7e (inside the regex subset; `[\u007f-\uffff]` is not: `\u` is the
+  // letter u on Espruino); a literal per call, as in isHex
+  if (!/[^\x00-\x7e]/.test(json)) return json;
   var out = '', from = 0;
   for (var i = 0; i < json.length; i++) {
     var c = json.charCodeAt(i);

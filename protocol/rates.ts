@@ -11,7 +11,7 @@
 //   7      6n    entries: category u8 | weight band u8 (ANY_BAND: every band) | postage u32 (minor units, >= 1)
 // The session authenticates it (only the data center can send it); the PSD checks the shape.
 import { u16, u32, readU16, readU32 } from './bytes.ts';
-import { MAX_CATEGORIES, WEIGHT_BANDS_G } from './records.ts';
+import { MAX_CATEGORIES, weightBandLimits } from './records.ts';
 
 export var RATE_HEAD_BYTES = 7;
 export var RATE_ENTRY_BYTES = 6;
@@ -22,7 +22,7 @@ export var ANY_BAND = 255;
 
 export interface RateEntry {
   category: number;
-  /** index into WEIGHT_BANDS_G, or ANY_BAND */
+  /** index into weightBandLimits(), or ANY_BAND */
   band: number;
   postage: number;
 }
@@ -47,12 +47,13 @@ export function rateTableProblem(b: string): string {
   if (n > MAX_RATE_ENTRIES) return 'more than ' + MAX_RATE_ENTRIES + ' entries';
   if (b.length !== RATE_HEAD_BYTES + n * RATE_ENTRY_BYTES) return 'length does not match its ' + n + ' entries';
   if (readU16(b, 0) < 1) return 'version 0';
+  var bands = weightBandLimits().length;
   for (var i = 0; i < n; i++) {
     var at = RATE_HEAD_BYTES + i * RATE_ENTRY_BYTES;
     var category = b.charCodeAt(at);
     var band = b.charCodeAt(at + 1);
     if (category >= MAX_CATEGORIES) return 'entry ' + i + ': category ' + category;
-    if (band !== ANY_BAND && band >= WEIGHT_BANDS_G.length) return 'entry ' + i + ': weight band ' + band;
+    if (band !== ANY_BAND && band >= bands) return 'entry ' + i + ': weight band ' + band;
     if (readU32(b, at + 2) < 1) return 'entry ' + i + ': postage 0';
   }
   return '';

@@ -19,8 +19,14 @@ import { u32, readU32 } from './bytes.ts';
 
 export var RECORD_BYTES = 24;
 export var MAX_CATEGORIES = 120;
-/** Upper limits of the weight bands, grams: a piece belongs to the first band it fits. */
-export var WEIGHT_BANDS_G = [20, 50, 100, 250, 500, 1000, 2000, 5000, 10000, 20000, 31500];
+/** Upper limits of the weight bands, grams: a piece belongs to the first band it fits. A new
+ * array per call: kept at the top level of the PSD's resident core, the array would hold 17
+ * variables for as long as the board runs (weightBand needs it for a moment per piece). */
+export function weightBandLimits(): number[] {
+  return [20, 50, 100, 250, 500, 1000, 2000, 5000, 10000, 20000, 31500];
+}
+/** weightBandLimits(), for code that keeps it */
+export var WEIGHT_BANDS_G = /*#__PURE__*/ weightBandLimits();
 export var MAX_WEIGHT_G = 31500;
 export var MAX_U32 = 4294967295;
 /** A summary record: every weight band and postage of one (customer, category). The PSD
@@ -40,7 +46,7 @@ export interface CumulativeRecord {
 }
 
 export function weightBand(grams: number): number {
-  for (var i = 0; i < WEIGHT_BANDS_G.length; i++) if (grams <= WEIGHT_BANDS_G[i]) return i;
+  for (var i = 0, limits = weightBandLimits(); i < limits.length; i++) if (grams <= limits[i]) return i;
   return -1;
 }
 

@@ -31,6 +31,10 @@ function boot(dir: string, board: BoardDef, source?: string) {
     board,
     ...(source !== undefined ? { image: source } : { imagePath: imagePath(board.id) }),
     flashFile: join(dir, board.id + '.flash'),
+    // the Puck.js and MDBT42Q on Espruino's standard firmware: the image does not fit their
+    // Storage (psd flash refuses it, test/flash-boards); their console is what is tested here,
+    // so they get the lab firmware's Storage (board-defs puckjs-lab, mdbt42q-lab)
+    storageBytes: Math.max(board.storageBytes ?? 0, 131072),
     clock: 'real',
     log: (s) => logs.push(s)
   });

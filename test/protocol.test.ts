@@ -256,7 +256,7 @@ describe('device front: one response per request, retransmissions never executed
   function setup() {
     const board = memoryBoard();
     let executed = 0;
-    startFront(board, {} as any, (type: number, req: any) => {
+    startFront(board, (type: number, req: any) => {
       if (type !== Command.ECHO) throw { code: ErrorCode.UNKNOWN_COMMAND, detail: '0x' + type.toString(16) };
       executed++;
       return { data: req.data, n: executed };

@@ -70,7 +70,7 @@ export class CoreDevice extends Device {
   constructor(board?: MemoryBoard, capacity = 64) {
     super();
     this.board = board ?? memoryBoard();
-    this.psd = startPsd(this.board, { ...buildInfoFor(getBoard('linux'), null), maxRecords: capacity, buildHash: 'test' } as any);
+    this.psd = startPsd(this.board, () => ({ ...buildInfoFor(getBoard('linux'), null), maxRecords: capacity, buildHash: 'test' }) as any);
   }
   async send(frame: string): Promise<Frame> {
     const before = this.board.sent.length;

@@ -16,6 +16,7 @@ import { checkImage } from './profile/check.ts';
 import { imageHash, modulesFile, storageBytes, placeFiles } from '../kit/flash/image.ts';
 import { pretokenise } from '../kit/flash/pretokenise.ts';
 import { flattenClassIifes } from './flatten-classes.ts';
+import { coreExportsToGlobals, useCoreGlobals, rootName } from './core-exports.ts';
 import { codeAreaLoader } from '../kit/flash/code-area.ts';
 import { buildInfoFor, HASH_PLACEHOLDER } from '../kit/build-info.ts';
 
@@ -57,14 +58,21 @@ export async function buildBoard(board: BoardDef, opts: { serialPath?: string | 
   const bundle = await rollup({ ...(config as any), onwarn: (w) => { throw new Error('rollup: ' + w.message); } });
   const { output } = await bundle.generate(config.output as any);
   await bundle.close();
-  const chunks = new Map<string, string>();
+  const raw = new Map<string, string>();
   for (const c of output) {
     if (c.type !== 'chunk') continue;
     const name = c.fileName.replace(/\.js$/, '');
     if (name.length > 28) throw new Error(`${c.fileName}: a Storage file name has at most 28 characters`);
     // Espruino's require() takes the Storage file's name
     // (a shared chunk is named after its module: firmware/ondemand/x-y.ts makes psd.xx-y)
-    let code = c.code.replace(/require\('\.\/([\w.-]+)\.js'\)/g, (_, n) => `require(${JSON.stringify(n)})`);
+    raw.set(name, c.code.replace(/require\('\.\/([\w.-]+)\.js'\)/g, (_, n) => `require(${JSON.stringify(n)})`));
+  }
+  // the core's exports become globals, read as such by the chunks that use them (tools/core-exports.ts)
+  const core = coreExportsToGlobals(raw.get(CORE_CHUNK) ?? '');
+  const coreGlobals = core.exports.map(rootName);
+  const chunks = new Map<string, string>();
+  for (const [name, rawCode] of raw) {
+    let code = name === CORE_CHUNK ? core.code : useCoreGlobals(rawCode, CORE_CHUNK, core.exports);
     // the boot code runs in the global scope: its names must not become globals
     if (name === 'boot') code = '(function(){' + code + '})();';
     // classes out of their IIFEs: each method then costs 3 variables less (tools/flatten-classes.ts)
@@ -77,7 +85,12 @@ export async function buildBoard(board: BoardDef, opts: { serialPath?: string | 
   const order = [CORE_CHUNK, 'boot', ...[...chunks.keys()].filter((n) => n !== CORE_CHUNK && n !== 'boot').sort()];
   const minified = new Map<string, string>();
   for (const name of order) {
-    const r = await minify(chunks.get(name)!, { ...(terserOptions() as any), nameCache });
+    const options = terserOptions() as any;
+    // the core's exports keep their global names, and the core keeps them though it may not
+    // call them itself
+    options.mangle = { ...options.mangle, reserved: [...options.mangle.reserved, ...coreGlobals] };
+    options.compress = { ...options.compress, top_retain: coreGlobals };
+    const r = await minify(chunks.get(name)!, { ...options, nameCache });
     minified.set(name, r.code!);
   }
   // The boot code runs the resident core in the global scope first: from Storage, or on boards
@@ -113,9 +126,8 @@ export async function buildBoard(board: BoardDef, opts: { serialPath?: string | 
 }
 
 /**
- * The boot code's first statements: the resident core's code (`source`, an expression giving
- * it as a string in flash) evaluated in the global scope, then cached as the module
- * CORE_CHUNK for the boot code and the on-demand modules that require it.
+ * The boot code's first statement: the resident core's code (`source`, an expression giving it
+ * as a string in flash) evaluated in the global scope.
  *
  * Why not require() it: Espruino runs a module inside a scope of its own (jspEvaluateModule),
  * and every function made there keeps a reference to that scope, one variable each
@@ -123,12 +135,13 @@ export async function buildBoard(board: BoardDef, opts: { serialPath?: string | 
  * the top level of the boot code runs in the global scope (jswrap_eval: jspEvaluateVar with
  * the root as scope adds none), and a string in flash keeps the function bodies in flash as
  * require() does. Measured on the 2,630-variable build (tools/real/dump-variables.ts): the
- * Puck.js image after boot 1,354 variables with require(), 1,238 this way.
- * The core's exports go to a global object `exports`; its top-level names become globals,
- * which is why terser keeps them off every name Espruino has (tools/reserved-names.js).
+ * Puck.js image after boot 1,354 variables with require(), 1,239 this way.
+ * The core's top-level names become globals, which is why terser keeps them off every name
+ * Espruino has (tools/reserved-names.js), and what it exports is read as globals
+ * (tools/core-exports.ts).
  */
 export function coreAtRoot(source: string): string {
-  return `var exports={};eval(${source});Modules.addCached(${JSON.stringify(CORE_CHUNK)},"module.exports=global.exports");`;
+  return `eval(${source});`;
 }
 
 /** Every file pretokenised (kit/flash/pretokenise.ts). The build hash's placeholder, a string

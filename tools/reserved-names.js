@@ -56,6 +56,21 @@ function literalKeys(file, into) {
   visit(source);
 }
 
+function classMembers(file) {
+  const out = new Set();
+  const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const visit = (node) => {
+    if (ts.isClassDeclaration(node)) {
+      for (const m of node.members) if (m.name && ts.isIdentifier(m.name)) out.add(m.name.text);
+      const ctor = node.members.find((m) => ts.isConstructorDeclaration(m));
+      if (ctor) for (const p of ctor.parameters) if (p.modifiers && ts.isIdentifier(p.name)) out.add(p.name.text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return out;
+}
+
 let cached = null;
 
 export function reservedPropertyNames() {
@@ -64,6 +79,13 @@ export function reservedPropertyNames() {
   for (const dir of ['host-bridge', 'server', 'tools', 'test', 'bin']) for (const f of files(path.join(root, dir))) identifiers(f, names);
   for (const f of ['firmware/core/psd.ts', 'firmware/ondemand/admin.ts', 'firmware/ondemand/seal.ts', 'firmware/ondemand/session.ts', 'firmware/core/device.ts', 'firmware/espruino/binding.ts', 'firmware/espruino/code-area.ts', 'firmware/main.ts', 'firmware/build-info.ts', 'firmware/board.ts'])
     if (fs.existsSync(path.join(root, f))) identifiers(path.join(root, f), names);
+  // Members of the resident core's classes (Ledger, RecordTable, Journal, ...) are the image's
+  // own business: no answer, journal entry or Espruino API reads them by name, and outside the
+  // image only the TypeScript core's tests use them. Renamed unless they are also an object
+  // literal's key or an interface's field (below) or Espruino's (builtins): a name of more than
+  // 7 letters costs Espruino a second variable, for every field of an object that lives as
+  // long as the board does (Ledger: needContact, releasedPieces, ..., ~19 variables)
+  for (const f of files(path.join(root, 'firmware/core'))) for (const m of classMembers(f)) names.delete(m);
   for (const f of [...files(path.join(root, 'firmware')), ...files(path.join(root, 'protocol'))]) literalKeys(f, names);
   const builtins = JSON.parse(fs.readFileSync(path.join(root, 'kit/builtins-2v29.json'), 'utf8'));
   JSON.stringify(builtins, (key, value) => {

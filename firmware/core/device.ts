@@ -2,7 +2,6 @@
 // A retransmitted request (same sequence number, same CRC) gets the stored response and is
 // never executed twice.
 import { Board } from '../board.ts';
-import { BuildInfo } from '../build-info.ts';
 import { FrameDecoder, Frame, encodeFrame, PROTOCOL_VERSION, RESPONSE_FLAG, ERROR_TYPE, MAX_PAYLOAD_BYTES } from '../../protocol/frame.ts';
 import { Command } from '../../protocol/commands.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
@@ -127,7 +126,7 @@ function onData(bytes: string) {
 /** Starts answering frames on the board's serial line (once per boot: a device has one
  * front). `knows`: whether a request type is one the device answers; an unknown type is
  * refused (UNKNOWN_COMMAND) before its payload is read. */
-export function startFront(b: Board, build: BuildInfo, dispatch: Dispatch, knows?: (type: number) => boolean): DeviceFront {
+export function startFront(b: Board, dispatch: Dispatch, knows?: (type: number) => boolean): DeviceFront {
   board = b;
   dispatchRequest = dispatch;
   knowsType = knows;

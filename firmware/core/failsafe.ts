@@ -9,7 +9,7 @@ import { startFront, fail } from './device.ts';
 
 export function startFailsafe(board: Board, build: BuildInfo, error: any) {
   var lock = { code: ErrorCode.BOOT_FAILED, detail: 'boot: ' + ((error && error.message) || String(error)) };
-  startFront(board, build, function (type: number) {
+  startFront(board, function (type: number) {
     if (type === Command.STATUS) return { board: build.board, hardware: board.hardware, interpreter: board.interpreter, firmwareVersion: build.firmwareVersion, buildHash: build.buildHash, lock: lock, memory: board.memory() };
     // every other request, known or not, gets the reason the PSD is not running
     fail(lock.code, lock.detail);

@@ -19,8 +19,6 @@ export var SIGN_KEY_STATE_BYTES = 140;
 export var MODE_SINGLE = 1;
 export var MODE_DYNAMIC = 2;
 export var MODE_BATCH = 3;
-/** The modes by number, as answers name them */
-export var MODE_NAMES = ['', 'single', 'dynamic', 'batch'];
 
 /** The device's settings (protocol/answers.ts DeviceConfig: CONFIG answers them as they are). */
 export type Config = DeviceConfig;

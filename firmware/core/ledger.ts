@@ -22,7 +22,7 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { fail } from './device.ts';
 import { withModule, STORE, StoreOp } from './modules.ts';
 import { CHUNK_RECORDS, FRANK_BYTES, STATE_BYTES, SIGN_KEY_STATE_BYTES, type Config, ELAPSED_PERIOD_S, type Sealed, type Batch, type FrankCommit, type Lock, defaultConfig, encodeFrank, decodeFrank } from './ledger-entries.ts';
-export { CHUNK_RECORDS, FRANK_BYTES, STATE_BYTES, MODE_SINGLE, MODE_DYNAMIC, MODE_BATCH, MODE_NAMES, type Config, ELAPSED_PERIOD_S, type Sealed, type Batch, type FrankCommit, type Lock, defaultConfig, encodeFrank, decodeFrank } from './ledger-entries.ts';
+export { CHUNK_RECORDS, FRANK_BYTES, STATE_BYTES, MODE_SINGLE, MODE_DYNAMIC, MODE_BATCH, type Config, ELAPSED_PERIOD_S, type Sealed, type Batch, type FrankCommit, type Lock, defaultConfig, encodeFrank, decodeFrank } from './ledger-entries.ts';
 
 export class Ledger {
   ascending = 0;

@@ -11,7 +11,7 @@ import { MAX_CATEGORIES, MAX_WEIGHT_G, MAX_U32, weightBand } from '../../protoco
 import { startFront, fail, DeviceFront } from './device.ts';
 import { integer } from './args.ts';
 import { withModule, BOOT, ADMIN, SEAL, SESSION, AUDIT, BATCH, StoreOp } from './modules.ts';
-import { Ledger, FrankCommit, MODE_SINGLE, MODE_BATCH, MODE_NAMES } from './ledger.ts';
+import { Ledger, FrankCommit, MODE_SINGLE, MODE_BATCH } from './ledger.ts';
 import { LogEvent, LOG_ENTRIES, LOG_DETAIL_CHARS } from '../../protocol/log.ts';
 import { tableInForce, listedPostage, rateVersion } from '../../protocol/rates.ts';
 import type { AnyRequest, Received } from '../../protocol/bodies.ts';
@@ -21,7 +21,8 @@ var FLUSH_CHECK_MS = 60000;
 /** The running PSD, as the on-demand modules see it. */
 export interface Psd {
   board: Board;
-  build: BuildInfo;
+  /** the build's facts (firmware/build-info.ts buildInfo: a new object per call) */
+  build: () => BuildInfo;
   ledger: Ledger;
   front: DeviceFront;
   /** what the board said about the last reset */
@@ -127,7 +128,7 @@ function dispatch(type: number, req: Received<AnyRequest>): any {
       var b = ledger.batch;
       var mode = b ? b.mode : MODE_SINGLE;
       var count = mode === MODE_BATCH ? integer(req.count === undefined ? 1 : req.count, 'count', 1, MAX_PIECES_PER_FRANK) : 1;
-      if (mode !== MODE_BATCH && req.count !== undefined && req.count !== 1) fail(ErrorCode.BAD_ARGUMENT, 'count is for batch mode; ' + MODE_NAMES[mode] + ' mode franks one piece per request');
+      if (mode !== MODE_BATCH && req.count !== undefined && req.count !== 1) fail(ErrorCode.BAD_ARGUMENT, 'count is for batch mode; ' + (mode === MODE_SINGLE ? 'single' : 'dynamic') + ' mode franks one piece per request');
       var customer = b ? b.customer : integer(req.customer, 'customer', 1, MAX_U32);
       var category = mode === MODE_BATCH ? b!.category : integer(req.category, 'category', 0, MAX_CATEGORIES - 1);
       var weight = mode === MODE_BATCH ? b!.weight : integer(req.weight, 'weight', 1, MAX_WEIGHT_G);
@@ -195,9 +196,9 @@ function tick() {
   board.setTimer(tick, FLUSH_CHECK_MS);
 }
 
-export function startPsd(b: Board, build: BuildInfo): Psd {
+export function startPsd(b: Board, build: () => BuildInfo): Psd {
   board = b;
-  ledger = new Ledger(b, build.maxRecords);
+  ledger = new Ledger(b, build().maxRecords);
   psd = {
     board: b,
     build: build,
@@ -234,7 +235,7 @@ export function startPsd(b: Board, build: BuildInfo): Psd {
     if (tamper.active()) onTamper();
     tamper.watch(onTamper);
   }
-  psd.front = startFront(b, build, answer, knows);
+  psd.front = startFront(b, answer, knows);
   b.setTimer(tick, FLUSH_CHECK_MS);
   return psd;
 }

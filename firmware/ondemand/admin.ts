@@ -54,7 +54,6 @@ function memoryNow(board: Psd['board'], psd: Psd) {
 export function handle(psd: Psd, type: number, req: Received<AdminRequest>): any {
   var ledger = psd.ledger;
   var board = psd.board;
-  var build = psd.build;
   switch (type) {
     case Command.STATUS:
       return fitted(status(psd));
@@ -129,7 +128,7 @@ export function handle(psd: Psd, type: number, req: Received<AdminRequest>): any
 function status(psd: Psd): any {
   var ledger = psd.ledger;
   var board = psd.board;
-  var build = psd.build;
+  var build = psd.build();
   var st = storage(ledger);
   return {
     deviceId: ledger.device ? 'PSD-' + ledger.device : 'unprovisioned-' + board.serialNumber,

@@ -60,7 +60,7 @@ function makeAudit(psd: Psd): string {
       contactAgeS: L.contactAge(),
       keyVersion: L.keyVersion,
       rateVersion: table ? rateVersion(table) : 0,
-      buildHash: psd.build.buildHash,
+      buildHash: psd.build().buildHash,
       eventCount: readU32(s, 4),
       counters: [],
       events: []

@@ -5,7 +5,7 @@ import { Command, RECORDS_PER_FRAME } from '../../protocol/commands.ts';
 import { Entry } from '../core/entries.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { toHex, u32, readU16 } from '../../protocol/bytes.ts';
-import { RECORD_BYTES, MAX_U32, MAX_CATEGORIES, MIXED_BAND, WEIGHT_BANDS_G, decodeRecord } from '../../protocol/records.ts';
+import { RECORD_BYTES, MAX_U32, MAX_CATEGORIES, MIXED_BAND, weightBandLimits, decodeRecord } from '../../protocol/records.ts';
 import { RecordTable, WORDS } from '../core/table.ts';
 import { BlockHead, encodeBlockHead, digestStart, digestSegment, sealMessage, confirmMessage, SEAL_HMAC, SEAL_ED25519, DIGEST_SEGMENT_RECORDS } from '../../protocol/block.ts';
 import { hmac, sameBytes } from '../../protocol/hmac.ts';
@@ -131,11 +131,12 @@ function hostSealRecords(L: Ledger, from: number, records: string[]): void {
   var h = L.hostSeal;
   if (!h) fail(ErrorCode.BAD_ARGUMENT, 'begin the seal first');
   if (from !== h!.received || h!.received + records.length > h!.header.recordCount) fail(ErrorCode.BAD_ARGUMENT, 'records must follow on from ' + h!.received + ', ' + h!.header.recordCount + ' in all');
+  var bands = weightBandLimits().length;
   for (var i = 0; i < records.length; i++) {
     if (records[i].length !== RECORD_BYTES) fail(ErrorCode.BAD_ARGUMENT, 'record ' + (from + i) + ' is not ' + RECORD_BYTES + ' bytes');
     var r = decodeRecord(records[i], 0);
     if (h!.header.customers.indexOf(r.customer) < 0) fail(ErrorCode.BAD_ARGUMENT, 'record ' + (from + i) + ': customer ' + r.customer + ' is not in the block');
-    if (!r.pieces || r.category >= MAX_CATEGORIES || (r.weightBand !== MIXED_BAND && (r.weightBand >= WEIGHT_BANDS_G.length || r.amount !== r.pieces * r.postage)))
+    if (!r.pieces || r.category >= MAX_CATEGORIES || (r.weightBand !== MIXED_BAND && (r.weightBand >= bands || r.amount !== r.pieces * r.postage)))
       fail(ErrorCode.BAD_ARGUMENT, 'record ' + (from + i) + ' is malformed');
     if (h!.seen.indexOf(r.customer) < 0) h!.seen.push(r.customer);
     h!.pieces += r.pieces;

@@ -8,6 +8,7 @@ import { StorageError } from './storage.ts';
 import type { MemoryModel } from './memory.ts';
 import { BoardConsole } from './console.ts';
 import { bin, bytes, moduleSource, plainSource, type BoardMemory, type Life, type Watch } from './state.ts';
+import { topLevelEvals } from './transform.ts';
 
 export abstract class BoardNatives extends BoardConsole {
   abstract powerCycle(): this;
@@ -159,6 +160,7 @@ export abstract class BoardNatives extends BoardConsole {
         storeCall(() => this.storage.write(name, bytes(data), offset, size))),
       // jspEvaluateModule: a Storage file run in a scope of its own with exports and module
       plainSource: wrap((code: string) => plainSource(code)),
+      scriptSource: wrap((code: string) => topLevelEvals(plainSource(code), '\u0275vbEval')),
       evalModule: wrap((name: string, code: string) => new vm.Script(moduleSource(code), { filename: name }).runInContext(l.ctx) as (e: object, m: object) => void),
       stRead: wrap((name: string, offset: number, length: number) => {
         const b = this.storage.read(name, offset, length);

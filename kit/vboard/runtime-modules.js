@@ -156,21 +156,26 @@
   defProp(G, '\u0275vbModule', { value: function (n, fn) { imageModules[n] = fn; } });
   // code as Espruino's lexer reads it: pretokenised bytes back to source (for what evaluates a
   // Storage file outside require, e.g. the flasher tests' stand-in booting .bootcde)
-  defProp(G, '\u0275vbSource', { value: function (code) { return native.plainSource(String(code)); } });
+  // (and each of its top-level evals, transform.ts topLevelEvals, made one of the hidden call below)
+  defProp(G, '\u0275vbSource', { value: function (code) { return native.scriptSource(String(code)); } });
+  // eval at a script's top level (jswrap_eval in the root scope), of code Espruino's lexer
+  // reads: pretokenised bytes back to source, run in the global scope (an indirect eval);
+  // eval(undefined) gives undefined. The global eval stays V8's own: inside a function it sees
+  // the function's variables, as Espruino's does
+  var Oeval = G.eval;
+  function topLevelEval(code) {
+    if (code === undefined || code === null) return undefined;
+    return Oeval(native.plainSource(String(code)));
+  }
+  defProp(G, '\u0275vbEval', { value: topLevelEval });
   // the boot code's eval of the resident core (board.ts bootSource puts the core itself in the
   // boot script, transform.ts rootCoreSource): true when `code` is the image's core, so its
-  // block runs; anything else is evaluated as Espruino's eval does at the top level
+  // block runs; anything else is evaluated as that eval would
   defProp(G, '\u0275vbRootCore', { value: function (code) {
-    if (code === undefined || code === null) return false;
-    code = String(code);
-    if (native.isImageModule('psd.core', code)) return true;
-    G.eval(code);
+    if (code !== undefined && code !== null && native.isImageModule('psd.core', String(code))) return true;
+    topLevelEval(code);
     return false;
   } });
-  // jswrap_eval: Espruino's lexer reads pretokenised code; eval here runs in the global scope
-  // (Espruino's runs in the scope it is called from: the firmware calls it only at the top level)
-  var Oeval = G.eval;
-  G.eval = function (code) { return Oeval(typeof code === 'string' ? native.plainSource(code) : code); };
   // jswrap_modules.c: the module cache
   G.Modules = asFunctionObject({
     getCached: function () { return OObject.keys(modules); },

@@ -210,7 +210,11 @@ export abstract class BoardState extends EventEmitter {
       const have = this.storage.read(name, 0, -1);
       if (have && have.equals(data)) continue;
       this.storage.erase(name);
-      this.storage.write(name, data, 0, -1);
+      try {
+        this.storage.write(name, data, 0, -1);
+      } catch (e) {
+        throw new Error(`VirtualBoard: the image's module ${name} does not fit the ${opts.board.id}'s Storage (${this.storage.capacity} bytes; psd flash would refuse the image): ${(e as Error).message}`);
+      }
     }
     if (opts.powerCut) this.flash.armPowerCut(opts.powerCut);
     const b = opts.board;

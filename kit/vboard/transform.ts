@@ -128,3 +128,24 @@ export function rootCoreSource(image: string, core: string, hook: string): strin
   }
   return null;
 }
+
+/** The script with each top-level `eval(<argument>)` statement made `<hook>(<argument>)`: a
+ * script that runs saved code (the stand-in's boot step) then gives its evals the code as
+ * Espruino's lexer reads it, in the global scope, as Espruino runs them there. */
+export function topLevelEvals(src: string, hook: string): string {
+  if (!src.includes('eval(')) return src;
+  let ast: acorn.Program;
+  try {
+    ast = acorn.parse(src, { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: true, allowHashBang: true });
+  } catch {
+    return src;
+  }
+  let out = src;
+  for (const st of [...ast.body].reverse()) {
+    if (st.type !== 'ExpressionStatement') continue;
+    const e = st.expression;
+    if (e.type !== 'CallExpression' || e.callee.type !== 'Identifier' || e.callee.name !== 'eval') continue;
+    out = out.slice(0, e.callee.start) + hook + out.slice(e.callee.end);
+  }
+  return out;
+}

@@ -72,7 +72,7 @@ function stagedBoot(boot: string, onDemand: string[]): string {
   return (
     // names a program adds at the top level start with __: the core's own are globals there
     `var __R={stages:[],modules:{}};function __u(){return process.memory(true).usage}__R.stages.push(__u());` +
-    `${coreAtRoot(CORE_FROM_STORAGE)}__R.stages.push(__u());var __c=exports.${bind}(exports.${build});__R.stages.push(__u());global.__P=exports.${start}(__c,exports.${build});__R.stages.push(__u());` +
+    `${coreAtRoot(CORE_FROM_STORAGE)}__R.stages.push(__u());var __c=${bind}(${build}());__R.stages.push(__u());global.__P=${start}(__c,${build});__R.stages.push(__u());` +
     `${JSON.stringify(onDemand)}.forEach(function(n){var b=__u();require(n);__R.modules[n]=__u()-b;Modules.removeCached(n);var k=Modules.getCached();for(var i=0;i<k.length;i++)if(k[i].substr(0,5)==="psd.x")Modules.removeCached(k[i]);});` +
     `global.__BUSY__=1;require("fs").writeFileSync("mem.json",JSON.stringify(__R));`
   );

@@ -5,7 +5,7 @@
 // tweetnacl. Its one global, psdCrypto(op, args), lets the tests and benches run published
 // vectors inside the image on the virtual board. Arguments and results are hex.
 // Never flashed: it has no PSD in it.
-import { BUILD, HAS_ED25519 } from '../../firmware/build-info.ts';
+import { buildInfo, HAS_ED25519 } from '../../firmware/build-info.ts';
 import { espruinoBoard } from '../../firmware/espruino/binding.ts';
 import { fromHex, toHex, u32 } from '../../protocol/bytes.ts';
 import { aeadSeal, aeadOpen } from '../../protocol/aead.ts';
@@ -17,7 +17,7 @@ import { ed25519KeyPair, ed25519Sign, x25519, x25519Public, naclUseRandom } from
 
 declare var global: any;
 
-var board = espruinoBoard(BUILD);
+var board = espruinoBoard(buildInfo());
 var prims = boardAeadPrims(board);
 if (HAS_ED25519) naclUseRandom(board.random32);
 

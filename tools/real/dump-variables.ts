@@ -71,7 +71,7 @@ async function main() {
   if (!binary) throw new Error(noEspruinoReason(memory));
   const { bind, build, start } = bootCalls(readFileSync(image, 'latin1'));
   // the console stays on stdout (the image would move it to LoopbackA), so the dump is read there
-  const program = `LoopbackA.setConsole=function(){};${coreAtRoot(CORE_FROM_STORAGE)}global.__P=exports.${start}(exports.${bind}(exports.${build}),exports.${build});` + `setTimeout(function(){print("USAGE "+process.memory(true).usage);print("DUMPSTART");E.dumpVariables();print("DUMPEND");},500);`;
+  const program = `LoopbackA.setConsole=function(){};${coreAtRoot(CORE_FROM_STORAGE)}global.__P=${start}(${bind}(${build}()),${build});` + `setTimeout(function(){print("USAGE "+process.memory(true).usage);print("DUMPSTART");E.dumpVariables();print("DUMPEND");},500);`;
   const dir = mkdtempSync(join(tmpdir(), 'psd-dumpvars-'));
   try {
     writeFileSync(join(dir, 'program.js'), program, 'latin1');

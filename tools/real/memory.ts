@@ -85,10 +85,12 @@ export function writeModules(dir: string, modules: Record<string, string>): stri
 /** Where a linux image's boot code takes the resident core from (tools/build.ts coreAtRoot). */
 export const CORE_FROM_STORAGE = 'require("Storage").read("psd.core")';
 
-/** The three calls of an image's boot code (tools/build.ts writes `c=r.X(r.B);try{r.S(c,r.B)}`,
- * `try` one byte when pretokenised): the binding, the build facts and the start. */
+/** The three calls of an image's boot code (tools/build.ts writes `c=$X($B());try{$S(c,$B)}`, the
+ * core's exports as globals, tools/core-exports.ts; `try` one byte when pretokenised): the
+ * binding, the build facts (a function: firmware/build-info.ts buildInfo) and the start, as the
+ * global names a program calls. */
 export function bootCalls(boot: string): { bind: string; build: string; start: string } {
-  const m = /c=r\.(\w+)\(r\.(\w+)\);[^{]*\{r\.(\w+)\(/.exec(boot);
+  const m = /=(\$\w+)\((\$\w+)\(\)\);[^{]*\{(\$\w+)\(/.exec(boot);
   if (!m) throw new Error('the boot code is not the shape tools/build.ts writes: ' + boot.slice(0, 120));
   return { bind: m[1], build: m[2], start: m[3] };
 }
