@@ -17,6 +17,7 @@ import { BlockHead } from './protocol/block.ts';
 import { RecordField } from './protocol/records.ts';
 import { AuditEvent } from './protocol/audit.ts';
 import { StoreOp } from './firmware/core/modules.ts';
+import { Need } from './firmware/core/ledger-entries.ts';
 
 const buildInfoModule = path.resolve('firmware/build-info.ts');
 
@@ -44,18 +45,18 @@ function buildInfo(info) {
 
 /**
  * `Command.X`, `ErrorCode.X`, `Entry.X` (journal record types, firmware/core/entries.ts),
- * `LogEvent.X`, `AuditEvent.X` (protocol/audit.ts), `StoreOp.X` (firmware/core/modules.ts) and the field offsets `BlockHead.X` and `RecordField.X` (protocol/block.ts,
+ * `LogEvent.X`, `AuditEvent.X` (protocol/audit.ts), `StoreOp.X` (firmware/core/modules.ts), `Need.X` (firmware/core/ledger-entries.ts) and the field offsets `BlockHead.X` and `RecordField.X` (protocol/block.ts,
  * records.ts) become the numbers their tables define, in the image only: on
  * Espruino each property of those objects costs variables for as long as the image runs
  * (about 120 in all), a literal costs nothing. protocol/ stays the one source of the values.
  */
 function inlineProtocolCodes() {
-  const tables = { Command, ErrorCode, Entry, LogEvent, BlockHead, RecordField, AuditEvent, StoreOp };
+  const tables = { Command, ErrorCode, Entry, LogEvent, BlockHead, RecordField, AuditEvent, StoreOp, Need };
   return {
     name: 'psd-inline-protocol-codes',
     transform(code, id) {
       if (!/\/(firmware|protocol)\/.*\.ts$/.test(id)) return null;
-      const out = code.replace(/\b(Command|ErrorCode|Entry|LogEvent|BlockHead|RecordField|AuditEvent|StoreOp)\.([A-Z][A-Z0-9_]*)\b/g, (m, table, name) => {
+      const out = code.replace(/\b(Command|ErrorCode|Entry|LogEvent|BlockHead|RecordField|AuditEvent|StoreOp|Need)\.([A-Z][A-Z0-9_]*)\b/g, (m, table, name) => {
         const v = tables[table][name];
         if (typeof v !== 'number') throw new Error(`${id}: ${m} is not defined in protocol/`);
         return String(v);

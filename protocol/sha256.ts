@@ -3,15 +3,15 @@
 // @noble/hashes 2.x dies at load on Espruino (Uint32Array.from) and 1.x is several times
 // larger than this; tested against the NIST FIPS 180-2 vectors. Only images for boards
 // without native SHA256 include it.
-var K: number[] = [];
+// A typed array, not an array of numbers: on Espruino the 64 constants then take some 20
+// variables instead of some 130 (an index name and a number each) for as long as the image runs.
+var K = new Int32Array(64);
 (function () {
   // the first 32 bits of the fractional parts of the cube roots of the first 64 primes
-  var n = 2;
-  while (K.length < 64) {
+  for (var n = 2, k = 0; k < 64; n++) {
     var prime = true;
     for (var d = 2; d * d <= n; d++) if (n % d === 0) prime = false;
-    if (prime) K.push(((Math.pow(n, 1 / 3) % 1) * 4294967296) | 0);
-    n++;
+    if (prime) K[k++] = ((Math.pow(n, 1 / 3) % 1) * 4294967296) | 0;
   }
 })();
 

@@ -90,9 +90,11 @@ for (const [name, make] of targets) {
   });
 }
 
-describe('secure session on a board without AES (mdbt42q image)', () => {
+// (the Original: the MDBT42Q on Espruino's standard firmware, the other board without AES,
+// cannot hold the image in its Storage, and its lab firmware has AES)
+describe('secure session on a board without AES (original image)', () => {
   it('says so clearly: such boards upload plain sealed blocks', async () => {
-    const d = new ImageDevice({ board: 'mdbt42q' });
+    const d = new ImageDevice({ board: 'original' });
     const kms = new TestKms();
     await readyDevice(d, kms, 1000);
     await expectCode(d.call(Command.SESSION_OPEN, { nonce: '00'.repeat(16) }), ErrorCode.NO_SESSION);

@@ -16,7 +16,7 @@ import { checkImage } from './profile/check.ts';
 import { imageHash, modulesFile, storageBytes, placeFiles } from '../kit/flash/image.ts';
 import { pretokenise } from '../kit/flash/pretokenise.ts';
 import { flattenClassIifes } from './flatten-classes.ts';
-import { coreExportsToGlobals, useCoreGlobals, rootName } from './core-exports.ts';
+import { coreExportsToGlobals, useCoreGlobals, rootName, bootOnlyRelease } from './core-exports.ts';
 import { codeAreaLoader } from '../kit/flash/code-area.ts';
 import { buildInfoFor, HASH_PLACEHOLDER } from '../kit/build-info.ts';
 
@@ -71,10 +71,19 @@ export async function buildBoard(board: BoardDef, opts: { serialPath?: string | 
   const core = coreExportsToGlobals(raw.get(CORE_CHUNK) ?? '');
   const coreGlobals = core.exports.map(rootName);
   const chunks = new Map<string, string>();
+  const reads = new Map<string, string[]>();
   for (const [name, rawCode] of raw) {
-    let code = name === CORE_CHUNK ? core.code : useCoreGlobals(rawCode, CORE_CHUNK, core.exports);
-    // the boot code runs in the global scope: its names must not become globals
-    if (name === 'boot') code = '(function(){' + code + '})();';
+    if (name === CORE_CHUNK) continue;
+    const used = useCoreGlobals(rawCode, CORE_CHUNK, core.exports, core.constants);
+    chunks.set(name, used.code);
+    reads.set(name, used.reads);
+  }
+  const release = bootOnlyRelease(reads.get('boot') ?? [], [...reads].filter(([n]) => n !== 'boot').map(([, r]) => r));
+  for (const [name, rawCode] of raw) {
+    let code = name === CORE_CHUNK ? core.code : chunks.get(name)!;
+    // the boot code runs in the global scope: its names must not become globals; what only it
+    // uses of the core is released after it (tools/core-exports.ts bootOnlyRelease)
+    if (name === 'boot') code = '(function(){' + code + '})();' + release;
     // classes out of their IIFEs: each method then costs 3 variables less (tools/flatten-classes.ts)
     else code = flattenClassIifes(code);
     chunks.set(name, code);

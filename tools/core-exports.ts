@@ -43,8 +43,9 @@ function exportsMember(node: t.Node): string | null {
  * any other way (an export of an expression, a live-binding update): the build then says so
  * rather than leaving a chunk that reads an exports object nobody made.
  */
-export function coreExportsToGlobals(code: string): { code: string; exports: string[] } {
+export function coreExportsToGlobals(code: string): { code: string; exports: string[]; constants: Record<string, number> } {
   const names: string[] = [];
+  const constants: Record<string, number> = {};
   const out = babel(code, () => ({
     name: 'psd-core-exports-to-globals',
     visitor: {
@@ -58,6 +59,15 @@ export function coreExportsToGlobals(code: string): { code: string; exports: str
           if (!t.isIdentifier(e.right) || !program.scope.hasOwnBinding(e.right.name))
             throw new Error(`core-exports: export ${name} of the core is not a top-level name`);
           const local = e.right.name;
+          // a number the core never changes: its users get the number itself, and the core
+          // keeps the name only if it reads it (a global costs a variable as long as it lives)
+          const binding = program.scope.getBinding(local)!;
+          const init = binding.path.isVariableDeclarator() ? binding.path.node.init : null;
+          if (binding.constant && init && t.isNumericLiteral(init)) {
+            constants[name] = init.value;
+            stmt.remove();
+            continue;
+          }
           const global = rootName(name);
           if (program.scope.hasBinding(global) || program.scope.hasGlobal(global)) throw new Error(`core-exports: ${global} is taken in the core`);
           program.scope.rename(local, global);
@@ -72,18 +82,20 @@ export function coreExportsToGlobals(code: string): { code: string; exports: str
       }
     }
   }));
-  return { code: out, exports: names };
+  return { code: out, exports: names, constants };
 }
 
 /**
  * A chunk that requires the core (`var X = require("<core>")`) with every `X.name` read as the
- * global rootName(name) and the require gone. Chunks that do not require the core come back
- * unchanged. Throws when X is used other than by reading a property the core exports.
+ * global rootName(name) and the require gone, and the export names it reads. Chunks that do
+ * not require the core come back unchanged. Throws when X is used other than by reading a
+ * property the core exports.
  */
-export function useCoreGlobals(code: string, core: string, exported: string[]): string {
-  if (!code.includes(JSON.stringify(core))) return code;
-  const known = new Set(exported);
-  return babel(code, () => ({
+export function useCoreGlobals(code: string, core: string, exported: string[], constants: Record<string, number> = {}): { code: string; reads: string[] } {
+  const reads = new Set<string>();
+  if (!code.includes(JSON.stringify(core))) return { code, reads: [] };
+  const known = new Set([...exported, ...Object.keys(constants)]);
+  const out = babel(code, () => ({
     name: 'psd-use-core-globals',
     visitor: {
       Program(program) {
@@ -99,11 +111,30 @@ export function useCoreGlobals(code: string, core: string, exported: string[]): 
             const m = parent && parent.node;
             if (!m || !t.isMemberExpression(m) || m.object !== ref.node || m.computed || !t.isIdentifier(m.property) || !known.has(m.property.name) || (parent!.parentPath!.isAssignmentExpression() && parent!.parentPath!.node.left === m))
               throw new Error(`core-exports: ${d.id.name} (the core) is used other than by reading one of its exports`);
-            parent!.replaceWith(t.identifier(rootName(m.property.name)));
+            const n = m.property.name;
+            if (n in constants) {
+              parent!.replaceWith(t.numericLiteral(constants[n]));
+              continue;
+            }
+            reads.add(n);
+            parent!.replaceWith(t.identifier(rootName(n)));
           }
           stmt.remove();
         }
       }
     }
   }));
+  return { code: out, reads: [...reads] };
+}
+
+/**
+ * The statement the boot code ends with: the core's exports that only the boot code reads
+ * (binding the board, starting the PSD or its failsafe) set to undefined once it has run, so
+ * their function objects are freed; their names stay, one variable each. (Not `delete`: a
+ * global made by a function declaration cannot be deleted in JavaScript.) '' when none.
+ */
+export function bootOnlyRelease(bootReads: string[], otherReads: string[][]): string {
+  const others = new Set(otherReads.flat());
+  const only = bootReads.filter((n) => !others.has(n));
+  return only.length ? only.map(rootName).join('=') + '=void 0;' : '';
 }

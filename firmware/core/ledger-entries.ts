@@ -16,6 +16,9 @@ export var STATE_BYTES = 950;
 /** ... and the signing key's hex where the board signs */
 export var SIGN_KEY_STATE_BYTES = 140;
 
+/** What Ledger.need checks besides a writable device (bits; the build writes them as numbers) */
+export var Need = { PROVISIONED: 1, CLOCK: 2, CONTACT: 4 };
+
 export var MODE_SINGLE = 1;
 export var MODE_DYNAMIC = 2;
 export var MODE_BATCH = 3;

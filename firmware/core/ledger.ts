@@ -21,8 +21,8 @@ import { indiciumBody, INDICIUM_MAC_BYTES } from '../../protocol/indicium.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { fail } from './device.ts';
 import { withModule, STORE, StoreOp } from './modules.ts';
-import { CHUNK_RECORDS, FRANK_BYTES, STATE_BYTES, SIGN_KEY_STATE_BYTES, type Config, ELAPSED_PERIOD_S, type Sealed, type Batch, type FrankCommit, type Lock, defaultConfig, encodeFrank, decodeFrank } from './ledger-entries.ts';
-export { CHUNK_RECORDS, FRANK_BYTES, STATE_BYTES, MODE_SINGLE, MODE_DYNAMIC, MODE_BATCH, type Config, ELAPSED_PERIOD_S, type Sealed, type Batch, type FrankCommit, type Lock, defaultConfig, encodeFrank, decodeFrank } from './ledger-entries.ts';
+import { Need, CHUNK_RECORDS, FRANK_BYTES, STATE_BYTES, SIGN_KEY_STATE_BYTES, type Config, ELAPSED_PERIOD_S, type Sealed, type Batch, type FrankCommit, type Lock, defaultConfig, encodeFrank, decodeFrank } from './ledger-entries.ts';
+export { Need, CHUNK_RECORDS, FRANK_BYTES, STATE_BYTES, MODE_SINGLE, MODE_DYNAMIC, MODE_BATCH, type Config, ELAPSED_PERIOD_S, type Sealed, type Batch, type FrankCommit, type Lock, defaultConfig, encodeFrank, decodeFrank } from './ledger-entries.ts';
 
 export class Ledger {
   ascending = 0;
@@ -325,41 +325,38 @@ export class Ledger {
     return byRunning > byClock ? byRunning : byClock;
   }
 
-  /** Franking stops when the data center has not been reached for too long. */
-  needContact(): void {
-    var age = this.contactAge();
-    if (age > this.config.contactLockS) fail(ErrorCode.CONTACT_OVERDUE, 'last contact ' + Math.floor(age / 8640) / 10 + ' days ago by the device\'s time and clock (limit ' + Math.floor(this.config.contactLockS / 8640) / 10 + ' days); a session with the data center releases it');
-  }
-
   /** Writes the running time to the journal when a period has passed (the minute tick). */
   keepTime(): void {
     if (this.device && !this.lock && this.elapsed() - this.elapsedSaved >= ELAPSED_PERIOD_S && this.room([4])) this.commit(Entry.ELAPSED, u32(this.elapsed()));
   }
 
-  needWritable(): void {
+  /**
+   * What an operation needs of the device, checked in this order, the first one missing being
+   * the error: writable (not locked: withdrawn, tampered, ...) always, then as `what` asks
+   * (ledger-entries.ts Need): provisioned, the clock set (CLOCK_NOT_SET), and contact with the
+   * data center recent enough (CONTACT_OVERDUE: franking stops when it has not been reached
+   * for too long). Returns the clock, seconds, when asked for it, else 0. One method for the
+   * four checks: on Espruino each method costs variables for as long as the image runs.
+   */
+  need(what: number): number {
     if (this.lock) fail(this.lock.code, this.lock.detail);
-  }
-
-  needProvisioned(): void {
-    if (!this.device) fail(ErrorCode.NOT_PROVISIONED);
+    if (what & Need.PROVISIONED && !this.device) fail(ErrorCode.NOT_PROVISIONED);
+    var t = 0;
+    if (what & Need.CLOCK && !(t = this.seconds())) fail(ErrorCode.CLOCK_NOT_SET, 'the host sets it with the clock command');
+    if (what & Need.CONTACT) {
+      var age = this.contactAge();
+      if (age > this.config.contactLockS) fail(ErrorCode.CONTACT_OVERDUE, 'last contact ' + Math.floor(age / 8640) / 10 + ' days ago by the device\'s time and clock (limit ' + Math.floor(this.config.contactLockS / 8640) / 10 + ' days); a session with the data center releases it');
+    }
+    return t;
   }
 
   needRoom(lengths: number[]): void {
     if (!this.room(lengths)) fail(ErrorCode.STORAGE_FULL, 'upload and confirm the statistics to free it');
   }
 
-  needClock(): number {
-    var t = this.seconds();
-    if (!t) fail(ErrorCode.CLOCK_NOT_SET, 'the host sets it with the clock command');
-    return t;
-  }
-
   /** Checks and commits `count` pieces of one parameter set. */
   frank(f: { id: number; customer: number; category: number; band: number; mode: number; weight: number; postage: number; count: number; test: boolean; rate: number }): FrankCommit {
-    this.needWritable();
-    this.needProvisioned();
-    var time = this.needClock();
-    this.needContact();
+    var time = this.need(Need.PROVISIONED | Need.CLOCK | Need.CONTACT);
     if (this.sealed && this.config.lockUntilConfirmed) fail(ErrorCode.PENDING_CONFIRMATION, 'block ' + this.sealed.seq + ' was extracted; upload it and confirm');
     var amount = f.count * f.postage;
     if (amount > this.descending) fail(ErrorCode.NO_FUNDS, 'needs ' + amount + ', descending register holds ' + this.descending);

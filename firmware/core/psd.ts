@@ -11,7 +11,7 @@ import { MAX_CATEGORIES, MAX_WEIGHT_G, MAX_U32, weightBand } from '../../protoco
 import { startFront, fail, DeviceFront } from './device.ts';
 import { integer } from './args.ts';
 import { withModule, BOOT, ADMIN, SEAL, SESSION, AUDIT, BATCH, StoreOp } from './modules.ts';
-import { Ledger, FrankCommit, MODE_SINGLE, MODE_BATCH } from './ledger.ts';
+import { Ledger, FrankCommit, MODE_SINGLE, MODE_BATCH, Need } from './ledger.ts';
 import { LogEvent, LOG_ENTRIES, LOG_DETAIL_CHARS } from '../../protocol/log.ts';
 import { tableInForce, listedPostage, rateVersion } from '../../protocol/rates.ts';
 import type { AnyRequest, Received } from '../../protocol/bodies.ts';
@@ -139,10 +139,7 @@ function dispatch(type: number, req: Received<AnyRequest>): any {
       // the device's state answers before the piece's price, in frank()'s order: a locked
       // PSD (withdrawn, tampered) franks no more whatever the postage, and which rate table
       // is in force depends on the clock
-      ledger.needWritable();
-      ledger.needProvisioned();
-      ledger.needClock();
-      ledger.needContact();
+      ledger.need(Need.PROVISIONED | Need.CLOCK | Need.CONTACT);
       priced = 0;
       var postage = kind ? integer(req.postage === undefined ? 0 : req.postage, 'postage', 0, 0) : tariff(category, weightBand(weight), mode === MODE_BATCH ? b!.postage : req.postage);
       return frankAnswer(ledger.frank({ id: id, customer: customer, category: category, band: weightBand(weight), mode: mode, weight: weight, postage: postage, count: count, test: kind === 'test', rate: priced }), false);

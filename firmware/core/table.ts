@@ -4,8 +4,9 @@
 // when records are freed, so an empty table costs nearly nothing: memory follows the records
 // held, not the capacity (a full Pico table is 8.7 KB, about 550 variables). Each method is a
 // function object that costs variables for as long as the image runs: what only sealing or
-// STATUS needs (customers, summaries, dropping frozen records) is in the on-demand modules.
-import { encodeRecord, MAX_U32, MIXED_BAND } from '../../protocol/records.ts';
+// STATUS needs (customers, summaries, dropping frozen records, the records in the shared
+// layout: firmware/ondemand/table-records.ts) is in the on-demand modules.
+import { MAX_U32, MIXED_BAND } from '../../protocol/records.ts';
 
 export var WORDS = 6;
 var GROW_RECORDS = 32; // customer, category<<8|band, postage, pieces, amount, weight
@@ -156,15 +157,6 @@ export class RecordTable {
     for (var at = i * WORDS; i < to && out.length <= PACK_BYTES - PACKED_MAX; i++, at += WORDS)
       out += varint(w[at]) + String.fromCharCode(w[at + 1] >>> 8, w[at + 1] & 0xff) + varint((w[at + 1] & 0xff) === MIXED_BAND ? w[at + 4] : w[at + 2]) + varint(w[at + 3]) + varint(w[at + 5]);
     this.next = i;
-    return out;
-  }
-
-  /** Records [from, from+n) in the shared binary layout. */
-  encode(from: number, n: number): string {
-    var out = '';
-    var w = this.words;
-    for (var i = from, at = i * WORDS; i < from + n && i < this.count; i++, at += WORDS)
-      out += encodeRecord({ customer: w[at], category: w[at + 1] >>> 8, weightBand: w[at + 1] & 0xff, postage: w[at + 2], pieces: w[at + 3], amount: w[at + 4], weight: w[at + 5] });
     return out;
   }
 

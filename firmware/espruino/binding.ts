@@ -13,30 +13,6 @@ declare var global: any;
 /** What the linux image prints on stdout before E.reboot() (kit/real/runner.ts looks for it). */
 export var REBOOT_NOTICE = '\r\nPSD: reboot\r\n';
 
-function dataPort(build: BuildInfo): any {
-  if (build.dataPort === 'USB') return USB;
-  if (build.dataPort === 'Bluetooth') return Bluetooth;
-  return Serial1;
-}
-
-/** What is wrong with the statistics flash on this board ('' when nothing): board.ts
- * FlashRegion.problem. Called once, at binding (terser inlines it there). */
-function flashProblem(build: BuildInfo, Flash: any): string {
-  var base = build.flash.dataStart;
-  var pageBytes = build.flash.pageBytes;
-  var end = base + pageBytes * build.flash.dataPages;
-  var free = Flash.getFree() || [];
-  var inside = false;
-  for (var i = 0; i < free.length; i++) if (base >= free[i].addr && end <= free[i].addr + free[i].length) inside = true;
-  // Storage's own flash (saved code) is never listed by Flash.getFree(): its pages are checked below
-  if (!inside && !STATS_IN_STORAGE) return 'statistics flash 0x' + base.toString(16) + '-0x' + end.toString(16) + ' is not free flash here (Flash.getFree: ' + JSON.stringify(free) + ')';
-  for (var a = base; a < end; a += pageBytes) {
-    var p = Flash.getPage(a);
-    if (!p || p.addr !== a || p.length !== pageBytes) return 'Flash.getPage(0x' + a.toString(16) + ') is ' + JSON.stringify(p) + ', the image expects pages of ' + pageBytes + ' bytes';
-  }
-  return '';
-}
-
 // The board's functions are made here, at the module's top level, over the module's own
 // variables (set once by espruinoBoard), not as closures inside espruinoBoard: on Espruino a
 // function made inside another keeps a copy of both scopes, 3 variables more for every one of
@@ -110,7 +86,26 @@ function unload(name: string) {
 }
 
 export function espruinoBoard(build: BuildInfo): Board {
-  port = dataPort(build);
+  /** What is wrong with the statistics flash on this board ('' when nothing): board.ts
+   * FlashRegion.problem. Made here, inside the one call that needs it: a function of the
+   * module would hold its variables for as long as the image runs. */
+  function flashProblem(Flash: any): string {
+    var base = build.flash.dataStart;
+    var pageBytes = build.flash.pageBytes;
+    var end = base + pageBytes * build.flash.dataPages;
+    var free = Flash.getFree() || [];
+    var inside = false;
+    for (var i = 0; i < free.length; i++) if (base >= free[i].addr && end <= free[i].addr + free[i].length) inside = true;
+    // Storage's own flash (saved code) is never listed by Flash.getFree(): its pages are checked below
+    if (!inside && !STATS_IN_STORAGE) return 'statistics flash 0x' + base.toString(16) + '-0x' + end.toString(16) + ' is not free flash here (Flash.getFree: ' + JSON.stringify(free) + ')';
+    for (var a = base; a < end; a += pageBytes) {
+      var p = Flash.getPage(a);
+      if (!p || p.addr !== a || p.length !== pageBytes) return 'Flash.getPage(0x' + a.toString(16) + ') is ' + JSON.stringify(p) + ', the image expects pages of ' + pageBytes + ' bytes';
+    }
+    return '';
+  }
+
+  port = build.dataPort === 'USB' ? USB : build.dataPort === 'Bluetooth' ? Bluetooth : Serial1;
   if (port === Serial1) Serial1.setup(115200, build.serialPath ? { path: build.serialPath } : {});
   // The REPL on the data port would hand anyone the keys: park the console on a loopback
   // device, forced so that plugging USB in does not bring it back.
@@ -141,7 +136,7 @@ export function espruinoBoard(build: BuildInfo): Board {
       read: flashRead,
       write: flashWrite,
       erase: flashErase,
-      problem: flashProblem(build, Flash)
+      problem: flashProblem(Flash)
     },
     // Espruino's natives themselves where they fit the interface as they are: a function
     // costs some 5 variables for as long as the image runs, a native reference one or two

@@ -10,12 +10,13 @@ import { BlockHead } from '../../protocol/block.ts';
 import { MAX_PAYLOAD_BYTES } from '../../protocol/frame.ts';
 import { MAX_U32, MIXED_BAND } from '../../protocol/records.ts';
 import { RecordTable, WORDS } from '../core/table.ts';
+import { encodeRecords } from './table-records.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
 import { hmac, sameBytes } from '../../protocol/hmac.ts';
 import { fail } from '../core/device.ts';
 import { integer } from '../core/args.ts';
 import { hexBytes } from './hexarg.ts';
-import { Ledger, Config, FRANK_BYTES } from '../core/ledger.ts';
+import { Ledger, Config, FRANK_BYTES, Need } from '../core/ledger.ts';
 import { randomBytes } from './random.ts';
 import { batchInfo } from './batches.ts';
 import type { Psd } from '../core/psd.ts';
@@ -90,7 +91,7 @@ export function handle(psd: Psd, type: number, req: Received<AdminRequest>): any
       var tier = req.tier === 'ram' ? ledger.ram : ledger.flash;
       var from = integer(req.from === undefined ? 0 : req.from, 'from', 0, MAX_U32);
       var records: string[] = [];
-      for (var i = from; i < tier.count && records.length < RECORDS_PER_FRAME; i++) records.push(toHex(tier.encode(i, 1)));
+      for (var i = from; i < tier.count && records.length < RECORDS_PER_FRAME; i++) records.push(toHex(encodeRecords(tier, i, 1)));
       return { tier: req.tier === 'ram' ? 'ram' : 'flash', total: tier.count, from: from, records: records };
     case Command.LOG:
       // the entries from `from` on, a few at a time (an answer fits a frame)
@@ -192,7 +193,7 @@ function fitted(a: any): any {
 }
 
 function provision(L: Ledger, device: number, deviceKey: string, kmsKey: string): void {
-  L.needWritable();
+  L.need(0);
   if (L.device) fail(ErrorCode.BAD_ARGUMENT, 'already provisioned');
   // a board that signs makes its own key pair: the secret never leaves it, the KMS
   // certifies the public key
@@ -204,8 +205,7 @@ function provision(L: Ledger, device: number, deviceKey: string, kmsKey: string)
 }
 
 function loadFunds(L: Ledger, counter: number, amount: number, mac: string): void {
-  L.needWritable();
-  L.needProvisioned();
+  L.need(Need.PROVISIONED);
   var expected = hmac(L.board.sha256, L.kmsKey, fundsMessage(L.device, counter, amount));
   if (!sameBytes(expected, mac)) fail(ErrorCode.AUTH, 'funds reset not from the KMS');
   if (counter !== L.fundsCounter + 1) fail(ErrorCode.REPLAY, 'funds counter ' + counter + ', expected ' + (L.fundsCounter + 1));
@@ -221,7 +221,7 @@ function configure(L: Ledger, c: Config): void {
   var changed = false;
   for (var k in c) if ((c as any)[k] !== (L.config as any)[k]) changed = true;
   if (!changed) return;
-  L.needWritable();
+  L.need(0);
   // every piece so far must be in a confirmed block, wherever its records were kept
   if (c.recordsOnHost !== L.config.recordsOnHost && (L.flash.count || L.ram.count || L.sealed || L.pieces !== L.releasedPieces))
     fail(ErrorCode.BAD_ARGUMENT, 'recordsOnHost changes only when every piece is in a confirmed block');

@@ -14,7 +14,7 @@ import { encodeAuditBody, auditMessage, AUDIT_PAGE, EVENT_CODES, EVENT_STATE_HEA
 import { tableInForce, rateVersion } from '../../protocol/rates.ts';
 import { fail } from '../core/device.ts';
 import { integer } from '../core/args.ts';
-import { Ledger } from '../core/ledger.ts';
+import { Ledger, Need } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 import { applyAudit } from './events.ts';
 import { sealWithDeviceKey } from './sealing.ts';
@@ -34,8 +34,7 @@ export function handle(psd: Psd, type: number, req: any): any {
 
 function makeAudit(psd: Psd): string {
   var L = psd.ledger;
-  L.needWritable();
-  L.needProvisioned();
+  L.need(Need.PROVISIONED);
   var s = L.events || '';
   while (s.length < EVENT_STATE_HEAD) s += '\0';
   var seq = readU32(s, 0) + 1;

@@ -7,7 +7,7 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { MAX_CATEGORIES, MAX_WEIGHT_G, MAX_U32, weightBand } from '../../protocol/records.ts';
 import { fail } from '../core/device.ts';
 import { integer } from '../core/args.ts';
-import { Ledger, Batch, MODE_BATCH, MODE_DYNAMIC } from '../core/ledger.ts';
+import { Ledger, Batch, MODE_BATCH, MODE_DYNAMIC, Need } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 import { batchInfo } from './batches.ts';
 import { u16, u32, u48 } from '../../protocol/bytes.ts';
@@ -36,11 +36,9 @@ export function handle(psd: Psd, type: number, req: any): any {
 }
 
 function startBatch(L: Ledger, b: { customer: number; mode: number; category: number; weight: number; postage: number }): Batch {
-  L.needWritable();
-  L.needProvisioned();
+  L.need(Need.PROVISIONED);
   if (L.batch) fail(ErrorCode.BATCH_OPEN, 'transaction ' + L.batch.txn);
-  var time = L.needClock();
-  L.needContact();
+  var time = L.need(Need.CLOCK | Need.CONTACT);
   var batch: Batch = { txn: L.txnCounter + 1, customer: b.customer, mode: b.mode, category: b.category, weight: b.weight, postage: b.postage, pieces: 0, startedAt: time };
   // the start record carries the registers, so the batch can be audited whatever follows
   // (binary, firmware/core/entries.ts BATCH_OPEN: a JSON one was 4 times the bytes, once a batch)
@@ -51,7 +49,7 @@ function startBatch(L: Ledger, b: { customer: number; mode: number; category: nu
 }
 
 function endBatch(L: Ledger): { batch: Batch; flushed: number } {
-  L.needWritable();
+  L.need(0);
   if (!L.batch) fail(ErrorCode.NO_BATCH);
   var batch = L.batch!;
   // txn u32 | pieces u32 | time u32 (s)

@@ -3,7 +3,7 @@
 // holds the last three: the table in force and the next ones, which switch on their
 // effective date by themselves (firmware/core/psd.ts tariff).
 import { Entry } from '../core/entries.ts';
-import { Ledger } from '../core/ledger.ts';
+import { Ledger, Need } from '../core/ledger.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { LogEvent } from '../../protocol/log.ts';
 import { rateVersion, rateEffective } from '../../protocol/rates.ts';
@@ -17,8 +17,7 @@ var HELD = 3;
 /** Takes a table the data center sent (its shape checked by the caller); a table it holds
  * changes nothing, an older version than its newest is refused. */
 export function loadRates(L: Ledger, t: string): void {
-  L.needWritable();
-  L.needProvisioned();
+  L.need(Need.PROVISIONED);
   var last = L.rates.length ? L.rates[L.rates.length - 1] : '';
   // a table it holds already (a session brings the one in force and the newer ones each time)
   for (var i = 0; i < L.rates.length; i++) if (L.rates[i] === t) return;

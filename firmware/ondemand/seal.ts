@@ -7,13 +7,14 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { toHex, u32, readU16 } from '../../protocol/bytes.ts';
 import { RECORD_BYTES, MAX_U32, MAX_CATEGORIES, MIXED_BAND, weightBandLimits, decodeRecord } from '../../protocol/records.ts';
 import { RecordTable, WORDS } from '../core/table.ts';
+import { encodeRecords } from './table-records.ts';
 import { BlockHead, encodeBlockHead, digestStart, digestSegment, sealMessage, confirmMessage, SEAL_HMAC, SEAL_ED25519, DIGEST_SEGMENT_RECORDS } from '../../protocol/block.ts';
 import { hmac, sameBytes } from '../../protocol/hmac.ts';
 import { pieceChainStart } from '../../protocol/piece-chain.ts';
 import { fail } from '../core/device.ts';
 import { integer } from '../core/args.ts';
 import { hexBytes } from './hexarg.ts';
-import { Ledger, Sealed } from '../core/ledger.ts';
+import { Ledger, Sealed, Need } from '../core/ledger.ts';
 import type { Psd } from '../core/psd.ts';
 import { applySeal, applyConfirm, sealWithDeviceKey } from './sealing.ts';
 import { contact } from './contact.ts';
@@ -60,7 +61,7 @@ export function handle(psd: Psd, type: number, req: Received<SealRequest>): any 
       var from = integer(req.from === undefined ? 0 : req.from, 'from', 0, n);
       var max = integer(req.count === undefined ? RECORDS_PER_FRAME : req.count, 'count', 1, RECORDS_PER_FRAME);
       var records: string[] = [];
-      for (var i = from; i < n && records.length < max; i++) records.push(toHex(ledger.flash.encode(i, 1)));
+      for (var i = from; i < n && records.length < max; i++) records.push(toHex(encodeRecords(ledger.flash, i, 1)));
       return { seq: x!.seq, from: from, total: n, records: records };
     // claim 10: the host's records pass through the PSD only to be sealed
     case Command.HOST_SEAL_BEGIN:
@@ -115,11 +116,10 @@ function nextBlockHeader(L: Ledger, time: number, recordCount: number, customers
 }
 
 function beginHostSeal(L: Ledger, recordCount: number, customers: number[]): void {
-  L.needWritable();
-  L.needProvisioned();
+  L.need(Need.PROVISIONED);
   if (!L.config.recordsOnHost) fail(ErrorCode.BAD_ARGUMENT, 'the records are on the PSD: extract them');
   if (L.sealed) fail(ErrorCode.PENDING_CONFIRMATION, 'block ' + L.sealed.seq + ' awaits confirmation');
-  var time = L.needClock();
+  var time = L.need(Need.CLOCK);
   for (var i = 1; i < customers.length; i++) if (customers[i] <= customers[i - 1]) fail(ErrorCode.BAD_ARGUMENT, 'customers must be ascending and distinct');
   var header = nextBlockHeader(L, time, recordCount, customers);
   var head = encodeBlockHead(header);
@@ -169,11 +169,10 @@ function endHostSeal(L: Ledger): Sealed {
 /** Seals every record into a block marked `sent` (flushing RAM first), or returns the
  * block already awaiting confirmation, so a lost extraction can be repeated. */
 function extract(L: Ledger): { sealed: Sealed; fresh: boolean } {
-  L.needWritable();
-  L.needProvisioned();
+  L.need(Need.PROVISIONED);
   if (L.sealed) return { sealed: L.sealed, fresh: false };
   if (L.config.recordsOnHost) fail(ErrorCode.BAD_ARGUMENT, 'the records are on the host: it seals them through the PSD');
-  var time = L.needClock();
+  var time = L.need(Need.CLOCK);
   if (L.ram.count) {
     L.needRoom(L.flushLengths());
     L.flush();
@@ -183,7 +182,7 @@ function extract(L: Ledger): { sealed: Sealed; fresh: boolean } {
   // the digest chain reads the records a segment at a time: no whole block in RAM
   var sha = L.board.sha256;
   var digest = digestStart(sha, head);
-  for (var i = 0; i < n; i += DIGEST_SEGMENT_RECORDS) digest = digestSegment(sha, digest, L.flash.encode(i, DIGEST_SEGMENT_RECORDS));
+  for (var i = 0; i < n; i += DIGEST_SEGMENT_RECORDS) digest = digestSegment(sha, digest, encodeRecords(L.flash, i, DIGEST_SEGMENT_RECORDS));
   return { sealed: commitSeal(L, head, digest), fresh: true };
 }
 
@@ -201,7 +200,7 @@ function commitSeal(L: Ledger, head: string, digest: string): Sealed {
  * center's confirmation of exactly that block authenticates. A repeated confirmation of
  * the last confirmed block is answered again and changes nothing. */
 function confirm(L: Ledger, seq: number, mac: string): { seq: number; repeated: boolean } {
-  L.needWritable();
+  L.need(0);
   var s = L.sealed;
   var digest = s && s.seq === seq ? s.digest : seq === L.confirmedSeq && seq ? L.confirmedDigest : '';
   if (!digest) fail(ErrorCode.NO_BLOCK, 'block ' + seq + (s ? '; block ' + s.seq + ' awaits confirmation' : '; no block awaits confirmation'));

@@ -10,7 +10,7 @@ import { toHex, fromHex, asciiJson, isHex } from '../../protocol/bytes.ts';
 import { sessionKeys, sealSessionMessage, openSessionMessage, TO_DEVICE, TO_SERVER, SESSION_NONCE_BYTES } from '../../protocol/session.ts';
 import { boardAeadPrims } from '../core/crypto/prims.ts';
 import { fail, parseRequest } from '../core/device.ts';
-import { Ledger } from '../core/ledger.ts';
+import { Ledger, Need } from '../core/ledger.ts';
 import { randomBytes } from './random.ts';
 import type { Psd } from '../core/psd.ts';
 import { contact } from './contact.ts';
@@ -92,8 +92,7 @@ export function handle(psd: Psd, type: number, req: Received<SessionRequests>): 
  * checks). Never while a block awaits confirmation, so each block is sealed and confirmed
  * under one key. */
 function rekey(L: Ledger, version: number, deviceKey: string, kmsKey: string): void {
-  L.needWritable();
-  L.needProvisioned();
+  L.need(Need.PROVISIONED);
   if (L.sealed) fail(ErrorCode.PENDING_CONFIRMATION, 'confirm block ' + L.sealed.seq + ' before new keys');
   if (version !== L.keyVersion + 1) fail(ErrorCode.REPLAY, 'key version ' + version + ', expected ' + (L.keyVersion + 1));
   var data = JSON.stringify({ v: version, dk: toHex(deviceKey), kk: toHex(kmsKey) });

@@ -5,7 +5,7 @@
 import { CKPT_BEGIN, CKPT_END } from '../core/journal.ts';
 import { Entry } from '../core/entries.ts';
 import { nextPage, eraseDead, freeBytes } from './pages.ts';
-import { Ledger, encodeFrank, FRANK_BYTES } from '../core/ledger.ts';
+import { Ledger, encodeFrank, FRANK_BYTES, Need } from '../core/ledger.ts';
 import { RecordTable, WORDS } from '../core/table.ts';
 import { MIXED_BAND } from '../../protocol/records.ts';
 import { u16, u32, toHex } from '../../protocol/bytes.ts';
@@ -153,8 +153,7 @@ function keysOutOfFlash(L: Ledger): void {
  * every piece must be in a confirmed block; the keys are erased from RAM and flash, the
  * registers stay for the final audit, and the device franks nothing any more. */
 export function withdraw(L: Ledger): void {
-  L.needWritable();
-  L.needProvisioned();
+  L.need(Need.PROVISIONED);
   if (L.batch) fail(ErrorCode.BATCH_OPEN, 'end batch ' + L.batch.txn + ' first');
   if (L.sealed) fail(ErrorCode.PENDING_CONFIRMATION, 'confirm block ' + L.sealed.seq + ' first');
   if (L.flash.count || L.ram.count || L.pieces !== L.releasedPieces) fail(ErrorCode.PENDING_CONFIRMATION, 'upload and confirm the statistics first');

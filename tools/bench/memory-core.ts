@@ -16,7 +16,7 @@ import * as acorn from 'acorn';
 import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../../kit/real/binary.ts';
 import { imageModules } from '../../kit/flash/image.ts';
 import { detokenise, isPretokenised } from '../../kit/flash/pretokenise.ts';
-import { bootCalls, frankingWorkload, realMemory, CORE_FROM_STORAGE } from '../real/memory.ts';
+import { bootCalls, bootRelease, frankingWorkload, realMemory, CORE_FROM_STORAGE } from '../real/memory.ts';
 import { coreAtRoot } from '../build.ts';
 import { table, fmt, type Bench } from './common.ts';
 
@@ -72,7 +72,7 @@ function stagedBoot(boot: string, onDemand: string[]): string {
   return (
     // names a program adds at the top level start with __: the core's own are globals there
     `var __R={stages:[],modules:{}};function __u(){return process.memory(true).usage}__R.stages.push(__u());` +
-    `${coreAtRoot(CORE_FROM_STORAGE)}__R.stages.push(__u());var __c=${bind}(${build}());__R.stages.push(__u());global.__P=${start}(__c,${build});__R.stages.push(__u());` +
+    `${coreAtRoot(CORE_FROM_STORAGE)}__R.stages.push(__u());var __c=${bind}(${build}());__R.stages.push(__u());global.__P=${start}(__c,${build});__c=void 0;${bootRelease(boot)}__R.stages.push(__u());` +
     `${JSON.stringify(onDemand)}.forEach(function(n){var b=__u();require(n);__R.modules[n]=__u()-b;Modules.removeCached(n);var k=Modules.getCached();for(var i=0;i<k.length;i++)if(k[i].substr(0,5)==="psd.x")Modules.removeCached(k[i]);});` +
     `global.__BUSY__=1;require("fs").writeFileSync("mem.json",JSON.stringify(__R));`
   );

@@ -14,8 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageModules } from '../../kit/flash/image.ts';
 import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../../kit/real/binary.ts';
-import { bootCalls, storeBootCode, writeModules, CORE_FROM_STORAGE } from './memory.ts';
-import { coreAtRoot } from '../build.ts';
+import { storeBootCode, writeModules } from './memory.ts';
 
 interface Variable {
   size: number;
@@ -69,9 +68,9 @@ async function main() {
   const memory = (process.env.MEMORY ?? '2630') as EspruinoMemory;
   const binary = findEspruino(memory);
   if (!binary) throw new Error(noEspruinoReason(memory));
-  const { bind, build, start } = bootCalls(readFileSync(image, 'latin1'));
-  // the console stays on stdout (the image would move it to LoopbackA), so the dump is read there
-  const program = `LoopbackA.setConsole=function(){};${coreAtRoot(CORE_FROM_STORAGE)}global.__P=${start}(${bind}(${build}()),${build});` + `setTimeout(function(){print("USAGE "+process.memory(true).usage);print("DUMPSTART");E.dumpVariables();print("DUMPEND");},500);`;
+  // the image's own boot code; the console stays on stdout (the image would move it to
+  // LoopbackA), so the dump is read there
+  const program = `LoopbackA.setConsole=function(){};\n` + readFileSync(image, 'latin1') + `\nsetTimeout(function(){print("USAGE "+process.memory(true).usage);print("DUMPSTART");E.dumpVariables();print("DUMPEND");},500);`;
   const dir = mkdtempSync(join(tmpdir(), 'psd-dumpvars-'));
   try {
     writeFileSync(join(dir, 'program.js'), program, 'latin1');

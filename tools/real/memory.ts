@@ -23,6 +23,7 @@ import { encodeFrame } from '../../protocol/frame.ts';
 import { crc32 } from '../../protocol/crc32.ts';
 import { Command } from '../../protocol/commands.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
+import { detokenise, isPretokenised } from '../../kit/flash/pretokenise.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -93,6 +94,13 @@ export function bootCalls(boot: string): { bind: string; build: string; start: s
   const m = /=(\$\w+)\((\$\w+)\(\)\);[^{]*\{(\$\w+)\(/.exec(boot);
   if (!m) throw new Error('the boot code is not the shape tools/build.ts writes: ' + boot.slice(0, 120));
   return { bind: m[1], build: m[2], start: m[3] };
+}
+
+/** The statement an image's boot code ends with that releases what only it uses of the core
+ * (tools/core-exports.ts bootOnlyRelease), or ''. */
+export function bootRelease(boot: string): string {
+  const m = /(\$\w+(?:=\$\w+)*=void 0;)\s*$/.exec(isPretokenised(boot) ? detokenise(boot) : boot);
+  return m ? m[1] : '';
 }
 
 export async function realMemory(binary: string, code: string, o: RealMemoryOptions = {}): Promise<BoardMemory> {
