@@ -3,7 +3,8 @@
 // (encrypt-then-MAC). Chosen because the Pico and Puck.js have native AES-CBC and SHA-256,
 // so an image needs no cipher written in JavaScript; the composition is the few lines
 // below. Shared by firmware, host and server: ES5-safe, byte strings in and out.
-import { hmac, sameBytes } from './hmac.ts';
+import { hmac } from './hmac.ts';
+import { sameBytes } from './same-bytes.ts';
 import { u32 } from './bytes.ts';
 
 /** The block primitives an AEAD needs. `data` is a multiple of 16 bytes: no padding inside. */

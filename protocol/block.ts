@@ -48,7 +48,8 @@
 // Seal: HMAC-SHA256(device key, "PSD-SEAL" || d), or Ed25519 over "PSD-SEAL" || d.
 // Confirmation (PSS -> PSD): HMAC-SHA256(device key, "PSD-CONFIRM" || device || seq || d).
 import { u16, u32, u48, readU16, readU32, readU48 } from './bytes.ts';
-import { RECORD_BYTES, CumulativeRecord, encodeRecord, decodeRecord } from './records.ts';
+import { RECORD_BYTES, CumulativeRecord } from './records.ts';
+import { encodeRecord, decodeRecord } from './record-codec.ts';
 
 export var BLOCK_MAGIC = 'PSB1';
 export var BLOCK_HEADER_BYTES = 58;

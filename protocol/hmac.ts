@@ -12,10 +12,3 @@ export function hmac(sha256: (bytes: string) => string, key: string, message: st
   return sha256(outer + sha256(inner + message));
 }
 
-/** Compares MACs without stopping at the first difference. */
-export function sameBytes(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  var diff = 0;
-  for (var i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}

@@ -50,10 +50,6 @@ export function weightBand(grams: number): number {
   return -1;
 }
 
-export function encodeRecord(r: CumulativeRecord): string {
-  return u32(r.customer) + String.fromCharCode(r.category, r.weightBand, 0, 0) + u32(r.postage) + u32(r.pieces) + u32(r.amount) + u32(r.weight);
-}
-
 /** Where each field of a record sits (byte offsets; encodeRecord writes them in this order):
  * for code that reads one field without decoding the record. The firmware build puts each
  * offset's number in its place. */
@@ -67,20 +63,3 @@ export var RecordField = {
   WEIGHT: 20
 };
 
-export function decodeRecord(s: string, at: number): CumulativeRecord {
-  return {
-    customer: readU32(s, at), // RecordField.CUSTOMER is 0
-    category: s.charCodeAt(at + RecordField.CATEGORY),
-    weightBand: s.charCodeAt(at + RecordField.WEIGHT_BAND),
-    postage: readU32(s, at + RecordField.POSTAGE),
-    pieces: readU32(s, at + RecordField.PIECES),
-    amount: readU32(s, at + RecordField.AMOUNT),
-    weight: readU32(s, at + RecordField.WEIGHT)
-  };
-}
-
-export function decodeRecords(s: string): CumulativeRecord[] {
-  var out: CumulativeRecord[] = [];
-  for (var at = 0; at + RECORD_BYTES <= s.length; at += RECORD_BYTES) out.push(decodeRecord(s, at));
-  return out;
-}

@@ -1,7 +1,8 @@
 // Rate tables at the data center (protocol/rates.ts): the postal operator adds them ahead of a
 // price change (`pss rates add`), and every secure session brings the PSD the table in force
 // and any newer ones (server/session-driver.ts); the PSD switches on their effective date.
-import { encodeRates, rateTableProblem, ANY_BAND, type RateTable, type RateEntry } from '../protocol/rates.ts';
+import { encodeRates, ANY_BAND, type RateTable, type RateEntry } from '../protocol/rates.ts';
+import { rateTableProblem } from '../protocol/rate-check.ts';
 import { PssError } from '../protocol/pss-errors.ts';
 import type { PssStore as Store } from './store.ts';
 

@@ -3,7 +3,8 @@
 // chain (previous registers, from = previous to), and the seal is HMAC or Ed25519.
 import nacl from 'tweetnacl';
 import { encodeBlockHead, blockDigest, sealMessage, type BlockHeader } from '../protocol/block.ts';
-import { encodeRecord, WEIGHT_BANDS_G, MAX_CATEGORIES, type CumulativeRecord } from '../protocol/records.ts';
+import { WEIGHT_BANDS_G, MAX_CATEGORIES, type CumulativeRecord } from '../protocol/records.ts';
+import { encodeRecord } from '../protocol/record-codec.ts';
 import { sha256, hmacSha256 } from './hashes.ts';
 import { toBytes, fromBytes } from './bytestrings.ts';
 

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { encodeBlock, encodeBlockHead, blockDigest, sealMessage, SEAL_ED25519 } from '../protocol/block.ts';
-import { encodeRecord } from '../protocol/records.ts';
+import { encodeRecord } from '../protocol/record-codec.ts';
 import { toHex } from '../protocol/bytes.ts';
 import { BlockStore, BlockConflictError, StoreError, blockFileName, contentChecksum, verifySignature, STALE_TEMP_MS } from '../host-bridge/store.ts';
 import { sha256, deviceKey, records, header, hmacBlock, freshStore, readJson, writeJson, storeWithThree, removeStores } from '../testkit/host-store-fixtures.ts';

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { crc32 } from '../protocol/crc32.ts';
 import { FrameDecoder, encodeFrame, Frame, MAX_FRAME_BYTES, MAX_PAYLOAD_BYTES, RESPONSE_FLAG, ERROR_TYPE } from '../protocol/frame.ts';
 import fc from 'fast-check';
-import { asciiJson, toHex, fromHex, isHex } from '../protocol/bytes.ts';
+import { asciiJson, toHex, fromHex } from '../protocol/bytes.ts';
+import { isHex } from '../protocol/is-hex.ts';
 import { findEspruino, noEspruinoReason } from '../kit/real/binary.ts';
 import { buildModuleEs5, runSnippet, markedLines } from '../tools/real/snippet.ts';
 import { jsString } from '../tools/profile/regex-probe.ts';
@@ -205,15 +206,15 @@ describe('protocol: asciiJson and isHex (no regex beyond the Espruino 2v29 subse
   });
 
   const ESPRUINO = findEspruino();
-  (ESPRUINO ? describe : describe.skip)(`the built protocol/bytes.ts on the real interpreter${ESPRUINO ? '' : ` (skipped: ${noEspruinoReason()})`}`, function () {
+  (ESPRUINO ? describe : describe.skip)(`the built protocol/bytes.ts and is-hex.ts on the real interpreter${ESPRUINO ? '' : ` (skipped: ${noEspruinoReason()})`}`, function () {
     this.timeout(60000);
     let answers: unknown[] = [];
 
     before(async function () {
       // the module as the build makes it for a board (Babel to ES5), run from a temp file
-      const lib = await buildModuleEs5('protocol/bytes.ts', 'BYTES');
+      const lib = (await buildModuleEs5('protocol/bytes.ts', 'BYTES')) + '\n' + (await buildModuleEs5('protocol/is-hex.ts', 'HEX'));
       const calls: string[] = [];
-      for (const [v, bytes] of HEX_CASES) calls.push(`BYTES.isHex(${v === undefined ? 'undefined' : `JSON.parse(${jsString(JSON.stringify(v))})`}, ${bytes === undefined ? 'undefined' : bytes})`);
+      for (const [v, bytes] of HEX_CASES) calls.push(`HEX.isHex(${v === undefined ? 'undefined' : `JSON.parse(${jsString(JSON.stringify(v))})`}, ${bytes === undefined ? 'undefined' : bytes})`);
       // with the interpreter's own JSON.stringify beside it
       for (const v of [...JSON_ASCII, ...JSON_WIDE]) calls.push(`(function (x) { return [BYTES.asciiJson(x), JSON.stringify(x)]; })(JSON.parse(${jsString(JSON.stringify(v))}))`);
       const program = lib + '\n' + calls.map((c, i) => `try { print("@@R ${i} " + JSON.stringify({ v: ${c} })); } catch (e) { print("@@R ${i} " + JSON.stringify({ error: String(e) })); }`).join('\n') + '\n';

@@ -5,7 +5,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { encodeBlock, encodeBlockHead, blockDigest, sealMessage, SEAL_HMAC, type BlockHeader } from '../protocol/block.ts';
-import { encodeRecord, type CumulativeRecord } from '../protocol/records.ts';
+import { type CumulativeRecord } from '../protocol/records.ts';
+import { encodeRecord } from '../protocol/record-codec.ts';
 import { hmac } from '../protocol/hmac.ts';
 import { BlockStore } from '../host-bridge/store.ts';
 

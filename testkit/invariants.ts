@@ -2,7 +2,8 @@
 import { expect } from 'chai';
 import { Command } from '../protocol/commands.ts';
 import { fromHex } from '../protocol/bytes.ts';
-import { decodeRecord, CumulativeRecord, MIXED_BAND } from '../protocol/records.ts';
+import { CumulativeRecord, MIXED_BAND } from '../protocol/records.ts';
+import { decodeRecord } from '../protocol/record-codec.ts';
 import type { Device } from './harness.ts';
 
 export async function listRecords(d: Device, tier: 'flash' | 'ram'): Promise<CumulativeRecord[]> {

@@ -31,9 +31,6 @@ export interface Psd {
   session: any;
   /** true while a request from inside the secure session is answered: the data center's own */
   trusted: boolean;
-  /** answers one request: the front calls it, and the session for its inner commands */
-  dispatch(type: number, req: Received<AnyRequest>): any;
-  registers(): { ascending: number; descending: number; pieces: number; controlTotal: number };
   /** the most interpreter variables in use seen since boot, sampled at the end of every
    * sealing, block-read and session request and of STATUS (the answer built, the module
    * still loaded): 0 where the board cannot tell */
@@ -44,12 +41,6 @@ export interface Psd {
    * uptime s, clock s, code, detail] (text: an array of five costs some 13 interpreter
    * variables, its text about 7; 16 entries are kept) */
   logEntries: string[];
-  /** notes an event in the device log */
-  log(code: number, detail: string): void;
-  /** the postage of a piece (category, weight band, declared postage or undefined): the
-   * rate table in force decides it for the categories it lists, the host declares it for the
-   * others; refuses a declared postage that disagrees */
-  tariff(category: number, band: number, declared: any): number;
   /** the audit being read (sealed, protocol/audit.ts), page by page: set by
    * firmware/ondemand/audit.ts, absent before the first and once read to the end */
   audit?: string;
@@ -75,14 +66,16 @@ var board: Board;
 /** the rate table version that priced the piece being franked (0: declared by the host) */
 var priced = 0;
 
-/** Notes an event in the device log (Psd.log). */
+/** Notes an event in the device log (the ledger's note, for its own events). */
 function log(code: number, detail: string) {
   var entries = psd.logEntries;
   entries.push(JSON.stringify([(entries.length ? JSON.parse(entries[entries.length - 1])[0] : 0) + 1, Math.floor(board.uptime()), ledger.seconds(), code, String(detail).substr(0, LOG_DETAIL_CHARS)]));
   if (entries.length > LOG_ENTRIES) entries.shift();
 }
 
-function registers() {
+/** The registers as answers show them (on-demand modules import it: a field of the PSD object
+ * for each of these functions cost a variable or two more) */
+export function registers(): { ascending: number; descending: number; pieces: number; controlTotal: number } {
   return { ascending: ledger.ascending, descending: ledger.descending, pieces: ledger.pieces, controlTotal: ledger.ascending + ledger.descending };
 }
 
@@ -90,9 +83,10 @@ function onTamper() {
   if (!ledger.tampered) ledger.store(StoreOp.TAMPER);
 }
 
-/** The postage of a piece: the rate table in force decides it for the categories it lists
- * (a declared postage must agree), the host declares it for the others. */
-function tariff(category: number, band: number, declared: any): number {
+/** The postage of a piece (category, weight band, declared postage or undefined): the rate
+ * table in force decides it for the categories it lists (a declared postage must agree, else
+ * it is refused), the host declares it for the others. */
+export function tariff(category: number, band: number, declared: any): number {
   var table = tableInForce(ledger.rates, ledger.seconds());
   var listed = table ? listedPostage(table, category, band) : -1;
   // the version that priced it (0: declared by the host), for the block's statistics
@@ -118,7 +112,8 @@ function frankAnswer(c: FrankCommit, repeated: boolean) {
 
 /** Answers one request (Psd.dispatch): franking and indicia here, the rest by the on-demand
  * module moduleFor names. */
-function dispatch(type: number, req: Received<AnyRequest>): any {
+/** Answers one request: the front calls it, and the secure session for its inner commands. */
+export function dispatch(type: number, req: Received<AnyRequest>): any {
   switch (type) {
     case Command.FRANK:
       var id = integer(req.id, 'id', 1, MAX_U32);
@@ -206,11 +201,7 @@ export function startPsd(b: Board, build: () => BuildInfo): Psd {
     trusted: false,
     memoryPeak: 0,
     resetCause: '',
-    logEntries: [],
-    log: log,
-    dispatch: dispatch,
-    registers: registers,
-    tariff: tariff
+    logEntries: []
   };
   ledger.note = log;
   var layout = b.flash.problem || '';

@@ -12,14 +12,15 @@ import { MAX_U32, MIXED_BAND } from '../../protocol/records.ts';
 import { RecordTable, WORDS } from '../core/table.ts';
 import { encodeRecords } from './table-records.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
-import { hmac, sameBytes } from '../../protocol/hmac.ts';
+import { hmac } from '../../protocol/hmac.ts';
+import { sameBytes } from '../../protocol/same-bytes.ts';
 import { fail } from '../core/device.ts';
 import { integer } from '../core/args.ts';
 import { hexBytes } from './hexarg.ts';
 import { Ledger, Config, FRANK_BYTES, Need } from '../core/ledger.ts';
 import { randomBytes } from './random.ts';
 import { batchInfo } from './batches.ts';
-import type { Psd } from '../core/psd.ts';
+import { type Psd, registers } from '../core/psd.ts';
 import { contact } from './contact.ts';
 import { event } from './events.ts';
 import { AuditEvent, CLOCK_EVENT_S } from '../../protocol/audit.ts';
@@ -81,7 +82,7 @@ export function handle(psd: Psd, type: number, req: Received<AdminRequest>): any
       return { device: ledger.device, seal: ledger.signKey ? 'ed25519' : 'hmac', publicKey: ledger.signKey ? toHex(ledger.signKey.substr(32)) : null };
     case Command.FUNDS:
       loadFunds(ledger, integer(req.counter, 'counter', 1, MAX_U32), integer(req.amount, 'amount', 1, MAX_U48), hexBytes(req.mac, 'mac', 32));
-      return { registers: psd.registers(), fundsCounter: ledger.fundsCounter };
+      return { registers: registers(), fundsCounter: ledger.fundsCounter };
     case Command.STATS_FLUSH:
       if (ledger.lock) fail(ledger.lock.code, ledger.lock.detail);
       var n = ledger.flush();
@@ -142,7 +143,7 @@ function status(psd: Psd): any {
     uptime: Math.floor(board.uptime() - psd.front.bootedAt),
     resetCause: psd.resetCause,
     clock: ledger.seconds(),
-    registers: psd.registers(),
+    registers: registers(),
     // zero-value pieces (in the piece counter too) and test imprints (counted here only)
     imprints: ledger.zeroPieces || ledger.testPieces ? { zeroValue: ledger.zeroPieces, test: ledger.testPieces } : undefined,
     fundsCounter: ledger.fundsCounter,

@@ -8,7 +8,7 @@ import { MAX_CATEGORIES, MAX_WEIGHT_G, MAX_U32, weightBand } from '../../protoco
 import { fail } from '../core/device.ts';
 import { integer } from '../core/args.ts';
 import { Ledger, Batch, MODE_BATCH, MODE_DYNAMIC, Need } from '../core/ledger.ts';
-import type { Psd } from '../core/psd.ts';
+import { type Psd, registers, tariff } from '../core/psd.ts';
 import { batchInfo } from './batches.ts';
 import { u16, u32, u48 } from '../../protocol/bytes.ts';
 
@@ -24,13 +24,13 @@ export function handle(psd: Psd, type: number, req: any): any {
       mode: mode,
       category: fixed ? integer(req.category, 'category', 0, MAX_CATEGORIES - 1) : 0,
       weight: fixed ? integer(req.weight, 'weight', 1, MAX_WEIGHT_G) : 0,
-      postage: fixed ? psd.tariff(req.category, weightBand(req.weight), req.postage) : 0
+      postage: fixed ? tariff(req.category, weightBand(req.weight), req.postage) : 0
     });
-    return { batch: batchInfo(L), registers: psd.registers(), txn: started.txn };
+    return { batch: batchInfo(L), registers: registers(), txn: started.txn };
   }
   if (type === Command.BATCH_END) {
     var ended = endBatch(L);
-    return { txn: ended.batch.txn, pieces: ended.batch.pieces, flushed: ended.flushed, registers: psd.registers() };
+    return { txn: ended.batch.txn, pieces: ended.batch.pieces, flushed: ended.flushed, registers: registers() };
   }
   fail(ErrorCode.UNKNOWN_COMMAND, '0x' + type.toString(16));
 }

@@ -1,7 +1,8 @@
 // A check of hex request fields (keys, MACs, host records), for the on-demand modules that take
 // them (a chunk of its own, psd.xhexarg): nothing on the franking path does.
 import { ErrorCode } from '../../protocol/errors.ts';
-import { isHex, fromHex } from '../../protocol/bytes.ts';
+import { fromHex } from '../../protocol/bytes.ts';
+import { isHex } from '../../protocol/is-hex.ts';
 import { fail } from '../core/device.ts';
 
 /** v as `bytes` bytes given in hex (returned as a byte string), else BAD_ARGUMENT. */

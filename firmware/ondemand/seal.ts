@@ -5,17 +5,19 @@ import { Command, RECORDS_PER_FRAME } from '../../protocol/commands.ts';
 import { Entry } from '../core/entries.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { toHex, u32, readU16 } from '../../protocol/bytes.ts';
-import { RECORD_BYTES, MAX_U32, MAX_CATEGORIES, MIXED_BAND, weightBandLimits, decodeRecord } from '../../protocol/records.ts';
+import { RECORD_BYTES, MAX_U32, MAX_CATEGORIES, MIXED_BAND, weightBandLimits } from '../../protocol/records.ts';
+import { decodeRecord } from '../../protocol/record-codec.ts';
 import { RecordTable, WORDS } from '../core/table.ts';
 import { encodeRecords } from './table-records.ts';
 import { BlockHead, encodeBlockHead, digestStart, digestSegment, sealMessage, confirmMessage, SEAL_HMAC, SEAL_ED25519, DIGEST_SEGMENT_RECORDS } from '../../protocol/block.ts';
-import { hmac, sameBytes } from '../../protocol/hmac.ts';
+import { hmac } from '../../protocol/hmac.ts';
+import { sameBytes } from '../../protocol/same-bytes.ts';
 import { pieceChainStart } from '../../protocol/piece-chain.ts';
 import { fail } from '../core/device.ts';
 import { integer } from '../core/args.ts';
 import { hexBytes } from './hexarg.ts';
 import { Ledger, Sealed, Need } from '../core/ledger.ts';
-import type { Psd } from '../core/psd.ts';
+import { type Psd, registers } from '../core/psd.ts';
 import { applySeal, applyConfirm, sealWithDeviceKey } from './sealing.ts';
 import { contact } from './contact.ts';
 import type { Received, SealRequest } from '../../protocol/bodies.ts';
@@ -81,7 +83,7 @@ export function handle(psd: Psd, type: number, req: Received<SealRequest>): any 
       return sealedInfo(endHostSeal(ledger));
     case Command.CONFIRM:
       var done = confirm(ledger, integer(req.seq, 'seq', 1, MAX_U32), hexBytes(req.mac, 'mac', 32));
-      return { seq: done.seq, repeated: done.repeated, registers: psd.registers(), records: ledger.flash.count };
+      return { seq: done.seq, repeated: done.repeated, registers: registers(), records: ledger.flash.count };
   }
   fail(ErrorCode.UNKNOWN_COMMAND, '0x' + type.toString(16));
 }

@@ -6,18 +6,20 @@
 import { Command } from '../../protocol/commands.ts';
 import { Entry } from '../core/entries.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
-import { toHex, fromHex, asciiJson, isHex } from '../../protocol/bytes.ts';
+import { toHex, fromHex, asciiJson } from '../../protocol/bytes.ts';
+import { isHex } from '../../protocol/is-hex.ts';
 import { sessionKeys, sealSessionMessage, openSessionMessage, TO_DEVICE, TO_SERVER, SESSION_NONCE_BYTES } from '../../protocol/session.ts';
 import { boardAeadPrims } from '../core/crypto/prims.ts';
 import { fail, parseRequest } from '../core/device.ts';
 import { Ledger, Need } from '../core/ledger.ts';
 import { randomBytes } from './random.ts';
-import type { Psd } from '../core/psd.ts';
+import { type Psd, registers, dispatch } from '../core/psd.ts';
 import { contact } from './contact.ts';
 import { loadRates } from './rates.ts';
 import { event } from './events.ts';
 import { AuditEvent } from '../../protocol/audit.ts';
-import { rateTableProblem, rateVersion } from '../../protocol/rates.ts';
+import { rateVersion } from '../../protocol/rates.ts';
+import { rateTableProblem } from '../../protocol/rate-check.ts';
 import { withModule, STORE } from '../core/modules.ts';
 import type { Received, SessionOnlyRequest, SessionRequests } from '../../protocol/bodies.ts';
 
@@ -68,7 +70,7 @@ export function handle(psd: Psd, type: number, req: Received<SessionRequests>): 
       withModule(board, STORE, function (m) {
         m.withdraw(ledger);
       });
-      answer = { ok: { withdrawn: true, registers: psd.registers() } };
+      answer = { ok: { withdrawn: true, registers: registers() } };
     } else if (inner.type === Command.REKEY) {
       // new keys only ever arrive encrypted and authenticated by the PSS
       if (!isHex(p.deviceKey, 32) || !isHex(p.kmsKey, 32) || typeof p.version !== 'number') fail(ErrorCode.BAD_ARGUMENT, 'rekey needs version, deviceKey and kmsKey');
@@ -77,7 +79,7 @@ export function handle(psd: Psd, type: number, req: Received<SessionRequests>): 
     } else {
       if (!inner || INNER.indexOf(inner.type) < 0) fail(ErrorCode.UNKNOWN_COMMAND, 'not allowed in a session');
       psd.trusted = true;
-      answer = { ok: psd.dispatch(inner.type, p) || {} };
+      answer = { ok: dispatch(inner.type, p) || {} };
     }
   } catch (e) {
     var err: any = e;

@@ -2,7 +2,7 @@
 // and blocks that carry them (extraction, sealing): a function of the on-demand modules, not a
 // RecordTable method, because each method of the resident core costs variables for as long as
 // the image runs.
-import { encodeRecord } from '../../protocol/records.ts';
+import { encodeRecord } from '../../protocol/record-codec.ts';
 import { RecordTable, WORDS } from '../core/table.ts';
 
 /** Records [from, from+n) of table `t` (fewer past its end), 24 bytes each. */

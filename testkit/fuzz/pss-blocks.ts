@@ -3,7 +3,8 @@
 import nodeCrypto from 'node:crypto';
 import { sampleRecords } from '../../server/sample-blocks.ts';
 import { encodeBlockHead, blockDigest, sealMessage, SEAL_HMAC, SEAL_ED25519, type BlockHeader } from '../../protocol/block.ts';
-import { encodeRecord, type CumulativeRecord } from '../../protocol/records.ts';
+import { type CumulativeRecord } from '../../protocol/records.ts';
+import { encodeRecord } from '../../protocol/record-codec.ts';
 
 // ---- the fuzzer's devices and blocks -------------------------------------------------------
 

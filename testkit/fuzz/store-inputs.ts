@@ -3,7 +3,8 @@
 import fc from 'fast-check';
 import nodeCrypto from 'node:crypto';
 import { encodeBlock, encodeBlockHead, blockDigest, sealMessage, SEAL_HMAC, type BlockHeader } from '../../protocol/block.ts';
-import { encodeRecord, RECORD_BYTES, type CumulativeRecord } from '../../protocol/records.ts';
+import { RECORD_BYTES, type CumulativeRecord } from '../../protocol/records.ts';
+import { encodeRecord } from '../../protocol/record-codec.ts';
 import { blockFileName, contentChecksum, STALE_TEMP_MS, STORE_FORMAT, type BlockFile } from '../../host-bridge/store.ts';
 import { byteString, hex } from './wire.ts';
 

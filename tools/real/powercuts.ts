@@ -15,7 +15,8 @@ import { Command } from '../../protocol/commands.ts';
 import { fundsMessage } from '../../protocol/auth.ts';
 import { confirmMessage } from '../../protocol/block.ts';
 import { fromHex } from '../../protocol/bytes.ts';
-import { decodeRecord, MIXED_BAND } from '../../protocol/records.ts';
+import { MIXED_BAND } from '../../protocol/records.ts';
+import { decodeRecord } from '../../protocol/record-codec.ts';
 import { prng } from '../../server/sample-blocks.ts';
 import type { RealBoard } from '../../kit/real/runner.ts';
 

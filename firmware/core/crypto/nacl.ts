@@ -6,7 +6,7 @@
 // sign 7.0 s, X25519 3.8 s. These are scheduled operations, never per-piece ones.
 import nacl from 'tweetnacl';
 import { fromHex } from '../../../protocol/bytes.ts';
-import { sameBytes } from '../../../protocol/hmac.ts';
+import { sameBytes } from '../../../protocol/same-bytes.ts';
 
 function toU8(s: string): Uint8Array {
   var u = new Uint8Array(s.length);

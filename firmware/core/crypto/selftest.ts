@@ -7,7 +7,8 @@
 import { Board } from '../../board.ts';
 import { fromHex } from '../../../protocol/bytes.ts';
 import { aeadSeal, aeadOpen } from '../../../protocol/aead.ts';
-import { hmac, sameBytes } from '../../../protocol/hmac.ts';
+import { hmac } from '../../../protocol/hmac.ts';
+import { sameBytes } from '../../../protocol/same-bytes.ts';
 import { boardAeadPrims } from './prims.ts';
 
 // RFC 7518 Appendix B.1 (A128CBC-HS256): K = 00 01 .. 1f, and P and A as ASCII text.
