@@ -12,25 +12,12 @@
 // The `$` names are kept off terser's mangling (coreExportNames), and `$` starts no name
 // Espruino has. No bundler does this (Rollup writes exports as an object, as CommonJS needs),
 // so it is done here with Babel's scope tracking for the renames.
-import { transformSync, types as t, type PluginObj } from '@babel/core';
+import { types as t } from '@babel/core';
+import { babelScript } from './flatten-classes.ts';
 
 /** The global name the core gives export `name`. */
 export function rootName(name: string): string {
   return '$' + name;
-}
-
-function babel(code: string, plugin: () => PluginObj): string {
-  const r = transformSync(code, {
-    babelrc: false,
-    configFile: false,
-    compact: false,
-    comments: true,
-    sourceType: 'script',
-    parserOpts: { allowReturnOutsideFunction: true },
-    plugins: [plugin]
-  });
-  if (!r || typeof r.code !== 'string') throw new Error('core-exports: Babel returned no code');
-  return r.code;
 }
 
 function exportsMember(node: t.Node): string | null {
@@ -46,7 +33,7 @@ function exportsMember(node: t.Node): string | null {
 export function coreExportsToGlobals(code: string): { code: string; exports: string[]; constants: Record<string, number> } {
   const names: string[] = [];
   const constants: Record<string, number> = {};
-  const out = babel(code, () => ({
+  const out = babelScript(code, () => ({
     name: 'psd-core-exports-to-globals',
     visitor: {
       Program(program) {
@@ -81,7 +68,7 @@ export function coreExportsToGlobals(code: string): { code: string; exports: str
         });
       }
     }
-  }));
+  }), 'core-exports');
   return { code: out, exports: names, constants };
 }
 
@@ -95,7 +82,7 @@ export function useCoreGlobals(code: string, core: string, exported: string[], c
   const reads = new Set<string>();
   if (!code.includes(JSON.stringify(core))) return { code, reads: [] };
   const known = new Set([...exported, ...Object.keys(constants)]);
-  const out = babel(code, () => ({
+  const out = babelScript(code, () => ({
     name: 'psd-use-core-globals',
     visitor: {
       Program(program) {
@@ -123,7 +110,7 @@ export function useCoreGlobals(code: string, core: string, exported: string[], c
         }
       }
     }
-  }));
+  }), 'core-exports');
   return { code: out, reads: [...reads] };
 }
 

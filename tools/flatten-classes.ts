@@ -83,8 +83,9 @@ const flattenPlugin = (): PluginObj => ({
   }
 });
 
-/** The chunk's code with every top-level class IIFE lifted into the module scope. */
-export function flattenClassIifes(code: string): string {
+/** A chunk's code through one Babel plugin, as a script (Rollup's CommonJS chunks), comments
+ * kept: the build's source passes (here and tools/core-exports.ts). */
+export function babelScript(code: string, plugin: () => PluginObj, what: string): string {
   const r = transformSync(code, {
     babelrc: false,
     configFile: false,
@@ -92,8 +93,13 @@ export function flattenClassIifes(code: string): string {
     comments: true,
     sourceType: 'script',
     parserOpts: { allowReturnOutsideFunction: true },
-    plugins: [flattenPlugin]
+    plugins: [plugin]
   });
-  if (!r || typeof r.code !== 'string') throw new Error('flattenClassIifes: Babel returned no code');
+  if (!r || typeof r.code !== 'string') throw new Error(`${what}: Babel returned no code`);
   return r.code;
+}
+
+/** The chunk's code with every top-level class IIFE lifted into the module scope. */
+export function flattenClassIifes(code: string): string {
+  return babelScript(code, flattenPlugin, 'flattenClassIifes');
 }
