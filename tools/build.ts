@@ -93,18 +93,18 @@ export async function buildBoard(board: BoardDef, opts: { serialPath?: string | 
   const nameCache: Record<string, unknown> = {};
   const order = [CORE_CHUNK, 'boot', ...[...chunks.keys()].filter((n) => n !== CORE_CHUNK && n !== 'boot').sort()];
   const minified = new Map<string, string>();
+  // the core's exports keep their global names, and the core keeps them though it may not
+  // call them itself
+  const options = terserOptions() as any;
+  options.mangle = { ...options.mangle, reserved: [...options.mangle.reserved, ...coreGlobals] };
+  options.compress = { ...options.compress, top_retain: coreGlobals };
   for (const name of order) {
-    const options = terserOptions() as any;
-    // the core's exports keep their global names, and the core keeps them though it may not
-    // call them itself
-    options.mangle = { ...options.mangle, reserved: [...options.mangle.reserved, ...coreGlobals] };
-    options.compress = { ...options.compress, top_retain: coreGlobals };
     const r = await minify(chunks.get(name)!, { ...options, nameCache });
     minified.set(name, r.code!);
   }
   // The boot code runs the resident core in the global scope first: from Storage, or on boards
   // with a code area from there (its loader checks the area and gives the core's code)
-  minified.set('boot', coreAtRoot(board.codeArea ? codeAreaLoader(board.codeArea) : `require("Storage").read(${JSON.stringify(CORE_CHUNK)})`) + minified.get('boot')!);
+  minified.set('boot', coreAtRoot(board.codeArea ? codeAreaLoader(board.codeArea) : CORE_FROM_STORAGE) + minified.get('boot')!);
   // What Storage holds: each file pretokenised (unless --plain), one byte per character
   const stored = opts.plain ? minified : pretokeniseFiles(minified);
   // The hash names the image's content, so `psd status` tells exactly which build runs.
@@ -133,6 +133,9 @@ export async function buildBoard(board: BoardDef, opts: { serialPath?: string | 
   fs.writeFileSync(modulesFile(file), JSON.stringify(modules, null, 1) + '\n');
   return { board, profile, file, bytes: residentBytes + onDemandBytes, residentBytes, onDemandBytes, modules, buildHash, errors };
 }
+
+/** Where the boot code reads the resident core on a board without a code area. */
+export const CORE_FROM_STORAGE = `require("Storage").read(${JSON.stringify(CORE_CHUNK)})`;
 
 /**
  * The boot code's first statement: the resident core's code (`source`, an expression giving it

@@ -106,7 +106,10 @@ export function reservedPropertyNames() {
  * or lacks (kit/builtins-2v29.json), Espruino's own (its reference, class "global" and the board
  * objects), and every pin name a board can have.
  */
+let globalsCached = null;
+
 export function globalNames() {
+  if (globalsCached) return globalsCached;
   const builtins = JSON.parse(fs.readFileSync(path.join(root, 'kit/builtins-2v29.json'), 'utf8'));
   const names = new Set([...builtins.present.globals, ...builtins.missing.globals]);
   const espruino = ('E Modules process global console print require eval load save reset dump edit echo trace getTime setTime ' +
@@ -118,5 +121,6 @@ export function globalNames() {
   for (let i = 0; i <= 8; i++) for (const p of ['LED', 'BTN', 'Serial', 'SPI', 'I2C']) names.add(p + i);
   // pins: D0-D99, A0-A15 ... H0-H15 (STM32 ports), and their two-digit forms
   for (const port of 'ABCDEFGH') for (let i = 0; i < 100; i++) names.add(port + i);
-  return [...names].sort();
+  globalsCached = [...names].sort();
+  return globalsCached;
 }

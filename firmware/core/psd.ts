@@ -110,9 +110,8 @@ function frankAnswer(c: FrankCommit, repeated: boolean) {
   return a;
 }
 
-/** Answers one request (Psd.dispatch): franking and indicia here, the rest by the on-demand
- * module moduleFor names. */
-/** Answers one request: the front calls it, and the secure session for its inner commands. */
+/** Answers one request (the front calls it, and the secure session for its inner commands):
+ * franking and indicia here, the rest by the on-demand module moduleFor names. */
 export function dispatch(type: number, req: Received<AnyRequest>): any {
   switch (type) {
     case Command.FRANK:
@@ -136,8 +135,9 @@ export function dispatch(type: number, req: Received<AnyRequest>): any {
       // is in force depends on the clock
       ledger.need(Need.PROVISIONED | Need.CLOCK | Need.CONTACT);
       priced = 0;
-      var postage = kind ? integer(req.postage === undefined ? 0 : req.postage, 'postage', 0, 0) : tariff(category, weightBand(weight), mode === MODE_BATCH ? b!.postage : req.postage);
-      return frankAnswer(ledger.frank({ id: id, customer: customer, category: category, band: weightBand(weight), mode: mode, weight: weight, postage: postage, count: count, test: kind === 'test', rate: priced }), false);
+      var band = weightBand(weight);
+      var postage = kind ? integer(req.postage === undefined ? 0 : req.postage, 'postage', 0, 0) : tariff(category, band, mode === MODE_BATCH ? b!.postage : req.postage);
+      return frankAnswer(ledger.frank({ id: id, customer: customer, category: category, band: band, mode: mode, weight: weight, postage: postage, count: count, test: kind === 'test', rate: priced }), false);
     case Command.INDICIA:
       var c = ledger.last;
       if (!c) fail(ErrorCode.BAD_ARGUMENT, 'nothing franked yet');

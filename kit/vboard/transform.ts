@@ -113,39 +113,36 @@ export function transformImage(src: string): string {
  * code has no such eval.
  */
 export function rootCoreSource(image: string, core: string, hook: string): string | null {
-  let ast: acorn.Program;
-  try {
-    ast = acorn.parse(image, { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: true, allowHashBang: true });
-  } catch {
-    return null;
-  }
-  for (const st of ast.body) {
-    if (st.type !== 'ExpressionStatement') continue;
-    const e = st.expression;
-    if (e.type !== 'CallExpression' || e.callee.type !== 'Identifier' || e.callee.name !== 'eval' || e.arguments.length !== 1) continue;
-    const arg = e.arguments[0];
-    return image.slice(0, st.start) + `if(${hook}(${image.slice(arg.start, arg.end)})){\n${core}\n}` + image.slice(st.end);
-  }
-  return null;
+  const [e] = topLevelEvalCalls(image);
+  if (!e) return null;
+  const arg = e.arguments[0];
+  return image.slice(0, e.start) + `if(${hook}(${image.slice(arg.start, arg.end)})){\n${core}\n}` + image.slice(e.end);
 }
 
 /** The script with each top-level `eval(<argument>)` statement made `<hook>(<argument>)`: a
  * script that runs saved code (the stand-in's boot step) then gives its evals the code as
  * Espruino's lexer reads it, in the global scope, as Espruino runs them there. */
 export function topLevelEvals(src: string, hook: string): string {
-  if (!src.includes('eval(')) return src;
+  let out = src;
+  for (const e of topLevelEvalCalls(src).reverse()) out = out.slice(0, e.callee.start) + hook + out.slice(e.callee.end);
+  return out;
+}
+
+/** The calls `eval(<one argument>)` that are statements of the script's top level, in order
+ * (none when it does not parse). */
+function topLevelEvalCalls(src: string): acorn.CallExpression[] {
+  if (!src.includes('eval(')) return [];
   let ast: acorn.Program;
   try {
     ast = acorn.parse(src, { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: true, allowHashBang: true });
   } catch {
-    return src;
+    return [];
   }
-  let out = src;
-  for (const st of [...ast.body].reverse()) {
+  const calls: acorn.CallExpression[] = [];
+  for (const st of ast.body) {
     if (st.type !== 'ExpressionStatement') continue;
     const e = st.expression;
-    if (e.type !== 'CallExpression' || e.callee.type !== 'Identifier' || e.callee.name !== 'eval') continue;
-    out = out.slice(0, e.callee.start) + hook + out.slice(e.callee.end);
+    if (e.type === 'CallExpression' && e.callee.type === 'Identifier' && e.callee.name === 'eval' && e.arguments.length === 1) calls.push(e);
   }
-  return out;
+  return calls;
 }

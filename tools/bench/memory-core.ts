@@ -16,8 +16,8 @@ import * as acorn from 'acorn';
 import { findEspruino, noEspruinoReason, type EspruinoMemory } from '../../kit/real/binary.ts';
 import { imageModules } from '../../kit/flash/image.ts';
 import { detokenise, isPretokenised } from '../../kit/flash/pretokenise.ts';
-import { bootCalls, bootRelease, frankingWorkload, realMemory, CORE_FROM_STORAGE } from '../real/memory.ts';
-import { coreAtRoot } from '../build.ts';
+import { bootCalls, bootRelease, frankingWorkload, realMemory } from '../real/memory.ts';
+import { coreAtRoot, CORE_FROM_STORAGE } from '../build.ts';
 import { table, fmt, type Bench } from './common.ts';
 
 const PROFILES: { profile: string; memory: EspruinoMemory; variables: number }[] = [

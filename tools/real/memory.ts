@@ -83,9 +83,6 @@ export function writeModules(dir: string, modules: Record<string, string>): stri
     .join('');
 }
 
-/** Where a linux image's boot code takes the resident core from (tools/build.ts coreAtRoot). */
-export const CORE_FROM_STORAGE = 'require("Storage").read("psd.core")';
-
 /** The three calls of an image's boot code (tools/build.ts writes `c=$X($B());try{$S(c,$B)}`, the
  * core's exports as globals, tools/core-exports.ts; `try` one byte when pretokenised): the
  * binding, the build facts (a function: firmware/build-info.ts buildInfo) and the start, as the
